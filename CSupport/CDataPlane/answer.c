@@ -1,0 +1,233 @@
+/*
+ * answer.c — one query in, one reply out: table lookup, EDNS0, truncation.
+ *
+ * Replies are copies of precomputed wire answers; per query we only patch
+ * the ID and flags, copy the client's question over ours (so the reply
+ * echoes its case), and append OPT. Compression pointers in the answers
+ * point at offset 12 or later, where the question always is, with the
+ * same length whatever its case.
+ */
+#include "dp_internal.h"
+
+#include <arpa/inet.h>
+
+static inline void write16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline uint16_t read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+/* Flags: QR and our AA/RA/RCODE from the template, RD and CD from the query. */
+static inline void patch_header(uint8_t *out, const uint8_t *query, uint8_t flags1,
+                                uint8_t flags2) {
+    out[0] = query[0];
+    out[1] = query[1];
+    out[2] = (uint8_t)(flags1 | 0x80 | (query[2] & 0x01));
+    out[3] = (uint8_t)(flags2 | (query[3] & 0x10));
+}
+
+/* RFC 6891 §6.1: our OPT; the DO bit is copied (RFC 3225 §3). */
+static size_t append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t extended_rcode) {
+    uint8_t *p = out + len;
+    p[0] = 0;
+    write16(p + 1, DP_TYPE_OPT);
+    write16(p + 3, DP_EDNS_UDP_SIZE);
+    p[5] = extended_rcode;
+    p[6] = 0;
+    p[7] = q->edns_do ? 0x80 : 0;
+    p[8] = 0;
+    write16(p + 9, 0);
+    write16(out + 10, (uint16_t)(read16(out + 10) + 1));
+    return len + DP_OPT_RR_SIZE;
+}
+
+/* The size a reply may have: 512 without EDNS (RFC 1035 §4.2.1), else the
+ * client's buffer (at least 512, RFC 6891 §6.2.5), at most what we advertise. */
+static size_t reply_limit(const dp_query *q, size_t cap, int transport) {
+    size_t limit = DP_TCP_MAX_MESSAGE;
+    if (transport == DP_UDP) {
+        limit = 512;
+        if (q->edns && q->edns_udp_size > 512)
+            limit = q->edns_udp_size < DP_EDNS_UDP_SIZE ? q->edns_udp_size : DP_EDNS_UDP_SIZE;
+    }
+    return limit < cap ? limit : cap;
+}
+
+/* Header and question only, with `rcode`; TC when `truncated`. */
+static size_t reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative,
+                                  bool truncated, uint8_t extended_rcode, uint8_t *out,
+                                  size_t cap) {
+    size_t qlen = q->question_end;
+    if (qlen + DP_OPT_RR_SIZE > cap) return 0;
+    memcpy(out, q->wire, qlen);
+    patch_header(out, q->wire, (uint8_t)((authoritative ? 0x04 : 0) | (truncated ? 0x02 : 0)),
+                 rcode);
+    write16(out + 4, 1);
+    write16(out + 6, 0);
+    write16(out + 8, 0);
+    write16(out + 10, 0);
+    return q->edns ? append_opt(out, qlen, q, extended_rcode) : qlen;
+}
+
+size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcode,
+                            uint8_t *out, size_t cap) {
+    if (query_len < DP_HEADER_SIZE || cap < DP_HEADER_SIZE) return 0;
+    out[0] = query[0];
+    out[1] = query[1];
+    out[2] = (uint8_t)(0x80 | (query[2] & 0x79)); /* QR, the opcode and RD echoed */
+    out[3] = rcode;
+    memset(out + 4, 0, 8);
+    return DP_HEADER_SIZE;
+}
+
+/* A precomputed answer, made to fit the limit (RFC 2181 §9: drop the
+ * additional section first, then truncate with TC). */
+static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *out,
+                                size_t cap, int transport) {
+    size_t limit = reply_limit(q, cap, transport);
+    size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
+    size_t len = a->len;
+    bool drop_additional = false;
+    if (len + opt > limit) {
+        if (a->len_without_additional + opt > limit)
+            return reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+        len = a->len_without_additional;
+        drop_additional = true;
+    }
+    memcpy(out, a->wire, len);
+    patch_header(out, q->wire, a->wire[2], a->wire[3]);
+    memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, q->question_end - DP_HEADER_SIZE);
+    if (drop_additional) write16(out + 10, 0);
+    return opt ? append_opt(out, len, q, 0) : len;
+}
+
+/* Question, then one uncompressed RR in the authority section (NXDOMAIN,
+ * NODATA: RFC 2308 §2). */
+static size_t reply_negative(const dp_query *q, const dp_zone *z, uint8_t rcode, uint8_t *out,
+                             size_t cap, int transport) {
+    size_t limit = reply_limit(q, cap, transport);
+    size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
+    size_t len = q->question_end + z->soa_len;
+    if (len + opt > limit) return reply_question_only(q, rcode, true, true, 0, out, cap);
+    memcpy(out, q->wire, q->question_end);
+    patch_header(out, q->wire, 0x04, rcode);
+    write16(out + 4, 1);
+    write16(out + 6, 0);
+    write16(out + 8, 1);
+    write16(out + 10, 0);
+    memcpy(out + q->question_end, z->soa_rr, z->soa_len);
+    return opt ? append_opt(out, len, q, 0) : len;
+}
+
+/* Parses the dashed address of a pod label (`10-1-2-3`, `fd00--1`). */
+static int parse_dashed_address(const uint8_t *label, uint8_t *address) {
+    uint8_t length = label[0];
+    if (length == 0 || length > 45) return 0;
+    char text[46];
+    bool v6 = false;
+    for (unsigned i = 0; i < length; i++) {
+        char c = (char)label[1 + i];
+        if (c == '-') {
+            text[i] = '.';
+        } else {
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+            if (c >= 'a') v6 = true;
+            text[i] = c;
+        }
+    }
+    text[length] = 0;
+    if (!v6 && inet_pton(AF_INET, text, address) == 1) return 4;
+    for (unsigned i = 0; i < length; i++)
+        if (text[i] == '.') text[i] = ':';
+    return inet_pton(AF_INET6, text, address) == 1 ? 16 : 0;
+}
+
+/*
+ * kube-dns "pods insecure": `<a-b-c-d>.<ns>.pod.<zone>` has the A record
+ * of the address in its first label, when `<ns>.pod.<zone>` exists.
+ * Returns 0 when the name is not such a name.
+ */
+static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, uint8_t *out,
+                        size_t cap, int transport) {
+    if (!z->pod_synthesis || q->labels != z->pod_suffix_labels + 2) return 0;
+    size_t suffix_at = q->name_len - z->pod_suffix_len;
+    if (memcmp(q->name + suffix_at, z->pod_suffix, z->pod_suffix_len) != 0) return 0;
+    const uint8_t *ns = q->name + q->label_offsets[1];
+    size_t ns_len = q->name_len - q->label_offsets[1];
+    if (dp_table_find(t, ns, ns_len, dp_name_hash(ns, ns_len)) == NULL) return 0;
+
+    uint8_t address[16];
+    int size = parse_dashed_address(q->name, address);
+    if (size == 0) return reply_negative(q, z, DP_RCODE_NXDOMAIN, out, cap, transport);
+    uint16_t type = size == 4 ? DP_TYPE_A : DP_TYPE_AAAA;
+    if (q->qtype != type && q->qtype != DP_TYPE_ANY)
+        return reply_negative(q, z, DP_RCODE_NOERROR, out, cap, transport);
+
+    size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
+    size_t len = q->question_end + 12 + (size_t)size;
+    if (len + opt > reply_limit(q, cap, transport))
+        return reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+    memcpy(out, q->wire, q->question_end);
+    patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
+    write16(out + 4, 1);
+    write16(out + 6, 1);
+    write16(out + 8, 0);
+    write16(out + 10, 0);
+    uint8_t *rr = out + q->question_end;
+    write16(rr, 0xC000 | DP_HEADER_SIZE);
+    write16(rr + 2, type);
+    write16(rr + 4, DP_CLASS_IN);
+    write16(rr + 6, (uint16_t)(z->pod_ttl >> 16));
+    write16(rr + 8, (uint16_t)z->pod_ttl);
+    write16(rr + 10, (uint16_t)size);
+    memcpy(rr + 12, address, (size_t)size);
+    return opt ? append_opt(out, len, q, 0) : len;
+}
+
+static const dp_answer *answer_for(const dp_name *n, uint16_t qtype) {
+    for (uint16_t i = 0; i + 1 < n->answer_count; i++)
+        if (n->answers[i].qtype == qtype) return &n->answers[i];
+    return &n->answers[n->answer_count - 1];
+}
+
+size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8_t *out,
+                       size_t cap, int transport) {
+    dp_query q;
+    switch (dp_query_parse(wire, len, &q)) {
+    case DP_PARSE_DROP:
+        return 0;
+    case DP_PARSE_FORMERR:
+        return dp_reply_header_only(wire, len, DP_RCODE_FORMERR, out, cap);
+    case DP_PARSE_NOTIMP:
+        return dp_reply_header_only(wire, len, DP_RCODE_NOTIMP, out, cap);
+    case DP_PARSE_OK:
+        break;
+    }
+
+    /* RFC 6891 §6.1.3: we speak EDNS version 0 only; BADVERS is 16, whose
+     * upper 8 bits (1) go into the OPT record. */
+    if (q.edns && q.edns_version != 0)
+        return reply_question_only(&q, DP_RCODE_NOERROR, false, false, 1, out, cap);
+    /* OPT is a pseudo-RR; it is no question (RFC 6891 §6.1.1). */
+    if (q.qtype == DP_TYPE_OPT) return reply_question_only(&q, DP_RCODE_FORMERR, false, false, 0, out, cap);
+    /* Only class IN is served. Zone transfers are not offered. */
+    if (q.qclass != DP_CLASS_IN || q.qtype == DP_TYPE_AXFR || q.qtype == DP_TYPE_IXFR)
+        return reply_question_only(&q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    /* MAILA and MAILB are obsolete (RFC 2505 §6). */
+    if (q.qtype == DP_TYPE_MAILA || q.qtype == DP_TYPE_MAILB)
+        return reply_question_only(&q, DP_RCODE_NOTIMP, false, false, 0, out, cap);
+
+    const dp_zone *zone = dp_table_zone_of(t, q.name, q.name_len, q.label_offsets, q.labels);
+    if (zone == NULL) return reply_question_only(&q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    /* Before the first load, say "try again", never "no such name". */
+    if (t->unsynced) return reply_question_only(&q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+
+    const dp_name *name = dp_table_find(t, q.name, q.name_len, q.hash);
+    if (name != NULL) return reply_from_answer(answer_for(name, q.qtype), &q, out, cap, transport);
+
+    size_t pod = reply_pod(t, zone, &q, out, cap, transport);
+    if (pod) return pod;
+    if (!zone->authoritative) return reply_question_only(&q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    return reply_negative(&q, zone, DP_RCODE_NXDOMAIN, out, cap, transport);
+}

@@ -1,0 +1,137 @@
+/*
+ * dp_internal.h — types shared by the data plane's files, not seen by Swift.
+ */
+#ifndef KUBEDNS_DP_INTERNAL_H
+#define KUBEDNS_DP_INTERNAL_H
+
+#include "dataplane.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DP_HEADER_SIZE 12
+#define DP_MAX_NAME 255
+#define DP_MAX_LABELS 128
+#define DP_MAX_ZONES 16
+#define DP_OPT_RR_SIZE 11
+#define DP_TCP_MAX_MESSAGE 65535
+
+enum {
+    DP_RCODE_NOERROR = 0,
+    DP_RCODE_FORMERR = 1,
+    DP_RCODE_SERVFAIL = 2,
+    DP_RCODE_NXDOMAIN = 3,
+    DP_RCODE_NOTIMP = 4,
+    DP_RCODE_REFUSED = 5,
+};
+
+enum {
+    DP_TYPE_A = 1,
+    DP_TYPE_AAAA = 28,
+    DP_TYPE_OPT = 41,
+    DP_TYPE_IXFR = 251,
+    DP_TYPE_AXFR = 252,
+    DP_TYPE_MAILB = 253,
+    DP_TYPE_MAILA = 254,
+    DP_TYPE_ANY = 255,
+};
+
+#define DP_CLASS_IN 1
+
+/* ---- Arena: one table's memory, freed at once ------------------------ */
+
+typedef struct dp_arena_block dp_arena_block;
+typedef struct dp_arena {
+    dp_arena_block *head;
+} dp_arena;
+
+void *dp_arena_alloc(dp_arena *a, size_t size);
+void *dp_arena_copy(dp_arena *a, const void *data, size_t size);
+void dp_arena_free(dp_arena *a);
+
+/* ---- The table ------------------------------------------------------- */
+
+/* A reply with ID 0, the question in lower case and no OPT record. */
+typedef struct dp_answer {
+    const uint8_t *wire;
+    uint16_t len;
+    uint16_t len_without_additional; /* the prefix up to the additional section */
+    uint16_t qtype;                  /* 0: the name's default answer */
+} dp_answer;
+
+typedef struct dp_name {
+    const uint8_t *name; /* lower-case wire */
+    uint32_t hash;
+    uint8_t name_len;
+    uint16_t answer_count;
+    dp_answer *answers; /* the default answer (qtype 0) is last */
+} dp_name;
+
+typedef struct dp_zone {
+    uint8_t apex[DP_MAX_NAME];
+    uint8_t apex_len;
+    uint8_t apex_labels;
+    bool authoritative;
+    const uint8_t *soa_rr; /* uncompressed, so it fits after any question */
+    uint16_t soa_len;
+    /* kube-dns "pods insecure": A/AAAA from the first label under pod_suffix */
+    bool pod_synthesis;
+    uint8_t pod_suffix[DP_MAX_NAME];
+    uint8_t pod_suffix_len;
+    uint8_t pod_suffix_labels;
+    uint32_t pod_ttl;
+} dp_zone;
+
+struct dp_table {
+    dp_arena arena;
+    dp_zone zones[DP_MAX_ZONES]; /* longest apex first */
+    unsigned zone_count;
+    dp_name *names;
+    size_t name_count;
+    uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
+    size_t slot_mask;
+    size_t answer_count;
+    bool unsynced;
+};
+
+uint32_t dp_name_hash(const uint8_t *name, size_t len);
+const dp_name *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
+const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
+                                const uint8_t *label_offsets, unsigned labels);
+
+/* ---- A parsed query -------------------------------------------------- */
+
+typedef enum {
+    DP_PARSE_OK,
+    DP_PARSE_DROP,    /* no reply: a response, or shorter than a header */
+    DP_PARSE_FORMERR, /* reply FORMERR with the header only */
+    DP_PARSE_NOTIMP,  /* reply NOTIMP with the header only */
+} dp_parse_result;
+
+typedef struct dp_query {
+    const uint8_t *wire;
+    size_t len;
+    size_t question_end; /* offset just past QCLASS */
+    uint16_t qtype;
+    uint16_t qclass;
+    uint8_t name[DP_MAX_NAME]; /* lower-case wire */
+    uint8_t name_len;
+    uint8_t labels;
+    uint8_t label_offsets[DP_MAX_LABELS];
+    uint32_t hash;
+    bool edns;
+    uint8_t edns_version;
+    bool edns_do;
+    uint16_t edns_udp_size;
+} dp_query;
+
+dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q);
+
+/* ---- Reply assembly -------------------------------------------------- */
+
+size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcode,
+                            uint8_t *out, size_t cap);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * dataplane.h — the C data plane of kube-dns, the one header Swift sees.
+ *
+ * Contract.
+ *
+ * Threads. dp_server_start() starts `threads` worker threads. Each runs its
+ * own libevent loop over its own SO_REUSEPORT UDP socket (drained in batches
+ * with recvmmsg/sendmmsg) and its own SO_REUSEPORT TCP listener. Workers
+ * never call out of C. Every other function is for one control thread at a
+ * time per server (the Swift control plane); dp_query_answer() is pure and
+ * may be called from any thread.
+ *
+ * Tables. A dp_table is an immutable answer table: precomputed wire answers
+ * per (name, qtype), built with ldns when the table is built, plus the zones
+ * the table is authoritative for. Workers read the current table without
+ * locks: each worker announces the table it reads in a hazard slot for the
+ * length of one batch. dp_server_publish() swaps the table in, waits until
+ * no worker still announces the old one (at most one batch per worker), and
+ * frees it.
+ *
+ * Ownership. Functions taking (pointer, length) copy what they keep.
+ * dp_table_builder_finish() consumes the builder. dp_server_publish() takes
+ * ownership of the table. dp_server_free() frees the server and its table.
+ *
+ * Names are in DNS wire format (length-prefixed labels, ending with the root
+ * label), lower-case. Resource records are uncompressed wire RRs (owner, type,
+ * class, TTL, RDLENGTH, RDATA), concatenated section by section.
+ *
+ * Return values. Functions returning int give 0 on success and -1 on
+ * failure, with a one-line reason written to `err` (NUL-terminated,
+ * truncated to `errlen`) when `err` is not NULL.
+ */
+#ifndef KUBEDNS_DATAPLANE_H
+#define KUBEDNS_DATAPLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The largest UDP payload we send and advertise in OPT (DNS Flag Day 2020). */
+#define DP_EDNS_UDP_SIZE 1232
+
+typedef struct dp_table dp_table;
+typedef struct dp_table_builder dp_table_builder;
+typedef struct dp_server dp_server;
+
+/* ---- Building a table ------------------------------------------------- */
+
+dp_table_builder *dp_table_builder_new(void);
+
+/*
+ * Adds a zone. `soa_rr` is the zone's SOA as one uncompressed wire RR; it
+ * goes into the authority section of NXDOMAIN answers (RFC 2308 §3).
+ * A query under an `authoritative` zone whose name is not in the table gets
+ * NXDOMAIN; under a non-authoritative zone (in-addr.arpa, ip6.arpa: only the
+ * cluster's addresses are ours) it is not ours and gets REFUSED.
+ */
+int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len,
+                              int authoritative, const uint8_t *soa_rr, size_t soa_len,
+                              char *err, size_t errlen);
+
+/*
+ * Synthesises A/AAAA for `<a-b-c-d>.<ns>.<suffix>` from the first label
+ * (kube-dns "pods insecure"), when `<ns>.<suffix>` is in the table. The
+ * suffix must lie in a zone added before.
+ */
+int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffix,
+                                       size_t suffix_len, uint32_t ttl, char *err,
+                                       size_t errlen);
+
+/*
+ * Adds the answer for (`qname`, `qtype`). `qtype` 0 is the name's answer for
+ * every type without an answer of its own (NODATA, or a CNAME); every name
+ * needs one, empty non-terminals included (the caller decides which names
+ * exist). The RRs are `ancount` answer, `nscount` authority and `arcount`
+ * additional RRs, in that order. The name must lie in a zone added before.
+ */
+int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
+                                size_t rrs_len, uint16_t ancount, uint16_t nscount,
+                                uint16_t arcount, char *err, size_t errlen);
+
+/*
+ * Marks the table as not yet loaded: every query under its zones gets
+ * SERVFAIL (never NXDOMAIN) until a loaded table is published.
+ */
+void dp_table_builder_mark_unsynced(dp_table_builder *b);
+
+/* Consumes the builder; returns the table, or NULL with a reason. */
+dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen);
+
+/* Frees a builder that was not finished. */
+void dp_table_builder_free(dp_table_builder *b);
+
+/* Frees a table that was never published. */
+void dp_table_free(dp_table *t);
+
+/* Number of names (including empty non-terminals) and answers in a table. */
+size_t dp_table_name_count(const dp_table *t);
+size_t dp_table_answer_count(const dp_table *t);
+
+/* ---- Answering -------------------------------------------------------- */
+
+/* Transport of a query: it decides the size limit and truncation. */
+enum { DP_UDP = 0, DP_TCP = 1 };
+
+/*
+ * Answers one query from `table` into `out` (at least 65535 bytes for TCP,
+ * DP_EDNS_UDP_SIZE for UDP, or the answer is truncated to fit). Returns the
+ * length of the reply, or 0 when the query gets no reply (it is a response,
+ * or shorter than a DNS header). Never allocates for well-formed queries of
+ * the usual shape (one question, at most an OPT record besides).
+ */
+size_t dp_query_answer(const dp_table *table, const uint8_t *query, size_t query_len,
+                       uint8_t *out, size_t out_cap, int transport);
+
+/* ---- Serving ---------------------------------------------------------- */
+
+typedef struct dp_server_config {
+    const char *address;          /* IPv4 or IPv6 literal to bind */
+    uint16_t port;                /* UDP and TCP */
+    unsigned threads;             /* worker threads, at least 1 */
+    unsigned tcp_max_connections; /* across all workers */
+    unsigned tcp_idle_timeout_ms; /* RFC 7766 §6.2.3 */
+} dp_server_config;
+
+/*
+ * Creates the server and binds every socket (so the port is taken when this
+ * returns 0), serving `initial` (ownership taken, also on failure).
+ */
+dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char *err,
+                         size_t errlen);
+
+/* The port the sockets are bound to (the kernel's choice when configured as 0). */
+uint16_t dp_server_port(const dp_server *s);
+
+/* Starts the worker threads. */
+int dp_server_start(dp_server *s, char *err, size_t errlen);
+
+/* Replaces the table workers answer from; see "Tables" above. */
+void dp_server_publish(dp_server *s, dp_table *table);
+
+/* Stops the workers and joins them; the sockets are closed. Idempotent. */
+void dp_server_stop(dp_server *s);
+
+/* Stops the server if needed and frees it with its table. */
+void dp_server_free(dp_server *s);
+
+/* Counters summed over workers at the time of the call. */
+typedef struct dp_stats {
+    uint64_t udp_queries;
+    uint64_t tcp_queries;
+    uint64_t dropped;          /* no reply: responses, runts */
+    uint64_t rcode[16];        /* replies by the header's 4-bit RCODE */
+    uint64_t truncated;        /* UDP replies sent with TC */
+    uint64_t tcp_connections;  /* accepted */
+    uint64_t tcp_refused;      /* closed at once: over the connection cap */
+} dp_stats;
+
+void dp_server_stats(const dp_server *s, dp_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * server.c — worker threads, their event loops, and table publication.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t errlen, const char *format, ...) {
+    if (err != NULL && errlen > 0) {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(err, errlen, format, args);
+        va_end(args);
+    }
+    return -1;
+}
+
+static pthread_once_t libevent_threads_once = PTHREAD_ONCE_INIT;
+
+/* Lets the control thread break a worker's loop (it needs the notify fd). */
+static void enable_libevent_threads(void) { evthread_use_pthreads(); }
+
+static int parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss,
+                         socklen_t *len) {
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *len = sizeof(*v4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *len = sizeof(*v6);
+        return 0;
+    }
+    return -1;
+}
+
+/* With port 0 the first socket gets a port from the kernel; the others share it. */
+static void adopt_bound_port(int fd, struct sockaddr_storage *ss) {
+    struct sockaddr_storage bound;
+    socklen_t len = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &len) != 0) return;
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = ((struct sockaddr_in *)&bound)->sin_port;
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = ((struct sockaddr_in6 *)&bound)->sin6_port;
+}
+
+dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char *err,
+                         size_t errlen) {
+    pthread_once(&libevent_threads_once, enable_libevent_threads);
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (config->threads == 0) {
+        dp_table_free(initial);
+        fail(err, errlen, "threads must be at least 1");
+        return NULL;
+    }
+    if (parse_address(config->address, config->port, &ss, &sslen) != 0) {
+        dp_table_free(initial);
+        fail(err, errlen, "%s is not an IPv4 or IPv6 address", config->address);
+        return NULL;
+    }
+    dp_server *s = calloc(1, sizeof(*s));
+    dp_worker *workers = calloc(config->threads, sizeof(dp_worker));
+    if (s == NULL || workers == NULL) {
+        free(s);
+        free(workers);
+        dp_table_free(initial);
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->config = *config;
+    s->config.address = NULL;
+    s->workers = workers;
+    s->worker_count = config->threads;
+    atomic_store(&s->table, initial);
+
+    unsigned cap = config->tcp_max_connections / config->threads;
+    for (unsigned i = 0; i < config->threads; i++) {
+        dp_worker *w = &workers[i];
+        w->server = s;
+        w->index = i;
+        w->udp_fd = -1;
+        w->tcp_fd = -1;
+        w->tcp_cap = cap > 0 ? cap : 1;
+    }
+    for (unsigned i = 0; i < config->threads; i++) {
+        dp_worker *w = &workers[i];
+        if (dp_udp_open(w, (struct sockaddr *)&ss, sslen, err, errlen) != 0) goto failed;
+        if (i == 0) adopt_bound_port(w->udp_fd, &ss);
+        if (dp_tcp_open(w, (struct sockaddr *)&ss, sslen, err, errlen) != 0) goto failed;
+    }
+    s->config.port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                   : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return s;
+failed:
+    dp_server_free(s);
+    return NULL;
+}
+
+uint16_t dp_server_port(const dp_server *s) { return s->config.port; }
+
+static void *worker_main(void *arg) {
+    dp_worker *w = arg;
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+int dp_server_start(dp_server *s, char *err, size_t errlen) {
+    if (s->started) return fail(err, errlen, "server already started");
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        dp_worker *w = &s->workers[i];
+        w->base = event_base_new();
+        if (w->base == NULL) return fail(err, errlen, "event_base_new failed");
+        if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0)
+            return fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
+    }
+    s->started = true;
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        dp_worker *w = &s->workers[i];
+        int rc = pthread_create(&w->thread, NULL, worker_main, w);
+        if (rc != 0) return fail(err, errlen, "cannot start worker %u: %s", i, strerror(rc));
+        w->running = true;
+    }
+    return 0;
+}
+
+void dp_server_publish(dp_server *s, dp_table *table) {
+    dp_table *old = atomic_exchange(&s->table, table);
+    /* Hazard pointers: wait until no worker still reads the old table. */
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        while (atomic_load(&s->workers[i].hazard) == old) {
+            struct timespec pause = {0, 20000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    dp_table_free(old);
+}
+
+void dp_server_stop(dp_server *s) {
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        dp_worker *w = &s->workers[i];
+        if (w->running) event_base_loopbreak(w->base);
+    }
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        dp_worker *w = &s->workers[i];
+        if (w->running) pthread_join(w->thread, NULL);
+        w->running = false;
+        dp_tcp_close(w);
+        dp_udp_close(w);
+        if (w->base != NULL) event_base_free(w->base);
+        w->base = NULL;
+    }
+}
+
+void dp_server_free(dp_server *s) {
+    if (s == NULL) return;
+    dp_server_stop(s);
+    free(s->workers);
+    dp_table_free(atomic_load(&s->table));
+    free(s);
+}
+
+void dp_server_stats(const dp_server *s, dp_stats *out) {
+    memset(out, 0, sizeof(*out));
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        const dp_counters *c = &s->workers[i].counters;
+        out->udp_queries += atomic_load_explicit(&c->udp_queries, memory_order_relaxed);
+        out->tcp_queries += atomic_load_explicit(&c->tcp_queries, memory_order_relaxed);
+        out->dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
+        for (int r = 0; r < 16; r++)
+            out->rcode[r] += atomic_load_explicit(&c->rcode[r], memory_order_relaxed);
+        out->truncated += atomic_load_explicit(&c->truncated, memory_order_relaxed);
+        out->tcp_connections += atomic_load_explicit(&c->tcp_connections, memory_order_relaxed);
+        out->tcp_refused += atomic_load_explicit(&c->tcp_refused, memory_order_relaxed);
+    }
+}

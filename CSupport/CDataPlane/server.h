@@ -1,0 +1,103 @@
+/*
+ * server.h — workers and their sockets, shared by server.c, udp.c, tcp.c.
+ */
+#ifndef KUBEDNS_SERVER_H
+#define KUBEDNS_SERVER_H
+
+#include "dp_internal.h"
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#define DP_UDP_BATCH 32
+#define DP_UDP_RX_SIZE 4096
+
+/* Counters of one worker. Only the worker writes them (plain loads and
+ * stores, relaxed): no shared atomics on the packet path. */
+typedef struct dp_counters {
+    _Atomic uint64_t udp_queries;
+    _Atomic uint64_t tcp_queries;
+    _Atomic uint64_t dropped;
+    _Atomic uint64_t rcode[16];
+    _Atomic uint64_t truncated;
+    _Atomic uint64_t tcp_connections;
+    _Atomic uint64_t tcp_refused;
+} dp_counters;
+
+static inline void dp_count(_Atomic uint64_t *c) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+typedef struct dp_tcp_conn dp_tcp_conn;
+
+typedef struct dp_worker {
+    struct dp_server *server;
+    unsigned index;
+    pthread_t thread;
+    bool running;
+    struct event_base *base;
+    int udp_fd;
+    struct event *udp_event;
+    int tcp_fd;
+    struct evconnlistener *listener;
+    unsigned tcp_open;
+    unsigned tcp_cap;
+    dp_tcp_conn *connections; /* open TCP connections, to free at stop */
+    uint8_t *tcp_reply;       /* 2-byte length + one reply */
+    /* the table this worker reads now, or NULL (see dataplane.h, "Tables") */
+    _Atomic(dp_table *) hazard;
+    dp_counters counters;
+    /* UDP batch buffers */
+    struct mmsghdr rx[DP_UDP_BATCH];
+    struct mmsghdr tx[DP_UDP_BATCH];
+    struct iovec rx_iov[DP_UDP_BATCH];
+    struct iovec tx_iov[DP_UDP_BATCH];
+    struct sockaddr_storage peers[DP_UDP_BATCH];
+    uint8_t *rx_buf; /* DP_UDP_BATCH * DP_UDP_RX_SIZE */
+    uint8_t *tx_buf; /* DP_UDP_BATCH * DP_EDNS_UDP_SIZE */
+} dp_worker;
+
+struct dp_server {
+    dp_server_config config;
+    _Atomic(dp_table *) table;
+    dp_worker *workers;
+    unsigned worker_count;
+    bool started;
+};
+
+/* The table to read for one batch; pair with dp_worker_release(). */
+static inline const dp_table *dp_worker_acquire(dp_worker *w) {
+    dp_table *t;
+    do {
+        t = atomic_load(&w->server->table);
+        atomic_store(&w->hazard, t);
+    } while (t != atomic_load(&w->server->table));
+    return t;
+}
+
+static inline void dp_worker_release(dp_worker *w) {
+    atomic_store_explicit(&w->hazard, NULL, memory_order_release);
+}
+
+/* Counts one reply (or its absence) by RCODE and TC. */
+static inline void dp_count_reply(dp_worker *w, const uint8_t *reply, size_t len) {
+    if (len == 0) {
+        dp_count(&w->counters.dropped);
+        return;
+    }
+    dp_count(&w->counters.rcode[reply[3] & 0x0F]);
+    if (reply[2] & 0x02) dp_count(&w->counters.truncated);
+}
+
+int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
+int dp_udp_attach(dp_worker *w);
+void dp_udp_close(dp_worker *w);
+
+int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
+int dp_tcp_attach(dp_worker *w);
+void dp_tcp_close(dp_worker *w);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * tcp.c — DNS over TCP per RFC 7766: two-byte length framing, pipelined
+ * queries answered in order, an idle timeout, a cap on open connections,
+ * and no reading while a client leaves its replies unread.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Stop reading a connection whose unread replies pass this. */
+#define DP_TCP_OUTPUT_HIGH (256 * 1024)
+
+struct dp_tcp_conn {
+    dp_worker *worker;
+    struct bufferevent *bev;
+    dp_tcp_conn *prev;
+    dp_tcp_conn *next;
+};
+
+int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
+                size_t errlen) {
+    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        bind(fd, addr, len) != 0 || listen(fd, 1024) != 0) {
+        if (err) snprintf(err, errlen, "cannot bind TCP socket: %s", strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    w->tcp_fd = fd;
+    w->tcp_reply = malloc(2 + DP_TCP_MAX_MESSAGE);
+    if (w->tcp_reply == NULL) {
+        if (err) snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_free(dp_tcp_conn *c) {
+    dp_worker *w = c->worker;
+    if (c->prev) c->prev->next = c->next;
+    else w->connections = c->next;
+    if (c->next) c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    w->tcp_open--;
+    free(c);
+}
+
+/* Answers every complete message in the input, in order (RFC 7766 §6.2.1.1). */
+static void conn_readable(struct bufferevent *bev, void *arg) {
+    dp_tcp_conn *c = arg;
+    dp_worker *w = c->worker;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer *out = bufferevent_get_output(bev);
+    for (;;) {
+        if (evbuffer_get_length(out) > DP_TCP_OUTPUT_HIGH) {
+            bufferevent_disable(bev, EV_READ);
+            return;
+        }
+        size_t available = evbuffer_get_length(in);
+        uint8_t prefix[2];
+        if (available < 2 || evbuffer_copyout(in, prefix, 2) != 2) return;
+        size_t len = (size_t)prefix[0] << 8 | prefix[1];
+        if (available < 2 + len) return;
+        const uint8_t *message = evbuffer_pullup(in, (ssize_t)(2 + len));
+        if (message == NULL) return;
+
+        dp_count(&w->counters.tcp_queries);
+        const dp_table *t = dp_worker_acquire(w);
+        size_t reply = dp_query_answer(t, message + 2, len, w->tcp_reply + 2,
+                                       DP_TCP_MAX_MESSAGE, DP_TCP);
+        dp_worker_release(w);
+        dp_count_reply(w, w->tcp_reply + 2, reply);
+        evbuffer_drain(in, 2 + len);
+        if (reply == 0) continue;
+        w->tcp_reply[0] = (uint8_t)(reply >> 8);
+        w->tcp_reply[1] = (uint8_t)reply;
+        evbuffer_add(out, w->tcp_reply, 2 + reply);
+    }
+}
+
+/* Replies drained: read again, and answer what arrived meanwhile. */
+static void conn_writable(struct bufferevent *bev, void *arg) {
+    if (!(bufferevent_get_enabled(bev) & EV_READ)) {
+        bufferevent_enable(bev, EV_READ);
+        conn_readable(bev, arg);
+    }
+}
+
+/* End of stream, error or idle timeout: close (RFC 7766 §6.2.3). */
+static void conn_event(struct bufferevent *bev, short what, void *arg) {
+    (void)bev;
+    (void)what;
+    conn_free(arg);
+}
+
+static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd,
+                         struct sockaddr *addr, int addrlen, void *arg) {
+    (void)listener;
+    (void)addr;
+    (void)addrlen;
+    dp_worker *w = arg;
+    if (w->tcp_open >= w->tcp_cap) {
+        dp_count(&w->counters.tcp_refused);
+        close(fd);
+        return;
+    }
+    dp_tcp_conn *c = calloc(1, sizeof(*c));
+    struct bufferevent *bev = c ? bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    if (bev == NULL) {
+        free(c);
+        close(fd);
+        return;
+    }
+    dp_count(&w->counters.tcp_connections);
+    c->worker = w;
+    c->bev = bev;
+    c->next = w->connections;
+    if (c->next) c->next->prev = c;
+    w->connections = c;
+    w->tcp_open++;
+    unsigned ms = w->server->config.tcp_idle_timeout_ms;
+    struct timeval idle = {ms / 1000, (ms % 1000) * 1000};
+    bufferevent_set_timeouts(bev, &idle, &idle);
+    bufferevent_setcb(bev, conn_readable, conn_writable, conn_event, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+int dp_tcp_attach(dp_worker *w) {
+    w->listener = evconnlistener_new(w->base, tcp_accepted, w, LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fd);
+    if (w->listener == NULL) return -1;
+    w->tcp_fd = -1; /* owned by the listener now */
+    return 0;
+}
+
+void dp_tcp_close(dp_worker *w) {
+    while (w->connections != NULL) conn_free(w->connections);
+    if (w->listener != NULL) evconnlistener_free(w->listener);
+    w->listener = NULL;
+    if (w->tcp_fd >= 0) close(w->tcp_fd);
+    w->tcp_fd = -1;
+    free(w->tcp_reply);
+    w->tcp_reply = NULL;
+}

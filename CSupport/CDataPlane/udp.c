@@ -1,0 +1,113 @@
+/*
+ * udp.c — one SO_REUSEPORT UDP socket per worker, drained in batches:
+ * recvmmsg up to DP_UDP_BATCH queries, answer each into its own buffer,
+ * sendmmsg the replies.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Batches per readable event before the loop gets a turn for TCP. */
+#define DP_UDP_ROUNDS 8
+
+int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
+                size_t errlen) {
+    int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        bind(fd, addr, len) != 0) {
+        if (err) snprintf(err, errlen, "cannot bind UDP socket: %s", strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    w->udp_fd = fd;
+    w->rx_buf = malloc((size_t)DP_UDP_BATCH * DP_UDP_RX_SIZE);
+    w->tx_buf = malloc((size_t)DP_UDP_BATCH * DP_EDNS_UDP_SIZE);
+    if (w->rx_buf == NULL || w->tx_buf == NULL) {
+        if (err) snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < DP_UDP_BATCH; i++) {
+        w->rx_iov[i].iov_base = w->rx_buf + (size_t)i * DP_UDP_RX_SIZE;
+        w->rx_iov[i].iov_len = DP_UDP_RX_SIZE;
+        w->tx_iov[i].iov_base = w->tx_buf + (size_t)i * DP_EDNS_UDP_SIZE;
+    }
+    return 0;
+}
+
+/* Sends replies [0, count), retrying a partial sendmmsg; drops the rest
+ * when the socket buffer is full (the clients will retry). */
+static void send_replies(dp_worker *w, int count) {
+    int sent = 0;
+    while (sent < count) {
+        int n = sendmmsg(w->udp_fd, w->tx + sent, (unsigned)(count - sent), 0);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            /* Unreachable peer or full buffer: skip this reply, keep the rest. */
+            sent++;
+            continue;
+        }
+        sent += n;
+    }
+}
+
+static void udp_readable(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    dp_worker *w = arg;
+    for (int round = 0; round < DP_UDP_ROUNDS; round++) {
+        for (int i = 0; i < DP_UDP_BATCH; i++) {
+            w->rx[i].msg_hdr.msg_name = &w->peers[i];
+            w->rx[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
+        }
+        int n = recvmmsg(fd, w->rx, DP_UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0) return;
+
+        const dp_table *t = dp_worker_acquire(w);
+        int replies = 0;
+        for (int i = 0; i < n; i++) {
+            uint8_t *query = w->rx_iov[i].iov_base;
+            uint8_t *reply = w->tx_iov[replies].iov_base;
+            dp_count(&w->counters.udp_queries);
+            size_t len = dp_query_answer(t, query, w->rx[i].msg_len, reply, DP_EDNS_UDP_SIZE, DP_UDP);
+            dp_count_reply(w, reply, len);
+            if (len == 0) continue;
+            struct msghdr *h = &w->tx[replies].msg_hdr;
+            h->msg_name = &w->peers[i];
+            h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
+            w->tx_iov[replies].iov_len = len;
+            replies++;
+        }
+        dp_worker_release(w);
+        send_replies(w, replies);
+        if (n < DP_UDP_BATCH) return;
+    }
+}
+
+int dp_udp_attach(dp_worker *w) {
+    for (int i = 0; i < DP_UDP_BATCH; i++) {
+        memset(&w->rx[i], 0, sizeof(w->rx[i]));
+        w->rx[i].msg_hdr.msg_iov = &w->rx_iov[i];
+        w->rx[i].msg_hdr.msg_iovlen = 1;
+        memset(&w->tx[i], 0, sizeof(w->tx[i]));
+        w->tx[i].msg_hdr.msg_iov = &w->tx_iov[i];
+        w->tx[i].msg_hdr.msg_iovlen = 1;
+    }
+    w->udp_event = event_new(w->base, w->udp_fd, EV_READ | EV_PERSIST, udp_readable, w);
+    if (w->udp_event == NULL) return -1;
+    return event_add(w->udp_event, NULL);
+}
+
+void dp_udp_close(dp_worker *w) {
+    if (w->udp_event != NULL) event_free(w->udp_event);
+    w->udp_event = NULL;
+    if (w->udp_fd >= 0) close(w->udp_fd);
+    w->udp_fd = -1;
+    free(w->rx_buf);
+    free(w->tx_buf);
+    w->rx_buf = NULL;
+    w->tx_buf = NULL;
+}

@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "kube-dns",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kube-dns", targets: ["KubeDNS"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian (libevent-dev, libldns-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CLibEvent", path: "CSupport/CLibEvent", pkgConfig: "libevent_pthreads",
+            providers: [.apt(["libevent-dev"])]),
+        .systemLibrary(
+            name: "CLdns", path: "CSupport/CLdns", pkgConfig: "ldns",
+            providers: [.apt(["libldns-dev"])]),
+
+        // The C data plane: event loops, packet path, answer table.
+        .target(
+            name: "CDataPlane",
+            dependencies: ["CLibEvent", "CLdns"],
+            path: "CSupport/CDataPlane",
+            cSettings: [.define("_GNU_SOURCE")]),
+
+        // Kubernetes objects in, DNS records and answers out. Pure Swift, no I/O.
+        .target(name: "RecordModel"),
+        // The Swift face of the data plane: server lifecycle and answer-table publication.
+        .target(name: "DataPlane", dependencies: ["CDataPlane", "RecordModel"]),
+        // Where Kubernetes objects come from: a static objects file (and, later, the API).
+        .target(
+            name: "ObjectSources",
+            dependencies: [
+                "RecordModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The `kube-dns` executable: commands that wire the modules together.
+        .executableTarget(
+            name: "KubeDNS",
+            dependencies: [
+                "RecordModel", "DataPlane", "ObjectSources",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(
+            name: "RecordModelTests",
+            dependencies: ["RecordModel", "ObjectSources", "TestSupport"]),
+        .testTarget(
+            name: "ObjectSourcesTests",
+            dependencies: ["ObjectSources", "RecordModel"]),
+        .testTarget(
+            name: "DataPlaneTests",
+            dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "TestSupport"]),
+        .testTarget(
+            name: "KubeDNSTests",
+            dependencies: ["KubeDNS", "CLdns", "TestSupport"]),
+        // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
+        .target(
+            name: "TestSupport",
+            dependencies: ["RecordModel", "CLdns"],
+            path: "Tests/TestSupport",
+            resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,98 @@
+import CDataPlane
+import Synchronization
+
+/// The DNS server: the C data plane's worker threads and sockets.
+///
+/// The sockets are bound when it is created, so the port is taken (or the
+/// error is known) before anything else starts. `publish` may be called
+/// from any task; calls are serialised here, as the C contract asks for
+/// one control thread at a time.
+public final class DNSServer: Sendable {
+    public struct Configuration: Sendable {
+        public var address: String
+        public var port: UInt16
+        public var threads: Int
+        public var tcpMaxConnections: Int
+        public var tcpIdleTimeoutMilliseconds: Int
+
+        public init(
+            address: String, port: UInt16, threads: Int, tcpMaxConnections: Int = 1024,
+            tcpIdleTimeoutMilliseconds: Int = 10_000
+        ) {
+            self.address = address
+            self.port = port
+            self.threads = threads
+            self.tcpMaxConnections = tcpMaxConnections
+            self.tcpIdleTimeoutMilliseconds = tcpIdleTimeoutMilliseconds
+        }
+    }
+
+    /// The C server; nil once stopped. Guarded by the mutex.
+    private let server: Mutex<ServerPointer>
+
+    /// The port bound (the kernel's choice when configured as 0).
+    public let port: UInt16
+
+    /// Binds the sockets and serves `initial` once started.
+    public init(_ configuration: Configuration, initial: consuming AnswerTable) throws(DataPlaneError) {
+        var err = [CChar](repeating: 0, count: 512)
+        var config = dp_server_config()
+        config.port = configuration.port
+        config.threads = UInt32(max(1, configuration.threads))
+        config.tcp_max_connections = UInt32(max(1, configuration.tcpMaxConnections))
+        config.tcp_idle_timeout_ms = UInt32(max(1, configuration.tcpIdleTimeoutMilliseconds))
+        let table = initial.release()
+        let created = configuration.address.withCString { address in
+            config.address = address
+            return dp_server_new(&config, table, &err, err.count)
+        }
+        guard let created else { throw DataPlaneError(err) }
+        server = Mutex(ServerPointer(pointer: created))
+        port = dp_server_port(created)
+    }
+
+    /// Starts the worker threads.
+    public func start() throws(DataPlaneError) {
+        var err = [CChar](repeating: 0, count: 512)
+        let status = server.withLock { s -> Int32 in
+            guard let pointer = s.pointer else { return -1 }
+            return dp_server_start(pointer, &err, err.count)
+        }
+        guard status == 0 else { throw DataPlaneError(err) }
+    }
+
+    /// Makes `table` the one workers answer from; the old one is freed once
+    /// no worker reads it.
+    public func publish(_ table: consuming AnswerTable) {
+        let pointer = table.release()
+        server.withLock { s in
+            if let server = s.pointer { dp_server_publish(server, pointer) } else { dp_table_free(pointer) }
+        }
+    }
+
+    /// Counters summed over the workers.
+    public func stats() -> DataPlaneStats {
+        var stats = dp_stats()
+        server.withLock { s in
+            if let pointer = s.pointer { dp_server_stats(pointer, &stats) }
+        }
+        return DataPlaneStats(stats)
+    }
+
+    /// Stops the workers and closes the sockets. Idempotent.
+    public func stop() {
+        server.withLock { s in
+            if let pointer = s.pointer { dp_server_free(pointer) }
+            s.pointer = nil
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// The C server handle. It is only used under the mutex of `DNSServer`,
+/// and the C server it points to is safe to drive from any one thread at
+/// a time, so sending it between threads is safe.
+private struct ServerPointer: @unchecked Sendable {
+    var pointer: OpaquePointer?
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+// The `kube-dns` executable: parse the command line, run the command.
+// The async command is run by name: with this toolchain both ArgumentParser's
+// async entry point and a call to `run()` pick the synchronous default
+// `run()`, which only prints the help.
+let arguments = ArgumentSpelling.normalize(Array(CommandLine.arguments.dropFirst()))
+do {
+    var command = try KubeDNSCommand.parseAsRoot(arguments)
+    if let serve = command as? ServeCommand {
+        try await serve.serve()
+    } else {
+        try command.run()
+    }
+} catch {
+    KubeDNSCommand.exit(withError: error)
+}

@@ -1,0 +1,62 @@
+import RecordModel
+
+/// One object of an objects file, told apart by its `kind`. A `List`
+/// holds more of them; kinds DNS does not use are kept as `.other` so a
+/// full `kubectl get -o yaml` dump loads.
+enum KubeDocument: Decodable {
+    case service(Service)
+    case endpoints(Endpoints)
+    case endpointSlice(EndpointSlice)
+    case pod(Pod)
+    case namespace(Namespace)
+    case list([KubeDocument])
+    case other(String)
+
+    private enum CodingKeys: String, CodingKey { case kind, items }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(String.self, forKey: .kind)
+        switch kind {
+        case "Service": self = .service(try Service(from: decoder))
+        case "Endpoints": self = .endpoints(try Endpoints(from: decoder))
+        case "EndpointSlice": self = .endpointSlice(try EndpointSlice(from: decoder))
+        case "Pod": self = .pod(try Pod(from: decoder))
+        case "Namespace": self = .namespace(try Namespace(from: decoder))
+        case _ where kind.hasSuffix("List"):
+            self = .list(try c.decodeIfPresent([KubeDocument].self, forKey: .items) ?? [])
+        default: self = .other(kind)
+        }
+    }
+}
+
+extension ClusterObjects {
+    /// Adds a document's objects; namespaced objects without a namespace
+    /// are in `default`, as kubectl puts them.
+    mutating func add(_ document: KubeDocument) {
+        switch document {
+        case .service(var s):
+            s.metadata.namespace = s.metadata.namespace.orDefault
+            services[s.metadata.key] = s
+        case .endpoints(var e):
+            e.metadata.namespace = e.metadata.namespace.orDefault
+            endpoints[e.metadata.key] = e
+        case .endpointSlice(var e):
+            e.metadata.namespace = e.metadata.namespace.orDefault
+            endpointSlices[e.metadata.key] = e
+        case .pod(var p):
+            p.metadata.namespace = p.metadata.namespace.orDefault
+            pods[p.metadata.key] = p
+        case .namespace(let n):
+            namespaces[n.metadata.name] = n
+        case .list(let items):
+            for item in items { add(item) }
+        case .other:
+            break
+        }
+    }
+}
+
+extension String {
+    fileprivate var orDefault: String { isEmpty ? "default" : self }
+}

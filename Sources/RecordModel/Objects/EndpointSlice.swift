@@ -1,0 +1,51 @@
+/// A discovery.k8s.io/v1 EndpointSlice, reduced to what DNS needs.
+public struct EndpointSlice: Hashable, Sendable, Decodable {
+    public var metadata: ObjectMeta
+    public var addressType: String?
+    public var endpoints: [Endpoint]
+    public var ports: [EndpointPort]
+
+    public init(metadata: ObjectMeta, addressType: String? = nil, endpoints: [Endpoint], ports: [EndpointPort]) {
+        self.metadata = metadata
+        self.addressType = addressType
+        self.endpoints = endpoints
+        self.ports = ports
+    }
+
+    private enum CodingKeys: String, CodingKey { case metadata, addressType, endpoints, ports }
+
+    /// `endpoints` and `ports` may be null in the API.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        addressType = try c.decodeIfPresent(String.self, forKey: .addressType)
+        endpoints = try c.decodeIfPresent([Endpoint].self, forKey: .endpoints) ?? []
+        ports = try c.decodeIfPresent([EndpointPort].self, forKey: .ports) ?? []
+    }
+
+    public static let serviceNameLabel = "kubernetes.io/service-name"
+
+    /// The Service this slice belongs to, from its label.
+    public var serviceKey: ObjectKey? {
+        metadata.labels[Self.serviceNameLabel].map { ObjectKey(namespace: metadata.namespace, name: $0) }
+    }
+
+    public struct Endpoint: Hashable, Sendable, Decodable {
+        public var addresses: [String]
+        public var hostname: String?
+        public var conditions: Conditions?
+
+        public init(addresses: [String], hostname: String? = nil, ready: Bool? = nil) {
+            self.addresses = addresses
+            self.hostname = hostname
+            self.conditions = Conditions(ready: ready)
+        }
+
+        /// A nil `ready` is an unknown state, to be read as ready (API reference).
+        public var isReady: Bool { conditions?.ready ?? true }
+    }
+
+    public struct Conditions: Hashable, Sendable, Decodable {
+        public var ready: Bool?
+    }
+}

@@ -1,0 +1,79 @@
+/// The metadata DNS needs of any Kubernetes object.
+public struct ObjectMeta: Hashable, Sendable, Decodable {
+    public var name: String
+    public var namespace: String
+    public var labels: [String: String]
+    public var annotations: [String: String]
+    public var resourceVersion: String?
+
+    public init(
+        name: String, namespace: String = "", labels: [String: String] = [:],
+        annotations: [String: String] = [:], resourceVersion: String? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.labels = labels
+        self.annotations = annotations
+        self.resourceVersion = resourceVersion
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, namespace, labels, annotations, resourceVersion
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? ""
+        labels = try c.decodeIfPresent(LenientStringMap.self, forKey: .labels)?.values ?? [:]
+        annotations = try c.decodeIfPresent(LenientStringMap.self, forKey: .annotations)?.values ?? [:]
+        resourceVersion = try c.decodeIfPresent(String.self, forKey: .resourceVersion)
+    }
+
+    /// Objects are keyed by namespace and name.
+    public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
+}
+
+/// Namespace and name: how objects are told apart.
+public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+
+    public static func < (lhs: ObjectKey, rhs: ObjectKey) -> Bool {
+        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
+    }
+}
+
+/// A string map that keeps what is a string (or a YAML scalar written
+/// without quotes, like `true`) and skips the rest, so one odd label
+/// never makes an object unreadable.
+struct LenientStringMap: Decodable {
+    var values: [String: String] = [:]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        for key in c.allKeys {
+            if let s = try? c.decode(String.self, forKey: key) {
+                values[key.stringValue] = s
+            } else if let b = try? c.decode(Bool.self, forKey: key) {
+                values[key.stringValue] = String(b)
+            } else if let i = try? c.decode(Int.self, forKey: key) {
+                values[key.stringValue] = String(i)
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// Kubernetes objects to DNS records, per the Kubernetes DNS-Based Service
+/// Discovery specification 1.1.0 (kubernetes/dns, docs/specification.md),
+/// with CoreDNS's choices where the specification is silent.
+public enum ClusterRecords {
+    /// The zones for `objects`: the cluster zone, and the reverse zones
+    /// holding the PTR records of cluster IPs and endpoints.
+    public static func zones(for objects: ClusterObjects, options: RecordOptions) -> ZoneSet {
+        var builder = ClusterZoneBuilder(options: options)
+        builder.addApex(dnsService: objects.services[ObjectKey(namespace: "kube-system", name: "kube-dns")])
+        for namespace in objects.namespaceNames.sorted() { builder.addNamespace(namespace) }
+        let slices = objects.slicesByService
+        for (key, service) in objects.services.sorted(by: { $0.key < $1.key }) {
+            builder.addService(service, endpoints: endpointAddresses(
+                of: service, slices: slices[key] ?? [], endpoints: objects.endpoints[key]))
+        }
+        if options.pods == .verified {
+            for pod in objects.pods.values { builder.addPod(pod) }
+        }
+        return builder.zoneSet
+    }
+
+    /// The zones before the first load: the apex records, and SERVFAIL for
+    /// every other name ("try again", never "no such name").
+    public static func unsyncedZones(options: RecordOptions) -> ZoneSet {
+        var builder = ClusterZoneBuilder(options: options)
+        builder.addApex(dnsService: nil)
+        var zones = builder.zoneSet
+        zones.unsynced = true
+        return zones
+    }
+
+    /// The addresses DNS publishes for a headless service: from its
+    /// EndpointSlices when it has any (they supersede v1 Endpoints, so the
+    /// two are never added up), else from its Endpoints. Ready addresses
+    /// only, unless the service publishes not-ready ones.
+    static func endpointAddresses(
+        of service: Service, slices: [EndpointSlice], endpoints: Endpoints?
+    ) -> [EndpointAddress] {
+        let includeNotReady = service.publishesNotReady
+        var result: [EndpointAddress] = []
+        if !slices.isEmpty {
+            for slice in slices.sorted(by: { $0.metadata.name < $1.metadata.name })
+            where slice.addressType != "FQDN" {
+                for endpoint in slice.endpoints where endpoint.isReady || includeNotReady {
+                    for text in endpoint.addresses {
+                        guard let ip = IPAddress(text) else { continue }
+                        result.append(EndpointAddress(ip: ip, hostname: endpoint.hostname, ports: slice.ports))
+                    }
+                }
+            }
+        } else if let endpoints {
+            for subset in endpoints.subsets {
+                let addresses = (subset.addresses ?? []) + (includeNotReady ? subset.notReadyAddresses ?? [] : [])
+                for address in addresses {
+                    guard let ip = IPAddress(address.ip) else { continue }
+                    result.append(EndpointAddress(ip: ip, hostname: address.hostname, ports: subset.ports ?? []))
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// One published address of a headless service.
+struct EndpointAddress: Hashable {
+    var ip: IPAddress
+    var hostname: String?
+    var ports: [EndpointPort]
+
+    /// The endpoint's label: its hostname, else its dashed address (spec
+    /// §2.1 leaves the form to the implementation; CoreDNS uses this one).
+    var label: String {
+        if let hostname, !hostname.isEmpty, (try? DNSName(labels: [hostname])) != nil {
+            return hostname.lowercased()
+        }
+        return ip.dashed
+    }
+}

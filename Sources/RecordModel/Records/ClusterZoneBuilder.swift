@@ -1,0 +1,155 @@
+/// Accumulates the records of the cluster zone and the reverse zones.
+struct ClusterZoneBuilder {
+    let options: RecordOptions
+    var cluster: Zone
+    var reverse4: Zone
+    var reverse6: Zone
+    var problems: [String] = []
+
+    init(options: RecordOptions) {
+        self.options = options
+        let domain = options.domain
+        let soa = SOAData(
+            primary: Self.nsName(domain), mailbox: DNSName(validated: ["hostmaster"] + domain.labels),
+            serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
+        cluster = Zone(apex: domain, authoritative: true, soa: soa, ttl: options.ttl)
+        reverse4 = Zone(apex: DNSName(validated: ["in-addr", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl)
+        reverse6 = Zone(apex: DNSName(validated: ["ip6", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl)
+    }
+
+    /// The name of the DNS service in NS and SOA records, as CoreDNS has it.
+    static func nsName(_ domain: DNSName) -> DNSName { DNSName(validated: ["ns", "dns"] + domain.labels) }
+
+    var ttl: UInt32 { options.ttl }
+    var domain: DNSName { options.domain }
+
+    var zoneSet: ZoneSet {
+        var set = ZoneSet(zones: [cluster, reverse4, reverse6])
+        if options.pods == .insecure {
+            set.podSynthesis = .init(suffix: DNSName(validated: ["pod"] + domain.labels), ttl: ttl)
+        }
+        set.problems = problems
+        return set
+    }
+
+    /// NS naming this DNS service with its cluster IPs as glue, and the
+    /// schema version (spec §2.2).
+    mutating func addApex(dnsService: Service?) {
+        let ns = Self.nsName(domain)
+        cluster.add(ResourceRecord(domain, ttl: ttl, .ns(ns)))
+        for ip in dnsService?.clusterIPs ?? [] {
+            cluster.add(ResourceRecord(ns, ttl: ttl, .address(ip)))
+        }
+        let version = DNSName(validated: ["dns-version"] + domain.labels)
+        cluster.add(ResourceRecord(version, ttl: ttl, .txt([RecordOptions.schemaVersion])))
+    }
+
+    /// `<ns>.svc.<zone>` exists for every namespace, and `<ns>.pod.<zone>`
+    /// unless pod names are disabled.
+    mutating func addNamespace(_ namespace: String) {
+        guard let svc = try? DNSName(labels: [namespace, "svc"] + domain.labels) else {
+            problems.append("namespace \(namespace): not a DNS label")
+            return
+        }
+        cluster.addName(svc)
+        if options.pods != .disabled {
+            cluster.addName(DNSName(validated: [namespace, "pod"] + domain.labels))
+        }
+    }
+
+    mutating func addService(_ service: Service, endpoints: [EndpointAddress]) {
+        let key = service.metadata.key
+        guard let name = try? DNSName(labels: [key.name, key.namespace, "svc"] + domain.labels) else {
+            problems.append("service \(key): not a DNS name")
+            return
+        }
+        if service.isExternalName {
+            addExternalName(service, name: name)
+        } else if service.isHeadless {
+            addHeadless(service, name: name, endpoints: endpoints)
+        } else {
+            addClusterIP(service, name: name)
+        }
+    }
+
+    /// Spec §2.5: a CNAME to the external name (an address there is not a name).
+    private mutating func addExternalName(_ service: Service, name: DNSName) {
+        guard let external = service.spec.externalName, IPAddress(external) == nil,
+            let target = try? DNSName(external)
+        else {
+            problems.append("service \(service.metadata.key): externalName is not a DNS name")
+            return
+        }
+        cluster.add(ResourceRecord(name, ttl: ttl, .cname(target)))
+    }
+
+    /// Spec §2.3: A/AAAA per cluster IP, SRV per named port, PTR per IP.
+    private mutating func addClusterIP(_ service: Service, name: DNSName) {
+        let ips = service.clusterIPs
+        guard !ips.isEmpty else { return }
+        for ip in ips {
+            cluster.add(ResourceRecord(name, ttl: ttl, .address(ip)))
+            addPTR(ip, to: name)
+        }
+        for port in service.spec.ports ?? [] {
+            guard let portName = port.name, let owner = srvName(portName, port.protocol, name),
+                let number = UInt16(exactly: port.port)
+            else { continue }
+            cluster.add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: 100, port: number, target: name)))
+        }
+    }
+
+    /// Spec §2.4: A/AAAA per published endpoint, at the service and at the
+    /// endpoint's own name; SRV per named port and endpoint; PTR per
+    /// endpoint. No endpoint: no records, so the name is NXDOMAIN (§2.4.1).
+    private mutating func addHeadless(_ service: Service, name: DNSName, endpoints: [EndpointAddress]) {
+        var srv: [DNSName: Set<SRVTarget>] = [:]
+        for endpoint in endpoints {
+            let host = DNSName(validated: [endpoint.label] + name.labels)
+            cluster.add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
+            cluster.add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
+            addPTR(endpoint.ip, to: host)
+            for port in endpoint.ports {
+                guard let portName = port.name, let owner = srvName(portName, port.protocol, name),
+                    let number = port.port.flatMap({ UInt16(exactly: $0) })
+                else { continue }
+                srv[owner, default: []].insert(SRVTarget(port: number, host: host))
+            }
+        }
+        // Equal weights summing to about 100 (RFC 2782), as CoreDNS does.
+        for (owner, targets) in srv {
+            let weight = UInt16(max(1, 100 / targets.count))
+            for target in targets.sorted() {
+                cluster.add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
+            }
+        }
+    }
+
+    /// `<a-b-c-d>.<ns>.pod.<zone>` A/AAAA for a pod that exists (`--pods verified`).
+    mutating func addPod(_ pod: Pod) {
+        for ip in pod.addresses {
+            guard let name = try? DNSName(labels: [ip.dashed, pod.metadata.namespace, "pod"] + domain.labels)
+            else { continue }
+            cluster.add(ResourceRecord(name, ttl: ttl, .address(ip)))
+        }
+    }
+
+    /// `_<port>._<proto>.<service>`: the protocol lower-cased (spec §2.3.2).
+    private func srvName(_ port: String, _ proto: String?, _ service: DNSName) -> DNSName? {
+        try? DNSName(labels: ["_" + port, "_" + (proto ?? "TCP").lowercased()] + service.labels)
+    }
+
+    private mutating func addPTR(_ ip: IPAddress, to name: DNSName) {
+        let record = ResourceRecord(ip.reverseName, ttl: ttl, .ptr(name))
+        if ip.isV4 { reverse4.add(record) } else { reverse6.add(record) }
+    }
+}
+
+private struct SRVTarget: Hashable, Comparable {
+    var port: UInt16
+    var host: DNSName
+
+    static func < (lhs: SRVTarget, rhs: SRVTarget) -> Bool {
+        lhs.host == rhs.host ? lhs.port < rhs.port : lhs.host < rhs.host
+    }
+}

@@ -1,0 +1,62 @@
+/// The records of one zone, grouped by owner name and type.
+public struct Zone: Sendable {
+    public let apex: DNSName
+    /// Whether a name under the apex that is not here does not exist
+    /// (NXDOMAIN). The reverse zones are not: only the cluster's addresses
+    /// are ours there, so a miss is someone else's name.
+    public let authoritative: Bool
+    public let soa: ResourceRecord
+
+    /// A set of records with one owner and type (RFC 2181 §5).
+    public struct RRSet: Hashable, Sendable {
+        public var ttl: UInt32
+        public var records: [RecordData]
+
+        /// RFC 2181 §5.2: one TTL per RRSet, the lowest given.
+        mutating func insert(_ data: RecordData, ttl: UInt32) {
+            guard !records.contains(data) else { return }
+            records.append(data)
+            self.ttl = min(self.ttl, ttl)
+        }
+    }
+
+    public private(set) var rrsets: [DNSName: [RecordType: RRSet]] = [:]
+    /// Every name that exists: owners, names added without records, and
+    /// every name between them and the apex (empty non-terminals, RFC 8020).
+    public private(set) var names: Set<DNSName> = []
+
+    public init(apex: DNSName, authoritative: Bool, soa: SOAData, ttl: UInt32) {
+        self.apex = apex
+        self.authoritative = authoritative
+        self.soa = ResourceRecord(apex, ttl: ttl, .soa(soa))
+        add(self.soa)
+    }
+
+    /// Adds a record, once: a record already in its RRSet is not added again.
+    public mutating func add(_ record: ResourceRecord) {
+        precondition(record.name.isSubdomain(of: apex), "\(record.name) is outside \(apex)")
+        addName(record.name)
+        rrsets[record.name, default: [:]][record.type, default: RRSet(ttl: record.ttl, records: [])]
+            .insert(record.data, ttl: record.ttl)
+    }
+
+    /// Makes a name exist without records of its own (a namespace).
+    public mutating func addName(_ name: DNSName) {
+        var current: DNSName? = name
+        while let n = current, n.isSubdomain(of: apex), names.insert(n).inserted {
+            current = n.parent
+        }
+    }
+
+    public func rrset(_ name: DNSName, _ type: RecordType) -> [ResourceRecord] {
+        guard let set = rrsets[name]?[type] else { return [] }
+        return set.records.map { ResourceRecord(name, ttl: set.ttl, $0) }
+    }
+
+    /// Every record, in canonical order: what a zone file of this zone holds.
+    public var records: [ResourceRecord] {
+        rrsets.keys.sorted().flatMap { name in
+            rrsets[name]!.keys.sorted().flatMap { rrset(name, $0) }
+        }
+    }
+}
