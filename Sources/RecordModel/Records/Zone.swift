@@ -53,10 +53,11 @@ public struct Zone: Sendable {
         return set.records.map { ResourceRecord(name, ttl: set.ttl, $0) }
     }
 
-    /// Every record, in canonical order: what a zone file of this zone holds.
+    /// Every record, in canonical order with the SOA first: what a zone
+    /// file of this zone holds (RFC 1035 §5.2).
     public var records: [ResourceRecord] {
         rrsets.keys.sorted().flatMap { name in
-            rrsets[name]!.keys.sorted().flatMap { rrset(name, $0) }
+            rrsets[name]!.keys.sorted { ($0 == .soa ? 0 : 1, $0) < ($1 == .soa ? 0 : 1, $1) }.flatMap { rrset(name, $0) }
         }
     }
 }

@@ -13,6 +13,11 @@ public struct ZoneSet: Sendable {
     public struct PodSynthesis: Hashable, Sendable {
         public var suffix: DNSName
         public var ttl: UInt32
+
+        public init(suffix: DNSName, ttl: UInt32) {
+            self.suffix = suffix
+            self.ttl = ttl
+        }
     }
 
     public init(zones: [Zone], podSynthesis: PodSynthesis? = nil, unsynced: Bool = false) {
