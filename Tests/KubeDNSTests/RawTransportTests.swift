@@ -1,0 +1,146 @@
+import TestSupport
+import Testing
+
+/// Raw packets over UDP and TCP: framing, pipelining, malformed input.
+@Suite(.kubeDNS(["--kube-objects", Fixtures.clusterPath, "--threads", "2", "--tcp-idle-timeout", "1"]))
+struct RawTransportTests {
+    let names = [
+        "kubernetes.default.svc.cluster.local", "web.prod.svc.cluster.local", "nosuch.prod.svc.cluster.local",
+        "_pg._tcp.db.prod.svc.cluster.local", "example.com", "big.prod.svc.cluster.local",
+    ]
+
+    @Test func tenPipelinedQueriesOnOneConnectionAreAnsweredInOrder() throws {
+        let socket = try LoopbackSocket(tcp: true, port: try ServerProcess.current.port)
+        var batch: [UInt8] = []
+        for i in 0..<10 {
+            let query = QueryPacket.make(id: UInt16(1000 + i), name: names[i % names.count], type: 1)
+            batch += [UInt8(query.count >> 8), UInt8(query.count & 0xFF)] + query
+        }
+        socket.send(batch)
+        for i in 0..<10 {
+            let reply = try #require(socket.receiveFramed())
+            #expect(Int(reply[0]) << 8 | Int(reply[1]) == 1000 + i)
+            #expect(ReplyCheck.problem(reply: reply, query: []) == nil)
+        }
+        // The 200-address answer is whole over TCP.
+        let big = QueryPacket.make(id: 7, name: "big.prod.svc.cluster.local", type: 1)
+        socket.sendFramed(big)
+        let reply = try #require(socket.receiveFramed())
+        #expect(ReplyCheck.count(reply, section: 1) == 200)
+    }
+
+    @Test func anIdleConnectionIsClosed() throws {
+        let socket = try LoopbackSocket(tcp: true, port: try ServerProcess.current.port, timeoutMilliseconds: 5000)
+        socket.sendFramed(QueryPacket.make(id: 1, name: names[0], type: 1))
+        #expect(socket.receiveFramed() != nil)
+        #expect(socket.peerClosed())
+    }
+
+    @Test func specificMalformedQueries() throws {
+        let port = try ServerProcess.current.port
+        let socket = try LoopbackSocket(tcp: false, port: port, timeoutMilliseconds: 300)
+        let valid = QueryPacket.make(id: 0x1234, name: "kubernetes.default.svc.cluster.local", type: 1)
+        func reply(_ packet: [UInt8]) -> [UInt8]? {
+            socket.send(packet)
+            return socket.receiveDatagram()
+        }
+        // No reply: shorter than a header, or a response.
+        #expect(reply(Array(valid.prefix(11))) == nil)
+        var response = valid
+        response[2] |= 0x80
+        #expect(reply(response) == nil)
+        // NOTIMP: an opcode other than QUERY (here UPDATE, 5).
+        var update = valid
+        update[2] = 5 << 3
+        #expect(reply(update).map(ReplyCheck.rcode) == 4)
+        // FORMERR: no question, two questions, a pointer in the name, a name
+        // over 255 bytes, a cut question.
+        var none = valid
+        none[5] = 0
+        #expect(reply(none).map(ReplyCheck.rcode) == 1)
+        var two = valid
+        two[5] = 2
+        #expect(reply(two).map(ReplyCheck.rcode) == 1)
+        var loop = Array(valid.prefix(12))
+        loop += [0xC0, 0x0C, 0, 1, 0, 1]
+        #expect(reply(loop).map(ReplyCheck.rcode) == 1)
+        let long = QueryPacket.make(id: 9, name: Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: "."), type: 1)
+        #expect(reply(long).map(ReplyCheck.rcode) == 1)
+        #expect(reply(Array(valid.dropLast(2))).map(ReplyCheck.rcode) == 1)
+        // REFUSED: zone transfer, class CHAOS.
+        #expect(reply(QueryPacket.make(id: 3, name: "cluster.local", type: 252)).map(ReplyCheck.rcode) == 5)
+        var chaos = QueryPacket.make(id: 4, name: "version.bind", type: 16)
+        chaos[chaos.count - 1] = 3
+        #expect(reply(chaos).map(ReplyCheck.rcode) == 5)
+        // And the server still answers.
+        let answer = try #require(reply(valid))
+        #expect(ReplyCheck.rcode(answer) == 0)
+        #expect(ReplyCheck.count(answer, section: 1) == 1)
+    }
+
+    @Test func thousandsOfMutatedPacketsOverUDPGetWellFormedRepliesOrNone() throws {
+        let port = try ServerProcess.current.port
+        let socket = try LoopbackSocket(tcp: false, port: port, timeoutMilliseconds: 200)
+        var random = SeededRandom(seed: 0x5EED_0001)
+        var answered = 0
+        for i in 0..<3000 {
+            let base = QueryPacket.make(
+                id: UInt16(i), name: names[i % names.count], type: [1, 28, 33, 255][i % 4],
+                ednsSize: i % 2 == 0 ? 1232 : nil)
+            let packet = PacketMutator.mutate(base, using: &random)
+            socket.send(packet)
+            // Expect a reply unless the packet is too short or marked as a response.
+            guard packet.count >= 12, packet[2] & 0x80 == 0 else { continue }
+            let reply = try #require(socket.receiveDatagram(), "no reply to \(packet)")
+            #expect(ReplyCheck.problem(reply: reply, query: packet) == nil, "packet \(packet)")
+            answered += 1
+        }
+        #expect(answered > 1000)
+        try expectServerStillAnswers(port)
+    }
+
+    @Test func mutatedPacketsOverTCPDoNotStopTheServer() throws {
+        let port = try ServerProcess.current.port
+        var random = SeededRandom(seed: 0x5EED_0002)
+        for round in 0..<20 {
+            let socket = try LoopbackSocket(tcp: true, port: port, timeoutMilliseconds: 500)
+            for i in 0..<50 {
+                let base = QueryPacket.make(id: UInt16(i), name: names[(round + i) % names.count], type: 1, ednsSize: 4096)
+                let packet = PacketMutator.mutate(base, using: &random)
+                socket.sendFramed(packet)
+                guard packet.count >= 12, packet[2] & 0x80 == 0 else { continue }
+                let reply = try #require(socket.receiveFramed(), "no reply to \(packet)")
+                #expect(ReplyCheck.problem(reply: reply, query: packet) == nil, "packet \(packet)")
+            }
+        }
+        // A stream that lies about its length and then closes.
+        let liar = try LoopbackSocket(tcp: true, port: port)
+        liar.send([0xFF, 0xFF, 1, 2, 3])
+        try expectServerStillAnswers(port)
+    }
+
+    func expectServerStillAnswers(_ port: UInt16) throws {
+        for tcp in [false, true] {
+            let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port, tcp: tcp)
+            #expect(reply.normalized.answer == ["kubernetes.default.svc.cluster.local. 30 in a 10.0.0.1"])
+        }
+    }
+}
+
+@Suite(.kubeDNS(["--kube-objects", Fixtures.clusterPath, "--threads", "1", "--tcp-max-connections", "2"]))
+struct ConnectionCapTests {
+    @Test func connectionsOverTheCapAreClosedAtOnce() throws {
+        let port = try ServerProcess.current.port
+        let first = try LoopbackSocket(tcp: true, port: port)
+        let second = try LoopbackSocket(tcp: true, port: port)
+        for socket in [first, second] {
+            socket.sendFramed(QueryPacket.make(id: 1, name: "kubernetes.default.svc.cluster.local", type: 1))
+            #expect(socket.receiveFramed() != nil)
+        }
+        let third = try LoopbackSocket(tcp: true, port: port)
+        #expect(third.peerClosed())
+        // UDP is not affected.
+        let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port)
+        #expect(reply.rcode == "NOERROR")
+    }
+}
