@@ -114,6 +114,14 @@ failed:
 
 uint16_t dp_server_port(const dp_server *s) { return s->config.port; }
 
+/* Runs in the worker: a break requested from inside the loop cannot be
+ * lost, unlike one requested before the loop has started. */
+static void stop_requested(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(((dp_worker *)arg)->base);
+}
+
 static void *worker_main(void *arg) {
     dp_worker *w = arg;
     event_base_dispatch(w->base);
@@ -126,6 +134,8 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
         dp_worker *w = &s->workers[i];
         w->base = event_base_new();
         if (w->base == NULL) return fail(err, errlen, "event_base_new failed");
+        w->stop_event = event_new(w->base, -1, 0, stop_requested, w);
+        if (w->stop_event == NULL) return fail(err, errlen, "event_new failed");
         if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0)
             return fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
     }
@@ -154,7 +164,7 @@ void dp_server_publish(dp_server *s, dp_table *table) {
 void dp_server_stop(dp_server *s) {
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
-        if (w->running) event_base_loopbreak(w->base);
+        if (w->running) event_active(w->stop_event, EV_READ, 0);
     }
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
@@ -162,6 +172,8 @@ void dp_server_stop(dp_server *s) {
         w->running = false;
         dp_tcp_close(w);
         dp_udp_close(w);
+        if (w->stop_event != NULL) event_free(w->stop_event);
+        w->stop_event = NULL;
         if (w->base != NULL) event_base_free(w->base);
         w->base = NULL;
     }

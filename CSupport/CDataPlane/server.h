@@ -39,6 +39,7 @@ typedef struct dp_worker {
     pthread_t thread;
     bool running;
     struct event_base *base;
+    struct event *stop_event; /* made active by the control thread to stop the loop */
     int udp_fd;
     struct event *udp_event;
     int tcp_fd;

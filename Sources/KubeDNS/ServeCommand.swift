@@ -47,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         Verbosity.bootstrap(verbosity)
         let logger = Logger(label: "kube-dns")
         var publisher = Publisher(options: try records.options(serial: 0), logger: logger)
+        // A file that cannot be loaded at start is a startup error.
+        let watcher = ObjectsFileWatcher(path: records.kubeObjects!, logger: logger)
+        let (objects, identity) = try watcher.load()
 
         // Bind at once, answering SERVFAIL for cluster names until loaded.
         let server = try DNSServer(
@@ -59,8 +62,6 @@ struct ServeCommand: AsyncParsableCommand {
         try server.start()
         logger.notice("serving DNS", metadata: ["address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)"])
 
-        let watcher = ObjectsFileWatcher(path: records.kubeObjects!, logger: logger)
-        let (objects, identity) = try watcher.load()
         try publisher.publish(objects, to: server)
 
         await withTaskGroup(of: Void.self) { group in

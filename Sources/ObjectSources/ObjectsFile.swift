@@ -39,13 +39,24 @@ public enum ObjectsFile {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ObjectsFileError(path: "", reason: "not UTF-8 text")
         }
+        // Parser.nextRoot throws on a syntax error; Yams' compose_all
+        // would end the sequence there silently, losing the rest.
         let decoder = YAMLDecoder()
-        return try compose_all(yaml: text).map { try decoder.decode(KubeDocument.self, from: $0) }
+        let parser = try Parser(yaml: text)
+        var documents: [KubeDocument] = []
+        while let node = try parser.nextRoot() {
+            documents.append(try decoder.decode(KubeDocument.self, from: node))
+        }
+        return documents
     }
 
     /// A one-line reason, with the path to the offending field.
     private static func describe(_ error: any Error) -> String {
-        guard let error = error as? DecodingError else { return "\(error)" }
+        guard let error = error as? DecodingError else {
+            // YAML errors span lines (the text and a caret under it): keep one.
+            return "\(error)".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { $0 != "^" }.joined(separator: " ")
+        }
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         }

@@ -1,0 +1,87 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command line: spellings, errors, signals, pod modes.
+@Suite struct CommandLineTests {
+    /// Runs kube-dns to its end; returns its status and standard error.
+    func runToEnd(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test(arguments: [
+        (["--kube-objects", "/nonexistent/cluster.yaml", "--dns-port", "0"], "/nonexistent/cluster.yaml"),
+        (["--kube-objects", "x", "--no-such-flag"], "--no-such-flag"),
+        (["--kube-objects", "x", "--pods", "sometimes"], "sometimes"),
+        (["--kube-objects", "x", "--domain", "a..b"], "--domain"),
+        (["--kube-objects", "x", "--dns-port", "70000"], "70000"),
+        (["--dns-port", "0"], "--kube-objects"),
+        (["--kube-objects", Fixtures.clusterPath, "--dns-bind-address", "not-an-address", "--dns-port", "0"], "not-an-address"),
+    ])
+    func badInputExitsWithAOneLineReason(_ arguments: [String], _ mentioned: String) throws {
+        let (status, stderr) = try runToEnd(arguments)
+        #expect(status != 0)
+        let reason = stderr.split(separator: "\n").first { $0.hasPrefix("Error: ") }.map(String.init) ?? ""
+        #expect(reason.contains(mentioned), "\(stderr)")
+    }
+
+    @Test func aBrokenObjectsFileAtStartIsAnError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID()).yaml").path
+        try "kind: Service\nmetadata: {namespace: x}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (status, stderr) = try runToEnd(["--kube-objects", path, "--dns-bind-address", "127.0.0.1", "--dns-port", "0"])
+        #expect(status != 0)
+        #expect(stderr.contains("\(path): .metadata.name: required field missing"), "\(stderr)")
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aSignalStopsTheServerCleanly(_ signal: Int32) throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        #expect(server.stop(signal: signal) == 0)
+        #expect(!server.isRunning)
+    }
+
+    @Test func goAndUnderscoreSpellingsAreAccepted() throws {
+        let server = try ServerProcess(["-kube_objects=" + Fixtures.clusterPath, "-domain=cluster.local.", "--v=2", "-ttl", "7"])
+        defer { server.stop() }
+        let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port)
+        #expect(reply.normalized.answer == ["kubernetes.default.svc.cluster.local. 7 in a 10.0.0.1"])
+    }
+
+    @Test func podsVerifiedAnswersOnlyExistingPods() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--pods", "verified"])
+        defer { server.stop() }
+        let running = try Dig.query("10-1-5-5.prod.pod.cluster.local.", "A", port: server.port)
+        #expect(running.normalized.answer == ["10-1-5-5.prod.pod.cluster.local. 30 in a 10.1.5.5"])
+        #expect(try Dig.query("10-1-5-6.prod.pod.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
+        #expect(try Dig.query("10-1-5-7.prod.pod.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
+    }
+
+    @Test func podsDisabledHasNoPodNames() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--pods", "disabled"])
+        defer { server.stop() }
+        #expect(try Dig.query("10-1-5-5.prod.pod.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
+        #expect(try Dig.query("pod.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
+    }
+
+    @Test func anotherDomainIsServed() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--domain", "Corp.Example"])
+        defer { server.stop() }
+        let reply = try Dig.query("kubernetes.default.svc.corp.example.", "A", port: server.port)
+        #expect(reply.normalized.answer == ["kubernetes.default.svc.corp.example. 30 in a 10.0.0.1"])
+        #expect(try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port).rcode == "REFUSED")
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--kube-objects` is re-read when the file changes; a broken file keeps
+/// the records already served.
+@Suite struct ObjectsFileReloadTests {
+    let extra = """
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: added, namespace: prod}
+        spec: {clusterIP: 10.0.7.7}
+
+        """
+
+    /// Polls until `check` holds, at most 10 s (the file is polled every 0.5 s).
+    func eventually(_ check: () throws -> Bool) rethrows -> Bool {
+        for _ in 0..<100 {
+            if try check() { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    @Test func anEditShowsUpAndABrokenEditKeepsTheOldAnswers() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID()).yaml").path
+        let original = try String(contentsOfFile: Fixtures.clusterPath, encoding: .utf8)
+        try original.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try ServerProcess(["--kube-objects", path])
+        defer { server.stop() }
+        let port = server.port
+        #expect(try Dig.query("added.prod.svc.cluster.local.", "A", port: port).rcode == "NXDOMAIN")
+
+        try (original + extra).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try eventually { try Dig.query("added.prod.svc.cluster.local.", "A", port: port).rcode == "NOERROR" })
+        let added = try Dig.query("added.prod.svc.cluster.local.", "A", port: port)
+        #expect(added.normalized.answer == ["added.prod.svc.cluster.local. 30 in a 10.0.7.7"])
+
+        // A broken edit: the last good records stay, and the server says why.
+        try (original + extra + "\n- this: [is not\n").write(toFile: path, atomically: true, encoding: .utf8)
+        usleep(1_500_000)
+        #expect(try Dig.query("added.prod.svc.cluster.local.", "A", port: port).rcode == "NOERROR")
+        #expect(try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port).rcode == "NOERROR")
+
+        // An edit in place (same inode) that removes the service.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: Data(original.utf8))
+        try handle.close()
+        #expect(try eventually { try Dig.query("added.prod.svc.cluster.local.", "A", port: port).rcode == "NXDOMAIN" })
+        server.stop()
+        #expect(server.log.contains("objects file not loaded"))
+    }
+}
