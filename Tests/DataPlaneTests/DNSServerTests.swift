@@ -1,0 +1,123 @@
+import DataPlane
+import Foundation
+import RecordModel
+import TestSupport
+import Testing
+
+/// The data plane in process: publication, readiness, counters.
+@Suite struct DNSServerTests {
+    let domain = try! DNSName("cluster.local")
+
+    func zones(clusterIP: String) -> ZoneSet {
+        var objects = ClusterObjects()
+        objects.services[ObjectKey(namespace: "ns", name: "s")] = Service(
+            metadata: ObjectMeta(name: "s", namespace: "ns"), spec: .init(clusterIP: clusterIP))
+        return ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
+    }
+
+    func server(_ zones: ZoneSet, threads: Int = 2) throws -> DNSServer {
+        let server = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: threads), initial: try AnswerTable(zones))
+        try server.start()
+        return server
+    }
+
+    @Test func beforeTheFirstLoadClusterNamesGetServfailThenAnswers() throws {
+        let server = try server(ClusterRecords.unsyncedZones(options: RecordOptions(domain: domain)))
+        defer { server.stop() }
+        let socket = try LoopbackSocket(tcp: false, port: server.port)
+        socket.send(QueryPacket.make(id: 1, name: "s.ns.svc.cluster.local", type: 1))
+        #expect(socket.receiveDatagram().map(ReplyCheck.rcode) == 2)
+        socket.send(QueryPacket.make(id: 2, name: "nothing.ns.svc.cluster.local", type: 1))
+        #expect(socket.receiveDatagram().map(ReplyCheck.rcode) == 2)
+        socket.send(QueryPacket.make(id: 3, name: "example.com", type: 1))
+        #expect(socket.receiveDatagram().map(ReplyCheck.rcode) == 5)
+
+        server.publish(try AnswerTable(zones(clusterIP: "10.0.0.1")))
+        socket.send(QueryPacket.make(id: 4, name: "s.ns.svc.cluster.local", type: 1))
+        let reply = try #require(socket.receiveDatagram())
+        #expect(ReplyCheck.rcode(reply) == 0)
+        #expect(Array(reply.suffix(4)) == [10, 0, 0, 1])
+    }
+
+    @Test func publishingUnderLoadLosesNoQuery() async throws {
+        let server = try server(zones(clusterIP: "10.0.0.1"))
+        defer { server.stop() }
+        let port = server.port
+        let sender = Task.detached { () -> (answered: Int, wrong: Int, lost: Int) in
+            let socket = try LoopbackSocket(tcp: false, port: port, timeoutMilliseconds: 1000)
+            var answered = 0, wrong = 0, lost = 0
+            for i in 0..<4000 {
+                socket.send(QueryPacket.make(id: UInt16(i & 0xFFFF), name: "s.ns.svc.cluster.local", type: 1))
+                guard let reply = socket.receiveDatagram() else {
+                    lost += 1
+                    continue
+                }
+                let address = Array(reply.suffix(4))
+                if ReplyCheck.rcode(reply) == 0 && (address == [10, 0, 0, 1] || address == [10, 0, 0, 2]) {
+                    answered += 1
+                } else {
+                    wrong += 1
+                }
+            }
+            return (answered, wrong, lost)
+        }
+        for round in 0..<60 {
+            server.publish(try AnswerTable(zones(clusterIP: round % 2 == 0 ? "10.0.0.2" : "10.0.0.1")))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let result = try await sender.value
+        #expect(result.lost == 0)
+        #expect(result.wrong == 0)
+        #expect(result.answered == 4000)
+    }
+
+    @Test func countersCountEveryQueryByRcodeAndTransport() throws {
+        let server = try server(zones(clusterIP: "10.0.0.1"), threads: 1)
+        defer { server.stop() }
+        let udp = try LoopbackSocket(tcp: false, port: server.port)
+        for (i, name) in ["s.ns.svc.cluster.local", "x.ns.svc.cluster.local", "example.com"].enumerated() {
+            udp.send(QueryPacket.make(id: UInt16(i), name: name, type: 1))
+            #expect(udp.receiveDatagram() != nil)
+        }
+        udp.send([1, 2, 3])
+        let tcp = try LoopbackSocket(tcp: true, port: server.port)
+        tcp.sendFramed(QueryPacket.make(id: 9, name: "s.ns.svc.cluster.local", type: 1))
+        #expect(tcp.receiveFramed() != nil)
+        let udpProbe = try LoopbackSocket(tcp: false, port: server.port)
+        udpProbe.send(QueryPacket.make(id: 10, name: "s.ns.svc.cluster.local", type: 1))
+        #expect(udpProbe.receiveDatagram() != nil)
+
+        let stats = server.stats()
+        #expect(stats.udpQueries == 5)
+        #expect(stats.tcpQueries == 1)
+        #expect(stats.dropped == 1)
+        #expect(stats.replies[0] == 3)
+        #expect(stats.replies[3] == 1)
+        #expect(stats.replies[5] == 1)
+        #expect(stats.tcpConnections == 1)
+    }
+
+    @Test func aTableWithAnAnswerOver64KiBIsRefusedWithAReason() throws {
+        var objects = ClusterObjects()
+        objects.services[ObjectKey(namespace: "ns", name: "h")] = Service(
+            metadata: ObjectMeta(name: "h", namespace: "ns"), spec: .init(clusterIP: "None"))
+        let endpoints = (0..<5000).map { EndpointSlice.Endpoint(addresses: ["10.\($0 / 250).\($0 % 250).1"]) }
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "a")] = EndpointSlice(
+            metadata: ObjectMeta(name: "a", namespace: "ns", labels: [EndpointSlice.serviceNameLabel: "h"]),
+            addressType: "IPv4", endpoints: endpoints, ports: [])
+        let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
+        #expect {
+            _ = try AnswerTable(zones)
+        } throws: { error in
+            "\(error)".contains("h.ns.svc.cluster.local.") && "\(error)".contains("64 KiB")
+        }
+    }
+
+    @Test func anAddressThatIsNotOneIsAClearError() throws {
+        #expect {
+            _ = try DNSServer(.init(address: "256.0.0.1", port: 0, threads: 1), initial: try AnswerTable(zones(clusterIP: "10.0.0.1")))
+        } throws: { error in
+            "\(error)" == "256.0.0.1 is not an IPv4 or IPv6 address"
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import ObjectSources
+import RecordModel
+import Testing
+
+@Suite struct ObjectsFileTests {
+    func parse(_ text: String) throws(ObjectsFileError) -> ClusterObjects {
+        try ObjectsFile.parse(Data(text.utf8), path: "test.yaml")
+    }
+
+    @Test func severalYAMLDocumentsWithUnknownKindsAndFields() throws {
+        let objects = try parse("""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: a, namespace: ns, uid: 123, labels: {x: 1, y: true, z: "s", w: [1]}}
+            spec: {clusterIP: 10.0.0.1, unknownField: {deep: [1, 2]}}
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: d, namespace: ns}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            status: {podIP: 10.1.1.1}
+            """)
+        let service = try #require(objects.services[ObjectKey(namespace: "ns", name: "a")])
+        #expect(service.spec.clusterIP == "10.0.0.1")
+        #expect(service.metadata.labels == ["x": "1", "y": "true", "z": "s"])
+        // Namespaced objects without a namespace are in "default", as with kubectl.
+        #expect(objects.pods[ObjectKey(namespace: "default", name: "p")] != nil)
+    }
+
+    @Test func aJSONListAndNestedLists() throws {
+        let objects = try parse("""
+            {"apiVersion": "v1", "kind": "List", "items": [
+              {"kind": "Namespace", "metadata": {"name": "ns"}},
+              {"kind": "EndpointSlice", "metadata": {"name": "s", "namespace": "ns",
+                "labels": {"kubernetes.io/service-name": "svc"}},
+               "addressType": "IPv4", "endpoints": null, "ports": null},
+              {"kind": "ServiceList", "items": [{"kind": "Service", "metadata": {"name": "svc", "namespace": "ns"},
+                "spec": {"clusterIP": "None"}}]}
+            ]}
+            """)
+        #expect(objects.namespaces["ns"] != nil)
+        #expect(objects.endpointSlices[ObjectKey(namespace: "ns", name: "s")]?.endpoints == [])
+        #expect(objects.endpointSlices[ObjectKey(namespace: "ns", name: "s")]?.serviceKey == ObjectKey(namespace: "ns", name: "svc"))
+        #expect(objects.services[ObjectKey(namespace: "ns", name: "svc")]?.isHeadless == true)
+    }
+
+    @Test func aMissingFieldNamesItsPath() {
+        #expect {
+            try parse("kind: List\nitems:\n- kind: Service\n  metadata: {name: a}\n  spec: {ports: [{name: x}]}\n")
+        } throws: { error in
+            "\(error)" == "test.yaml: .items[0].spec.ports[0].port: required field missing"
+        }
+    }
+
+    @Test func aWrongTypeNamesItsPath() {
+        #expect {
+            try parse("{\"kind\": \"Service\", \"metadata\": {\"name\": \"a\"}, \"spec\": {\"clusterIPs\": \"10.0.0.1\"}}")
+        } throws: { error in
+            "\(error)".hasPrefix("test.yaml: .spec.clusterIPs: expected Array")
+        }
+    }
+
+    @Test func aYAMLSyntaxErrorIsOneLineAndNotATruncatedFile() {
+        #expect {
+            try parse("kind: Namespace\nmetadata: {name: a}\n---\nkind: Namespace\nmetadata: {name: [b\n")
+        } throws: { error in
+            !"\(error)".contains("\n") && "\(error)".hasPrefix("test.yaml: ")
+        }
+    }
+
+    @Test func aFileThatCannotBeReadSaysWhich() {
+        #expect {
+            try ObjectsFile.load("/nonexistent/objects.yaml")
+        } throws: { error in
+            "\(error)".hasPrefix("/nonexistent/objects.yaml: cannot read")
+        }
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kube-dns builds and tests with, if any is
+# missing: libevent and ldns (the data plane), pkg-config (to find them),
+# dig (the tests' DNS client). Needs root when something is missing.
+# Usage: scripts/install-packages.sh [extra packages...]
+set -euo pipefail
+packages=(libevent-dev libldns-dev pkg-config bind9-dnsutils "$@")
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
