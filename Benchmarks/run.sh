@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The benchmark: kube-dns against Knot DNS and NSD on the same records, in
+# the same run, each server pinned to CPU 1 (one core) and driven from
+# CPU 0, first by dnsperf and then by loadgen (ours: dnsperf saturates its
+# own core near 200k queries/s). Reports queries/s, mean latency, lost
+# queries, and the server's CPU time per answered query (from
+# /proc/PID/stat before and after), then kube-dns's RSS at 10,000 and
+# 100,000 services. Results go to Benchmarks/out/results.md.
+#
+# usage: Benchmarks/run.sh [SERVICES (10000)] [SECONDS per run (10)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+services="${1:-10000}"
+seconds="${2:-10}"
+out=Benchmarks/out
+rm -rf "$out"
+mkdir -p "$out/knot" "$out/nsd"
+root=$(pwd)
+
+scripts/install-packages.sh knot nsd dnsperf
+swift build -c release --product kube-dns
+gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
+python3 Benchmarks/generate.py "$services" 100 "$out"
+.build/release/kube-dns records --kube-objects "$out/cluster.json" --cluster-zone-only \
+  | grep -v '^;' > "$out/nsd/cluster.local.zone"
+cp "$out/nsd/cluster.local.zone" "$out/knot/cluster.local.zone"
+tck=$(getconf CLK_TCK)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# CPU ticks (user + system) of a process and all its descendants.
+ticks() {
+  local total=0 pid
+  for pid in $(pstree -p "$1" | grep -o '([0-9]*)' | tr -d '()'); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
+wait_answering() {
+  for _ in $(seq 1 300); do
+    dig +time=1 +tries=1 @127.0.0.1 -p "$1" svc-1.ns-1.svc.cluster.local A 2>/dev/null | grep -q "status: NOERROR" && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 does not answer" >&2
+  exit 1
+}
+
+cat > "$out/knot/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@5301
+    rundir: $root/$out/knot
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: $root/$out/knot
+log:
+  - target: stderr
+    any: error
+zone:
+  - domain: cluster.local
+    file: $root/$out/knot/cluster.local.zone
+    zonefile-sync: -1
+    journal-content: none
+CONF
+
+cat > "$out/nsd/nsd.conf" <<CONF
+server:
+    ip-address: 127.0.0.1@5302
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$root/$out/nsd"
+    database: ""
+    pidfile: "$root/$out/nsd/nsd.pid"
+    xfrdfile: "$root/$out/nsd/xfrd.state"
+    zonelistfile: "$root/$out/nsd/zone.list"
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    verbosity: 0
+remote-control:
+    control-enable: no
+zone:
+    name: cluster.local
+    zonefile: cluster.local.zone
+CONF
+
+taskset -c 1 .build/release/kube-dns --kube-objects "$out/cluster.json" --threads 1 \
+  --dns-bind-address 127.0.0.1 --dns-port 5300 2> "$out/kube-dns.log" &
+pids+=($!); kubedns=$!
+taskset -c 1 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
+pids+=($!); knot=$!
+taskset -c 1 nsd -d -c "$out/nsd/nsd.conf" 2> "$out/nsd.log" &
+pids+=($!); nsd=$!
+for port in 5300 5301 5302; do wait_answering "$port"; done
+# knotd and nsd place their own threads and children: pin them all again.
+for p in $kubedns $knot $nsd; do
+  for pid in $(pstree -p "$p" | grep -o '([0-9]*)' | tr -d '()'); do taskset -a -p -c 1 "$pid" > /dev/null; done
+done
+
+results="$out/runs.tsv"
+printf 'server\tload\tqps\tlatency_us\tlost\tcpu_us_per_query\n' > "$results"
+
+measure() { # name pid port load
+  local name=$1 pid=$2 port=$3 load=$4 before after qps latency lost answered
+  before=$(ticks "$pid")
+  if [ "$load" = dnsperf ]; then
+    taskset -c 0 dnsperf -s 127.0.0.1 -p "$port" -d "$out/queries.txt" -l "$seconds" -q 500 > "$out/$name-dnsperf.txt" 2>&1
+    qps=$(awk '/Queries per second:/ {print $4}' "$out/$name-dnsperf.txt")
+    latency=$(awk '/Average Latency \(s\):/ {printf "%.1f", $4 * 1e6}' "$out/$name-dnsperf.txt")
+    lost=$(awk '/Queries lost:/ {print $3}' "$out/$name-dnsperf.txt")
+    answered=$(awk '/Queries completed:/ {print $3}' "$out/$name-dnsperf.txt")
+  else
+    taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$out/queries.txt" "$seconds" 256 > "$out/$name-loadgen.txt"
+    line=$(cat "$out/$name-loadgen.txt")
+    qps=$(echo "$line" | sed 's/.*qps=\([0-9.]*\).*/\1/')
+    latency=$(echo "$line" | sed 's/.*mean_latency_us=\([0-9.]*\).*/\1/')
+    lost=$(echo "$line" | sed 's/.*lost=\([0-9]*\).*/\1/')
+    answered=$(echo "$line" | sed 's/.*received=\([0-9]*\).*/\1/')
+  fi
+  after=$(ticks "$pid")
+  cpu=$(awk -v t=$((after - before)) -v hz="$tck" -v n="$answered" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$latency" "$lost" "$cpu" >> "$results"
+  echo "$name $load: $qps q/s, $latency us, lost $lost, $cpu us CPU/query"
+}
+
+for load in dnsperf loadgen; do
+  measure kube-dns "$kubedns" 5300 "$load"
+  measure knot "$knot" 5301 "$load"
+  measure nsd "$nsd" 5302 "$load"
+done
+rss10=$(awk '/VmRSS/ {print $2}' "/proc/$kubedns/status")
+cleanup
+pids=()
+
+# RSS at 100,000 services (10% headless with 3 endpoints), kube-dns only.
+mkdir -p "$out/100k"
+python3 Benchmarks/generate.py 100000 100 "$out/100k" 1000
+start=$(date +%s.%N)
+.build/release/kube-dns --kube-objects "$out/100k/cluster.json" --threads 1 \
+  --dns-bind-address 127.0.0.1 --dns-port 5303 -v 2 2> "$out/kube-dns-100k.log" &
+pids+=($!); big=$!
+wait_answering 5303
+loaded=$(date +%s.%N)
+rss100=$(awk '/VmRSS/ {print $2}' "/proc/$big/status")
+cleanup
+
+python3 Benchmarks/report.py "$results" "$services" "$seconds" "$rss10" "$rss100" \
+  "$(awk -v a="$start" -v b="$loaded" 'BEGIN {printf "%.1f", b - a}')" > "$out/results.md"
+cat "$out/results.md"
