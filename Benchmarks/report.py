@@ -6,27 +6,40 @@ Knot DNS and NSD (queries/s, and CPU time per answered query).
 usage: report.py RUNS_TSV SERVICES SECONDS RSS_10K_KIB RSS_100K_KIB LOAD_100K_SECONDS
 """
 import csv
+import statistics
 import sys
 
 
 def main():
     runs_path, services, seconds, rss10, rss100, load100 = sys.argv[1:7]
     with open(runs_path) as f:
-        runs = list(csv.DictReader(f, delimiter="\t"))
+        measured = list(csv.DictReader(f, delimiter="\t"))
+    # The median of the rounds of each (server, load); lost queries added up.
+    runs = []
+    for key in dict.fromkeys((r["server"], r["load"]) for r in measured):
+        rounds = [r for r in measured if (r["server"], r["load"]) == key]
+        runs.append({
+            "server": key[0], "load": key[1],
+            "qps": statistics.median(float(r["qps"]) for r in rounds),
+            "latency_us": statistics.median(float(r["latency_us"]) for r in rounds),
+            "lost": sum(int(r["lost"]) for r in rounds),
+            "cpu_us_per_query": statistics.median(float(r["cpu_us_per_query"]) for r in rounds),
+            "rounds": len(rounds),
+        })
     print(f"{services} services in 100 namespaces (10% headless, 3 endpoints each); "
-          f"{seconds} s per run; each server pinned to CPU 1 with one worker, load from CPU 0.\n")
+          f"{seconds} s per run, median of {measured and runs[0]['rounds']} rounds; each server pinned to CPU 1 with one worker, load from CPU 0.\n")
     for load in ("dnsperf", "loadgen"):
         rows = [r for r in runs if r["load"] == load]
         print(f"**{load}**\n")
-        print("| server | queries/s | mean latency (µs) | lost | server CPU per query (µs) |")
+        print(f"| server | queries/s | mean latency (µs) | lost (all rounds) | server CPU per query (µs) |")
         print("|---|---:|---:|---:|---:|")
         for r in rows:
-            print(f"| {r['server']} | {float(r['qps']):,.0f} | {r['latency_us']} | {r['lost']} | {r['cpu_us_per_query']} |")
+            print(f"| {r['server']} | {r['qps']:,.0f} | {r['latency_us']:.0f} | {r['lost']} | {r['cpu_us_per_query']:.2f} |")
         ours = next(r for r in rows if r["server"] == "kube-dns")
         peers = [r for r in rows if r["server"] != "kube-dns"]
-        best = max(peers, key=lambda r: float(r["qps"]))
-        qps_ratio = float(ours["qps"]) / float(best["qps"])
-        cpu_ratio = float(ours["cpu_us_per_query"]) / float(best["cpu_us_per_query"])
+        best = max(peers, key=lambda r: r["qps"])
+        qps_ratio = ours["qps"] / best["qps"]
+        cpu_ratio = ours["cpu_us_per_query"] / best["cpu_us_per_query"]
         print(f"\nkube-dns / {best['server']} (the faster peer): **{qps_ratio:.2f}× the queries/s**, "
               f"**{cpu_ratio:.2f}× the CPU per query**.\n")
     print(f"kube-dns RSS: {int(rss10) / 1024:.1f} MiB with {services} services; "

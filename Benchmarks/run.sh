@@ -8,6 +8,7 @@
 # 100,000 services. Results go to Benchmarks/out/results.md.
 #
 # usage: Benchmarks/run.sh [SERVICES (10000)] [SECONDS per run (10)]
+# (three rounds of six runs: about 20 times SECONDS, plus the builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 services="${1:-10000}"
@@ -32,9 +33,11 @@ trap cleanup EXIT
 # CPU ticks (user + system) of a process and all its descendants.
 ticks() {
   local total=0 pid
-  for pid in $(pstree -p "$1" | grep -o '([0-9]*)' | tr -d '()'); do
+  for pid in $(pstree -p -T "$1" | grep -o '([0-9]*)' | tr -d '()'); do
     [ -r "/proc/$pid/stat" ] || continue
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    # utime and stime are fields 14 and 15; count them after the command
+    # name, which may hold spaces ("nsd: server 1").
+    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
   done
   echo "$total"
 }
@@ -127,10 +130,14 @@ measure() { # name pid port load
   echo "$name $load: $qps q/s, $latency us, lost $lost, $cpu us CPU/query"
 }
 
-for load in dnsperf loadgen; do
-  measure kube-dns "$kubedns" 5300 "$load"
-  measure knot "$knot" 5301 "$load"
-  measure nsd "$nsd" 5302 "$load"
+# Three rounds, the servers taking turns, so drift on the machine falls on
+# all of them; the report takes the median of each.
+for round in 1 2 3; do
+  for load in dnsperf loadgen; do
+    measure kube-dns "$kubedns" 5300 "$load"
+    measure knot "$knot" 5301 "$load"
+    measure nsd "$nsd" 5302 "$load"
+  done
 done
 rss10=$(awk '/VmRSS/ {print $2}' "/proc/$kubedns/status")
 cleanup

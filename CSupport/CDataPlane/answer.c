@@ -185,49 +185,65 @@ static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, 
     return opt ? append_opt(out, len, q, 0) : len;
 }
 
-static const dp_answer *answer_for(const dp_name *n, uint16_t qtype) {
-    for (uint16_t i = 0; i + 1 < n->answer_count; i++)
-        if (n->answers[i].qtype == qtype) return &n->answers[i];
-    return &n->answers[n->answer_count - 1];
+static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
+    for (uint16_t i = 0; i + 1 < r->answer_count; i++)
+        if (r->answers[i].qtype == qtype) return &r->answers[i];
+    return &r->answers[r->answer_count - 1];
+}
+
+void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
+    p->result = dp_query_parse(wire, len, &p->query);
+    if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
 
 size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8_t *out,
                        size_t cap, int transport) {
-    dp_query q;
-    switch (dp_query_parse(wire, len, &q)) {
+    dp_parsed p;
+    dp_query_prepare(t, wire, len, &p);
+    return dp_query_reply(t, &p, out, cap, transport);
+}
+
+size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_t cap,
+                      int transport) {
+    const dp_query *q = &p->query;
+    switch (p->result) {
     case DP_PARSE_DROP:
         return 0;
     case DP_PARSE_FORMERR:
-        return dp_reply_header_only(wire, len, DP_RCODE_FORMERR, out, cap);
+        return dp_reply_header_only(q->wire, q->len, DP_RCODE_FORMERR, out, cap);
     case DP_PARSE_NOTIMP:
-        return dp_reply_header_only(wire, len, DP_RCODE_NOTIMP, out, cap);
+        return dp_reply_header_only(q->wire, q->len, DP_RCODE_NOTIMP, out, cap);
     case DP_PARSE_OK:
         break;
     }
 
     /* RFC 6891 §6.1.3: we speak EDNS version 0 only; BADVERS is 16, whose
      * upper 8 bits (1) go into the OPT record. */
-    if (q.edns && q.edns_version != 0)
-        return reply_question_only(&q, DP_RCODE_NOERROR, false, false, 1, out, cap);
+    if (q->edns && q->edns_version != 0)
+        return reply_question_only(q, DP_RCODE_NOERROR, false, false, 1, out, cap);
     /* OPT is a pseudo-RR; it is no question (RFC 6891 §6.1.1). */
-    if (q.qtype == DP_TYPE_OPT) return reply_question_only(&q, DP_RCODE_FORMERR, false, false, 0, out, cap);
+    if (q->qtype == DP_TYPE_OPT) return reply_question_only(q, DP_RCODE_FORMERR, false, false, 0, out, cap);
     /* Only class IN is served. Zone transfers are not offered. */
-    if (q.qclass != DP_CLASS_IN || q.qtype == DP_TYPE_AXFR || q.qtype == DP_TYPE_IXFR)
-        return reply_question_only(&q, DP_RCODE_REFUSED, false, false, 0, out, cap);
-    /* MAILA and MAILB are obsolete (RFC 2505 §6). */
-    if (q.qtype == DP_TYPE_MAILA || q.qtype == DP_TYPE_MAILB)
-        return reply_question_only(&q, DP_RCODE_NOTIMP, false, false, 0, out, cap);
+    if (q->qclass != DP_CLASS_IN || q->qtype == DP_TYPE_AXFR || q->qtype == DP_TYPE_IXFR)
+        return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    /* MAILA and MAILB (RFC 1035 §3.2.3) are obsolete; no server offers them. */
+    if (q->qtype == DP_TYPE_MAILA || q->qtype == DP_TYPE_MAILB)
+        return reply_question_only(q, DP_RCODE_NOTIMP, false, false, 0, out, cap);
 
-    const dp_zone *zone = dp_table_zone_of(t, q.name, q.name_len, q.label_offsets, q.labels);
-    if (zone == NULL) return reply_question_only(&q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    const dp_zone *zone = dp_table_zone_of(t, q->name, q->name_len, q->label_offsets, q->labels);
+    if (zone == NULL) return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
     /* Before the first load, say "try again", never "no such name". */
-    if (t->unsynced) return reply_question_only(&q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+    if (t->unsynced) return reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
 
-    const dp_name *name = dp_table_find(t, q.name, q.name_len, q.hash);
-    if (name != NULL) return reply_from_answer(answer_for(name, q.qtype), &q, out, cap, transport);
+    const dp_record *record = dp_table_find(t, q->name, q->name_len, q->hash);
+    if (record != NULL) {
+        const dp_answer *answer = answer_for(record, q->qtype);
+        if (answer->wire == NULL) return reply_negative(q, zone, DP_RCODE_NOERROR, out, cap, transport);
+        return reply_from_answer(answer, q, out, cap, transport);
+    }
 
-    size_t pod = reply_pod(t, zone, &q, out, cap, transport);
+    size_t pod = reply_pod(t, zone, q, out, cap, transport);
     if (pod) return pod;
-    if (!zone->authoritative) return reply_question_only(&q, DP_RCODE_REFUSED, false, false, 0, out, cap);
-    return reply_negative(&q, zone, DP_RCODE_NXDOMAIN, out, cap, transport);
+    if (!zone->authoritative) return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    return reply_negative(q, zone, DP_RCODE_NXDOMAIN, out, cap, transport);
 }

@@ -53,7 +53,8 @@ void dp_arena_free(dp_arena *a);
 
 /* ---- The table ------------------------------------------------------- */
 
-/* A reply with ID 0, the question in lower case and no OPT record. */
+/* A reply with ID 0, the question in lower case and no OPT record; or,
+ * with no wire, NODATA from the zone's SOA. */
 typedef struct dp_answer {
     const uint8_t *wire;
     uint16_t len;
@@ -61,13 +62,28 @@ typedef struct dp_answer {
     uint16_t qtype;                  /* 0: the name's default answer */
 } dp_answer;
 
-typedef struct dp_name {
-    const uint8_t *name; /* lower-case wire */
-    uint32_t hash;
+/*
+ * A name's record: its answers, then its lower-case wire name. Records lie
+ * one after another in one buffer, so a lookup touches the slot, then one
+ * record, then the answer's wire.
+ */
+typedef struct dp_record {
+    uint16_t answer_count; /* the default answer (qtype 0) is last */
     uint8_t name_len;
-    uint16_t answer_count;
-    dp_answer *answers; /* the default answer (qtype 0) is last */
-} dp_name;
+    uint8_t unused[5];
+    dp_answer answers[];
+} dp_record;
+
+static inline const uint8_t *dp_record_name(const dp_record *r) {
+    return (const uint8_t *)(r->answers + r->answer_count);
+}
+
+/* A hash slot: the name's hash beside the record's offset, so probing
+ * compares hashes without touching records. offset 0 marks an empty slot. */
+typedef struct dp_slot {
+    uint32_t hash;
+    uint32_t offset; /* into records, plus 1 */
+} dp_slot;
 
 typedef struct dp_zone {
     uint8_t apex[DP_MAX_NAME];
@@ -85,21 +101,25 @@ typedef struct dp_zone {
 } dp_zone;
 
 struct dp_table {
-    dp_arena arena;
+    dp_arena arena; /* answer wire data, zone SOAs */
     dp_zone zones[DP_MAX_ZONES]; /* longest apex first */
     unsigned zone_count;
-    dp_name *names;
+    uint8_t *records;
     size_t name_count;
-    uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
+    dp_slot *slots;
     size_t slot_mask;
     size_t answer_count;
     bool unsynced;
 };
 
 uint32_t dp_name_hash(const uint8_t *name, size_t len);
-const dp_name *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
+const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);
+
+static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
+    if (t->slots != NULL) __builtin_prefetch(&t->slots[hash & t->slot_mask]);
+}
 
 /* ---- A parsed query -------------------------------------------------- */
 
@@ -131,7 +151,17 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q);
 
 /* ---- Reply assembly -------------------------------------------------- */
 
-size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcode,
-                            uint8_t *out, size_t cap);
+/* The parse result and the query together, for answering in two passes. */
+typedef struct dp_parsed {
+    dp_query query;
+    dp_parse_result result;
+} dp_parsed;
+
+/* Parses a query and prefetches its hash slot (first pass of a batch). */
+void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);
+
+/* Answers a prepared query (second pass); see dp_query_answer. */
+size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_t cap,
+                      int transport);
 
 #endif

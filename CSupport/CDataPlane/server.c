@@ -197,6 +197,7 @@ void dp_server_stats(const dp_server *s, dp_stats *out) {
         for (int r = 0; r < 16; r++)
             out->rcode[r] += atomic_load_explicit(&c->rcode[r], memory_order_relaxed);
         out->truncated += atomic_load_explicit(&c->truncated, memory_order_relaxed);
+        out->send_failed += atomic_load_explicit(&c->send_failed, memory_order_relaxed);
         out->tcp_connections += atomic_load_explicit(&c->tcp_connections, memory_order_relaxed);
         out->tcp_refused += atomic_load_explicit(&c->tcp_refused, memory_order_relaxed);
     }

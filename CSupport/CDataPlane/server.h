@@ -22,14 +22,17 @@ typedef struct dp_counters {
     _Atomic uint64_t dropped;
     _Atomic uint64_t rcode[16];
     _Atomic uint64_t truncated;
+    _Atomic uint64_t send_failed;
     _Atomic uint64_t tcp_connections;
     _Atomic uint64_t tcp_refused;
 } dp_counters;
 
-static inline void dp_count(_Atomic uint64_t *c) {
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+static inline void dp_count_n(_Atomic uint64_t *c, uint64_t n) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
 }
+
+static inline void dp_count(_Atomic uint64_t *c) { dp_count_n(c, 1); }
 
 typedef struct dp_tcp_conn dp_tcp_conn;
 
@@ -59,6 +62,7 @@ typedef struct dp_worker {
     struct sockaddr_storage peers[DP_UDP_BATCH];
     uint8_t *rx_buf; /* DP_UDP_BATCH * DP_UDP_RX_SIZE */
     uint8_t *tx_buf; /* DP_UDP_BATCH * DP_EDNS_UDP_SIZE */
+    dp_parsed parsed[DP_UDP_BATCH];
 } dp_worker;
 
 struct dp_server {

@@ -9,10 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* A name while the table is built: its answers grow as they are added. */
+typedef struct build_name {
+    const uint8_t *name; /* in the table's arena */
+    uint32_t hash;
+    uint8_t name_len;
+    uint16_t answer_count;
+    uint16_t answer_cap;
+    dp_answer *answers; /* on the heap until finish */
+} build_name;
+
 struct dp_table_builder {
-    dp_table *table;
+    dp_table *table; /* zones, arena, flags; records and slots at finish */
+    build_name *names;
+    size_t name_count;
     size_t name_cap;
-    uint16_t *answer_caps; /* per name, while building */
+    uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
+    size_t slot_mask;
 };
 
 static int fail(char *err, size_t errlen, const char *format, ...) {
@@ -74,13 +87,14 @@ static void name_to_text(const uint8_t *name, size_t len, char *text, size_t cap
     ldns_rdf_deep_free(rdf);
 }
 
-const dp_name *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
+const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
     if (t->slots == NULL) return NULL;
     for (size_t i = hash & t->slot_mask;; i = (i + 1) & t->slot_mask) {
-        uint32_t slot = t->slots[i];
-        if (slot == 0) return NULL;
-        const dp_name *n = &t->names[slot - 1];
-        if (n->hash == hash && n->name_len == len && memcmp(n->name, name, len) == 0) return n;
+        const dp_slot *slot = &t->slots[i];
+        if (slot->offset == 0) return NULL;
+        if (slot->hash != hash) continue;
+        const dp_record *r = (const dp_record *)(t->records + slot->offset - 1);
+        if (r->name_len == len && memcmp(dp_record_name(r), name, len) == 0) return r;
     }
 }
 
@@ -169,52 +183,58 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
     return 0;
 }
 
-static int grow_slots(dp_table *t) {
-    size_t count = t->slots ? (t->slot_mask + 1) * 2 : 1024;
+static build_name *builder_find(const dp_table_builder *b, const uint8_t *name, size_t len,
+                                uint32_t hash) {
+    if (b->slots == NULL) return NULL;
+    for (size_t i = hash & b->slot_mask;; i = (i + 1) & b->slot_mask) {
+        uint32_t slot = b->slots[i];
+        if (slot == 0) return NULL;
+        build_name *n = &b->names[slot - 1];
+        if (n->hash == hash && n->name_len == len && memcmp(n->name, name, len) == 0) return n;
+    }
+}
+
+static int grow_slots(dp_table_builder *b) {
+    size_t count = b->slots ? (b->slot_mask + 1) * 2 : 1024;
     uint32_t *slots = calloc(count, sizeof(uint32_t));
     if (slots == NULL) return -1;
-    for (size_t n = 0; n < t->name_count; n++) {
-        size_t i = t->names[n].hash & (count - 1);
+    for (size_t n = 0; n < b->name_count; n++) {
+        size_t i = b->names[n].hash & (count - 1);
         while (slots[i] != 0) i = (i + 1) & (count - 1);
         slots[i] = (uint32_t)(n + 1);
     }
-    free(t->slots);
-    t->slots = slots;
-    t->slot_mask = count - 1;
+    free(b->slots);
+    b->slots = slots;
+    b->slot_mask = count - 1;
     return 0;
 }
 
 /* Finds the name, or adds it with no answers yet. */
-static dp_name *name_entry(dp_table_builder *b, const uint8_t *name, size_t len) {
-    dp_table *t = b->table;
+static build_name *name_entry(dp_table_builder *b, const uint8_t *name, size_t len) {
     uint32_t hash = dp_name_hash(name, len);
-    dp_name *found = (dp_name *)dp_table_find(t, name, len, hash);
+    build_name *found = builder_find(b, name, len, hash);
     if (found != NULL) return found;
     /* Keep the load under one half, so probes stay short. */
-    if (t->slots == NULL || (t->name_count + 1) * 2 > t->slot_mask + 1) {
-        if (grow_slots(t) != 0) return NULL;
+    if (b->slots == NULL || (b->name_count + 1) * 2 > b->slot_mask + 1) {
+        if (grow_slots(b) != 0) return NULL;
     }
-    if (t->name_count == b->name_cap) {
+    if (b->name_count == b->name_cap) {
         size_t cap = b->name_cap ? b->name_cap * 2 : 1024;
-        dp_name *names = realloc(t->names, cap * sizeof(dp_name));
+        build_name *names = realloc(b->names, cap * sizeof(build_name));
         if (names == NULL) return NULL;
-        t->names = names;
-        uint16_t *caps = realloc(b->answer_caps, cap * sizeof(uint16_t));
-        if (caps == NULL) return NULL;
-        b->answer_caps = caps;
+        b->names = names;
         b->name_cap = cap;
     }
-    dp_name *n = &t->names[t->name_count];
+    build_name *n = &b->names[b->name_count];
     memset(n, 0, sizeof(*n));
-    n->name = dp_arena_copy(&t->arena, name, len);
+    n->name = dp_arena_copy(&b->table->arena, name, len);
     if (n->name == NULL) return NULL;
     n->name_len = (uint8_t)len;
     n->hash = hash;
-    b->answer_caps[t->name_count] = 0;
-    size_t i = hash & t->slot_mask;
-    while (t->slots[i] != 0) i = (i + 1) & t->slot_mask;
-    t->slots[i] = (uint32_t)(t->name_count + 1);
-    t->name_count++;
+    size_t i = hash & b->slot_mask;
+    while (b->slots[i] != 0) i = (i + 1) & b->slot_mask;
+    b->slots[i] = (uint32_t)(b->name_count + 1);
+    b->name_count++;
     return n;
 }
 
@@ -257,24 +277,66 @@ static ldns_status build_wire(const uint8_t *qname, size_t qname_len, uint16_t q
     return status;
 }
 
+/* Whether a built reply has the same header and sections as an answer
+ * already kept (the questions differ only in their type). */
+static bool same_reply(const dp_answer *a, const uint8_t *wire, size_t len, size_t qname_len) {
+    if (a->wire == NULL || a->len != len) return false;
+    size_t after_question = DP_HEADER_SIZE + qname_len + 4;
+    return memcmp(a->wire, wire, DP_HEADER_SIZE) == 0 &&
+           memcmp(a->wire + after_question, wire + after_question, len - after_question) == 0;
+}
+
+static int append_answer(dp_table_builder *b, build_name *n, const uint8_t *wire, uint16_t len,
+                         uint16_t len_without_additional, uint16_t qtype, char *err,
+                         size_t errlen) {
+    if (n->answer_count == n->answer_cap) {
+        uint16_t cap = n->answer_cap ? (uint16_t)(n->answer_cap * 2) : 4;
+        dp_answer *answers = realloc(n->answers, cap * sizeof(dp_answer));
+        if (answers == NULL) return fail(err, errlen, "out of memory");
+        n->answers = answers;
+        n->answer_cap = cap;
+    }
+    dp_answer *a = &n->answers[n->answer_count++];
+    a->wire = wire;
+    a->len = len;
+    a->len_without_additional = len_without_additional;
+    a->qtype = qtype;
+    b->table->answer_count++;
+    return 0;
+}
+
+/* The name an answer for `qtype` is added to: in a zone, without one yet. */
+static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                    uint16_t qtype, char *err, size_t errlen) {
+    char text[1024];
+    if (zone_for_builder(b->table, qname, qname_len) == NULL) {
+        name_to_text(qname, qname_len, text, sizeof(text));
+        fail(err, errlen, "%s is not a lower-case name in any zone", text);
+        return NULL;
+    }
+    build_name *n = name_entry(b, qname, qname_len);
+    if (n == NULL) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (uint16_t i = 0; i < n->answer_count; i++) {
+        if (n->answers[i].qtype == qtype) {
+            name_to_text(qname, qname_len, text, sizeof(text));
+            fail(err, errlen, "%s has two answers for type %u", text, qtype);
+            return NULL;
+        }
+    }
+    return n;
+}
+
 int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                 uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
                                 size_t rrs_len, uint16_t ancount, uint16_t nscount,
                                 uint16_t arcount, char *err, size_t errlen) {
     dp_table *t = b->table;
     char text[1024];
-    if (zone_for_builder(t, qname, qname_len) == NULL) {
-        name_to_text(qname, qname_len, text, sizeof(text));
-        return fail(err, errlen, "%s is not a lower-case name in any zone", text);
-    }
-    dp_name *n = name_entry(b, qname, qname_len);
-    if (n == NULL) return fail(err, errlen, "out of memory");
-    for (uint16_t i = 0; i < n->answer_count; i++) {
-        if (n->answers[i].qtype == qtype) {
-            name_to_text(qname, qname_len, text, sizeof(text));
-            return fail(err, errlen, "%s has two answers for type %u", text, qtype);
-        }
-    }
+    build_name *n = entry_for_answer(b, qname, qname_len, qtype, err, errlen);
+    if (n == NULL) return -1;
 
     const uint16_t counts[3] = {ancount, nscount, arcount};
     uint8_t *wire = NULL;
@@ -300,32 +362,71 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
         return fail(err, errlen, "answer for %s type %u is %zu bytes, over 64 KiB", text, qtype, len);
     }
 
-    size_t index = (size_t)(n - t->names);
-    if (n->answer_count == b->answer_caps[index]) {
-        uint16_t cap = b->answer_caps[index] ? (uint16_t)(b->answer_caps[index] * 2) : 4;
-        dp_answer *answers = realloc(n->answers, cap * sizeof(dp_answer));
-        if (answers == NULL) {
+    /* Answers with the same sections share one wire (ANY and its RRset). */
+    for (uint16_t i = 0; i < n->answer_count; i++) {
+        if (same_reply(&n->answers[i], wire, len, qname_len)) {
             free(wire);
-            return fail(err, errlen, "out of memory");
+            return append_answer(b, n, n->answers[i].wire, n->answers[i].len,
+                                 n->answers[i].len_without_additional, qtype, err, errlen);
         }
-        n->answers = answers;
-        b->answer_caps[index] = cap;
     }
-    dp_answer *a = &n->answers[n->answer_count++];
-    a->wire = dp_arena_copy(&t->arena, wire, len);
-    a->len = (uint16_t)len;
-    a->len_without_additional = (uint16_t)len_without_additional;
-    a->qtype = qtype;
+    const uint8_t *kept = dp_arena_copy(&t->arena, wire, len);
     free(wire);
-    t->answer_count++;
-    return a->wire ? 0 : fail(err, errlen, "out of memory");
+    if (kept == NULL) return fail(err, errlen, "out of memory");
+    return append_answer(b, n, kept, (uint16_t)len, (uint16_t)len_without_additional, qtype, err, errlen);
 }
 
-/* Moves each name's answers into the arena, the default one last. */
-dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen) {
+int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                              char *err, size_t errlen) {
+    build_name *n = entry_for_answer(b, qname, qname_len, 0, err, errlen);
+    return n ? append_answer(b, n, NULL, 0, 0, 0, err, errlen) : -1;
+}
+
+
+static size_t record_size(const build_name *n) {
+    size_t size = sizeof(dp_record) + n->answer_count * sizeof(dp_answer) + n->name_len;
+    return (size + 7) & ~(size_t)7;
+}
+
+/* Lays the names out as records, each with its answers (the default one
+ * last) and its name, and indexes them by hash. */
+static int lay_out_records(dp_table_builder *b) {
     dp_table *t = b->table;
-    for (size_t i = 0; i < t->name_count; i++) {
-        const dp_name *n = &t->names[i];
+    size_t total = 0;
+    for (size_t i = 0; i < b->name_count; i++) total += record_size(&b->names[i]);
+    if (total >= UINT32_MAX) return -1;
+    size_t slot_count = 16;
+    while (slot_count < b->name_count * 2) slot_count *= 2;
+    t->records = malloc(total ? total : 1);
+    t->slots = calloc(slot_count, sizeof(dp_slot));
+    if (t->records == NULL || t->slots == NULL) return -1;
+    t->slot_mask = slot_count - 1;
+    size_t offset = 0;
+    for (size_t i = 0; i < b->name_count; i++) {
+        const build_name *n = &b->names[i];
+        dp_record *r = (dp_record *)(t->records + offset);
+        memset(r, 0, record_size(n));
+        r->answer_count = n->answer_count;
+        r->name_len = n->name_len;
+        uint16_t k = 0;
+        for (uint16_t j = 0; j < n->answer_count; j++)
+            if (n->answers[j].qtype != 0) r->answers[k++] = n->answers[j];
+        for (uint16_t j = 0; j < n->answer_count; j++)
+            if (n->answers[j].qtype == 0) r->answers[k++] = n->answers[j];
+        memcpy((uint8_t *)dp_record_name(r), n->name, n->name_len);
+        size_t s = n->hash & t->slot_mask;
+        while (t->slots[s].offset != 0) s = (s + 1) & t->slot_mask;
+        t->slots[s].hash = n->hash;
+        t->slots[s].offset = (uint32_t)(offset + 1);
+        offset += record_size(n);
+    }
+    t->name_count = b->name_count;
+    return 0;
+}
+
+dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen) {
+    for (size_t i = 0; i < b->name_count; i++) {
+        const build_name *n = &b->names[i];
         bool has_default = false;
         for (uint16_t j = 0; j < n->answer_count; j++) has_default |= n->answers[j].qtype == 0;
         if (!has_default) {
@@ -336,45 +437,29 @@ dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen)
             return NULL;
         }
     }
-    for (size_t i = 0; i < t->name_count; i++) {
-        dp_name *n = &t->names[i];
-        dp_answer *answers = dp_arena_alloc(&t->arena, n->answer_count * sizeof(dp_answer));
-        if (answers == NULL) {
-            /* Names before i already live in the arena; free the rest. */
-            for (size_t j = i; j < t->name_count; j++) free(t->names[j].answers);
-            free(b->answer_caps);
-            free(b);
-            dp_table_free(t);
-            fail(err, errlen, "out of memory");
-            return NULL;
-        }
-        uint16_t k = 0;
-        for (uint16_t j = 0; j < n->answer_count; j++)
-            if (n->answers[j].qtype != 0) answers[k++] = n->answers[j];
-        for (uint16_t j = 0; j < n->answer_count; j++)
-            if (n->answers[j].qtype == 0) answers[k++] = n->answers[j];
-        free(n->answers);
-        n->answers = answers;
+    if (lay_out_records(b) != 0) {
+        fail(err, errlen, "out of memory");
+        dp_table_builder_free(b);
+        return NULL;
     }
-    free(b->answer_caps);
-    free(b);
+    dp_table *t = b->table;
+    b->table = NULL;
+    dp_table_builder_free(b);
     return t;
 }
 
 void dp_table_builder_free(dp_table_builder *b) {
     if (b == NULL) return;
-    dp_table *t = b->table;
-    /* While building, answer arrays are on the heap; the finished ones are in the arena. */
-    for (size_t i = 0; i < t->name_count; i++) free(t->names[i].answers);
-    t->name_count = 0;
-    free(b->answer_caps);
+    for (size_t i = 0; i < b->name_count; i++) free(b->names[i].answers);
+    free(b->names);
+    free(b->slots);
+    dp_table_free(b->table);
     free(b);
-    dp_table_free(t);
 }
 
 void dp_table_free(dp_table *t) {
     if (t == NULL) return;
-    free(t->names);
+    free(t->records);
     free(t->slots);
     dp_arena_free(&t->arena);
     free(t);

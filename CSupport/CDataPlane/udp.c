@@ -14,6 +14,19 @@
 /* Batches per readable event before the loop gets a turn for TCP. */
 #define DP_UDP_ROUNDS 8
 
+/* Socket buffers: a reply stays charged to our send buffer until the
+ * client reads it, so a small buffer drops replies to busy clients. */
+#define DP_UDP_SOCKET_BUFFER (4 << 20)
+
+/* The larger buffer when we may (CAP_NET_ADMIN), else what the system allows. */
+static void enlarge_buffers(int fd) {
+    int size = DP_UDP_SOCKET_BUFFER;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
                 size_t errlen) {
     int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -24,6 +37,7 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
         if (fd >= 0) close(fd);
         return -1;
     }
+    enlarge_buffers(fd);
     w->udp_fd = fd;
     w->rx_buf = malloc((size_t)DP_UDP_BATCH * DP_UDP_RX_SIZE);
     w->tx_buf = malloc((size_t)DP_UDP_BATCH * DP_EDNS_UDP_SIZE);
@@ -39,19 +53,22 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     return 0;
 }
 
-/* Sends replies [0, count), retrying a partial sendmmsg; drops the rest
- * when the socket buffer is full (the clients will retry). */
+/* Sends replies [0, count), going on after a partial sendmmsg. A full
+ * socket buffer drops the rest of the batch (the clients retry); any
+ * other error skips the one reply it was about. */
 static void send_replies(dp_worker *w, int count) {
     int sent = 0;
     while (sent < count) {
         int n = sendmmsg(w->udp_fd, w->tx + sent, (unsigned)(count - sent), 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            /* Unreachable peer or full buffer: skip this reply, keep the rest. */
+        if (n >= 0) {
+            sent += n;
+        } else if (errno == EAGAIN || errno == ENOBUFS) {
+            dp_count_n(&w->counters.send_failed, (uint64_t)(count - sent));
+            return;
+        } else if (errno != EINTR) {
+            dp_count(&w->counters.send_failed);
             sent++;
-            continue;
         }
-        sent += n;
     }
 }
 
@@ -67,12 +84,15 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         if (n <= 0) return;
 
         const dp_table *t = dp_worker_acquire(w);
+        /* Two passes: parse every query and prefetch its hash slot, then
+         * answer, so the table's cache misses overlap. */
+        for (int i = 0; i < n; i++)
+            dp_query_prepare(t, w->rx_iov[i].iov_base, w->rx[i].msg_len, &w->parsed[i]);
         int replies = 0;
         for (int i = 0; i < n; i++) {
-            uint8_t *query = w->rx_iov[i].iov_base;
             uint8_t *reply = w->tx_iov[replies].iov_base;
             dp_count(&w->counters.udp_queries);
-            size_t len = dp_query_answer(t, query, w->rx[i].msg_len, reply, DP_EDNS_UDP_SIZE, DP_UDP);
+            size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
             dp_count_reply(w, reply, len);
             if (len == 0) continue;
             struct msghdr *h = &w->tx[replies].msg_hdr;

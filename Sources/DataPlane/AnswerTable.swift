@@ -53,7 +53,13 @@ public struct AnswerTable: ~Copyable {
                     guard let answer = zone.answer(name, type) else { continue }
                     try add(builder, wire, type.rawValue, answer, &rrs, &err)
                 }
-                try add(builder, wire, 0, zone.defaultAnswer(for: name), &rrs, &err)
+                let fallback = zone.defaultAnswer(for: name)
+                if fallback.isNoData(in: zone) {
+                    guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0
+                    else { throw DataPlaneError(err) }
+                } else {
+                    try add(builder, wire, 0, fallback, &rrs, &err)
+                }
             }
         }
     }
@@ -83,6 +89,13 @@ public struct AnswerTable: ~Copyable {
 
     deinit {
         if let pointer { dp_table_free(pointer) }
+    }
+}
+
+extension Answer {
+    /// NODATA with the zone's SOA: the data plane makes it from the zone.
+    func isNoData(in zone: Zone) -> Bool {
+        rcode == .noError && answer.isEmpty && additional.isEmpty && authority == [zone.soa]
     }
 }
 

@@ -10,6 +10,8 @@ public struct DataPlaneStats: Sendable, Equatable {
     public var replies: [UInt64]
     /// UDP replies sent with TC set.
     public var truncated: UInt64
+    /// UDP replies the kernel would not take (a full socket buffer).
+    public var sendFailed: UInt64
     public var tcpConnections: UInt64
     /// TCP connections closed at once because of the connection cap.
     public var tcpRefused: UInt64
@@ -20,6 +22,7 @@ public struct DataPlaneStats: Sendable, Equatable {
         dropped = s.dropped
         replies = withUnsafeBytes(of: s.rcode) { Array($0.bindMemory(to: UInt64.self)) }
         truncated = s.truncated
+        sendFailed = s.send_failed
         tcpConnections = s.tcp_connections
         tcpRefused = s.tcp_refused
     }

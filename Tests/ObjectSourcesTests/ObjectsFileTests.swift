@@ -12,7 +12,12 @@ import Testing
         let objects = try parse("""
             apiVersion: v1
             kind: Service
-            metadata: {name: a, namespace: ns, uid: 123, labels: {x: 1, y: true, z: "s", w: [1]}}
+            metadata:
+              name: a
+              namespace: ns
+              uid: 123
+              labels: {x: 1, y: true, z: "s", w: [1]}
+              annotations: {service.alpha.kubernetes.io/tolerate-unready-endpoints: true, other: x}
             spec: {clusterIP: 10.0.0.1, unknownField: {deep: [1, 2]}}
             ---
             apiVersion: apps/v1
@@ -26,7 +31,10 @@ import Testing
             """)
         let service = try #require(objects.services[ObjectKey(namespace: "ns", name: "a")])
         #expect(service.spec.clusterIP == "10.0.0.1")
-        #expect(service.metadata.labels == ["x": "1", "y": "true", "z": "s"])
+        // Only what DNS reads is kept; an unquoted `true` still counts.
+        #expect(service.metadata.labels == [:])
+        #expect(service.metadata.annotations == [Service.tolerateUnreadyAnnotation: "true"])
+        #expect(service.publishesNotReady)
         // Namespaced objects without a namespace are in "default", as with kubectl.
         #expect(objects.pods[ObjectKey(namespace: "default", name: "p")] != nil)
     }

@@ -73,15 +73,22 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
 
 /*
  * Adds the answer for (`qname`, `qtype`). `qtype` 0 is the name's answer for
- * every type without an answer of its own (NODATA, or a CNAME); every name
- * needs one, empty non-terminals included (the caller decides which names
- * exist). The RRs are `ancount` answer, `nscount` authority and `arcount`
+ * every type without an answer of its own (a CNAME); every name needs one,
+ * given here or by dp_table_builder_add_name (the caller decides which
+ * names exist). The RRs are `ancount` answer, `nscount` authority and `arcount`
  * additional RRs, in that order. The name must lie in a zone added before.
  */
 int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                 uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
                                 size_t rrs_len, uint16_t ancount, uint16_t nscount,
                                 uint16_t arcount, char *err, size_t errlen);
+
+/*
+ * Makes `qname` exist with NODATA (NOERROR, its zone's SOA in authority) as
+ * its default answer: what most names have, without a reply of their own.
+ */
+int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                              char *err, size_t errlen);
 
 /*
  * Marks the table as not yet loaded: every query under its zones gets
@@ -156,6 +163,7 @@ typedef struct dp_stats {
     uint64_t dropped;          /* no reply: responses, runts */
     uint64_t rcode[16];        /* replies by the header's 4-bit RCODE */
     uint64_t truncated;        /* UDP replies sent with TC */
+    uint64_t send_failed;      /* UDP replies the kernel would not take */
     uint64_t tcp_connections;  /* accepted */
     uint64_t tcp_refused;      /* closed at once: over the connection cap */
 } dp_stats;

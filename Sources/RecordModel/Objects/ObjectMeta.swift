@@ -25,10 +25,16 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? ""
-        labels = try c.decodeIfPresent(LenientStringMap.self, forKey: .labels)?.values ?? [:]
-        annotations = try c.decodeIfPresent(LenientStringMap.self, forKey: .annotations)?.values ?? [:]
+        labels = try c.decodeIfPresent(LenientStringMap.self, forKey: .labels)?.values(Self.labelsRead) ?? [:]
+        annotations =
+            try c.decodeIfPresent(LenientStringMap.self, forKey: .annotations)?.values(Self.annotationsRead) ?? [:]
         resourceVersion = try c.decodeIfPresent(String.self, forKey: .resourceVersion)
     }
+
+    /// The only labels and annotations DNS reads; the rest is not kept, as
+    /// a cluster's objects carry far more than DNS needs.
+    static let labelsRead: Set<String> = [EndpointSlice.serviceNameLabel]
+    static let annotationsRead: Set<String> = [Service.tolerateUnreadyAnnotation]
 
     /// Objects are keyed by namespace and name.
     public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
@@ -55,7 +61,10 @@ public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible
 /// without quotes, like `true`) and skips the rest, so one odd label
 /// never makes an object unreadable.
 struct LenientStringMap: Decodable {
-    var values: [String: String] = [:]
+    private var all: [String: String] = [:]
+
+    /// The entries whose key is in `keys`.
+    func values(_ keys: Set<String>) -> [String: String] { all.filter { keys.contains($0.key) } }
 
     private struct Key: CodingKey {
         var stringValue: String
@@ -68,11 +77,11 @@ struct LenientStringMap: Decodable {
         let c = try decoder.container(keyedBy: Key.self)
         for key in c.allKeys {
             if let s = try? c.decode(String.self, forKey: key) {
-                values[key.stringValue] = s
+                all[key.stringValue] = s
             } else if let b = try? c.decode(Bool.self, forKey: key) {
-                values[key.stringValue] = String(b)
+                all[key.stringValue] = String(b)
             } else if let i = try? c.decode(Int.self, forKey: key) {
-                values[key.stringValue] = String(i)
+                all[key.stringValue] = String(i)
             }
         }
     }
