@@ -192,14 +192,31 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
 }
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
+    p->record = NULL;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
+}
+
+void dp_query_probe(const dp_table *t, const dp_parsed *p) {
+    if (p->result != DP_PARSE_OK) return;
+    const dp_slot *slot = dp_table_probe(t, p->query.hash);
+    if (slot != NULL) __builtin_prefetch(t->records + slot->offset - 1);
+}
+
+void dp_query_locate(const dp_table *t, dp_parsed *p) {
+    if (p->result != DP_PARSE_OK) return;
+    p->record = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
+    if (p->record != NULL) {
+        const dp_answer *a = answer_for(p->record, p->query.qtype);
+        if (a->wire != NULL) __builtin_prefetch(a->wire);
+    }
 }
 
 size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8_t *out,
                        size_t cap, int transport) {
     dp_parsed p;
     dp_query_prepare(t, wire, len, &p);
+    dp_query_locate(t, &p);
     return dp_query_reply(t, &p, out, cap, transport);
 }
 
@@ -235,9 +252,8 @@ size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_
     /* Before the first load, say "try again", never "no such name". */
     if (t->unsynced) return reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
 
-    const dp_record *record = dp_table_find(t, q->name, q->name_len, q->hash);
-    if (record != NULL) {
-        const dp_answer *answer = answer_for(record, q->qtype);
+    if (p->record != NULL) {
+        const dp_answer *answer = answer_for(p->record, q->qtype);
         if (answer->wire == NULL) return reply_negative(q, zone, DP_RCODE_NOERROR, out, cap, transport);
         return reply_from_answer(answer, q, out, cap, transport);
     }

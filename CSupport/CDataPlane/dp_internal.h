@@ -117,6 +117,8 @@ const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t le
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);
 
+const dp_slot *dp_table_probe(const dp_table *t, uint32_t hash);
+
 static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     if (t->slots != NULL) __builtin_prefetch(&t->slots[hash & t->slot_mask]);
 }
@@ -151,16 +153,25 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q);
 
 /* ---- Reply assembly -------------------------------------------------- */
 
-/* The parse result and the query together, for answering in two passes. */
+/*
+ * A query on its way through a batch. A batch is answered in passes, each
+ * prefetching what the next one reads, so the table's cache misses of all
+ * its queries overlap instead of adding up:
+ *   dp_query_prepare   parse; prefetch the hash slot
+ *   dp_query_probe     find the slot; prefetch the record it points to
+ *   dp_query_locate    find the record; prefetch the answer's wire
+ *   dp_query_reply     write the reply
+ * dp_query_answer runs the four on one query.
+ */
 typedef struct dp_parsed {
     dp_query query;
     dp_parse_result result;
+    const dp_record *record; /* set by dp_query_locate; NULL: not in the table */
 } dp_parsed;
 
-/* Parses a query and prefetches its hash slot (first pass of a batch). */
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);
-
-/* Answers a prepared query (second pass); see dp_query_answer. */
+void dp_query_probe(const dp_table *t, const dp_parsed *p);
+void dp_query_locate(const dp_table *t, dp_parsed *p);
 size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_t cap,
                       int transport);
 

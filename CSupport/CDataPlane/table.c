@@ -87,6 +87,16 @@ static void name_to_text(const uint8_t *name, size_t len, char *text, size_t cap
     ldns_rdf_deep_free(rdf);
 }
 
+/* The first slot with this hash: usually the name's. */
+const dp_slot *dp_table_probe(const dp_table *t, uint32_t hash) {
+    if (t->slots == NULL) return NULL;
+    for (size_t i = hash & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+        const dp_slot *slot = &t->slots[i];
+        if (slot->offset == 0) return NULL;
+        if (slot->hash == hash) return slot;
+    }
+}
+
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
     if (t->slots == NULL) return NULL;
     for (size_t i = hash & t->slot_mask;; i = (i + 1) & t->slot_mask) {

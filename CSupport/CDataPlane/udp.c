@@ -84,10 +84,11 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         if (n <= 0) return;
 
         const dp_table *t = dp_worker_acquire(w);
-        /* Two passes: parse every query and prefetch its hash slot, then
-         * answer, so the table's cache misses overlap. */
+        /* In passes over the batch (see dp_parsed), so cache misses overlap. */
         for (int i = 0; i < n; i++)
             dp_query_prepare(t, w->rx_iov[i].iov_base, w->rx[i].msg_len, &w->parsed[i]);
+        for (int i = 0; i < n; i++) dp_query_probe(t, &w->parsed[i]);
+        for (int i = 0; i < n; i++) dp_query_locate(t, &w->parsed[i]);
         int replies = 0;
         for (int i = 0; i < n; i++) {
             uint8_t *reply = w->tx_iov[replies].iov_base;
