@@ -97,16 +97,20 @@ struct Publisher: Sendable {
     mutating func publish(_ objects: ClusterObjects, to server: DNSServer) throws {
         // RFC 1982 serials: the clock, and always moving forward.
         options.serial = max(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), options.serial &+ 1)
-        let start = ContinuousClock.now
+        let clock = ContinuousClock()
+        let start = clock.now
         let zones = ClusterRecords.zones(for: objects, options: options)
         for problem in zones.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
+        let modelled = clock.now
         let table = try AnswerTable(zones)
+        let built = clock.now
         let names = table.nameCount
         let answers = table.answerCount
         server.publish(table)
         logger.info("records published", metadata: [
             "services": "\(objects.services.count)", "names": "\(names)", "answers": "\(answers)",
-            "serial": "\(options.serial)", "duration": "\(ContinuousClock.now - start)",
+            "serial": "\(options.serial)", "model": "\(modelled - start)", "table": "\(built - modelled)",
+            "swap": "\(clock.now - built)",
         ])
     }
 }
