@@ -13,6 +13,7 @@
 
 #define DP_UDP_BATCH 32
 #define DP_UDP_RX_SIZE 4096
+#define DP_UDP_CONTROL_SIZE 64
 
 /* Counters of one worker. Only the worker writes them (plain loads and
  * stores, relaxed): no shared atomics on the packet path. */
@@ -62,6 +63,11 @@ typedef struct dp_worker {
     struct sockaddr_storage peers[DP_UDP_BATCH];
     uint8_t *rx_buf; /* DP_UDP_BATCH * DP_UDP_RX_SIZE */
     uint8_t *tx_buf; /* DP_UDP_BATCH * DP_EDNS_UDP_SIZE */
+    /* Bound to a wildcard address: each reply leaves from the address its
+     * query came to (IP_PKTINFO / IPV6_PKTINFO), not the route's choice. */
+    bool pktinfo;
+    _Alignas(struct cmsghdr) uint8_t rx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
+    _Alignas(struct cmsghdr) uint8_t tx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     dp_parsed parsed[DP_UDP_BATCH];
 } dp_worker;
 

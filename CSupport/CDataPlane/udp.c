@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -27,6 +28,21 @@ static void enlarge_buffers(int fd) {
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+static bool is_wildcard(const struct sockaddr *addr) {
+    if (addr->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)addr)->sin_addr.s_addr == htonl(INADDR_ANY);
+    return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)addr)->sin6_addr);
+}
+
+/* Asks for the destination address of each datagram. An IPv6 wildcard
+ * socket also receives IPv4 (as mapped addresses), hence both options. */
+static int enable_pktinfo(int fd, int family) {
+    int on = 1;
+    if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) != 0)
+        return -1;
+    return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+}
+
 int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
                 size_t errlen) {
     int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -39,6 +55,11 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     }
     enlarge_buffers(fd);
     w->udp_fd = fd;
+    w->pktinfo = is_wildcard(addr);
+    if (w->pktinfo && enable_pktinfo(fd, addr->sa_family) != 0) {
+        if (err) snprintf(err, errlen, "cannot enable IP_PKTINFO: %s", strerror(errno));
+        return -1;
+    }
     w->rx_buf = malloc((size_t)DP_UDP_BATCH * DP_UDP_RX_SIZE);
     w->tx_buf = malloc((size_t)DP_UDP_BATCH * DP_EDNS_UDP_SIZE);
     if (w->rx_buf == NULL || w->tx_buf == NULL) {
@@ -72,6 +93,39 @@ static void send_replies(dp_worker *w, int count) {
     }
 }
 
+/* The control message for reply `out`: the query's destination address
+ * as the reply's source (RFC 1122 §4.1.3.5: reply from the address asked). */
+static void set_reply_source(dp_worker *w, int in, int out) {
+    struct msghdr *rx = &w->rx[in].msg_hdr;
+    struct msghdr *tx = &w->tx[out].msg_hdr;
+    tx->msg_control = NULL;
+    tx->msg_controllen = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c != NULL; c = CMSG_NXTHDR(rx, c)) {
+        struct cmsghdr *reply = (struct cmsghdr *)w->tx_control[out];
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo info;
+            memcpy(&info, CMSG_DATA(c), sizeof(info));
+            info.ipi_spec_dst = info.ipi_addr;
+            info.ipi_ifindex = 0;
+            reply->cmsg_level = IPPROTO_IP;
+            reply->cmsg_type = IP_PKTINFO;
+            reply->cmsg_len = CMSG_LEN(sizeof(info));
+            memcpy(CMSG_DATA(reply), &info, sizeof(info));
+            tx->msg_controllen = CMSG_SPACE(sizeof(info));
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            reply->cmsg_level = IPPROTO_IPV6;
+            reply->cmsg_type = IPV6_PKTINFO;
+            reply->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+            memcpy(CMSG_DATA(reply), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+            tx->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+        } else {
+            continue;
+        }
+        tx->msg_control = reply;
+        return;
+    }
+}
+
 static void udp_readable(evutil_socket_t fd, short what, void *arg) {
     (void)what;
     dp_worker *w = arg;
@@ -79,6 +133,10 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         for (int i = 0; i < DP_UDP_BATCH; i++) {
             w->rx[i].msg_hdr.msg_name = &w->peers[i];
             w->rx[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
+            if (w->pktinfo) {
+                w->rx[i].msg_hdr.msg_control = w->rx_control[i];
+                w->rx[i].msg_hdr.msg_controllen = DP_UDP_CONTROL_SIZE;
+            }
         }
         int n = recvmmsg(fd, w->rx, DP_UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
@@ -99,6 +157,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
+            if (w->pktinfo) set_reply_source(w, i, replies);
             w->tx_iov[replies].iov_len = len;
             replies++;
         }

@@ -77,6 +77,21 @@ import Glibc
         #expect(try Dig.query("pod.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
     }
 
+    /// Bound to a wildcard address, each reply leaves from the address its
+    /// query was sent to (IP_PKTINFO), over IPv4 and IPv6.
+    @Test(arguments: [("0.0.0.0", ["127.0.0.1"]), ("::", ["::1", "127.0.0.1"])])
+    func aWildcardBindAnswersOnLoopback(_ bind: String, _ servers: [String]) throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath], bindAddress: bind)
+        defer { server.stop() }
+        for address in servers {
+            for tcp in [false, true] {
+                let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port, server: address, tcp: tcp)
+                #expect(reply.normalized.answer == ["kubernetes.default.svc.cluster.local. 30 in a 10.0.0.1"], "\(address)")
+                #expect(reply.output.contains("SERVER: \(address)#\(server.port)"), "\(reply.output)")
+            }
+        }
+    }
+
     @Test func anotherDomainIsServed() throws {
         let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--domain", "Corp.Example"])
         defer { server.stop() }

@@ -19,13 +19,13 @@ public final class ServerProcess: @unchecked Sendable {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("kube-dns").path
     }
 
-    /// Starts `kube-dns` with `arguments` plus the loopback address and a
-    /// free port, and waits until it answers DNS.
-    public init(_ arguments: [String]) throws {
+    /// Starts `kube-dns` with `arguments` plus the bind address (loopback
+    /// unless said) and a free port, and waits until it answers DNS.
+    public init(_ arguments: [String], bindAddress: String = "127.0.0.1") throws {
         port = try freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + ["--dns-bind-address", "127.0.0.1", "--dns-port", "\(port)"]
+        process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "\(port)"]
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
