@@ -18,6 +18,14 @@ static inline void write16(uint8_t *p, uint16_t v) {
 
 static inline uint16_t read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
+/* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT. */
+static inline void set_counts(uint8_t *out, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+    write16(out + 4, qd);
+    write16(out + 6, an);
+    write16(out + 8, ns);
+    write16(out + 10, ar);
+}
+
 /* Flags: QR and our AA/RA/RCODE from the template, RD and CD from the query. */
 static inline void patch_header(uint8_t *out, const uint8_t *query, uint8_t flags1,
                                 uint8_t flags2) {
@@ -63,10 +71,7 @@ static size_t reply_question_only(const dp_query *q, uint8_t rcode, bool authori
     memcpy(out, q->wire, qlen);
     patch_header(out, q->wire, (uint8_t)((authoritative ? 0x04 : 0) | (truncated ? 0x02 : 0)),
                  rcode);
-    write16(out + 4, 1);
-    write16(out + 6, 0);
-    write16(out + 8, 0);
-    write16(out + 10, 0);
+    set_counts(out, 1, 0, 0, 0);
     return q->edns ? append_opt(out, qlen, q, extended_rcode) : qlen;
 }
 
@@ -112,10 +117,7 @@ static size_t reply_negative(const dp_query *q, const dp_zone *z, uint8_t rcode,
     if (len + opt > limit) return reply_question_only(q, rcode, true, true, 0, out, cap);
     memcpy(out, q->wire, q->question_end);
     patch_header(out, q->wire, 0x04, rcode);
-    write16(out + 4, 1);
-    write16(out + 6, 0);
-    write16(out + 8, 1);
-    write16(out + 10, 0);
+    set_counts(out, 1, 0, 1, 0);
     memcpy(out + q->question_end, z->soa_rr, z->soa_len);
     return opt ? append_opt(out, len, q, 0) : len;
 }
@@ -170,10 +172,7 @@ static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, 
         return reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
     memcpy(out, q->wire, q->question_end);
     patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
-    write16(out + 4, 1);
-    write16(out + 6, 1);
-    write16(out + 8, 0);
-    write16(out + 10, 0);
+    set_counts(out, 1, 1, 0, 0);
     uint8_t *rr = out + q->question_end;
     write16(rr, 0xC000 | DP_HEADER_SIZE);
     write16(rr + 2, type);

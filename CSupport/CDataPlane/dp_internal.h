@@ -6,6 +6,7 @@
 
 #include "dataplane.h"
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +40,11 @@ enum {
 };
 
 #define DP_CLASS_IN 1
+
+/* Writes a one-line reason to `err` (see dataplane.h, "Return values");
+ * returns -1. */
+int dp_fail(char *err, size_t errlen, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- Arena: one table's memory, freed at once ------------------------ */
 

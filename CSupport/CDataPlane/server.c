@@ -13,16 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, const char *format, ...) {
-    if (err != NULL && errlen > 0) {
-        va_list args;
-        va_start(args, format);
-        vsnprintf(err, errlen, format, args);
-        va_end(args);
-    }
-    return -1;
-}
-
 static pthread_once_t libevent_threads_once = PTHREAD_ONCE_INIT;
 
 /* Lets the control thread break a worker's loop (it needs the notify fd). */
@@ -66,12 +56,12 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
     socklen_t sslen;
     if (config->threads == 0) {
         dp_table_free(initial);
-        fail(err, errlen, "threads must be at least 1");
+        dp_fail(err, errlen, "threads must be at least 1");
         return NULL;
     }
     if (parse_address(config->address, config->port, &ss, &sslen) != 0) {
         dp_table_free(initial);
-        fail(err, errlen, "%s is not an IPv4 or IPv6 address", config->address);
+        dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", config->address);
         return NULL;
     }
     dp_server *s = calloc(1, sizeof(*s));
@@ -80,7 +70,7 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         free(s);
         free(workers);
         dp_table_free(initial);
-        fail(err, errlen, "out of memory");
+        dp_fail(err, errlen, "out of memory");
         return NULL;
     }
     s->config = *config;
@@ -129,21 +119,21 @@ static void *worker_main(void *arg) {
 }
 
 int dp_server_start(dp_server *s, char *err, size_t errlen) {
-    if (s->started) return fail(err, errlen, "server already started");
+    if (s->started) return dp_fail(err, errlen, "server already started");
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
         w->base = event_base_new();
-        if (w->base == NULL) return fail(err, errlen, "event_base_new failed");
+        if (w->base == NULL) return dp_fail(err, errlen, "event_base_new failed");
         w->stop_event = event_new(w->base, -1, 0, stop_requested, w);
-        if (w->stop_event == NULL) return fail(err, errlen, "event_new failed");
+        if (w->stop_event == NULL) return dp_fail(err, errlen, "event_new failed");
         if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0)
-            return fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
+            return dp_fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
     }
     s->started = true;
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
         int rc = pthread_create(&w->thread, NULL, worker_main, w);
-        if (rc != 0) return fail(err, errlen, "cannot start worker %u: %s", i, strerror(rc));
+        if (rc != 0) return dp_fail(err, errlen, "cannot start worker %u: %s", i, strerror(rc));
         w->running = true;
     }
     return 0;

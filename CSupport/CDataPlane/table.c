@@ -28,16 +28,6 @@ struct dp_table_builder {
     size_t slot_mask;
 };
 
-static int fail(char *err, size_t errlen, const char *format, ...) {
-    if (err != NULL && errlen > 0) {
-        va_list args;
-        va_start(args, format);
-        vsnprintf(err, errlen, format, args);
-        va_end(args);
-    }
-    return -1;
-}
-
 /* ---- Names --------------------------------------------------------- */
 
 uint32_t dp_name_hash(const uint8_t *name, size_t len) {
@@ -141,14 +131,14 @@ int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t a
     dp_table *t = b->table;
     uint8_t offsets[DP_MAX_LABELS];
     int labels = name_labels(apex, apex_len, offsets);
-    if (labels < 0) return fail(err, errlen, "zone apex is not a lower-case wire name");
-    if (t->zone_count == DP_MAX_ZONES) return fail(err, errlen, "too many zones (at most %d)", DP_MAX_ZONES);
+    if (labels < 0) return dp_fail(err, errlen, "zone apex is not a lower-case wire name");
+    if (t->zone_count == DP_MAX_ZONES) return dp_fail(err, errlen, "too many zones (at most %d)", DP_MAX_ZONES);
     ldns_rr *soa = NULL;
     size_t pos = 0;
     if (ldns_wire2rr(&soa, soa_rr, soa_len, &pos, LDNS_SECTION_AUTHORITY) != LDNS_STATUS_OK ||
         pos != soa_len || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA) {
         ldns_rr_free(soa);
-        return fail(err, errlen, "zone SOA is not one wire SOA record");
+        return dp_fail(err, errlen, "zone SOA is not one wire SOA record");
     }
     ldns_rr_free(soa);
 
@@ -167,7 +157,7 @@ int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t a
     z->soa_rr = dp_arena_copy(&t->arena, soa_rr, soa_len);
     z->soa_len = (uint16_t)soa_len;
     t->zone_count++;
-    return z->soa_rr ? 0 : fail(err, errlen, "out of memory");
+    return z->soa_rr ? 0 : dp_fail(err, errlen, "out of memory");
 }
 
 static dp_zone *zone_for_builder(dp_table *t, const uint8_t *name, size_t len) {
@@ -182,9 +172,9 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
                                        size_t errlen) {
     uint8_t offsets[DP_MAX_LABELS];
     int labels = name_labels(suffix, suffix_len, offsets);
-    if (labels < 0) return fail(err, errlen, "pod suffix is not a lower-case wire name");
+    if (labels < 0) return dp_fail(err, errlen, "pod suffix is not a lower-case wire name");
     dp_zone *z = zone_for_builder(b->table, suffix, suffix_len);
-    if (z == NULL) return fail(err, errlen, "pod suffix is in no zone");
+    if (z == NULL) return dp_fail(err, errlen, "pod suffix is in no zone");
     z->pod_synthesis = true;
     memcpy(z->pod_suffix, suffix, suffix_len);
     z->pod_suffix_len = (uint8_t)suffix_len;
@@ -302,7 +292,7 @@ static int append_answer(dp_table_builder *b, build_name *n, const uint8_t *wire
     if (n->answer_count == n->answer_cap) {
         uint16_t cap = n->answer_cap ? (uint16_t)(n->answer_cap * 2) : 4;
         dp_answer *answers = realloc(n->answers, cap * sizeof(dp_answer));
-        if (answers == NULL) return fail(err, errlen, "out of memory");
+        if (answers == NULL) return dp_fail(err, errlen, "out of memory");
         n->answers = answers;
         n->answer_cap = cap;
     }
@@ -321,18 +311,18 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
     char text[1024];
     if (zone_for_builder(b->table, qname, qname_len) == NULL) {
         name_to_text(qname, qname_len, text, sizeof(text));
-        fail(err, errlen, "%s is not a lower-case name in any zone", text);
+        dp_fail(err, errlen, "%s is not a lower-case name in any zone", text);
         return NULL;
     }
     build_name *n = name_entry(b, qname, qname_len);
     if (n == NULL) {
-        fail(err, errlen, "out of memory");
+        dp_fail(err, errlen, "out of memory");
         return NULL;
     }
     for (uint16_t i = 0; i < n->answer_count; i++) {
         if (n->answers[i].qtype == qtype) {
             name_to_text(qname, qname_len, text, sizeof(text));
-            fail(err, errlen, "%s has two answers for type %u", text, qtype);
+            dp_fail(err, errlen, "%s has two answers for type %u", text, qtype);
             return NULL;
         }
     }
@@ -362,14 +352,14 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     if (status != LDNS_STATUS_OK) {
         free(wire);
         name_to_text(qname, qname_len, text, sizeof(text));
-        return fail(err, errlen, "answer for %s type %u: %s", text, qtype,
+        return dp_fail(err, errlen, "answer for %s type %u: %s", text, qtype,
                     ldns_get_errorstr_by_id(status));
     }
     /* Room for OPT within a TCP message. */
     if (len + DP_OPT_RR_SIZE > DP_TCP_MAX_MESSAGE) {
         free(wire);
         name_to_text(qname, qname_len, text, sizeof(text));
-        return fail(err, errlen, "answer for %s type %u is %zu bytes, over 64 KiB", text, qtype, len);
+        return dp_fail(err, errlen, "answer for %s type %u is %zu bytes, over 64 KiB", text, qtype, len);
     }
 
     /* Answers with the same sections share one wire (ANY and its RRset). */
@@ -382,7 +372,7 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     }
     const uint8_t *kept = dp_arena_copy(&t->arena, wire, len);
     free(wire);
-    if (kept == NULL) return fail(err, errlen, "out of memory");
+    if (kept == NULL) return dp_fail(err, errlen, "out of memory");
     return append_answer(b, n, kept, (uint16_t)len, (uint16_t)len_without_additional, qtype, err, errlen);
 }
 
@@ -442,13 +432,13 @@ dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen)
         if (!has_default) {
             char text[1024];
             name_to_text(n->name, n->name_len, text, sizeof(text));
-            fail(err, errlen, "%s has no default answer", text);
+            dp_fail(err, errlen, "%s has no default answer", text);
             dp_table_builder_free(b);
             return NULL;
         }
     }
     if (lay_out_records(b) != 0) {
-        fail(err, errlen, "out of memory");
+        dp_fail(err, errlen, "out of memory");
         dp_table_builder_free(b);
         return NULL;
     }

@@ -29,14 +29,14 @@ int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
         bind(fd, addr, len) != 0 || listen(fd, 1024) != 0) {
-        if (err) snprintf(err, errlen, "cannot bind TCP socket: %s", strerror(errno));
+        dp_fail(err, errlen, "cannot bind TCP socket: %s", strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
     w->tcp_fd = fd;
     w->tcp_reply = malloc(2 + DP_TCP_MAX_MESSAGE);
     if (w->tcp_reply == NULL) {
-        if (err) snprintf(err, errlen, "out of memory");
+        dp_fail(err, errlen, "out of memory");
         return -1;
     }
     return 0;

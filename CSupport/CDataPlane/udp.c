@@ -49,7 +49,7 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     int on = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
         bind(fd, addr, len) != 0) {
-        if (err) snprintf(err, errlen, "cannot bind UDP socket: %s", strerror(errno));
+        dp_fail(err, errlen, "cannot bind UDP socket: %s", strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -57,13 +57,13 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     w->udp_fd = fd;
     w->pktinfo = is_wildcard(addr);
     if (w->pktinfo && enable_pktinfo(fd, addr->sa_family) != 0) {
-        if (err) snprintf(err, errlen, "cannot enable IP_PKTINFO: %s", strerror(errno));
+        dp_fail(err, errlen, "cannot enable IP_PKTINFO: %s", strerror(errno));
         return -1;
     }
     w->rx_buf = malloc((size_t)DP_UDP_BATCH * DP_UDP_RX_SIZE);
     w->tx_buf = malloc((size_t)DP_UDP_BATCH * DP_EDNS_UDP_SIZE);
     if (w->rx_buf == NULL || w->tx_buf == NULL) {
-        if (err) snprintf(err, errlen, "out of memory");
+        dp_fail(err, errlen, "out of memory");
         return -1;
     }
     for (int i = 0; i < DP_UDP_BATCH; i++) {

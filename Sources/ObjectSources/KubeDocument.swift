@@ -35,28 +35,29 @@ extension ClusterObjects {
     /// are in `default`, as kubectl puts them.
     mutating func add(_ document: KubeDocument) {
         switch document {
-        case .service(var s):
-            s.metadata.namespace = s.metadata.namespace.orDefault
-            services[s.metadata.key] = s
-        case .endpoints(var e):
-            e.metadata.namespace = e.metadata.namespace.orDefault
-            endpoints[e.metadata.key] = e
-        case .endpointSlice(var e):
-            e.metadata.namespace = e.metadata.namespace.orDefault
-            endpointSlices[e.metadata.key] = e
-        case .pod(var p):
-            p.metadata.namespace = p.metadata.namespace.orDefault
-            pods[p.metadata.key] = p
-        case .namespace(let n):
-            namespaces[n.metadata.name] = n
-        case .list(let items):
-            for item in items { add(item) }
-        case .other:
-            break
+        case .service(let s): Self.insert(s, into: &services)
+        case .endpoints(let e): Self.insert(e, into: &endpoints)
+        case .endpointSlice(let e): Self.insert(e, into: &endpointSlices)
+        case .pod(let p): Self.insert(p, into: &pods)
+        case .namespace(let n): namespaces[n.metadata.name] = n
+        case .list(let items): for item in items { add(item) }
+        case .other: break
         }
+    }
+
+    private static func insert<T: Namespaced>(_ object: T, into objects: inout [ObjectKey: T]) {
+        var object = object
+        if object.metadata.namespace.isEmpty { object.metadata.namespace = "default" }
+        objects[object.metadata.key] = object
     }
 }
 
-extension String {
-    fileprivate var orDefault: String { isEmpty ? "default" : self }
+/// An object that lives in a namespace.
+protocol Namespaced {
+    var metadata: ObjectMeta { get set }
 }
+
+extension Service: Namespaced {}
+extension Endpoints: Namespaced {}
+extension EndpointSlice: Namespaced {}
+extension Pod: Namespaced {}

@@ -10,16 +10,8 @@ import Glibc
 @Suite struct CommandLineTests {
     /// Runs kube-dns to its end; returns its status and standard error.
     func runToEnd(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try TestSupport.runToEnd(ServerProcess.binaryPath, arguments)
+        return (result.status, result.stderr)
     }
 
     @Test(arguments: [

@@ -67,14 +67,23 @@ public enum Dig {
 
 /// Runs a program to its end; returns what it printed on standard output.
 public func run(_ path: String, _ arguments: [String]) throws -> String {
+    try runToEnd(path, arguments).stdout
+}
+
+/// Runs a program to its end; returns its exit status and what it printed.
+public func runToEnd(_ path: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    // Standard output to its end first: what the programs run here write to
+    // standard error fits in a pipe's buffer.
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
 }
