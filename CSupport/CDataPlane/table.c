@@ -1,8 +1,10 @@
 /*
- * table.c — the answer table: built once per publication with ldns, then
- * read by every worker without locks (see dataplane.h, "Tables").
+ * table.c — the answer table: every reply written once per publication
+ * (wire.c), then read by every worker without locks (see dataplane.h,
+ * "Tables"). ldns checks the zone SOAs and prints names in errors.
  */
 #include "dp_internal.h"
+#include "dp_wire.h"
 
 #include <ldns/ldns.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@ struct dp_table_builder {
     size_t name_cap;
     uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
     size_t slot_mask;
+    uint8_t *scratch; /* one reply being written */
 };
 
 /* ---- Names --------------------------------------------------------- */
@@ -116,7 +119,10 @@ dp_table_builder *dp_table_builder_new(void) {
     dp_table_builder *b = calloc(1, sizeof(*b));
     if (b == NULL) return NULL;
     b->table = calloc(1, sizeof(dp_table));
-    if (b->table == NULL) {
+    b->scratch = malloc(DP_TCP_MAX_MESSAGE);
+    if (b->table == NULL || b->scratch == NULL) {
+        free(b->table);
+        free(b->scratch);
         free(b);
         return NULL;
     }
@@ -238,43 +244,25 @@ static build_name *name_entry(dp_table_builder *b, const uint8_t *name, size_t l
     return n;
 }
 
-/* Builds the reply with ldns: header, question, then the RRs as given,
- * with name compression. */
-static ldns_status build_wire(const uint8_t *qname, size_t qname_len, uint16_t qtype,
-                              uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
-                              const uint16_t counts[3], bool with_additional, uint8_t **wire,
-                              size_t *wire_len) {
-    ldns_pkt *pkt = ldns_pkt_new();
-    if (pkt == NULL) return LDNS_STATUS_MEM_ERR;
-    ldns_pkt_set_qr(pkt, true);
-    ldns_pkt_set_aa(pkt, true);
-    ldns_pkt_set_rcode(pkt, rcode);
-    ldns_rr *question = ldns_rr_new();
-    ldns_rr_set_owner(question, ldns_dname_new_frm_data(qname_len, qname));
-    ldns_rr_set_type(question, qtype ? qtype : DP_TYPE_A);
-    ldns_rr_set_class(question, LDNS_RR_CLASS_IN);
-    ldns_rr_set_question(question, true);
-    ldns_pkt_push_rr(pkt, LDNS_SECTION_QUESTION, question);
-
-    static const ldns_pkt_section sections[3] = {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY,
-                                                 LDNS_SECTION_ADDITIONAL};
-    ldns_status status = LDNS_STATUS_OK;
+/* Writes the reply into `buf`: header, question, then the RRs as given,
+ * with name compression. Returns its length, 0 when the RRs are malformed
+ * or do not fit; `len_without_additional` is the prefix before the
+ * additional section. */
+static size_t build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t qname_len,
+                          uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
+                          const uint16_t counts[3], size_t *len_without_additional) {
+    dp_wire w;
+    dp_wire_start(&w, buf, cap, qname, qname_len, qtype ? qtype : DP_TYPE_A, rcode);
     size_t pos = 0;
-    for (int s = 0; s < 3 && status == LDNS_STATUS_OK; s++) {
-        for (uint16_t i = 0; i < counts[s] && status == LDNS_STATUS_OK; i++) {
-            ldns_rr *rr = NULL;
-            status = ldns_wire2rr(&rr, rrs, rrs_len, &pos, sections[s]);
-            if (status != LDNS_STATUS_OK) break;
-            if (s < 2 || with_additional)
-                ldns_pkt_push_rr(pkt, sections[s], rr);
-            else
-                ldns_rr_free(rr);
+    for (int section = 0; section < 3; section++) {
+        if (section == 2) *len_without_additional = w.len;
+        for (uint16_t i = 0; i < counts[section]; i++) {
+            size_t used = dp_wire_put_rr(&w, rrs + pos, rrs_len - pos, section);
+            if (used == 0) return 0;
+            pos += used;
         }
     }
-    if (status == LDNS_STATUS_OK && pos != rrs_len) status = LDNS_STATUS_PACKET_OVERFLOW;
-    if (status == LDNS_STATUS_OK) status = ldns_pkt2wire(wire, pkt, wire_len);
-    ldns_pkt_free(pkt);
-    return status;
+    return !w.failed && pos == rrs_len ? w.len : 0;
 }
 
 /* Whether a built reply has the same header and sections as an answer
@@ -339,39 +327,24 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     if (n == NULL) return -1;
 
     const uint16_t counts[3] = {ancount, nscount, arcount};
-    uint8_t *wire = NULL;
-    size_t len = 0;
-    ldns_status status = build_wire(qname, qname_len, qtype, rcode, rrs, rrs_len, counts, true, &wire, &len);
-    size_t len_without_additional = len;
-    if (status == LDNS_STATUS_OK && arcount > 0) {
-        uint8_t *prefix = NULL;
-        status = build_wire(qname, qname_len, qtype, rcode, rrs, rrs_len, counts, false, &prefix,
-                            &len_without_additional);
-        free(prefix);
-    }
-    if (status != LDNS_STATUS_OK) {
-        free(wire);
-        name_to_text(qname, qname_len, text, sizeof(text));
-        return dp_fail(err, errlen, "answer for %s type %u: %s", text, qtype,
-                    ldns_get_errorstr_by_id(status));
-    }
     /* Room for OPT within a TCP message. */
-    if (len + DP_OPT_RR_SIZE > DP_TCP_MAX_MESSAGE) {
-        free(wire);
+    uint8_t *wire = b->scratch;
+    size_t len_without_additional = 0;
+    size_t len = build_reply(wire, DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE, qname, qname_len, qtype,
+                             rcode, rrs, rrs_len, counts, &len_without_additional);
+    if (len == 0) {
         name_to_text(qname, qname_len, text, sizeof(text));
-        return dp_fail(err, errlen, "answer for %s type %u is %zu bytes, over 64 KiB", text, qtype, len);
+        return dp_fail(err, errlen, "answer for %s type %u: malformed records, or over 64 KiB", text,
+                       qtype);
     }
 
     /* Answers with the same sections share one wire (ANY and its RRset). */
     for (uint16_t i = 0; i < n->answer_count; i++) {
-        if (same_reply(&n->answers[i], wire, len, qname_len)) {
-            free(wire);
+        if (same_reply(&n->answers[i], wire, len, qname_len))
             return append_answer(b, n, n->answers[i].wire, n->answers[i].len,
                                  n->answers[i].len_without_additional, qtype, err, errlen);
-        }
     }
     const uint8_t *kept = dp_arena_copy(&t->arena, wire, len);
-    free(wire);
     if (kept == NULL) return dp_fail(err, errlen, "out of memory");
     return append_answer(b, n, kept, (uint16_t)len, (uint16_t)len_without_additional, qtype, err, errlen);
 }
@@ -453,6 +426,7 @@ void dp_table_builder_free(dp_table_builder *b) {
     for (size_t i = 0; i < b->name_count; i++) free(b->names[i].answers);
     free(b->names);
     free(b->slots);
+    free(b->scratch);
     dp_table_free(b->table);
     free(b);
 }

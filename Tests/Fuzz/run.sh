@@ -10,7 +10,7 @@ mkdir -p "$out/corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -D_GNU_SOURCE -ICSupport/CDataPlane/include -ICSupport/CDataPlane \
   CSupport/CDataPlane/query.c CSupport/CDataPlane/answer.c CSupport/CDataPlane/table.c \
-  CSupport/CDataPlane/arena.c Tests/Fuzz/query_fuzzer.c -lldns -o "$out/query_fuzzer" 2> "$out/build.log" \
+  CSupport/CDataPlane/arena.c CSupport/CDataPlane/wire.c Tests/Fuzz/query_fuzzer.c -lldns -o "$out/query_fuzzer" 2> "$out/build.log" \
   || { cat "$out/build.log"; exit 1; }
 "$out/query_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$seconds" -max_len=600 -print_final_stats=1 \
   "$out/corpus" Tests/Fuzz/corpus 2>&1 | tail -n 12

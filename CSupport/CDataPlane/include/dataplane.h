@@ -11,8 +11,8 @@
  * may be called from any thread.
  *
  * Tables. A dp_table is an immutable answer table: precomputed wire answers
- * per (name, qtype), built with ldns when the table is built, plus the zones
- * the table is authoritative for. Workers read the current table without
+ * per (name, qtype), written (with name compression) when the table is
+ * built, plus the zones the table is authoritative for. Workers read the current table without
  * locks: each worker announces the table it reads in a hazard slot for the
  * length of one batch. dp_server_publish() swaps the table in, waits until
  * no worker still announces the old one (at most one batch per worker), and
