@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/thread.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,6 +150,10 @@ void dp_server_publish(dp_server *s, dp_table *table) {
         }
     }
     dp_table_free(old);
+    /* A publication frees a whole table, and the control plane the
+     * objects it built it from: give that memory back to the system
+     * rather than keep it as free heap. */
+    malloc_trim(0);
 }
 
 void dp_server_stop(dp_server *s) {
