@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: kube-dns against Knot DNS and NSD on the same records, in
-# the same run, each server pinned to CPU 1 (one core) and driven from
+# the same run, with the machine's ceiling (ceiling.c: a UDP echo doing no
+# DNS work) for reference, each server pinned to CPU 1 (one core) and driven from
 # CPU 0, first by dnsperf and then by loadgen (ours: dnsperf saturates its
 # own core near 200k queries/s). Reports queries/s, mean latency, lost
 # queries, and the server's CPU time per answered query (from
@@ -21,6 +22,7 @@ root=$(pwd)
 scripts/install-packages.sh knot nsd dnsperf
 swift build -c release --product kube-dns
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
+gcc -O2 -std=gnu11 -o "$out/ceiling" Benchmarks/ceiling.c
 python3 Benchmarks/generate.py "$services" 100 "$out"
 .build/release/kube-dns records --kube-objects "$out/cluster.json" --cluster-zone-only \
   | grep -v '^;' > "$out/nsd/cluster.local.zone"
@@ -98,6 +100,8 @@ taskset -c 1 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
 pids+=($!); knot=$!
 taskset -c 1 nsd -d -c "$out/nsd/nsd.conf" 2> "$out/nsd.log" &
 pids+=($!); nsd=$!
+taskset -c 1 "$out/ceiling" 5304 &
+pids+=($!); ceiling=$!
 for port in 5300 5301 5302; do wait_answering "$port"; done
 # knotd and nsd place their own threads and children: pin them all again.
 for p in $kubedns $knot $nsd; do
@@ -138,6 +142,7 @@ for round in 1 2 3; do
     measure knot "$knot" 5301 "$load"
     measure nsd "$nsd" 5302 "$load"
   done
+  measure ceiling "$ceiling" 5304 loadgen
 done
 rss10=$(awk '/VmRSS/ {print $2}' "/proc/$kubedns/status")
 cleanup
