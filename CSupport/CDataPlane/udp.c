@@ -143,8 +143,12 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
 
         const dp_table *t = dp_worker_acquire(w);
         /* In passes over the batch (see dp_parsed), so cache misses overlap. */
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             dp_query_prepare(t, w->rx_iov[i].iov_base, w->rx[i].msg_len, &w->parsed[i]);
+            /* Cut short by our buffer: no query is that long. */
+            if ((w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) && w->parsed[i].result == DP_PARSE_OK)
+                w->parsed[i].result = DP_PARSE_FORMERR;
+        }
         for (int i = 0; i < n; i++) dp_query_probe(t, &w->parsed[i]);
         for (int i = 0; i < n; i++) dp_query_locate(t, &w->parsed[i]);
         int replies = 0;

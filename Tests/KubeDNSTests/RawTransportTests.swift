@@ -67,6 +67,11 @@ struct RawTransportTests {
         let long = QueryPacket.make(id: 9, name: Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: "."), type: 1)
         #expect(reply(long).map(ReplyCheck.rcode) == 1)
         #expect(reply(Array(valid.dropLast(2))).map(ReplyCheck.rcode) == 1)
+        // FORMERR: a datagram longer than any query (an OPT option of 3000 bytes).
+        var huge = valid
+        huge[11] = 1
+        huge += [0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0x0B, 0xBC, 0xFF, 0x00, 0x0B, 0xB8] + [UInt8](repeating: 7, count: 3000)
+        #expect(reply(huge).map(ReplyCheck.rcode) == 1)
         // REFUSED: zone transfer, class CHAOS.
         #expect(reply(QueryPacket.make(id: 3, name: "cluster.local", type: 252)).map(ReplyCheck.rcode) == 5)
         var chaos = QueryPacket.make(id: 4, name: "version.bind", type: 16)
