@@ -157,6 +157,7 @@ start=$(date +%s.%N)
 pids+=($!); big=$!
 wait_answering 5303
 loaded=$(date +%s.%N)
+sleep 1 # the freed heap goes back to the system just after the table is swapped in
 rss100=$(awk '/VmRSS/ {print $2}' "/proc/$big/status")
 cleanup
 
