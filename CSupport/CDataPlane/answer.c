@@ -86,6 +86,25 @@ size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcod
     return DP_HEADER_SIZE;
 }
 
+/* Copies `len` bytes of an answer. A set of addresses starts at a place
+ * chosen by the query's ID (random, RFC 5452), so clients of a headless
+ * service spread over its endpoints, as kube-dns's round robin did. */
+static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_query *q) {
+    if (a->rotate_count < 2) {
+        memcpy(out, a->wire, len);
+        return;
+    }
+    size_t start = q->question_end;
+    size_t size = a->wire[start + 3] == DP_TYPE_A ? DP_ROTATE_A_SIZE : DP_ROTATE_AAAA_SIZE;
+    /* Only the answer section turns; its records all precede `len`. */
+    size_t all = size * a->rotate_count;
+    size_t first = size * ((size_t)(q->wire[0] << 8 | q->wire[1]) % a->rotate_count);
+    memcpy(out, a->wire, start);
+    memcpy(out + start, a->wire + start + first, all - first);
+    memcpy(out + start + all - first, a->wire + start, first);
+    memcpy(out + start + all, a->wire + start + all, len - start - all);
+}
+
 /* A precomputed answer, made to fit the limit (RFC 2181 §9: drop the
  * additional section first, then truncate with TC). */
 static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *out,
@@ -100,7 +119,7 @@ static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *
         len = a->len_without_additional;
         drop_additional = true;
     }
-    memcpy(out, a->wire, len);
+    copy_answer(out, a, len, q);
     patch_header(out, q->wire, a->wire[2], a->wire[3]);
     memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, q->question_end - DP_HEADER_SIZE);
     if (drop_additional) write16(out + 10, 0);

@@ -66,7 +66,12 @@ typedef struct dp_answer {
     uint16_t len;
     uint16_t len_without_additional; /* the prefix up to the additional section */
     uint16_t qtype;                  /* 0: the name's default answer */
+    uint16_t rotate_count;           /* answer RRs served in rotation, or 0 */
 } dp_answer;
+
+/* Sizes of an A and an AAAA record whose owner is a compression pointer. */
+#define DP_ROTATE_A_SIZE 16
+#define DP_ROTATE_AAAA_SIZE 28
 
 /*
  * A name's record: its answers, then its lower-case wire name. Records lie

@@ -244,25 +244,40 @@ static build_name *name_entry(dp_table_builder *b, const uint8_t *name, size_t l
     return n;
 }
 
+/* The number of answer RRs a reply may rotate: all A, or all AAAA, each
+ * with its owner compressed to a pointer, so they are records of equal
+ * size one after another; 0 otherwise. */
+static uint16_t rotatable(const uint8_t *buf, size_t start, size_t end, uint16_t count) {
+    if (count < 2) return 0;
+    size_t size = (end - start) / count;
+    uint16_t type = size == DP_ROTATE_A_SIZE ? DP_TYPE_A : size == DP_ROTATE_AAAA_SIZE ? DP_TYPE_AAAA : 0;
+    if (type == 0 || (end - start) % count != 0) return 0;
+    for (size_t at = start; at < end; at += size)
+        if ((buf[at] & 0xC0) != 0xC0 || (uint16_t)(buf[at + 2] << 8 | buf[at + 3]) != type) return 0;
+    return count;
+}
+
 /* Writes the reply into `buf`: header, question, then the RRs as given,
- * with name compression. Returns its length, 0 when the RRs are malformed
- * or do not fit; `len_without_additional` is the prefix before the
- * additional section. */
-static size_t build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t qname_len,
-                          uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
-                          const uint16_t counts[3], size_t *len_without_additional) {
+ * with name compression. Fills the answer's lengths and rotation (not its
+ * wire); false when the RRs are malformed or do not fit. */
+static bool build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t qname_len,
+                        uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
+                        const uint16_t counts[3], dp_answer *shape) {
     dp_wire w;
     dp_wire_start(&w, buf, cap, qname, qname_len, qtype ? qtype : DP_TYPE_A, rcode);
     size_t pos = 0;
+    size_t answers_at = w.len;
     for (int section = 0; section < 3; section++) {
-        if (section == 2) *len_without_additional = w.len;
+        if (section == 2) shape->len_without_additional = (uint16_t)w.len;
         for (uint16_t i = 0; i < counts[section]; i++) {
             size_t used = dp_wire_put_rr(&w, rrs + pos, rrs_len - pos, section);
-            if (used == 0) return 0;
+            if (used == 0) return false;
             pos += used;
         }
+        if (section == 0) shape->rotate_count = rotatable(buf, answers_at, w.len, counts[0]);
     }
-    return !w.failed && pos == rrs_len ? w.len : 0;
+    shape->len = (uint16_t)w.len;
+    return !w.failed && pos == rrs_len;
 }
 
 /* Whether a built reply has the same header and sections as an answer
@@ -274,8 +289,7 @@ static bool same_reply(const dp_answer *a, const uint8_t *wire, size_t len, size
            memcmp(a->wire + after_question, wire + after_question, len - after_question) == 0;
 }
 
-static int append_answer(dp_table_builder *b, build_name *n, const uint8_t *wire, uint16_t len,
-                         uint16_t len_without_additional, uint16_t qtype, char *err,
+static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, char *err,
                          size_t errlen) {
     if (n->answer_count == n->answer_cap) {
         uint16_t cap = n->answer_cap ? (uint16_t)(n->answer_cap * 2) : 4;
@@ -284,11 +298,7 @@ static int append_answer(dp_table_builder *b, build_name *n, const uint8_t *wire
         n->answers = answers;
         n->answer_cap = cap;
     }
-    dp_answer *a = &n->answers[n->answer_count++];
-    a->wire = wire;
-    a->len = len;
-    a->len_without_additional = len_without_additional;
-    a->qtype = qtype;
+    n->answers[n->answer_count++] = answer;
     b->table->answer_count++;
     return 0;
 }
@@ -329,10 +339,9 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     const uint16_t counts[3] = {ancount, nscount, arcount};
     /* Room for OPT within a TCP message. */
     uint8_t *wire = b->scratch;
-    size_t len_without_additional = 0;
-    size_t len = build_reply(wire, DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE, qname, qname_len, qtype,
-                             rcode, rrs, rrs_len, counts, &len_without_additional);
-    if (len == 0) {
+    dp_answer answer = {.qtype = qtype};
+    if (!build_reply(wire, DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE, qname, qname_len, qtype, rcode, rrs,
+                     rrs_len, counts, &answer)) {
         name_to_text(qname, qname_len, text, sizeof(text));
         return dp_fail(err, errlen, "answer for %s type %u: malformed records, or over 64 KiB", text,
                        qtype);
@@ -340,19 +349,21 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
 
     /* Answers with the same sections share one wire (ANY and its RRset). */
     for (uint16_t i = 0; i < n->answer_count; i++) {
-        if (same_reply(&n->answers[i], wire, len, qname_len))
-            return append_answer(b, n, n->answers[i].wire, n->answers[i].len,
-                                 n->answers[i].len_without_additional, qtype, err, errlen);
+        if (same_reply(&n->answers[i], wire, answer.len, qname_len)) {
+            answer.wire = n->answers[i].wire;
+            return append_answer(b, n, answer, err, errlen);
+        }
     }
-    const uint8_t *kept = dp_arena_copy(&t->arena, wire, len);
-    if (kept == NULL) return dp_fail(err, errlen, "out of memory");
-    return append_answer(b, n, kept, (uint16_t)len, (uint16_t)len_without_additional, qtype, err, errlen);
+    answer.wire = dp_arena_copy(&t->arena, wire, answer.len);
+    if (answer.wire == NULL) return dp_fail(err, errlen, "out of memory");
+    return append_answer(b, n, answer, err, errlen);
 }
 
 int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                               char *err, size_t errlen) {
     build_name *n = entry_for_answer(b, qname, qname_len, 0, err, errlen);
-    return n ? append_answer(b, n, NULL, 0, 0, 0, err, errlen) : -1;
+    dp_answer nodata = {.wire = NULL};
+    return n ? append_answer(b, n, nodata, err, errlen) : -1;
 }
 
 

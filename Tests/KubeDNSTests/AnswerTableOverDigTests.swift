@@ -51,6 +51,18 @@ struct AnswerTableOverDigTests {
         #expect(try Dig.query("pod.cluster.local.", "A", port: port).rcode == "NOERROR")
     }
 
+    @Test func addressesOfAHeadlessServiceComeInTurns() throws {
+        let port = try ServerProcess.current.port
+        var firsts: Set<String> = []
+        for _ in 0..<24 {
+            let reply = try Dig.query("db.prod.svc.cluster.local.", "A", port: port)
+            #expect(reply.normalized.answer.count == 2)
+            if let first = reply.answer.first { firsts.insert(ExpectedAnswer.normalize(first)) }
+        }
+        // dig picks a random ID per query, and the ID picks the first address.
+        #expect(firsts.count == 2)
+    }
+
     @Test func ednsIsEchoedWithOurBufferSize() throws {
         let port = try ServerProcess.current.port
         let withEDNS = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port, options: ["+bufsize=4096"])
