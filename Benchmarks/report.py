@@ -42,6 +42,12 @@ def main():
         cpu_ratio = ours["cpu_us_per_query"] / best["cpu_us_per_query"]
         print(f"\nkube-dns / {best['server']} (the faster peer): **{qps_ratio:.2f}× the queries/s**, "
               f"**{cpu_ratio:.2f}× the CPU per query**.")
+        # The same ratios round by round: runs next to each other in time.
+        mine = [r for r in measured if r["server"] == "kube-dns" and r["load"] == load]
+        theirs = [r for r in measured if r["server"] == best["server"] and r["load"] == load]
+        rounds = ", ".join(f"{float(a['qps']) / float(b['qps']):.2f}×/{float(a['cpu_us_per_query']) / float(b['cpu_us_per_query']):.2f}×"
+                           for a, b in zip(mine, theirs))
+        print(f"Round by round (queries/s / CPU per query): {rounds}.")
         ceiling = next((r for r in rows if r["server"] == "ceiling"), None)
         if ceiling:
             print(f"The ceiling (a UDP echo doing no DNS work) answers {ceiling['qps'] / ours['qps']:.2f}× "
