@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 scripts/install-packages.sh
 swift build --build-tests
 swift test --skip-build
-Tests/Fuzz/run.sh "${FUZZ_SECONDS:-60}"
+Tests/CDataPlane/run.sh "${FUZZ_SECONDS:-60}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The C data plane under sanitizers:
+# 1. the packet path (parse, lookup, reply writer, table) fuzzed with
+#    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here;
+# 2. the server's threads, sockets and table publication (server_stress.c)
+#    under ThreadSanitizer (gcc) and under AddressSanitizer and UBSan.
+# Usage: Tests/CDataPlane/run.sh [fuzz seconds]   (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds="${1:-30}"
+out=.build/cdataplane
+mkdir -p "$out/corpus"
+src=CSupport/CDataPlane
+core="$src/query.c $src/answer.c $src/table.c $src/arena.c $src/wire.c Tests/CDataPlane/fixture_table.c"
+server="$core $src/server.c $src/udp.c $src/tcp.c"
+flags="-g -O1 -D_GNU_SOURCE -I$src/include -I$src -ITests/CDataPlane"
+libs="-levent_core -levent_pthreads -lldns -lpthread"
+
+build() { # output, compiler and flags...
+  local output=$1
+  shift
+  "$@" 2> "$out/build.log" || { cat "$out/build.log"; exit 1; }
+}
+
+build "$out/query_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  $core Tests/CDataPlane/query_fuzzer.c -lldns -o "$out/query_fuzzer"
+if ! "$out/query_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$seconds" -max_len=600 \
+  "$out/corpus" Tests/CDataPlane/corpus > "$out/fuzz.log" 2>&1; then
+  tail -n 40 "$out/fuzz.log"
+  exit 1
+fi
+grep "^Done" "$out/fuzz.log"
+
+build "$out/stress_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/server_stress.c $libs \
+  -o "$out/stress_tsan"
+TSAN_OPTIONS="halt_on_error=1" "$out/stress_tsan"
+
+build "$out/stress_asan" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+  $server Tests/CDataPlane/server_stress.c $libs -o "$out/stress_asan"
+"$out/stress_asan"
