@@ -19,7 +19,7 @@ rm -rf "$out"
 mkdir -p "$out/knot" "$out/nsd"
 root=$(pwd)
 
-scripts/install-packages.sh knot nsd dnsperf
+scripts/install-packages.sh knot nsd dnsperf psmisc
 swift build -c release --product kube-dns
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
 gcc -O2 -std=gnu11 -o "$out/ceiling" Benchmarks/ceiling.c
