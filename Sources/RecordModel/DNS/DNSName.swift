@@ -1,11 +1,17 @@
 /// An absolute domain name, kept in lower case: names compare
 /// case-insensitively (RFC 4343), and the data plane echoes the client's
 /// case in the question.
+///
+/// Stored in wire form (RFC 1035 §3.1: length-prefixed labels, then the
+/// root), which is what the data plane takes, and what hashes fastest:
+/// a large cluster has hundreds of thousands of names.
 public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
-    /// The labels, lower-cased, leftmost first, without the root label.
-    public let labels: [String]
+    /// Wire form, lower-case.
+    public let wire: [UInt8]
 
-    public static let root = DNSName(validated: [])
+    public static let root = DNSName(wire: [0])
+
+    private init(wire: [UInt8]) { self.wire = wire }
 
     /// Parses presentation form (`kube-dns.kube-system.svc.cluster.local`,
     /// with or without the trailing dot). Escapes are not supported.
@@ -16,56 +22,85 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
         let trimmed = text.hasSuffix(".") ? String(text.dropLast()) : text
         guard !trimmed.isEmpty else { throw .empty }
-        let labels = trimmed.split(separator: ".", omittingEmptySubsequences: false).map {
-            String($0).lowercased()
-        }
-        try self.init(labels: labels)
+        try self.init(labels: trimmed.split(separator: ".", omittingEmptySubsequences: false).map(String.init))
     }
 
-    /// Builds a name from labels, checking RFC 1035 §2.3.4 limits.
-    public init(labels: [String]) throws(DNSNameError) {
-        var length = 1
+    /// `labels` (leftmost first) followed by the labels of `parent`,
+    /// checking RFC 1035 §2.3.4 limits.
+    public init(labels: [String], under parent: DNSName = .root) throws(DNSNameError) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(parent.wire.count + labels.reduce(0) { $0 + 1 + $1.utf8.count })
         for label in labels {
             guard !label.isEmpty else { throw .emptyLabel }
             guard label.utf8.count <= 63 else { throw .labelTooLong(label) }
             guard !label.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 <= 0x20 || $0 >= 0x7F })
             else { throw .unsupportedCharacter(label) }
-            length += 1 + label.utf8.count
+            bytes.append(UInt8(label.utf8.count))
+            bytes += label.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
         }
-        guard length <= 255 else { throw .nameTooLong }
-        self.labels = labels.map { $0.lowercased() }
+        bytes += parent.wire
+        guard bytes.count <= 255 else { throw .nameTooLong }
+        wire = bytes
     }
 
-    /// For labels known to be valid and lower-case (built from other names
-    /// or from digits).
-    init(validated labels: [String]) { self.labels = labels }
+    /// For labels known to be valid (fixed words, digits, lower-case
+    /// labels of other names) under a name that leaves room for them.
+    init(validated labels: [String], under parent: DNSName = .root) {
+        var bytes: [UInt8] = []
+        for label in labels {
+            bytes.append(UInt8(label.utf8.count))
+            bytes += label.utf8
+        }
+        wire = bytes + parent.wire
+    }
+
+    /// The labels, leftmost first, without the root.
+    public var labels: [String] {
+        var result: [String] = []
+        var pos = 0
+        while wire[pos] != 0 {
+            let length = Int(wire[pos])
+            result.append(String(decoding: wire[(pos + 1)...(pos + length)], as: UTF8.self))
+            pos += 1 + length
+        }
+        return result
+    }
+
+    public var labelCount: Int {
+        var count = 0
+        var pos = 0
+        while wire[pos] != 0 {
+            pos += 1 + Int(wire[pos])
+            count += 1
+        }
+        return count
+    }
 
     /// `label.self`; throws when the result would break the limits.
     public func prepending(_ label: String) throws(DNSNameError) -> DNSName {
-        try DNSName(labels: [label] + labels)
+        try DNSName(labels: [label], under: self)
     }
 
     /// The name with its leftmost label removed; nil for the root.
     public var parent: DNSName? {
-        labels.isEmpty ? nil : DNSName(validated: Array(labels.dropFirst()))
+        wire[0] == 0 ? nil : DNSName(wire: Array(wire[(Int(wire[0]) + 1)...]))
     }
 
     public func isSubdomain(of other: DNSName) -> Bool {
-        labels.count >= other.labels.count && labels.suffix(other.labels.count).elementsEqual(other.labels)
+        guard other.wire.count <= wire.count else { return false }
+        let offset = wire.count - other.wire.count
+        var pos = 0
+        while pos < offset { pos += 1 + Int(wire[pos]) }
+        return pos == offset && wire[offset...].elementsEqual(other.wire)
     }
 
-    public var description: String { labels.isEmpty ? "." : labels.joined(separator: ".") + "." }
+    public var description: String {
+        let labels = labels
+        return labels.isEmpty ? "." : labels.joined(separator: ".") + "."
+    }
 
-    /// Wire form (RFC 1035 §3.1): length-prefixed labels, then the root.
-    public var wire: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(labels.reduce(1) { $0 + 1 + $1.utf8.count })
-        for label in labels {
-            bytes.append(UInt8(label.utf8.count))
-            bytes.append(contentsOf: label.utf8)
-        }
-        bytes.append(0)
-        return bytes
+    public func hash(into hasher: inout Hasher) {
+        wire.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 
     /// Canonical order (RFC 4034 §6.1): by labels from the root down.

@@ -10,7 +10,7 @@ struct ClusterZoneBuilder {
         self.options = options
         let domain = options.domain
         let soa = SOAData(
-            primary: Self.nsName(domain), mailbox: DNSName(validated: ["hostmaster"] + domain.labels),
+            primary: Self.nsName(domain), mailbox: DNSName(validated: ["hostmaster"], under: domain),
             serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
         cluster = Zone(apex: domain, authoritative: true, soa: soa, ttl: options.ttl)
         reverse4 = Zone(apex: DNSName(validated: ["in-addr", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl)
@@ -18,7 +18,7 @@ struct ClusterZoneBuilder {
     }
 
     /// The name of the DNS service in NS and SOA records, as CoreDNS has it.
-    static func nsName(_ domain: DNSName) -> DNSName { DNSName(validated: ["ns", "dns"] + domain.labels) }
+    static func nsName(_ domain: DNSName) -> DNSName { DNSName(validated: ["ns", "dns"], under: domain) }
 
     var ttl: UInt32 { options.ttl }
     var domain: DNSName { options.domain }
@@ -26,7 +26,7 @@ struct ClusterZoneBuilder {
     var zoneSet: ZoneSet {
         var set = ZoneSet(zones: [cluster, reverse4, reverse6])
         if options.pods == .insecure {
-            set.podSynthesis = .init(suffix: DNSName(validated: ["pod"] + domain.labels), ttl: ttl)
+            set.podSynthesis = .init(suffix: DNSName(validated: ["pod"], under: domain), ttl: ttl)
         }
         set.problems = problems
         return set
@@ -40,26 +40,26 @@ struct ClusterZoneBuilder {
         for ip in dnsService?.clusterIPs ?? [] {
             cluster.add(ResourceRecord(ns, ttl: ttl, .address(ip)))
         }
-        let version = DNSName(validated: ["dns-version"] + domain.labels)
+        let version = DNSName(validated: ["dns-version"], under: domain)
         cluster.add(ResourceRecord(version, ttl: ttl, .txt([RecordOptions.schemaVersion])))
     }
 
     /// `<ns>.svc.<zone>` exists for every namespace, and `<ns>.pod.<zone>`
     /// unless pod names are disabled.
     mutating func addNamespace(_ namespace: String) {
-        guard let svc = try? DNSName(labels: [namespace, "svc"] + domain.labels) else {
+        guard let svc = try? DNSName(labels: [namespace, "svc"], under: domain) else {
             problems.append("namespace \(namespace): not a DNS label")
             return
         }
         cluster.addName(svc)
         if options.pods != .disabled {
-            cluster.addName(DNSName(validated: [namespace, "pod"] + domain.labels))
+            cluster.addName(DNSName(validated: [namespace.lowercased(), "pod"], under: domain))
         }
     }
 
     mutating func addService(_ service: Service, endpoints: [EndpointAddress]) {
         let key = service.metadata.key
-        guard let name = try? DNSName(labels: [key.name, key.namespace, "svc"] + domain.labels) else {
+        guard let name = try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain) else {
             problems.append("service \(key): not a DNS name")
             return
         }
@@ -105,7 +105,10 @@ struct ClusterZoneBuilder {
     private mutating func addHeadless(_ service: Service, name: DNSName, endpoints: [EndpointAddress]) {
         var srv: [DNSName: Set<SRVTarget>] = [:]
         for endpoint in endpoints {
-            let host = DNSName(validated: [endpoint.label] + name.labels)
+            guard let host = try? DNSName(labels: [endpoint.label], under: name) else {
+                problems.append("service \(service.metadata.key): endpoint \(endpoint.ip) makes a name over 255 bytes")
+                continue
+            }
             cluster.add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
             cluster.add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
             addPTR(endpoint.ip, to: host)
@@ -128,7 +131,7 @@ struct ClusterZoneBuilder {
     /// `<a-b-c-d>.<ns>.pod.<zone>` A/AAAA for a pod that exists (`--pods verified`).
     mutating func addPod(_ pod: Pod) {
         for ip in pod.addresses {
-            guard let name = try? DNSName(labels: [ip.dashed, pod.metadata.namespace, "pod"] + domain.labels)
+            guard let name = try? DNSName(labels: [ip.dashed, pod.metadata.namespace, "pod"], under: domain)
             else { continue }
             cluster.add(ResourceRecord(name, ttl: ttl, .address(ip)))
         }
@@ -136,7 +139,7 @@ struct ClusterZoneBuilder {
 
     /// `_<port>._<proto>.<service>`: the protocol lower-cased (spec §2.3.2).
     private func srvName(_ port: String, _ proto: String?, _ service: DNSName) -> DNSName? {
-        try? DNSName(labels: ["_" + port, "_" + (proto ?? "TCP").lowercased()] + service.labels)
+        try? DNSName(labels: ["_" + port, "_" + (proto ?? "TCP").lowercased()], under: service)
     }
 
     private mutating func addPTR(_ ip: IPAddress, to name: DNSName) {

@@ -28,6 +28,6 @@ public struct ZoneSet: Sendable {
 
     /// The zone with the longest apex that holds the name.
     public func zone(for name: DNSName) -> Zone? {
-        zones.filter { name.isSubdomain(of: $0.apex) }.max { $0.apex.labels.count < $1.apex.labels.count }
+        zones.filter { name.isSubdomain(of: $0.apex) }.max { $0.apex.wire.count < $1.apex.wire.count }
     }
 }
