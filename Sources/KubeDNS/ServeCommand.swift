@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         var publisher = Publisher(options: try records.options(serial: 0), logger: logger)
         // A file that cannot be loaded at start is a startup error.
         let watcher = ObjectsFileWatcher(path: records.kubeObjects!, logger: logger)
-        let (objects, identity) = try watcher.load()
+        let (initial, identity) = try watcher.load()
 
         // Bind at once, answering SERVFAIL for cluster names until loaded.
         let server = try DNSServer(
@@ -62,7 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
         try server.start()
         logger.notice("serving DNS", metadata: ["address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)"])
 
-        try publisher.publish(objects, to: server)
+        // Consumed: the objects are not kept beyond the table made of them.
+        try publisher.publish(consume initial, to: server)
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [publisher] in

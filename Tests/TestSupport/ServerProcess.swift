@@ -7,8 +7,9 @@ import Glibc
 /// The real `kube-dns` binary, started on a free loopback port and stopped
 /// by its PID.
 public final class ServerProcess: @unchecked Sendable {
-    // @unchecked: the Process is only touched by the test that owns this
-    // object, one call at a time.
+    // @unchecked: tests that share a server (the suite trait) read only
+    // `port`, a constant; the Process is started, read and stopped by the
+    // owner alone, one call at a time.
     public let port: UInt16
     private let process: Process
     private let stderrPipe = Pipe()
