@@ -84,6 +84,22 @@ import Glibc
         }
     }
 
+    @Test func recordsPrintsTheZonesAsZoneFileText() throws {
+        let result = try TestSupport.runToEnd(ServerProcess.binaryPath, ["records", "--kube-objects", Fixtures.clusterPath])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        // The SOA first, as a zone file has it; then every record, once.
+        #expect(lines.first == "cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 30")
+        #expect(lines.contains("kubernetes.default.svc.cluster.local. 30 IN A 10.0.0.1"))
+        #expect(lines.contains("_pg._tcp.db.prod.svc.cluster.local. 30 IN SRV 0 50 5432 db-0.db.prod.svc.cluster.local."))
+        #expect(lines.contains("1.1.0.10.in-addr.arpa. 30 IN PTR web.prod.svc.cluster.local."))
+        #expect(Set(lines).count == lines.count)
+        let clusterOnly = try TestSupport.runToEnd(
+            ServerProcess.binaryPath, ["records", "--kube-objects", Fixtures.clusterPath, "--cluster-zone-only"])
+        #expect(!clusterOnly.stdout.contains("in-addr.arpa"))
+        #expect(clusterOnly.stdout.contains("dns-version.cluster.local. 30 IN TXT \"1.1.0\""))
+    }
+
     @Test func anotherDomainIsServed() throws {
         let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--domain", "Corp.Example"])
         defer { server.stop() }
