@@ -66,21 +66,6 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
         return result
     }
 
-    public var labelCount: Int {
-        var count = 0
-        var pos = 0
-        while wire[pos] != 0 {
-            pos += 1 + Int(wire[pos])
-            count += 1
-        }
-        return count
-    }
-
-    /// `label.self`; throws when the result would break the limits.
-    public func prepending(_ label: String) throws(DNSNameError) -> DNSName {
-        try DNSName(labels: [label], under: self)
-    }
-
     /// The name with its leftmost label removed; nil for the root.
     public var parent: DNSName? {
         wire[0] == 0 ? nil : DNSName(wire: Array(wire[(Int(wire[0]) + 1)...]))
