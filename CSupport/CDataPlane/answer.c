@@ -210,24 +210,23 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
 }
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
-    p->record = NULL;
+    p->answer = NULL;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
 
 void dp_query_probe(const dp_table *t, const dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
-    const dp_slot *slot = dp_table_probe(t, p->query.hash);
+    const dp_slot *slot = dp_table_probe(t, p->query.hash, p->query.hash);
     if (slot != NULL) __builtin_prefetch(t->records + slot->offset - 1);
 }
 
 void dp_query_locate(const dp_table *t, dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
-    p->record = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
-    if (p->record != NULL) {
-        const dp_answer *a = answer_for(p->record, p->query.qtype);
-        if (a->wire != NULL) __builtin_prefetch(a->wire);
-    }
+    const dp_record *r = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
+    if (r == NULL) return;
+    p->answer = answer_for(r, p->query.qtype);
+    if (p->answer->wire != NULL) __builtin_prefetch(p->answer->wire);
 }
 
 size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8_t *out,
@@ -265,16 +264,17 @@ size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_
     if (q->qtype == DP_TYPE_MAILA || q->qtype == DP_TYPE_MAILB)
         return reply_question_only(q, DP_RCODE_NOTIMP, false, false, 0, out, cap);
 
+    /* The usual case: a reply of the table's. (Names are only in the table
+     * under its zones, and an unsynced table has none.) */
+    if (p->answer != NULL && p->answer->wire != NULL)
+        return reply_from_answer(p->answer, q, out, cap, transport);
+
     const dp_zone *zone = dp_table_zone_of(t, q->name, q->name_len, q->label_offsets, q->labels);
     if (zone == NULL) return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
     /* Before the first load, say "try again", never "no such name". */
     if (t->unsynced) return reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
-
-    if (p->record != NULL) {
-        const dp_answer *answer = answer_for(p->record, q->qtype);
-        if (answer->wire == NULL) return reply_negative(q, zone, DP_RCODE_NOERROR, out, cap, transport);
-        return reply_from_answer(answer, q, out, cap, transport);
-    }
+    /* A name without a reply of its own for this type: NODATA from its zone. */
+    if (p->answer != NULL) return reply_negative(q, zone, DP_RCODE_NOERROR, out, cap, transport);
 
     size_t pod = reply_pod(t, zone, q, out, cap, transport);
     if (pod) return pod;

@@ -128,7 +128,9 @@ const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t le
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);
 
-const dp_slot *dp_table_probe(const dp_table *t, uint32_t hash);
+/* The first slot from `start` on (in probe order) holding `hash`, or NULL
+ * at the end of the probe chain. */
+const dp_slot *dp_table_probe(const dp_table *t, size_t start, uint32_t hash);
 
 static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     if (t->slots != NULL) __builtin_prefetch(&t->slots[hash & t->slot_mask]);
@@ -170,14 +172,14 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q);
  * its queries overlap instead of adding up:
  *   dp_query_prepare   parse; prefetch the hash slot
  *   dp_query_probe     find the slot; prefetch the record it points to
- *   dp_query_locate    find the record; prefetch the answer's wire
+ *   dp_query_locate    find the record and its answer; prefetch the wire
  *   dp_query_reply     write the reply
  * dp_query_answer runs the four on one query.
  */
 typedef struct dp_parsed {
     dp_query query;
     dp_parse_result result;
-    const dp_record *record; /* set by dp_query_locate; NULL: not in the table */
+    const dp_answer *answer; /* set by dp_query_locate; NULL: not in the table */
 } dp_parsed;
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);

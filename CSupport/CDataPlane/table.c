@@ -80,10 +80,9 @@ static void name_to_text(const uint8_t *name, size_t len, char *text, size_t cap
     ldns_rdf_deep_free(rdf);
 }
 
-/* The first slot with this hash: usually the name's. */
-const dp_slot *dp_table_probe(const dp_table *t, uint32_t hash) {
+const dp_slot *dp_table_probe(const dp_table *t, size_t start, uint32_t hash) {
     if (t->slots == NULL) return NULL;
-    for (size_t i = hash & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+    for (size_t i = start & t->slot_mask;; i = (i + 1) & t->slot_mask) {
         const dp_slot *slot = &t->slots[i];
         if (slot->offset == 0) return NULL;
         if (slot->hash == hash) return slot;
@@ -91,14 +90,12 @@ const dp_slot *dp_table_probe(const dp_table *t, uint32_t hash) {
 }
 
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
-    if (t->slots == NULL) return NULL;
-    for (size_t i = hash & t->slot_mask;; i = (i + 1) & t->slot_mask) {
-        const dp_slot *slot = &t->slots[i];
-        if (slot->offset == 0) return NULL;
-        if (slot->hash != hash) continue;
+    for (const dp_slot *slot = dp_table_probe(t, hash, hash); slot != NULL;
+         slot = dp_table_probe(t, (size_t)(slot - t->slots) + 1, hash)) {
         const dp_record *r = (const dp_record *)(t->records + slot->offset - 1);
         if (r->name_len == len && memcmp(dp_record_name(r), name, len) == 0) return r;
     }
+    return NULL;
 }
 
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
@@ -215,11 +212,9 @@ static int grow_slots(dp_table_builder *b) {
     return 0;
 }
 
-/* Finds the name, or adds it with no answers yet. */
-static build_name *name_entry(dp_table_builder *b, const uint8_t *name, size_t len) {
-    uint32_t hash = dp_name_hash(name, len);
-    build_name *found = builder_find(b, name, len, hash);
-    if (found != NULL) return found;
+/* Adds a name that is not there yet, with no answers. */
+static build_name *add_name_entry(dp_table_builder *b, const uint8_t *name, size_t len,
+                                  uint32_t hash) {
     /* Keep the load under one half, so probes stay short. */
     if (b->slots == NULL || (b->name_count + 1) * 2 > b->slot_mask + 1) {
         if (grow_slots(b) != 0) return NULL;
@@ -307,15 +302,19 @@ static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, c
 static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                     uint16_t qtype, char *err, size_t errlen) {
     char text[1024];
-    if (zone_for_builder(b->table, qname, qname_len) == NULL) {
-        name_to_text(qname, qname_len, text, sizeof(text));
-        dp_fail(err, errlen, "%s is not a lower-case name in any zone", text);
-        return NULL;
-    }
-    build_name *n = name_entry(b, qname, qname_len);
+    uint32_t hash = dp_name_hash(qname, qname_len);
+    build_name *n = builder_find(b, qname, qname_len, hash);
     if (n == NULL) {
-        dp_fail(err, errlen, "out of memory");
-        return NULL;
+        if (zone_for_builder(b->table, qname, qname_len) == NULL) {
+            name_to_text(qname, qname_len, text, sizeof(text));
+            dp_fail(err, errlen, "%s is not a lower-case name in any zone", text);
+            return NULL;
+        }
+        n = add_name_entry(b, qname, qname_len, hash);
+        if (n == NULL) {
+            dp_fail(err, errlen, "out of memory");
+            return NULL;
+        }
     }
     for (uint16_t i = 0; i < n->answer_count; i++) {
         if (n->answers[i].qtype == qtype) {

@@ -20,10 +20,15 @@ struct RecordFlags: ParsableArguments {
     var kubeObjects: String?
 
     func validate() throws {
+        let name: DNSName
         do {
-            _ = try DNSName(domain)
+            name = try DNSName(domain)
         } catch {
             throw ValidationError("--domain \(domain): \(error)")
+        }
+        // The apex names (dns-version.<domain>, the longest) must fit too.
+        guard name.wire.count + 12 <= 255 else {
+            throw ValidationError("--domain \(domain): too long for dns-version.\(domain) to be a name")
         }
         guard ttl <= 604_800 else { throw ValidationError("--ttl \(ttl): at most 604800 (one week)") }
     }

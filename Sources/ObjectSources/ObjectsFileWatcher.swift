@@ -46,7 +46,7 @@ public struct ObjectsFileWatcher: Sendable {
                         continue
                     }
                     do {
-                        continuation.yield(try ObjectsFile.load(path))
+                        continuation.yield(try load().objects)
                     } catch {
                         logger.error("objects file not loaded; serving the last records", metadata: ["error": "\(error)"])
                     }
@@ -58,9 +58,15 @@ public struct ObjectsFileWatcher: Sendable {
     }
 
     /// Loads the file now, with its identity for `changes(since:)`.
-    public func load() throws(ObjectsFileError) -> (ClusterObjects, FileIdentity?) {
+    public func load() throws(ObjectsFileError) -> (objects: ClusterObjects, identity: FileIdentity?) {
         let before = identity()
-        return (try ObjectsFile.load(path), before)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let objects = try ObjectsFile.load(path)
+        logger.info("objects file loaded", metadata: [
+            "path": "\(path)", "services": "\(objects.services.count)", "duration": "\(clock.now - start)",
+        ])
+        return (objects, before)
     }
 }
 

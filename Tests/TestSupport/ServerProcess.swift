@@ -64,6 +64,16 @@ public final class ServerProcess: @unchecked Sendable {
 
     deinit { stop(signal: SIGKILL) }
 
+    /// Runs `body` with the port of a server started with `arguments`,
+    /// then stops the server.
+    public static func with<T>(
+        _ arguments: [String], bindAddress: String = "127.0.0.1", _ body: (UInt16) throws -> T
+    ) throws -> T {
+        let server = try ServerProcess(arguments, bindAddress: bindAddress)
+        defer { server.stop() }
+        return try body(server.port)
+    }
+
     public enum ServerError: Error {
         case exited(stderr: String)
         case notAnswering(stderr: String)

@@ -12,11 +12,11 @@
  *
  * Tables. A dp_table is an immutable answer table: precomputed wire answers
  * per (name, qtype), written (with name compression) when the table is
- * built, plus the zones the table is authoritative for. Workers read the current table without
- * locks: each worker announces the table it reads in a hazard slot for the
- * length of one batch. dp_server_publish() swaps the table in, waits until
- * no worker still announces the old one (at most one batch per worker), and
- * frees it.
+ * built, plus the zones the table is authoritative for. Workers read the
+ * current table without locks: each worker announces the table it reads
+ * in a hazard slot for the length of one batch. dp_server_publish() swaps
+ * the table in, waits until no worker still announces the old one (at
+ * most one batch per worker), and frees it.
  *
  * Ownership. Functions taking (pointer, length) copy what they keep.
  * dp_table_builder_finish() consumes the builder. dp_server_publish() takes
@@ -75,8 +75,9 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
  * Adds the answer for (`qname`, `qtype`). `qtype` 0 is the name's answer for
  * every type without an answer of its own (a CNAME); every name needs one,
  * given here or by dp_table_builder_add_name (the caller decides which
- * names exist). The RRs are `ancount` answer, `nscount` authority and `arcount`
- * additional RRs, in that order. The name must lie in a zone added before.
+ * names exist). The RRs are `ancount` answer, `nscount` authority and
+ * `arcount` additional RRs, in that order. The name must lie in a zone
+ * added before.
  */
 int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                 uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
