@@ -5,12 +5,16 @@ let package = Package(
     name: "kube-dns",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "kube-dns", targets: ["KubeDNS"])
+        .executable(name: "kube-dns", targets: ["KubeDNS"]),
+        .executable(name: "kube-api-simulator", targets: ["KubeAPISimulatorTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries from Debian (libevent-dev, libldns-dev), found through pkg-config.
@@ -32,19 +36,56 @@ let package = Package(
         .target(name: "RecordModel"),
         // The Swift face of the data plane: server lifecycle and answer-table publication.
         .target(name: "DataPlane", dependencies: ["CDataPlane", "RecordModel"]),
-        // Where Kubernetes objects come from: a static objects file (and, later, the API).
+        // The Kubernetes API: kubeconfig and in-cluster access, list and watch, informers.
+        .target(
+            name: "KubeAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Where Kubernetes objects come from: a static objects file, or the API's informers.
         .target(
             name: "ObjectSources",
             dependencies: [
-                "RecordModel",
+                "RecordModel", "KubeAPI",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Probes over HTTP: /readiness (and, later, /healthz and /metrics).
+        .target(
+            name: "Health",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // A Kubernetes API server in miniature, speaking the real list/watch protocol, with scripted faults.
+        .target(
+            name: "KubeAPISimulator",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        .executableTarget(
+            name: "KubeAPISimulatorTool",
+            dependencies: [
+                "KubeAPISimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The `kube-dns` executable: commands that wire the modules together.
         .executableTarget(
             name: "KubeDNS",
             dependencies: [
-                "RecordModel", "DataPlane", "ObjectSources",
+                "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -59,8 +100,14 @@ let package = Package(
             name: "DataPlaneTests",
             dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "TestSupport"]),
         .testTarget(
+            name: "KubeAPITests",
+            dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),
+        .testTarget(
+            name: "KubeAPISimulatorTests",
+            dependencies: ["KubeAPISimulator", "TestSupport"]),
+        .testTarget(
             name: "KubeDNSTests",
-            dependencies: ["KubeDNS", "CLdns", "TestSupport"]),
+            dependencies: ["KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator"]),
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(
             name: "TestSupport",

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DataPlane
 import Foundation
+import Health
+import KubeAPI
 import Logging
 import ObjectSources
 import RecordModel
@@ -13,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve cluster DNS (the default command).")
 
     @OptionGroup var records: RecordFlags
+    @OptionGroup var api: APIFlags
 
     @Option(name: [.customLong("dns-bind-address"), .customLong("dns_bind_address")], help: "Address to serve DNS on (IPv4 or IPv6).")
     var dnsBindAddress = "0.0.0.0"
@@ -29,6 +32,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tcp-idle-timeout"), help: "Seconds before an idle DNS-over-TCP connection is closed (RFC 7766).")
     var tcpIdleTimeout = 10
 
+    @Option(name: [.customLong("healthz-port"), .customLong("healthz_port")], help: "Port of the probe endpoint: GET /readiness.")
+    var healthzPort = 8081
+
+    @Option(
+        name: [.customLong("initial-sync-timeout"), .customLong("initial_sync_timeout")],
+        help: "Log an error when the first lists have not loaded by then (the server keeps running and keeps trying).")
+    var initialSyncTimeout = GoDuration(.seconds(60), "60s")
+
     @Option(name: [.customShort("v"), .customLong("v")], help: "Log verbosity: 0 notices and errors, 2 routine events, 4 debugging.")
     var verbosity = 0
 
@@ -36,8 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads): from 1 to 1024") }
         guard tcpMaxConnections >= 1 else { throw ValidationError("--tcp-max-connections: at least 1") }
         guard tcpIdleTimeout >= 1 else { throw ValidationError("--tcp-idle-timeout: at least 1 second") }
-        guard records.kubeObjects != nil else {
-            throw ValidationError("no source of objects: give --kube-objects FILE (watching the Kubernetes API is not built yet)")
+        guard (0...65535).contains(healthzPort) else { throw ValidationError("--healthz-port \(healthzPort): not a port") }
+        if records.kubeObjects != nil, api.kubeMasterURL != nil || api.kubecfgFile != nil {
+            throw ValidationError("--kube-objects serves a file instead of the API: give it without --kube-master-url and --kubecfg-file")
         }
     }
 
@@ -46,12 +58,14 @@ struct ServeCommand: AsyncParsableCommand {
     func serve() async throws {
         Verbosity.bootstrap(verbosity)
         let logger = Logger(label: "kube-dns")
-        var publisher = Publisher(options: try records.options(serial: 0), logger: logger)
-        // A file that cannot be loaded at start is a startup error.
-        let watcher = ObjectsFileWatcher(path: records.kubeObjects!, logger: logger)
-        let (initial, identity) = try watcher.load()
+        let publisher = Publisher(options: try records.options(serial: 0), logger: logger)
+        // Fail fast on what cannot work: a bad objects file or kubeconfig.
+        let source = try Source(records.kubeObjects, api, watchPods: records.pods == .verified, logger: logger)
 
-        // Bind at once, answering SERVFAIL for cluster names until loaded.
+        // The probe is up first, then DNS, answering SERVFAIL for cluster
+        // names ("try again", never "no such name") until the first load.
+        let readiness = Readiness(notReadyBecause: "the first lists of the cluster have not loaded")
+        let probe = try await ProbeServer(host: "0.0.0.0", port: healthzPort, readiness: readiness)
         let server = try DNSServer(
             DNSServer.Configuration(
                 address: dnsBindAddress, port: dnsPort,
@@ -60,19 +74,46 @@ struct ServeCommand: AsyncParsableCommand {
             initial: try AnswerTable(ClusterRecords.unsyncedZones(options: publisher.options)))
         defer { server.stop() }
         try server.start()
-        logger.notice("serving DNS", metadata: ["address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)"])
+        logger.notice("serving DNS", metadata: [
+            "address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)",
+            "healthz port": "\(probe.port)",
+        ])
 
-        // Consumed: the objects are not kept beyond the table made of them.
-        try publisher.publish(consume initial, to: server)
-
+        let synced = SyncFlag()
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [publisher] in
-                var publisher = publisher
-                for await objects in watcher.changes(since: identity) {
+            switch source {
+            case .file(let watcher, let initial, let identity):
+                group.addTask {
+                    var publisher = publisher
                     do {
-                        try publisher.publish(objects, to: server)
+                        try publisher.publish(initial, to: server)
+                        synced.set()
+                        readiness.markReady()
                     } catch {
-                        logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
+                        logger.error("records not published", metadata: ["error": "\(error)"])
+                    }
+                    for await objects in watcher.changes(since: identity) {
+                        do {
+                            try publisher.publish(objects, to: server)
+                        } catch {
+                            logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
+            case .api(let source):
+                let queue = UpdateQueue()
+                group.addTask { await source.run(into: queue) }
+                group.addTask {
+                    await ClusterFollower(
+                        publisher: publisher, server: server, readiness: readiness,
+                        resourceCount: source.resourceCount, synced: synced, logger: logger
+                    ).run(queue)
+                }
+                group.addTask { [initialSyncTimeout] in
+                    try? await Task.sleep(for: initialSyncTimeout.duration)
+                    if !Task.isCancelled, !synced.isSet {
+                        // kube-dns exited here and crash-looped; serving SERVFAIL and retrying is better.
+                        logger.error("initial sync not done in time; still trying", metadata: ["timeout": "\(initialSyncTimeout)"])
                     }
                 }
             }
@@ -81,6 +122,29 @@ struct ServeCommand: AsyncParsableCommand {
                 break
             }
             group.cancelAll()
+        }
+        await probe.close()
+        if case .api(let source) = source { await source.client.shutdown() }
+    }
+}
+
+/// Where the objects come from, checked before anything is served.
+enum Source {
+    case file(ObjectsFileWatcher, ClusterObjects, FileIdentity?)
+    case api(APISource)
+
+    init(_ objectsFile: String?, _ api: APIFlags, watchPods: Bool, logger: Logger) throws {
+        if let objectsFile {
+            let watcher = ObjectsFileWatcher(path: objectsFile, logger: logger)
+            let (initial, identity) = try watcher.load()
+            self = .file(watcher, initial, identity)
+            return
+        }
+        do {
+            let client = try APIClient(access: try api.access(), userAgent: "kube-dns/\(BuildInfo.version) (linux) swift")
+            self = .api(APISource(client: client, watchPods: watchPods, settings: api.informerSettings, logger: logger))
+        } catch {
+            throw ValidationError("\(error)")
         }
     }
 }

@@ -1,0 +1,174 @@
+import Logging
+import Synchronization
+
+/// A resource the informers follow, cluster-wide.
+public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
+    /// The collection's path, as `/api/v1/services`.
+    public var path: String
+    public var description: String { path.split(separator: "/").last.map(String.init) ?? path }
+
+    public init(path: String) { self.path = path }
+
+    public static let services = ResourceKind(path: "/api/v1/services")
+    public static let endpoints = ResourceKind(path: "/api/v1/endpoints")
+    public static let endpointSlices = ResourceKind(path: "/apis/discovery.k8s.io/v1/endpointslices")
+    public static let namespaces = ResourceKind(path: "/api/v1/namespaces")
+    public static let pods = ResourceKind(path: "/api/v1/pods")
+}
+
+/// What an informer hands on: a whole new set of objects after each list
+/// (objects missing from it were deleted meanwhile), then single changes.
+public enum InformerUpdate<Object: Sendable>: Sendable {
+    case replaced([Object])
+    case added(Object)
+    case modified(Object)
+    case deleted(Object)
+}
+
+/// How lists and watches are made.
+public struct InformerSettings: Sendable {
+    /// Items per list page (client-go's default chunk size).
+    public var pageSize = 500
+    /// Each watch asks the server to end it after a random time between
+    /// this and twice this (client-go: 5 to 10 minutes), spreading the
+    /// re-watches of many clients; a stream silent that long is dead.
+    public var watchTimeout: Duration = .seconds(300)
+
+    public init() {}
+}
+
+/// List, then watch from the list's resourceVersion; watch again when the
+/// server ends a watch; list again on 410 Gone; back off on errors. What
+/// was handed on stays until a later list or event replaces it: an error
+/// never clears anything (client-go's Reflector.ListAndWatch).
+public struct Informer<Object: Decodable & Sendable>: Sendable {
+    public let client: APIClient
+    public let resource: ResourceKind
+    public let settings: InformerSettings
+    let logger: Logger
+
+    public init(client: APIClient, resource: ResourceKind, settings: InformerSettings, logger: Logger) {
+        self.client = client
+        self.resource = resource
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled.
+    public func run(_ apply: @escaping @Sendable (InformerUpdate<Object>) async -> Void) async {
+        var backoff = Backoff()
+        var resourceVersion: String?
+        var listed = false
+        while !Task.isCancelled {
+            if resourceVersion == nil {
+                do {
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let (items, version) = try await list()
+                    await apply(.replaced(items))
+                    resourceVersion = version
+                    backoff.reset()
+                    logger.info(
+                        listed ? "relisted" : "listed",
+                        metadata: [
+                            "resource": "\(resource)", "objects": "\(items.count)",
+                            "resourceVersion": "\(version)", "duration": "\(clock.now - start)",
+                        ])
+                    listed = true
+                } catch {
+                    if Task.isCancelled { return }
+                    let wait = backoff.next()
+                    logger.error("list failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
+                    try? await Task.sleep(for: wait)
+                    continue
+                }
+            }
+            let version = VersionCursor(resourceVersion!)
+            do {
+                try await watch(from: version, apply)
+                resourceVersion = version.value
+                logger.debug("watch ended; watching again", metadata: ["resource": "\(resource)", "resourceVersion": "\(version.value)"])
+            } catch let error as APIError where error.isGone {
+                // The history since our version is gone: only a new list
+                // can tell what changed (and what was deleted) meanwhile.
+                logger.notice("resourceVersion expired; relisting", metadata: ["resource": "\(resource)", "resourceVersion": "\(version.value)"])
+                resourceVersion = nil
+            } catch {
+                if Task.isCancelled { return }
+                resourceVersion = version.value
+                let wait = backoff.next()
+                logger.error("watch failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
+                try? await Task.sleep(for: wait)
+            }
+        }
+    }
+
+    /// Every page of the list, and the collection's resourceVersion. An
+    /// expired continue token means a fresh list from the first page.
+    func list() async throws -> ([Object], String) {
+        var items: [Object] = []
+        var token: String?
+        var version = ""
+        repeat {
+            var query = [("limit", "\(settings.pageSize)")]
+            if let token { query.append(("continue", token)) }
+            let page: ListPage<Object>
+            do {
+                page = try await client.getJSON(ListPage<Object>.self, resource.path, query)
+            } catch {
+                guard error.isGone, token != nil else { throw error }
+                logger.notice("list continuation expired; listing from the start", metadata: ["resource": "\(resource)"])
+                items.removeAll()
+                token = nil
+                continue
+            }
+            if token == nil { version = page.resourceVersion }
+            items += page.items
+            token = page.continueToken
+        } while token != nil
+        return (items, version)
+    }
+
+    private func watch(from version: VersionCursor, _ apply: @escaping @Sendable (InformerUpdate<Object>) async -> Void) async throws {
+        let seconds = Int.random(in: settings.watchTimeout.seconds..<(2 * settings.watchTimeout.seconds))
+        let query = [
+            ("watch", "true"), ("resourceVersion", version.value), ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", "\(seconds)"),
+        ]
+        try await client.watch(resource.path, query, silence: .seconds(seconds + 1)) { (event: WatchEvent<Object>) in
+            switch event {
+            case .added(let object, let v):
+                await apply(.added(object))
+                version.value = v
+            case .modified(let object, let v):
+                await apply(.modified(object))
+                version.value = v
+            case .deleted(let object, let v):
+                await apply(.deleted(object))
+                version.value = v
+            case .bookmark(let v):
+                version.value = v
+            case .error(let code, let message):
+                throw APIError.status(code: code, message: message)
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// Whole seconds, at least one.
+    var seconds: Int { max(1, Int(components.seconds)) }
+}
+
+/// The resourceVersion a watch has reached, advanced by its event handler
+/// and read when the watch ends.
+final class VersionCursor: Sendable {
+    private let current: Mutex<String>
+
+    init(_ version: String) { current = Mutex(version) }
+
+    var value: String {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
