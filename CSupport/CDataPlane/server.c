@@ -50,6 +50,27 @@ static void adopt_bound_port(int fd, struct sockaddr_storage *ss) {
         ((struct sockaddr_in6 *)ss)->sin6_port = ((struct sockaddr_in6 *)&bound)->sin6_port;
 }
 
+/* Every worker's UDP and TCP socket on one address and port; on failure
+ * none stays open and errno tells why. */
+static int open_sockets(dp_server *s, struct sockaddr_storage *ss, socklen_t sslen, char *err,
+                        size_t errlen) {
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        dp_worker *w = &s->workers[i];
+        if (dp_udp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;
+        if (i == 0) adopt_bound_port(w->udp_fd, ss);
+        if (dp_tcp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;
+    }
+    return 0;
+failed:;
+    int saved = errno;
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        dp_udp_close(&s->workers[i]);
+        dp_tcp_close(&s->workers[i]);
+    }
+    errno = saved;
+    return -1;
+}
+
 dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char *err,
                          size_t errlen) {
     pthread_once(&libevent_threads_once, enable_libevent_threads);
@@ -89,18 +110,18 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         w->tcp_fd = -1;
         w->tcp_cap = cap > 0 ? cap : 1;
     }
-    for (unsigned i = 0; i < config->threads; i++) {
-        dp_worker *w = &workers[i];
-        if (dp_udp_open(w, (struct sockaddr *)&ss, sslen, err, errlen) != 0) goto failed;
-        if (i == 0) adopt_bound_port(w->udp_fd, &ss);
-        if (dp_tcp_open(w, (struct sockaddr *)&ss, sslen, err, errlen) != 0) goto failed;
+    /* A kernel-chosen UDP port may be taken for TCP: choose again. */
+    int attempts = config->port == 0 ? 16 : 1;
+    while (open_sockets(s, &ss, sslen, err, errlen) != 0) {
+        if (--attempts == 0 || errno != EADDRINUSE) {
+            dp_server_free(s);
+            return NULL;
+        }
+        parse_address(config->address, 0, &ss, &sslen);
     }
     s->config.port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                                    : ((struct sockaddr_in6 *)&ss)->sin6_port);
     return s;
-failed:
-    dp_server_free(s);
-    return NULL;
 }
 
 uint16_t dp_server_port(const dp_server *s) { return s->config.port; }

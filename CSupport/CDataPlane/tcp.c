@@ -29,8 +29,10 @@ int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
         bind(fd, addr, len) != 0 || listen(fd, 1024) != 0) {
-        dp_fail(err, errlen, "cannot bind TCP socket: %s", strerror(errno));
+        int saved = errno; /* the caller tells EADDRINUSE apart */
+        dp_fail(err, errlen, "cannot bind TCP socket: %s", strerror(saved));
         if (fd >= 0) close(fd);
+        errno = saved;
         return -1;
     }
     w->tcp_fd = fd;

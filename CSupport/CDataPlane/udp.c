@@ -49,8 +49,10 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     int on = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
         bind(fd, addr, len) != 0) {
-        dp_fail(err, errlen, "cannot bind UDP socket: %s", strerror(errno));
+        int saved = errno; /* the caller tells EADDRINUSE apart */
+        dp_fail(err, errlen, "cannot bind UDP socket: %s", strerror(saved));
         if (fd >= 0) close(fd);
+        errno = saved;
         return -1;
     }
     enlarge_buffers(fd);

@@ -84,6 +84,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                 }
             }
             let version = VersionCursor(resourceVersion!)
+            let watchStart = ContinuousClock.now
             do {
                 try await watch(from: version, apply)
                 resourceVersion = version.value
@@ -96,6 +97,14 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
             } catch {
                 if Task.isCancelled { return }
                 resourceVersion = version.value
+                // A watch that had been working gets one immediate retry
+                // (a dropped connection, a restarted server); failures in
+                // a row back off.
+                if ContinuousClock.now - watchStart > .seconds(1) {
+                    backoff.reset()
+                    logger.notice("watch broke; watching again", metadata: ["resource": "\(resource)", "error": "\(error)"])
+                    continue
+                }
                 let wait = backoff.next()
                 logger.error("watch failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
                 try? await Task.sleep(for: wait)

@@ -21,8 +21,12 @@ import Glibc
         (["--kube-objects", "x", "--domain", "a..b"], "--domain"),
         (["--kube-objects", "x", "--domain", String(repeating: "abcdefghi.", count: 25)], "too long for dns-version"),
         (["--kube-objects", "x", "--dns-port", "70000"], "70000"),
-        (["--dns-port", "0"], "--kube-objects"),
-        (["--kube-objects", Fixtures.clusterPath, "--dns-bind-address", "not-an-address", "--dns-port", "0"], "not-an-address"),
+        (["--dns-port", "0"], "KUBERNETES_SERVICE_HOST"),
+        (["--kube-objects", Fixtures.clusterPath, "--dns-bind-address", "not-an-address", "--dns-port", "0", "--healthz-port", "0"], "not-an-address"),
+        (["--kube-objects", "x", "--kube-master-url", "http://127.0.0.1:1"], "--kube-objects"),
+        (["--kube-master-url", "ftp://example"], "--kube-master-url"),
+        (["--kubecfg-file", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),
+        (["--kube-master-url", "http://127.0.0.1:1", "--initial-sync-timeout", "soon"], "soon"),
     ])
     func badInputExitsWithAOneLineReason(_ arguments: [String], _ mentioned: String) throws {
         let (status, stderr) = try runToEnd(arguments)

@@ -11,6 +11,8 @@ public final class ServerProcess: @unchecked Sendable {
     // `port`, a constant; the Process is started, read and stopped by the
     // owner alone, one call at a time.
     public let port: UInt16
+    /// The probe port (`--healthz-port`), free unless the arguments name one.
+    public let healthzPort: UInt16
     private let process: Process
     private let stderrPipe = Pipe()
 
@@ -21,23 +23,31 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `kube-dns` with `arguments` plus the bind address (loopback
-    /// unless said) and a free port, and waits until it answers DNS.
-    public init(_ arguments: [String], bindAddress: String = "127.0.0.1") throws {
+    /// unless said) and a free port, and waits until it answers DNS: from
+    /// its records, or (`untilSynced: false`) at all, SERVFAIL included.
+    public init(_ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true) throws {
         port = try freePort()
+        var arguments = arguments
+        if let index = arguments.firstIndex(of: "--healthz-port"), let given = UInt16(arguments[index + 1]) {
+            healthzPort = given
+        } else {
+            healthzPort = try freePort()
+            arguments += ["--healthz-port", "\(healthzPort)"]
+        }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "\(port)"]
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        try waitUntilAnswering()
+        try waitUntilAnswering(untilSynced: untilSynced)
     }
 
-    private func waitUntilAnswering() throws {
+    private func waitUntilAnswering(untilSynced: Bool) throws {
         for _ in 0..<100 {
             guard process.isRunning else { throw ServerError.exited(stderr: log) }
             if let reply = try? Dig.query("dns-version.cluster.local.", "TXT", port: port, options: ["+time=1", "+tries=1"]),
-                !reply.rcode.isEmpty, reply.rcode != "SERVFAIL"
+                !reply.rcode.isEmpty, !untilSynced || reply.rcode != "SERVFAIL"
             {
                 return
             }

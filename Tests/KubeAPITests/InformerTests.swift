@@ -1,0 +1,217 @@
+import Foundation
+import KubeAPISimulator
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import KubeAPI
+
+/// The informer against the simulator: paging, events, relists, faults, TLS.
+@Suite struct InformerTests {
+    /// Any object, known by its name.
+    struct Named: Decodable, Sendable, Hashable {
+        var name: String
+        private enum CodingKeys: String, CodingKey { case metadata }
+        private enum MetaKeys: String, CodingKey { case name }
+        init(from decoder: any Decoder) throws {
+            name = try decoder.container(keyedBy: CodingKeys.self).nestedContainer(keyedBy: MetaKeys.self, forKey: .metadata)
+                .decode(String.self, forKey: .name)
+        }
+    }
+
+    /// What the informer handed on, in order, as "replaced a,b", "added c", ...
+    final class Recorder: Sendable {
+        private let lines = Mutex<[String]>([])
+        var all: [String] { lines.withLock { $0 } }
+
+        func record(_ update: InformerUpdate<Named>) {
+            let line: String
+            switch update {
+            case .replaced(let objects): line = "replaced " + objects.map(\.name).sorted().joined(separator: ",")
+            case .added(let object): line = "added " + object.name
+            case .modified(let object): line = "modified " + object.name
+            case .deleted(let object): line = "deleted " + object.name
+            }
+            lines.withLock { $0.append(line) }
+        }
+
+        func waitFor(_ line: String) async -> Bool { await asyncEventually { all.contains(line) } }
+    }
+
+    static func namespace(_ name: String) -> String { KubeObjectJSON.namespace(name) }
+
+    /// Runs an informer over namespaces against `simulator` while `body` runs.
+    func withInformer(
+        _ simulator: KubeAPISimulator, access: ClusterAccess? = nil, pageSize: Int = 500, watchTimeout: Duration = .seconds(60),
+        _ body: (Recorder) async throws -> Void
+    ) async throws {
+        let port = try await simulator.start()
+        defer { Task { await simulator.stop() } }
+        let client = try APIClient(
+            access: access ?? ClusterAccess(server: URL(string: "http://127.0.0.1:\(port)")!), userAgent: "kube-dns-test/1")
+        var settings = InformerSettings()
+        settings.pageSize = pageSize
+        settings.watchTimeout = watchTimeout
+        let informer = Informer<Named>(client: client, resource: .namespaces, settings: settings, logger: Logger(label: "test"))
+        let recorder = Recorder()
+        let task = Task(executorPreference: BlockingExecutor.shared) { await informer.run { recorder.record($0) } }
+        do {
+            try await body(recorder)
+        } catch {
+            task.cancel()
+            await client.shutdown()
+            throw error
+        }
+        task.cancel()
+        _ = await task.value
+        await client.shutdown()
+    }
+
+    @Test func listsInPagesThenFollowsEvents() async throws {
+        let simulator = try KubeAPISimulator()
+        for name in ["a", "b", "c", "d", "e"] { try simulator.apply(Self.namespace(name)) }
+        try await withInformer(simulator, pageSize: 2) { recorder in
+            #expect(await recorder.waitFor("replaced a,b,c,d,e"))
+            let lists = simulator.requests.filter { $0.uri.hasPrefix("/api/v1/namespaces?") && !$0.uri.contains("watch") }
+            #expect(lists.count == 3)
+            #expect(lists.dropFirst().allSatisfy { $0.uri.contains("continue=") })
+            #expect(lists.allSatisfy { $0.userAgent == "kube-dns-test/1" && $0.accept == "application/json" })
+
+            try simulator.apply(Self.namespace("f"))
+            #expect(await recorder.waitFor("added f"))
+            try simulator.apply(Self.namespace("f"))
+            #expect(await recorder.waitFor("modified f"))
+            simulator.delete(.namespaces, name: "a")
+            #expect(await recorder.waitFor("deleted a"))
+            let watch = simulator.requests.first { $0.uri.contains("watch=true") }
+            #expect(watch?.uri.contains("allowWatchBookmarks=true") == true)
+            #expect(watch?.uri.contains("resourceVersion=6") == true)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func anExpiredVersionRelistsAndDropsWhatWasDeletedMeanwhile(_ asHTTPStatus: Bool) async throws {
+        let simulator = try KubeAPISimulator()
+        simulator.reportGoneAsHTTPStatus(asHTTPStatus)
+        for name in ["a", "b"] { try simulator.apply(Self.namespace(name)) }
+        try await withInformer(simulator) { recorder in
+            #expect(await recorder.waitFor("replaced a,b"))
+            // Changes the informer misses: its watch is dropped and the history compacted.
+            simulator.dropWatches()
+            simulator.delete(.namespaces, name: "a")
+            try simulator.apply(Self.namespace("c"))
+            simulator.compact()
+            #expect(await recorder.waitFor("replaced b,c"))
+            #expect(!recorder.all.contains("replaced "))
+        }
+    }
+
+    @Test func anErrorEventInTheStreamRelists() async throws {
+        let simulator = try KubeAPISimulator()
+        try simulator.apply(Self.namespace("a"))
+        try await withInformer(simulator) { recorder in
+            #expect(await recorder.waitFor("replaced a"))
+            #expect(await asyncEventually { simulator.requests.contains { $0.uri.contains("watch=true") } })
+            try await Task.sleep(for: .milliseconds(100))
+            simulator.compact(endingWatches: true)
+            try simulator.apply(Self.namespace("b"))
+            #expect(await asyncEventually { recorder.all.filter { $0.hasPrefix("replaced") }.count == 2 })
+            #expect(await asyncEventually { recorder.all.contains("replaced a,b") || recorder.all.contains("added b") })
+        }
+    }
+
+    @Test func aStalledStreamIsReplaced() async throws {
+        var configuration = KubeAPISimulator.Configuration()
+        configuration.bookmarkInterval = .milliseconds(200)
+        let simulator = try KubeAPISimulator(configuration)
+        try simulator.apply(Self.namespace("a"))
+        try await withInformer(simulator, watchTimeout: .seconds(1)) { recorder in
+            #expect(await recorder.waitFor("replaced a"))
+            #expect(await asyncEventually { simulator.requests.contains { $0.uri.contains("watch=true") } })
+            let watchesBefore = simulator.requests.filter { $0.uri.contains("watch=true") }.count
+            simulator.stallWatches()
+            try simulator.apply(Self.namespace("b"))
+            #expect(await recorder.waitFor("added b"))
+            #expect(simulator.requests.filter { $0.uri.contains("watch=true") }.count > watchesBefore)
+            // Replaced by a watch, not a relist: nothing was lost.
+            #expect(recorder.all.filter { $0.hasPrefix("replaced") }.count == 1)
+        }
+    }
+
+    @Test func serverErrorsAreRetriedWithoutClearingAnything() async throws {
+        let simulator = try KubeAPISimulator()
+        try simulator.apply(Self.namespace("a"))
+        simulator.fail(status: 500, for: .seconds(2))
+        try await withInformer(simulator) { recorder in
+            #expect(recorder.all.isEmpty)
+            #expect(await recorder.waitFor("replaced a"))
+            simulator.fail(status: 429, for: .seconds(1))
+            simulator.dropWatches()
+            try simulator.apply(Self.namespace("b"))
+            #expect(await recorder.waitFor("added b"))
+            #expect(recorder.all.allSatisfy { $0 != "replaced " })
+        }
+    }
+
+    @Test func theDiscoveryOfEndpointSlices() async throws {
+        let simulator = try KubeAPISimulator()
+        let port = try await simulator.start()
+        let client = try APIClient(access: .masterURL("http://127.0.0.1:\(port)"), userAgent: "t")
+        #expect(try await client.serves(groupVersion: "discovery.k8s.io/v1"))
+        simulator.serveEndpointSlices(false)
+        #expect(try await client.serves(groupVersion: "discovery.k8s.io/v1") == false)
+        await client.shutdown()
+        await simulator.stop()
+    }
+
+    @Test func anUnreachableServerIsAClearError() async throws {
+        let client = try APIClient(access: .masterURL("http://127.0.0.1:1"), userAgent: "t")
+        await #expect(throws: APIError.self) { try await client.serves(groupVersion: "v1") }
+        do {
+            _ = try await client.serves(groupVersion: "v1")
+        } catch {
+            #expect(error.description.contains("connect"), "\(error)")
+        }
+        await client.shutdown()
+    }
+
+    @Test func tlsWithACAAClientCertificateAndARotatingToken() async throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        var configuration = KubeAPISimulator.Configuration()
+        configuration.tls = (try certificates.read(certificates.serverCertificatePath), try certificates.read(certificates.serverKeyPath))
+        configuration.clientCA = try certificates.read(certificates.caPath)
+        configuration.bearerToken = "first"
+        let simulator = try KubeAPISimulator(configuration)
+        try simulator.apply(Self.namespace("a"))
+        let port = try await simulator.start()
+        await simulator.stop()
+        let tokenFile = certificates.directory + "/token"
+        try "first".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        var access = ClusterAccess(server: URL(string: "https://127.0.0.1:\(port)")!)
+        access.certificateAuthority = try Data(contentsOf: URL(fileURLWithPath: certificates.caPath))
+        access.clientCertificate = try Data(contentsOf: URL(fileURLWithPath: certificates.clientCertificatePath))
+        access.clientKey = try Data(contentsOf: URL(fileURLWithPath: certificates.clientKeyPath))
+        access.credentials = .tokenFile(tokenFile)
+        _ = try await simulator.start(port: port)
+        let client = try APIClient(access: access, userAgent: "t")
+        let names = try await Informer<Named>(
+            client: client, resource: .namespaces, settings: InformerSettings(), logger: Logger(label: "t")
+        ).list().0
+        #expect(names.map(\.name) == ["a"])
+        // A rotated token is read for the next request; the old one is refused.
+        try "second".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        await #expect(throws: APIError.self) { try await client.serves(groupVersion: "discovery.k8s.io/v1") }
+        #expect(simulator.requests.last?.authorization == "Bearer second")
+        await client.shutdown()
+
+        // Without the client certificate the handshake fails.
+        access.clientCertificate = nil
+        access.clientKey = nil
+        let anonymous = try APIClient(access: access, userAgent: "t")
+        await #expect(throws: APIError.self) { try await anonymous.serves(groupVersion: "v1") }
+        await anonymous.shutdown()
+        await simulator.stop()
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import KubeAPISimulator
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binary watching the simulated API: every kind of change shows
+/// up in answers, and no fault of the API loses what is served.
+@Suite struct APIWatchTests {
+    typealias J = KubeObjectJSON
+
+    /// The rcode and the sorted record data of the answer section.
+    struct Lookup: Equatable, CustomStringConvertible {
+        var rcode: String
+        var data: [String]
+        var description: String { "\(rcode) \(data)" }
+    }
+
+    static func lookup(_ name: String, _ type: String = "A", port: UInt16) -> Lookup {
+        let fqdn = name.hasSuffix(".arpa") ? name + "." : name + ".cluster.local."
+        guard let reply = try? Dig.query(fqdn, type, port: port, options: ["+time=1", "+tries=1"]) else {
+            return Lookup(rcode: "no reply", data: [])
+        }
+        let data = reply.normalized.answer.map { line -> String in
+            let fields = line.split(separator: " ", maxSplits: 4)
+            return fields.count == 5 ? "\(fields[3]) \(fields[4])" : line
+        }
+        return Lookup(rcode: reply.rcode, data: data.sorted())
+    }
+
+    /// Waits until `name` answers `expected`; records what it answered last otherwise.
+    static func expectEventually(
+        _ name: String, _ type: String = "A", port: UInt16, _ expected: Lookup, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        var last = Lookup(rcode: "", data: [])
+        let seen = eventually {
+            last = lookup(name, type, port: port)
+            return last == expected
+        }
+        #expect(seen, "\(name) \(type): last answered \(last), expected \(expected)", sourceLocation: sourceLocation)
+    }
+
+    static func ok(_ data: String...) -> Lookup { Lookup(rcode: "NOERROR", data: data.sorted()) }
+    static let nxdomain = Lookup(rcode: "NXDOMAIN", data: [])
+    static let nodata = Lookup(rcode: "NOERROR", data: [])
+
+    /// A simulator with `objects`, and kube-dns watching it.
+    static func withCluster(
+        _ objects: [String], configuration: KubeAPISimulator.Configuration = .init(), arguments: [String] = [],
+        _ body: (KubeAPISimulator, ServerProcess, Int) async throws -> Void
+    ) async throws {
+        try await offThePool {
+            let simulator = try KubeAPISimulator(configuration)
+            for object in objects { try simulator.apply(object) }
+            let apiPort = try await simulator.start()
+            do {
+                let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:\(apiPort)", "-v", "2"] + arguments)
+                defer { server.stop() }
+                try await body(simulator, server, apiPort)
+            } catch {
+                await simulator.stop()
+                throw error
+            }
+            await simulator.stop()
+        }
+    }
+
+    @Test func everyKindOfServiceChangeShowsUp() async throws {
+        try await Self.withCluster([J.namespace("prod"), J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) { simulator, server, _ throws in
+            let port = server.port
+            Self.expectEventually("web.prod.svc", port: port, Self.ok("a 10.0.0.20"))
+
+            // ClusterIP: a new address, then dual-stack, then a named port.
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.21"]))
+            Self.expectEventually("web.prod.svc", port: port, Self.ok("a 10.0.0.21"))
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.21", "fd00::21"], ports: [.init("http", 80)]))
+            Self.expectEventually("web.prod.svc", "AAAA", port: port, Self.ok("aaaa fd00::21"))
+            Self.expectEventually("_http._tcp.web.prod.svc", "SRV", port: port, Self.ok("srv 0 100 80 web.prod.svc.cluster.local."))
+            Self.expectEventually("21.0.0.10.in-addr.arpa", "PTR", port: port, Self.ok("ptr web.prod.svc.cluster.local."))
+
+            // Headless: ready endpoints only, then one becomes ready, then a port is added.
+            try simulator.apply(J.service("db", "prod", clusterIPs: ["None"]))
+            try simulator.apply(J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.1", hostname: "db-0"), .init("10.1.0.2", ready: false)]))
+            Self.expectEventually("db.prod.svc", port: port, Self.ok("a 10.1.0.1"))
+            Self.expectEventually("db-0.db.prod.svc", port: port, Self.ok("a 10.1.0.1"))
+            try simulator.apply(J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.1", hostname: "db-0"), .init("10.1.0.2")], ports: [.init("pg", 5432)]))
+            Self.expectEventually("db.prod.svc", port: port, Self.ok("a 10.1.0.1", "a 10.1.0.2"))
+            Self.expectEventually(
+                "_pg._tcp.db.prod.svc", "SRV", port: port,
+                Self.ok("srv 0 50 5432 10-1-0-2.db.prod.svc.cluster.local.", "srv 0 50 5432 db-0.db.prod.svc.cluster.local."))
+            // No ready endpoint left: the name is gone.
+            try simulator.apply(J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.1", ready: false)]))
+            Self.expectEventually("db.prod.svc", port: port, Self.nxdomain)
+
+            // ExternalName, then a type change back to ClusterIP.
+            try simulator.apply(J.externalName("ext", "prod", target: "example.org"))
+            Self.expectEventually("ext.prod.svc", "CNAME", port: port, Self.ok("cname example.org."))
+            try simulator.apply(J.service("ext", "prod", clusterIPs: ["10.0.0.30"]))
+            Self.expectEventually("ext.prod.svc", port: port, Self.ok("a 10.0.0.30"))
+            try simulator.apply(J.externalName("web", "prod", target: "web.example.org"))
+            Self.expectEventually("web.prod.svc", "CNAME", port: port, Self.ok("cname web.example.org."))
+            Self.expectEventually("21.0.0.10.in-addr.arpa", "PTR", port: port, Lookup(rcode: "REFUSED", data: []))
+
+            // A new namespace exists as soon as it is created.
+            #expect(Self.lookup("staging.svc", port: port) == Self.nxdomain)
+            try simulator.apply(J.namespace("staging"))
+            Self.expectEventually("staging.svc", port: port, Self.nodata)
+
+            // Deletes.
+            simulator.delete(.services, namespace: "prod", name: "ext")
+            Self.expectEventually("ext.prod.svc", port: port, Self.nxdomain)
+            simulator.delete(.namespaces, name: "staging")
+            Self.expectEventually("staging.svc", port: port, Self.nxdomain)
+        }
+    }
+
+    @Test func v1EndpointsWhenTheAPIHasNoEndpointSlices() async throws {
+        try await offThePool {
+            let simulator = try KubeAPISimulator()
+            simulator.serveEndpointSlices(false)
+            try simulator.apply(J.service("db", "prod", clusterIPs: ["None"]))
+            try simulator.apply(J.endpoints("db", "prod", ready: ["10.1.0.1"], notReady: ["10.1.0.2"]))
+            let apiPort = try await simulator.start()
+            let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:\(apiPort)"])
+            defer { server.stop() }
+            Self.expectEventually("db.prod.svc", port: server.port, Self.ok("a 10.1.0.1"))
+            try simulator.apply(J.endpoints("db", "prod", ready: ["10.1.0.1", "10.1.0.2"]))
+            Self.expectEventually("db.prod.svc", port: server.port, Self.ok("a 10.1.0.1", "a 10.1.0.2"))
+            await simulator.stop()
+        }
+    }
+
+    @Test func apiFaultsLoseNothingAndChangesStillArrive() async throws {
+        var configuration = KubeAPISimulator.Configuration()
+        configuration.bookmarkInterval = .milliseconds(500)
+        try await Self.withCluster(
+            [J.service("web", "prod", clusterIPs: ["10.0.0.20"])], configuration: configuration, arguments: ["--watch-timeout", "2s"]
+        ) { simulator, server, _ throws in
+            let port = server.port
+            Self.expectEventually("web.prod.svc", port: port, Self.ok("a 10.0.0.20"))
+            let faults: [(String, () -> Void)] = [
+                ("dropped watches", { simulator.dropWatches() }),
+                ("410 as a status", {
+                    simulator.reportGoneAsHTTPStatus(true)
+                    simulator.dropWatches()
+                    simulator.compact()
+                }),
+                ("410 in the stream", {
+                    simulator.reportGoneAsHTTPStatus(false)
+                    simulator.compact(endingWatches: true)
+                }),
+                ("a stalled stream", { simulator.stallWatches() }),
+                ("500s for 3 s", {
+                    simulator.fail(status: 500, for: .seconds(3))
+                    simulator.dropWatches()
+                }),
+                ("429s for 2 s", {
+                    simulator.fail(status: 429, for: .seconds(2))
+                    simulator.dropWatches()
+                }),
+            ]
+            for (index, (fault, inject)) in faults.enumerated() {
+                inject()
+                #expect(Self.lookup("web.prod.svc", port: port) == Self.ok("a 10.0.0.20"), "after \(fault)")
+                try simulator.apply(J.service("s\(index)", "prod", clusterIPs: ["10.0.1.\(index)"]))
+                Self.expectEventually("s\(index).prod.svc", port: port, Self.ok("a 10.0.1.\(index)"))
+                #expect(Self.lookup("web.prod.svc", port: port) == Self.ok("a 10.0.0.20"), "after \(fault)")
+            }
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 200)
+        }
+    }
+
+    @Test func anAPIOutageOfTenSecondsServesEverythingAndCatchesUp() async throws {
+        let services = (0..<20).map { J.service("s\($0)", "prod", clusterIPs: ["10.0.2.\($0)"]) }
+        try await Self.withCluster(services) { simulator, server, apiPort throws in
+            let port = server.port
+            Self.expectEventually("s19.prod.svc", port: port, Self.ok("a 10.0.2.19"))
+            await simulator.stop()
+            // Changed while kube-dns cannot see it.
+            simulator.delete(.services, namespace: "prod", name: "s0")
+            try simulator.apply(J.service("s1", "prod", clusterIPs: ["10.0.3.1"]))
+            try simulator.apply(J.service("late", "prod", clusterIPs: ["10.0.3.99"]))
+            simulator.compact()
+            let deadline = ContinuousClock.now + .seconds(10)
+            var rounds = 0
+            while ContinuousClock.now < deadline {
+                for index in 0..<20 {
+                    let answer = Self.lookup("s\(index).prod.svc", port: port)
+                    #expect(answer == Self.ok("a 10.0.2.\(index)"), "s\(index) during the outage")
+                }
+                rounds += 1
+            }
+            #expect(rounds > 3)
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 200)
+            _ = try await simulator.start(port: apiPort)
+            Self.expectEventually("late.prod.svc", port: port, Self.ok("a 10.0.3.99"), )
+            Self.expectEventually("s1.prod.svc", port: port, Self.ok("a 10.0.3.1"))
+            Self.expectEventually("s0.prod.svc", port: port, Self.nxdomain)
+        }
+    }
+
+    @Test func aSlowInitialListIsServfailAndNotReadyUntilItArrives() async throws {
+        try await offThePool {
+            let simulator = try KubeAPISimulator()
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.20"]))
+            simulator.delayLists(by: .seconds(4))
+            let apiPort = try await simulator.start()
+            let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:\(apiPort)", "--initial-sync-timeout", "1s"], untilSynced: false)
+            defer { server.stop() }
+            let readiness = "http://127.0.0.1:\(server.healthzPort)/readiness"
+            #expect(try httpStatus(readiness) == 503)
+            #expect(Self.lookup("web.prod.svc", port: server.port) == Lookup(rcode: "SERVFAIL", data: []))
+            #expect(Self.lookup("nothing.prod.svc", port: server.port) == Lookup(rcode: "SERVFAIL", data: []))
+            Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.20"))
+            #expect(try httpStatus(readiness) == 200)
+            #expect(server.isRunning)
+            await simulator.stop()
+            server.stop()
+            #expect(server.log.contains("initial sync not done in time"))
+        }
+    }
+
+    @Test func anUnreachableAPIServerKeepsTheServerUpAndUnready() async throws {
+        try await offThePool {
+            let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:1", "--initial-sync-timeout", "1s"], untilSynced: false)
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 503)
+            #expect(Self.lookup("kubernetes.default.svc", port: server.port) == Lookup(rcode: "SERVFAIL", data: []))
+            usleep(1_500_000)
+            #expect(server.isRunning)
+            server.stop()
+            let log = server.log
+            #expect(log.contains("API server not reachable; retrying"), "\(log)")
+            #expect(log.contains("initial sync not done in time"), "\(log)")
+        }
+    }
+
+    @Test func aKubeconfigWithTLSACAAClientCertificateAndAToken() async throws {
+        try await offThePool {
+            let certificates = try TestCertificates()
+            defer { certificates.remove() }
+            var configuration = KubeAPISimulator.Configuration()
+            configuration.tls = (try certificates.read(certificates.serverCertificatePath), try certificates.read(certificates.serverKeyPath))
+            configuration.clientCA = try certificates.read(certificates.caPath)
+            configuration.bearerToken = "sekret"
+            let simulator = try KubeAPISimulator(configuration)
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.20"]))
+            let apiPort = try await simulator.start()
+            func base64(_ path: String) throws -> String { try Data(contentsOf: URL(fileURLWithPath: path)).base64EncodedString() }
+            let kubeconfig = certificates.directory + "/kubeconfig"
+            try """
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters:
+            - name: sim
+              cluster:
+                server: https://127.0.0.1:\(apiPort)
+                certificate-authority-data: \(try base64(certificates.caPath))
+            contexts:
+            - name: test
+              context: {cluster: sim, user: dns}
+            users:
+            - name: dns
+              user:
+                token: sekret
+                client-certificate-data: \(try base64(certificates.clientCertificatePath))
+                client-key-data: \(try base64(certificates.clientKeyPath))
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            let server = try ServerProcess(["--kubecfg-file", kubeconfig])
+            defer { server.stop() }
+            Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.20"))
+            let request = simulator.requests.first { $0.uri.hasPrefix("/api/v1/services") }
+            #expect(request?.userAgent?.hasPrefix("kube-dns/") == true)
+            #expect(request?.accept == "application/json")
+            await simulator.stop()
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Kubernetes objects as the API serves them, in JSON, for the simulator.
+public enum KubeObjectJSON {
+    public struct Port: Sendable {
+        public var name: String?
+        public var port: Int
+        public var proto = "TCP"
+
+        public init(_ name: String?, _ port: Int, _ proto: String = "TCP") {
+            self.name = name
+            self.port = port
+            self.proto = proto
+        }
+
+        var json: [String: Any] {
+            var fields: [String: Any] = ["port": port, "protocol": proto]
+            if let name { fields["name"] = name }
+            return fields
+        }
+    }
+
+    /// A ClusterIP service (one IP, or two for dual-stack); `clusterIPs: ["None"]` is headless.
+    public static func service(
+        _ name: String, _ namespace: String, clusterIPs: [String], ports: [Port] = [], publishNotReady: Bool = false
+    ) -> String {
+        var spec: [String: Any] = [
+            "type": "ClusterIP", "clusterIP": clusterIPs.first ?? "", "clusterIPs": clusterIPs,
+            "ports": ports.map(\.json),
+        ]
+        if publishNotReady { spec["publishNotReadyAddresses"] = true }
+        return encode(["kind": "Service", "apiVersion": "v1", "metadata": meta(name, namespace), "spec": spec])
+    }
+
+    public static func externalName(_ name: String, _ namespace: String, target: String) -> String {
+        encode([
+            "kind": "Service", "apiVersion": "v1", "metadata": meta(name, namespace),
+            "spec": ["type": "ExternalName", "externalName": target],
+        ])
+    }
+
+    public struct Endpoint: Sendable {
+        public var ip: String
+        public var ready: Bool
+        public var hostname: String?
+
+        public init(_ ip: String, ready: Bool = true, hostname: String? = nil) {
+            self.ip = ip
+            self.ready = ready
+            self.hostname = hostname
+        }
+    }
+
+    /// An EndpointSlice of `service`, named `<service>-<suffix>`.
+    public static func endpointSlice(
+        _ service: String, _ namespace: String, suffix: String = "a", addressType: String = "IPv4",
+        endpoints: [Endpoint], ports: [Port] = []
+    ) -> String {
+        var metadata = meta("\(service)-\(suffix)", namespace)
+        metadata["labels"] = ["kubernetes.io/service-name": service]
+        return encode([
+            "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": metadata,
+            "addressType": addressType,
+            "endpoints": endpoints.map { endpoint -> [String: Any] in
+                var fields: [String: Any] = ["addresses": [endpoint.ip], "conditions": ["ready": endpoint.ready]]
+                if let hostname = endpoint.hostname { fields["hostname"] = hostname }
+                return fields
+            },
+            "ports": ports.map(\.json),
+        ])
+    }
+
+    /// v1 Endpoints of `service`, for clusters without EndpointSlices.
+    public static func endpoints(_ service: String, _ namespace: String, ready: [String], notReady: [String] = [], ports: [Port] = []) -> String {
+        encode([
+            "kind": "Endpoints", "apiVersion": "v1", "metadata": meta(service, namespace),
+            "subsets": [[
+                "addresses": ready.map { ["ip": $0] }, "notReadyAddresses": notReady.map { ["ip": $0] },
+                "ports": ports.map(\.json),
+            ]],
+        ])
+    }
+
+    public static func namespace(_ name: String) -> String {
+        encode(["kind": "Namespace", "apiVersion": "v1", "metadata": ["name": name]])
+    }
+
+    public static func pod(_ name: String, _ namespace: String, ip: String) -> String {
+        encode([
+            "kind": "Pod", "apiVersion": "v1", "metadata": meta(name, namespace),
+            "status": ["podIP": ip, "podIPs": [["ip": ip]]],
+        ])
+    }
+
+    private static func meta(_ name: String, _ namespace: String) -> [String: Any] {
+        ["name": name, "namespace": namespace]
+    }
+
+    private static func encode(_ object: [String: Any]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
