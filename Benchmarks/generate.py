@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Generates a benchmark cluster: SERVICES services in NAMESPACES namespaces,
-10% of them headless with 3 ready endpoints each, as a Kubernetes objects
+10% of them headless with ENDPOINTS ready endpoints each (default 3), as a Kubernetes objects
 file (JSON List), plus a query file in dnsperf's format:
 70% A on existing names, 15% SRV, 10% AAAA on names that have only A
 (NODATA), 5% NXDOMAIN; one name in eight in mixed case.
 
-usage: generate.py SERVICES NAMESPACES OUT_DIR [QUERIES]
+usage: generate.py SERVICES NAMESPACES OUT_DIR [QUERIES [ENDPOINTS]]
 """
 import json
 import random
@@ -19,6 +19,7 @@ def mixed_case(name, rng):
 def main():
     services, namespaces, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     query_count = int(sys.argv[4]) if len(sys.argv) > 4 else 100_000
+    per_service = int(sys.argv[5]) if len(sys.argv) > 5 else 3
     rng = random.Random(42)
     items = [{"kind": "Namespace", "metadata": {"name": f"ns-{n}"}} for n in range(namespaces)]
     a_names, srv_names = [], []
@@ -29,8 +30,9 @@ def main():
         if i % 10 == 0:
             items.append({"kind": "Service", "metadata": {"name": name, "namespace": ns},
                           "spec": {"clusterIP": "None", "ports": ports}})
-            endpoints = [{"addresses": [f"10.{100 + e + 3 * (i // 65536)}.{(i // 256) % 256}.{i % 256}"],
-                          "hostname": f"{name}-{e}", "conditions": {"ready": True}} for e in range(3)]
+            block = 100 + per_service * (i // 65536)
+            endpoints = [{"addresses": [f"10.{block + e}.{(i // 256) % 256}.{i % 256}"],
+                          "hostname": f"{name}-{e}", "conditions": {"ready": True}} for e in range(per_service)]
             items.append({"kind": "EndpointSlice", "addressType": "IPv4",
                           "metadata": {"name": f"{name}-x", "namespace": ns,
                                        "labels": {"kubernetes.io/service-name": name}},

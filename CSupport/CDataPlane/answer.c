@@ -217,8 +217,9 @@ void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_par
 
 void dp_query_probe(const dp_table *t, const dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
-    const dp_slot *slot = dp_table_probe(t, p->query.hash, p->query.hash);
-    if (slot != NULL) __builtin_prefetch(t->records + slot->offset - 1);
+    const dp_shard_view *v = dp_table_view(t, p->query.hash);
+    const dp_slot *slot = dp_shard_probe(v, p->query.hash, p->query.hash);
+    if (slot != NULL) __builtin_prefetch(v->records + slot->offset - 1);
 }
 
 void dp_query_locate(const dp_table *t, dp_parsed *p) {

@@ -75,13 +75,14 @@ typedef struct dp_answer {
 
 /*
  * A name's record: its answers, then its lower-case wire name. Records lie
- * one after another in one buffer, so a lookup touches the slot, then one
- * record, then the answer's wire.
+ * one after another in their shard's block, so a lookup touches the slot,
+ * then one record, then the answer's wire.
  */
 typedef struct dp_record {
     uint16_t answer_count; /* the default answer (qtype 0) is last */
     uint8_t name_len;
-    uint8_t unused[5];
+    uint8_t unused;
+    uint32_t hash;
     dp_answer answers[];
 } dp_record;
 
@@ -89,12 +90,43 @@ static inline const uint8_t *dp_record_name(const dp_record *r) {
     return (const uint8_t *)(r->answers + r->answer_count);
 }
 
+static inline size_t dp_record_size(uint16_t answer_count, uint8_t name_len) {
+    size_t size = sizeof(dp_record) + answer_count * sizeof(dp_answer) + name_len;
+    return (size + 7) & ~(size_t)7;
+}
+
 /* A hash slot: the name's hash beside the record's offset, so probing
  * compares hashes without touching records. offset 0 marks an empty slot. */
 typedef struct dp_slot {
     uint32_t hash;
-    uint32_t offset; /* into records, plus 1 */
+    uint32_t offset; /* into the shard's records, plus 1 */
 } dp_slot;
+
+/*
+ * A share of a table's names, chosen by hash: its slots, records and
+ * answer wires in one block. A publication that changes a few names
+ * builds new shards for them and shares every other shard with the table
+ * before it (see dataplane.h, "Tables"); the count of tables holding a
+ * shard frees it with the last one.
+ */
+typedef struct dp_shard {
+    atomic_uint refs;
+    uint32_t name_count;
+    uint32_t answer_count;
+    uint32_t slot_mask;
+    size_t records_len;
+    dp_slot *slots;   /* in the block after this header */
+    uint8_t *records; /* likewise */
+} dp_shard;
+
+/* What a lookup reads of a shard, kept in the table's own array so the
+ * hash leads to the slot without touching the shard's header. */
+typedef struct dp_shard_view {
+    const dp_slot *slots;
+    const uint8_t *records;
+    uint32_t slot_mask;
+    uint32_t unused;
+} dp_shard_view;
 
 typedef struct dp_zone {
     uint8_t apex[DP_MAX_NAME];
@@ -112,29 +144,38 @@ typedef struct dp_zone {
 } dp_zone;
 
 struct dp_table {
-    dp_arena arena; /* answer wire data, zone SOAs */
+    dp_arena arena;              /* zone SOAs */
     dp_zone zones[DP_MAX_ZONES]; /* longest apex first */
     unsigned zone_count;
-    uint8_t *records;
+    dp_shard **shards;
+    dp_shard_view *views;
+    uint32_t shard_count; /* a power of two */
     size_t name_count;
-    dp_slot *slots;
-    size_t slot_mask;
     size_t answer_count;
     bool unsynced;
 };
+
+/* The shard of a hash: its high bits, so the low bits pick the slot. */
+static inline const dp_shard_view *dp_table_view(const dp_table *t, uint32_t hash) {
+    return &t->views[((uint64_t)hash * t->shard_count) >> 32];
+}
 
 uint32_t dp_name_hash(const uint8_t *name, size_t len);
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);
 
-/* The first slot from `start` on (in probe order) holding `hash`, or NULL
- * at the end of the probe chain. */
-const dp_slot *dp_table_probe(const dp_table *t, size_t start, uint32_t hash);
+/* The first slot of the shard from `start` on (in probe order) holding
+ * `hash`, or NULL at the end of the probe chain. */
+const dp_slot *dp_shard_probe(const dp_shard_view *v, size_t start, uint32_t hash);
 
 static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
-    if (t->slots != NULL) __builtin_prefetch(&t->slots[hash & t->slot_mask]);
+    const dp_shard_view *v = dp_table_view(t, hash);
+    __builtin_prefetch(&v->slots[hash & v->slot_mask]);
 }
+
+/* Drops a table's hold on a shard; the last holder frees it. */
+void dp_shard_release(dp_shard *s);
 
 /* ---- A parsed query -------------------------------------------------- */
 

@@ -161,6 +161,8 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
     return 0;
 }
 
+const dp_table *dp_server_table(const dp_server *s) { return atomic_load(&s->table); }
+
 void dp_server_publish(dp_server *s, dp_table *table) {
     dp_table *old = atomic_exchange(&s->table, table);
     /* Hazard pointers: wait until no worker still reads the old table. */

@@ -1,12 +1,15 @@
 /*
  * fixture_table.c — a small answer table for the C harnesses: the apex
  * (SOA), web.ns.svc.cluster.local with 40 A records (more than fit in 512
- * bytes, and served in turns), and ns.pod.cluster.local for pod names.
- * `address_byte` is the last byte of web's first address, so tables told
- * apart by it can be published one after another.
+ * bytes, and served in turns), ns.pod.cluster.local for pod names, and
+ * 600 names n<i>.ns.svc.cluster.local with one A record each, so the table
+ * has many shards. `address_byte` is the last byte of web's addresses, so
+ * tables told apart by it can be published one after another; a delta
+ * changes only web (and drops and re-adds n0), sharing the other shards.
  */
 #include "fixture_table.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,19 +52,17 @@ static size_t soa_rr(uint8_t *p) {
     return n + r;
 }
 
-dp_table *fixture_table(uint8_t address_byte) {
-    dp_table_builder *b = dp_table_builder_new();
-    uint8_t soa[256], rrs[4096], name[256];
-    size_t soa_len = soa_rr(soa);
+static void add_zone(dp_table_builder *b, uint8_t *soa, size_t soa_len) {
+    uint8_t name[256];
     if (dp_table_builder_add_zone(b, apex, sizeof(apex), 1, soa, soa_len, NULL, 0) != 0) abort();
     const char *pod[] = {"pod"};
     size_t pod_len = put_name(name, pod, 1);
     if (dp_table_builder_add_pod_synthesis(b, name, pod_len, 30, NULL, 0) != 0) abort();
+}
 
-    /* apex: SOA answer, default NODATA */
-    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 6, 0, soa, soa_len, 1, 0, 0, NULL, 0) != 0) abort();
-    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
-    /* web.ns.svc: A 10.0.0.1 with 40 A records, so UDP truncation happens */
+/* web.ns.svc: 40 A records 10.0.<i>.<address_byte>, so UDP truncation happens */
+static void add_web(dp_table_builder *b, uint8_t address_byte, uint8_t *soa, size_t soa_len) {
+    uint8_t rrs[4096], name[256];
     const char *web[] = {"web", "ns", "svc"};
     size_t web_len = put_name(name, web, 3);
     size_t n = 0;
@@ -71,12 +72,55 @@ dp_table *fixture_table(uint8_t address_byte) {
     }
     if (dp_table_builder_add_answer(b, name, web_len, 1, 0, rrs, n, 40, 0, 0, NULL, 0) != 0) abort();
     if (dp_table_builder_add_answer(b, name, web_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+}
+
+static void add_filler(dp_table_builder *b, int i, uint8_t *soa, size_t soa_len) {
+    uint8_t rr[64], name[256];
+    char label[16];
+    snprintf(label, sizeof(label), "n%d", i);
+    const char *labels[] = {label, "ns", "svc"};
+    size_t len = put_name(name, labels, 3);
+    size_t n = put_rr_header(rr, name, len, 1, 4);
+    rr[n++] = 10; rr[n++] = 9; rr[n++] = (uint8_t)(i >> 8); rr[n++] = (uint8_t)i;
+    if (dp_table_builder_add_answer(b, name, len, 1, 0, rr, n, 1, 0, 0, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_answer(b, name, len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+}
+
+dp_table *fixture_table(uint8_t address_byte) {
+    dp_table_builder *b = dp_table_builder_new();
+    uint8_t soa[256], name[256];
+    size_t soa_len = soa_rr(soa);
+    add_zone(b, soa, soa_len);
+    /* apex: SOA answer, default NODATA */
+    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 6, 0, soa, soa_len, 1, 0, 0, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    add_web(b, address_byte, soa, soa_len);
     /* ns.pod: exists, so pod names below it are synthesised */
     const char *nspod[] = {"ns", "pod"};
     size_t nspod_len = put_name(name, nspod, 2);
     if (dp_table_builder_add_answer(b, name, nspod_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    for (int i = 0; i < FIXTURE_FILLERS; i++) add_filler(b, i, soa, soa_len);
     dp_table *table = dp_table_builder_finish(b, NULL, 0);
     if (table == NULL) abort();
     return table;
 }
 
+dp_table *fixture_delta(const dp_table *base, uint8_t address_byte) {
+    dp_table_builder *b = dp_table_builder_new_delta(base);
+    uint8_t soa[256], name[256];
+    size_t soa_len = soa_rr(soa);
+    add_zone(b, soa, soa_len);
+    add_web(b, address_byte, soa, soa_len);
+    const char *gone[] = {"n0", "ns", "svc"};
+    size_t gone_len = put_name(name, gone, 3);
+    if (dp_table_builder_remove_name(b, name, gone_len, NULL, 0) != 0) abort();
+    add_filler(b, 0, soa, soa_len);
+    const char *other[] = {"n1", "ns", "svc"};
+    size_t other_len = put_name(name, other, 3);
+    if (dp_table_builder_remove_name(b, name, other_len, NULL, 0) != 0) abort();
+    add_filler(b, 1, soa, soa_len);
+    dp_table *table = dp_table_builder_finish(b, NULL, 0);
+    if (table == NULL) abort();
+    if (dp_table_name_count(table) != dp_table_name_count(base)) abort();
+    return table;
+}

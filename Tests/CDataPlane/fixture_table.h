@@ -8,6 +8,11 @@
 
 #include <stdint.h>
 
+#define FIXTURE_FILLERS 600
+
 dp_table *fixture_table(uint8_t address_byte);
+
+/* The table after `base` with web's addresses changed, built as a delta. */
+dp_table *fixture_delta(const dp_table *base, uint8_t address_byte);
 
 #endif

@@ -141,7 +141,9 @@ int main(void) {
     pthread_create(&tcp, NULL, tcp_client, NULL);
     for (int g = 1; g <= PUBLICATIONS; g++) {
         atomic_store(&published, g);
-        dp_server_publish(s, fixture_table((uint8_t)g));
+        /* Whole tables and deltas in turn: shards shared, then reclaimed. */
+        dp_table *next = g % 2 ? fixture_table((uint8_t)g) : fixture_delta(dp_server_table(s), (uint8_t)g);
+        dp_server_publish(s, next);
         struct timespec pause = {0, 2000000};
         nanosleep(&pause, NULL);
     }

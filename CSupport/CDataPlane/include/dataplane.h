@@ -97,6 +97,22 @@ int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t 
  */
 void dp_table_builder_mark_unsynced(dp_table_builder *b);
 
+/*
+ * A builder for the table that follows `base` with some names changed:
+ * each name given an answer here replaces the base's name (give all its
+ * answers again), each name removed here is dropped, and every other name
+ * keeps the base's answers. Zones, pod synthesis and the unsynced mark
+ * are not inherited: give them again. The work is proportional to the
+ * names given and the shards they fall in, not to the table; the new table
+ * shares its other shards with the base, which may be freed before or
+ * after it. Not concurrently with a dp_server_publish() that frees `base`.
+ */
+dp_table_builder *dp_table_builder_new_delta(const dp_table *base);
+
+/* In a delta: `qname` is no longer in the table. */
+int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                 char *err, size_t errlen);
+
 /* Consumes the builder; returns the table, or NULL with a reason. */
 dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen);
 
@@ -147,6 +163,10 @@ uint16_t dp_server_port(const dp_server *s);
 
 /* Starts the worker threads. */
 int dp_server_start(dp_server *s, char *err, size_t errlen);
+
+/* The table workers answer from now, to build a delta from; valid until
+ * the next dp_server_publish() (which the caller does not run meanwhile). */
+const dp_table *dp_server_table(const dp_server *s);
 
 /* Replaces the table workers answer from; see "Tables" above. */
 void dp_server_publish(dp_server *s, dp_table *table);

@@ -1,0 +1,563 @@
+/*
+ * table_builder.c — building an answer table: every reply written once
+ * per publication (wire.c), then laid out in shards that every worker
+ * reads without locks (see dataplane.h, "Tables"). A delta builder starts
+ * from a published table and rebuilds only the shards of the names it
+ * changes. ldns checks the zone SOAs and prints names in errors.
+ */
+#include "dp_internal.h"
+#include "dp_wire.h"
+
+#include <ldns/ldns.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A name while the table is built: its answers grow as they are added. */
+typedef struct build_name {
+    const uint8_t *name; /* in the builder's arena */
+    uint32_t hash;
+    uint8_t name_len;
+    bool removed; /* a delta drops the name */
+    uint16_t answer_count;
+    uint16_t answer_cap;
+    dp_answer *answers; /* on the heap until finish */
+} build_name;
+
+struct dp_table_builder {
+    dp_table *table;  /* zones, SOAs, flags; shards at finish */
+    dp_arena staging; /* names and answer wires until laid out in shards */
+    build_name *names;
+    size_t name_count;
+    size_t name_cap;
+    uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
+    size_t slot_mask;
+    uint8_t *scratch; /* one reply being written */
+    /* A delta: the shards of the table it changes, each held once. */
+    dp_shard **base;
+    uint32_t base_count;
+};
+
+/* Checks a wire name (lower case, well formed, at most 255 bytes) and
+ * records where its labels start. Returns the label count, or -1. */
+static int name_labels(const uint8_t *name, size_t len, uint8_t *offsets) {
+    if (len == 0 || len > DP_MAX_NAME) return -1;
+    size_t pos = 0;
+    int labels = 0;
+    while (pos < len) {
+        uint8_t label = name[pos];
+        if (label == 0) return pos + 1 == len ? labels : -1;
+        if (label > 63 || pos + 1 + label >= len) return -1;
+        for (size_t i = pos + 1; i <= pos + label; i++)
+            if (name[i] >= 'A' && name[i] <= 'Z') return -1;
+        offsets[labels++] = (uint8_t)pos;
+        pos += 1 + label;
+    }
+    return -1;
+}
+
+static void name_to_text(const uint8_t *name, size_t len, char *text, size_t cap) {
+    ldns_rdf *rdf = ldns_dname_new_frm_data(len, name);
+    char *s = rdf ? ldns_rdf2str(rdf) : NULL;
+    snprintf(text, cap, "%s", s ? s : "(malformed name)");
+    free(s);
+    ldns_rdf_deep_free(rdf);
+}
+
+/* ---- Building -------------------------------------------------------- */
+
+dp_table_builder *dp_table_builder_new(void) {
+    dp_table_builder *b = calloc(1, sizeof(*b));
+    if (b == NULL) return NULL;
+    b->table = calloc(1, sizeof(dp_table));
+    b->scratch = malloc(DP_TCP_MAX_MESSAGE);
+    if (b->table == NULL || b->scratch == NULL) {
+        free(b->table);
+        free(b->scratch);
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+dp_table_builder *dp_table_builder_new_delta(const dp_table *base) {
+    dp_table_builder *b = dp_table_builder_new();
+    if (b == NULL) return NULL;
+    b->base = malloc(base->shard_count * sizeof(dp_shard *));
+    if (b->base == NULL) {
+        dp_table_builder_free(b);
+        return NULL;
+    }
+    b->base_count = base->shard_count;
+    for (uint32_t s = 0; s < base->shard_count; s++) {
+        b->base[s] = base->shards[s];
+        atomic_fetch_add_explicit(&b->base[s]->refs, 1, memory_order_relaxed);
+    }
+    return b;
+}
+
+void dp_table_builder_mark_unsynced(dp_table_builder *b) { b->table->unsynced = true; }
+
+int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len,
+                              int authoritative, const uint8_t *soa_rr, size_t soa_len,
+                              char *err, size_t errlen) {
+    dp_table *t = b->table;
+    uint8_t offsets[DP_MAX_LABELS];
+    int labels = name_labels(apex, apex_len, offsets);
+    if (labels < 0) return dp_fail(err, errlen, "zone apex is not a lower-case wire name");
+    if (t->zone_count == DP_MAX_ZONES) return dp_fail(err, errlen, "too many zones (at most %d)", DP_MAX_ZONES);
+    ldns_rr *soa = NULL;
+    size_t pos = 0;
+    if (ldns_wire2rr(&soa, soa_rr, soa_len, &pos, LDNS_SECTION_AUTHORITY) != LDNS_STATUS_OK ||
+        pos != soa_len || ldns_rr_get_type(soa) != LDNS_RR_TYPE_SOA) {
+        ldns_rr_free(soa);
+        return dp_fail(err, errlen, "zone SOA is not one wire SOA record");
+    }
+    ldns_rr_free(soa);
+
+    /* Keep the longest apex first so the most specific zone matches. */
+    unsigned at = t->zone_count;
+    while (at > 0 && t->zones[at - 1].apex_len < apex_len) {
+        t->zones[at] = t->zones[at - 1];
+        at--;
+    }
+    dp_zone *z = &t->zones[at];
+    memset(z, 0, sizeof(*z));
+    memcpy(z->apex, apex, apex_len);
+    z->apex_len = (uint8_t)apex_len;
+    z->apex_labels = (uint8_t)labels;
+    z->authoritative = authoritative != 0;
+    z->soa_rr = dp_arena_copy(&t->arena, soa_rr, soa_len);
+    z->soa_len = (uint16_t)soa_len;
+    t->zone_count++;
+    return z->soa_rr ? 0 : dp_fail(err, errlen, "out of memory");
+}
+
+static dp_zone *zone_for_builder(dp_table *t, const uint8_t *name, size_t len) {
+    uint8_t offsets[DP_MAX_LABELS];
+    int labels = name_labels(name, len, offsets);
+    if (labels < 0) return NULL;
+    return (dp_zone *)dp_table_zone_of(t, name, len, offsets, (unsigned)labels);
+}
+
+int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffix,
+                                       size_t suffix_len, uint32_t ttl, char *err,
+                                       size_t errlen) {
+    uint8_t offsets[DP_MAX_LABELS];
+    int labels = name_labels(suffix, suffix_len, offsets);
+    if (labels < 0) return dp_fail(err, errlen, "pod suffix is not a lower-case wire name");
+    dp_zone *z = zone_for_builder(b->table, suffix, suffix_len);
+    if (z == NULL) return dp_fail(err, errlen, "pod suffix is in no zone");
+    z->pod_synthesis = true;
+    memcpy(z->pod_suffix, suffix, suffix_len);
+    z->pod_suffix_len = (uint8_t)suffix_len;
+    z->pod_suffix_labels = (uint8_t)labels;
+    z->pod_ttl = ttl;
+    return 0;
+}
+
+static build_name *builder_find(const dp_table_builder *b, const uint8_t *name, size_t len,
+                                uint32_t hash) {
+    if (b->slots == NULL) return NULL;
+    for (size_t i = hash & b->slot_mask;; i = (i + 1) & b->slot_mask) {
+        uint32_t slot = b->slots[i];
+        if (slot == 0) return NULL;
+        build_name *n = &b->names[slot - 1];
+        if (n->hash == hash && n->name_len == len && memcmp(n->name, name, len) == 0) return n;
+    }
+}
+
+static int grow_slots(dp_table_builder *b) {
+    size_t count = b->slots ? (b->slot_mask + 1) * 2 : 1024;
+    uint32_t *slots = calloc(count, sizeof(uint32_t));
+    if (slots == NULL) return -1;
+    for (size_t n = 0; n < b->name_count; n++) {
+        size_t i = b->names[n].hash & (count - 1);
+        while (slots[i] != 0) i = (i + 1) & (count - 1);
+        slots[i] = (uint32_t)(n + 1);
+    }
+    free(b->slots);
+    b->slots = slots;
+    b->slot_mask = count - 1;
+    return 0;
+}
+
+/* Adds a name that is not there yet, with no answers. */
+static build_name *add_name_entry(dp_table_builder *b, const uint8_t *name, size_t len,
+                                  uint32_t hash) {
+    /* Keep the load under one half, so probes stay short. */
+    if (b->slots == NULL || (b->name_count + 1) * 2 > b->slot_mask + 1) {
+        if (grow_slots(b) != 0) return NULL;
+    }
+    if (b->name_count == b->name_cap) {
+        size_t cap = b->name_cap ? b->name_cap * 2 : 1024;
+        build_name *names = realloc(b->names, cap * sizeof(build_name));
+        if (names == NULL) return NULL;
+        b->names = names;
+        b->name_cap = cap;
+    }
+    build_name *n = &b->names[b->name_count];
+    memset(n, 0, sizeof(*n));
+    n->name = dp_arena_copy(&b->staging, name, len);
+    if (n->name == NULL) return NULL;
+    n->name_len = (uint8_t)len;
+    n->hash = hash;
+    size_t i = hash & b->slot_mask;
+    while (b->slots[i] != 0) i = (i + 1) & b->slot_mask;
+    b->slots[i] = (uint32_t)(b->name_count + 1);
+    b->name_count++;
+    return n;
+}
+
+/* The number of answer RRs a reply may rotate: all A, or all AAAA, each
+ * with its owner compressed to a pointer, so they are records of equal
+ * size one after another; 0 otherwise. */
+static uint16_t rotatable(const uint8_t *buf, size_t start, size_t end, uint16_t count) {
+    if (count < 2) return 0;
+    size_t size = (end - start) / count;
+    uint16_t type = size == DP_ROTATE_A_SIZE ? DP_TYPE_A : size == DP_ROTATE_AAAA_SIZE ? DP_TYPE_AAAA : 0;
+    if (type == 0 || (end - start) % count != 0) return 0;
+    for (size_t at = start; at < end; at += size)
+        if ((buf[at] & 0xC0) != 0xC0 || (uint16_t)(buf[at + 2] << 8 | buf[at + 3]) != type) return 0;
+    return count;
+}
+
+/* Writes the reply into `buf`: header, question, then the RRs as given,
+ * with name compression. Fills the answer's lengths and rotation (not its
+ * wire); false when the RRs are malformed or do not fit. */
+static bool build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t qname_len,
+                        uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
+                        const uint16_t counts[3], dp_answer *shape) {
+    dp_wire w;
+    dp_wire_start(&w, buf, cap, qname, qname_len, qtype ? qtype : DP_TYPE_A, rcode);
+    size_t pos = 0;
+    size_t answers_at = w.len;
+    for (int section = 0; section < 3; section++) {
+        if (section == 2) shape->len_without_additional = (uint16_t)w.len;
+        for (uint16_t i = 0; i < counts[section]; i++) {
+            size_t used = dp_wire_put_rr(&w, rrs + pos, rrs_len - pos, section);
+            if (used == 0) return false;
+            pos += used;
+        }
+        if (section == 0) shape->rotate_count = rotatable(buf, answers_at, w.len, counts[0]);
+    }
+    shape->len = (uint16_t)w.len;
+    return !w.failed && pos == rrs_len;
+}
+
+/* Whether a built reply has the same header and sections as an answer
+ * already kept (the questions differ only in their type). */
+static bool same_reply(const dp_answer *a, const uint8_t *wire, size_t len, size_t qname_len) {
+    if (a->wire == NULL || a->len != len) return false;
+    size_t after_question = DP_HEADER_SIZE + qname_len + 4;
+    return memcmp(a->wire, wire, DP_HEADER_SIZE) == 0 &&
+           memcmp(a->wire + after_question, wire + after_question, len - after_question) == 0;
+}
+
+static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, char *err,
+                         size_t errlen) {
+    if (n->answer_count == n->answer_cap) {
+        uint16_t cap = n->answer_cap ? (uint16_t)(n->answer_cap * 2) : 4;
+        dp_answer *answers = realloc(n->answers, cap * sizeof(dp_answer));
+        if (answers == NULL) return dp_fail(err, errlen, "out of memory");
+        n->answers = answers;
+        n->answer_cap = cap;
+    }
+    n->answers[n->answer_count++] = answer;
+    b->table->answer_count++;
+    return 0;
+}
+
+/* The name an answer for `qtype` is added to: in a zone, without one yet. */
+static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                    uint16_t qtype, char *err, size_t errlen) {
+    char text[1024];
+    uint32_t hash = dp_name_hash(qname, qname_len);
+    build_name *n = builder_find(b, qname, qname_len, hash);
+    if (n != NULL && n->removed) {
+        n->removed = false;
+        n->answer_count = 0;
+    }
+    if (n == NULL) {
+        if (zone_for_builder(b->table, qname, qname_len) == NULL) {
+            name_to_text(qname, qname_len, text, sizeof(text));
+            dp_fail(err, errlen, "%s is not a lower-case name in any zone", text);
+            return NULL;
+        }
+        n = add_name_entry(b, qname, qname_len, hash);
+        if (n == NULL) {
+            dp_fail(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
+    for (uint16_t i = 0; i < n->answer_count; i++) {
+        if (n->answers[i].qtype == qtype) {
+            name_to_text(qname, qname_len, text, sizeof(text));
+            dp_fail(err, errlen, "%s has two answers for type %u", text, qtype);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
+                                size_t rrs_len, uint16_t ancount, uint16_t nscount,
+                                uint16_t arcount, char *err, size_t errlen) {
+    dp_table *t = b->table;
+    char text[1024];
+    build_name *n = entry_for_answer(b, qname, qname_len, qtype, err, errlen);
+    if (n == NULL) return -1;
+
+    const uint16_t counts[3] = {ancount, nscount, arcount};
+    /* Room for OPT within a TCP message. */
+    uint8_t *wire = b->scratch;
+    dp_answer answer = {.qtype = qtype};
+    if (!build_reply(wire, DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE, qname, qname_len, qtype, rcode, rrs,
+                     rrs_len, counts, &answer)) {
+        name_to_text(qname, qname_len, text, sizeof(text));
+        return dp_fail(err, errlen, "answer for %s type %u: malformed records, or over 64 KiB", text,
+                       qtype);
+    }
+
+    /* Answers with the same sections share one wire (ANY and its RRset). */
+    for (uint16_t i = 0; i < n->answer_count; i++) {
+        if (same_reply(&n->answers[i], wire, answer.len, qname_len)) {
+            answer.wire = n->answers[i].wire;
+            return append_answer(b, n, answer, err, errlen);
+        }
+    }
+    answer.wire = dp_arena_copy(&b->staging, wire, answer.len);
+    if (answer.wire == NULL) return dp_fail(err, errlen, "out of memory");
+    return append_answer(b, n, answer, err, errlen);
+}
+
+int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                              char *err, size_t errlen) {
+    build_name *n = entry_for_answer(b, qname, qname_len, 0, err, errlen);
+    dp_answer nodata = {.wire = NULL};
+    return n ? append_answer(b, n, nodata, err, errlen) : -1;
+}
+
+
+int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                 char *err, size_t errlen) {
+    uint8_t offsets[DP_MAX_LABELS];
+    if (name_labels(qname, qname_len, offsets) < 0)
+        return dp_fail(err, errlen, "a removed name is not a lower-case wire name");
+    uint32_t hash = dp_name_hash(qname, qname_len);
+    build_name *n = builder_find(b, qname, qname_len, hash);
+    if (n == NULL) n = add_name_entry(b, qname, qname_len, hash);
+    if (n == NULL) return dp_fail(err, errlen, "out of memory");
+    b->table->answer_count -= n->answer_count;
+    n->answer_count = 0;
+    n->removed = true;
+    return 0;
+}
+
+/* ---- Laying out shards ------------------------------------------------ */
+
+/* A name to lay out: from the builder, or a record of a shard it replaces. */
+typedef struct source {
+    const uint8_t *name;
+    const dp_answer *answers;
+    uint32_t hash;
+    uint16_t answer_count;
+    uint8_t name_len;
+} source;
+
+/* Answers of one name compared for a shared wire, at most. */
+#define DP_MAX_SHARED_WIRES 64
+
+/* The bytes of a source's distinct wires (answers may share one). */
+static size_t wire_bytes(const source *s) {
+    size_t total = 0;
+    for (uint16_t i = 0; i < s->answer_count; i++) {
+        const dp_answer *a = &s->answers[i];
+        bool seen = a->wire == NULL;
+        for (uint16_t k = 0; k < i && s->answer_count <= DP_MAX_SHARED_WIRES && !seen; k++)
+            seen = s->answers[k].wire == a->wire;
+        if (!seen) total += (a->len + 7) & ~(size_t)7;
+    }
+    return total;
+}
+
+/* One block: the shard header, its slots (under half full), its records
+ * (answers with their default last), then their wires. */
+static dp_shard *lay_out_shard(const source *sources, size_t count) {
+    size_t slot_count = 2;
+    while (slot_count < count * 2) slot_count *= 2;
+    size_t records_len = 0, wires_len = 0;
+    for (size_t i = 0; i < count; i++) {
+        records_len += dp_record_size(sources[i].answer_count, sources[i].name_len);
+        wires_len += wire_bytes(&sources[i]);
+    }
+    size_t header = (sizeof(dp_shard) + 7) & ~(size_t)7;
+    dp_shard *shard = malloc(header + slot_count * sizeof(dp_slot) + records_len + wires_len);
+    if (shard == NULL) return NULL;
+    atomic_init(&shard->refs, 1);
+    shard->name_count = (uint32_t)count;
+    shard->answer_count = 0;
+    shard->slot_mask = (uint32_t)(slot_count - 1);
+    shard->records_len = records_len;
+    shard->slots = (dp_slot *)((uint8_t *)shard + header);
+    shard->records = (uint8_t *)(shard->slots + slot_count);
+    memset(shard->slots, 0, slot_count * sizeof(dp_slot));
+    uint8_t *wires = shard->records + records_len;
+    size_t offset = 0;
+    for (size_t i = 0; i < count; i++) {
+        const source *s = &sources[i];
+        dp_record *r = (dp_record *)(shard->records + offset);
+        memset(r, 0, dp_record_size(s->answer_count, s->name_len));
+        r->answer_count = s->answer_count;
+        r->name_len = s->name_len;
+        r->hash = s->hash;
+        /* Answers that shared a wire share its copy. */
+        const uint8_t *source_wires[DP_MAX_SHARED_WIRES];
+        uint16_t k = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint16_t j = 0; j < s->answer_count; j++) {
+                if ((s->answers[j].qtype == 0) != (pass == 1)) continue;
+                dp_answer a = s->answers[j];
+                const uint8_t *copy = NULL;
+                bool share = s->answer_count <= DP_MAX_SHARED_WIRES;
+                for (uint16_t m = 0; share && m < k && a.wire != NULL; m++)
+                    if (source_wires[m] == a.wire) copy = r->answers[m].wire;
+                if (share) source_wires[k] = a.wire;
+                if (a.wire != NULL && copy == NULL) {
+                    memcpy(wires, a.wire, a.len);
+                    copy = wires;
+                    wires += (a.len + 7) & ~(size_t)7;
+                }
+                a.wire = copy;
+                r->answers[k++] = a;
+            }
+        }
+        shard->answer_count += s->answer_count;
+        memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
+        size_t slot = s->hash & shard->slot_mask;
+        while (shard->slots[slot].offset != 0) slot = (slot + 1) & shard->slot_mask;
+        shard->slots[slot].hash = s->hash;
+        shard->slots[slot].offset = (uint32_t)(offset + 1);
+        offset += dp_record_size(s->answer_count, s->name_len);
+    }
+    return shard;
+}
+
+static source source_of_name(const build_name *n) {
+    return (source){n->name, n->answers, n->hash, n->answer_count, n->name_len};
+}
+
+/* A shard of the base with the builder's names of that shard applied:
+ * its other records kept, the builder's replacing or removing theirs. */
+static dp_shard *rebuild_shard(const dp_table_builder *b, const dp_shard *base,
+                               const uint32_t *names, size_t name_count, source *scratch) {
+    size_t count = 0;
+    for (size_t offset = 0; base != NULL && offset < base->records_len;) {
+        const dp_record *r = (const dp_record *)(base->records + offset);
+        offset += dp_record_size(r->answer_count, r->name_len);
+        if (builder_find(b, dp_record_name(r), r->name_len, r->hash) != NULL) continue;
+        scratch[count++] = (source){dp_record_name(r), r->answers, r->hash, r->answer_count, r->name_len};
+    }
+    for (size_t i = 0; i < name_count; i++) {
+        const build_name *n = &b->names[names[i]];
+        if (!n->removed) scratch[count++] = source_of_name(n);
+    }
+    return lay_out_shard(scratch, count);
+}
+
+static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
+    return (uint32_t)(((uint64_t)hash * shard_count) >> 32);
+}
+
+/* Lays the names out in shards: a new table's about 256 names each, a
+ * delta's as many as its base had, sharing the shards it leaves alone. */
+static int lay_out_shards(dp_table_builder *b) {
+    dp_table *t = b->table;
+    uint32_t shard_count = b->base_count;
+    if (b->base == NULL) {
+        shard_count = 16;
+        while (shard_count < b->name_count / 256 && shard_count < (1u << 16)) shard_count *= 2;
+    }
+    /* The builder's names grouped by shard (a counting sort). */
+    uint32_t *starts = calloc(shard_count + 1, sizeof(uint32_t));
+    uint32_t *order = malloc((b->name_count + 1) * sizeof(uint32_t));
+    t->shards = calloc(shard_count, sizeof(dp_shard *));
+    t->views = calloc(shard_count, sizeof(dp_shard_view));
+    size_t largest_base = 0;
+    for (uint32_t s = 0; b->base != NULL && s < shard_count; s++)
+        if (b->base[s]->name_count > largest_base) largest_base = b->base[s]->name_count;
+    source *scratch = malloc((largest_base + b->name_count + 1) * sizeof(source));
+    int status = -1;
+    if (starts == NULL || order == NULL || t->shards == NULL || t->views == NULL || scratch == NULL)
+        goto done;
+    t->shard_count = shard_count;
+    for (size_t i = 0; i < b->name_count; i++) starts[shard_of(b->names[i].hash, shard_count) + 1]++;
+    for (uint32_t s = 0; s < shard_count; s++) starts[s + 1] += starts[s];
+    uint32_t *fill = calloc(shard_count, sizeof(uint32_t));
+    if (fill == NULL) goto done;
+    for (size_t i = 0; i < b->name_count; i++) {
+        uint32_t s = shard_of(b->names[i].hash, shard_count);
+        order[starts[s] + fill[s]++] = (uint32_t)i;
+    }
+    free(fill);
+    t->name_count = 0;
+    t->answer_count = 0;
+    for (uint32_t s = 0; s < shard_count; s++) {
+        size_t count = starts[s + 1] - starts[s];
+        if (b->base != NULL && count == 0) {
+            t->shards[s] = b->base[s]; /* shared: the builder's hold passes to the table */
+            b->base[s] = NULL;
+        } else {
+            t->shards[s] = rebuild_shard(b, b->base ? b->base[s] : NULL, order + starts[s], count, scratch);
+            if (t->shards[s] == NULL) goto done;
+        }
+        const dp_shard *shard = t->shards[s];
+        t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_mask, 0};
+        t->name_count += shard->name_count;
+        t->answer_count += shard->answer_count;
+    }
+    status = 0;
+done:
+    free(starts);
+    free(order);
+    free(scratch);
+    return status;
+}
+
+dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen) {
+    for (size_t i = 0; i < b->name_count; i++) {
+        const build_name *n = &b->names[i];
+        bool has_default = n->removed;
+        for (uint16_t j = 0; j < n->answer_count; j++) has_default |= n->answers[j].qtype == 0;
+        if (!has_default) {
+            char text[1024];
+            name_to_text(n->name, n->name_len, text, sizeof(text));
+            dp_fail(err, errlen, "%s has no default answer", text);
+            dp_table_builder_free(b);
+            return NULL;
+        }
+    }
+    if (lay_out_shards(b) != 0) {
+        dp_fail(err, errlen, "out of memory");
+        dp_table_builder_free(b);
+        return NULL;
+    }
+    dp_table *t = b->table;
+    b->table = NULL;
+    dp_table_builder_free(b);
+    return t;
+}
+
+void dp_table_builder_free(dp_table_builder *b) {
+    if (b == NULL) return;
+    for (size_t i = 0; i < b->name_count; i++) free(b->names[i].answers);
+    for (uint32_t s = 0; b->base != NULL && s < b->base_count; s++) dp_shard_release(b->base[s]);
+    free(b->base);
+    free(b->names);
+    free(b->slots);
+    free(b->scratch);
+    dp_arena_free(&b->staging);
+    dp_table_free(b->table);
+    free(b);
+}
