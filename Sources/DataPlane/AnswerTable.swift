@@ -13,8 +13,40 @@ public struct AnswerTable: ~Copyable {
     /// answers by type plus its default answer.
     public init(_ zones: ZoneSet) throws(DataPlaneError) {
         guard let builder = dp_table_builder_new() else { throw DataPlaneError("out of memory") }
+        try self.init(builder) { builder throws(DataPlaneError) in
+            var writer = AnswerWriter(builder: builder)
+            try writer.addZones(zones)
+            guard !zones.unsynced else { return }
+            for zone in zones.zones {
+                for name in zone.names { try writer.addAnswers(of: name, in: zone) }
+            }
+        }
+    }
+
+    /// The table after `base` with the answers of `changed` names (per
+    /// zone, in the order of `zones.zones`) made again from `zones`, or
+    /// dropped when the name is gone; every other name keeps its answers
+    /// from `base`, whose unchanged shards the new table shares.
+    init(_ zones: ZoneSet, changed: [Set<DNSName>], base: OpaquePointer) throws(DataPlaneError) {
+        guard let builder = dp_table_builder_new_delta(base) else { throw DataPlaneError("out of memory") }
+        try self.init(builder) { builder throws(DataPlaneError) in
+            var writer = AnswerWriter(builder: builder)
+            try writer.addZones(zones)
+            for (zone, names) in zip(zones.zones, changed) {
+                for name in names {
+                    if zone.contains(name) {
+                        try writer.addAnswers(of: name, in: zone)
+                    } else {
+                        try writer.remove(name)
+                    }
+                }
+            }
+        }
+    }
+
+    private init(_ builder: OpaquePointer, fill: (OpaquePointer) throws(DataPlaneError) -> Void) throws(DataPlaneError) {
         do {
-            try Self.fill(builder, zones)
+            try fill(builder)
         } catch {
             dp_table_builder_free(builder)
             throw error
@@ -28,8 +60,32 @@ public struct AnswerTable: ~Copyable {
         answerCount = dp_table_answer_count(table)
     }
 
-    private static func fill(_ builder: OpaquePointer, _ zones: ZoneSet) throws(DataPlaneError) {
-        var err = [CChar](repeating: 0, count: 512)
+    /// Hands the table to C; the caller passes it to exactly one C function
+    /// that takes ownership.
+    consuming func release() -> OpaquePointer {
+        let table = pointer!
+        pointer = nil
+        return table
+    }
+
+    deinit {
+        if let pointer { dp_table_free(pointer) }
+    }
+}
+
+/// Writes answers into a C table builder, reusing its buffers.
+private struct AnswerWriter {
+    let builder: OpaquePointer
+    private var rrs: [UInt8] = []
+    private var err = [CChar](repeating: 0, count: 512)
+
+    init(builder: OpaquePointer) {
+        self.builder = builder
+        rrs.reserveCapacity(4096)
+    }
+
+    /// Each zone with its SOA, the pod rule, and whether the table is loaded.
+    mutating func addZones(_ zones: ZoneSet) throws(DataPlaneError) {
         if zones.unsynced { dp_table_builder_mark_unsynced(builder) }
         for zone in zones.zones {
             var soa: [UInt8] = []
@@ -43,31 +99,30 @@ public struct AnswerTable: ~Copyable {
             guard dp_table_builder_add_pod_synthesis(builder, suffix, suffix.count, pods.ttl, &err, err.count) == 0
             else { throw DataPlaneError(err) }
         }
-        guard !zones.unsynced else { return }
-        var rrs: [UInt8] = []
-        rrs.reserveCapacity(4096)
-        for zone in zones.zones {
-            for name in zone.names {
-                let wire = name.wire
-                for type in zone.answerTypes(for: name) {
-                    guard let answer = zone.answer(name, type) else { continue }
-                    try add(builder, wire, type.rawValue, answer, &rrs, &err)
-                }
-                let fallback = zone.defaultAnswer(for: name)
-                if fallback.isNoData(in: zone) {
-                    guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0
-                    else { throw DataPlaneError(err) }
-                } else {
-                    try add(builder, wire, 0, fallback, &rrs, &err)
-                }
-            }
+    }
+
+    /// A name's answer for each type it has one for, and its default answer.
+    mutating func addAnswers(of name: DNSName, in zone: Zone) throws(DataPlaneError) {
+        let wire = name.wire
+        for type in zone.answerTypes(for: name) {
+            guard let answer = zone.answer(name, type) else { continue }
+            try add(wire, type.rawValue, answer)
+        }
+        let fallback = zone.defaultAnswer(for: name)
+        if fallback.isNoData(in: zone) {
+            guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0
+            else { throw DataPlaneError(err) }
+        } else {
+            try add(wire, 0, fallback)
         }
     }
 
-    private static func add(
-        _ builder: OpaquePointer, _ name: [UInt8], _ type: UInt16, _ answer: Answer,
-        _ rrs: inout [UInt8], _ err: inout [CChar]
-    ) throws(DataPlaneError) {
+    mutating func remove(_ name: DNSName) throws(DataPlaneError) {
+        let wire = name.wire
+        guard dp_table_builder_remove_name(builder, wire, wire.count, &err, err.count) == 0 else { throw DataPlaneError(err) }
+    }
+
+    private mutating func add(_ name: [UInt8], _ type: UInt16, _ answer: Answer) throws(DataPlaneError) {
         rrs.removeAll(keepingCapacity: true)
         for record in answer.answer + answer.authority + answer.additional {
             record.appendWire(to: &rrs)
@@ -77,18 +132,6 @@ public struct AnswerTable: ~Copyable {
             UInt16(answer.answer.count), UInt16(answer.authority.count), UInt16(answer.additional.count),
             &err, err.count)
         guard status == 0 else { throw DataPlaneError(err) }
-    }
-
-    /// Hands the table to C; the caller passes it to exactly one C function
-    /// that takes ownership.
-    consuming func release() -> OpaquePointer {
-        let table = pointer!
-        pointer = nil
-        return table
-    }
-
-    deinit {
-        if let pointer { dp_table_free(pointer) }
     }
 }
 

@@ -1,4 +1,5 @@
 import CDataPlane
+import RecordModel
 import Synchronization
 
 /// The DNS server: the C data plane's worker threads and sockets.
@@ -67,6 +68,21 @@ public final class DNSServer: Sendable {
         let pointer = table.release()
         server.withLock { s in
             if let server = s.pointer { dp_server_publish(server, pointer) } else { dp_table_free(pointer) }
+        }
+    }
+
+    /// Publishes the table that follows the current one with the answers
+    /// of `changed` names (per zone of `zones`) made again: built as a delta
+    /// under the lock, so no other publication frees its base meanwhile.
+    /// Returns the new table's name and answer counts.
+    @discardableResult
+    public func publish(_ zones: ZoneSet, changed: [Set<DNSName>]) throws(DataPlaneError) -> (names: Int, answers: Int) {
+        try server.withLock { s throws(DataPlaneError) -> (names: Int, answers: Int) in
+            guard let server = s.pointer else { throw DataPlaneError("the server is stopped") }
+            let table = try AnswerTable(zones, changed: changed, base: dp_server_table(server))
+            let counts = (table.nameCount, table.answerCount)
+            dp_server_publish(server, table.release())
+            return counts
         }
     }
 

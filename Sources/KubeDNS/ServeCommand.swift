@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
                 group.addTask { await source.run(into: queue) }
                 group.addTask {
                     await ClusterFollower(
-                        publisher: publisher, server: server, readiness: readiness,
+                        options: publisher.options, server: server, readiness: readiness,
                         resourceCount: source.resourceCount, synced: synced, logger: logger
                     ).run(queue)
                 }

@@ -21,67 +21,51 @@ public enum ObjectUpdate: Sendable {
     }
 }
 
-/// What an update changed, by what records are made of: a Service's
-/// records depend on it and its endpoints; a namespace and a pod stand alone.
-public struct TouchedObjects: Sendable, Equatable {
-    public var services: Set<ObjectKey> = []
-    public var namespaces: Set<String> = []
-    public var pods: Set<ObjectKey> = []
-
-    public init() {}
-
-    public var isEmpty: Bool { services.isEmpty && namespaces.isEmpty && pods.isEmpty }
-
-    public mutating func formUnion(_ other: TouchedObjects) {
-        services.formUnion(other.services)
-        namespaces.formUnion(other.namespaces)
-        pods.formUnion(other.pods)
-    }
-}
-
 extension ClusterObjects {
-    /// Applies an update and says what it touched. A list replaces the
-    /// resource's objects: what it lacks was deleted while we were not watching.
-    @discardableResult
-    public mutating func apply(_ update: ObjectUpdate) -> TouchedObjects {
-        var touched = TouchedObjects()
+    /// The object changes an update makes to these objects. A list
+    /// replaces the resource's objects: what it lacks was deleted while we
+    /// were not watching, and what it has unchanged is no change.
+    public func changes(for update: ObjectUpdate) -> [ObjectChange] {
         switch update {
-        case .services(let u):
-            for service in services.apply(u, key: \.metadata.key) { touched.services.insert(service.metadata.key) }
-        case .endpointSlices(let u):
-            for slice in endpointSlices.apply(u, key: \.metadata.key) {
-                if let service = slice.serviceKey { touched.services.insert(service) }
-            }
-        case .endpoints(let u):
-            for endpoints in endpoints.apply(u, key: \.metadata.key) { touched.services.insert(endpoints.metadata.key) }
-        case .namespaces(let u):
-            for namespace in namespaces.apply(u, key: \.metadata.name) { touched.namespaces.insert(namespace.metadata.name) }
-        case .pods(let u):
-            for pod in pods.apply(u, key: \.metadata.key) { touched.pods.insert(pod.metadata.key) }
+        case .services(let u): return services.changes(u, key: \.metadata.key).map { .service($0, $1) }
+        case .endpointSlices(let u): return endpointSlices.changes(u, key: \.metadata.key).map { .endpointSlice($0, $1) }
+        case .endpoints(let u): return endpoints.changes(u, key: \.metadata.key).map { .endpoints($0, $1) }
+        case .namespaces(let u): return namespaces.changes(u, key: \.metadata.name).map { .namespace($0, $1) }
+        case .pods(let u): return pods.changes(u, key: \.metadata.key).map { .pod($0, $1) }
         }
-        return touched
     }
 }
 
 extension Dictionary where Value: Hashable & Sendable {
-    /// Applies an informer update; returns the objects it touched, before
-    /// and after (a changed Endpoints may move a Service's records).
-    mutating func apply(_ update: InformerUpdate<Value>, key: (Value) -> Key) -> [Value] {
+    /// Each key an update gives a new value (nil: deleted).
+    func changes(_ update: InformerUpdate<Value>, key: (Value) -> Key) -> [(Key, Value?)] {
         switch update {
         case .added(let object), .modified(let object):
-            let old = updateValue(object, forKey: key(object))
-            return old.map { $0 == object ? [] : [$0, object] } ?? [object]
+            return self[key(object)] == object ? [] : [(key(object), object)]
         case .deleted(let object):
-            return removeValue(forKey: key(object)).map { [$0] } ?? []
+            return self[key(object)] == nil ? [] : [(key(object), nil)]
         case .replaced(let objects):
             var fresh: [Key: Value] = [:]
             fresh.reserveCapacity(objects.count)
             for object in objects { fresh[key(object)] = object }
-            var touched: [Value] = []
-            for (k, old) in self where fresh[k] != old { touched.append(old) }
-            for (k, new) in fresh where self[k] != new { touched.append(new) }
-            self = fresh
-            return touched
+            var result: [(Key, Value?)] = []
+            for k in keys where fresh[k] == nil { result.append((k, nil)) }
+            for (k, new) in fresh where self[k] != new { result.append((k, new)) }
+            return result
+        }
+    }
+}
+
+extension ClusterObjects {
+    /// Makes one change (the record store makes its own; this is for
+    /// objects gathered before there is one).
+    public mutating func apply(_ change: ObjectChange) {
+        switch change {
+        case .service(let key, let new): services[key] = new
+        case .endpointSlice(let key, let new): endpointSlices[key] = new
+        case .endpoints(let key, let new): endpoints[key] = new
+        case .namespace(let name, let new): namespaces[name] = new
+        case .pod(let key, let new): pods[key] = new
         }
     }
 }

@@ -5,26 +5,15 @@ public enum ClusterRecords {
     /// The zones for `objects`: the cluster zone, and the reverse zones
     /// holding the PTR records of cluster IPs and endpoints.
     public static func zones(for objects: ClusterObjects, options: RecordOptions) -> ZoneSet {
-        var builder = ClusterZoneBuilder(options: options)
-        builder.addApex(dnsService: objects.services[ObjectKey(namespace: "kube-system", name: "kube-dns")])
-        for namespace in objects.namespaceNames.sorted() { builder.addNamespace(namespace) }
-        let slices = objects.slicesByService
-        for (key, service) in objects.services.sorted(by: { $0.key < $1.key }) {
-            builder.addService(service, endpoints: endpointAddresses(
-                of: service, slices: slices[key] ?? [], endpoints: objects.endpoints[key]))
-        }
-        if options.pods == .verified {
-            for pod in objects.pods.values { builder.addPod(pod) }
-        }
-        return builder.zoneSet
+        var store = ClusterRecordStore(options: options)
+        store.load(objects)
+        return store.zoneSet
     }
 
     /// The zones before the first load: the apex records, and SERVFAIL for
     /// every other name ("try again", never "no such name").
     public static func unsyncedZones(options: RecordOptions) -> ZoneSet {
-        var builder = ClusterZoneBuilder(options: options)
-        builder.addApex(dnsService: nil)
-        var zones = builder.zoneSet
+        var zones = ClusterRecordStore(options: options).zoneSet
         zones.unsynced = true
         return zones
     }

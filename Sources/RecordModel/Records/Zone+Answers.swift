@@ -7,7 +7,7 @@ extension Zone {
 
     /// The answer to (`name`, `type`); nil when the name does not exist here.
     public func answer(_ name: DNSName, _ type: RecordType) -> Answer? {
-        guard names.contains(name) else { return nil }
+        guard contains(name) else { return nil }
         let node = rrsets[name] ?? [:]
         if type == .any {
             // RFC 8482 §4.1: answer ANY with one RRset of the name.

@@ -1,21 +1,27 @@
-/// Accumulates the records of the cluster zone and the reverse zones.
-struct ClusterZoneBuilder {
-    let options: RecordOptions
-    var cluster: Zone
-    var reverse4: Zone
-    var reverse6: Zone
+/// The records (and record-less names) that one part of the cluster puts
+/// in the zones: the apex, a namespace, a Service with its endpoints, a pod.
+struct Contribution: Equatable, Sendable {
+    var records: [ResourceRecord] = []
+    var names: [DNSName] = []
     var problems: [String] = []
+}
 
-    init(options: RecordOptions) {
-        self.options = options
-        let domain = options.domain
-        let soa = SOAData(
-            primary: Self.nsName(domain), mailbox: DNSName(validated: ["hostmaster"], under: domain),
-            serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
-        cluster = Zone(apex: domain, authoritative: true, soa: soa, ttl: options.ttl)
-        reverse4 = Zone(apex: DNSName(validated: ["in-addr", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl)
-        reverse6 = Zone(apex: DNSName(validated: ["ip6", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl)
-    }
+/// What makes a contribution: each is computed from the objects alone, so
+/// an update recomputes only the contributions it touches.
+enum Contributor: Hashable, Sendable {
+    case apex
+    case namespace(String)
+    case service(ObjectKey)
+    case pod(ObjectKey)
+}
+
+/// Makes the records of each contributor, per the Kubernetes DNS
+/// specification (see ClusterRecords).
+struct RecordMaker {
+    let options: RecordOptions
+    private(set) var contribution = Contribution()
+
+    init(options: RecordOptions) { self.options = options }
 
     /// The name of the DNS service in NS and SOA records, as CoreDNS has it.
     static func nsName(_ domain: DNSName) -> DNSName { DNSName(validated: ["ns", "dns"], under: domain) }
@@ -23,44 +29,37 @@ struct ClusterZoneBuilder {
     var ttl: UInt32 { options.ttl }
     var domain: DNSName { options.domain }
 
-    var zoneSet: ZoneSet {
-        var set = ZoneSet(zones: [cluster, reverse4, reverse6])
-        if options.pods == .insecure {
-            set.podSynthesis = .init(suffix: DNSName(validated: ["pod"], under: domain), ttl: ttl)
-        }
-        set.problems = problems
-        return set
-    }
+    private mutating func add(_ record: ResourceRecord) { contribution.records.append(record) }
 
     /// NS naming this DNS service with its cluster IPs as glue, and the
     /// schema version (spec §2.2).
     mutating func addApex(dnsService: Service?) {
         let ns = Self.nsName(domain)
-        cluster.add(ResourceRecord(domain, ttl: ttl, .ns(ns)))
+        add(ResourceRecord(domain, ttl: ttl, .ns(ns)))
         for ip in dnsService?.clusterIPs ?? [] {
-            cluster.add(ResourceRecord(ns, ttl: ttl, .address(ip)))
+            add(ResourceRecord(ns, ttl: ttl, .address(ip)))
         }
         let version = DNSName(validated: ["dns-version"], under: domain)
-        cluster.add(ResourceRecord(version, ttl: ttl, .txt([RecordOptions.schemaVersion])))
+        add(ResourceRecord(version, ttl: ttl, .txt([RecordOptions.schemaVersion])))
     }
 
     /// `<ns>.svc.<zone>` exists for every namespace, and `<ns>.pod.<zone>`
     /// unless pod names are disabled.
     mutating func addNamespace(_ namespace: String) {
         guard let svc = try? DNSName(labels: [namespace, "svc"], under: domain) else {
-            problems.append("namespace \(namespace): not a DNS label")
+            contribution.problems.append("namespace \(namespace): not a DNS label")
             return
         }
-        cluster.addName(svc)
+        contribution.names.append(svc)
         if options.pods != .disabled {
-            cluster.addName(DNSName(validated: [namespace.lowercased(), "pod"], under: domain))
+            contribution.names.append(DNSName(validated: [namespace.lowercased(), "pod"], under: domain))
         }
     }
 
     mutating func addService(_ service: Service, endpoints: [EndpointAddress]) {
         let key = service.metadata.key
         guard let name = try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain) else {
-            problems.append("service \(key): not a DNS name")
+            contribution.problems.append("service \(key): not a DNS name")
             return
         }
         if service.isExternalName {
@@ -77,10 +76,10 @@ struct ClusterZoneBuilder {
         guard let external = service.spec.externalName, IPAddress(external) == nil,
             let target = try? DNSName(external)
         else {
-            problems.append("service \(service.metadata.key): externalName is not a DNS name")
+            contribution.problems.append("service \(service.metadata.key): externalName is not a DNS name")
             return
         }
-        cluster.add(ResourceRecord(name, ttl: ttl, .cname(target)))
+        add(ResourceRecord(name, ttl: ttl, .cname(target)))
     }
 
     /// Spec §2.3: A/AAAA per cluster IP, SRV per named port, PTR per IP.
@@ -88,14 +87,14 @@ struct ClusterZoneBuilder {
         let ips = service.clusterIPs
         guard !ips.isEmpty else { return }
         for ip in ips {
-            cluster.add(ResourceRecord(name, ttl: ttl, .address(ip)))
+            add(ResourceRecord(name, ttl: ttl, .address(ip)))
             addPTR(ip, to: name)
         }
         for port in service.spec.ports ?? [] {
             guard let portName = port.name, let owner = srvName(portName, port.protocol, name),
                 let number = UInt16(exactly: port.port)
             else { continue }
-            cluster.add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: 100, port: number, target: name)))
+            add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: 100, port: number, target: name)))
         }
     }
 
@@ -106,11 +105,11 @@ struct ClusterZoneBuilder {
         var srv: [DNSName: Set<SRVTarget>] = [:]
         for endpoint in endpoints {
             guard let host = try? DNSName(labels: [endpoint.label], under: name) else {
-                problems.append("service \(service.metadata.key): endpoint \(endpoint.ip) makes a name over 255 bytes")
+                contribution.problems.append("service \(service.metadata.key): endpoint \(endpoint.ip) makes a name over 255 bytes")
                 continue
             }
-            cluster.add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
-            cluster.add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
+            add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
+            add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
             addPTR(endpoint.ip, to: host)
             for port in endpoint.ports {
                 guard let portName = port.name, let owner = srvName(portName, port.protocol, name),
@@ -123,7 +122,7 @@ struct ClusterZoneBuilder {
         for (owner, targets) in srv {
             let weight = UInt16(max(1, 100 / targets.count))
             for target in targets.sorted() {
-                cluster.add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
+                add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
             }
         }
     }
@@ -133,7 +132,7 @@ struct ClusterZoneBuilder {
         for ip in pod.addresses {
             guard let name = try? DNSName(labels: [ip.dashed, pod.metadata.namespace, "pod"], under: domain)
             else { continue }
-            cluster.add(ResourceRecord(name, ttl: ttl, .address(ip)))
+            add(ResourceRecord(name, ttl: ttl, .address(ip)))
         }
     }
 
@@ -143,8 +142,7 @@ struct ClusterZoneBuilder {
     }
 
     private mutating func addPTR(_ ip: IPAddress, to name: DNSName) {
-        let record = ResourceRecord(ip.reverseName, ttl: ttl, .ptr(name))
-        if ip.isV4 { reverse4.add(record) } else { reverse6.add(record) }
+        add(ResourceRecord(ip.reverseName, ttl: ttl, .ptr(name)))
     }
 }
 

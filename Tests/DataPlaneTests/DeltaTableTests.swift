@@ -1,0 +1,97 @@
+import DataPlane
+import Foundation
+import RecordModel
+import TestSupport
+import Testing
+
+/// A table published as deltas answers exactly as a table built whole from
+/// the same objects, through any sequence of changes.
+@Suite struct DeltaTableTests {
+    let options = RecordOptions(domain: try! DNSName("cluster.local"))
+    static let types: [UInt16] = [1, 28, 33, 12, 5, 255, 6, 2, 16]
+
+    /// A random change to a small cluster: services of every kind (an
+    /// ExternalName may point at another service, so CNAME chains cross
+    /// objects), their slices, namespaces.
+    func randomChange(_ store: ClusterRecordStore, _ random: inout SeededRandom) -> ObjectChange {
+        let namespace = "ns\(Int.random(in: 0..<3, using: &random))"
+        let name = "s\(Int.random(in: 0..<6, using: &random))"
+        let key = ObjectKey(namespace: namespace, name: name)
+        let meta = ObjectMeta(name: name, namespace: namespace)
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0:
+            return .service(key, nil)
+        case 1:
+            return .namespace(namespace, Bool.random(using: &random) ? Namespace(metadata: ObjectMeta(name: namespace)) : nil)
+        case 2:
+            let target = "s\(Int.random(in: 0..<6, using: &random)).\(namespace).svc.cluster.local"
+            return .service(key, Service(metadata: meta, spec: .init(type: "ExternalName", externalName: Bool.random(using: &random) ? target : "example.org")))
+        case 3, 4:
+            let ips = ["10.0.\(Int.random(in: 0..<3, using: &random)).\(Int.random(in: 1..<4, using: &random))"]
+                + (Bool.random(using: &random) ? ["fd00::\(Int.random(in: 1..<4, using: &random))"] : [])
+            let ports = Bool.random(using: &random) ? [Service.Port(name: "http", port: 80, protocol: "TCP")] : []
+            return .service(key, Service(metadata: meta, spec: .init(clusterIP: ips[0], clusterIPs: ips, ports: ports)))
+        case 5:
+            return .service(key, Service(metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")])))
+        case 6:
+            return .endpointSlice(ObjectKey(namespace: namespace, name: name + "-a"), nil)
+        default:
+            var sliceMeta = ObjectMeta(name: name + "-a", namespace: namespace)
+            sliceMeta.labels[EndpointSlice.serviceNameLabel] = name
+            let endpoints = (0..<Int.random(in: 0..<4, using: &random)).map { i in
+                EndpointSlice.Endpoint(
+                    addresses: ["10.1.\(Int.random(in: 0..<2, using: &random)).\(i + 1)"],
+                    hostname: i == 1 ? "host\(i)" : nil, ready: Bool.random(using: &random) || i == 0)
+            }
+            return .endpointSlice(
+                ObjectKey(namespace: namespace, name: name + "-a"),
+                EndpointSlice(metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints, ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")]))
+        }
+    }
+
+    /// Every name of either table (and some that are in neither), every type.
+    func answers(_ server: DNSServer, _ names: [String]) throws -> [String] {
+        let socket = try LoopbackSocket(tcp: false, port: server.port)
+        var result: [String] = []
+        for name in names {
+            for type in Self.types {
+                socket.send(QueryPacket.make(id: 7, name: name, type: type, ednsSize: 4096))
+                let reply = try #require(socket.receiveDatagram())
+                result.append("\(name) \(type)\n" + ReplyCheck.normalized(reply))
+            }
+        }
+        return result
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func deltasAnswerAsAWholeTableDoes(_ seed: UInt64) throws {
+        var random = SeededRandom(seed: seed)
+        var store = ClusterRecordStore(options: options)
+        store.load(ClusterObjects())
+        let incremental = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(store.zoneSet))
+        try incremental.start()
+        defer { incremental.stop() }
+        var everName: Set<String> = ["nothing.ns0.svc.cluster.local", "1.0.0.10.in-addr.arpa"]
+        for step in 0..<40 {
+            let changes = (0..<Int.random(in: 1..<4, using: &random)).map { _ in randomChange(store, &random) }
+            store.apply(changes)
+            store.setSerial(UInt32(step + 1))
+            try incremental.publish(store.zoneSet, changed: store.takeChangedNames())
+
+            var referenceOptions = options
+            referenceOptions.serial = UInt32(step + 1)
+            let whole = ClusterRecords.zones(for: store.objects, options: referenceOptions)
+            let reference = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(whole))
+            try reference.start()
+            defer { reference.stop() }
+            for zone in whole.zones { everName.formUnion(zone.names.map { $0.description.hasSuffix(".") ? String($0.description.dropLast()) : $0.description }) }
+            let names = everName.sorted()
+            let got = try answers(incremental, names)
+            let expected = try answers(reference, names)
+            for (g, e) in zip(got, expected) where g != e {
+                Issue.record("step \(step) after \(changes):\ndelta:\n\(g)\nwhole:\n\(e)")
+                return
+            }
+        }
+    }
+}
