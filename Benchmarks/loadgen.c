@@ -6,6 +6,8 @@
  *
  * usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW]
  * prints: sent=N received=N lost=N seconds=S qps=Q mean_latency_us=L
+ *         p50_latency_us=P p99_latency_us=P (from a histogram of 1 us buckets
+ *         up to 100 ms)
  * (lost: sent and not answered within a second)
  */
 #define _GNU_SOURCE
@@ -24,6 +26,17 @@
 #define BATCH 32
 #define MAX_QUERY 300
 #define TIMEOUT_NS 1000000000ull
+#define HISTOGRAM_US 100000
+
+static uint64_t histogram[HISTOGRAM_US + 1]; /* replies by latency in microseconds */
+
+/* The latency below which `share` of the replies came, in microseconds. */
+static uint64_t percentile(uint64_t received, double share) {
+    uint64_t want = (uint64_t)(received * share), seen = 0;
+    for (uint64_t us = 0; us <= HISTOGRAM_US; us++)
+        if ((seen += histogram[us]) >= want && want > 0) return us;
+    return HISTOGRAM_US;
+}
 
 typedef struct { uint8_t wire[MAX_QUERY]; uint16_t len; } query;
 
@@ -145,6 +158,8 @@ int main(int argc, char **argv) {
                 unsigned slot = (unsigned)rx[i][0] << 8 | rx[i][1];
                 if (slot >= window || sent_at[slot] == 0) continue;
                 latency_total += now - sent_at[slot];
+                uint64_t us = (now - sent_at[slot]) / 1000;
+                histogram[us < HISTOGRAM_US ? us : HISTOGRAM_US]++;
                 sent_at[slot] = 0;
                 free_slots[free_count++] = slot;
                 received++;
@@ -164,8 +179,10 @@ int main(int argc, char **argv) {
         }
     }
     double elapsed = (double)(end - start) / 1e9;
-    printf("sent=%llu received=%llu lost=%llu seconds=%.2f qps=%.0f mean_latency_us=%.1f\n",
+    printf("sent=%llu received=%llu lost=%llu seconds=%.2f qps=%.0f mean_latency_us=%.1f "
+           "p50_latency_us=%llu p99_latency_us=%llu\n",
            (unsigned long long)sent, (unsigned long long)received, (unsigned long long)(sent - received),
-           elapsed, received / elapsed, received ? latency_total / 1e3 / received : 0.0);
+           elapsed, received / elapsed, received ? latency_total / 1e3 / received : 0.0,
+           (unsigned long long)percentile(received, 0.5), (unsigned long long)percentile(received, 0.99));
     return 0;
 }

@@ -172,11 +172,16 @@ void dp_server_publish(dp_server *s, dp_table *table) {
             nanosleep(&pause, NULL);
         }
     }
+    /* A whole new table frees the old one, and the control plane the
+     * objects it built it from: give that memory back to the system rather
+     * than keep it as free heap. A delta frees a few shards: not worth a
+     * walk over the heap. */
+    uint32_t shared = 0;
+    for (uint32_t i = 0; old != NULL && old->shard_count == table->shard_count && i < old->shard_count; i++)
+        shared += old->shards[i] == table->shards[i];
+    bool whole = old != NULL && shared < old->shard_count / 2;
     dp_table_free(old);
-    /* A publication frees a whole table, and the control plane the
-     * objects it built it from: give that memory back to the system
-     * rather than keep it as free heap. */
-    malloc_trim(0);
+    if (whole) malloc_trim(0);
 }
 
 void dp_server_stop(dp_server *s) {

@@ -470,14 +470,14 @@ static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
     return (uint32_t)(((uint64_t)hash * shard_count) >> 32);
 }
 
-/* Lays the names out in shards: a new table's about 256 names each, a
+/* Lays the names out in shards: a new table's about 64 names each, a
  * delta's as many as its base had, sharing the shards it leaves alone. */
 static int lay_out_shards(dp_table_builder *b) {
     dp_table *t = b->table;
     uint32_t shard_count = b->base_count;
     if (b->base == NULL) {
         shard_count = 16;
-        while (shard_count < b->name_count / 256 && shard_count < (1u << 16)) shard_count *= 2;
+        while (shard_count < b->name_count / 64 && shard_count < (1u << 16)) shard_count *= 2;
     }
     /* The builder's names grouped by shard (a counting sort). */
     uint32_t *starts = calloc(shard_count + 1, sizeof(uint32_t));

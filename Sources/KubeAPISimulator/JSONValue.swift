@@ -42,7 +42,25 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parses a JSON text.
     public init(json: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        try self.init(data: Data(json.utf8))
+    }
+
+    /// Parses JSON bytes (through JSONSerialization: decoding by trying
+    /// each case in turn is far slower for large documents).
+    public init(data: Data) throws {
+        self.init(any: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
+    }
+
+    private init(any value: Any) {
+        switch value {
+        case let value as String: self = .string(value)
+        case let value as NSNumber:
+            // JSONSerialization gives booleans as NSNumbers of C type char.
+            if String(cString: value.objCType) == "c" { self = .bool(value.boolValue) } else { self = .number(value.doubleValue) }
+        case let value as [Any]: self = .array(value.map(JSONValue.init(any:)))
+        case let value as [String: Any]: self = .object(value.mapValues(JSONValue.init(any:)))
+        default: self = .null
+        }
     }
 
     public subscript(key: String) -> JSONValue? {

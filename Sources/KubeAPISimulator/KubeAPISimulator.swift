@@ -125,7 +125,7 @@ public final class KubeAPISimulator: Sendable {
     /// The requests seen so far.
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
 
-    private func deliver(_ change: SimulatorState.Change, _ state: inout SimulatorState) {
+    func deliver(_ change: SimulatorState.Change, _ state: inout SimulatorState) {
         let line = Self.eventLine(type: change.type, object: change.object)
         for watch in state.watches.values where watch.resource == change.resource && !watch.stalled {
             watch.channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(line)), promise: nil)

@@ -10,6 +10,7 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private let simulator: KubeAPISimulator
     private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
     private var timers: [Scheduled<Void>] = []
     private var bookmarks: RepeatedTask?
 
@@ -30,8 +31,10 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body: break
+        case .head(let head):
+            self.head = head
+            body.clear()
+        case .body(var chunk): body.writeBuffer(&chunk)
         case .end:
             guard let head else { return }
             self.head = nil
@@ -59,7 +62,12 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         if let failure {
             return respondStatus(context, failure, failure == 429 ? "TooManyRequests" : "InternalError", "injected fault")
         }
-        guard head.method == .GET else { return respondStatus(context, 405, "MethodNotAllowed", "only GET is served") }
+        switch head.method {
+        case .GET: break
+        case .POST, .PUT: return write(context, path)
+        case .DELETE: return remove(context, path)
+        default: return respondStatus(context, 405, "MethodNotAllowed", "GET, POST, PUT and DELETE are served")
+        }
         switch path {
         case "/version":
             return respondJSON(context, .object(["major": .string("1"), "minor": .string("30"), "gitVersion": .string("v1.30.0-simulator")]))
@@ -86,6 +94,50 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         list(context, resource, query)
+    }
+
+    // MARK: Writes
+
+    /// POST to a collection or PUT to an object (`/api/v1/namespaces/<ns>/services[/<name>]`):
+    /// stores the object in the body, as kubectl apply does.
+    private func write(_ context: ChannelHandlerContext, _ path: String) {
+        guard let object = try? JSONValue(data: Data(body.readableBytesView)),
+            let kind = object["kind"]?.stringValue, let resource = SimulatedResource.of(kind: kind),
+            Self.resource(of: path)?.resource == resource
+        else { return respondStatus(context, 400, "BadRequest", "the body is not an object of the path's resource") }
+        let stored = simulator.state.withLock { state -> JSONValue in
+            let change = state.commit(resource, object)
+            simulator.deliver(change, &state)
+            return change.object
+        }
+        respondJSON(context, stored)
+    }
+
+    private func remove(_ context: ChannelHandlerContext, _ path: String) {
+        guard let (resource, namespace, name) = Self.resource(of: path), let name else {
+            return respondStatus(context, 404, "NotFound", "no such object")
+        }
+        guard simulator.delete(resource, namespace: namespace, name: name) else {
+            return respondStatus(context, 404, "NotFound", "\(resource.plural) \"\(name)\" not found")
+        }
+        respondJSON(context, KubeAPISimulator.statusObject(200, reason: "", message: "deleted"))
+    }
+
+    /// The resource, namespace and name an object path names:
+    /// `/api/v1/namespaces/<ns>/<plural>[/<name>]` or `/api/v1/namespaces[/<name>]`.
+    static func resource(of path: String) -> (resource: SimulatedResource, namespace: String, name: String?)? {
+        for resource in SimulatedResource.all {
+            let prefix = resource.path.dropLast(resource.plural.count)
+            guard path.hasPrefix(prefix) else { continue }
+            let parts = path.dropFirst(prefix.count).split(separator: "/").map(String.init)
+            if !resource.namespaced, parts.first == resource.plural, parts.count <= 2 {
+                return (resource, "", parts.count == 2 ? parts[1] : nil)
+            }
+            if resource.namespaced, parts.count >= 3, parts.count <= 4, parts[0] == "namespaces", parts[2] == resource.plural {
+                return (resource, parts[1], parts.count == 4 ? parts[3] : nil)
+            }
+        }
+        return nil
     }
 
     // MARK: List

@@ -22,7 +22,7 @@ struct SimulatorTool: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: objects) else {
                 throw ValidationError("--objects \(objects): cannot be read")
             }
-            let document = try JSONDecoder().decode(JSONValue.self, from: data)
+            let document = try JSONValue(data: data)
             if case .array(let items) = document["items"] ?? document {
                 simulator.apply(objects: items)
             } else {
@@ -30,7 +30,8 @@ struct SimulatorTool: AsyncParsableCommand {
             }
         }
         let bound = try await simulator.start(port: port)
-        print("listening on http://127.0.0.1:\(bound)")
+        // Standard error: unbuffered, so a script waiting for the line sees it at once.
+        FileHandle.standardError.write(Data("listening on http://127.0.0.1:\(bound)\n".utf8))
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 }

@@ -91,4 +91,19 @@ import Testing
             #expect(try curl(base + "/apis/discovery.k8s.io/v1", auth).status == 404)
         }
     }
+
+    @Test func writesStoreAndDeleteObjectsAsTheAPIServerDoes() async throws {
+        try await withSimulator { simulator, base throws in
+            let service = KubeObjectJSON.service("web", "prod", clusterIPs: ["10.0.0.9"])
+            let put = try curl(base + "/api/v1/namespaces/prod/services/web", ["-X", "PUT", "-d", service])
+            #expect(put.status == 200)
+            #expect((try json(put.body)["metadata"] as? [String: Any])?["resourceVersion"] as? String == "2")
+            #expect(try curl(base + "/api/v1/namespaces/prod/endpoints/web", ["-X", "PUT", "-d", service]).status == 400)
+            let list = try json(try curl(base + "/api/v1/services").body)
+            #expect((list["items"] as? [Any])?.count == 1)
+            #expect(try curl(base + "/api/v1/namespaces/prod/services/web", ["-X", "DELETE"]).status == 200)
+            #expect(try curl(base + "/api/v1/namespaces/prod/services/web", ["-X", "DELETE"]).status == 404)
+            #expect(simulator.resourceVersion == 3)
+        }
+    }
 }

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""The watch benchmarks: kube-dns following the API simulator.
+
+  propagation  time from sending a change to the simulator (a Service's
+               cluster IP) to the first answer with it, over CHANGES changes
+               at SERVICES services: p50, p99, max
+  churn        loadgen queries/s and p99 latency, quiet and with 100
+               EndpointSlice updates per second, in alternating rounds
+  sync         time from start to ready for a large cluster, the share of it
+               after the lists arrived (model + table), and RSS once ready
+
+kube-dns runs pinned to CPU 1; the simulator, loadgen and this script on
+CPU 0. Prints Markdown to stdout.
+
+usage: api.py OUT_DIR BIN_DIR LOADGEN [phase ...]
+"""
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+OUT, BIN, LOADGEN = sys.argv[1], sys.argv[2], sys.argv[3]
+PHASES = sys.argv[4:] or ["propagation", "churn", "sync"]
+API_PORT, DNS_PORT, HEALTH_PORT = 18480, 18453, 18481
+
+
+def generate(services, endpoints, directory):
+    os.makedirs(directory, exist_ok=True)
+    subprocess.run([sys.executable, "Benchmarks/generate.py", str(services), "100", directory, "100000",
+                    str(endpoints)], check=True)
+
+
+def start_simulator(objects):
+    proc = subprocess.Popen(["taskset", "-c", "0", f"{BIN}/kube-api-simulator", "--port", str(API_PORT),
+                             "--objects", objects], stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    if "listening" not in line:
+        raise SystemExit(f"simulator did not start: {line}")
+    return proc
+
+
+def start_kube_dns():
+    log = open(f"{OUT}/kube-dns.log", "w")
+    proc = subprocess.Popen(["taskset", "-c", "1", f"{BIN}/kube-dns", "--kube-master-url",
+                             f"http://127.0.0.1:{API_PORT}", "--dns-bind-address", "127.0.0.1",
+                             "--dns-port", str(DNS_PORT), "--healthz-port", str(HEALTH_PORT), "-v", "2"],
+                            stderr=log, stdout=log)
+    return proc
+
+
+def wait_ready(timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", HEALTH_PORT, timeout=1)
+            conn.request("GET", "/readiness")
+            if conn.getresponse().status == 200:
+                return time.monotonic()
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise SystemExit("kube-dns did not become ready")
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+
+def query(name, qid):
+    wire = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        wire += bytes([len(label)]) + label.encode()
+    return wire + b"\x00\x00\x01\x00\x01"
+
+
+def service_json(name, namespace, ip):
+    return json.dumps({"kind": "Service", "apiVersion": "v1",
+                       "metadata": {"name": name, "namespace": namespace},
+                       "spec": {"clusterIP": ip, "clusterIPs": [ip],
+                                "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}})
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def propagation(services=10_000, changes=1000):
+    directory = f"{OUT}/propagation"
+    generate(services, 3, directory)
+    sim = start_simulator(f"{directory}/cluster.json")
+    dns = start_kube_dns()
+    try:
+        wait_ready()
+        api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(0.5)
+        rng = random.Random(7)
+        delays = []
+        for n in range(changes):
+            i = rng.randrange(1, services)
+            if i % 10 == 0:  # headless: no cluster IP to change
+                i = (i + 1) % services
+            name, namespace = f"svc-{i}", f"ns-{i % 100}"
+            ip = f"10.200.{n // 250}.{n % 250 + 1}"
+            body = service_json(name, namespace, ip)
+            want = socket.inet_aton(ip)
+            start = time.perf_counter()
+            api.request("PUT", f"/api/v1/namespaces/{namespace}/services/{name}", body,
+                        {"Content-Type": "application/json"})
+            api.getresponse().read()
+            packet = query(f"{name}.{namespace}.svc.cluster.local", n & 0xFFFF)
+            while True:
+                sock.sendto(packet, ("127.0.0.1", DNS_PORT))
+                reply = sock.recv(4096)
+                if reply.endswith(want):
+                    delays.append((time.perf_counter() - start) * 1000)
+                    break
+                if time.perf_counter() - start > 5:
+                    raise SystemExit(f"change {n} not seen in 5 s")
+        print(f"### Propagation ({services} services, {changes} changes)\n")
+        print("| p50 | p99 | max |\n|---|---|---|")
+        print(f"| {percentile(delays, 0.5):.2f} ms | {percentile(delays, 0.99):.2f} ms | {max(delays):.2f} ms |\n")
+    finally:
+        dns.terminate()
+        sim.terminate()
+        dns.wait()
+        sim.wait()
+
+
+def cpu_seconds(pid):
+    """User and system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loadgen(queries, seconds):
+    out = subprocess.run(["taskset", "-c", "0", LOADGEN, "127.0.0.1", str(DNS_PORT), queries, str(seconds)],
+                         capture_output=True, text=True, check=True).stdout
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
+
+
+def churn(services=10_000, seconds=10, rate=100, rounds=3):
+    directory = f"{OUT}/churn"
+    generate(services, 3, directory)
+    sim = start_simulator(f"{directory}/cluster.json")
+    dns = start_kube_dns()
+    try:
+        wait_ready()
+        rows = []
+        for r in range(rounds):
+            before = cpu_seconds(dns.pid)
+            quiet = loadgen(f"{directory}/queries.txt", seconds)
+            quiet["cpu_us"] = (cpu_seconds(dns.pid) - before) * 1e6 / quiet["received"]
+            stop = threading.Event()
+            updates = [0]
+
+            def update_endpoints():
+                api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+                n = 0
+                next_at = time.monotonic()
+                while not stop.is_set():
+                    i = (n * 10) % services
+                    name, namespace = f"svc-{i}", f"ns-{i % 100}"
+                    slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "addressType": "IPv4",
+                              "metadata": {"name": f"{name}-x", "namespace": namespace,
+                                           "labels": {"kubernetes.io/service-name": name}},
+                              "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
+                              "endpoints": [{"addresses": [f"10.{100 + e}.{(i // 256) % 256}.{i % 256}"],
+                                             "hostname": f"{name}-{e}", "conditions": {"ready": e != n % 3}}
+                                            for e in range(3)]}
+                    api.request("PUT", f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x",
+                                json.dumps(slice_), {"Content-Type": "application/json"})
+                    api.getresponse().read()
+                    n += 1
+                    updates[0] = n
+                    next_at += 1 / rate
+                    time.sleep(max(0, next_at - time.monotonic()))
+
+            worker = threading.Thread(target=update_endpoints)
+            worker.start()
+            before = cpu_seconds(dns.pid)
+            busy = loadgen(f"{directory}/queries.txt", seconds)
+            busy["cpu_us"] = (cpu_seconds(dns.pid) - before) * 1e6 / busy["received"]
+            stop.set()
+            worker.join()
+            rows.append((r + 1, quiet, busy, updates[0] / seconds))
+        print(f"### Churn ({services} services, {rate} EndpointSlice updates/s, loadgen {seconds} s per run)\n")
+        print("| round | quiet q/s | quiet p99 | quiet CPU/query | churn q/s | churn p99 | churn CPU/query "
+              "| updates/s | lost (churn) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r, quiet, busy, achieved in rows:
+            print(f"| {r} | {quiet['qps']:,.0f} | {quiet['p99_latency_us']:.0f} us | {quiet['cpu_us']:.2f} us "
+                  f"| {busy['qps']:,.0f} | {busy['p99_latency_us']:.0f} us | {busy['cpu_us']:.2f} us "
+                  f"| {achieved:.0f} | {busy['lost']:.0f} |")
+        print()
+    finally:
+        dns.terminate()
+        sim.terminate()
+        dns.wait()
+        sim.wait()
+
+
+def sync(services=100_000, endpoints=10):
+    directory = f"{OUT}/sync"
+    generate(services, endpoints, directory)
+    sim = start_simulator(f"{directory}/cluster.json")
+    start = time.monotonic()
+    dns = start_kube_dns()
+    try:
+        ready = wait_ready()
+        time.sleep(2)
+        rss = rss_mib(dns.pid)
+        log = open(f"{OUT}/kube-dns.log").read()
+        published = re.search(r"model=([\d.e-]+) seconds names=(\d+).*swap=([\d.e-]+) seconds table=([\d.e-]+) seconds", log)
+        lists = re.findall(r"duration=([\d.e-]+) seconds objects=(\d+) resource=(\w+)", log)
+        print(f"### Initial sync ({services} services, 10% headless with {endpoints} endpoints each)\n")
+        print("| start to ready | lists (slowest) | after the lists: model | table | names | RSS when ready |")
+        print("|---|---|---|---|---|---|")
+        slowest = max(float(d) for d, _, _ in lists)
+        print(f"| {ready - start:.2f} s | {slowest:.2f} s | {float(published.group(1)):.2f} s | "
+              f"{float(published.group(4)):.2f} s | {int(published.group(2)):,} | {rss:.0f} MiB |\n")
+    finally:
+        dns.terminate()
+        sim.terminate()
+        dns.wait()
+        sim.wait()
+
+
+for phase in PHASES:
+    globals()[phase]()
