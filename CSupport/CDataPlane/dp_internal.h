@@ -115,6 +115,7 @@ typedef struct dp_shard {
     uint32_t answer_count;
     uint32_t slot_mask;
     size_t records_len;
+    size_t bytes;     /* the whole block */
     dp_slot *slots;   /* in the block after this header */
     uint8_t *records; /* likewise */
 } dp_shard;
@@ -152,6 +153,7 @@ struct dp_table {
     uint32_t shard_count; /* a power of two */
     size_t name_count;
     size_t answer_count;
+    size_t bytes; /* of its shards */
     bool unsynced;
 };
 

@@ -75,3 +75,4 @@ void dp_table_free(dp_table *t) {
 
 size_t dp_table_name_count(const dp_table *t) { return t->name_count; }
 size_t dp_table_answer_count(const dp_table *t) { return t->answer_count; }
+size_t dp_table_bytes(const dp_table *t) { return t->bytes; }

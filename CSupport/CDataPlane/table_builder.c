@@ -393,8 +393,10 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
         wires_len += wire_bytes(&sources[i]);
     }
     size_t header = (sizeof(dp_shard) + 7) & ~(size_t)7;
-    dp_shard *shard = malloc(header + slot_count * sizeof(dp_slot) + records_len + wires_len);
+    size_t bytes = header + slot_count * sizeof(dp_slot) + records_len + wires_len;
+    dp_shard *shard = malloc(bytes);
     if (shard == NULL) return NULL;
+    shard->bytes = bytes;
     atomic_init(&shard->refs, 1);
     shard->name_count = (uint32_t)count;
     shard->answer_count = 0;
@@ -503,6 +505,7 @@ static int lay_out_shards(dp_table_builder *b) {
     free(fill);
     t->name_count = 0;
     t->answer_count = 0;
+    t->bytes = 0;
     for (uint32_t s = 0; s < shard_count; s++) {
         size_t count = starts[s + 1] - starts[s];
         if (b->base != NULL && count == 0) {
@@ -516,6 +519,7 @@ static int lay_out_shards(dp_table_builder *b) {
         t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_mask, 0};
         t->name_count += shard->name_count;
         t->answer_count += shard->answer_count;
+        t->bytes += shard->bytes;
     }
     status = 0;
 done:

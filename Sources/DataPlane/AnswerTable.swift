@@ -8,6 +8,8 @@ public struct AnswerTable: ~Copyable {
 
     public let nameCount: Int
     public let answerCount: Int
+    /// Bytes of names, answers and slots.
+    public let byteCount: Int
 
     /// Builds the table: each zone, the pod rule, and for every name its
     /// answers by type plus its default answer.
@@ -58,6 +60,7 @@ public struct AnswerTable: ~Copyable {
         pointer = table
         nameCount = dp_table_name_count(table)
         answerCount = dp_table_answer_count(table)
+        byteCount = dp_table_bytes(table)
     }
 
     /// Hands the table to C; the caller passes it to exactly one C function

@@ -75,9 +75,11 @@ struct ClusterFollower {
             let table = try AnswerTable(store.zoneSet)
             let built = clock.now
             let names = table.nameCount
+            let bytes = table.byteCount
             server.publish(table)
             logger.info("records published", metadata: [
                 "services": "\(store.objects.services.count)", "names": "\(names)", "serial": "\(store.options.serial)",
+                "table MiB": "\(bytes >> 20)",
                 "model": "\(modelled - received)", "table": "\(built - modelled)", "swap": "\(clock.now - built)",
             ])
         } catch {

@@ -126,6 +126,9 @@ void dp_table_free(dp_table *t);
 size_t dp_table_name_count(const dp_table *t);
 size_t dp_table_answer_count(const dp_table *t);
 
+/* Bytes the table's names, answers and hash slots take (shared shards included). */
+size_t dp_table_bytes(const dp_table *t);
+
 /* ---- Answering -------------------------------------------------------- */
 
 /* Transport of a query: it decides the size limit and truncation. */
