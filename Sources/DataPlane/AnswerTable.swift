@@ -25,23 +25,35 @@ public struct AnswerTable: ~Copyable {
         }
     }
 
-    /// The table after `base` with the answers of `changed` names (per
-    /// zone, in the order of `zones.zones`) made again from `zones`, or
-    /// dropped when the name is gone; every other name keeps its answers
-    /// from `base`, whose unchanged shards the new table shares.
-    init(_ zones: ZoneSet, changed: [Set<DNSName>], base: OpaquePointer) throws(DataPlaneError) {
+    /// Builds the table of everything a record store holds, region by region.
+    public init(_ store: ClusterRecordStore) throws(DataPlaneError) {
+        guard let builder = dp_table_builder_new() else { throw DataPlaneError("out of memory") }
+        try self.init(builder) { builder throws(DataPlaneError) in
+            var writer = AnswerWriter(builder: builder)
+            try writer.addZones(store.zoneHeads)
+            do {
+                try store.forEachRegion { region in
+                    for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
+                }
+            } catch let error as DataPlaneError {
+                throw error
+            } catch {
+                throw DataPlaneError("\(error)")
+            }
+        }
+    }
+
+    /// The table after `base` with `changes` made: their regions' names
+    /// answered again, the names gone dropped; every other name keeps its
+    /// answers from `base`, whose unchanged shards the new table shares.
+    init(_ heads: ZoneSet, changes: ClusterRecordStore.Changes, base: OpaquePointer) throws(DataPlaneError) {
         guard let builder = dp_table_builder_new_delta(base) else { throw DataPlaneError("out of memory") }
         try self.init(builder) { builder throws(DataPlaneError) in
             var writer = AnswerWriter(builder: builder)
-            try writer.addZones(zones)
-            for (zone, names) in zip(zones.zones, changed) {
-                for name in names {
-                    if zone.contains(name) {
-                        try writer.addAnswers(of: name, in: zone)
-                    } else {
-                        try writer.remove(name)
-                    }
-                }
+            try writer.addZones(heads)
+            for name in changes.removed { try writer.remove(name) }
+            for region in changes.regions {
+                for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
             }
         }
     }

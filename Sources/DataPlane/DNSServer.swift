@@ -71,18 +71,18 @@ public final class DNSServer: Sendable {
         }
     }
 
-    /// Publishes the table that follows the current one with the answers
-    /// of `changed` names (per zone of `zones`) made again: built as a delta
-    /// under the lock, so no other publication frees its base meanwhile.
-    /// Returns the new table's name and answer counts.
+    /// Publishes the table that follows the current one with `changes`
+    /// made (see ClusterRecordStore.takeChanges): built as a delta under the
+    /// lock, so no other publication frees its base meanwhile. Returns the
+    /// new table's name count.
     @discardableResult
-    public func publish(_ zones: ZoneSet, changed: [Set<DNSName>]) throws(DataPlaneError) -> (names: Int, answers: Int) {
-        try server.withLock { s throws(DataPlaneError) -> (names: Int, answers: Int) in
+    public func publish(_ heads: ZoneSet, changes: ClusterRecordStore.Changes) throws(DataPlaneError) -> Int {
+        try server.withLock { s throws(DataPlaneError) -> Int in
             guard let server = s.pointer else { throw DataPlaneError("the server is stopped") }
-            let table = try AnswerTable(zones, changed: changed, base: dp_server_table(server))
-            let counts = (table.nameCount, table.answerCount)
+            let table = try AnswerTable(heads, changes: changes, base: dp_server_table(server))
+            let names = table.nameCount
             dp_server_publish(server, table.release())
-            return counts
+            return names
         }
     }
 

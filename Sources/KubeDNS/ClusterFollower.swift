@@ -26,6 +26,7 @@ struct ClusterFollower {
         var loading: ClusterObjects? = ClusterObjects()
         var listed: Set<String> = []
         var store = ClusterRecordStore(options: options)
+        var tableNames = 0
         let clock = ContinuousClock()
         let start = clock.now
         for await _ in queue.wakeups {
@@ -45,7 +46,7 @@ struct ClusterFollower {
                 loading = nil
                 store.setSerial(Self.nextSerial(after: 0))
                 store.load(objects)
-                publishWhole(store, received: received)
+                tableNames = publishWhole(store, received: received) ?? 0
                 synced.set()
                 readiness.markReady()
                 logger.notice("initial sync done; ready", metadata: [
@@ -55,24 +56,24 @@ struct ClusterFollower {
             }
             for update in batch { store.apply(store.objects.changes(for: update)) }
             for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
-            let changed = store.takeChangedNames()
-            guard changed.contains(where: { !$0.isEmpty }) else { continue }
+            guard store.hasChanges else { continue }
             store.setSerial(Self.nextSerial(after: store.options.serial))
-            let changedNames = zip(changed, store.takeChangedNames()).map { $0.union($1) }
-            let count = changedNames.reduce(0) { $0 + $1.count }
-            if count * Self.wholeTableShare > store.zones.reduce(0, { $0 + $1.names.count }) {
-                publishWhole(store, received: received)
+            let changes = store.takeChanges()
+            let changed = changes.regions.reduce(changes.removed.count) { $0 + $1.names.count }
+            if changed * Self.wholeTableShare > tableNames {
+                tableNames = publishWhole(store, received: received) ?? tableNames
             } else {
-                publishDelta(store, changedNames, received: received)
+                tableNames = publishDelta(store, changes, received: received) ?? tableNames
             }
         }
     }
 
-    private func publishWhole(_ store: ClusterRecordStore, received: ContinuousClock.Instant) {
+    /// Publishes a whole table; returns its name count, nil when it failed.
+    private func publishWhole(_ store: ClusterRecordStore, received: ContinuousClock.Instant) -> Int? {
         let clock = ContinuousClock()
         let modelled = clock.now
         do {
-            let table = try AnswerTable(store.zoneSet)
+            let table = try AnswerTable(store)
             let built = clock.now
             let names = table.nameCount
             let bytes = table.byteCount
@@ -82,22 +83,27 @@ struct ClusterFollower {
                 "table MiB": "\(bytes >> 20)",
                 "model": "\(modelled - received)", "table": "\(built - modelled)", "swap": "\(clock.now - built)",
             ])
+            return names
         } catch {
             logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 
-    private func publishDelta(_ store: ClusterRecordStore, _ changed: [Set<DNSName>], received: ContinuousClock.Instant) {
+    /// Publishes the changes as a delta; returns the new table's name count, nil when it failed.
+    private func publishDelta(_ store: ClusterRecordStore, _ changes: ClusterRecordStore.Changes, received: ContinuousClock.Instant) -> Int? {
         let clock = ContinuousClock()
         let modelled = clock.now
         do {
-            let (names, _) = try server.publish(store.zoneSet, changed: changed)
+            let names = try server.publish(store.zoneHeads, changes: changes)
             logger.debug("changes published", metadata: [
-                "changed names": "\(changed.reduce(0) { $0 + $1.count })", "names": "\(names)",
+                "regions": "\(changes.regions.count)", "removed names": "\(changes.removed.count)", "names": "\(names)",
                 "serial": "\(store.options.serial)", "model": "\(modelled - received)", "table": "\(clock.now - modelled)",
             ])
+            return names
         } catch {
             logger.error("changes not published; serving the last records", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

@@ -160,14 +160,14 @@ struct Publisher: Sendable {
     }
 
     mutating func publish(_ objects: ClusterObjects, to server: DNSServer) throws {
-        // RFC 1982 serials: the clock, and always moving forward.
-        options.serial = max(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), options.serial &+ 1)
+        options.serial = ClusterFollower.nextSerial(after: options.serial)
         let clock = ContinuousClock()
         let start = clock.now
-        let zones = ClusterRecords.zones(for: objects, options: options)
-        for problem in zones.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
+        var store = ClusterRecordStore(options: options)
+        store.load(objects)
+        for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
         let modelled = clock.now
-        let table = try AnswerTable(zones)
+        let table = try AnswerTable(store)
         let built = clock.now
         let names = table.nameCount
         let answers = table.answerCount

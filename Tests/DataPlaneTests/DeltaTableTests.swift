@@ -7,7 +7,8 @@ import Testing
 /// A table published as deltas answers exactly as a table built whole from
 /// the same objects, through any sequence of changes.
 @Suite struct DeltaTableTests {
-    let options = RecordOptions(domain: try! DNSName("cluster.local"))
+    /// Pods verified, so pod names come and go with pods.
+    let options = RecordOptions(domain: try! DNSName("cluster.local"), pods: .verified)
     static let types: [UInt16] = [1, 28, 33, 12, 5, 255, 6, 2, 16]
 
     /// A random change to a small cluster: services of every kind (an
@@ -18,9 +19,14 @@ import Testing
         let name = "s\(Int.random(in: 0..<6, using: &random))"
         let key = ObjectKey(namespace: namespace, name: name)
         let meta = ObjectMeta(name: name, namespace: namespace)
-        switch Int.random(in: 0..<10, using: &random) {
+        switch Int.random(in: 0..<12, using: &random) {
         case 0:
             return .service(key, nil)
+        case 10:
+            let ip = "10.2.0.\(Int.random(in: 1..<3, using: &random))"
+            return .pod(key, Pod(metadata: meta, status: .init(podIP: ip)))
+        case 11:
+            return .pod(key, nil)
         case 1:
             return .namespace(namespace, Bool.random(using: &random) ? Namespace(metadata: ObjectMeta(name: namespace)) : nil)
         case 2:
@@ -68,7 +74,7 @@ import Testing
         var random = SeededRandom(seed: seed)
         var store = ClusterRecordStore(options: options)
         store.load(ClusterObjects())
-        let incremental = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(store.zoneSet))
+        let incremental = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(store))
         try incremental.start()
         defer { incremental.stop() }
         var everName: Set<String> = ["nothing.ns0.svc.cluster.local", "1.0.0.10.in-addr.arpa"]
@@ -76,21 +82,30 @@ import Testing
             let changes = (0..<Int.random(in: 1..<4, using: &random)).map { _ in randomChange(store, &random) }
             store.apply(changes)
             store.setSerial(UInt32(step + 1))
-            try incremental.publish(store.zoneSet, changed: store.takeChangedNames())
+            try incremental.publish(store.zoneHeads, changes: store.takeChanges())
 
+            // The references: the whole zones, and a store loaded from scratch.
             var referenceOptions = options
             referenceOptions.serial = UInt32(step + 1)
             let whole = ClusterRecords.zones(for: store.objects, options: referenceOptions)
+            var fresh = ClusterRecordStore(options: referenceOptions)
+            fresh.load(store.objects)
             let reference = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(whole))
+            let regions = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(fresh))
             try reference.start()
-            defer { reference.stop() }
+            try regions.start()
+            defer {
+                reference.stop()
+                regions.stop()
+            }
             for zone in whole.zones { everName.formUnion(zone.names.map { $0.description.hasSuffix(".") ? String($0.description.dropLast()) : $0.description }) }
             let names = everName.sorted()
-            let got = try answers(incremental, names)
             let expected = try answers(reference, names)
-            for (g, e) in zip(got, expected) where g != e {
-                Issue.record("step \(step) after \(changes):\ndelta:\n\(g)\nwhole:\n\(e)")
-                return
+            for (server, what) in [(incremental, "delta"), (regions, "regions")] {
+                for (got, want) in zip(try answers(server, names), expected) where got != want {
+                    Issue.record("step \(step) after \(changes):\n\(what):\n\(got)\nwhole zones:\n\(want)")
+                    return
+                }
             }
         }
     }

@@ -66,6 +66,31 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
         return result
     }
 
+    /// How many labels the name has, the root not counted.
+    public var labelCount: Int {
+        var count = 0
+        var pos = 0
+        while wire[pos] != 0 {
+            pos += 1 + Int(wire[pos])
+            count += 1
+        }
+        return count
+    }
+
+    /// The label `index` labels from the left (0: the leftmost).
+    public func label(_ index: Int) -> String {
+        var pos = 0
+        for _ in 0..<index { pos += 1 + Int(wire[pos]) }
+        return String(decoding: wire[(pos + 1)..<(pos + 1 + Int(wire[pos]))], as: UTF8.self)
+    }
+
+    /// The ancestor with the rightmost `count` labels of this name.
+    public func suffix(labels count: Int) -> DNSName {
+        var pos = 0
+        for _ in 0..<max(0, labelCount - count) { pos += 1 + Int(wire[pos]) }
+        return DNSName(wire: Array(wire[pos...]))
+    }
+
     /// The name with its leftmost label removed; nil for the root.
     public var parent: DNSName? {
         wire[0] == 0 ? nil : DNSName(wire: Array(wire[(Int(wire[0]) + 1)...]))

@@ -1,63 +1,71 @@
-/// The cluster's objects and the zones made of them, kept up to date change
-/// by change: a change recomputes the contributions it touches (a Service
-/// with its endpoints, a namespace, a pod, the apex) and nothing else, and
-/// the zones note which names' answers it changed. Pure: no I/O.
+/// The cluster's objects, and the answers made of them region by region
+/// (see Region): a change recomputes the contributions it touches (a
+/// Service with its endpoints, a namespace, a pod, the apex) and notes the
+/// regions whose answers may differ; only the objects and small indexes
+/// are kept between changes. Pure: no I/O.
 public struct ClusterRecordStore: Sendable {
     public private(set) var options: RecordOptions
     public private(set) var objects = ClusterObjects()
-    /// The cluster zone, then the IPv4 and IPv6 reverse zones.
-    public private(set) var zones: [Zone]
     /// What the last changes could not make records of, for the log.
     public private(set) var problems: [String] = []
+    let layout: ZoneLayout
+    /// The three zones with their SOA only: what every region's zone starts from.
+    private(set) var heads: [Zone]
     private var slicesByService: [ObjectKey: Set<ObjectKey>] = [:]
     /// Objects per namespace: a namespace exists while it has any.
-    private var namespaceObjects: [String: Int] = [:]
+    private(set) var namespaceObjects: [String: Int] = [:]
+    /// `--pods verified`: the pods behind each pod name.
+    private(set) var podsByName: [DNSName: Set<ObjectKey>] = [:]
+    /// Who gives each PTR name its records.
+    private(set) var addressOwners: [DNSName: Set<Contributor>] = [:]
+    /// PTR names below each reverse branch.
+    private(set) var reverseBranches: [DNSName: Int32] = [:]
+    /// The ExternalName services whose CNAME leads into each region.
+    private(set) var cnameReferrers: [Region: Set<ObjectKey>] = [:]
+    /// Regions to answer again, with names they may have had.
+    var pending: [Region: Set<DNSName>] = [:]
+
+    /// Whether changes have touched any answer since `takeChanges()`.
+    public var hasChanges: Bool { !pending.isEmpty }
 
     public init(options: RecordOptions) {
         self.options = options
-        let domain = options.domain
-        let soa = Self.soa(options)
-        zones = [
-            Zone(apex: domain, authoritative: true, soa: soa, ttl: options.ttl),
-            Zone(apex: DNSName(validated: ["in-addr", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl),
-            Zone(apex: DNSName(validated: ["ip6", "arpa"]), authoritative: false, soa: soa, ttl: options.ttl),
-        ]
-        put(contribution(.apex))
+        layout = ZoneLayout(domain: options.domain)
+        heads = []
+        heads = makeHeads()
     }
 
-    private static func soa(_ options: RecordOptions) -> SOAData {
-        SOAData(
+    private func makeHeads() -> [Zone] {
+        let soa = SOAData(
             primary: RecordMaker.nsName(options.domain), mailbox: DNSName(validated: ["hostmaster"], under: options.domain),
             serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
+        return [Zone(apex: options.domain, authoritative: true, soa: soa, ttl: options.ttl)]
+            + ZoneLayout.reverseApexes.map { Zone(apex: $0, authoritative: false, soa: soa, ttl: options.ttl) }
     }
 
-    /// The zones with the rules the data plane applies on top.
-    public var zoneSet: ZoneSet {
-        var set = ZoneSet(zones: zones)
+    /// The zones' apexes, SOAs and authority, with the rules the data plane
+    /// applies on top; their names come region by region.
+    public var zoneHeads: ZoneSet {
+        var set = ZoneSet(zones: heads)
         if options.pods == .insecure {
             set.podSynthesis = .init(suffix: DNSName(validated: ["pod"], under: options.domain), ttl: options.ttl)
         }
-        set.problems = problems
         return set
     }
 
     /// A new SOA serial: the apex of every zone changes.
     public mutating func setSerial(_ serial: UInt32) {
         options.serial = serial
-        for index in zones.indices {
-            zones[index].replaceSOA(ResourceRecord(zones[index].apex, ttl: options.ttl, .soa(Self.soa(options))))
-        }
+        heads = makeHeads()
+        for region in [Region.apex, .reverseApex(1), .reverseApex(2)] { pending[region, default: []].insert(name(of: region)) }
     }
 
-    /// Loads every object into a store that has none yet (a first load):
-    /// the same records as applying them one by one, without noting what
-    /// changed.
+    // MARK: Loading and changing
+
+    /// Loads every object into a store that has none yet (a first load).
     public mutating func load(_ all: ClusterObjects) {
         precondition(objects == ClusterObjects(), "load fills an empty store")
-        let apexBefore = contribution(.apex)
         objects = all
-        slicesByService = [:]
-        namespaceObjects = [:]
         for (key, slice) in all.endpointSlices {
             if let service = slice.serviceKey { slicesByService[service, default: []].insert(key) }
         }
@@ -67,13 +75,14 @@ public struct ClusterRecordStore: Sendable {
         for key in all.endpointSlices.keys { namespaceObjects[key.namespace, default: 0] += 1 }
         for key in all.pods.keys { namespaceObjects[key.namespace, default: 0] += 1 }
         problems = []
-        put(contribution(.apex), replacing: apexBefore)
-        for namespace in namespaceObjects.keys.sorted() { put(contribution(.namespace(namespace))) }
-        for key in all.services.keys.sorted() { put(contribution(.service(key))) }
-        if options.pods == .verified {
-            for key in all.pods.keys { put(contribution(.pod(key))) }
+        var contributors: [Contributor] = [.apex] + all.services.keys.map { .service($0) }
+        if options.pods == .verified { contributors += all.pods.keys.map { .pod($0) } }
+        for contributor in contributors {
+            let made = contribution(contributor)
+            problems += made.problems
+            index(contributor, adding: made)
         }
-        for index in zones.indices { _ = zones[index].takeChangedNames() }
+        pending = [:]
     }
 
     /// Applies changes in order; the contributions they touch are made
@@ -88,17 +97,16 @@ public struct ClusterRecordStore: Sendable {
         }
         problems = []
         for (contributor, old) in before {
-            put(contribution(contributor), replacing: old)
+            let new = contribution(contributor)
+            problems += new.problems
+            guard new != old else { continue }
+            index(contributor, removing: old)
+            index(contributor, adding: new)
+            for region in regions(of: old).union(regions(of: new)).union(ownRegion(contributor).map { [$0] } ?? []) {
+                pending[region, default: []].formUnion(names(of: old, in: region))
+            }
         }
     }
-
-    /// The names whose answers changed since the last call, per zone (in
-    /// the order of `zones`).
-    public mutating func takeChangedNames() -> [Set<DNSName>] {
-        zones.indices.map { zones[$0].takeChangedNames() }
-    }
-
-    // MARK: Objects
 
     /// Whose records depend on the object a change replaces or removes.
     private func contributors(of change: ObjectChange) -> [Contributor] {
@@ -146,15 +154,16 @@ public struct ClusterRecordStore: Sendable {
             existed = objects.pods.updateOrRemove(new, forKey: key)
             exists = new != nil
         }
-        if existed != exists {
-            let count = namespaceObjects[change.namespace, default: 0] + (exists ? 1 : -1)
-            namespaceObjects[change.namespace] = count > 0 ? count : nil
-        }
+        guard existed != exists else { return }
+        let count = namespaceObjects[change.namespace, default: 0] + (exists ? 1 : -1)
+        namespaceObjects[change.namespace] = count > 0 ? count : nil
+        // A namespace that comes or goes changes `svc.<zone>` and `pod.<zone>` too.
+        if count == 0 || (count == 1 && exists) { pending[.apex, default: []].formUnion(apexBranches) }
     }
 
-    // MARK: Records
+    // MARK: Contributions and their indexes
 
-    private func contribution(_ contributor: Contributor) -> Contribution {
+    func contribution(_ contributor: Contributor) -> Contribution {
         var maker = RecordMaker(options: options)
         switch contributor {
         case .apex:
@@ -172,21 +181,99 @@ public struct ClusterRecordStore: Sendable {
         return maker.contribution
     }
 
-    /// Swaps one contribution for another in the zones.
-    private mutating func put(_ new: Contribution, replacing old: Contribution = Contribution()) {
-        problems += new.problems
-        guard new != old else { return }
-        for record in old.records { zones[zoneIndex(record.name)].remove(record) }
-        for name in old.names { zones[0].removeName(name) }
-        for record in new.records { zones[zoneIndex(record.name)].add(record) }
-        for name in new.names { zones[0].addName(name) }
+    /// Keeps the indexes of who gives PTR names, pod names and CNAMEs.
+    private mutating func index(_ contributor: Contributor, adding made: Contribution) {
+        for record in made.records {
+            switch record.data {
+            case .ptr:
+                let (inserted, _) = addressOwners[record.name, default: []].insert(contributor)
+                if inserted, addressOwners[record.name]?.count == 1 { countBranches(of: record.name, by: 1) }
+            case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
+                if case .service(let key) = contributor { cnameReferrers[layout.region(of: target), default: []].insert(key) }
+            default: break
+            }
+        }
+        if case .pod(let key) = contributor {
+            for record in made.records { podsByName[record.name, default: []].insert(key) }
+        }
     }
 
-    /// Reverse names go to their reverse zone, every other name to the cluster zone.
-    private func zoneIndex(_ name: DNSName) -> Int {
-        if name.isSubdomain(of: zones[1].apex) { return 1 }
-        if name.isSubdomain(of: zones[2].apex) { return 2 }
-        return 0
+    private mutating func index(_ contributor: Contributor, removing made: Contribution) {
+        for record in made.records {
+            switch record.data {
+            case .ptr:
+                guard addressOwners[record.name]?.remove(contributor) != nil else { continue }
+                if addressOwners[record.name]?.isEmpty == true {
+                    addressOwners[record.name] = nil
+                    countBranches(of: record.name, by: -1)
+                }
+            case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
+                if case .service(let key) = contributor {
+                    let region = layout.region(of: target)
+                    cnameReferrers[region]?.remove(key)
+                    if cnameReferrers[region]?.isEmpty == true { cnameReferrers[region] = nil }
+                }
+            default: break
+            }
+        }
+        if case .pod(let key) = contributor {
+            for record in made.records {
+                podsByName[record.name]?.remove(key)
+                if podsByName[record.name]?.isEmpty == true { podsByName[record.name] = nil }
+            }
+        }
+    }
+
+    /// A PTR name came or went: the branches above it count it.
+    private mutating func countBranches(of name: DNSName, by delta: Int32) {
+        var branch = name.parent
+        while let current = branch, case .reverseBranch = layout.region(of: current) {
+            let count = reverseBranches[current, default: 0] + delta
+            reverseBranches[current] = count > 0 ? count : nil
+            if count == 0 || (count == 1 && delta > 0) { pending[.reverseBranch(current), default: []].insert(current) }
+            branch = current.parent
+        }
+    }
+
+    /// The regions a contribution puts names in.
+    private func regions(of made: Contribution) -> Set<Region> {
+        Set(made.records.map { layout.region(of: $0.name) } + made.names.map { layout.region(of: $0) })
+    }
+
+    /// The region a contributor's own names are in, even when it has none
+    /// now (a pod's names are its addresses: in no fixed region).
+    private func ownRegion(_ contributor: Contributor) -> Region? {
+        switch contributor {
+        case .apex: return .apex
+        case .namespace(let name): return .namespace(name)
+        case .service(let key): return .service(key)
+        case .pod: return nil
+        }
+    }
+
+    /// The names a contribution gave a region, with the empty
+    /// non-terminals above them in that region.
+    private func names(of made: Contribution, in region: Region) -> Set<DNSName> {
+        var result: Set<DNSName> = []
+        for owner in made.records.map(\.name) + made.names {
+            var current: DNSName? = owner
+            while let name = current, layout.region(of: name) == region, result.insert(name).inserted {
+                current = name.parent
+            }
+        }
+        return result
+    }
+
+    /// `svc.<zone>` and `pod.<zone>`: they exist while some namespace does.
+    private var apexBranches: Set<DNSName> {
+        [DNSName(validated: ["svc"], under: options.domain), DNSName(validated: ["pod"], under: options.domain)]
+    }
+
+    private func name(of region: Region) -> DNSName {
+        switch region {
+        case .reverseApex(let zone): return heads[zone].apex
+        default: return heads[0].apex
+        }
     }
 }
 

@@ -7,13 +7,13 @@ public enum ClusterRecords {
     public static func zones(for objects: ClusterObjects, options: RecordOptions) -> ZoneSet {
         var store = ClusterRecordStore(options: options)
         store.load(objects)
-        return store.zoneSet
+        return store.wholeZones()
     }
 
     /// The zones before the first load: the apex records, and SERVFAIL for
     /// every other name ("try again", never "no such name").
     public static func unsyncedZones(options: RecordOptions) -> ZoneSet {
-        var zones = ClusterRecordStore(options: options).zoneSet
+        var zones = ClusterRecordStore(options: options).wholeZones()
         zones.unsynced = true
         return zones
     }

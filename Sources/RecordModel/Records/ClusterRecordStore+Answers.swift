@@ -1,0 +1,153 @@
+/// The zones of a region, to answer its names from.
+extension ClusterRecordStore {
+    /// A region to publish: a zone holding every record its answers read,
+    /// and the names of the region in it.
+    public struct RegionAnswers: Sendable {
+        public var zone: Zone
+        public var names: [DNSName]
+    }
+
+    /// What changed since the last call: the regions to answer again, and
+    /// the names that are gone.
+    public struct Changes: Sendable {
+        public var regions: [RegionAnswers] = []
+        public var removed: [DNSName] = []
+        public var isEmpty: Bool { regions.isEmpty && removed.isEmpty }
+    }
+
+    /// Every region, with its zone (a whole table).
+    public func forEachRegion(_ body: (RegionAnswers) throws -> Void) rethrows {
+        var ptrRecords: [DNSName: [ResourceRecord]] = [:]
+        try body(answers(.apex))
+        for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
+        for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
+        for key in objects.services.keys {
+            let region = Region.service(key)
+            var zone = heads[0]
+            let made = contribution(.service(key))
+            for record in made.records {
+                if case .ptr = record.data { ptrRecords[record.name, default: []].append(record) }
+            }
+            put(made, into: &zone, only: 0)
+            chaseCNAMEs(&zone, from: region)
+            try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
+        }
+        for name in podsByName.keys { try body(answers(.podName(name))) }
+        for (name, records) in ptrRecords {
+            var zone = heads[layout.zoneIndex(name)]
+            for record in records { zone.add(record) }
+            try body(RegionAnswers(zone: zone, names: [name]))
+        }
+        for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
+    }
+
+    /// The regions changed since the last call, with those reached through
+    /// CNAMEs into them.
+    public mutating func takeChanges() -> Changes {
+        var regions = pending
+        pending = [:]
+        var frontier = Array(regions.keys)
+        for _ in 0..<Zone.maxCNAMEChain where !frontier.isEmpty {
+            var next: [Region] = []
+            for region in frontier {
+                for key in cnameReferrers[region] ?? [] where regions[.service(key)] == nil {
+                    regions[.service(key)] = []
+                    next.append(.service(key))
+                }
+            }
+            frontier = next
+        }
+        var changes = Changes()
+        for (region, candidates) in regions {
+            let answers = answers(region)
+            changes.regions.append(answers)
+            changes.removed += candidates.subtracting(answers.names)
+        }
+        return changes
+    }
+
+    /// The whole zones, every contribution in them: what `kube-dns records`
+    /// prints, and what the tests hold the regions' answers to.
+    public func wholeZones() -> ZoneSet {
+        var zones = heads
+        var contributors: [Contributor] = [.apex] + namespaceObjects.keys.map { .namespace($0) } + objects.services.keys.map { .service($0) }
+        if options.pods == .verified { contributors += objects.pods.keys.map { .pod($0) } }
+        for contributor in contributors {
+            let made = contribution(contributor)
+            for record in made.records { zones[layout.zoneIndex(record.name)].add(record) }
+            for name in made.names { zones[0].addName(name) }
+        }
+        var set = zoneHeads
+        set.zones = zones
+        set.problems = problems
+        return set
+    }
+
+    // MARK: One region
+
+    func answers(_ region: Region) -> RegionAnswers {
+        var zone = heads[layout.zoneIndex(of: region)]
+        fill(&zone, region)
+        chaseCNAMEs(&zone, from: region)
+        return RegionAnswers(zone: zone, names: regionNames(region, zone))
+    }
+
+    /// The region's own records and names.
+    private func fill(_ zone: inout Zone, _ region: Region) {
+        switch region {
+        case .apex:
+            put(contribution(.apex), into: &zone, only: 0)
+            if namespaceObjects.keys.contains(where: { !contribution(.namespace($0)).names.isEmpty }) {
+                zone.addName(DNSName(validated: ["svc"], under: options.domain))
+                if options.pods != .disabled { zone.addName(DNSName(validated: ["pod"], under: options.domain)) }
+            }
+        case .namespace(let name):
+            put(contribution(.namespace(name)), into: &zone, only: 0)
+        case .service(let key):
+            put(contribution(.service(key)), into: &zone, only: 0)
+        case .podName(let name):
+            for key in podsByName[name] ?? [] { put(contribution(.pod(key)), into: &zone, only: 0) }
+        case .reverseApex:
+            break
+        case .address(let name):
+            for owner in addressOwners[name] ?? [] {
+                for record in contribution(owner).records where record.name == name { zone.add(record) }
+            }
+        case .reverseBranch(let name):
+            if reverseBranches[name] != nil { zone.addName(name) }
+        }
+    }
+
+    /// The records of the regions in-zone CNAMEs lead to (RFC 1034
+    /// §3.6.2: an answer carries the target's records), as far as answers follow them.
+    private func chaseCNAMEs(_ zone: inout Zone, from region: Region) {
+        guard layout.zoneIndex(of: region) == 0 else { return }
+        var visited: Set<Region> = [region]
+        var frontier = [region]
+        for _ in 0..<Zone.maxCNAMEChain where !frontier.isEmpty {
+            var next: [Region] = []
+            for current in frontier {
+                for name in zone.names where layout.region(of: name) == current {
+                    guard case .cname(let target)? = zone.rrsets[name]?[.cname]?.records.first,
+                        target.isSubdomain(of: options.domain)
+                    else { continue }
+                    let targetRegion = layout.region(of: target)
+                    if visited.insert(targetRegion).inserted {
+                        fill(&zone, targetRegion)
+                        next.append(targetRegion)
+                    }
+                }
+            }
+            frontier = next
+        }
+    }
+
+    private func put(_ made: Contribution, into zone: inout Zone, only index: Int) {
+        for record in made.records where layout.zoneIndex(record.name) == index { zone.add(record) }
+        for name in made.names { zone.addName(name) }
+    }
+
+    private func regionNames(_ region: Region, _ zone: Zone) -> [DNSName] {
+        zone.names.filter { layout.region(of: $0) == region }
+    }
+}

@@ -1,0 +1,69 @@
+/// A part of the zones whose answers are made together. Every name
+/// belongs to one region, told by the name alone, and a region's answers
+/// come from the contributions of a few objects: so a change remakes only
+/// the regions of what it touched, and nothing of the zones needs to be
+/// kept between changes but the objects and a few indexes.
+enum Region: Hashable, Sendable {
+    /// The cluster apex, `svc.<zone>`, `pod.<zone>` and the names of the
+    /// DNS service and schema version.
+    case apex
+    /// `<ns>.svc.<zone>` and `<ns>.pod.<zone>`.
+    case namespace(String)
+    /// `<service>.<ns>.svc.<zone>` and every name below it.
+    case service(ObjectKey)
+    /// `<address>.<ns>.pod.<zone>` and below: the pods with that address.
+    case podName(DNSName)
+    /// `in-addr.arpa` (zone 1) or `ip6.arpa` (zone 2).
+    case reverseApex(Int)
+    /// The PTR name of one address.
+    case address(DNSName)
+    /// A name between a reverse apex and the PTR names below it.
+    case reverseBranch(DNSName)
+}
+
+/// The cluster zone, then the IPv4 and IPv6 reverse zones.
+struct ZoneLayout: Sendable {
+    let domain: DNSName
+    let domainLabels: Int
+    static let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
+    /// Labels of a PTR name below its reverse apex: four bytes, or 32 nibbles.
+    static let addressLabels = [4, 32]
+
+    init(domain: DNSName) {
+        self.domain = domain
+        domainLabels = domain.labelCount
+    }
+
+    /// 0 for the cluster zone, 1 and 2 for the reverse zones.
+    func zoneIndex(_ name: DNSName) -> Int {
+        if name.isSubdomain(of: Self.reverseApexes[0]) { return 1 }
+        if name.isSubdomain(of: Self.reverseApexes[1]) { return 2 }
+        return 0
+    }
+
+    func region(of name: DNSName) -> Region {
+        let zone = zoneIndex(name)
+        let count = name.labelCount
+        if zone != 0 {
+            let depth = count - 2
+            if depth == 0 { return .reverseApex(zone) }
+            return depth == Self.addressLabels[zone - 1] ? .address(name) : .reverseBranch(name)
+        }
+        let depth = count - domainLabels
+        guard depth >= 2 else { return .apex }
+        let kind = name.label(depth - 1)
+        guard kind == "svc" || kind == "pod" else { return .apex }
+        let namespace = name.label(depth - 2)
+        if depth == 2 { return .namespace(namespace) }
+        if kind == "svc" { return .service(ObjectKey(namespace: namespace, name: name.label(depth - 3))) }
+        return .podName(name.suffix(labels: domainLabels + 3))
+    }
+
+    func zoneIndex(of region: Region) -> Int {
+        switch region {
+        case .apex, .namespace, .service, .podName: return 0
+        case .reverseApex(let zone): return zone
+        case .address(let name), .reverseBranch(let name): return zoneIndex(name)
+        }
+    }
+}
