@@ -31,12 +31,14 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(parent.wire.count + labels.reduce(0) { $0 + 1 + $1.utf8.count })
         for label in labels {
-            guard !label.isEmpty else { throw .emptyLabel }
-            guard label.utf8.count <= 63 else { throw .labelTooLong(label) }
-            guard !label.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 <= 0x20 || $0 >= 0x7F })
-            else { throw .unsupportedCharacter(label) }
-            bytes.append(UInt8(label.utf8.count))
-            bytes += label.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+            let count = label.utf8.count
+            guard count > 0 else { throw .emptyLabel }
+            guard count <= 63 else { throw .labelTooLong(label) }
+            bytes.append(UInt8(count))
+            for byte in label.utf8 {
+                guard byte != UInt8(ascii: "\\"), byte > 0x20, byte < 0x7F else { throw .unsupportedCharacter(label) }
+                bytes.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+            }
         }
         bytes += parent.wire
         guard bytes.count <= 255 else { throw .nameTooLong }

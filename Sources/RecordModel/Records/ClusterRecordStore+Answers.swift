@@ -23,7 +23,7 @@ extension ClusterRecordStore {
         for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
         for key in objects.services.keys {
             let region = Region.service(key)
-            var zone = heads[0]
+            var zone = Zone(emptyLike: heads[0])
             let made = contribution(.service(key))
             for record in made.records {
                 if case .ptr = record.data { ptrRecords[record.name, default: []].append(record) }
@@ -34,7 +34,7 @@ extension ClusterRecordStore {
         }
         for name in podsByName.keys { try body(answers(.podName(name))) }
         for (name, records) in ptrRecords {
-            var zone = heads[layout.zoneIndex(name)]
+            var zone = Zone(emptyLike: heads[layout.zoneIndex(name)])
             for record in records { zone.add(record) }
             try body(RegionAnswers(zone: zone, names: [name]))
         }
@@ -86,7 +86,12 @@ extension ClusterRecordStore {
     // MARK: One region
 
     func answers(_ region: Region) -> RegionAnswers {
-        var zone = heads[layout.zoneIndex(of: region)]
+        let head = heads[layout.zoneIndex(of: region)]
+        var zone: Zone
+        switch region {
+        case .apex, .reverseApex: zone = head
+        default: zone = Zone(emptyLike: head)
+        }
         fill(&zone, region)
         chaseCNAMEs(&zone, from: region)
         return RegionAnswers(zone: zone, names: regionNames(region, zone))
@@ -127,9 +132,8 @@ extension ClusterRecordStore {
         for _ in 0..<Zone.maxCNAMEChain where !frontier.isEmpty {
             var next: [Region] = []
             for current in frontier {
-                for name in zone.names where layout.region(of: name) == current {
-                    guard case .cname(let target)? = zone.rrsets[name]?[.cname]?.records.first,
-                        target.isSubdomain(of: options.domain)
+                for (name, node) in zone.rrsets where node[.cname] != nil && layout.contains(current, name) {
+                    guard case .cname(let target)? = node[.cname]?.records.first, target.isSubdomain(of: options.domain)
                     else { continue }
                     let targetRegion = layout.region(of: target)
                     if visited.insert(targetRegion).inserted {
@@ -148,6 +152,6 @@ extension ClusterRecordStore {
     }
 
     private func regionNames(_ region: Region, _ zone: Zone) -> [DNSName] {
-        zone.names.filter { layout.region(of: $0) == region }
+        zone.names.filter { layout.contains(region, $0) }
     }
 }

@@ -59,6 +59,19 @@ struct ZoneLayout: Sendable {
         return .podName(name.suffix(labels: domainLabels + 3))
     }
 
+    /// Whether `name` is in `region`: the same as `region(of: name) ==
+    /// region`, without reading labels for the regions most names are in.
+    func contains(_ region: Region, _ name: DNSName) -> Bool {
+        switch region {
+        case .service(let key):
+            guard let root = try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain) else { return false }
+            return name.isSubdomain(of: root)
+        case .address(let root), .reverseBranch(let root): return name == root
+        case .podName(let root): return name.isSubdomain(of: root)
+        default: return self.region(of: name) == region
+        }
+    }
+
     func zoneIndex(of region: Region) -> Int {
         switch region {
         case .apex, .namespace, .service, .podName: return 0

@@ -32,6 +32,14 @@ public struct Zone: Sendable {
         add(self.soa)
     }
 
+    /// The zone's apex, authority and SOA with no records yet, not even
+    /// the SOA's own: a region below the apex answers from this.
+    init(emptyLike zone: Zone) {
+        apex = zone.apex
+        authoritative = zone.authoritative
+        soa = zone.soa
+    }
+
     /// Adds a record, once: a record already in its RRSet is not added again.
     public mutating func add(_ record: ResourceRecord) {
         precondition(record.name.isSubdomain(of: apex), "\(record.name) is outside \(apex)")
