@@ -14,6 +14,7 @@ CPU 0. Prints Markdown to stdout.
 
 usage: api.py OUT_DIR BIN_DIR LOADGEN [phase ...]
 """
+import contextlib
 import http.client
 import json
 import os
@@ -44,6 +45,22 @@ def start_simulator(objects):
     if "listening" not in line:
         raise SystemExit(f"simulator did not start: {line}")
     return proc
+
+
+@contextlib.contextmanager
+def cluster(objects):
+    """The simulator serving `objects` and kube-dns watching it, stopped after."""
+    sim = start_simulator(objects)
+    started_at = time.monotonic()
+    dns = start_kube_dns()
+    dns.started_at = started_at
+    try:
+        yield dns
+    finally:
+        dns.terminate()
+        sim.terminate()
+        dns.wait()
+        sim.wait()
 
 
 def start_kube_dns():
@@ -96,9 +113,7 @@ def percentile(values, share):
 def propagation(services=10_000, changes=1000):
     directory = f"{OUT}/propagation"
     generate(services, 3, directory)
-    sim = start_simulator(f"{directory}/cluster.json")
-    dns = start_kube_dns()
-    try:
+    with cluster(f"{directory}/cluster.json"):
         wait_ready()
         api = http.client.HTTPConnection("127.0.0.1", API_PORT)
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -129,11 +144,6 @@ def propagation(services=10_000, changes=1000):
         print(f"### Propagation ({services} services, {changes} changes)\n")
         print("| p50 | p99 | max |\n|---|---|---|")
         print(f"| {percentile(delays, 0.5):.2f} ms | {percentile(delays, 0.99):.2f} ms | {max(delays):.2f} ms |\n")
-    finally:
-        dns.terminate()
-        sim.terminate()
-        dns.wait()
-        sim.wait()
 
 
 def cpu_seconds(pid):
@@ -152,9 +162,7 @@ def loadgen(queries, seconds):
 def churn(services=10_000, seconds=10, rate=100, rounds=3):
     directory = f"{OUT}/churn"
     generate(services, 3, directory)
-    sim = start_simulator(f"{directory}/cluster.json")
-    dns = start_kube_dns()
-    try:
+    with cluster(f"{directory}/cluster.json") as dns:
         wait_ready()
         rows = []
         for r in range(rounds):
@@ -203,21 +211,14 @@ def churn(services=10_000, seconds=10, rate=100, rounds=3):
                   f"| {busy['qps']:,.0f} | {busy['p99_latency_us']:.0f} us | {busy['cpu_us']:.2f} us "
                   f"| {achieved:.0f} | {busy['lost']:.0f} |")
         print()
-    finally:
-        dns.terminate()
-        sim.terminate()
-        dns.wait()
-        sim.wait()
 
 
 def sync(services=100_000, endpoints=10):
     directory = f"{OUT}/sync"
     generate(services, endpoints, directory)
-    sim = start_simulator(f"{directory}/cluster.json")
-    start = time.monotonic()
-    dns = start_kube_dns()
-    try:
+    with cluster(f"{directory}/cluster.json") as dns:
         ready = wait_ready()
+        start = dns.started_at
         time.sleep(2)
         rss = rss_mib(dns.pid)
         log = open(f"{OUT}/kube-dns.log").read()
@@ -229,11 +230,6 @@ def sync(services=100_000, endpoints=10):
         slowest = max(float(d) for d, _, _ in lists)
         print(f"| {ready - start:.2f} s | {slowest:.2f} s | {float(published.group(1)):.2f} s | "
               f"{float(published.group(4)):.2f} s | {int(published.group(2)):,} | {rss:.0f} MiB |\n")
-    finally:
-        dns.terminate()
-        sim.terminate()
-        dns.wait()
-        sim.wait()
 
 
 for phase in PHASES:

@@ -70,20 +70,8 @@ struct ClusterFollower {
 
     /// Publishes a whole table; returns its name count, nil when it failed.
     private func publishWhole(_ store: ClusterRecordStore, received: ContinuousClock.Instant) -> Int? {
-        let clock = ContinuousClock()
-        let modelled = clock.now
         do {
-            let table = try AnswerTable(store)
-            let built = clock.now
-            let names = table.nameCount
-            let bytes = table.byteCount
-            server.publish(table)
-            logger.info("records published", metadata: [
-                "services": "\(store.objects.services.count)", "names": "\(names)", "serial": "\(store.options.serial)",
-                "table MiB": "\(bytes >> 20)",
-                "model": "\(modelled - received)", "table": "\(built - modelled)", "swap": "\(clock.now - built)",
-            ])
-            return names
+            return try server.publishWhole(store, modelStart: received, logger: logger)
         } catch {
             logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
             return nil

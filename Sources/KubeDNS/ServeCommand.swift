@@ -166,16 +166,6 @@ struct Publisher: Sendable {
         var store = ClusterRecordStore(options: options)
         store.load(objects)
         for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
-        let modelled = clock.now
-        let table = try AnswerTable(store)
-        let built = clock.now
-        let names = table.nameCount
-        let answers = table.answerCount
-        server.publish(table)
-        logger.info("records published", metadata: [
-            "services": "\(objects.services.count)", "names": "\(names)", "answers": "\(answers)",
-            "serial": "\(options.serial)", "model": "\(modelled - start)", "table": "\(built - modelled)",
-            "swap": "\(clock.now - built)",
-        ])
+        _ = try server.publishWhole(store, modelStart: start, logger: logger)
     }
 }
