@@ -2,8 +2,8 @@
  * answer.c — one query in, one reply out: table lookup, EDNS0, truncation.
  *
  * Replies are copies of precomputed wire answers; per query we only patch
- * the ID and flags, copy the client's question over ours (so the reply
- * echoes its case), and append OPT. Compression pointers in the answers
+ * the ID and flags, put the client's question between the kept header and
+ * sections (so the reply echoes its case), and append OPT. Compression pointers in the answers
  * point at offset 12 or later, where the question always is, with the
  * same length whatever its case.
  */
@@ -86,23 +86,26 @@ size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcod
     return DP_HEADER_SIZE;
 }
 
-/* Copies `len` bytes of an answer. A set of addresses starts at a place
- * chosen by the query's ID (random, RFC 5452), so clients of a headless
- * service spread over its endpoints, as kube-dns's round robin did. */
+/* Writes the first `len` bytes of an answer's reply: its header, the
+ * query's question, then its sections. A set of addresses starts at a
+ * place chosen by the query's ID (random, RFC 5452), so clients of a
+ * headless service spread over its endpoints, as kube-dns's round robin did. */
 static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_query *q) {
+    size_t start = q->question_end;
+    const uint8_t *sections = a->wire + DP_HEADER_SIZE;
+    memcpy(out, a->wire, DP_HEADER_SIZE);
+    memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, start - DP_HEADER_SIZE);
     if (a->rotate_count < 2) {
-        memcpy(out, a->wire, len);
+        memcpy(out + start, sections, len - start);
         return;
     }
-    size_t start = q->question_end;
-    size_t size = a->wire[start + 3] == DP_TYPE_A ? DP_ROTATE_A_SIZE : DP_ROTATE_AAAA_SIZE;
+    size_t size = sections[3] == DP_TYPE_A ? DP_ROTATE_A_SIZE : DP_ROTATE_AAAA_SIZE;
     /* Only the answer section turns; its records all precede `len`. */
     size_t all = size * a->rotate_count;
     size_t first = size * ((size_t)(q->wire[0] << 8 | q->wire[1]) % a->rotate_count);
-    memcpy(out, a->wire, start);
-    memcpy(out + start, a->wire + start + first, all - first);
-    memcpy(out + start + all - first, a->wire + start, first);
-    memcpy(out + start + all, a->wire + start + all, len - start - all);
+    memcpy(out + start, sections + first, all - first);
+    memcpy(out + start + all - first, sections, first);
+    memcpy(out + start + all, sections + all, len - start - all);
 }
 
 /* A precomputed answer, made to fit the limit (RFC 2181 §9: drop the
@@ -121,7 +124,6 @@ static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *
     }
     copy_answer(out, a, len, q);
     patch_header(out, q->wire, a->wire[2], a->wire[3]);
-    memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, q->question_end - DP_HEADER_SIZE);
     if (drop_additional) write16(out + 10, 0);
     return opt ? append_opt(out, len, q, 0) : len;
 }

@@ -59,8 +59,10 @@ void dp_arena_free(dp_arena *a);
 
 /* ---- The table ------------------------------------------------------- */
 
-/* A reply with ID 0, the question in lower case and no OPT record; or,
- * with no wire, NODATA from the zone's SOA. */
+/* A reply with ID 0 and no OPT record, kept without its question (the
+ * name is the record's, and a reply takes the question from the query):
+ * `wire` is the 12-byte header, then the sections. With no wire, NODATA
+ * from the zone's SOA. Lengths are those of the whole reply. */
 typedef struct dp_answer {
     const uint8_t *wire;
     uint16_t len;
@@ -88,6 +90,11 @@ typedef struct dp_record {
 
 static inline const uint8_t *dp_record_name(const dp_record *r) {
     return (const uint8_t *)(r->answers + r->answer_count);
+}
+
+/* Bytes of an answer's kept wire: the reply less its question. */
+static inline size_t dp_answer_wire_size(const dp_answer *a, uint8_t name_len) {
+    return a->len - name_len - 4;
 }
 
 static inline size_t dp_record_size(uint16_t answer_count, uint8_t name_len) {

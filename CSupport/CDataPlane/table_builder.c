@@ -251,7 +251,17 @@ static bool same_reply(const dp_answer *a, const uint8_t *wire, size_t len, size
     if (a->wire == NULL || a->len != len) return false;
     size_t after_question = DP_HEADER_SIZE + qname_len + 4;
     return memcmp(a->wire, wire, DP_HEADER_SIZE) == 0 &&
-           memcmp(a->wire + after_question, wire + after_question, len - after_question) == 0;
+           memcmp(a->wire + DP_HEADER_SIZE, wire + after_question, len - after_question) == 0;
+}
+
+/* Keeps a built reply without its question (see dp_answer). */
+static const uint8_t *keep_wire(dp_arena *arena, const uint8_t *wire, size_t len, size_t qname_len) {
+    size_t after_question = DP_HEADER_SIZE + qname_len + 4;
+    uint8_t *kept = dp_arena_alloc(arena, len - qname_len - 4);
+    if (kept == NULL) return NULL;
+    memcpy(kept, wire, DP_HEADER_SIZE);
+    memcpy(kept + DP_HEADER_SIZE, wire + after_question, len - after_question);
+    return kept;
 }
 
 static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, char *err,
@@ -327,7 +337,7 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
             return append_answer(b, n, answer, err, errlen);
         }
     }
-    answer.wire = dp_arena_copy(&b->staging, wire, answer.len);
+    answer.wire = keep_wire(&b->staging, wire, answer.len, qname_len);
     if (answer.wire == NULL) return dp_fail(err, errlen, "out of memory");
     return append_answer(b, n, answer, err, errlen);
 }
@@ -377,7 +387,7 @@ static size_t wire_bytes(const source *s) {
         bool seen = a->wire == NULL;
         for (uint16_t k = 0; k < i && s->answer_count <= DP_MAX_SHARED_WIRES && !seen; k++)
             seen = s->answers[k].wire == a->wire;
-        if (!seen) total += (a->len + 7) & ~(size_t)7;
+        if (!seen) total += (dp_answer_wire_size(a, s->name_len) + 7) & ~(size_t)7;
     }
     return total;
 }
@@ -427,9 +437,10 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
                     if (source_wires[m] == a.wire) copy = r->answers[m].wire;
                 if (share) source_wires[k] = a.wire;
                 if (a.wire != NULL && copy == NULL) {
-                    memcpy(wires, a.wire, a.len);
+                    size_t size = dp_answer_wire_size(&a, s->name_len);
+                    memcpy(wires, a.wire, size);
                     copy = wires;
-                    wires += (a.len + 7) & ~(size_t)7;
+                    wires += (size + 7) & ~(size_t)7;
                 }
                 a.wire = copy;
                 r->answers[k++] = a;

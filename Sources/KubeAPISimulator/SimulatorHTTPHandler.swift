@@ -49,6 +49,8 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
 
         let (failure, served, delay) = simulator.state.withLock { state in
+            // The last requests only: a simulator serving a demo for days must not grow.
+            if state.requests.count >= 10_000 { state.requests.removeFirst(5_000) }
             state.requests.append(
                 RecordedRequest(
                     method: head.method.rawValue, uri: head.uri, userAgent: head.headers.first(name: "User-Agent"),

@@ -63,7 +63,7 @@ struct SimulatorState {
         objects[resource, default: [:]][key] = object
         if type == "ADDED" { sortedKeyCache[resource] = nil }
         let change = Change(revision: revision, resource: resource, type: type, object: object)
-        history.append(change)
+        record(change)
         return change
     }
 
@@ -75,7 +75,7 @@ struct SimulatorState {
         revision += 1
         object["metadata"]?["resourceVersion"] = .string("\(revision)")
         let change = Change(revision: revision, resource: resource, type: "DELETED", object: object)
-        history.append(change)
+        record(change)
         return change
     }
 
@@ -90,6 +90,16 @@ struct SimulatorState {
             object["metadata"]?["namespace"] = .string(namespace)
         }
         return "\(namespace)/\(name)"
+    }
+
+    /// Keeps a change for watches to replay; the oldest are forgotten as
+    /// etcd compacts, so a long-running simulator does not grow without end.
+    private mutating func record(_ change: Change) {
+        history.append(change)
+        if history.count > 200_000 {
+            history.removeFirst(100_000)
+            compactedRevision = history[0].revision - 1
+        }
     }
 
     /// Forgets the history up to now: older resourceVersions become 410 Gone.

@@ -25,6 +25,4 @@ public final class UpdateQueue: Sendable {
             return queue
         }
     }
-
-    public func finish() { signal.finish() }
 }
