@@ -58,9 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
     func serve() async throws {
         Verbosity.bootstrap(verbosity)
         let logger = Logger(label: "kube-dns")
-        let publisher = Publisher(options: try records.options(serial: 0), logger: logger)
+        var publisher = Publisher(options: try records.options(serial: 0), logger: logger)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
-        let source = try Source(records.kubeObjects, api, watchPods: records.pods == .verified, logger: logger)
+        var (source, fileObjects) = try Source.open(records.kubeObjects, api, watchPods: records.pods == .verified, logger: logger)
 
         // The probe is up first, then DNS, answering SERVFAIL for cluster
         // names ("try again", never "no such name") until the first load.
@@ -80,18 +80,21 @@ struct ServeCommand: AsyncParsableCommand {
         ])
 
         let synced = SyncFlag()
+        // Published now, and not kept: the table is all that is needed of them.
+        if let objects = fileObjects.take() {
+            do {
+                try publisher.publish(objects, to: server)
+                synced.set()
+                readiness.markReady()
+            } catch {
+                logger.error("records not published", metadata: ["error": "\(error)"])
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             switch source {
-            case .file(let watcher, let initial, let identity):
-                group.addTask {
+            case .file(let watcher, let identity):
+                group.addTask { [publisher] in
                     var publisher = publisher
-                    do {
-                        try publisher.publish(initial, to: server)
-                        synced.set()
-                        readiness.markReady()
-                    } catch {
-                        logger.error("records not published", metadata: ["error": "\(error)"])
-                    }
                     for await objects in watcher.changes(since: identity) {
                         do {
                             try publisher.publish(objects, to: server)
@@ -103,9 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
             case .api(let source):
                 let queue = UpdateQueue()
                 group.addTask { await source.run(into: queue) }
-                group.addTask {
+                group.addTask { [options = publisher.options] in
                     await ClusterFollower(
-                        options: publisher.options, server: server, readiness: readiness,
+                        options: options, server: server, readiness: readiness,
                         resourceCount: source.resourceCount, synced: synced, logger: logger
                     ).run(queue)
                 }
@@ -130,19 +133,19 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Where the objects come from, checked before anything is served.
 enum Source {
-    case file(ObjectsFileWatcher, ClusterObjects, FileIdentity?)
+    case file(ObjectsFileWatcher, FileIdentity?)
     case api(APISource)
 
-    init(_ objectsFile: String?, _ api: APIFlags, watchPods: Bool, logger: Logger) throws {
+    /// The source, and for a file the objects it holds now.
+    static func open(_ objectsFile: String?, _ api: APIFlags, watchPods: Bool, logger: Logger) throws -> (Source, ClusterObjects?) {
         if let objectsFile {
             let watcher = ObjectsFileWatcher(path: objectsFile, logger: logger)
-            let (initial, identity) = try watcher.load()
-            self = .file(watcher, initial, identity)
-            return
+            let (objects, identity) = try watcher.load()
+            return (.file(watcher, identity), objects)
         }
         do {
             let client = try APIClient(access: try api.access(), userAgent: "kube-dns/\(BuildInfo.version) (linux) swift")
-            self = .api(APISource(client: client, watchPods: watchPods, settings: api.informerSettings, logger: logger))
+            return (.api(APISource(client: client, watchPods: watchPods, settings: api.informerSettings, logger: logger)), nil)
         } catch {
             throw ValidationError("\(error)")
         }
