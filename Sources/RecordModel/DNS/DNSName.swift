@@ -81,9 +81,21 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// The label `index` labels from the left (0: the leftmost).
     public func label(_ index: Int) -> String {
+        let pos = labelOffset(index)
+        return String(decoding: wire[(pos + 1)..<(pos + 1 + Int(wire[pos]))], as: UTF8.self)
+    }
+
+    /// Whether the label `index` labels from the left is `text` (lower case).
+    public func label(_ index: Int, is text: StaticString) -> Bool {
+        let pos = labelOffset(index)
+        guard Int(wire[pos]) == text.utf8CodeUnitCount else { return false }
+        return text.withUTF8Buffer { wire[(pos + 1)..<(pos + 1 + $0.count)].elementsEqual($0) }
+    }
+
+    private func labelOffset(_ index: Int) -> Int {
         var pos = 0
         for _ in 0..<index { pos += 1 + Int(wire[pos]) }
-        return String(decoding: wire[(pos + 1)..<(pos + 1 + Int(wire[pos]))], as: UTF8.self)
+        return pos
     }
 
     /// The ancestor with the rightmost `count` labels of this name.

@@ -63,6 +63,7 @@ extension ClusterRecordStore {
             changes.regions.append(answers)
             changes.removed += candidates.subtracting(answers.names)
         }
+        recent = [:]
         return changes
     }
 
@@ -101,22 +102,22 @@ extension ClusterRecordStore {
     private func fill(_ zone: inout Zone, _ region: Region) {
         switch region {
         case .apex:
-            put(contribution(.apex), into: &zone, only: 0)
-            if namespaceObjects.keys.contains(where: { !contribution(.namespace($0)).names.isEmpty }) {
+            put(made(.apex), into: &zone, only: 0)
+            if namespaceObjects.keys.contains(where: { !made(.namespace($0)).names.isEmpty }) {
                 zone.addName(DNSName(validated: ["svc"], under: options.domain))
                 if options.pods != .disabled { zone.addName(DNSName(validated: ["pod"], under: options.domain)) }
             }
         case .namespace(let name):
-            put(contribution(.namespace(name)), into: &zone, only: 0)
+            put(made(.namespace(name)), into: &zone, only: 0)
         case .service(let key):
-            put(contribution(.service(key)), into: &zone, only: 0)
+            put(made(.service(key)), into: &zone, only: 0)
         case .podName(let name):
-            for key in podsByName[name] ?? [] { put(contribution(.pod(key)), into: &zone, only: 0) }
+            for key in podsByName[name] ?? [] { put(made(.pod(key)), into: &zone, only: 0) }
         case .reverseApex:
             break
         case .address(let name):
             for owner in addressOwners[name] ?? [] {
-                for record in contribution(owner).records where record.name == name { zone.add(record) }
+                for record in made(owner).records where record.name == name { zone.add(record) }
             }
         case .reverseBranch(let name):
             if reverseBranches[name] != nil { zone.addName(name) }
@@ -132,7 +133,8 @@ extension ClusterRecordStore {
         for _ in 0..<Zone.maxCNAMEChain where !frontier.isEmpty {
             var next: [Region] = []
             for current in frontier {
-                for (name, node) in zone.rrsets where node[.cname] != nil && layout.contains(current, name) {
+                let inCurrent = layout.membership(current)
+                for (name, node) in zone.rrsets where node[.cname] != nil && inCurrent(name) {
                     guard case .cname(let target)? = node[.cname]?.records.first, target.isSubdomain(of: options.domain)
                     else { continue }
                     let targetRegion = layout.region(of: target)
@@ -146,12 +148,15 @@ extension ClusterRecordStore {
         }
     }
 
+    /// A contribution as the objects are now.
+    private func made(_ contributor: Contributor) -> Contribution { recent[contributor] ?? contribution(contributor) }
+
     private func put(_ made: Contribution, into zone: inout Zone, only index: Int) {
         for record in made.records where layout.zoneIndex(record.name) == index { zone.add(record) }
         for name in made.names { zone.addName(name) }
     }
 
     private func regionNames(_ region: Region, _ zone: Zone) -> [DNSName] {
-        zone.names.filter { layout.contains(region, $0) }
+        zone.names.filter(layout.membership(region))
     }
 }

@@ -24,6 +24,10 @@ public struct ClusterRecordStore: Sendable {
     private(set) var cnameReferrers: [Region: Set<ObjectKey>] = [:]
     /// Regions to answer again, with names they may have had.
     var pending: [Region: Set<DNSName>] = [:]
+    /// The contributions made again since `takeChanges()`, as the objects
+    /// are now: the regions to answer again read them rather than make
+    /// them once more (a headless service is read by each of its PTR names).
+    var recent: [Contributor: Contribution] = [:]
 
     /// Whether changes have touched any answer since `takeChanges()`.
     public var hasChanges: Bool { !pending.isEmpty }
@@ -91,13 +95,14 @@ public struct ClusterRecordStore: Sendable {
         var before: [Contributor: Contribution] = [:]
         for change in changes {
             for contributor in contributors(of: change) where before[contributor] == nil {
-                before[contributor] = contribution(contributor)
+                before[contributor] = recent[contributor] ?? contribution(contributor)
             }
             applyToObjects(change)
         }
         problems = []
         for (contributor, old) in before {
             let new = contribution(contributor)
+            recent[contributor] = new
             problems += new.problems
             guard new != old else { continue }
             index(contributor, removing: old)

@@ -51,24 +51,24 @@ struct ZoneLayout: Sendable {
         }
         let depth = count - domainLabels
         guard depth >= 2 else { return .apex }
-        let kind = name.label(depth - 1)
-        guard kind == "svc" || kind == "pod" else { return .apex }
+        let services = name.label(depth - 1, is: "svc")
+        guard services || name.label(depth - 1, is: "pod") else { return .apex }
         let namespace = name.label(depth - 2)
         if depth == 2 { return .namespace(namespace) }
-        if kind == "svc" { return .service(ObjectKey(namespace: namespace, name: name.label(depth - 3))) }
+        if services { return .service(ObjectKey(namespace: namespace, name: name.label(depth - 3))) }
         return .podName(name.suffix(labels: domainLabels + 3))
     }
 
-    /// Whether `name` is in `region`: the same as `region(of: name) ==
-    /// region`, without reading labels for the regions most names are in.
-    func contains(_ region: Region, _ name: DNSName) -> Bool {
+    /// Tells whether a name is in `region`: the same as `region(of: name)
+    /// == region`, without reading labels for the regions most names are in.
+    func membership(_ region: Region) -> (DNSName) -> Bool {
         switch region {
         case .service(let key):
-            guard let root = try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain) else { return false }
-            return name.isSubdomain(of: root)
-        case .address(let root), .reverseBranch(let root): return name == root
-        case .podName(let root): return name.isSubdomain(of: root)
-        default: return self.region(of: name) == region
+            guard let root = try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain) else { return { _ in false } }
+            return { $0.isSubdomain(of: root) }
+        case .address(let root), .reverseBranch(let root): return { $0 == root }
+        case .podName(let root): return { $0.isSubdomain(of: root) }
+        default: return { self.region(of: $0) == region }
         }
     }
 
