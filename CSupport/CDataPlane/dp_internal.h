@@ -56,6 +56,8 @@ typedef struct dp_arena {
 void *dp_arena_alloc(dp_arena *a, size_t size);
 void *dp_arena_copy(dp_arena *a, const void *data, size_t size);
 void dp_arena_free(dp_arena *a);
+/* Hands every block of `from` to `into`. */
+void dp_arena_move(dp_arena *into, dp_arena *from);
 
 /* ---- The table ------------------------------------------------------- */
 

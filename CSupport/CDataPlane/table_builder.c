@@ -365,6 +365,35 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
     return 0;
 }
 
+int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char *err, size_t errlen) {
+    int status = 0;
+    for (size_t i = 0; i < from->name_count && status == 0; i++) {
+        build_name *n = &from->names[i];
+        if (builder_find(into, n->name, n->name_len, n->hash) != NULL) {
+            char text[1024];
+            name_to_text(n->name, n->name_len, text, sizeof(text));
+            status = dp_fail(err, errlen, "%s is in both builders", text);
+            break;
+        }
+        build_name *moved = add_name_entry(into, n->name, n->name_len, n->hash);
+        if (moved == NULL) {
+            status = dp_fail(err, errlen, "out of memory");
+            break;
+        }
+        /* The answers move; their wires stay in `from`'s arena, which moves too. */
+        moved->removed = n->removed;
+        moved->answers = n->answers;
+        moved->answer_count = n->answer_count;
+        moved->answer_cap = n->answer_cap;
+        into->table->answer_count += n->answer_count;
+        n->answers = NULL;
+        n->answer_count = 0;
+    }
+    dp_arena_move(&into->staging, &from->staging);
+    dp_table_builder_free(from);
+    return status;
+}
+
 /* ---- Laying out shards ------------------------------------------------ */
 
 /* A name to lay out: from the builder, or a record of a shard it replaces. */

@@ -1,4 +1,6 @@
 import CDataPlane
+import Dispatch
+import Synchronization
 import RecordModel
 
 /// A data-plane answer table built from a zone set: every answer
@@ -25,22 +27,44 @@ public struct AnswerTable: ~Copyable {
         }
     }
 
-    /// Builds the table of everything a record store holds, region by region.
+    /// Builds the table of everything a record store holds, region by
+    /// region: the two parts of the regions on two threads, each into its
+    /// own builder, merged before the shards are laid out.
     public init(_ store: ClusterRecordStore) throws(DataPlaneError) {
-        guard let builder = dp_table_builder_new() else { throw DataPlaneError("out of memory") }
-        try self.init(builder) { builder throws(DataPlaneError) in
-            var writer = AnswerWriter(builder: builder)
-            try writer.addZones(store.zoneHeads)
+        let parts = ClusterRecordStore.regionParts
+        let builders = (0..<parts).map { _ in BuilderHandle(pointer: dp_table_builder_new()) }
+        guard builders.allSatisfy({ $0.pointer != nil }) else {
+            for builder in builders { dp_table_builder_free(builder.pointer) }
+            throw DataPlaneError("out of memory")
+        }
+        let failures = Mutex<[DataPlaneError]>([])
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
             do {
-                try store.forEachRegion { region in
+                var writer = AnswerWriter(builder: builders[part].pointer!)
+                try writer.addZones(store.zoneHeads)
+                try store.forEachRegion(part: part) { region throws(DataPlaneError) in
                     for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
                 }
             } catch let error as DataPlaneError {
-                throw error
+                failures.withLock { $0.append(error) }
             } catch {
-                throw DataPlaneError("\(error)")
+                failures.withLock { $0.append(DataPlaneError("\(error)")) }
             }
         }
+        var err = [CChar](repeating: 0, count: 512)
+        var merged = failures.withLock { $0.first }
+        for builder in builders.dropFirst() {
+            if merged == nil, dp_table_builder_merge(builders[0].pointer, builder.pointer, &err, err.count) != 0 {
+                merged = DataPlaneError(err)
+            } else if merged != nil {
+                dp_table_builder_free(builder.pointer)
+            }
+        }
+        if let merged {
+            dp_table_builder_free(builders[0].pointer)
+            throw merged
+        }
+        try self.init(builders[0].pointer!) { _ throws(DataPlaneError) in }
     }
 
     /// The table after `base` with `changes` made: their regions' names
@@ -86,6 +110,13 @@ public struct AnswerTable: ~Copyable {
     deinit {
         if let pointer { dp_table_free(pointer) }
     }
+}
+
+/// A C table builder handed to one thread of a parallel build. Each is
+/// filled by exactly one thread, and merged only after every thread has
+/// finished, so sending it is safe.
+private struct BuilderHandle: @unchecked Sendable {
+    let pointer: OpaquePointer?
 }
 
 /// Writes answers into a C table builder, reusing its buffers.

@@ -3,7 +3,7 @@
  * (SOA), web.ns.svc.cluster.local with 40 A records (more than fit in 512
  * bytes, and served in turns), ns.pod.cluster.local for pod names, and
  * 600 names n<i>.ns.svc.cluster.local with one A record each, so the table
- * has many shards. `address_byte` is the last byte of web's addresses, so
+ * has many shards (written by a second builder and merged). `address_byte` is the last byte of web's addresses, so
  * tables told apart by it can be published one after another; a delta
  * changes only web (and drops and re-adds n0), sharing the other shards.
  */
@@ -99,7 +99,12 @@ dp_table *fixture_table(uint8_t address_byte) {
     const char *nspod[] = {"ns", "pod"};
     size_t nspod_len = put_name(name, nspod, 2);
     if (dp_table_builder_add_answer(b, name, nspod_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
-    for (int i = 0; i < FIXTURE_FILLERS; i++) add_filler(b, i, soa, soa_len);
+    /* The fillers are written by a second builder and merged, as a
+     * parallel build does. */
+    dp_table_builder *other = dp_table_builder_new();
+    add_zone(other, soa, soa_len);
+    for (int i = 0; i < FIXTURE_FILLERS; i++) add_filler(other, i, soa, soa_len);
+    if (dp_table_builder_merge(b, other, NULL, 0) != 0) abort();
     dp_table *table = dp_table_builder_finish(b, NULL, 0);
     if (table == NULL) abort();
     return table;

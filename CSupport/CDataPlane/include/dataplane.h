@@ -113,6 +113,13 @@ dp_table_builder *dp_table_builder_new_delta(const dp_table *base);
 int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                  char *err, size_t errlen);
 
+/*
+ * Moves every name of `from` into `into` and frees `from`: two builders
+ * filled at once on two threads (each given the zones), with no name in
+ * both, become one. Fails when a name is in both.
+ */
+int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char *err, size_t errlen);
+
 /* Consumes the builder; returns the table, or NULL with a reason. */
 dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen);
 

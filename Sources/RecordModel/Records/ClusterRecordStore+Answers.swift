@@ -17,22 +17,36 @@ extension ClusterRecordStore {
 
     /// Every region, with its zone (a whole table).
     public func forEachRegion(_ body: (RegionAnswers) throws -> Void) rethrows {
-        var ptrRecords: [DNSName: [ResourceRecord]] = [:]
+        for part in 0..<Self.regionParts { try forEachRegion(part: part, body) }
+    }
+
+    /// The regions come in two parts of about equal work, which two threads
+    /// can answer at once: the Services' own names, and everything else.
+    public static let regionParts = 2
+
+    /// The regions of one part (0 or 1).
+    public func forEachRegion(part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
+        if part == 0 {
+            for key in objects.services.keys {
+                let region = Region.service(key)
+                var zone = Zone(emptyLike: heads[0])
+                put(contribution(.service(key)), into: &zone, only: 0)
+                chaseCNAMEs(&zone, from: region)
+                try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
+            }
+            return
+        }
         try body(answers(.apex))
         for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
         for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
+        for name in podsByName.keys { try body(answers(.podName(name))) }
+        // Every PTR record once, rather than each owner's contribution per address.
+        var ptrRecords: [DNSName: [ResourceRecord]] = [:]
         for key in objects.services.keys {
-            let region = Region.service(key)
-            var zone = Zone(emptyLike: heads[0])
-            let made = contribution(.service(key))
-            for record in made.records {
+            for record in contribution(.service(key)).records {
                 if case .ptr = record.data { ptrRecords[record.name, default: []].append(record) }
             }
-            put(made, into: &zone, only: 0)
-            chaseCNAMEs(&zone, from: region)
-            try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
         }
-        for name in podsByName.keys { try body(answers(.podName(name))) }
         for (name, records) in ptrRecords {
             var zone = Zone(emptyLike: heads[layout.zoneIndex(name)])
             for record in records { zone.add(record) }
