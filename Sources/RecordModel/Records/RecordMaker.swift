@@ -150,7 +150,9 @@ private struct SRVTarget: Hashable, Comparable {
     var port: UInt16
     var host: DNSName
 
+    /// Any fixed order will do, so names compare as wire bytes, which is
+    /// cheaper than the canonical order of RFC 4034 §6.1.
     static func < (lhs: SRVTarget, rhs: SRVTarget) -> Bool {
-        lhs.host == rhs.host ? lhs.port < rhs.port : lhs.host < rhs.host
+        lhs.host == rhs.host ? lhs.port < rhs.port : lhs.host.wire.lexicographicallyPrecedes(rhs.host.wire)
     }
 }
