@@ -130,7 +130,7 @@ extension ClusterRecordStore {
         case .reverseApex:
             break
         case .address(let name):
-            for owner in addressOwners[name] ?? [] {
+            for owner in addressOwners[name].map(Array.init) ?? [] {
                 for record in made(owner).records where record.name == name { zone.add(record) }
             }
         case .reverseBranch(let name):

@@ -17,7 +17,7 @@ public struct ClusterRecordStore: Sendable {
     /// `--pods verified`: the pods behind each pod name.
     private(set) var podsByName: [DNSName: Set<ObjectKey>] = [:]
     /// Who gives each PTR name its records.
-    private(set) var addressOwners: [DNSName: Set<Contributor>] = [:]
+    private(set) var addressOwners: [DNSName: Owners] = [:]
     /// PTR names below each reverse branch.
     private(set) var reverseBranches: [DNSName: Int32] = [:]
     /// The ExternalName services whose CNAME leads into each region.
@@ -191,8 +191,10 @@ public struct ClusterRecordStore: Sendable {
         for record in made.records {
             switch record.data {
             case .ptr:
-                let (inserted, _) = addressOwners[record.name, default: []].insert(contributor)
-                if inserted, addressOwners[record.name]?.count == 1 { countBranches(of: record.name, by: 1) }
+                if addressOwners[record.name]?.insert(contributor) == nil {
+                    addressOwners[record.name] = Owners(contributor)
+                    countBranches(of: record.name, by: 1)
+                }
             case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
                 if case .service(let key) = contributor { cnameReferrers[layout.region(of: target), default: []].insert(key) }
             default: break
@@ -207,11 +209,9 @@ public struct ClusterRecordStore: Sendable {
         for record in made.records {
             switch record.data {
             case .ptr:
-                guard addressOwners[record.name]?.remove(contributor) != nil else { continue }
-                if addressOwners[record.name]?.isEmpty == true {
-                    addressOwners[record.name] = nil
-                    countBranches(of: record.name, by: -1)
-                }
+                guard let owners = addressOwners[record.name] else { continue }
+                addressOwners[record.name] = owners.removing(contributor)
+                if addressOwners[record.name] == nil { countBranches(of: record.name, by: -1) }
             case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
                 if case .service(let key) = contributor {
                     let region = layout.region(of: target)
