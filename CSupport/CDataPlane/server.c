@@ -134,6 +134,29 @@ static void stop_requested(evutil_socket_t fd, short what, void *arg) {
     event_base_loopbreak(((dp_worker *)arg)->base);
 }
 
+/* Milliseconds on the monotonic clock. */
+static uint64_t monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+#define DP_HEARTBEAT_MS 100
+
+static void heartbeat(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    atomic_store_explicit(&((dp_worker *)arg)->heartbeat_ms, monotonic_ms(), memory_order_relaxed);
+}
+
+static void block_for_test(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    uint64_t ms = atomic_load(&((dp_worker *)arg)->block_ms);
+    struct timespec pause = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+    nanosleep(&pause, NULL);
+}
+
 static void *worker_main(void *arg) {
     dp_worker *w = arg;
     event_base_dispatch(w->base);
@@ -147,7 +170,13 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
         w->base = event_base_new();
         if (w->base == NULL) return dp_fail(err, errlen, "event_base_new failed");
         w->stop_event = event_new(w->base, -1, 0, stop_requested, w);
-        if (w->stop_event == NULL) return dp_fail(err, errlen, "event_new failed");
+        w->heartbeat_event = event_new(w->base, -1, EV_PERSIST, heartbeat, w);
+        w->block_event = event_new(w->base, -1, 0, block_for_test, w);
+        if (w->stop_event == NULL || w->heartbeat_event == NULL || w->block_event == NULL)
+            return dp_fail(err, errlen, "event_new failed");
+        struct timeval period = {0, DP_HEARTBEAT_MS * 1000};
+        atomic_store(&w->heartbeat_ms, monotonic_ms());
+        if (event_add(w->heartbeat_event, &period) != 0) return dp_fail(err, errlen, "event_add failed");
         if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0)
             return dp_fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
     }
@@ -159,6 +188,25 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
         w->running = true;
     }
     return 0;
+}
+
+int dp_server_stalled_worker(const dp_server *s, uint64_t deadline_ms, uint64_t *age_ms) {
+    uint64_t now = monotonic_ms();
+    for (unsigned i = 0; s->started && i < s->worker_count; i++) {
+        uint64_t beat = atomic_load_explicit(&s->workers[i].heartbeat_ms, memory_order_relaxed);
+        if (now > beat + deadline_ms) {
+            *age_ms = now - beat;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+void dp_server_block_worker_for_test(dp_server *s, unsigned worker, uint64_t ms) {
+    if (!s->started || worker >= s->worker_count) return;
+    dp_worker *w = &s->workers[worker];
+    atomic_store(&w->block_ms, ms);
+    event_active(w->block_event, EV_READ, 0);
 }
 
 const dp_table *dp_server_table(const dp_server *s) { return atomic_load(&s->table); }
@@ -197,6 +245,10 @@ void dp_server_stop(dp_server *s) {
         dp_udp_close(w);
         if (w->stop_event != NULL) event_free(w->stop_event);
         w->stop_event = NULL;
+        if (w->heartbeat_event != NULL) event_free(w->heartbeat_event);
+        w->heartbeat_event = NULL;
+        if (w->block_event != NULL) event_free(w->block_event);
+        w->block_event = NULL;
         if (w->base != NULL) event_base_free(w->base);
         w->base = NULL;
     }

@@ -46,6 +46,13 @@ typedef struct dp_worker {
     bool running;
     struct event_base *base;
     struct event *stop_event; /* made active by the control thread to stop the loop */
+    /* The loop's heartbeat: a timer that writes the time it ran, read by
+     * health checks on other threads (see dp_server_stalled_worker). */
+    struct event *heartbeat_event;
+    _Atomic uint64_t heartbeat_ms;
+    /* Test hook: made active to block the loop for `block_ms`. */
+    struct event *block_event;
+    _Atomic uint64_t block_ms;
     int udp_fd;
     struct event *udp_event;
     int tcp_fd;

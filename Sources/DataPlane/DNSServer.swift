@@ -86,6 +86,25 @@ public final class DNSServer: Sendable {
         }
     }
 
+    /// A worker whose event loop has not turned for `deadline`, and how
+    /// long it has been silent; nil while every loop turns (or once stopped).
+    public func stalledWorker(deadline: Duration) -> (worker: Int, silent: Duration)? {
+        server.withLock { s -> (worker: Int, silent: Duration)? in
+            guard let pointer = s.pointer else { return nil }
+            var age: UInt64 = 0
+            let worker = dp_server_stalled_worker(pointer, UInt64(deadline.components.seconds * 1000 + deadline.components.attoseconds / 1_000_000_000_000_000), &age)
+            return worker < 0 ? nil : (Int(worker), .milliseconds(Int64(age)))
+        }
+    }
+
+    /// Test hook: blocks one worker's event loop, as a wedged loop would be.
+    public func blockWorkerForTest(_ worker: Int, for duration: Duration) {
+        server.withLock { s in
+            guard let pointer = s.pointer else { return }
+            dp_server_block_worker_for_test(pointer, UInt32(worker), UInt64(duration.components.seconds * 1000))
+        }
+    }
+
     /// Counters summed over the workers.
     public func stats() -> DataPlaneStats {
         var stats = dp_stats()

@@ -3,21 +3,25 @@ import NIOHTTP1
 import NIOPosix
 
 /// The HTTP endpoint the kubelet probes: `GET /readiness` is 200 once
-/// ready and 503 with the reason before. Served on its own event loop so
-/// it answers whatever the DNS workers are doing.
+/// ready and 503 with the reason otherwise; `GET /healthz` is 200 while
+/// `liveness` finds nothing wrong (every DNS worker loop turns), 503 with
+/// its reason when it does. Served on its own event loop, never shelling
+/// out, so it answers whatever the DNS workers are doing.
 public final class ProbeServer: Sendable {
     private let channel: any Channel
 
     public var port: Int { channel.localAddress?.port ?? 0 }
 
     /// Binds at once: the probe is up before anything it reports on has started.
-    public init(host: String, port: Int, readiness: Readiness) async throws {
+    public init(
+        host: String, port: Int, readiness: Readiness, liveness: @escaping @Sendable () -> String?
+    ) async throws {
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProbeHandler(readiness: readiness))
+                    try channel.pipeline.syncOperations.addHandler(ProbeHandler(readiness: readiness, liveness: liveness))
                 }
             }
             .bind(host: host, port: port).get()
@@ -33,9 +37,13 @@ private final class ProbeHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let readiness: Readiness
+    let liveness: @Sendable () -> String?
     private var head: HTTPRequestHead?
 
-    init(readiness: Readiness) { self.readiness = readiness }
+    init(readiness: Readiness, liveness: @escaping @Sendable () -> String?) {
+        self.readiness = readiness
+        self.liveness = liveness
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -61,6 +69,9 @@ private final class ProbeHandler: ChannelInboundHandler {
         switch head.uri.split(separator: "?").first.map(String.init) ?? head.uri {
         case "/readiness":
             if let reason = readiness.notReadyReason { return (.serviceUnavailable, reason + "\n") }
+            return (.ok, "ok\n")
+        case "/healthz":
+            if let reason = liveness() { return (.serviceUnavailable, reason + "\n") }
             return (.ok, "ok\n")
         default:
             return (.notFound, "not found\n")

@@ -65,7 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
         // The probe is up first, then DNS, answering SERVFAIL for cluster
         // names ("try again", never "no such name") until the first load.
         let readiness = Readiness(notReadyBecause: "the first lists of the cluster have not loaded")
-        let probe = try await ProbeServer(host: "0.0.0.0", port: healthzPort, readiness: readiness)
+        let liveness = WorkerLiveness()
+        let probe = try await ProbeServer(
+            host: "0.0.0.0", port: healthzPort, readiness: readiness, liveness: { liveness.problem() })
         let server = try DNSServer(
             DNSServer.Configuration(
                 address: dnsBindAddress, port: dnsPort,
@@ -74,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
             initial: try AnswerTable(ClusterRecords.unsyncedZones(options: publisher.options)))
         defer { server.stop() }
         try server.start()
+        liveness.watch(server)
         logger.notice("serving DNS", metadata: [
             "address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)",
             "healthz port": "\(probe.port)",
@@ -120,7 +123,14 @@ struct ServeCommand: AsyncParsableCommand {
                     }
                 }
             }
+            if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
+                // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
+                group.addTask {
+                    for await _ in Signals.stream([SIGUSR2]) { server.blockWorkerForTest(0, for: .seconds(5)) }
+                }
+            }
             for await signal in Signals.termination() {
+                readiness.markNotReady("shutting down")
                 logger.notice("stopping", metadata: ["signal": "\(signal)"])
                 break
             }

@@ -4,13 +4,16 @@ import Dispatch
 import Glibc
 #endif
 
-/// SIGTERM and SIGINT as an async sequence, so shutdown runs in order on
-/// a task instead of in a signal handler.
+/// Signals as an async sequence, so shutdown runs in order on a task
+/// instead of in a signal handler.
 enum Signals {
-    static func termination() -> AsyncStream<Int32> {
+    /// SIGTERM and SIGINT.
+    static func termination() -> AsyncStream<Int32> { stream([SIGTERM, SIGINT]) }
+
+    static func stream(_ numbers: [Int32]) -> AsyncStream<Int32> {
         AsyncStream { continuation in
             let sources = SignalSources(
-                [SIGTERM, SIGINT].map { number in
+                numbers.map { number in
                     signal(number, SIG_IGN)
                     let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                     source.setEventHandler { continuation.yield(number) }

@@ -25,7 +25,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// Starts `kube-dns` with `arguments` plus the bind address (loopback
     /// unless said) and a free port, and waits until it answers DNS: from
     /// its records, or (`untilSynced: false`) at all, SERVFAIL included.
-    public init(_ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true) throws {
+    public init(
+        _ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true,
+        environment: [String: String] = [:]
+    ) throws {
         port = try freePort()
         var arguments = arguments
         if let index = arguments.firstIndex(of: "--healthz-port"), let given = UInt16(arguments[index + 1]) {
@@ -37,6 +40,7 @@ public final class ServerProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "\(port)"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()

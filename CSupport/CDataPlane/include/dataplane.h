@@ -174,6 +174,16 @@ uint16_t dp_server_port(const dp_server *s);
 /* Starts the worker threads. */
 int dp_server_start(dp_server *s, char *err, size_t errlen);
 
+/*
+ * Liveness: each worker's loop writes the time on a timer every 100 ms.
+ * Returns the first worker whose loop has not turned for `deadline_ms`
+ * (its silence in `age_ms`), or -1 when every loop turns. Any thread.
+ */
+int dp_server_stalled_worker(const dp_server *s, uint64_t deadline_ms, uint64_t *age_ms);
+
+/* Test hook: blocks one worker's loop for `ms`, as a wedged loop would be. */
+void dp_server_block_worker_for_test(dp_server *s, unsigned worker, uint64_t ms);
+
 /* The table workers answer from now, to build a delta from; valid until
  * the next dp_server_publish() (which the caller does not run meanwhile). */
 const dp_table *dp_server_table(const dp_server *s);

@@ -1,0 +1,19 @@
+import DataPlane
+import Synchronization
+
+/// `/healthz`: alive while every DNS worker's event loop turns. The probe
+/// is up before the DNS server exists; until then there is nothing to be
+/// wedged. A loop silent this long is wedged, not busy: under any load a
+/// loop turns many times a second.
+final class WorkerLiveness: Sendable {
+    static let deadline: Duration = .seconds(2)
+    private let server = Mutex<DNSServer?>(nil)
+
+    func watch(_ dns: DNSServer) { server.withLock { $0 = dns } }
+
+    /// nil when alive, else why not.
+    func problem() -> String? {
+        guard let dns = server.withLock({ $0 }), let stalled = dns.stalledWorker(deadline: Self.deadline) else { return nil }
+        return "DNS worker \(stalled.worker) has not turned its event loop for \(stalled.silent)"
+    }
+}
