@@ -2,26 +2,32 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The HTTP endpoint the kubelet probes: `GET /readiness` is 200 once
-/// ready and 503 with the reason otherwise; `GET /healthz` is 200 while
-/// `liveness` finds nothing wrong (every DNS worker loop turns), 503 with
-/// its reason when it does. Served on its own event loop, never shelling
-/// out, so it answers whatever the DNS workers are doing.
+/// What a probe answers: 200 with the body, or 503 with the reason.
+public struct ProbeAnswer: Sendable {
+    public var healthy: Bool
+    public var body: String
+
+    public static func ok(_ body: String = "ok") -> ProbeAnswer { ProbeAnswer(healthy: true, body: body) }
+    public static func failing(_ reason: String) -> ProbeAnswer { ProbeAnswer(healthy: false, body: reason) }
+}
+
+/// The HTTP endpoint the kubelet probes: each path answers from its check,
+/// 200 or 503. Served on its own event loop, never shelling out, so it
+/// answers whatever the DNS workers are doing.
 public final class ProbeServer: Sendable {
+    public typealias Check = @Sendable () -> ProbeAnswer
     private let channel: any Channel
 
     public var port: Int { channel.localAddress?.port ?? 0 }
 
     /// Binds at once: the probe is up before anything it reports on has started.
-    public init(
-        host: String, port: Int, readiness: Readiness, liveness: @escaping @Sendable () -> String?
-    ) async throws {
+    public init(host: String, port: Int, routes: [String: Check]) async throws {
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProbeHandler(readiness: readiness, liveness: liveness))
+                    try channel.pipeline.syncOperations.addHandler(ProbeHandler(routes: routes))
                 }
             }
             .bind(host: host, port: port).get()
@@ -36,14 +42,10 @@ private final class ProbeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let readiness: Readiness
-    let liveness: @Sendable () -> String?
+    let routes: [String: ProbeServer.Check]
     private var head: HTTPRequestHead?
 
-    init(readiness: Readiness, liveness: @escaping @Sendable () -> String?) {
-        self.readiness = readiness
-        self.liveness = liveness
-    }
+    init(routes: [String: ProbeServer.Check]) { self.routes = routes }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -66,15 +68,10 @@ private final class ProbeHandler: ChannelInboundHandler {
 
     private func answer(_ head: HTTPRequestHead) -> (HTTPResponseStatus, String) {
         guard head.method == .GET || head.method == .HEAD else { return (.methodNotAllowed, "GET only\n") }
-        switch head.uri.split(separator: "?").first.map(String.init) ?? head.uri {
-        case "/readiness":
-            if let reason = readiness.notReadyReason { return (.serviceUnavailable, reason + "\n") }
-            return (.ok, "ok\n")
-        case "/healthz":
-            if let reason = liveness() { return (.serviceUnavailable, reason + "\n") }
-            return (.ok, "ok\n")
-        default:
-            return (.notFound, "not found\n")
-        }
+        let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
+        guard let check = routes[path] else { return (.notFound, "not found\n") }
+        let answer = check()
+        let body = answer.body.hasSuffix("\n") ? answer.body : answer.body + "\n"
+        return (answer.healthy ? .ok : .serviceUnavailable, body)
     }
 }

@@ -67,7 +67,11 @@ struct ServeCommand: AsyncParsableCommand {
         let readiness = Readiness(notReadyBecause: "the first lists of the cluster have not loaded")
         let liveness = WorkerLiveness()
         let probe = try await ProbeServer(
-            host: "0.0.0.0", port: healthzPort, readiness: readiness, liveness: { liveness.problem() })
+            host: "0.0.0.0", port: healthzPort,
+            routes: [
+                "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
+                "/healthz": { liveness.problem().map(ProbeAnswer.failing) ?? .ok() },
+            ])
         let server = try DNSServer(
             DNSServer.Configuration(
                 address: dnsBindAddress, port: dnsPort,

@@ -9,6 +9,8 @@ do {
     var command = try KubeDNSCommand.parseAsRoot(arguments)
     if let serve = command as? ServeCommand {
         try await serve.serve()
+    } else if let exechealthz = command as? ExecHealthzCommand {
+        try await exechealthz.serve()
     } else {
         try command.run()
     }
