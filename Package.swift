@@ -107,7 +107,9 @@ let package = Package(
             dependencies: ["KubeAPISimulator", "TestSupport"]),
         .testTarget(
             name: "KubeDNSTests",
-            dependencies: ["KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator"]),
+            dependencies: [
+                "KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator", .product(name: "Yams", package: "Yams"),
+            ]),
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(
             name: "TestSupport",

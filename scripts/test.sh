@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test: the Swift suites (record model, objects files, the data
-# plane in process, the kube-dns binary end to end with dig), then the C
-# packet path fuzzed under AddressSanitizer and UBSan.
+# Runs every test: the Swift suites (record model, Kubernetes API client
+# and simulator, the data plane in process, the kube-dns binary end to end
+# with dig and curl, the deploy manifests), then the C packet path fuzzed
+# under AddressSanitizer and UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-packages.sh
+# The manifests are checked against the Kubernetes schemas offline (PyPI).
+python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install --quiet kubernetes-validate
 swift build --build-tests
 swift test --skip-build
 Tests/CDataPlane/run.sh "${FUZZ_SECONDS:-60}"
