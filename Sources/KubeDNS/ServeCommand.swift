@@ -40,6 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Log an error when the first lists have not loaded by then (the server keeps running and keeps trying).")
     var initialSyncTimeout = GoDuration(.seconds(60), "60s")
 
+    @Option(
+        name: .customLong("lameduck"),
+        help: "On SIGTERM or SIGINT, keep answering this long after /readiness turns 503, so clients and the Service move away first.")
+    var lameduck = GoDuration(.seconds(5), "5s")
+
     @Option(name: [.customShort("v"), .customLong("v")], help: "Log verbosity: 0 notices and errors, 2 routine events, 4 debugging.")
     var verbosity = 0
 
@@ -134,8 +139,12 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
             for await signal in Signals.termination() {
+                // Lame duck: not ready at once, still answering until the
+                // endpoints controller and clients have moved away.
                 readiness.markNotReady("shutting down")
-                logger.notice("stopping", metadata: ["signal": "\(signal)"])
+                logger.notice("stopping after the lame-duck period", metadata: ["signal": "\(signal)", "lameduck": "\(lameduck)"])
+                try? await Task.sleep(for: lameduck.duration)
+                logger.notice("stopping")
                 break
             }
             group.cancelAll()

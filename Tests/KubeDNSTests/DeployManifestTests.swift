@@ -50,6 +50,11 @@ import Yams
         #expect((liveness?["httpGet"] as? [String: Any])?["port"] as? String == "healthz")
         #expect((readiness?["httpGet"] as? [String: Any])?["port"] as? String == "healthz")
 
+        // The pod is given longer to stop than the lame duck lasts.
+        let grace = try #require((pod["spec"] as? [String: Any])?["terminationGracePeriodSeconds"] as? Int)
+        let lameduck = try #require(flag("lameduck").flatMap { Int($0.dropLast()) })
+        #expect(grace > lameduck + 2)
+
         // The Service sends DNS to ports the container names.
         let service = try #require(documents.first { $0["kind"] as? String == "Service" })
         for port in ((service["spec"] as? [String: Any])?["ports"] as? [[String: Any]]) ?? [] {
@@ -58,7 +63,7 @@ import Yams
 
         // The binary takes the manifest's flags as they are (ports moved to
         // free ones, the cluster from the fixture file) and serves both probes.
-        let kept = args.filter { !$0.hasPrefix("--dns-port=") && !$0.hasPrefix("--healthz-port=") }
+        let kept = args.filter { !$0.hasPrefix("--dns-port=") && !$0.hasPrefix("--healthz-port=") && !$0.hasPrefix("--lameduck=") }
         let server = try ServerProcess(kept + ["--kube-objects", Fixtures.clusterPath])
         defer { server.stop() }
         #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz") == 200)

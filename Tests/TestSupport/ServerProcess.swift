@@ -37,6 +37,8 @@ public final class ServerProcess: @unchecked Sendable {
             healthzPort = try freePort()
             arguments += ["--healthz-port", "\(healthzPort)"]
         }
+        // Tests stop servers often: no lame-duck wait unless a test asks for one.
+        if !arguments.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "\(port)"]
