@@ -33,7 +33,8 @@ struct ClusterFollower {
             let batch = queue.take()
             guard !batch.isEmpty else { continue }
             let received = clock.now
-            if var objects = loading {
+            // Taken, not copied: a copy would be written on, and copied whole.
+            if var objects = loading.take() {
                 // Before the first complete list: gather, then load at once.
                 for update in batch {
                     for change in objects.changes(for: update) { objects.apply(change) }
@@ -43,27 +44,29 @@ struct ClusterFollower {
                     loading = objects
                     continue
                 }
-                loading = nil
                 store.setSerial(Self.nextSerial(after: 0))
                 store.load(objects)
-                tableNames = publishWhole(store, received: received) ?? 0
+            } else {
+                for update in batch { store.apply(store.objects.changes(for: update)) }
+                for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
+                guard store.hasChanges else { continue }
+                store.setSerial(Self.nextSerial(after: store.options.serial))
+            }
+            let changes = store.takeChanges()
+            let changed = changes.regions.reduce(changes.removed.count) { $0 + $1.names.count }
+            // Until a first table is out, and when a delta would touch much of the table, publish whole.
+            if !synced.isSet || changed * Self.wholeTableShare > tableNames {
+                guard let names = publishWhole(store, received: received) else { continue }
+                tableNames = names
+            } else {
+                tableNames = publishDelta(store, changes, received: received) ?? tableNames
+            }
+            if !synced.isSet {
                 synced.set()
                 readiness.markReady()
                 logger.notice("initial sync done; ready", metadata: [
                     "services": "\(store.objects.services.count)", "after": "\(clock.now - start)",
                 ])
-                continue
-            }
-            for update in batch { store.apply(store.objects.changes(for: update)) }
-            for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
-            guard store.hasChanges else { continue }
-            store.setSerial(Self.nextSerial(after: store.options.serial))
-            let changes = store.takeChanges()
-            let changed = changes.regions.reduce(changes.removed.count) { $0 + $1.names.count }
-            if changed * Self.wholeTableShare > tableNames {
-                tableNames = publishWhole(store, received: received) ?? tableNames
-            } else {
-                tableNames = publishDelta(store, changes, received: received) ?? tableNames
             }
         }
     }
