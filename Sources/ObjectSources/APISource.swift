@@ -54,7 +54,7 @@ public struct APISource: Sendable {
                 return try await client.serves(groupVersion: "discovery.k8s.io/v1")
             } catch {
                 let wait = backoff.next()
-                logger.error("API server not reachable; retrying", metadata: [
+                logger.error("API discovery failed; retrying", metadata: [
                     "server": "\(client.access.server)", "error": "\(error)", "retry in": "\(wait)",
                 ])
                 try? await Task.sleep(for: wait)

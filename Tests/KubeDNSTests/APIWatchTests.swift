@@ -232,7 +232,7 @@ import Glibc
             #expect(server.isRunning)
             server.stop()
             let log = server.log
-            #expect(log.contains("API server not reachable; retrying"), "\(log)")
+            #expect(log.contains("API discovery failed; retrying"), "\(log)")
             #expect(log.contains("initial sync not done in time"), "\(log)")
         }
     }
