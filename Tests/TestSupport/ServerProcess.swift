@@ -1,20 +1,25 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The real `kube-dns` binary, started on a free loopback port and stopped
-/// by its PID.
+/// The real `kube-dns` binary, started on loopback ports of the kernel's
+/// choosing (read back from its log) and stopped by its PID. Ports picked
+/// by the test and bound later could be taken meanwhile, and the DNS
+/// sockets use SO_REUSEPORT, so a second server of the same user would
+/// share them instead of failing: the kernel's choice avoids both.
 public final class ServerProcess: @unchecked Sendable {
     // @unchecked: tests that share a server (the suite trait) read only
-    // `port`, a constant; the Process is started, read and stopped by the
-    // owner alone, one call at a time.
+    // `port` and `healthzPort`, constants; the Process is started, read and
+    // stopped by the owner alone, one call at a time; the log buffer is
+    // guarded by its own lock.
     public let port: UInt16
-    /// The probe port (`--healthz-port`), free unless the arguments name one.
+    /// The probe port (`--healthz-port`).
     public let healthzPort: UInt16
     private let process: Process
-    private let stderrPipe = Pipe()
+    private let stderr = LogBuffer()
 
     /// The built `kube-dns`, beside the test bundle in the build folder.
     public static var binaryPath: String {
@@ -23,29 +28,48 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `kube-dns` with `arguments` plus the bind address (loopback
-    /// unless said) and a free port, and waits until it answers DNS: from
-    /// its records, or (`untilSynced: false`) at all, SERVFAIL included.
+    /// unless said) and port 0 for DNS and probes (unless the arguments name
+    /// a probe port), and waits until it answers DNS: from its records, or
+    /// (`untilSynced: false`) at all, SERVFAIL included.
     public init(
         _ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true,
         environment: [String: String] = [:]
     ) throws {
-        port = try freePort()
         var arguments = arguments
-        if let index = arguments.firstIndex(of: "--healthz-port"), let given = UInt16(arguments[index + 1]) {
-            healthzPort = given
-        } else {
-            healthzPort = try freePort()
-            arguments += ["--healthz-port", "\(healthzPort)"]
-        }
+        if !arguments.contains("--healthz-port") { arguments += ["--healthz-port", "0"] }
         // Tests stop servers often: no lame-duck wait unless a test asks for one.
         if !arguments.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "\(port)"]
+        process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "0"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardError = stderrPipe
+        let pipe = Pipe()
+        process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        stderr.follow(pipe.fileHandleForReading)
+        // "... healthz port=<n> port=<m> [KubeDNS] serving DNS"
+        var ports: (dns: UInt16, healthz: UInt16)?
+        for _ in 0..<200 where ports == nil {
+            if let line = stderr.text.split(separator: "\n").first(where: { $0.hasSuffix("serving DNS") }),
+                let dns = line.firstMatch(of: /\sport=(\d+) \[/).flatMap({ UInt16($0.1) }),
+                let healthz = line.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) })
+            {
+                ports = (dns, healthz)
+            } else if !process.isRunning {
+                break
+            } else {
+                usleep(50_000)
+            }
+        }
+        guard let ports else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            throw process.terminationReason == .exit && process.terminationStatus != 0
+                ? ServerError.exited(stderr: stderr.text) : ServerError.notAnswering(stderr: stderr.text)
+        }
+        port = ports.dns
+        healthzPort = ports.healthz
         try waitUntilAnswering(untilSynced: untilSynced)
     }
 
@@ -65,9 +89,10 @@ public final class ServerProcess: @unchecked Sendable {
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
 
-    /// What the server logged so far (read once it has exited).
+    /// What the server has logged so far (all of it once it has exited).
     public var log: String {
-        String(decoding: stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
+        if !process.isRunning { stderr.waitForEnd() }
+        return stderr.text
     }
 
     /// Sends `signal` and waits for the exit; returns the exit status.
@@ -96,10 +121,12 @@ public final class ServerProcess: @unchecked Sendable {
     }
 }
 
-/// A port free for both UDP and TCP on 127.0.0.1 right now.
+/// A port free for both UDP and TCP on 127.0.0.1 right now, below Linux's
+/// ephemeral range (32768 and up), so no socket the kernel numbers takes
+/// it meanwhile. For servers that cannot report a port of the kernel's choosing.
 public func freePort() throws -> UInt16 {
     for _ in 0..<50 {
-        let port = UInt16.random(in: 20000...60000)
+        let port = UInt16.random(in: 20000...32000)
         if canBind(port, Int32(SOCK_DGRAM.rawValue)) && canBind(port, Int32(SOCK_STREAM.rawValue)) { return port }
     }
     throw POSIXError(.EADDRINUSE)
@@ -116,4 +143,28 @@ private func canBind(_ port: UInt16, _ type: Int32) -> Bool {
     return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     } == 0
+}
+
+/// A process's standard error, read as it comes on a thread of its own.
+private final class LogBuffer: Sendable {
+    private let data = Mutex(Data())
+    private let ended = DispatchSemaphore(value: 0)
+
+    func follow(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                data.withLock { $0.append(chunk) }
+            }
+            ended.signal()
+        }
+    }
+
+    var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
+
+    /// Waits (a second at most) until the writer has closed its end.
+    func waitForEnd() {
+        if ended.wait(timeout: .now() + 1) == .success { ended.signal() }
+    }
 }
