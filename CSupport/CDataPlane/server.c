@@ -50,10 +50,30 @@ static void adopt_bound_port(int fd, struct sockaddr_storage *ss) {
         ((struct sockaddr_in6 *)ss)->sin6_port = ((struct sockaddr_in6 *)&bound)->sin6_port;
 }
 
+/* Whether another process holds the port: workers share it through
+ * SO_REUSEPORT, which would just as quietly share it with a second server
+ * of the same user. A socket without the option cannot bind a port in use. */
+static int port_taken(const struct sockaddr_storage *ss, socklen_t sslen, int type) {
+    int fd = socket(ss->ss_family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    /* TCP: connections of an earlier run in TIME_WAIT do not hold the port. */
+    int on = 1;
+    if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    int taken = bind(fd, (const struct sockaddr *)ss, sslen) != 0 && errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 /* Every worker's UDP and TCP socket on one address and port; on failure
  * none stays open and errno tells why. */
 static int open_sockets(dp_server *s, struct sockaddr_storage *ss, socklen_t sslen, char *err,
                         size_t errlen) {
+    uint16_t port = ntohs(ss->ss_family == AF_INET ? ((struct sockaddr_in *)ss)->sin_port
+                                                   : ((struct sockaddr_in6 *)ss)->sin6_port);
+    if (port != 0 && (port_taken(ss, sslen, SOCK_DGRAM) || port_taken(ss, sslen, SOCK_STREAM))) {
+        errno = EADDRINUSE;
+        return dp_fail(err, errlen, "port %u is in use by another process", port);
+    }
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
         if (dp_udp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;

@@ -44,6 +44,17 @@ import Glibc
         #expect(stderr.contains("\(path): .metadata.name: required field missing"), "\(stderr)")
     }
 
+    @Test func aSecondServerOnTheSamePortIsAnErrorNotASharedPort() throws {
+        let first = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        defer { first.stop() }
+        let (status, stderr) = try runToEnd([
+            "--kube-objects", Fixtures.clusterPath, "--dns-bind-address", "127.0.0.1", "--dns-port", "\(first.port)",
+            "--healthz-port", "0",
+        ])
+        #expect(status != 0)
+        #expect(stderr.contains("port \(first.port) is in use by another process"), "\(stderr)")
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func aSignalStopsTheServerCleanly(_ signal: Int32) throws {
         let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
