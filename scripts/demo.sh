@@ -19,4 +19,4 @@ Serving deploy/demo/cluster.yaml on 127.0.0.1:5353. Try, from another shell:
 Edit deploy/demo/cluster.yaml and the answers follow. Ctrl-C stops it.
 TRY
 exec .build/debug/kube-dns --kube-objects deploy/demo/cluster.yaml \
-  --dns-bind-address 127.0.0.1 --dns-port 5353 -v 2
+  --dns-bind-address 127.0.0.1 --dns-port 5353 --lameduck 0 -v 2
