@@ -117,6 +117,27 @@ import Glibc
         }
     }
 
+    @Test func anUpdateThatChangesNothingDNSReadsPublishesNothing() async throws {
+        try await Self.withCluster([J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) { simulator, server, _ throws in
+            func serial() throws -> String {
+                let reply = try Dig.query("cluster.local.", "SOA", port: server.port)
+                // The raw line: the normalised one hides serials.
+                return reply.answer.first?.split(whereSeparator: \.isWhitespace).dropFirst(6).first.map(String.init) ?? ""
+            }
+            Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.20"))
+            let before = try serial()
+            #expect(!before.isEmpty)
+            // The same Service again: a new resourceVersion, nothing else.
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.20"]))
+            usleep(1_500_000)
+            #expect(try serial() == before)
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.21"]))
+            Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.21"))
+            let after = try serial()
+            #expect(after != before, "serial \(before) before, \(after) after")
+        }
+    }
+
     @Test func v1EndpointsWhenTheAPIHasNoEndpointSlices() async throws {
         try await offThePool {
             let simulator = try KubeAPISimulator()

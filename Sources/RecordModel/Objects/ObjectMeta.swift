@@ -1,24 +1,24 @@
-/// The metadata DNS needs of any Kubernetes object.
+/// The metadata DNS needs of any Kubernetes object. Not its
+/// resourceVersion (the informers read that from the events): an update
+/// that changes nothing DNS reads then compares equal and costs no work.
 public struct ObjectMeta: Hashable, Sendable, Decodable {
     public var name: String
     public var namespace: String
     public var labels: [String: String]
     public var annotations: [String: String]
-    public var resourceVersion: String?
 
     public init(
         name: String, namespace: String = "", labels: [String: String] = [:],
-        annotations: [String: String] = [:], resourceVersion: String? = nil
+        annotations: [String: String] = [:]
     ) {
         self.name = name
         self.namespace = namespace
         self.labels = labels
         self.annotations = annotations
-        self.resourceVersion = resourceVersion
     }
 
     private enum CodingKeys: String, CodingKey {
-        case name, namespace, labels, annotations, resourceVersion
+        case name, namespace, labels, annotations
     }
 
     public init(from decoder: any Decoder) throws {
@@ -28,7 +28,6 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
         labels = try c.decodeIfPresent(LenientStringMap.self, forKey: .labels)?.values(Self.labelsRead) ?? [:]
         annotations =
             try c.decodeIfPresent(LenientStringMap.self, forKey: .annotations)?.values(Self.annotationsRead) ?? [:]
-        resourceVersion = try c.decodeIfPresent(String.self, forKey: .resourceVersion)
     }
 
     /// The only labels and annotations DNS reads; the rest is not kept, as
