@@ -39,15 +39,27 @@ static int parse_address(const char *address, uint16_t port, struct sockaddr_sto
     return -1;
 }
 
-/* With port 0 the first socket gets a port from the kernel; the others share it. */
-static void adopt_bound_port(int fd, struct sockaddr_storage *ss) {
+static uint16_t port_of(const struct sockaddr_storage *ss) {
+    return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+                                          : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* Port 0: a port the kernel gives a socket without SO_REUSEPORT, so one
+ * nobody holds (a socket with the option could be given a port another
+ * such socket of the same user holds, and share it). */
+static int choose_port(struct sockaddr_storage *ss, socklen_t sslen) {
+    int fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_storage bound;
     socklen_t len = sizeof(bound);
-    if (getsockname(fd, (struct sockaddr *)&bound, &len) != 0) return;
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)ss, sslen) == 0 &&
+             getsockname(fd, (struct sockaddr *)&bound, &len) == 0;
+    if (fd >= 0) close(fd);
+    if (!ok) return -1;
     if (ss->ss_family == AF_INET)
         ((struct sockaddr_in *)ss)->sin_port = ((struct sockaddr_in *)&bound)->sin_port;
     else
         ((struct sockaddr_in6 *)ss)->sin6_port = ((struct sockaddr_in6 *)&bound)->sin6_port;
+    return 0;
 }
 
 /* Whether another process holds the port: workers share it through
@@ -68,16 +80,14 @@ static int port_taken(const struct sockaddr_storage *ss, socklen_t sslen, int ty
  * none stays open and errno tells why. */
 static int open_sockets(dp_server *s, struct sockaddr_storage *ss, socklen_t sslen, char *err,
                         size_t errlen) {
-    uint16_t port = ntohs(ss->ss_family == AF_INET ? ((struct sockaddr_in *)ss)->sin_port
-                                                   : ((struct sockaddr_in6 *)ss)->sin6_port);
-    if (port != 0 && (port_taken(ss, sslen, SOCK_DGRAM) || port_taken(ss, sslen, SOCK_STREAM))) {
+    uint16_t port = port_of(ss);
+    if (port_taken(ss, sslen, SOCK_DGRAM) || port_taken(ss, sslen, SOCK_STREAM)) {
         errno = EADDRINUSE;
         return dp_fail(err, errlen, "port %u is in use by another process", port);
     }
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
         if (dp_udp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;
-        if (i == 0) adopt_bound_port(w->udp_fd, ss);
         if (dp_tcp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;
     }
     return 0;
@@ -130,17 +140,21 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         w->tcp_fd = -1;
         w->tcp_cap = cap > 0 ? cap : 1;
     }
-    /* A kernel-chosen UDP port may be taken for TCP: choose again. */
-    int attempts = config->port == 0 ? 16 : 1;
-    while (open_sockets(s, &ss, sslen, err, errlen) != 0) {
-        if (--attempts == 0 || errno != EADDRINUSE) {
+    /* A port the kernel chose may be taken for TCP, or meanwhile: choose again. */
+    for (int attempts = config->port == 0 ? 16 : 1;; attempts--) {
+        if (config->port == 0 && choose_port(&ss, sslen) != 0) {
+            dp_fail(err, errlen, "cannot choose a port: %s", strerror(errno));
+            dp_server_free(s);
+            return NULL;
+        }
+        if (open_sockets(s, &ss, sslen, err, errlen) == 0) break;
+        if (attempts == 1 || errno != EADDRINUSE) {
             dp_server_free(s);
             return NULL;
         }
         parse_address(config->address, 0, &ss, &sslen);
     }
-    s->config.port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                                   : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    s->config.port = port_of(&ss);
     return s;
 }
 

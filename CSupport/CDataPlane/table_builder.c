@@ -264,8 +264,7 @@ static const uint8_t *keep_wire(dp_arena *arena, const uint8_t *wire, size_t len
     return kept;
 }
 
-static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, char *err,
-                         size_t errlen) {
+static int append_answer(build_name *n, dp_answer answer, char *err, size_t errlen) {
     if (n->answer_count == n->answer_cap) {
         uint16_t cap = n->answer_cap ? (uint16_t)(n->answer_cap * 2) : 4;
         dp_answer *answers = realloc(n->answers, cap * sizeof(dp_answer));
@@ -274,7 +273,11 @@ static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, c
         n->answer_cap = cap;
     }
     n->answers[n->answer_count++] = answer;
-    b->table->answer_count++;
+    /* The default answer stays last, where a record keeps it (answer.c). */
+    if (answer.qtype != 0 && n->answer_count > 1 && n->answers[n->answer_count - 2].qtype == 0) {
+        n->answers[n->answer_count - 1] = n->answers[n->answer_count - 2];
+        n->answers[n->answer_count - 2] = answer;
+    }
     return 0;
 }
 
@@ -334,19 +337,19 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     for (uint16_t i = 0; i < n->answer_count; i++) {
         if (same_reply(&n->answers[i], wire, answer.len, qname_len)) {
             answer.wire = n->answers[i].wire;
-            return append_answer(b, n, answer, err, errlen);
+            return append_answer(n, answer, err, errlen);
         }
     }
     answer.wire = keep_wire(&b->staging, wire, answer.len, qname_len);
     if (answer.wire == NULL) return dp_fail(err, errlen, "out of memory");
-    return append_answer(b, n, answer, err, errlen);
+    return append_answer(n, answer, err, errlen);
 }
 
 int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                               char *err, size_t errlen) {
     build_name *n = entry_for_answer(b, qname, qname_len, 0, err, errlen);
     dp_answer nodata = {.wire = NULL};
-    return n ? append_answer(b, n, nodata, err, errlen) : -1;
+    return n ? append_answer(n, nodata, err, errlen) : -1;
 }
 
 
@@ -359,7 +362,6 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
     build_name *n = builder_find(b, qname, qname_len, hash);
     if (n == NULL) n = add_name_entry(b, qname, qname_len, hash);
     if (n == NULL) return dp_fail(err, errlen, "out of memory");
-    b->table->answer_count -= n->answer_count;
     n->answer_count = 0;
     n->removed = true;
     return 0;
@@ -385,7 +387,6 @@ int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char 
         moved->answers = n->answers;
         moved->answer_count = n->answer_count;
         moved->answer_cap = n->answer_cap;
-        into->table->answer_count += n->answer_count;
         n->answers = NULL;
         n->answer_count = 0;
     }
@@ -405,24 +406,27 @@ typedef struct source {
     uint8_t name_len;
 } source;
 
-/* Answers of one name compared for a shared wire, at most. */
-#define DP_MAX_SHARED_WIRES 64
+/* The index of an earlier answer with the same wire (ANY and its RRset
+ * share one), or `i` when the wire is its own. */
+static uint16_t first_with_wire(const source *s, uint16_t i) {
+    for (uint16_t k = 0; k < i; k++)
+        if (s->answers[k].wire == s->answers[i].wire) return k;
+    return i;
+}
 
-/* The bytes of a source's distinct wires (answers may share one). */
+/* The bytes of a source's distinct wires. */
 static size_t wire_bytes(const source *s) {
     size_t total = 0;
     for (uint16_t i = 0; i < s->answer_count; i++) {
         const dp_answer *a = &s->answers[i];
-        bool seen = a->wire == NULL;
-        for (uint16_t k = 0; k < i && s->answer_count <= DP_MAX_SHARED_WIRES && !seen; k++)
-            seen = s->answers[k].wire == a->wire;
-        if (!seen) total += (dp_answer_wire_size(a, s->name_len) + 7) & ~(size_t)7;
+        if (a->wire != NULL && first_with_wire(s, i) == i)
+            total += (dp_answer_wire_size(a, s->name_len) + 7) & ~(size_t)7;
     }
     return total;
 }
 
 /* One block: the shard header, its slots (under half full), its records
- * (answers with their default last), then their wires. */
+ * (answers in the builder's order, the default last), then their wires. */
 static dp_shard *lay_out_shard(const source *sources, size_t count) {
     size_t slot_count = 2;
     while (slot_count < count * 2) slot_count *= 2;
@@ -453,27 +457,18 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
         r->answer_count = s->answer_count;
         r->name_len = s->name_len;
         r->hash = s->hash;
-        /* Answers that shared a wire share its copy. */
-        const uint8_t *source_wires[DP_MAX_SHARED_WIRES];
-        uint16_t k = 0;
-        for (int pass = 0; pass < 2; pass++) {
-            for (uint16_t j = 0; j < s->answer_count; j++) {
-                if ((s->answers[j].qtype == 0) != (pass == 1)) continue;
-                dp_answer a = s->answers[j];
-                const uint8_t *copy = NULL;
-                bool share = s->answer_count <= DP_MAX_SHARED_WIRES;
-                for (uint16_t m = 0; share && m < k && a.wire != NULL; m++)
-                    if (source_wires[m] == a.wire) copy = r->answers[m].wire;
-                if (share) source_wires[k] = a.wire;
-                if (a.wire != NULL && copy == NULL) {
-                    size_t size = dp_answer_wire_size(&a, s->name_len);
-                    memcpy(wires, a.wire, size);
-                    copy = wires;
-                    wires += (size + 7) & ~(size_t)7;
-                }
-                a.wire = copy;
-                r->answers[k++] = a;
+        for (uint16_t j = 0; j < s->answer_count; j++) {
+            dp_answer a = s->answers[j];
+            uint16_t first = first_with_wire(s, j);
+            if (a.wire != NULL && first == j) {
+                size_t size = dp_answer_wire_size(&a, s->name_len);
+                memcpy(wires, a.wire, size);
+                a.wire = wires;
+                wires += (size + 7) & ~(size_t)7;
+            } else if (a.wire != NULL) {
+                a.wire = r->answers[first].wire; /* shared, as in the source */
             }
+            r->answers[j] = a;
         }
         shard->answer_count += s->answer_count;
         memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);

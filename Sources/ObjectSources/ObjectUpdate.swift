@@ -55,17 +55,3 @@ extension Dictionary where Value: Hashable & Sendable {
         }
     }
 }
-
-extension ClusterObjects {
-    /// Makes one change (the record store makes its own; this is for
-    /// objects gathered before there is one).
-    public mutating func apply(_ change: ObjectChange) {
-        switch change {
-        case .service(let key, let new): services[key] = new
-        case .endpointSlice(let key, let new): endpointSlices[key] = new
-        case .endpoints(let key, let new): endpoints[key] = new
-        case .namespace(let name, let new): namespaces[name] = new
-        case .pod(let key, let new): pods[key] = new
-        }
-    }
-}

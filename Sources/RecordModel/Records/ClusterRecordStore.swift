@@ -135,30 +135,15 @@ public struct ClusterRecordStore: Sendable {
     static let dnsService = ObjectKey(namespace: "kube-system", name: "kube-dns")
 
     private mutating func applyToObjects(_ change: ObjectChange) {
-        let existed: Bool
-        let exists: Bool
-        switch change {
-        case .service(let key, let new):
-            existed = objects.services.updateOrRemove(new, forKey: key)
-            exists = new != nil
-        case .endpoints(let key, let new):
-            existed = objects.endpoints.updateOrRemove(new, forKey: key)
-            exists = new != nil
-        case .endpointSlice(let key, let new):
+        if case .endpointSlice(let key, let new) = change {
             if let service = objects.endpointSlices[key]?.serviceKey {
                 slicesByService[service]?.remove(key)
                 if slicesByService[service]?.isEmpty == true { slicesByService[service] = nil }
             }
             if let service = new?.serviceKey { slicesByService[service, default: []].insert(key) }
-            existed = objects.endpointSlices.updateOrRemove(new, forKey: key)
-            exists = new != nil
-        case .namespace(let name, let new):
-            existed = objects.namespaces.updateOrRemove(new, forKey: name)
-            exists = new != nil
-        case .pod(let key, let new):
-            existed = objects.pods.updateOrRemove(new, forKey: key)
-            exists = new != nil
         }
+        let existed = objects.apply(change)
+        let exists = !change.isDeletion
         guard existed != exists else { return }
         let count = namespaceObjects[change.namespace, default: 0] + (exists ? 1 : -1)
         namespaceObjects[change.namespace] = count > 0 ? count : nil
@@ -279,13 +264,5 @@ public struct ClusterRecordStore: Sendable {
         case .reverseApex(let zone): return heads[zone].apex
         default: return heads[0].apex
         }
-    }
-}
-
-extension Dictionary {
-    /// Stores or (for nil) removes; returns whether the key had a value.
-    fileprivate mutating func updateOrRemove(_ value: Value?, forKey key: Key) -> Bool {
-        if let value { return updateValue(value, forKey: key) != nil }
-        return removeValue(forKey: key) != nil
     }
 }
