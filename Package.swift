@@ -57,6 +57,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Where names outside the cluster go: --nameservers, resolv.conf, the ConfigMap directory.
+        .target(
+            name: "Upstreams",
+            dependencies: ["DataPlane", "RecordModel", .product(name: "Logging", package: "swift-log")]),
         // Probes over HTTP: /readiness (and, later, /healthz and /metrics).
         .target(
             name: "Health",
@@ -85,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "KubeDNS",
             dependencies: [
-                "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health",
+                "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health", "Upstreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -99,6 +103,9 @@ let package = Package(
         .testTarget(
             name: "DataPlaneTests",
             dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "TestSupport"]),
+        .testTarget(
+            name: "UpstreamsTests",
+            dependencies: ["Upstreams", "DataPlane", "RecordModel"]),
         .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),

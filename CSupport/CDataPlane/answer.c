@@ -36,7 +36,7 @@ static inline void patch_header(uint8_t *out, const uint8_t *query, uint8_t flag
 }
 
 /* RFC 6891 §6.1: our OPT; the DO bit is copied (RFC 3225 §3). */
-static size_t append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t extended_rcode) {
+size_t dp_append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t extended_rcode) {
     uint8_t *p = out + len;
     p[0] = 0;
     write16(p + 1, DP_TYPE_OPT);
@@ -52,7 +52,7 @@ static size_t append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t ex
 
 /* The size a reply may have: 512 without EDNS (RFC 1035 §4.2.1), else the
  * client's buffer (at least 512, RFC 6891 §6.2.5), at most what we advertise. */
-static size_t reply_limit(const dp_query *q, size_t cap, int transport) {
+size_t dp_reply_limit(const dp_query *q, size_t cap, int transport) {
     size_t limit = DP_TCP_MAX_MESSAGE;
     if (transport == DP_UDP) {
         limit = 512;
@@ -63,16 +63,16 @@ static size_t reply_limit(const dp_query *q, size_t cap, int transport) {
 }
 
 /* Header and question only, with `rcode`; TC when `truncated`. */
-static size_t reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative,
-                                  bool truncated, uint8_t extended_rcode, uint8_t *out,
-                                  size_t cap) {
+size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative,
+                              bool truncated, uint8_t extended_rcode, uint8_t *out,
+                              size_t cap) {
     size_t qlen = q->question_end;
     if (qlen + DP_OPT_RR_SIZE > cap) return 0;
     memcpy(out, q->wire, qlen);
     patch_header(out, q->wire, (uint8_t)((authoritative ? 0x04 : 0) | (truncated ? 0x02 : 0)),
                  rcode);
     set_counts(out, 1, 0, 0, 0);
-    return q->edns ? append_opt(out, qlen, q, extended_rcode) : qlen;
+    return q->edns ? dp_append_opt(out, qlen, q, extended_rcode) : qlen;
 }
 
 size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcode,
@@ -112,35 +112,35 @@ static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_q
  * additional section first, then truncate with TC). */
 static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *out,
                                 size_t cap, int transport) {
-    size_t limit = reply_limit(q, cap, transport);
+    size_t limit = dp_reply_limit(q, cap, transport);
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t len = a->len;
     bool drop_additional = false;
     if (len + opt > limit) {
         if (a->len_without_additional + opt > limit)
-            return reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+            return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
         len = a->len_without_additional;
         drop_additional = true;
     }
     copy_answer(out, a, len, q);
     patch_header(out, q->wire, a->wire[2], a->wire[3]);
     if (drop_additional) write16(out + 10, 0);
-    return opt ? append_opt(out, len, q, 0) : len;
+    return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
 /* Question, then one uncompressed RR in the authority section (NXDOMAIN,
  * NODATA: RFC 2308 §2). */
 static size_t reply_negative(const dp_query *q, const dp_zone *z, uint8_t rcode, uint8_t *out,
                              size_t cap, int transport) {
-    size_t limit = reply_limit(q, cap, transport);
+    size_t limit = dp_reply_limit(q, cap, transport);
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t len = q->question_end + z->soa_len;
-    if (len + opt > limit) return reply_question_only(q, rcode, true, true, 0, out, cap);
+    if (len + opt > limit) return dp_reply_question_only(q, rcode, true, true, 0, out, cap);
     memcpy(out, q->wire, q->question_end);
     patch_header(out, q->wire, 0x04, rcode);
     set_counts(out, 1, 0, 1, 0);
     memcpy(out + q->question_end, z->soa_rr, z->soa_len);
-    return opt ? append_opt(out, len, q, 0) : len;
+    return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
 /* Parses the dashed address of a pod label (`10-1-2-3`, `fd00--1`). */
@@ -189,8 +189,8 @@ static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, 
 
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t len = q->question_end + 12 + (size_t)size;
-    if (len + opt > reply_limit(q, cap, transport))
-        return reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+    if (len + opt > dp_reply_limit(q, cap, transport))
+        return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
     memcpy(out, q->wire, q->question_end);
     patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
     set_counts(out, 1, 1, 0, 0);
@@ -202,7 +202,7 @@ static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, 
     write16(rr + 8, (uint16_t)z->pod_ttl);
     write16(rr + 10, (uint16_t)size);
     memcpy(rr + 12, address, (size_t)size);
-    return opt ? append_opt(out, len, q, 0) : len;
+    return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
 static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
@@ -240,9 +240,10 @@ size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8
     return dp_query_reply(t, &p, out, cap, transport);
 }
 
-size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_t cap,
+size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                       int transport) {
     const dp_query *q = &p->query;
+    p->outside = false;
     switch (p->result) {
     case DP_PARSE_DROP:
         return 0;
@@ -257,15 +258,15 @@ size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_
     /* RFC 6891 §6.1.3: we speak EDNS version 0 only; BADVERS is 16, whose
      * upper 8 bits (1) go into the OPT record. */
     if (q->edns && q->edns_version != 0)
-        return reply_question_only(q, DP_RCODE_NOERROR, false, false, 1, out, cap);
+        return dp_reply_question_only(q, DP_RCODE_NOERROR, false, false, 1, out, cap);
     /* OPT is a pseudo-RR; it is no question (RFC 6891 §6.1.1). */
-    if (q->qtype == DP_TYPE_OPT) return reply_question_only(q, DP_RCODE_FORMERR, false, false, 0, out, cap);
+    if (q->qtype == DP_TYPE_OPT) return dp_reply_question_only(q, DP_RCODE_FORMERR, false, false, 0, out, cap);
     /* Only class IN is served. Zone transfers are not offered. */
     if (q->qclass != DP_CLASS_IN || q->qtype == DP_TYPE_AXFR || q->qtype == DP_TYPE_IXFR)
-        return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+        return dp_reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
     /* MAILA and MAILB (RFC 1035 §3.2.3) are obsolete; no server offers them. */
     if (q->qtype == DP_TYPE_MAILA || q->qtype == DP_TYPE_MAILB)
-        return reply_question_only(q, DP_RCODE_NOTIMP, false, false, 0, out, cap);
+        return dp_reply_question_only(q, DP_RCODE_NOTIMP, false, false, 0, out, cap);
 
     /* The usual case: a reply of the table's. (Names are only in the table
      * under its zones, and an unsynced table has none.) */
@@ -273,14 +274,20 @@ size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_
         return reply_from_answer(p->answer, q, out, cap, transport);
 
     const dp_zone *zone = dp_table_zone_of(t, q->name, q->name_len, q->label_offsets, q->labels);
-    if (zone == NULL) return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    if (zone == NULL) {
+        p->outside = true;
+        return dp_reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    }
     /* Before the first load, say "try again", never "no such name". */
-    if (t->unsynced) return reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+    if (t->unsynced) return dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     /* A name without a reply of its own for this type: NODATA from its zone. */
     if (p->answer != NULL) return reply_negative(q, zone, DP_RCODE_NOERROR, out, cap, transport);
 
     size_t pod = reply_pod(t, zone, q, out, cap, transport);
     if (pod) return pod;
-    if (!zone->authoritative) return reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    if (!zone->authoritative) {
+        p->outside = true;
+        return dp_reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
+    }
     return reply_negative(q, zone, DP_RCODE_NXDOMAIN, out, cap, transport);
 }

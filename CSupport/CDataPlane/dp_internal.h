@@ -232,12 +232,37 @@ typedef struct dp_parsed {
     dp_query query;
     dp_parse_result result;
     const dp_answer *answer; /* set by dp_query_locate; NULL: not in the table */
+    /* set by dp_query_reply: the name is not ours (outside the table's
+     * zones, or an address outside the cluster's): REFUSED, unless
+     * the server forwards it */
+    bool outside;
 } dp_parsed;
+
+/* Header and question only, with `rcode` (AA when `authoritative`, TC
+ * when `truncated`), and OPT when the query had one. */
+size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative,
+                              bool truncated, uint8_t extended_rcode, uint8_t *out,
+                              size_t cap);
+/* The size a reply to `q` may have over `transport`. */
+size_t dp_reply_limit(const dp_query *q, size_t cap, int transport);
+/* Appends our OPT record to a reply of `len` bytes. */
+size_t dp_append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t extended_rcode);
+
+static inline void dp_write16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline uint16_t dp_read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static inline uint32_t dp_read32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);
 void dp_query_probe(const dp_table *t, const dp_parsed *p);
 void dp_query_locate(const dp_table *t, dp_parsed *p);
-size_t dp_query_reply(const dp_table *t, const dp_parsed *p, uint8_t *out, size_t cap,
+size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                       int transport);
 
 #endif

@@ -8,6 +8,7 @@
 #include <event2/thread.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,16 @@ static pthread_once_t libevent_threads_once = PTHREAD_ONCE_INIT;
 
 /* Lets the control thread break a worker's loop (it needs the notify fd). */
 static void enable_libevent_threads(void) { evthread_use_pthreads(); }
+
+/* Each forwarded query in flight holds a socket: allow as many as the
+ * hard limit does. */
+static void raise_file_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
 
 static int parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss,
                          socklen_t *len) {
@@ -130,6 +141,15 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
     s->workers = workers;
     s->worker_count = config->threads;
     atomic_store(&s->table, initial);
+    s->cache = dp_cache_new(config->cache_size, config->threads);
+    if (s->cache == NULL) {
+        free(s);
+        free(workers);
+        dp_table_free(initial);
+        dp_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    raise_file_limit();
 
     unsigned cap = config->tcp_max_connections / config->threads;
     for (unsigned i = 0; i < config->threads; i++) {
@@ -139,6 +159,7 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         w->udp_fd = -1;
         w->tcp_fd = -1;
         w->tcp_cap = cap > 0 ? cap : 1;
+        pthread_mutex_init(&w->mailbox_lock, NULL);
     }
     /* A port the kernel chose may be taken for TCP, or meanwhile: choose again. */
     for (int attempts = config->port == 0 ? 16 : 1;; attempts--) {
@@ -168,8 +189,7 @@ static void stop_requested(evutil_socket_t fd, short what, void *arg) {
     event_base_loopbreak(((dp_worker *)arg)->base);
 }
 
-/* Milliseconds on the monotonic clock. */
-static uint64_t monotonic_ms(void) {
+uint64_t dp_monotonic_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
@@ -177,10 +197,15 @@ static uint64_t monotonic_ms(void) {
 
 #define DP_HEARTBEAT_MS 100
 
+/* Also the forwarder's clock (probes of upstreams set aside), and a
+ * quiescent point for the cache of an idle worker. */
 static void heartbeat(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
-    atomic_store_explicit(&((dp_worker *)arg)->heartbeat_ms, monotonic_ms(), memory_order_relaxed);
+    dp_worker *w = arg;
+    atomic_store_explicit(&w->heartbeat_ms, dp_monotonic_ms(), memory_order_relaxed);
+    dp_forward_heartbeat(w);
+    dp_cache_quiescent(w->server->cache, w->index);
 }
 
 static void block_for_test(evutil_socket_t fd, short what, void *arg) {
@@ -194,6 +219,7 @@ static void block_for_test(evutil_socket_t fd, short what, void *arg) {
 static void *worker_main(void *arg) {
     dp_worker *w = arg;
     event_base_dispatch(w->base);
+    dp_cache_offline(w->server->cache, w->index);
     return NULL;
 }
 
@@ -209,9 +235,9 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
         if (w->stop_event == NULL || w->heartbeat_event == NULL || w->block_event == NULL)
             return dp_fail(err, errlen, "event_new failed");
         struct timeval period = {0, DP_HEARTBEAT_MS * 1000};
-        atomic_store(&w->heartbeat_ms, monotonic_ms());
+        atomic_store(&w->heartbeat_ms, dp_monotonic_ms());
         if (event_add(w->heartbeat_event, &period) != 0) return dp_fail(err, errlen, "event_add failed");
-        if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0)
+        if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0 || dp_forward_attach(w) != 0)
             return dp_fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
     }
     s->started = true;
@@ -225,7 +251,7 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
 }
 
 int dp_server_stalled_worker(const dp_server *s, uint64_t deadline_ms, uint64_t *age_ms) {
-    uint64_t now = monotonic_ms();
+    uint64_t now = dp_monotonic_ms();
     for (unsigned i = 0; s->started && i < s->worker_count; i++) {
         uint64_t beat = atomic_load_explicit(&s->workers[i].heartbeat_ms, memory_order_relaxed);
         if (now > beat + deadline_ms) {
@@ -275,6 +301,7 @@ void dp_server_stop(dp_server *s) {
         dp_worker *w = &s->workers[i];
         if (w->running) pthread_join(w->thread, NULL);
         w->running = false;
+        dp_forward_close(w);
         dp_tcp_close(w);
         dp_udp_close(w);
         if (w->stop_event != NULL) event_free(w->stop_event);
@@ -291,6 +318,9 @@ void dp_server_stop(dp_server *s) {
 void dp_server_free(dp_server *s) {
     if (s == NULL) return;
     dp_server_stop(s);
+    for (unsigned i = 0; i < s->worker_count; i++) pthread_mutex_destroy(&s->workers[i].mailbox_lock);
+    dp_forwarding_release(s->forwarding);
+    dp_cache_free(s->cache);
     free(s->workers);
     dp_table_free(atomic_load(&s->table));
     free(s);
@@ -309,5 +339,76 @@ void dp_server_stats(const dp_server *s, dp_stats *out) {
         out->send_failed += atomic_load_explicit(&c->send_failed, memory_order_relaxed);
         out->tcp_connections += atomic_load_explicit(&c->tcp_connections, memory_order_relaxed);
         out->tcp_refused += atomic_load_explicit(&c->tcp_refused, memory_order_relaxed);
+        out->forwarded += atomic_load_explicit(&c->forwarded, memory_order_relaxed);
+        out->cache_hits += atomic_load_explicit(&c->cache_hits, memory_order_relaxed);
+        out->cache_misses += atomic_load_explicit(&c->cache_misses, memory_order_relaxed);
+        out->forward_over_cap += atomic_load_explicit(&c->forward_over_cap, memory_order_relaxed);
+        out->forward_failed += atomic_load_explicit(&c->forward_failed, memory_order_relaxed);
+        out->stale_served += atomic_load_explicit(&c->stale_served, memory_order_relaxed);
+        out->loops_refused += atomic_load_explicit(&c->loops_refused, memory_order_relaxed);
+    }
+    out->cache_entries = dp_cache_count(s->cache);
+}
+
+/* The slot of an upstream address: its own from an earlier configuration,
+ * else a new one. */
+static int slot_for(dp_server *s, const struct sockaddr_storage *addr, socklen_t len) {
+    for (unsigned i = 0; i < s->slot_count; i++)
+        if (s->slots[i].addr_len == len && memcmp(&s->slots[i].addr, addr, len) == 0) return (int)i;
+    if (s->slot_count == DP_MAX_UPSTREAM_SLOTS) return -1;
+    dp_upstream_slot *slot = &s->slots[s->slot_count];
+    memcpy(&slot->addr, addr, len);
+    slot->addr_len = len;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (addr->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, ip, sizeof(ip));
+        snprintf(slot->text, sizeof(slot->text), "%s:%u", ip, port_of(addr));
+    } else {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, ip, sizeof(ip));
+        snprintf(slot->text, sizeof(slot->text), "[%s]:%u", ip, port_of(addr));
+    }
+    return (int)s->slot_count++;
+}
+
+int dp_server_set_forwarding(dp_server *s, dp_forwarding *f, char *err, size_t errlen) {
+    for (unsigned r = 0; f != NULL && r < f->route_count; r++) {
+        dp_route *route = &f->routes[r];
+        for (unsigned i = 0; i < route->upstream_count; i++) {
+            int slot = slot_for(s, &route->addr[i], route->addr_len[i]);
+            if (slot < 0) {
+                dp_forwarding_release(f);
+                return dp_fail(err, errlen, "more than %d upstream addresses over the server's life",
+                               DP_MAX_UPSTREAM_SLOTS);
+            }
+            route->slot[i] = (unsigned)slot;
+            /* Probed again for a loop with this configuration. */
+            atomic_store(&s->slots[slot].looped, false);
+        }
+    }
+    dp_forwarding *old = s->forwarding;
+    s->forwarding = f;
+    for (unsigned i = 0; i < s->worker_count; i++) dp_forward_hand_over(&s->workers[i], f);
+    dp_forwarding_release(old);
+    dp_cache_clear(s->cache);
+    return 0;
+}
+
+unsigned dp_server_upstream_count(const dp_server *s) { return s->slot_count; }
+
+void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_stats *out) {
+    memset(out, 0, sizeof(*out));
+    if (index >= s->slot_count) return;
+    const dp_upstream_slot *slot = &s->slots[index];
+    memcpy(out->address, slot->text, sizeof(out->address));
+    out->down = atomic_load(&slot->down);
+    out->looped = atomic_load(&slot->looped);
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        const dp_upstream_counters *c = &s->workers[i].upstream[index];
+        out->queries += atomic_load_explicit(&c->queries, memory_order_relaxed);
+        out->replies += atomic_load_explicit(&c->replies, memory_order_relaxed);
+        out->timeouts += atomic_load_explicit(&c->timeouts, memory_order_relaxed);
+        out->errors += atomic_load_explicit(&c->errors, memory_order_relaxed);
+        out->tcp_retries += atomic_load_explicit(&c->tcp_retries, memory_order_relaxed);
+        out->mismatched += atomic_load_explicit(&c->mismatched, memory_order_relaxed);
     }
 }

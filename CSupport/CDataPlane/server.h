@@ -4,7 +4,7 @@
 #ifndef KUBEDNS_SERVER_H
 #define KUBEDNS_SERVER_H
 
-#include "dp_internal.h"
+#include "forward.h"
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -28,7 +28,24 @@ typedef struct dp_counters {
     _Atomic uint64_t send_failed;
     _Atomic uint64_t tcp_connections;
     _Atomic uint64_t tcp_refused;
+    _Atomic uint64_t forwarded;
+    _Atomic uint64_t cache_hits;
+    _Atomic uint64_t cache_misses;
+    _Atomic uint64_t forward_over_cap;
+    _Atomic uint64_t forward_failed;
+    _Atomic uint64_t stale_served;
+    _Atomic uint64_t loops_refused;
 } dp_counters;
+
+/* One worker's counts for one upstream address. */
+typedef struct dp_upstream_counters {
+    _Atomic uint64_t queries;
+    _Atomic uint64_t replies;
+    _Atomic uint64_t timeouts;
+    _Atomic uint64_t errors;
+    _Atomic uint64_t tcp_retries;
+    _Atomic uint64_t mismatched;
+} dp_upstream_counters;
 
 static inline void dp_count_n(_Atomic uint64_t *c, uint64_t n) {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
@@ -38,6 +55,16 @@ static inline void dp_count_n(_Atomic uint64_t *c, uint64_t n) {
 static inline void dp_count(_Atomic uint64_t *c) { dp_count_n(c, 1); }
 
 typedef struct dp_tcp_conn dp_tcp_conn;
+typedef struct dp_pending dp_pending;
+
+/* Where the reply to a forwarded query goes. */
+typedef struct dp_client {
+    int transport;
+    const struct sockaddr_storage *peer; /* UDP */
+    socklen_t peer_len;
+    const struct msghdr *received;       /* UDP: the query's control messages */
+    dp_tcp_conn *conn;                   /* TCP */
+} dp_client;
 
 typedef struct dp_worker {
     struct dp_server *server;
@@ -78,6 +105,20 @@ typedef struct dp_worker {
     _Alignas(struct cmsghdr) uint8_t rx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     _Alignas(struct cmsghdr) uint8_t tx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     dp_parsed parsed[DP_UDP_BATCH];
+    /* Forwarding: the configuration this worker uses (see forward.c),
+     * the next one handed over by the control thread, and the queries in
+     * flight, from a pool of forward_cap. */
+    dp_forwarding *fwd;
+    pthread_mutex_t mailbox_lock;
+    dp_forwarding *mailbox;
+    bool mailbox_full;
+    struct event *adopt_event;
+    dp_pending *pending;
+    dp_pending *free_pending;
+    unsigned pending_cap;
+    unsigned pending_open;
+    uint8_t *upstream_buf; /* one upstream reply */
+    dp_upstream_counters upstream[DP_MAX_UPSTREAM_SLOTS];
 } dp_worker;
 
 struct dp_server {
@@ -86,6 +127,10 @@ struct dp_server {
     dp_worker *workers;
     unsigned worker_count;
     bool started;
+    dp_cache *cache;
+    dp_forwarding *forwarding; /* the control thread's current configuration */
+    dp_upstream_slot slots[DP_MAX_UPSTREAM_SLOTS];
+    unsigned slot_count;
 };
 
 /* The table to read for one batch; pair with dp_worker_release(). */
@@ -111,6 +156,35 @@ static inline void dp_count_reply(dp_worker *w, const uint8_t *reply, size_t len
     dp_count(&w->counters.rcode[reply[3] & 0x0F]);
     if (reply[2] & 0x02) dp_count(&w->counters.truncated);
 }
+
+/* Milliseconds on the monotonic clock. */
+uint64_t dp_monotonic_ms(void);
+
+/*
+ * Forwards a query dp_query_reply() found outside our zones, whose
+ * REFUSED reply of `len` bytes is in `out`: answers from the cache
+ * (returns the reply's length), or starts the query upstream (returns 0:
+ * the reply goes to `client` later), or keeps the REFUSED (no upstream
+ * for the name, a loop probe: returns `len`).
+ */
+size_t dp_forward(dp_worker *w, const dp_query *q, const dp_client *client, uint8_t *out,
+                  size_t cap, size_t len);
+int dp_forward_attach(dp_worker *w);
+/* Hands a configuration to a worker (from the control thread); NULL forwards nothing. */
+void dp_forward_hand_over(dp_worker *w, dp_forwarding *f);
+void dp_forward_heartbeat(dp_worker *w);
+/* Ends every query in flight without replying, and frees the pool. */
+void dp_forward_close(dp_worker *w);
+
+/* Sends one reply from the worker's UDP socket, from the address the query came to. */
+void dp_udp_send_one(dp_worker *w, const struct sockaddr_storage *peer, socklen_t peer_len,
+                     const struct msghdr *received, const uint8_t *reply, size_t len);
+
+/* A forwarded query's connection: kept (not freed) until its reply is
+ * given back, even when the client has gone. */
+void dp_tcp_hold(dp_tcp_conn *c);
+/* Sends the reply, unless `reply` is NULL or the client has gone; drops the hold. */
+void dp_tcp_reply_held(dp_tcp_conn *c, const uint8_t *reply, size_t len);
 
 int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
 int dp_udp_attach(dp_worker *w);

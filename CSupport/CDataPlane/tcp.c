@@ -17,9 +17,10 @@
 
 struct dp_tcp_conn {
     dp_worker *worker;
-    struct bufferevent *bev;
+    struct bufferevent *bev; /* NULL once closed */
     dp_tcp_conn *prev;
     dp_tcp_conn *next;
+    unsigned held; /* forwarded queries whose replies are still to come */
 };
 
 int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
@@ -44,14 +45,31 @@ int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
     return 0;
 }
 
+/* Closes the connection; the struct stays while forwarded queries hold it. */
 static void conn_free(dp_tcp_conn *c) {
     dp_worker *w = c->worker;
     if (c->prev) c->prev->next = c->next;
     else w->connections = c->next;
     if (c->next) c->next->prev = c->prev;
     bufferevent_free(c->bev);
+    c->bev = NULL;
     w->tcp_open--;
-    free(c);
+    if (c->held == 0) free(c);
+}
+
+void dp_tcp_hold(dp_tcp_conn *c) { c->held++; }
+
+void dp_tcp_reply_held(dp_tcp_conn *c, const uint8_t *reply, size_t len) {
+    c->held--;
+    if (c->bev == NULL) {
+        if (c->held == 0) free(c);
+        return;
+    }
+    if (reply == NULL) return;
+    uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, prefix, 2);
+    evbuffer_add(out, reply, len);
 }
 
 /* Answers every complete message in the input, in order (RFC 7766 §6.2.1.1). */
@@ -75,9 +93,20 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
 
         dp_count(&w->counters.tcp_queries);
         const dp_table *t = dp_worker_acquire(w);
-        size_t reply = dp_query_answer(t, message + 2, len, w->tcp_reply + 2,
-                                       DP_TCP_MAX_MESSAGE, DP_TCP);
+        dp_parsed *p = &w->parsed[0];
+        dp_query_prepare(t, message + 2, len, p);
+        dp_query_locate(t, p);
+        size_t reply = dp_query_reply(t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
         dp_worker_release(w);
+        if (p->outside) {
+            dp_client client = {.transport = DP_TCP, .conn = c};
+            reply = dp_forward(w, &p->query, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply);
+            dp_cache_quiescent(w->server->cache, w->index);
+            if (reply == 0) {
+                evbuffer_drain(in, 2 + len);
+                continue; /* the reply comes later */
+            }
+        }
         dp_count_reply(w, w->tcp_reply + 2, reply);
         evbuffer_drain(in, 2 + len);
         if (reply == 0) continue;

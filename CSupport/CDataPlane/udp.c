@@ -95,15 +95,15 @@ static void send_replies(dp_worker *w, int count) {
     }
 }
 
-/* The control message for reply `out`: the query's destination address
- * as the reply's source (RFC 1122 §4.1.3.5: reply from the address asked). */
-static void set_reply_source(dp_worker *w, int in, int out) {
-    struct msghdr *rx = &w->rx[in].msg_hdr;
-    struct msghdr *tx = &w->tx[out].msg_hdr;
+/* The control message of a reply: the query's destination address as
+ * its source (RFC 1122 §4.1.3.5: reply from the address asked). */
+static void set_reply_source(const struct msghdr *rx, struct msghdr *tx, uint8_t *control) {
     tx->msg_control = NULL;
     tx->msg_controllen = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c != NULL; c = CMSG_NXTHDR(rx, c)) {
-        struct cmsghdr *reply = (struct cmsghdr *)w->tx_control[out];
+    struct msghdr *in = (struct msghdr *)rx;
+    if (in->msg_control == NULL) return;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+        struct cmsghdr *reply = (struct cmsghdr *)control;
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo info;
             memcpy(&info, CMSG_DATA(c), sizeof(info));
@@ -126,6 +126,16 @@ static void set_reply_source(dp_worker *w, int in, int out) {
         tx->msg_control = reply;
         return;
     }
+}
+
+void dp_udp_send_one(dp_worker *w, const struct sockaddr_storage *peer, socklen_t peer_len,
+                     const struct msghdr *received, const uint8_t *reply, size_t len) {
+    struct iovec iov = {.iov_base = (void *)reply, .iov_len = len};
+    _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
+    struct msghdr h = {.msg_name = (void *)peer, .msg_namelen = peer_len, .msg_iov = &iov,
+                       .msg_iovlen = 1};
+    if (w->pktinfo) set_reply_source(received, &h, control);
+    if (sendmsg(w->udp_fd, &h, 0) < 0) dp_count(&w->counters.send_failed);
 }
 
 static void udp_readable(evutil_socket_t fd, short what, void *arg) {
@@ -158,17 +168,25 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             uint8_t *reply = w->tx_iov[replies].iov_base;
             dp_count(&w->counters.udp_queries);
             size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
+            if (w->parsed[i].outside) {
+                dp_client client = {.transport = DP_UDP, .peer = &w->peers[i],
+                                    .peer_len = w->rx[i].msg_hdr.msg_namelen,
+                                    .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
+                len = dp_forward(w, &w->parsed[i].query, &client, reply, DP_EDNS_UDP_SIZE, len);
+                if (len == 0) continue; /* the reply comes later */
+            }
             dp_count_reply(w, reply, len);
             if (len == 0) continue;
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
-            if (w->pktinfo) set_reply_source(w, i, replies);
+            if (w->pktinfo) set_reply_source(&w->rx[i].msg_hdr, h, w->tx_control[replies]);
             w->tx_iov[replies].iov_len = len;
             replies++;
         }
         dp_worker_release(w);
         send_replies(w, replies);
+        dp_cache_quiescent(w->server->cache, w->index);
         if (n < DP_UDP_BATCH) return;
     }
 }

@@ -15,6 +15,16 @@ public final class DNSServer: Sendable {
         public var threads: Int
         public var tcpMaxConnections: Int
         public var tcpIdleTimeoutMilliseconds: Int
+        /// Forwarded queries in flight at most, across the workers.
+        public var forwardMaxConcurrent: Int = 4096
+        /// Forwarded answers the cache keeps at most.
+        public var cacheSize: Int = 10_000
+        /// Caps on how long answers (and NXDOMAIN/NODATA) are cached, in seconds.
+        public var cacheMaxTTL: Int = 3600
+        public var cacheMaxNegativeTTL: Int = 1800
+        /// How long past its expiry an answer may be served while every
+        /// upstream fails (RFC 8767); zero: never.
+        public var serveStale: Duration = .zero
 
         public init(
             address: String, port: UInt16, threads: Int, tcpMaxConnections: Int = 1024,
@@ -42,6 +52,11 @@ public final class DNSServer: Sendable {
         config.threads = UInt32(max(1, configuration.threads))
         config.tcp_max_connections = UInt32(max(1, configuration.tcpMaxConnections))
         config.tcp_idle_timeout_ms = UInt32(max(1, configuration.tcpIdleTimeoutMilliseconds))
+        config.forward_max_concurrent = UInt32(max(1, configuration.forwardMaxConcurrent))
+        config.cache_size = UInt32(max(0, configuration.cacheSize))
+        config.cache_max_ttl = UInt32(max(0, configuration.cacheMaxTTL))
+        config.cache_max_negative_ttl = UInt32(max(0, configuration.cacheMaxNegativeTTL))
+        config.serve_stale_s = UInt32(configuration.serveStale.components.seconds)
         let table = initial.release()
         let created = configuration.address.withCString { address in
             config.address = address
@@ -83,6 +98,34 @@ public final class DNSServer: Sendable {
             let names = table.nameCount
             dp_server_publish(server, table.release())
             return names
+        }
+    }
+
+    /// Sends names that are not ours along `forwarding` from now on (the
+    /// cache is emptied, each upstream is probed for a loop); nil: they
+    /// get REFUSED.
+    public func forward(_ forwarding: Forwarding?) throws(DataPlaneError) {
+        var err = [CChar](repeating: 0, count: 512)
+        let plan = try forwarding.map { f throws(DataPlaneError) in try f.makeC() }
+        let status = server.withLock { s -> Int32 in
+            guard let pointer = s.pointer else {
+                dp_forwarding_free(plan)
+                return 0
+            }
+            return dp_server_set_forwarding(pointer, plan, &err, err.count)
+        }
+        guard status == 0 else { throw DataPlaneError(err) }
+    }
+
+    /// Every upstream address forwarded to so far, with its counters.
+    public func upstreamStats() -> [UpstreamStats] {
+        server.withLock { s in
+            guard let pointer = s.pointer else { return [] }
+            return (0..<dp_server_upstream_count(pointer)).map { index in
+                var stats = dp_upstream_stats()
+                dp_server_upstream_stats(pointer, index, &stats)
+                return UpstreamStats(stats)
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import KubeAPI
 import Logging
 import ObjectSources
 import RecordModel
+import Upstreams
 
 /// `kube-dns` (the default command): watch the objects, keep the record
 /// model, answer DNS.
@@ -16,6 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var records: RecordFlags
     @OptionGroup var api: APIFlags
+    @OptionGroup var forwarding: ForwardFlags
 
     @Option(name: [.customLong("dns-bind-address"), .customLong("dns_bind_address")], help: "Address to serve DNS on (IPv4 or IPv6).")
     var dnsBindAddress = "0.0.0.0"
@@ -77,13 +79,19 @@ struct ServeCommand: AsyncParsableCommand {
                 "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
                 "/healthz": { liveness.problem().map(ProbeAnswer.failing) ?? .ok() },
             ])
-        let server = try DNSServer(
-            DNSServer.Configuration(
-                address: dnsBindAddress, port: dnsPort,
-                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                tcpMaxConnections: tcpMaxConnections, tcpIdleTimeoutMilliseconds: tcpIdleTimeout * 1000),
-            initial: try AnswerTable(ClusterRecords.unsyncedZones(options: publisher.options)))
+        var configuration = DNSServer.Configuration(
+            address: dnsBindAddress, port: dnsPort,
+            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            tcpMaxConnections: tcpMaxConnections, tcpIdleTimeoutMilliseconds: tcpIdleTimeout * 1000)
+        forwarding.apply(to: &configuration)
+        let server = try DNSServer(configuration, initial: try AnswerTable(ClusterRecords.unsyncedZones(options: publisher.options)))
         defer { server.stop() }
+        let upstreams = ForwardingFollower(
+            nameservers: try forwarding.defaultNameservers(), configDirectory: forwarding.configDir,
+            period: forwarding.configPeriod.duration, clusterDomain: publisher.options.domain,
+            timeout: forwarding.forwardTimeout.duration,
+            ourselves: SelfAddress(bindAddress: dnsBindAddress, port: server.port), logger: logger)
+        let upstreamConfig = upstreams.start(server)
         try server.start()
         liveness.watch(server)
         logger.notice("serving DNS", metadata: [
@@ -103,6 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await upstreams.run(server, from: upstreamConfig) }
             switch source {
             case .file(let watcher, let identity):
                 group.addTask { [publisher] in

@@ -159,6 +159,12 @@ typedef struct dp_server_config {
     unsigned threads;             /* worker threads, at least 1 */
     unsigned tcp_max_connections; /* across all workers */
     unsigned tcp_idle_timeout_ms; /* RFC 7766 §6.2.3 */
+    unsigned forward_max_concurrent; /* forwarded queries in flight, across all workers */
+    unsigned cache_size;             /* forwarded answers kept, at most */
+    uint32_t cache_max_ttl;          /* seconds an answer is kept, at most */
+    uint32_t cache_max_negative_ttl; /* seconds NXDOMAIN/NODATA is kept, at most */
+    uint32_t serve_stale_s;          /* how long past expiry an answer may be served
+                                        when every upstream fails (RFC 8767); 0: never */
 } dp_server_config;
 
 /*
@@ -197,6 +203,50 @@ void dp_server_stop(dp_server *s);
 /* Stops the server if needed and frees it with its table. */
 void dp_server_free(dp_server *s);
 
+/* ---- Forwarding ------------------------------------------------------ */
+
+/*
+ * Where names that are not ours go (names outside the table's zones, and
+ * addresses outside its reverse zones). A configuration is a list of
+ * domains, each with its upstreams: a name goes to the longest domain it
+ * lies under (the root domain is the default), and only to its upstreams.
+ * Without one, such names get REFUSED.
+ */
+typedef struct dp_forwarding dp_forwarding;
+
+/* `timeout_ms`: from the query to SERVFAIL; `attempt_timeout_ms`: one upstream's turn. */
+dp_forwarding *dp_forwarding_new(uint32_t timeout_ms, uint32_t attempt_timeout_ms);
+/* Adds a domain (wire format, lower-case); upstreams added next are its own. */
+int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len, char *err,
+                            size_t errlen);
+int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t port, char *err,
+                               size_t errlen);
+void dp_forwarding_free(dp_forwarding *f);
+
+/*
+ * Replaces the forwarding configuration (ownership taken, also on
+ * failure; NULL: forward nothing). The cache is emptied, and each
+ * upstream is probed for a loop (see dp_upstream_stats.looped). Queries in
+ * flight finish with the configuration they started with.
+ */
+int dp_server_set_forwarding(dp_server *s, dp_forwarding *f, char *err, size_t errlen);
+
+/* An upstream address the server has forwarded to, and how it went. */
+typedef struct dp_upstream_stats {
+    char address[64]; /* ip:port */
+    uint64_t queries;
+    uint64_t replies;
+    uint64_t timeouts;
+    uint64_t errors;      /* refused, unreachable, malformed */
+    uint64_t tcp_retries; /* truncated over UDP, asked again over TCP */
+    uint64_t mismatched;  /* replies dropped: wrong ID or question */
+    int down;             /* set aside after failures, probed until it answers */
+    int looped;           /* sends our own queries back to us: never used */
+} dp_upstream_stats;
+
+unsigned dp_server_upstream_count(const dp_server *s);
+void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_stats *out);
+
 /* Counters summed over workers at the time of the call. */
 typedef struct dp_stats {
     uint64_t udp_queries;
@@ -207,6 +257,14 @@ typedef struct dp_stats {
     uint64_t send_failed;      /* UDP replies the kernel would not take */
     uint64_t tcp_connections;  /* accepted */
     uint64_t tcp_refused;      /* closed at once: over the connection cap */
+    uint64_t forwarded;        /* sent upstream */
+    uint64_t cache_hits;
+    uint64_t cache_misses;
+    uint64_t forward_over_cap; /* SERVFAIL at once: too many in flight */
+    uint64_t forward_failed;   /* SERVFAIL: every upstream failed */
+    uint64_t stale_served;     /* stale answers while upstreams failed */
+    uint64_t loops_refused;    /* loop probes that came back */
+    uint64_t cache_entries;
 } dp_stats;
 
 void dp_server_stats(const dp_server *s, dp_stats *out);

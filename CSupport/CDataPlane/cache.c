@@ -1,0 +1,326 @@
+/*
+ * cache.c — forwarded answers, shared by every worker, read without locks.
+ *
+ * Readers (workers) walk hash chains of immutable entries; writers
+ * (a worker whose query came back, the control thread clearing) link and
+ * unlink entries under a mutex. An unlinked entry is freed only once
+ * every reader has passed a quiescent point after it was unlinked
+ * (quiescent-state-based reclamation): a worker is quiescent between two
+ * loop callbacks, holding no entry, and says so at the end of each and on
+ * its heartbeat. So a hit costs a hash, a chain walk and a copy, with no
+ * lock and no shared write (the recency mark is written once per entry
+ * between evictions).
+ *
+ * Eviction is CLOCK (second chance), the usual approximation of least
+ * recently used that needs no list update on a hit: the oldest entry is
+ * evicted unless it was read since it was last passed over.
+ */
+#include "forward.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct dp_cache_entry {
+    dp_cache_entry *_Atomic next; /* hash chain, read by everyone */
+    dp_cache_entry *older;        /* the writers' clock list */
+    dp_cache_entry *newer;
+    dp_cache_entry *retired_next;
+    uint64_t retired_epoch;
+    uint64_t stored_ms;
+    uint64_t expires_ms;
+    uint32_t hash;
+    uint16_t qtype;
+    bool dnssec_ok;
+    _Atomic bool referenced;
+    uint8_t name_len;
+    uint8_t name[DP_MAX_NAME];
+    uint16_t len;
+    uint16_t len_without_additional;
+    uint16_t ttl_count;
+    uint16_t ttls_without_additional;
+    uint16_t *ttl_offsets;
+    uint32_t *ttls;
+    uint8_t *wire;
+};
+
+/* A reader's last quiescent epoch, alone on its cache line. */
+typedef struct dp_cache_reader {
+    _Alignas(64) _Atomic uint64_t seen;
+} dp_cache_reader;
+
+struct dp_cache {
+    pthread_mutex_t lock;
+    dp_cache_entry *_Atomic *buckets;
+    uint32_t mask;
+    unsigned capacity;
+    unsigned count;
+    dp_cache_entry *oldest;
+    dp_cache_entry *newest;
+    dp_cache_entry *retired;
+    _Atomic uint64_t epoch;
+    unsigned reader_count;
+    dp_cache_reader *readers;
+};
+
+static uint32_t key_hash(const uint8_t *name, size_t name_len, uint16_t qtype, bool dnssec_ok) {
+    uint32_t h = dp_name_hash(name, name_len);
+    return (h ^ (uint32_t)qtype * 0x9E3779B1u) + (dnssec_ok ? 0x7F4A7C15u : 0);
+}
+
+dp_cache *dp_cache_new(unsigned capacity, unsigned readers) {
+    dp_cache *c = calloc(1, sizeof(*c));
+    if (c == NULL) return NULL;
+    uint32_t buckets = 16;
+    while (buckets < capacity && buckets < (1u << 30)) buckets <<= 1;
+    c->buckets = calloc(buckets, sizeof(*c->buckets));
+    c->readers = aligned_alloc(64, sizeof(dp_cache_reader) * (readers > 0 ? readers : 1));
+    if (c->buckets == NULL || c->readers == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c->buckets);
+        free(c->readers);
+        free(c);
+        return NULL;
+    }
+    c->mask = buckets - 1;
+    c->capacity = capacity;
+    c->reader_count = readers;
+    /* Online from the start: nothing unlinked is freed before each reader
+     * has said it holds nothing (a reader coming online later could
+     * otherwise miss an unlink it raced with). */
+    for (unsigned i = 0; i < readers; i++) atomic_init(&c->readers[i].seen, 0);
+    return c;
+}
+
+void dp_cache_entry_free(dp_cache_entry *e) { free(e); }
+
+static void free_list(dp_cache_entry *e, bool retired) {
+    while (e != NULL) {
+        dp_cache_entry *next = retired ? e->retired_next : e->newer;
+        free(e);
+        e = next;
+    }
+}
+
+void dp_cache_free(dp_cache *c) {
+    if (c == NULL) return;
+    free_list(c->oldest, false);
+    free_list(c->retired, true);
+    pthread_mutex_destroy(&c->lock);
+    free(c->buckets);
+    free(c->readers);
+    free(c);
+}
+
+dp_cache_entry *dp_cache_entry_make(const uint8_t *wire, size_t len, const dp_query *q,
+                                    uint32_t ttl, uint64_t now_ms) {
+    size_t max_rrs = len / 11 + 1;
+    size_t size = sizeof(dp_cache_entry) + max_rrs * (sizeof(uint32_t) + sizeof(uint16_t)) + len;
+    dp_cache_entry *e = malloc(size);
+    if (e == NULL) return NULL;
+    e->ttls = (uint32_t *)(e + 1);
+    e->ttl_offsets = (uint16_t *)(e->ttls + max_rrs);
+    e->wire = (uint8_t *)(e->ttl_offsets + max_rrs);
+    dp_reply_layout layout = {.ttl_offsets = e->ttl_offsets};
+    size_t kept = dp_upstream_reply_layout(wire, len, q->question_end, &layout);
+    if (kept == 0) {
+        free(e);
+        return NULL;
+    }
+    memcpy(e->wire, wire, kept);
+    dp_write16(e->wire + 10, (uint16_t)layout.arcount);
+    for (size_t i = 0; i < layout.ttl_count; i++) e->ttls[i] = dp_read32(wire + e->ttl_offsets[i]);
+    atomic_init(&e->next, NULL);
+    atomic_init(&e->referenced, false);
+    e->older = e->newer = e->retired_next = NULL;
+    e->retired_epoch = 0;
+    e->stored_ms = now_ms;
+    e->expires_ms = now_ms + (uint64_t)ttl * 1000;
+    e->qtype = q->qtype;
+    e->dnssec_ok = q->edns_do;
+    e->name_len = q->name_len;
+    memcpy(e->name, q->name, q->name_len);
+    e->hash = key_hash(q->name, q->name_len, q->qtype, q->edns_do);
+    e->len = (uint16_t)kept;
+    e->len_without_additional =
+        (uint16_t)(layout.len_without_additional ? layout.len_without_additional : kept);
+    e->ttl_count = (uint16_t)layout.ttl_count;
+    e->ttls_without_additional = (uint16_t)layout.ttls_without_additional;
+    return e;
+}
+
+bool dp_cache_entry_expired(const dp_cache_entry *e, uint64_t now_ms) {
+    return now_ms >= e->expires_ms;
+}
+
+const dp_cache_entry *dp_cache_lookup(dp_cache *c, const dp_query *q, uint64_t now_ms,
+                                      uint64_t stale_ms) {
+    uint32_t h = key_hash(q->name, q->name_len, q->qtype, q->edns_do);
+    dp_cache_entry *e = atomic_load_explicit(&c->buckets[h & c->mask], memory_order_acquire);
+    for (; e != NULL; e = atomic_load_explicit(&e->next, memory_order_acquire)) {
+        if (e->hash != h || e->qtype != q->qtype || e->dnssec_ok != q->edns_do ||
+            e->name_len != q->name_len || memcmp(e->name, q->name, q->name_len) != 0)
+            continue;
+        if (now_ms >= e->expires_ms + stale_ms) return NULL;
+        if (!atomic_load_explicit(&e->referenced, memory_order_relaxed))
+            atomic_store_explicit(&e->referenced, true, memory_order_relaxed);
+        return e;
+    }
+    return NULL;
+}
+
+/* ---- Writers (under the lock) ----------------------------------------- */
+
+static void unlink_chain(dp_cache *c, dp_cache_entry *e) {
+    dp_cache_entry *_Atomic *link = &c->buckets[e->hash & c->mask];
+    for (dp_cache_entry *at = atomic_load(link); at != NULL; at = atomic_load(link)) {
+        if (at == e) {
+            atomic_store_explicit(link, atomic_load(&e->next), memory_order_release);
+            return;
+        }
+        link = &at->next;
+    }
+}
+
+static void unlink_clock(dp_cache *c, dp_cache_entry *e) {
+    if (e->older) e->older->newer = e->newer;
+    else c->oldest = e->newer;
+    if (e->newer) e->newer->older = e->older;
+    else c->newest = e->older;
+    e->older = e->newer = NULL;
+}
+
+static void append_clock(dp_cache *c, dp_cache_entry *e) {
+    e->older = c->newest;
+    e->newer = NULL;
+    if (c->newest) c->newest->newer = e;
+    else c->oldest = e;
+    c->newest = e;
+}
+
+/* Unlinked now; freed when every reader has been quiescent since. */
+static void retire(dp_cache *c, dp_cache_entry *e) {
+    unlink_chain(c, e);
+    unlink_clock(c, e);
+    c->count--;
+    e->retired_epoch = atomic_fetch_add(&c->epoch, 1) + 1;
+    e->retired_next = c->retired;
+    c->retired = e;
+}
+
+static void reclaim(dp_cache *c) {
+    uint64_t oldest_seen = UINT64_MAX;
+    for (unsigned i = 0; i < c->reader_count; i++) {
+        uint64_t seen = atomic_load(&c->readers[i].seen);
+        if (seen < oldest_seen) oldest_seen = seen;
+    }
+    dp_cache_entry **link = &c->retired;
+    while (*link != NULL) {
+        dp_cache_entry *e = *link;
+        if (e->retired_epoch <= oldest_seen) {
+            *link = e->retired_next;
+            free(e);
+        } else {
+            link = &e->retired_next;
+        }
+    }
+}
+
+/* CLOCK: the oldest entry goes unless read since it was last passed over
+ * (and still live); a read one gets a second chance at the new end. */
+static void evict_one(dp_cache *c, uint64_t now_ms) {
+    for (;;) {
+        dp_cache_entry *e = c->oldest;
+        if (e == NULL) return;
+        if (atomic_load_explicit(&e->referenced, memory_order_relaxed) && now_ms < e->expires_ms) {
+            atomic_store_explicit(&e->referenced, false, memory_order_relaxed);
+            unlink_clock(c, e);
+            append_clock(c, e);
+            continue;
+        }
+        retire(c, e);
+        return;
+    }
+}
+
+void dp_cache_insert(dp_cache *c, dp_cache_entry *e) {
+    pthread_mutex_lock(&c->lock);
+    dp_cache_entry *_Atomic *bucket = &c->buckets[e->hash & c->mask];
+    for (dp_cache_entry *at = atomic_load(bucket); at != NULL; at = atomic_load(&at->next)) {
+        if (at->hash == e->hash && at->qtype == e->qtype && at->dnssec_ok == e->dnssec_ok &&
+            at->name_len == e->name_len && memcmp(at->name, e->name, e->name_len) == 0) {
+            retire(c, at);
+            break;
+        }
+    }
+    while (c->count >= c->capacity && c->count > 0) evict_one(c, e->stored_ms);
+    if (c->capacity > 0) {
+        atomic_store_explicit(&e->next, atomic_load(bucket), memory_order_relaxed);
+        atomic_store_explicit(bucket, e, memory_order_release);
+        append_clock(c, e);
+        c->count++;
+    } else {
+        free(e);
+    }
+    reclaim(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void dp_cache_clear(dp_cache *c) {
+    pthread_mutex_lock(&c->lock);
+    while (c->oldest != NULL) retire(c, c->oldest);
+    reclaim(c);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void dp_cache_quiescent(dp_cache *c, unsigned reader) {
+    atomic_store(&c->readers[reader].seen, atomic_load(&c->epoch));
+}
+
+void dp_cache_offline(dp_cache *c, unsigned reader) {
+    atomic_store(&c->readers[reader].seen, UINT64_MAX);
+}
+
+size_t dp_cache_count(dp_cache *c) {
+    pthread_mutex_lock(&c->lock);
+    size_t n = c->count;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+static inline void write32(uint8_t *p, uint32_t v) {
+    dp_write16(p, (uint16_t)(v >> 16));
+    dp_write16(p + 2, (uint16_t)v);
+}
+
+size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t now_ms,
+                            uint32_t stale_ttl, uint8_t *out, size_t cap, int transport) {
+    size_t limit = dp_reply_limit(q, cap, transport);
+    size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
+    size_t len = e->len;
+    size_t ttls = e->ttl_count;
+    bool drop_additional = false;
+    uint8_t rcode = e->wire[3] & 0x0F;
+    if (len + opt > limit) {
+        /* RFC 2181 §9: the additional section goes first, then TC. */
+        if (e->len_without_additional + opt > limit)
+            return dp_reply_question_only(q, rcode, false, true, 0, out, cap);
+        len = e->len_without_additional;
+        ttls = e->ttls_without_additional;
+        drop_additional = true;
+    }
+    /* The entry's question is the client's name in other letters: same
+     * length, so every compression pointer stays right. */
+    memcpy(out, e->wire, len);
+    memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, q->question_end - DP_HEADER_SIZE);
+    out[0] = q->wire[0];
+    out[1] = q->wire[1];
+    out[2] = (uint8_t)(0x80 | (q->wire[2] & 0x01));
+    out[3] = (uint8_t)(0x80 | (q->wire[3] & 0x10) | rcode); /* RA: we recurse for the client */
+    if (drop_additional) dp_write16(out + 10, 0);
+    bool stale = now_ms >= e->expires_ms;
+    uint64_t age = (now_ms - e->stored_ms) / 1000;
+    for (size_t i = 0; i < ttls; i++) {
+        uint32_t ttl = stale ? stale_ttl : e->ttls[i] > age ? e->ttls[i] - (uint32_t)age : 0;
+        write32(out + e->ttl_offsets[i], ttl);
+    }
+    return opt ? dp_append_opt(out, len, q, 0) : len;
+}

@@ -1,0 +1,560 @@
+/*
+ * forward.c — queries for names that are not ours, sent upstream from the
+ * worker that received them, on its own loop.
+ *
+ * Each query in flight has its own UDP socket, connected to the upstream
+ * (so the kernel drops datagrams from any other address), on a port the
+ * kernel picks at random, with a random ID; a reply counts only with that
+ * ID and the question asked (RFC 5452). A truncated reply is asked again
+ * over TCP. Each upstream has its turn (attempt timeout), then the next of
+ * the route's; when every one has failed, or the query's time is up, the
+ * client gets SERVFAIL (or a stale answer, RFC 8767). An upstream failing
+ * DP_UPSTREAM_FAILURES_DOWN times in a row is set aside (tried only when
+ * every other one is too) and probed every DP_UPSTREAM_PROBE_MS until it
+ * answers. Stub domains never fall back to the default upstreams.
+ *
+ * Loops: when it takes a configuration, worker 0 asks each upstream for
+ * `<slot>.<nonce>.kube-dns-loop.check.`; such a name coming back to us
+ * marks that upstream as a loop, and it is never used again.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* Seconds a stale answer is given for (RFC 8767 §4 recommends 30). */
+#define DP_STALE_TTL 30
+#define DP_TYPE_NS 2
+
+struct dp_pending {
+    dp_worker *w;
+    dp_forwarding *fwd;
+    const dp_route *route; /* NULL for a probe */
+    unsigned position;     /* the route's upstream tried now */
+    unsigned attempts;
+    unsigned slot;
+    uint64_t deadline_ms;
+    int fd;
+    struct event *io;
+    struct event *timer;
+    struct bufferevent *tcp;
+    uint16_t id;
+    bool busy;
+    bool probe;
+    dp_query query; /* its wire is `question` */
+    uint8_t question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
+    int transport;
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
+    size_t control_len;
+    dp_tcp_conn *conn;
+    dp_pending *next_free;
+};
+
+static void upstream_readable(evutil_socket_t fd, short what, void *arg);
+static void attempt_timed_out(evutil_socket_t fd, short what, void *arg);
+static void attempt(dp_pending *p);
+static void adopt(evutil_socket_t fd, short what, void *arg);
+
+static inline dp_upstream_slot *slot_of(dp_pending *p) { return &p->w->server->slots[p->slot]; }
+static inline dp_upstream_counters *counters_of(dp_pending *p) { return &p->w->upstream[p->slot]; }
+
+int dp_forward_attach(dp_worker *w) {
+    unsigned cap = w->server->config.forward_max_concurrent / w->server->worker_count;
+    w->pending_cap = cap > 0 ? cap : 1;
+    w->pending = calloc(w->pending_cap, sizeof(dp_pending));
+    w->upstream_buf = malloc(DP_TCP_MAX_MESSAGE);
+    w->adopt_event = event_new(w->base, -1, 0, adopt, w);
+    if (w->pending == NULL || w->upstream_buf == NULL || w->adopt_event == NULL) return -1;
+    /* A configuration given before the start is waiting. */
+    event_active(w->adopt_event, EV_READ, 0);
+    for (unsigned i = 0; i < w->pending_cap; i++) {
+        dp_pending *p = &w->pending[i];
+        p->w = w;
+        p->fd = -1;
+        p->io = event_new(w->base, -1, 0, upstream_readable, p);
+        p->timer = event_new(w->base, -1, 0, attempt_timed_out, p);
+        if (p->io == NULL || p->timer == NULL) return -1;
+        p->next_free = w->free_pending;
+        w->free_pending = p;
+    }
+    return 0;
+}
+
+/* Closes the current attempt's socket or connection. */
+static void end_attempt(dp_pending *p) {
+    event_del(p->io);
+    event_del(p->timer);
+    if (p->fd >= 0) close(p->fd);
+    p->fd = -1;
+    if (p->tcp != NULL) bufferevent_free(p->tcp);
+    p->tcp = NULL;
+}
+
+static void release(dp_pending *p) {
+    end_attempt(p);
+    dp_forwarding_release(p->fwd);
+    p->fwd = NULL;
+    p->conn = NULL;
+    p->busy = false;
+    p->next_free = p->w->free_pending;
+    p->w->free_pending = p;
+    p->w->pending_open--;
+}
+
+/* The reply goes to the client; `reply` NULL: none (the server stops). */
+static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
+    dp_worker *w = p->w;
+    if (!p->probe) {
+        if (reply != NULL) dp_count_reply(w, reply, len);
+        if (p->transport == DP_TCP) {
+            dp_tcp_reply_held(p->conn, reply, len);
+        } else if (reply != NULL) {
+            struct msghdr received = {.msg_control = p->control, .msg_controllen = p->control_len};
+            dp_udp_send_one(w, &p->peer, p->peer_len, &received, reply, len);
+        }
+    }
+    release(p);
+}
+
+static uint8_t *reply_buffer(dp_pending *p, size_t *cap) {
+    /* The upstream's reply has been read by now: its buffer is free. */
+    *cap = p->transport == DP_TCP ? DP_TCP_MAX_MESSAGE : DP_EDNS_UDP_SIZE;
+    return p->w->upstream_buf;
+}
+
+/* Every upstream failed or the time is up: a stale answer, else SERVFAIL. */
+static void give_up(dp_pending *p) {
+    dp_worker *w = p->w;
+    if (p->probe) {
+        release(p);
+        return;
+    }
+    size_t cap;
+    uint8_t *out = reply_buffer(p, &cap);
+    uint64_t stale_ms = (uint64_t)w->server->config.serve_stale_s * 1000;
+    const dp_cache_entry *stale =
+        stale_ms > 0 ? dp_cache_lookup(w->server->cache, &p->query, dp_monotonic_ms(), stale_ms)
+                     : NULL;
+    size_t len;
+    if (stale != NULL) {
+        dp_count(&w->counters.stale_served);
+        len = dp_cache_entry_reply(stale, &p->query, dp_monotonic_ms(), DP_STALE_TTL, out, cap,
+                                   p->transport);
+    } else {
+        dp_count(&w->counters.forward_failed);
+        len = dp_reply_question_only(&p->query, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+    }
+    give_back(p, out, len);
+}
+
+static void upstream_failed(dp_pending *p, bool timeout) {
+    dp_upstream_slot *s = slot_of(p);
+    dp_count(timeout ? &counters_of(p)->timeouts : &counters_of(p)->errors);
+    if (atomic_fetch_add(&s->failures, 1) + 1 >= DP_UPSTREAM_FAILURES_DOWN)
+        atomic_store(&s->down, true);
+    end_attempt(p);
+    if (p->probe) {
+        release(p);
+        return;
+    }
+    attempt(p);
+}
+
+static void upstream_answered(dp_pending *p) {
+    dp_upstream_slot *s = slot_of(p);
+    dp_count(&counters_of(p)->replies);
+    if (atomic_load_explicit(&s->failures, memory_order_relaxed) != 0) atomic_store(&s->failures, 0);
+    if (atomic_load_explicit(&s->down, memory_order_relaxed)) atomic_store(&s->down, false);
+}
+
+/* A checked reply: cached when it may be, and given to the client. */
+static void complete(dp_pending *p, const uint8_t *wire, size_t len,
+                     const dp_upstream_reply *reply) {
+    dp_worker *w = p->w;
+    upstream_answered(p);
+    if (p->probe) {
+        release(p);
+        return;
+    }
+    uint64_t now = dp_monotonic_ms();
+    dp_cache_entry *e = dp_cache_entry_make(wire, len, &p->query, reply->ttl, now);
+    uint8_t out[DP_TCP_MAX_MESSAGE];
+    size_t reply_len;
+    if (e == NULL) {
+        reply_len = dp_reply_question_only(&p->query, DP_RCODE_SERVFAIL, false, false, 0, out,
+                                           sizeof(out));
+    } else {
+        size_t cap = p->transport == DP_TCP ? DP_TCP_MAX_MESSAGE : DP_EDNS_UDP_SIZE;
+        reply_len = dp_cache_entry_reply(e, &p->query, now, 0, out, cap, p->transport);
+        if (reply->cacheable) dp_cache_insert(w->server->cache, e);
+        else dp_cache_entry_free(e);
+    }
+    give_back(p, out, reply_len);
+}
+
+/* What a reply that passed the checks leads to. */
+static void handle_reply(dp_pending *p, const uint8_t *wire, size_t len,
+                         const dp_upstream_reply *reply);
+
+static void tcp_readable(struct bufferevent *bev, void *arg) {
+    dp_pending *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    uint8_t prefix[2];
+    if (evbuffer_copyout(in, prefix, 2) != 2) return;
+    size_t len = (size_t)prefix[0] << 8 | prefix[1];
+    if (evbuffer_get_length(in) < 2 + len) return;
+    uint8_t *wire = p->w->upstream_buf;
+    evbuffer_drain(in, 2);
+    evbuffer_remove(in, wire, len);
+    dp_upstream_reply reply;
+    if (!dp_upstream_reply_check(wire, len, p->id, &p->query, p->w->server->config.cache_max_ttl,
+                                 p->w->server->config.cache_max_negative_ttl, &reply) ||
+        reply.truncated) {
+        dp_count(&counters_of(p)->mismatched);
+        upstream_failed(p, false);
+        return;
+    }
+    handle_reply(p, wire, len, &reply);
+}
+
+static void tcp_event(struct bufferevent *bev, short what, void *arg) {
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) upstream_failed(arg, false);
+}
+
+/* RFC 7766 §5: a truncated reply is asked again over TCP, of the same upstream. */
+static void retry_over_tcp(dp_pending *p) {
+    dp_count(&counters_of(p)->tcp_retries);
+    event_del(p->io);
+    close(p->fd);
+    p->fd = -1;
+    uint8_t query[2 + DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
+    size_t len = dp_upstream_query(&p->query, p->id, query + 2, sizeof(query) - 2);
+    query[0] = (uint8_t)(len >> 8);
+    query[1] = (uint8_t)len;
+    dp_upstream_slot *s = slot_of(p);
+    p->tcp = bufferevent_socket_new(p->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (p->tcp == NULL ||
+        bufferevent_socket_connect(p->tcp, (struct sockaddr *)&s->addr, (int)s->addr_len) != 0) {
+        upstream_failed(p, false);
+        return;
+    }
+    bufferevent_setcb(p->tcp, tcp_readable, NULL, tcp_event, p);
+    bufferevent_write(p->tcp, query, 2 + len);
+    bufferevent_enable(p->tcp, EV_READ);
+}
+
+static void handle_reply(dp_pending *p, const uint8_t *wire, size_t len,
+                         const dp_upstream_reply *reply) {
+    if (reply->truncated) {
+        retry_over_tcp(p);
+        return;
+    }
+    /* REFUSED or NOTIMP: this upstream will not answer it; another may. */
+    if ((reply->rcode == DP_RCODE_REFUSED || reply->rcode == DP_RCODE_NOTIMP) && !p->probe) {
+        dp_count(&counters_of(p)->errors);
+        end_attempt(p);
+        attempt(p);
+        return;
+    }
+    complete(p, wire, len, reply);
+}
+
+static void upstream_readable(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    dp_pending *p = arg;
+    dp_worker *w = p->w;
+    for (int reads = 0; reads < 8; reads++) {
+        ssize_t n = recv(fd, w->upstream_buf, DP_TCP_MAX_MESSAGE, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            /* ICMP port unreachable and the like, on the connected socket. */
+            upstream_failed(p, false);
+            return;
+        }
+        dp_upstream_reply reply;
+        if (!dp_upstream_reply_check(w->upstream_buf, (size_t)n, p->id, &p->query,
+                                     w->server->config.cache_max_ttl,
+                                     w->server->config.cache_max_negative_ttl, &reply)) {
+            dp_count(&counters_of(p)->mismatched);
+            continue;
+        }
+        handle_reply(p, w->upstream_buf, (size_t)n, &reply);
+        return;
+    }
+}
+
+static void attempt_timed_out(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    upstream_failed(arg, true);
+}
+
+/* The next upstream of the route to try: after the current one, the first
+ * that is not set aside, else the next that is not a loop. */
+static bool choose_upstream(dp_pending *p) {
+    const dp_route *r = p->route;
+    const dp_upstream_slot *slots = p->w->server->slots;
+    unsigned start = p->attempts == 0 ? r->upstream_count - 1 : p->position;
+    int fallback = -1;
+    for (unsigned k = 1; k <= r->upstream_count; k++) {
+        unsigned i = (start + k) % r->upstream_count;
+        const dp_upstream_slot *s = &slots[r->slot[i]];
+        if (atomic_load_explicit(&s->looped, memory_order_relaxed)) continue;
+        if (!atomic_load_explicit(&s->down, memory_order_relaxed)) {
+            p->position = i;
+            p->slot = r->slot[i];
+            return true;
+        }
+        if (fallback < 0) fallback = (int)i;
+    }
+    if (fallback < 0) return false;
+    p->position = (unsigned)fallback;
+    p->slot = r->slot[fallback];
+    return true;
+}
+
+/* Sends the query to the upstream of the current slot. */
+static bool send_query(dp_pending *p, uint64_t now) {
+    dp_worker *w = p->w;
+    dp_upstream_slot *s = slot_of(p);
+    uint8_t query[DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
+    p->id = (uint16_t)arc4random_uniform(65536);
+    size_t len = dp_upstream_query(&p->query, p->id, query, sizeof(query));
+    int fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    p->fd = fd;
+    if (connect(fd, (struct sockaddr *)&s->addr, s->addr_len) != 0 || send(fd, query, len, 0) < 0)
+        return false;
+    dp_count(&counters_of(p)->queries);
+    event_assign(p->io, w->base, fd, EV_READ | EV_PERSIST, upstream_readable, p);
+    event_add(p->io, NULL);
+    uint64_t left = p->deadline_ms > now ? p->deadline_ms - now : 0;
+    uint64_t turn = p->probe || p->fwd == NULL ? left : p->fwd->attempt_timeout_ms;
+    if (turn > left) turn = left;
+    struct timeval tv = {(time_t)(turn / 1000), (suseconds_t)(turn % 1000) * 1000};
+    event_add(p->timer, &tv);
+    return true;
+}
+
+static void attempt(dp_pending *p) {
+    uint64_t now = dp_monotonic_ms();
+    for (;;) {
+        if (p->probe) {
+            if (p->attempts++ > 0 || now >= p->deadline_ms) {
+                release(p);
+                return;
+            }
+        } else {
+            /* Each upstream once, and the first again when time is left. */
+            if (now >= p->deadline_ms || p->attempts > p->route->upstream_count ||
+                !choose_upstream(p)) {
+                give_up(p);
+                return;
+            }
+            p->attempts++;
+        }
+        if (send_query(p, now)) return;
+        dp_count(&counters_of(p)->errors);
+        end_attempt(p);
+    }
+}
+
+static dp_pending *take_pending(dp_worker *w) {
+    dp_pending *p = w->free_pending;
+    if (p == NULL) return NULL;
+    w->free_pending = p->next_free;
+    w->pending_open++;
+    p->busy = true;
+    p->attempts = 0;
+    p->probe = false;
+    p->route = NULL;
+    p->conn = NULL;
+    p->fwd = NULL;
+    return p;
+}
+
+/* The question of `q` into the pending query, which keeps its own copy. */
+static void keep_question(dp_pending *p, const dp_query *q) {
+    memcpy(p->question, q->wire, q->question_end);
+    p->query = *q;
+    p->query.wire = p->question;
+    p->query.len = q->question_end;
+}
+
+/* `<slot>.<nonce>.kube-dns-loop.check.`: marks the slot as a loop when the
+ * nonce is ours. Returns whether the name is under the probe domain. */
+static bool is_loop_probe(dp_worker *w, const dp_query *q) {
+    static const uint8_t domain[] = DP_LOOP_PROBE_DOMAIN;
+    size_t domain_len = sizeof(domain); /* with the root label */
+    if (q->name_len < domain_len ||
+        memcmp(q->name + q->name_len - domain_len, domain, domain_len) != 0)
+        return false;
+    if (q->labels == 4 && q->name[q->label_offsets[1]] == 16 &&
+        memcmp(q->name + q->label_offsets[1] + 1, w->fwd->nonce, 16) == 0) {
+        unsigned slot = (unsigned)strtoul((const char *)q->name + 1, NULL, 10);
+        if (q->name[0] <= 2 && slot < w->server->slot_count) {
+            atomic_store(&w->server->slots[slot].looped, true);
+        }
+    }
+    dp_count(&w->counters.loops_refused);
+    return true;
+}
+
+size_t dp_forward(dp_worker *w, const dp_query *q, const dp_client *client, uint8_t *out,
+                  size_t cap, size_t len) {
+    if (w->fwd == NULL || is_loop_probe(w, q)) return len;
+    const dp_route *route = dp_forwarding_route(w->fwd, q);
+    if (route == NULL) return len;
+    uint64_t now = dp_monotonic_ms();
+    const dp_cache_entry *hit = dp_cache_lookup(w->server->cache, q, now, 0);
+    if (hit != NULL) {
+        dp_count(&w->counters.cache_hits);
+        return dp_cache_entry_reply(hit, q, now, 0, out, cap, client->transport);
+    }
+    dp_count(&w->counters.cache_misses);
+    dp_pending *p = take_pending(w);
+    if (p == NULL) {
+        /* Over the cap: say so at once rather than queue without bound. */
+        dp_count(&w->counters.forward_over_cap);
+        return dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+    }
+    dp_count(&w->counters.forwarded);
+    dp_forwarding_retain(w->fwd);
+    p->fwd = w->fwd;
+    p->route = route;
+    p->deadline_ms = now + w->fwd->timeout_ms;
+    keep_question(p, q);
+    p->transport = client->transport;
+    if (client->transport == DP_TCP) {
+        p->conn = client->conn;
+        dp_tcp_hold(p->conn);
+    } else {
+        memcpy(&p->peer, client->peer, client->peer_len);
+        p->peer_len = client->peer_len;
+        p->control_len = 0;
+        if (client->received != NULL && client->received->msg_controllen <= sizeof(p->control)) {
+            memcpy(p->control, client->received->msg_control, client->received->msg_controllen);
+            p->control_len = client->received->msg_controllen;
+        }
+    }
+    attempt(p);
+    return 0;
+}
+
+/* A probe to one upstream: `name` (wire) of type `qtype`, no client. */
+static void send_probe(dp_worker *w, unsigned slot, const uint8_t *name, size_t name_len,
+                       uint16_t qtype) {
+    dp_pending *p = take_pending(w);
+    if (p == NULL) return;
+    p->probe = true;
+    p->slot = slot;
+    p->deadline_ms = dp_monotonic_ms() + DP_UPSTREAM_PROBE_MS;
+    uint8_t *wire = p->question;
+    memset(wire, 0, DP_HEADER_SIZE);
+    dp_write16(wire + 4, 1);
+    memcpy(wire + DP_HEADER_SIZE, name, name_len);
+    dp_write16(wire + DP_HEADER_SIZE + name_len, qtype);
+    dp_write16(wire + DP_HEADER_SIZE + name_len + 2, DP_CLASS_IN);
+    dp_query_parse(wire, DP_HEADER_SIZE + name_len + 4, &p->query);
+    p->query.wire = wire;
+    attempt(p);
+}
+
+/* Worker 0 asks each upstream of a new configuration for a name only we
+ * would answer for, as a forwarder that sends it back to us would. */
+static void send_loop_probes(dp_worker *w) {
+    const dp_forwarding *f = w->fwd;
+    for (unsigned r = 0; r < f->route_count; r++) {
+        for (unsigned i = 0; i < f->routes[r].upstream_count; i++) {
+            unsigned slot = f->routes[r].slot[i];
+            uint8_t name[64];
+            int n = snprintf((char *)name + 1, 4, "%u", slot);
+            name[0] = (uint8_t)n;
+            name[1 + n] = 16;
+            memcpy(name + 2 + n, f->nonce, 16);
+            static const uint8_t domain[] = DP_LOOP_PROBE_DOMAIN;
+            memcpy(name + 18 + n, domain, sizeof(domain));
+            send_probe(w, slot, name, (size_t)(18 + n) + sizeof(domain), DP_TYPE_A);
+        }
+    }
+}
+
+/* Runs in the worker: takes the configuration the control thread left. */
+static void adopt(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    dp_worker *w = arg;
+    pthread_mutex_lock(&w->mailbox_lock);
+    bool full = w->mailbox_full;
+    dp_forwarding *f = w->mailbox;
+    w->mailbox = NULL;
+    w->mailbox_full = false;
+    pthread_mutex_unlock(&w->mailbox_lock);
+    if (!full) return;
+    dp_forwarding_release(w->fwd);
+    w->fwd = f;
+    if (w->index == 0 && f != NULL) send_loop_probes(w);
+}
+
+void dp_forward_hand_over(dp_worker *w, dp_forwarding *f) {
+    if (f != NULL) dp_forwarding_retain(f);
+    pthread_mutex_lock(&w->mailbox_lock);
+    dp_forwarding *unread = w->mailbox;
+    w->mailbox = f;
+    w->mailbox_full = true;
+    pthread_mutex_unlock(&w->mailbox_lock);
+    dp_forwarding_release(unread);
+    if (w->adopt_event != NULL) event_active(w->adopt_event, EV_READ, 0);
+}
+
+void dp_forward_heartbeat(dp_worker *w) {
+    if (w->fwd == NULL) return;
+    uint64_t now = dp_monotonic_ms();
+    const dp_forwarding *f = w->fwd;
+    /* A probe of `. NS`, as CoreDNS's health check asks, from one worker per upstream. */
+    static const uint8_t root[] = {0};
+    for (unsigned r = 0; r < f->route_count; r++) {
+        for (unsigned i = 0; i < f->routes[r].upstream_count; i++) {
+            unsigned slot = f->routes[r].slot[i];
+            dp_upstream_slot *s = &w->server->slots[slot];
+            if (slot % w->server->worker_count != w->index) continue;
+            if (!atomic_load_explicit(&s->down, memory_order_relaxed)) continue;
+            if (atomic_load_explicit(&s->looped, memory_order_relaxed)) continue;
+            uint64_t last = atomic_load_explicit(&s->last_probe_ms, memory_order_relaxed);
+            if (now < last + DP_UPSTREAM_PROBE_MS) continue;
+            atomic_store_explicit(&s->last_probe_ms, now, memory_order_relaxed);
+            send_probe(w, slot, root, sizeof(root), DP_TYPE_NS);
+        }
+    }
+}
+
+void dp_forward_close(dp_worker *w) {
+    for (unsigned i = 0; w->pending != NULL && i < w->pending_cap; i++) {
+        dp_pending *p = &w->pending[i];
+        if (p->busy) give_back(p, NULL, 0);
+        if (p->io != NULL) event_free(p->io);
+        if (p->timer != NULL) event_free(p->timer);
+    }
+    free(w->pending);
+    w->pending = NULL;
+    w->free_pending = NULL;
+    free(w->upstream_buf);
+    w->upstream_buf = NULL;
+    if (w->adopt_event != NULL) event_free(w->adopt_event);
+    w->adopt_event = NULL;
+    dp_forwarding_release(w->fwd);
+    w->fwd = NULL;
+    pthread_mutex_lock(&w->mailbox_lock);
+    dp_forwarding_release(w->mailbox);
+    w->mailbox = NULL;
+    w->mailbox_full = false;
+    pthread_mutex_unlock(&w->mailbox_lock);
+}

@@ -1,0 +1,103 @@
+/*
+ * forwarding.c — a forwarding configuration: routes (stub domains and the
+ * default) and their upstreams, built by the control thread, then shared
+ * read-only by the workers (refcounted: a query in flight keeps the one it
+ * started with).
+ */
+#include "forward.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+dp_forwarding *dp_forwarding_new(uint32_t timeout_ms, uint32_t attempt_timeout_ms) {
+    dp_forwarding *f = calloc(1, sizeof(*f));
+    if (f == NULL) return NULL;
+    atomic_init(&f->refs, 1);
+    f->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
+    f->attempt_timeout_ms = attempt_timeout_ms > 0 ? attempt_timeout_ms : f->timeout_ms;
+    /* The loop probes' label: unguessable, so no one else's query marks
+     * an upstream as a loop. */
+    uint8_t random[8] = {0};
+    if (getrandom(random, sizeof(random), 0) != sizeof(random))
+        arc4random_buf(random, sizeof(random));
+    for (int i = 0; i < 8; i++) snprintf((char *)f->nonce + 2 * i, 3, "%02x", random[i]);
+    return f;
+}
+
+static unsigned label_count(const uint8_t *name, size_t len) {
+    unsigned labels = 0;
+    for (size_t pos = 0; pos < len && name[pos] != 0; pos += 1 + name[pos]) labels++;
+    return labels;
+}
+
+int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len, char *err,
+                            size_t errlen) {
+    if (f->route_count == DP_MAX_ROUTES)
+        return dp_fail(err, errlen, "more than %d forwarding domains", DP_MAX_ROUTES);
+    if (len == 0 || len > DP_MAX_NAME || domain[len - 1] != 0)
+        return dp_fail(err, errlen, "not a wire-format domain name");
+    unsigned labels = label_count(domain, len);
+    /* Longest first, so the first route a name lies under is its route. */
+    unsigned at = 0;
+    while (at < f->route_count && f->routes[at].labels >= labels) {
+        if (f->routes[at].domain_len == len && memcmp(f->routes[at].domain, domain, len) == 0)
+            return dp_fail(err, errlen, "a domain given twice");
+        at++;
+    }
+    memmove(&f->routes[at + 1], &f->routes[at], (f->route_count - at) * sizeof(dp_route));
+    dp_route *r = &f->routes[at];
+    memset(r, 0, sizeof(*r));
+    memcpy(r->domain, domain, len);
+    r->domain_len = (uint8_t)len;
+    r->labels = (uint8_t)labels;
+    f->route_count++;
+    f->last_route = at;
+    return 0;
+}
+
+int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t port, char *err,
+                               size_t errlen) {
+    if (f->route_count == 0) return dp_fail(err, errlen, "an upstream before any domain");
+    dp_route *r = &f->routes[f->last_route];
+    if (r->upstream_count == DP_MAX_ROUTE_UPSTREAMS)
+        return dp_fail(err, errlen, "more than %d upstreams for one domain", DP_MAX_ROUTE_UPSTREAMS);
+    struct sockaddr_storage *ss = &r->addr[r->upstream_count];
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        r->addr_len[r->upstream_count] = sizeof(*v4);
+    } else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        r->addr_len[r->upstream_count] = sizeof(*v6);
+    } else {
+        return dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", address);
+    }
+    r->upstream_count++;
+    return 0;
+}
+
+void dp_forwarding_free(dp_forwarding *f) { dp_forwarding_release(f); }
+
+void dp_forwarding_retain(dp_forwarding *f) { atomic_fetch_add(&f->refs, 1); }
+
+void dp_forwarding_release(dp_forwarding *f) {
+    if (f != NULL && atomic_fetch_sub(&f->refs, 1) == 1) free(f);
+}
+
+const dp_route *dp_forwarding_route(const dp_forwarding *f, const dp_query *q) {
+    for (unsigned i = 0; i < f->route_count; i++) {
+        const dp_route *r = &f->routes[i];
+        if (r->labels == 0) return r;
+        if (r->labels > q->labels) continue;
+        const uint8_t *suffix = q->name + q->label_offsets[q->labels - r->labels];
+        if (memcmp(suffix, r->domain, r->domain_len) == 0) return r;
+    }
+    return NULL;
+}

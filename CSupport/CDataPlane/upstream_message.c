@@ -1,0 +1,154 @@
+/*
+ * upstream_message.c — the query we send upstream, and the checks of
+ * what comes back before anyone sees it.
+ */
+#include "forward.h"
+
+/* Skips a name at `pos` (labels, ending with the root or a pointer).
+ * Returns the offset past it, or 0 when it runs off the message. */
+static size_t skip_name(const uint8_t *wire, size_t len, size_t pos) {
+    while (pos < len) {
+        uint8_t label = wire[pos];
+        if ((label & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
+        if (label & 0xC0) return 0;
+        if (label == 0) return pos + 1;
+        pos += 1 + (size_t)label;
+    }
+    return 0;
+}
+
+/* Whether the name at `pos` is `name` (lower-case wire), letters in any case. */
+static bool name_equals(const uint8_t *wire, size_t len, size_t pos, const uint8_t *name,
+                        size_t name_len) {
+    if (pos + name_len > len) return false;
+    for (size_t i = 0; i < name_len; i++) {
+        uint8_t c = wire[pos + i];
+        if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+        if (c != name[i]) return false;
+    }
+    return true;
+}
+
+size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t cap) {
+    size_t len = q->question_end + DP_OPT_RR_SIZE;
+    if (len > cap) return 0;
+    memcpy(out, q->wire, q->question_end);
+    dp_write16(out, id);
+    out[2] = 0x01;               /* QUERY, RD */
+    out[3] = q->wire[3] & 0x10;  /* the client's CD */
+    dp_write16(out + 4, 1);
+    dp_write16(out + 6, 0);
+    dp_write16(out + 8, 0);
+    dp_write16(out + 10, 1);
+    uint8_t *opt = out + q->question_end;
+    opt[0] = 0;
+    dp_write16(opt + 1, DP_TYPE_OPT);
+    dp_write16(opt + 3, DP_EDNS_UDP_SIZE);
+    opt[5] = 0;
+    opt[6] = 0;
+    opt[7] = q->edns_do ? 0x80 : 0;
+    opt[8] = 0;
+    dp_write16(opt + 9, 0);
+    return len;
+}
+
+#define DP_TYPE_SOA 6
+
+/* RFC 2308 §5: a negative answer is cached for the lesser of its SOA's
+ * TTL and MINIMUM; without an SOA it is not cached. */
+static bool negative_ttl(const uint8_t *wire, size_t len, size_t pos, unsigned ancount,
+                         unsigned nscount, uint32_t *ttl) {
+    for (unsigned i = 0; i < ancount + nscount; i++) {
+        pos = skip_name(wire, len, pos);
+        if (pos == 0 || pos + 10 > len) return false;
+        uint16_t type = dp_read16(wire + pos);
+        uint32_t rr_ttl = dp_read32(wire + pos + 4);
+        uint16_t rdlen = dp_read16(wire + pos + 8);
+        if (i >= ancount && type == DP_TYPE_SOA && rdlen >= 20) {
+            uint32_t minimum = dp_read32(wire + pos + 10 + rdlen - 4);
+            *ttl = rr_ttl < minimum ? rr_ttl : minimum;
+            return true;
+        }
+        pos += 10 + (size_t)rdlen;
+    }
+    return false;
+}
+
+bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const dp_query *q,
+                             uint32_t max_ttl, uint32_t max_negative_ttl,
+                             dp_upstream_reply *out) {
+    if (len < DP_HEADER_SIZE || dp_read16(wire) != id) return false;
+    if (!(wire[2] & 0x80) || ((wire[2] >> 3) & 0x0F) != 0) return false;
+    if (dp_read16(wire + 4) != 1) return false;
+    size_t pos = DP_HEADER_SIZE;
+    if (!name_equals(wire, len, pos, q->name, q->name_len)) return false;
+    pos += q->name_len;
+    if (pos + 4 > len || dp_read16(wire + pos) != q->qtype || dp_read16(wire + pos + 2) != q->qclass)
+        return false;
+    pos += 4;
+
+    out->rcode = wire[3] & 0x0F;
+    out->truncated = (wire[2] & 0x02) != 0;
+    out->cacheable = false;
+    out->ttl = 0;
+    unsigned ancount = dp_read16(wire + 6);
+    unsigned nscount = dp_read16(wire + 8);
+    unsigned arcount = dp_read16(wire + 10);
+    /* Every RR must be whole before the reply is used or kept. */
+    uint32_t min_ttl = UINT32_MAX;
+    size_t rr = pos;
+    for (unsigned i = 0; i < ancount + nscount + arcount; i++) {
+        rr = skip_name(wire, len, rr);
+        if (rr == 0 || rr + 10 > len) return out->truncated;
+        uint16_t type = dp_read16(wire + rr);
+        uint32_t ttl = dp_read32(wire + rr + 4);
+        rr += 10 + (size_t)dp_read16(wire + rr + 8);
+        if (rr > len) return out->truncated;
+        if (i < ancount + nscount && type != DP_TYPE_OPT && ttl < min_ttl) min_ttl = ttl;
+    }
+    if (out->truncated) return true;
+
+    if (out->rcode == DP_RCODE_NOERROR && ancount > 0) {
+        out->ttl = min_ttl < max_ttl ? min_ttl : max_ttl;
+    } else if (out->rcode == DP_RCODE_NOERROR || out->rcode == DP_RCODE_NXDOMAIN) {
+        uint32_t ttl;
+        if (!negative_ttl(wire, len, pos, ancount, nscount, &ttl)) return true;
+        out->ttl = ttl < max_negative_ttl ? ttl : max_negative_ttl;
+    }
+    out->cacheable = out->ttl > 0;
+    return true;
+}
+
+size_t dp_upstream_reply_layout(const uint8_t *wire, size_t len, size_t question_end,
+                                dp_reply_layout *out) {
+    unsigned ancount = dp_read16(wire + 6);
+    unsigned nscount = dp_read16(wire + 8);
+    unsigned arcount = dp_read16(wire + 10);
+    size_t pos = question_end;
+    out->ttl_count = 0;
+    out->arcount = arcount;
+    out->len_without_additional = 0;
+    out->ttls_without_additional = 0;
+    for (unsigned i = 0; i < ancount + nscount + arcount; i++) {
+        if (i == ancount + nscount) {
+            out->len_without_additional = pos;
+            out->ttls_without_additional = out->ttl_count;
+        }
+        size_t start = pos;
+        pos = skip_name(wire, len, pos);
+        if (pos == 0 || pos + 10 > len) return 0;
+        if (dp_read16(wire + pos) == DP_TYPE_OPT) {
+            /* The kept message ends before the OPT record; RRs after it
+             * (rare) go with it, as additional data may (RFC 2181 §9). */
+            out->arcount = i - ancount - nscount;
+            return start;
+        }
+        out->ttl_offsets[out->ttl_count++] = (uint16_t)(pos + 4);
+        pos += 10 + (size_t)dp_read16(wire + pos + 8);
+    }
+    if (arcount == 0) {
+        out->len_without_additional = pos;
+        out->ttls_without_additional = out->ttl_count;
+    }
+    return pos;
+}

@@ -1,0 +1,40 @@
+import DataPlane
+import RecordModel
+
+/// Where names outside the cluster go, from every source in kube-dns's
+/// order: the ConfigMap's `upstreamNameservers` replace `--nameservers`,
+/// which replace resolv.conf's; each stub domain keeps to its own servers.
+public enum ForwardingPlan {
+    public static func make(
+        nameservers: [Forwarding.Upstream], config: ConfigDirectory, clusterDomain: DNSName,
+        timeout: Duration, ourselves: SelfAddress
+    ) -> (forwarding: Forwarding?, ignored: [String]) {
+        var ignored: [String] = []
+        // Never forward to ourselves (a loop): refused, and said why.
+        func usable(_ upstreams: [Forwarding.Upstream], for domain: String) -> [Forwarding.Upstream] {
+            upstreams.filter { upstream in
+                guard ourselves.isSelf(upstream) else { return true }
+                ignored.append("upstream \(upstream) for \(domain) is this server itself (a forwarding loop); not used")
+                return false
+            }
+        }
+        var routes: [(domain: DNSName, upstreams: [Forwarding.Upstream])] = []
+        for stub in config.stubDomains {
+            // The cluster's own names are answered from the cluster.
+            if stub.domain == clusterDomain || stub.domain.isSubdomain(of: clusterDomain) {
+                ignored.append("stub domain \(stub.domain) lies in the cluster domain; its names are answered from the cluster")
+                continue
+            }
+            // A stub domain without usable servers still keeps its names
+            // from the default upstreams: they get SERVFAIL, not another answer.
+            routes.append((stub.domain, usable(stub.upstreams, for: "stub domain \(stub.domain)")))
+        }
+        let defaults = usable(config.upstreamNameservers ?? nameservers, for: "names outside the cluster")
+        if !defaults.isEmpty { routes.append((.root, defaults)) }
+        guard !routes.isEmpty else { return (nil, ignored) }
+        // Each upstream has a turn of 2/5 of the time: the first twice
+        // over, and another once, before the client's own retry.
+        let attempt = max(timeout * 2 / 5, .milliseconds(100))
+        return (Forwarding(routes: routes, timeout: timeout, attemptTimeout: attempt), ignored)
+    }
+}

@@ -1,0 +1,16 @@
+import DataPlane
+
+/// The `nameserver` lines of a resolv.conf (resolv.conf(5)): the default
+/// upstreams when `--nameservers` is not given, as skydns took them.
+public enum ResolvConf {
+    public static let path = "/etc/resolv.conf"
+
+    public static func nameservers(in text: String) -> [Forwarding.Upstream] {
+        text.split(whereSeparator: \.isNewline).compactMap { line in
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 2, words[0] == "nameserver" else { return nil }
+            // A zone index (fe80::1%eth0) cannot be used as a socket address here.
+            return try? UpstreamAddress.parse(String(words[1]))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import DataPlane
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`, as kube-dns's flags and
+/// ConfigMap write upstreams; the port is 53 unless given.
+public enum UpstreamAddress {
+    public static func parse(_ text: String) throws(UpstreamError) -> Forwarding.Upstream {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        var host = text
+        var port: UInt16 = 53
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw UpstreamError("\(text) is not ip[:port]") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":"), let p = UInt16(rest.dropFirst()), p > 0 else {
+                    throw UpstreamError("\(text) is not ip[:port]")
+                }
+                port = p
+            }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let p = UInt16(text[text.index(after: colon)...]), p > 0 else {
+                throw UpstreamError("\(text) is not ip[:port]")
+            }
+            port = p
+        }
+        guard isAddress(host) else { throw UpstreamError("\(text) is not ip[:port]: \(host) is not an IP address") }
+        return Forwarding.Upstream(host: host, port: port)
+    }
+
+    /// Parses a comma-separated list, as `--nameservers` takes it.
+    public static func parseList(_ text: String) throws(UpstreamError) -> [Forwarding.Upstream] {
+        var upstreams: [Forwarding.Upstream] = []
+        for item in text.split(separator: ",") where !item.trimmingCharacters(in: .whitespaces).isEmpty {
+            upstreams.append(try parse(String(item)))
+        }
+        return upstreams
+    }
+
+    static func isAddress(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+}
+
+/// A configuration problem, said in one line.
+public struct UpstreamError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
