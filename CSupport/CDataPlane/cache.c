@@ -17,6 +17,7 @@
  */
 #include "forward.h"
 
+#include <ldns/ldns.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -110,24 +111,58 @@ void dp_cache_free(dp_cache *c) {
     free(c);
 }
 
-dp_cache_entry *dp_cache_entry_make(const uint8_t *wire, size_t len, const dp_query *q,
-                                    uint32_t ttl, uint64_t now_ms) {
+/*
+ * An upstream's reply as ldns reads it and writes it again, without OPT:
+ * every name whole, every RR as long as its RDLENGTH says, and compression
+ * pointers only to names written before them. So what we keep parses as
+ * it is, with its additional section cut off, and with its TTLs changed
+ * (a pointer of the upstream's could have pointed into a TTL). Once per
+ * upstream reply, not per answer. Returns NULL when it does not parse.
+ */
+static uint8_t *canonical(const uint8_t *wire, size_t len, size_t *out_len) {
+    ldns_pkt *pkt = NULL;
+    if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) return NULL;
+    ldns_pkt_set_edns_udp_size(pkt, 0);
+    ldns_pkt_set_edns_extended_rcode(pkt, 0);
+    ldns_pkt_set_edns_version(pkt, 0);
+    ldns_pkt_set_edns_z(pkt, 0);
+    ldns_rdf_deep_free(ldns_pkt_edns_data(pkt));
+    ldns_pkt_set_edns_data(pkt, NULL);
+    uint8_t *out = NULL;
+    if (ldns_pkt2wire(&out, pkt, out_len) != LDNS_STATUS_OK || *out_len > DP_TCP_MAX_MESSAGE) {
+        free(out);
+        out = NULL;
+    }
+    ldns_pkt_free(pkt);
+    return out;
+}
+
+dp_cache_entry *dp_cache_entry_make(const uint8_t *upstream_wire, size_t upstream_len,
+                                    const dp_query *q, uint32_t ttl, uint64_t now_ms) {
+    size_t len;
+    uint8_t *wire = canonical(upstream_wire, upstream_len, &len);
+    if (wire == NULL) return NULL;
     size_t max_rrs = len / 11 + 1;
     size_t size = sizeof(dp_cache_entry) + max_rrs * (sizeof(uint32_t) + sizeof(uint16_t)) + len;
     dp_cache_entry *e = malloc(size);
-    if (e == NULL) return NULL;
+    if (e == NULL) {
+        free(wire);
+        return NULL;
+    }
     e->ttls = (uint32_t *)(e + 1);
     e->ttl_offsets = (uint16_t *)(e->ttls + max_rrs);
     e->wire = (uint8_t *)(e->ttl_offsets + max_rrs);
     dp_reply_layout layout = {.ttl_offsets = e->ttl_offsets};
     size_t kept = dp_upstream_reply_layout(wire, len, q->question_end, &layout);
     if (kept == 0) {
+        free(wire);
         free(e);
         return NULL;
     }
     memcpy(e->wire, wire, kept);
     dp_write16(e->wire + 10, (uint16_t)layout.arcount);
     for (size_t i = 0; i < layout.ttl_count; i++) e->ttls[i] = dp_read32(wire + e->ttl_offsets[i]);
+    free(wire);
     atomic_init(&e->next, NULL);
     atomic_init(&e->referenced, false);
     e->older = e->newer = e->retired_next = NULL;

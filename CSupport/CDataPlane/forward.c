@@ -13,9 +13,10 @@
  * every other one is too) and probed every DP_UPSTREAM_PROBE_MS until it
  * answers. Stub domains never fall back to the default upstreams.
  *
- * Loops: when it takes a configuration, worker 0 asks each upstream for
- * `<slot>.<nonce>.kube-dns-loop.check.`; such a name coming back to us
- * marks that upstream as a loop, and it is never used again.
+ * Loops: when it takes a configuration, and every DP_LOOP_PROBE_MS after,
+ * worker 0 asks each upstream for `<slot>.<nonce>.kube-dns-loop.check.`;
+ * such a name coming back to us marks that upstream as a loop, and it is
+ * not used again while the configuration lasts.
  */
 #include "server.h"
 
@@ -501,7 +502,8 @@ static void adopt(evutil_socket_t fd, short what, void *arg) {
     if (!full) return;
     dp_forwarding_release(w->fwd);
     w->fwd = f;
-    if (w->index == 0 && f != NULL) send_loop_probes(w);
+    w->next_loop_probe_ms = 0; /* at once */
+    dp_forward_heartbeat(w);
 }
 
 void dp_forward_hand_over(dp_worker *w, dp_forwarding *f) {
@@ -518,6 +520,10 @@ void dp_forward_hand_over(dp_worker *w, dp_forwarding *f) {
 void dp_forward_heartbeat(dp_worker *w) {
     if (w->fwd == NULL) return;
     uint64_t now = dp_monotonic_ms();
+    if (w->index == 0 && now >= w->next_loop_probe_ms) {
+        w->next_loop_probe_ms = now + DP_LOOP_PROBE_MS;
+        send_loop_probes(w);
+    }
     const dp_forwarding *f = w->fwd;
     /* A probe of `. NS`, as CoreDNS's health check asks, from one worker per upstream. */
     static const uint8_t root[] = {0};

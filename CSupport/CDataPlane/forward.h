@@ -24,6 +24,9 @@
  * aside is probed. */
 #define DP_UPSTREAM_FAILURES_DOWN 3
 #define DP_UPSTREAM_PROBE_MS 1000
+/* How often the loop probes are sent again (a forwarder may be pointed
+ * at us later, or be starting when a configuration is taken). */
+#define DP_LOOP_PROBE_MS 10000
 
 /* Names under this one are loop probes: never forwarded (see forward.c). */
 #define DP_LOOP_PROBE_DOMAIN "\x0d" "kube-dns-loop" "\x05" "check"

@@ -118,6 +118,7 @@ typedef struct dp_worker {
     unsigned pending_cap;
     unsigned pending_open;
     uint8_t *upstream_buf; /* one upstream reply */
+    uint64_t next_loop_probe_ms;
     dp_upstream_counters upstream[DP_MAX_UPSTREAM_SLOTS];
 } dp_worker;
 

@@ -138,6 +138,8 @@ size_t dp_upstream_reply_layout(const uint8_t *wire, size_t len, size_t question
         pos = skip_name(wire, len, pos);
         if (pos == 0 || pos + 10 > len) return 0;
         if (dp_read16(wire + pos) == DP_TYPE_OPT) {
+            /* OPT belongs in the additional section only (RFC 6891 §6.1.1). */
+            if (i < ancount + nscount) return 0;
             /* The kept message ends before the OPT record; RRs after it
              * (rare) go with it, as additional data may (RFC 2181 §9). */
             out->arcount = i - ancount - nscount;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The C data plane under sanitizers:
 # 1. the packet path (parse, lookup, reply writer, table) fuzzed with
-#    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here;
+#    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here,
+#    and likewise what upstreams send (checks, cache entries, replies made
+#    from them), for half as long;
 # 2. the server's threads, sockets and table publication (server_stress.c)
 #    under ThreadSanitizer (gcc) and under AddressSanitizer and UBSan.
 # Usage: Tests/CDataPlane/run.sh [fuzz seconds]   (default 30)
@@ -12,7 +14,7 @@ out=.build/cdataplane
 mkdir -p "$out/corpus"
 src=CSupport/CDataPlane
 core="$src/query.c $src/answer.c $src/table.c $src/table_builder.c $src/arena.c $src/wire.c Tests/CDataPlane/fixture_table.c"
-server="$core $src/server.c $src/udp.c $src/tcp.c"
+server="$core $src/server.c $src/udp.c $src/tcp.c $src/forward.c $src/forwarding.c $src/cache.c $src/upstream_message.c"
 flags="-g -O1 -D_GNU_SOURCE -I$src/include -I$src -ITests/CDataPlane"
 libs="-levent_core -levent_pthreads -lldns -lpthread"
 
@@ -30,6 +32,17 @@ if ! "$out/query_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$seco
   exit 1
 fi
 grep "^Done" "$out/fuzz.log"
+
+mkdir -p "$out/upstream_corpus"
+build "$out/upstream_reply_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  $core $src/cache.c $src/upstream_message.c Tests/CDataPlane/upstream_reply_fuzzer.c -lldns -lpthread \
+  -o "$out/upstream_reply_fuzzer"
+if ! "$out/upstream_reply_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
+  -max_len=2000 "$out/upstream_corpus" Tests/CDataPlane/upstream_corpus > "$out/upstream_fuzz.log" 2>&1; then
+  tail -n 40 "$out/upstream_fuzz.log"
+  exit 1
+fi
+grep "^Done" "$out/upstream_fuzz.log"
 
 build "$out/stress_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/server_stress.c $libs \
   -o "$out/stress_tsan"

@@ -37,6 +37,10 @@ public final class ServerProcess: @unchecked Sendable {
     ) throws {
         var arguments = arguments
         if !arguments.contains("--healthz-port") { arguments += ["--healthz-port", "0"] }
+        // No upstreams unless a test gives them (not the machine's resolv.conf):
+        // names outside the cluster get REFUSED.
+        if !arguments.contains("--nameservers") { arguments += ["--nameservers", ""] }
+        if !arguments.contains("--config-dir") { arguments += ["--config-dir", "/nonexistent/kube-dns-config"] }
         // Tests stop servers often: no lame-duck wait unless a test asks for one.
         if !arguments.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
         process = Process()

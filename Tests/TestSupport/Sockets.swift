@@ -28,6 +28,14 @@ public final class LoopbackSocket {
 
     deinit { close(fd) }
 
+    /// A receive buffer for bursts of replies (4 MiB; as root past rmem_max).
+    public func enlargeReceiveBuffer() {
+        var size: Int32 = 4 << 20
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
     public func send(_ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
