@@ -23,6 +23,8 @@
 
 struct dp_cache_entry {
     dp_cache_entry *_Atomic next; /* hash chain, read by everyone */
+    _Atomic bool referenced;      /* read since the clock last passed (apart
+                                     from the key, which readers compare) */
     dp_cache_entry *older;        /* the writers' clock list */
     dp_cache_entry *newer;
     dp_cache_entry *retired_next;
@@ -32,7 +34,6 @@ struct dp_cache_entry {
     uint32_t hash;
     uint16_t qtype;
     bool dnssec_ok;
-    _Atomic bool referenced;
     uint8_t name_len;
     uint8_t name[DP_MAX_NAME];
     uint16_t len;

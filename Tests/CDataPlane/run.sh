@@ -4,8 +4,9 @@
 #    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here,
 #    and likewise what upstreams send (checks, cache entries, replies made
 #    from them), for half as long;
-# 2. the server's threads, sockets and table publication (server_stress.c)
-#    under ThreadSanitizer (gcc) and under AddressSanitizer and UBSan.
+# 2. the server's threads, sockets and table publication (server_stress.c),
+#    and the forwarder with its shared cache (forward_stress.c), under
+#    ThreadSanitizer (gcc) and under AddressSanitizer and UBSan.
 # Usage: Tests/CDataPlane/run.sh [fuzz seconds]   (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,3 +52,11 @@ TSAN_OPTIONS="halt_on_error=1" "$out/stress_tsan"
 build "$out/stress_asan" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   $server Tests/CDataPlane/server_stress.c $libs -o "$out/stress_asan"
 "$out/stress_asan"
+
+build "$out/forward_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/forward_stress.c $libs \
+  -o "$out/forward_tsan"
+TSAN_OPTIONS="halt_on_error=1" "$out/forward_tsan"
+
+build "$out/forward_asan" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+  $server Tests/CDataPlane/forward_stress.c $libs -o "$out/forward_asan"
+"$out/forward_asan"
