@@ -95,7 +95,7 @@ static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_q
     const uint8_t *sections = a->wire + DP_HEADER_SIZE;
     memcpy(out, a->wire, DP_HEADER_SIZE);
     memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, start - DP_HEADER_SIZE);
-    if (a->rotate_count < 2) {
+    if (!dp_answer_rotates(a)) {
         memcpy(out + start, sections, len - start);
         return;
     }
@@ -244,6 +244,7 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                       int transport) {
     const dp_query *q = &p->query;
     p->outside = false;
+    p->chase = false;
     switch (p->result) {
     case DP_PARSE_DROP:
         return 0;
@@ -270,8 +271,10 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
 
     /* The usual case: a reply of the table's. (Names are only in the table
      * under its zones, and an unsynced table has none.) */
-    if (p->answer != NULL && p->answer->wire != NULL)
+    if (p->answer != NULL && p->answer->wire != NULL) {
+        p->chase = p->answer->rotate_count == DP_ANSWER_CHASE && q->qtype != DP_TYPE_ANY;
         return reply_from_answer(p->answer, q, out, cap, transport);
+    }
 
     const dp_zone *zone = dp_table_zone_of(t, q->name, q->name_len, q->label_offsets, q->labels);
     if (zone == NULL) {

@@ -73,6 +73,15 @@ typedef struct dp_answer {
     uint16_t rotate_count;           /* answer RRs served in rotation, or 0 */
 } dp_answer;
 
+/* rotate_count of an answer whose last answer RR is a CNAME to a name
+ * outside the table's zones (an ExternalName service): with a forwarder,
+ * the target is resolved upstream and its records follow the CNAME. */
+#define DP_ANSWER_CHASE 0xFFFF
+
+static inline bool dp_answer_rotates(const dp_answer *a) {
+    return a->rotate_count >= 2 && a->rotate_count != DP_ANSWER_CHASE;
+}
+
 /* Sizes of an A and an AAAA record whose owner is a compression pointer. */
 #define DP_ROTATE_A_SIZE 16
 #define DP_ROTATE_AAAA_SIZE 28
@@ -236,6 +245,9 @@ typedef struct dp_parsed {
      * zones, or an address outside the cluster's): REFUSED, unless
      * the server forwards it */
     bool outside;
+    /* set by dp_query_reply: the reply ends with a CNAME to a name that is
+     * not ours, whose records a forwarder adds */
+    bool chase;
 } dp_parsed;
 
 /* Header and question only, with `rcode` (AA when `authoritative`, TC

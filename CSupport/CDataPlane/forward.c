@@ -47,8 +47,15 @@ struct dp_pending {
     uint16_t id;
     bool busy;
     bool probe;
-    dp_query query; /* its wire is `question` */
+    dp_query query; /* asked upstream; its wire is `question` */
     uint8_t question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
+    /* An ExternalName's target asked for the client: the client's own
+     * question, and the table's reply that ends with the CNAME. */
+    bool chased;
+    dp_query client;
+    uint8_t client_question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
+    uint8_t table_reply[DP_EDNS_UDP_SIZE];
+    size_t table_reply_len;
     int transport;
     struct sockaddr_storage peer;
     socklen_t peer_len;
@@ -62,6 +69,9 @@ static void upstream_readable(evutil_socket_t fd, short what, void *arg);
 static void attempt_timed_out(evutil_socket_t fd, short what, void *arg);
 static void attempt(dp_pending *p);
 static void adopt(evutil_socket_t fd, short what, void *arg);
+
+/* The question the client asked (not the target's, for a chase). */
+static inline const dp_query *client_query(const dp_pending *p) { return p->chased ? &p->client : &p->query; }
 
 static inline dp_upstream_slot *slot_of(dp_pending *p) { return &p->w->server->slots[p->slot]; }
 static inline dp_upstream_counters *counters_of(dp_pending *p) { return &p->w->upstream[p->slot]; }
@@ -140,17 +150,16 @@ static void give_up(dp_pending *p) {
     size_t cap;
     uint8_t *out = reply_buffer(p, &cap);
     uint64_t stale_ms = (uint64_t)w->server->config.serve_stale_s * 1000;
+    const dp_query *q = client_query(p);
     const dp_cache_entry *stale =
-        stale_ms > 0 ? dp_cache_lookup(w->server->cache, &p->query, dp_monotonic_ms(), stale_ms)
-                     : NULL;
+        stale_ms > 0 ? dp_cache_lookup(w->server->cache, q, dp_monotonic_ms(), stale_ms) : NULL;
     size_t len;
     if (stale != NULL) {
         dp_count(&w->counters.stale_served);
-        len = dp_cache_entry_reply(stale, &p->query, dp_monotonic_ms(), DP_STALE_TTL, out, cap,
-                                   p->transport);
+        len = dp_cache_entry_reply(stale, q, dp_monotonic_ms(), DP_STALE_TTL, out, cap, p->transport);
     } else {
         dp_count(&w->counters.forward_failed);
-        len = dp_reply_question_only(&p->query, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+        len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     }
     give_back(p, out, len);
 }
@@ -185,16 +194,26 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
         return;
     }
     uint64_t now = dp_monotonic_ms();
-    dp_cache_entry *e = dp_cache_entry_make(wire, len, &p->query, reply->ttl, now);
+    const dp_query *q = client_query(p);
+    uint32_t ttl = reply->ttl;
+    dp_cache_entry *e;
+    if (p->chased) {
+        size_t composed_len;
+        uint8_t *composed = dp_chase_compose(p->table_reply, p->table_reply_len, wire, len,
+                                             &composed_len, &ttl);
+        e = composed ? dp_cache_entry_make(composed, composed_len, q, ttl, now) : NULL;
+        free(composed);
+    } else {
+        e = dp_cache_entry_make(wire, len, q, ttl, now);
+    }
     uint8_t out[DP_TCP_MAX_MESSAGE];
     size_t reply_len;
     if (e == NULL) {
-        reply_len = dp_reply_question_only(&p->query, DP_RCODE_SERVFAIL, false, false, 0, out,
-                                           sizeof(out));
+        reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, sizeof(out));
     } else {
         size_t cap = p->transport == DP_TCP ? DP_TCP_MAX_MESSAGE : DP_EDNS_UDP_SIZE;
-        reply_len = dp_cache_entry_reply(e, &p->query, now, 0, out, cap, p->transport);
-        if (reply->cacheable) dp_cache_insert(w->server->cache, e);
+        reply_len = dp_cache_entry_reply(e, q, now, 0, out, cap, p->transport);
+        if (reply->cacheable && ttl > 0) dp_cache_insert(w->server->cache, e);
         else dp_cache_entry_free(e);
     }
     give_back(p, out, reply_len);
@@ -376,6 +395,7 @@ static dp_pending *take_pending(dp_worker *w) {
     p->busy = true;
     p->attempts = 0;
     p->probe = false;
+    p->chased = false;
     p->route = NULL;
     p->conn = NULL;
     p->fwd = NULL;
@@ -409,30 +429,67 @@ static bool is_loop_probe(dp_worker *w, const dp_query *q) {
     return true;
 }
 
-size_t dp_forward(dp_worker *w, const dp_query *q, const dp_client *client, uint8_t *out,
+/* The target's question, asked for the client of `q`: a chase. Returns
+ * false when the reply cannot be chased (too long, no target). */
+static bool keep_chase(dp_pending *p, const dp_query *q, const uint8_t *reply, size_t len) {
+    uint8_t target[DP_MAX_NAME];
+    size_t target_len = dp_chase_target(reply, len, q->question_end, target);
+    if (target_len == 0 || len > sizeof(p->table_reply)) return false;
+    memcpy(p->client_question, q->wire, q->question_end);
+    p->client = *q;
+    p->client.wire = p->client_question;
+    p->client.len = q->question_end;
+    memcpy(p->table_reply, reply, len);
+    p->table_reply_len = len;
+    uint8_t *wire = p->question;
+    memcpy(wire, q->wire, 4);
+    static const uint8_t one_question[8] = {0, 1};
+    memcpy(wire + 4, one_question, sizeof(one_question));
+    memcpy(wire + DP_HEADER_SIZE, target, target_len);
+    dp_write16(wire + DP_HEADER_SIZE + target_len, q->qtype);
+    dp_write16(wire + DP_HEADER_SIZE + target_len + 2, q->qclass);
+    if (dp_query_parse(wire, DP_HEADER_SIZE + target_len + 4, &p->query) != DP_PARSE_OK) return false;
+    p->query.wire = wire;
+    p->query.edns_do = q->edns_do;
+    p->chased = true;
+    return true;
+}
+
+size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client, uint8_t *out,
                   size_t cap, size_t len) {
-    if (w->fwd == NULL || is_loop_probe(w, q)) return len;
-    const dp_route *route = dp_forwarding_route(w->fwd, q);
-    if (route == NULL) return len;
+    const dp_query *q = &parsed->query;
+    if (w->fwd == NULL || (parsed->outside && is_loop_probe(w, q))) return len;
     uint64_t now = dp_monotonic_ms();
     const dp_cache_entry *hit = dp_cache_lookup(w->server->cache, q, now, 0);
     if (hit != NULL) {
         dp_count(&w->counters.cache_hits);
         return dp_cache_entry_reply(hit, q, now, 0, out, cap, client->transport);
     }
-    dp_count(&w->counters.cache_misses);
     dp_pending *p = take_pending(w);
     if (p == NULL) {
         /* Over the cap: say so at once rather than queue without bound. */
         dp_count(&w->counters.forward_over_cap);
         return dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     }
+    if (parsed->chase) {
+        if (!keep_chase(p, q, out, len)) {
+            release(p);
+            return len;
+        }
+    } else {
+        keep_question(p, q);
+    }
+    const dp_route *route = dp_forwarding_route(w->fwd, &p->query);
+    if (route == NULL) {
+        release(p);
+        return len;
+    }
+    dp_count(&w->counters.cache_misses);
     dp_count(&w->counters.forwarded);
     dp_forwarding_retain(w->fwd);
     p->fwd = w->fwd;
     p->route = route;
     p->deadline_ms = now + w->fwd->timeout_ms;
-    keep_question(p, q);
     p->transport = client->transport;
     if (client->transport == DP_TCP) {
         p->conn = client->conn;

@@ -110,6 +110,17 @@ size_t dp_upstream_reply_layout(const uint8_t *wire, size_t len, size_t question
  * question (its case kept), an OPT of our size with the client's DO bit. */
 size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t cap);
 
+/* ---- ExternalName targets outside the cluster (chase.c) -------------- */
+
+/* The target of the CNAME that ends the answer section of our `reply`
+ * (lower-case wire, into `target`); its length, or 0. */
+size_t dp_chase_target(const uint8_t *reply, size_t len, size_t question_end, uint8_t *target);
+
+/* The table's reply followed by the upstream's records for the target;
+ * `ttl` lowered to the least TTL in it. A malloc'd message, or NULL. */
+uint8_t *dp_chase_compose(const uint8_t *table_reply, size_t table_len, const uint8_t *upstream,
+                          size_t upstream_len, size_t *out_len, uint32_t *ttl);
+
 /* ---- The cache -------------------------------------------------------- */
 
 /*

@@ -162,13 +162,14 @@ static inline void dp_count_reply(dp_worker *w, const uint8_t *reply, size_t len
 uint64_t dp_monotonic_ms(void);
 
 /*
- * Forwards a query dp_query_reply() found outside our zones, whose
- * REFUSED reply of `len` bytes is in `out`: answers from the cache
- * (returns the reply's length), or starts the query upstream (returns 0:
- * the reply goes to `client` later), or keeps the REFUSED (no upstream
- * for the name, a loop probe: returns `len`).
+ * Forwards a query dp_query_reply() found outside our zones (its REFUSED
+ * reply of `len` bytes in `out`), or whose reply there ends with a CNAME
+ * to a name outside them (an ExternalName service): answers from the
+ * cache (returns the reply's length), or asks upstream (returns 0: the
+ * reply goes to `client` later), or keeps the reply in `out` (no
+ * forwarding, no upstream for the name, a loop probe: returns `len`).
  */
-size_t dp_forward(dp_worker *w, const dp_query *q, const dp_client *client, uint8_t *out,
+size_t dp_forward(dp_worker *w, const dp_parsed *p, const dp_client *client, uint8_t *out,
                   size_t cap, size_t len);
 int dp_forward_attach(dp_worker *w);
 /* Hands a configuration to a worker (from the control thread); NULL forwards nothing. */

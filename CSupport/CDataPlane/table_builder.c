@@ -245,6 +245,41 @@ static bool build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t q
     return !w.failed && pos == rrs_len;
 }
 
+#define DP_TYPE_CNAME 5
+
+/* Whether the last of `ancount` uncompressed answer RRs is a CNAME to a
+ * name under none of the table's authoritative zones. */
+static bool ends_outside(const dp_table *t, const uint8_t *rrs, size_t len, uint16_t ancount) {
+    size_t pos = 0;
+    uint16_t type = 0;
+    size_t rdata = 0, rdlen = 0;
+    for (uint16_t i = 0; i < ancount; i++) {
+        while (pos < len && rrs[pos] != 0) pos += 1 + rrs[pos];
+        pos++;
+        if (pos + 10 > len) return false;
+        type = (uint16_t)(rrs[pos] << 8 | rrs[pos + 1]);
+        rdlen = (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
+        rdata = pos + 10;
+        pos = rdata + rdlen;
+    }
+    if (type != DP_TYPE_CNAME || rdlen == 0 || rdlen > DP_MAX_NAME || rdata + rdlen > len) return false;
+    uint8_t target[DP_MAX_NAME];
+    for (size_t i = 0; i < rdlen; i++) {
+        uint8_t c = rrs[rdata + i];
+        target[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+    }
+    for (size_t at = 0; at < rdlen; at += 1 + target[at]) {
+        for (unsigned z = 0; z < t->zone_count; z++) {
+            const dp_zone *zone = &t->zones[z];
+            if (zone->authoritative && zone->apex_len == rdlen - at &&
+                memcmp(zone->apex, target + at, zone->apex_len) == 0)
+                return false;
+        }
+        if (target[at] == 0) break;
+    }
+    return true;
+}
+
 /* Whether a built reply has the same header and sections as an answer
  * already kept (the questions differ only in their type). */
 static bool same_reply(const dp_answer *a, const uint8_t *wire, size_t len, size_t qname_len) {
@@ -332,6 +367,10 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
         return dp_fail(err, errlen, "answer for %s type %u: malformed records, or over 64 KiB", text,
                        qtype);
     }
+
+    if (rcode == DP_RCODE_NOERROR && qtype != DP_TYPE_CNAME && ancount > 0 &&
+        ends_outside(t, rrs, rrs_len, ancount))
+        answer.rotate_count = DP_ANSWER_CHASE;
 
     /* Answers with the same sections share one wire (ANY and its RRset). */
     for (uint16_t i = 0; i < n->answer_count; i++) {

@@ -98,9 +98,9 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         dp_query_locate(t, p);
         size_t reply = dp_query_reply(t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
         dp_worker_release(w);
-        if (p->outside) {
+        if (p->outside || p->chase) {
             dp_client client = {.transport = DP_TCP, .conn = c};
-            reply = dp_forward(w, &p->query, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply);
+            reply = dp_forward(w, p, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply);
             dp_cache_quiescent(w->server->cache, w->index);
             if (reply == 0) {
                 evbuffer_drain(in, 2 + len);

@@ -168,11 +168,11 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             uint8_t *reply = w->tx_iov[replies].iov_base;
             dp_count(&w->counters.udp_queries);
             size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
-            if (w->parsed[i].outside) {
+            if (w->parsed[i].outside || w->parsed[i].chase) {
                 dp_client client = {.transport = DP_UDP, .peer = &w->peers[i],
                                     .peer_len = w->rx[i].msg_hdr.msg_namelen,
                                     .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
-                len = dp_forward(w, &w->parsed[i].query, &client, reply, DP_EDNS_UDP_SIZE, len);
+                len = dp_forward(w, &w->parsed[i], &client, reply, DP_EDNS_UDP_SIZE, len);
                 if (len == 0) continue; /* the reply comes later */
             }
             dp_count_reply(w, reply, len);

@@ -34,6 +34,18 @@ import Glibc
 
         """
 
+    static let externalZone = """
+        $ORIGIN example.com.
+        $TTL 120
+        @ IN SOA ns.example.com. admin.example.com. 1 3600 600 86400 60
+        @ IN NS ns.example.com.
+        ns IN A 127.0.0.1
+        api IN A 192.0.2.80
+        api IN A 192.0.2.81
+        brief 1 IN A 192.0.2.90
+
+        """
+
     /// A question as it was asked, letters of any case kept.
     static func question(_ reply: DigReply) -> String { reply.question.first?.split(separator: "\t").first.map(String.init) ?? "" }
 
@@ -91,6 +103,51 @@ import Glibc
         let negativeTTL = negative.authority.first.flatMap { Int($0.split(whereSeparator: \.isWhitespace)[1]) }
         #expect(negativeTTL.map { $0 <= 298 } == true, "\(negative.authority)")
         #expect(upstream.queries("www.example.test.", "A") == 1)
+    }
+
+    @Test func externalNamesOutsideTheClusterAreFollowedUpstream() throws {
+        let upstream = try UpstreamServer(.knot, origin: "example.com", zone: Self.externalZone)
+        defer { upstream.stop() }
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--nameservers", upstream.address])
+        defer { server.stop() }
+        // The CNAME from the cluster, then the target's addresses from upstream, over UDP and TCP.
+        for tcp in [false, true] {
+            let reply = try Dig.query("Ext.Prod.svc.cluster.local.", "A", port: server.port, tcp: tcp)
+            #expect(reply.rcode == "NOERROR")
+            #expect(Self.question(reply) == "Ext.Prod.svc.cluster.local.")
+            #expect(reply.answer.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == [
+                "Ext.Prod.svc.cluster.local. 30 IN CNAME api.example.com.",
+                "api.example.com. 120 IN A 192.0.2.80", "api.example.com. 120 IN A 192.0.2.81",
+            ])
+        }
+        // No such type at the target: the CNAME, and the target zone's SOA.
+        let nodata = try Dig.query("ext.prod.svc.cluster.local.", "TXT", port: server.port)
+        #expect(nodata.rcode == "NOERROR" && nodata.answer.count == 1)
+        #expect(nodata.authority.first?.contains("example.com.") == true)
+        // Asked for the CNAME itself, or for a target inside the cluster: the table alone.
+        #expect(try Dig.query("ext.prod.svc.cluster.local.", "CNAME", port: server.port).answer.count == 1)
+        #expect(try Dig.query("alias.prod.svc.cluster.local.", "A", port: server.port).answer.count == 2)
+    }
+
+    @Test func staleAnswersWhileTheUpstreamIsDownOnlyWhenAskedFor() throws {
+        for serveStale in [false, true] {
+            let upstream = try UpstreamServer(.knot, origin: "example.com", zone: Self.externalZone)
+            defer { upstream.stop() }
+            let server = try ServerProcess(
+                ["--kube-objects", Fixtures.clusterPath, "--nameservers", upstream.address, "--forward-timeout", "1s"]
+                    + (serveStale ? ["--serve-stale", "1h"] : []))
+            defer { server.stop() }
+            #expect(try Dig.query("brief.example.com.", "A", port: server.port).answer.first?.hasSuffix("192.0.2.90") == true)
+            upstream.stop()
+            sleep(2)  // past its TTL of one second
+            let reply = try Dig.query("brief.example.com.", "A", port: server.port, options: ["+time=4", "+tries=1"])
+            if serveStale {
+                // RFC 8767 §4: a stale answer with a TTL of 30 s.
+                #expect(reply.answer.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == ["brief.example.com. 30 IN A 192.0.2.90"])
+            } else {
+                #expect(reply.rcode == "SERVFAIL")
+            }
+        }
     }
 
     @Test func aTruncatedUpstreamReplyIsAskedAgainOverTCP() throws {

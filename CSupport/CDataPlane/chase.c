@@ -1,0 +1,92 @@
+/*
+ * chase.c — an ExternalName answer completed from upstream: the table's
+ * CNAME to a name outside the cluster, then what an upstream said of that
+ * name (RFC 1034 §3.6.2: a resolver follows the CNAME; RFC 6604 §2.1: the
+ * RCODE is the last name's). Only on a cache miss: the result is cached
+ * under the client's question.
+ */
+#include "forward.h"
+
+#include <ldns/ldns.h>
+#include <stdlib.h>
+
+static void append_section(ldns_pkt *to, const ldns_rr_list *rrs, ldns_pkt_section section) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+        ldns_pkt_push_rr(to, section, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
+}
+
+static uint32_t min_ttl(const ldns_rr_list *rrs, uint32_t ttl) {
+    for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++) {
+        uint32_t t = ldns_rr_ttl(ldns_rr_list_rr(rrs, i));
+        if (t < ttl) ttl = t;
+    }
+    return ttl;
+}
+
+uint8_t *dp_chase_compose(const uint8_t *table_reply, size_t table_len, const uint8_t *upstream,
+                          size_t upstream_len, size_t *out_len, uint32_t *ttl) {
+    ldns_pkt *reply = NULL, *target = NULL;
+    uint8_t *wire = NULL;
+    if (ldns_wire2pkt(&reply, table_reply, table_len) != LDNS_STATUS_OK ||
+        ldns_wire2pkt(&target, upstream, upstream_len) != LDNS_STATUS_OK)
+        goto done;
+    /* The table's reply is the CNAME alone: no authority, no additional. */
+    append_section(reply, ldns_pkt_answer(target), LDNS_SECTION_ANSWER);
+    append_section(reply, ldns_pkt_authority(target), LDNS_SECTION_AUTHORITY);
+    ldns_pkt_set_rcode(reply, ldns_pkt_get_rcode(target));
+    ldns_pkt_set_ra(reply, true);
+    *ttl = min_ttl(ldns_pkt_answer(reply), min_ttl(ldns_pkt_authority(reply), *ttl));
+    if (ldns_pkt2wire(&wire, reply, out_len) != LDNS_STATUS_OK || *out_len > DP_TCP_MAX_MESSAGE) {
+        free(wire);
+        wire = NULL;
+    }
+done:
+    ldns_pkt_free(reply);
+    ldns_pkt_free(target);
+    return wire;
+}
+
+/* Skips a possibly compressed name; 0 when it runs off the message. */
+static size_t skip_name(const uint8_t *wire, size_t len, size_t pos) {
+    while (pos < len) {
+        uint8_t label = wire[pos];
+        if ((label & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
+        if (label == 0) return pos + 1;
+        pos += 1 + (size_t)label;
+    }
+    return 0;
+}
+
+size_t dp_chase_target(const uint8_t *reply, size_t len, size_t question_end, uint8_t *target) {
+    if (len < DP_HEADER_SIZE) return 0;
+    unsigned ancount = dp_read16(reply + 6);
+    size_t pos = question_end, rdata = 0;
+    for (unsigned i = 0; i < ancount; i++) {
+        pos = skip_name(reply, len, pos);
+        if (pos == 0 || pos + 10 > len) return 0;
+        rdata = pos + 10;
+        pos = rdata + dp_read16(reply + pos + 8);
+        if (pos > len) return 0;
+    }
+    if (ancount == 0) return 0;
+    /* The last RR's RDATA: a name our own writer compressed. */
+    size_t out = 0;
+    for (int jumps = 0; rdata < len && jumps < 64;) {
+        uint8_t label = reply[rdata];
+        if ((label & 0xC0) == 0xC0) {
+            if (rdata + 1 >= len) return 0;
+            rdata = (size_t)(label & 0x3F) << 8 | reply[rdata + 1];
+            jumps++;
+            continue;
+        }
+        if (out + 1 + label > DP_MAX_NAME || rdata + 1 + label > len) return 0;
+        target[out++] = label;
+        if (label == 0) return out;
+        for (unsigned i = 1; i <= label; i++) {
+            uint8_t c = reply[rdata + i];
+            target[out++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+        }
+        rdata += 1 + (size_t)label;
+    }
+    return 0;
+}
