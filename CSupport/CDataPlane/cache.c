@@ -64,9 +64,9 @@ struct dp_cache {
     dp_cache_reader *readers;
 };
 
-static uint32_t key_hash(const uint8_t *name, size_t name_len, uint16_t qtype, bool dnssec_ok) {
-    uint32_t h = dp_name_hash(name, name_len);
-    return (h ^ (uint32_t)qtype * 0x9E3779B1u) + (dnssec_ok ? 0x7F4A7C15u : 0);
+/* The question's key: the name's hash (the parse made it), type and DO. */
+static uint32_t key_hash(const dp_query *q) {
+    return (q->hash ^ (uint32_t)q->qtype * 0x9E3779B1u) + (q->edns_do ? 0x7F4A7C15u : 0);
 }
 
 dp_cache *dp_cache_new(unsigned capacity, unsigned readers) {
@@ -174,7 +174,7 @@ dp_cache_entry *dp_cache_entry_make(const uint8_t *upstream_wire, size_t upstrea
     e->dnssec_ok = q->edns_do;
     e->name_len = q->name_len;
     memcpy(e->name, q->name, q->name_len);
-    e->hash = key_hash(q->name, q->name_len, q->qtype, q->edns_do);
+    e->hash = key_hash(q);
     e->len = (uint16_t)kept;
     e->len_without_additional =
         (uint16_t)(layout.len_without_additional ? layout.len_without_additional : kept);
@@ -189,7 +189,7 @@ bool dp_cache_entry_expired(const dp_cache_entry *e, uint64_t now_ms) {
 
 const dp_cache_entry *dp_cache_lookup(dp_cache *c, const dp_query *q, uint64_t now_ms,
                                       uint64_t stale_ms) {
-    uint32_t h = key_hash(q->name, q->name_len, q->qtype, q->edns_do);
+    uint32_t h = key_hash(q);
     dp_cache_entry *e = atomic_load_explicit(&c->buckets[h & c->mask], memory_order_acquire);
     for (; e != NULL; e = atomic_load_explicit(&e->next, memory_order_acquire)) {
         if (e->hash != h || e->qtype != q->qtype || e->dnssec_ok != q->edns_do ||

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Forwarded names answered from the cache: kube-dns against Unbound and
+# dnsmasq configured as caching forwarders to the same upstream (Knot DNS
+# serving NAMES names), each server on CPU 1 with one worker, the load on
+# CPU 0, in the same run. Also kube-dns answering cluster names from its
+# table, the authoritative path the cache is compared with.
+# Usage: Benchmarks/forward.sh [NAMES] [SECONDS]   (defaults 1000 and 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+names="${1:-1000}"
+seconds="${2:-10}"
+out=Benchmarks/out/forward
+rm -rf "$out"
+mkdir -p "$out/knot" "$out/unbound"
+root=$(pwd)
+
+scripts/install-packages.sh knot unbound dnsmasq-base dnsperf psmisc
+swift build -c release --scratch-path .build-release --product kube-dns
+gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
+tck=$(getconf CLK_TCK)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+ticks() { # CPU ticks (user + system) of a process and its descendants
+  local total=0 pid
+  for pid in $(pstree -p -T "$1" | grep -o '([0-9]*)' | tr -d '()'); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
+
+wait_answering() { # port name
+  for _ in $(seq 1 300); do
+    dig +time=1 +tries=1 @127.0.0.1 -p "$1" "$2" A 2>/dev/null | grep -q "status: NOERROR" && return 0
+    sleep 0.1
+  done
+  echo "server on port $1 does not answer $2" >&2
+  exit 1
+}
+
+# The upstream's zone, and the questions: every name once per pass, one in
+# eight in mixed case (so answers echo the client's letters).
+{
+  echo '$ORIGIN bench.test.'
+  echo '$TTL 86400'
+  echo '@ IN SOA ns.bench.test. admin.bench.test. 1 3600 600 86400 3600'
+  echo '@ IN NS ns.bench.test.'
+  echo 'ns IN A 127.0.0.1'
+  for i in $(seq 0 $((names - 1))); do echo "host-$i IN A 198.51.$((i / 250)).$((i % 250 + 1))"; done
+} > "$out/knot/bench.test.zone"
+for i in $(seq 0 $((names - 1))); do
+  if [ $((i % 8)) -eq 0 ]; then echo "HOST-$i.Bench.Test A"; else echo "host-$i.bench.test A"; fi
+done > "$out/forwarded.txt"
+printf '%s A\n' kubernetes.default.svc.cluster.local kube-dns.kube-system.svc.cluster.local \
+  frontend.shop.svc.cluster.local > "$out/cluster.txt"
+
+cat > "$out/knot/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@5311
+    rundir: $root/$out/knot
+database:
+    storage: $root/$out/knot
+log:
+  - target: stderr
+    any: error
+zone:
+  - domain: bench.test
+    file: $root/$out/knot/bench.test.zone
+    zonefile-sync: -1
+    journal-content: none
+CONF
+cat > "$out/unbound/unbound.conf" <<CONF
+server:
+  interface: 127.0.0.1@5312
+  port: 5312
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$root/$out/unbound"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 0
+  num-threads: 1
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  local-zone: "test." nodefault
+  msg-cache-size: 64m
+  rrset-cache-size: 64m
+  do-ip6: no
+forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1@5311
+CONF
+
+taskset -c 0 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
+pids+=($!)
+wait_answering 5311 host-1.bench.test
+taskset -c 1 .build-release/release/kube-dns --kube-objects deploy/demo/cluster.yaml --threads 1 \
+  --nameservers 127.0.0.1:5311 --config-dir /nonexistent --cache-size 100000 \
+  --dns-bind-address 127.0.0.1 --dns-port 5310 --healthz-port 0 2> "$out/kube-dns.log" &
+pids+=($!); kubedns=$!
+taskset -c 1 unbound -d -c "$out/unbound/unbound.conf" 2> "$out/unbound.log" &
+pids+=($!); unbound=$!
+# dnsmasq's cache holds 10,000 names at most.
+taskset -c 1 dnsmasq -k -p 5313 --listen-address=127.0.0.1 --bind-interfaces --no-resolv \
+  --server=127.0.0.1#5311 --cache-size=10000 -C /dev/null --pid-file= 2> "$out/dnsmasq.log" &
+pids+=($!); dnsmasq=$!
+for port in 5310 5312 5313; do wait_answering "$port" host-1.bench.test; done
+
+results="$out/runs.tsv"
+printf 'server\tload\tqps\tp50_us\tp99_us\tlost\tcpu_us_per_query\n' > "$results"
+measure() { # name pid port queries load
+  local name=$1 pid=$2 port=$3 queries=$4 load=$5 before after line qps p50 p99 lost answered cpu
+  before=$(ticks "$pid")
+  if [ "$load" = dnsperf ]; then
+    taskset -c 0 dnsperf -s 127.0.0.1 -p "$port" -d "$queries" -l "$seconds" -q 500 > "$out/$name-dnsperf.txt" 2>&1
+    qps=$(awk '/Queries per second:/ {print $4}' "$out/$name-dnsperf.txt")
+    p50=$(awk '/Average Latency \(s\):/ {printf "%.0f", $4 * 1e6}' "$out/$name-dnsperf.txt")
+    p99=-
+    lost=$(awk '/Queries lost:/ {print $3}' "$out/$name-dnsperf.txt")
+    answered=$(awk '/Queries completed:/ {print $3}' "$out/$name-dnsperf.txt")
+  else
+    line=$(taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$queries" "$seconds" 256)
+    echo "$line" > "$out/$name-loadgen.txt"
+    qps=$(echo "$line" | sed 's/.*qps=\([0-9.]*\).*/\1/')
+    p50=$(echo "$line" | sed 's/.*p50_latency_us=\([0-9]*\).*/\1/')
+    p99=$(echo "$line" | sed 's/.*p99_latency_us=\([0-9]*\).*/\1/')
+    lost=$(echo "$line" | sed 's/.*lost=\([0-9]*\).*/\1/')
+    answered=$(echo "$line" | sed 's/.*received=\([0-9]*\).*/\1/')
+  fi
+  after=$(ticks "$pid")
+  cpu=$(awk -v t=$((after - before)) -v hz="$tck" -v n="$answered" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$p50" "$p99" "$lost" "$cpu" >> "$results"
+  echo "$name $load: $qps q/s, p50 $p50 us, p99 $p99 us, lost $lost, $cpu us CPU/query"
+}
+
+# Warm every cache with each name, then measure hits only.
+for port in 5310 5312 5313; do taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$out/forwarded.txt" 2 64 > /dev/null; done
+for round in 1 2 3; do
+  for load in loadgen dnsperf; do
+    measure kube-dns-cache "$kubedns" 5310 "$out/forwarded.txt" "$load"
+    measure unbound "$unbound" 5312 "$out/forwarded.txt" "$load"
+    measure dnsmasq "$dnsmasq" 5313 "$out/forwarded.txt" "$load"
+    measure kube-dns-cluster "$kubedns" 5310 "$out/cluster.txt" "$load"
+  done
+done
+python3 - "$results" "$names" "$seconds" > "$out/results.md" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])][1:]
+names, seconds = sys.argv[2], sys.argv[3]
+def med(server, load, column):
+    values = [float(r[column]) for r in rows if r[0] == server and r[1] == load and r[column] != "-"]
+    return statistics.median(values) if values else float("nan")
+print(f"Cache hits, {names} forwarded names, loads of {seconds} s, medians of 3 rounds; one worker per server on CPU 1.\n")
+for load in ("loadgen", "dnsperf"):
+    print(f"| {load} | q/s | p50 µs | p99 µs | lost | CPU µs/query |")
+    print("|---|---|---|---|---|---|")
+    for server in ("kube-dns-cache", "kube-dns-cluster", "unbound", "dnsmasq"):
+        print(f"| {server} | {med(server, load, 2):,.0f} | {med(server, load, 3):.0f} | "
+              f"{med(server, load, 4) if load == 'loadgen' else '-'} | {med(server, load, 5):.0f} | {med(server, load, 6):.2f} |")
+    ours = med("kube-dns-cache", load, 2)
+    print(f"\nkube-dns cache hits ({load}): {ours / med('unbound', load, 2):.2f}× Unbound's q/s, "
+          f"{ours / med('dnsmasq', load, 2):.2f}× dnsmasq's, {ours / med('kube-dns-cluster', load, 2):.2f}× its own cluster answers; "
+          f"CPU per query {med('kube-dns-cache', load, 6) / med('unbound', load, 6):.2f}× Unbound's, "
+          f"{med('kube-dns-cache', load, 6) / med('dnsmasq', load, 6):.2f}× dnsmasq's.\n")
+PY
+cat "$out/results.md"
