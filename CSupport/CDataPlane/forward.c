@@ -79,13 +79,15 @@ static inline dp_upstream_counters *counters_of(dp_pending *p) { return &p->w->u
 int dp_forward_attach(dp_worker *w) {
     unsigned cap = w->server->config.forward_max_concurrent / w->server->worker_count;
     w->pending_cap = cap > 0 ? cap : 1;
-    w->pending = calloc(w->pending_cap, sizeof(dp_pending));
+    /* Probes have room of their own: they never take a client's. */
+    w->pending_slots = w->pending_cap + DP_MAX_UPSTREAM_SLOTS;
+    w->pending = calloc(w->pending_slots, sizeof(dp_pending));
     w->upstream_buf = malloc(DP_TCP_MAX_MESSAGE);
     w->adopt_event = event_new(w->base, -1, 0, adopt, w);
     if (w->pending == NULL || w->upstream_buf == NULL || w->adopt_event == NULL) return -1;
     /* A configuration given before the start is waiting. */
     event_active(w->adopt_event, EV_READ, 0);
-    for (unsigned i = 0; i < w->pending_cap; i++) {
+    for (unsigned i = 0; i < w->pending_slots; i++) {
         dp_pending *p = &w->pending[i];
         p->w = w;
         p->fd = -1;
@@ -114,9 +116,10 @@ static void release(dp_pending *p) {
     p->fwd = NULL;
     p->conn = NULL;
     p->busy = false;
+    if (p->probe) p->w->probes_open--;
+    else p->w->pending_open--;
     p->next_free = p->w->free_pending;
     p->w->free_pending = p;
-    p->w->pending_open--;
 }
 
 /* The reply goes to the client; `reply` NULL: none (the server stops). */
@@ -387,14 +390,17 @@ static void attempt(dp_pending *p) {
     }
 }
 
-static dp_pending *take_pending(dp_worker *w) {
+/* A free query of the pool, for a client (within the cap) or a probe. */
+static dp_pending *take_pending(dp_worker *w, bool probe) {
+    if (probe ? w->probes_open >= DP_MAX_UPSTREAM_SLOTS : w->pending_open >= w->pending_cap) return NULL;
     dp_pending *p = w->free_pending;
     if (p == NULL) return NULL;
     w->free_pending = p->next_free;
-    w->pending_open++;
+    if (probe) w->probes_open++;
+    else w->pending_open++;
     p->busy = true;
     p->attempts = 0;
-    p->probe = false;
+    p->probe = probe;
     p->chased = false;
     p->route = NULL;
     p->conn = NULL;
@@ -465,7 +471,7 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
         dp_count(&w->counters.cache_hits);
         return dp_cache_entry_reply(hit, q, now, 0, out, cap, client->transport);
     }
-    dp_pending *p = take_pending(w);
+    dp_pending *p = take_pending(w, false);
     if (p == NULL) {
         /* Over the cap: say so at once rather than queue without bound. */
         dp_count(&w->counters.forward_over_cap);
@@ -510,9 +516,8 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
 /* A probe to one upstream: `name` (wire) of type `qtype`, no client. */
 static void send_probe(dp_worker *w, unsigned slot, const uint8_t *name, size_t name_len,
                        uint16_t qtype) {
-    dp_pending *p = take_pending(w);
+    dp_pending *p = take_pending(w, true);
     if (p == NULL) return;
-    p->probe = true;
     p->slot = slot;
     p->deadline_ms = dp_monotonic_ms() + DP_UPSTREAM_PROBE_MS;
     uint8_t *wire = p->question;
@@ -600,7 +605,7 @@ void dp_forward_heartbeat(dp_worker *w) {
 }
 
 void dp_forward_close(dp_worker *w) {
-    for (unsigned i = 0; w->pending != NULL && i < w->pending_cap; i++) {
+    for (unsigned i = 0; w->pending != NULL && i < w->pending_slots; i++) {
         dp_pending *p = &w->pending[i];
         if (p->busy) give_back(p, NULL, 0);
         if (p->io != NULL) event_free(p->io);

@@ -115,8 +115,10 @@ typedef struct dp_worker {
     struct event *adopt_event;
     dp_pending *pending;
     dp_pending *free_pending;
-    unsigned pending_cap;
+    unsigned pending_cap;   /* clients' queries in flight, at most */
     unsigned pending_open;
+    unsigned pending_slots; /* the pool: pending_cap, and room for probes */
+    unsigned probes_open;
     uint8_t *upstream_buf; /* one upstream reply */
     uint64_t next_loop_probe_ms;
     dp_upstream_counters upstream[DP_MAX_UPSTREAM_SLOTS];
