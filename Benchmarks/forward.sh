@@ -22,23 +22,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-ticks() { # CPU ticks (user + system) of a process and its descendants
-  local total=0 pid
-  for pid in $(pstree -p -T "$1" | grep -o '([0-9]*)' | tr -d '()'); do
-    [ -r "/proc/$pid/stat" ] || continue
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
-  done
-  echo "$total"
-}
-
-wait_answering() { # port name
-  for _ in $(seq 1 300); do
-    dig +time=1 +tries=1 @127.0.0.1 -p "$1" "$2" A 2>/dev/null | grep -q "status: NOERROR" && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 does not answer $2" >&2
-  exit 1
-}
+source Benchmarks/common.sh
 
 # The upstream's zone, and the questions: every name once per pass, one in
 # eight in mixed case (so answers echo the client's letters).
@@ -97,7 +81,7 @@ CONF
 
 taskset -c 0 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
 pids+=($!)
-wait_answering 5311 host-1.bench.test
+wait_for_answer 5311 host-1.bench.test
 taskset -c 1 .build-release/release/kube-dns --kube-objects deploy/demo/cluster.yaml --threads 1 \
   --nameservers 127.0.0.1:5311 --config-dir /nonexistent --cache-size 100000 \
   --dns-bind-address 127.0.0.1 --dns-port 5310 --healthz-port 0 2> "$out/kube-dns.log" &
@@ -108,7 +92,7 @@ pids+=($!); unbound=$!
 taskset -c 1 dnsmasq -k -p 5313 --listen-address=127.0.0.1 --bind-interfaces --no-resolv \
   --server=127.0.0.1#5311 --cache-size=10000 -C /dev/null --pid-file= 2> "$out/dnsmasq.log" &
 pids+=($!); dnsmasq=$!
-for port in 5310 5312 5313; do wait_answering "$port" host-1.bench.test; done
+for port in 5310 5312 5313; do wait_for_answer "$port" host-1.bench.test; done
 
 results="$out/runs.tsv"
 printf 'server\tload\tqps\tp50_us\tp99_us\tlost\tcpu_us_per_query\n' > "$results"

@@ -32,26 +32,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# CPU ticks (user + system) of a process and all its descendants.
-ticks() {
-  local total=0 pid
-  for pid in $(pstree -p -T "$1" | grep -o '([0-9]*)' | tr -d '()'); do
-    [ -r "/proc/$pid/stat" ] || continue
-    # utime and stime are fields 14 and 15; count them after the command
-    # name, which may hold spaces ("nsd: server 1").
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
-  done
-  echo "$total"
-}
-
-wait_answering() {
-  for _ in $(seq 1 300); do
-    dig +time=1 +tries=1 @127.0.0.1 -p "$1" svc-1.ns-1.svc.cluster.local A 2>/dev/null | grep -q "status: NOERROR" && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 does not answer" >&2
-  exit 1
-}
+source Benchmarks/common.sh
+wait_answering() { wait_for_answer "$1" svc-1.ns-1.svc.cluster.local; }
 
 cat > "$out/knot/knot.conf" <<CONF
 server:

@@ -62,6 +62,10 @@ struct dp_forwarding {
     uint8_t nonce[17];           /* the loop probes' label: 16 hex digits */
 };
 
+/* An IPv4 or IPv6 literal and a port as a socket address; -1 when it is neither. */
+int dp_parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss,
+                     socklen_t *len);
+
 void dp_forwarding_retain(dp_forwarding *f);
 void dp_forwarding_release(dp_forwarding *f);
 

@@ -6,8 +6,6 @@
  */
 #include "forward.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -64,21 +62,8 @@ int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t p
     dp_route *r = &f->routes[f->last_route];
     if (r->upstream_count == DP_MAX_ROUTE_UPSTREAMS)
         return dp_fail(err, errlen, "more than %d upstreams for one domain", DP_MAX_ROUTE_UPSTREAMS);
-    struct sockaddr_storage *ss = &r->addr[r->upstream_count];
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        r->addr_len[r->upstream_count] = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        r->addr_len[r->upstream_count] = sizeof(*v6);
-    } else {
+    if (dp_parse_address(address, port, &r->addr[r->upstream_count], &r->addr_len[r->upstream_count]) != 0)
         return dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", address);
-    }
     r->upstream_count++;
     return 0;
 }

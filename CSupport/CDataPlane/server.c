@@ -30,8 +30,8 @@ static void raise_file_limit(void) {
     }
 }
 
-static int parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss,
-                         socklen_t *len) {
+int dp_parse_address(const char *address, uint16_t port, struct sockaddr_storage *ss,
+                     socklen_t *len) {
     memset(ss, 0, sizeof(*ss));
     struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
@@ -122,7 +122,7 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         dp_fail(err, errlen, "threads must be at least 1");
         return NULL;
     }
-    if (parse_address(config->address, config->port, &ss, &sslen) != 0) {
+    if (dp_parse_address(config->address, config->port, &ss, &sslen) != 0) {
         dp_table_free(initial);
         dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", config->address);
         return NULL;
@@ -173,7 +173,7 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
             dp_server_free(s);
             return NULL;
         }
-        parse_address(config->address, 0, &ss, &sslen);
+        dp_parse_address(config->address, 0, &ss, &sslen);
     }
     s->config.port = port_of(&ss);
     return s;

@@ -11,6 +11,8 @@
  * itself: an entry a reader holds outlives its replacement until the
  * reader says it is quiescent (with an immediate free, ASan reports it).
  */
+#define STRESS_NAME "forward_stress"
+#include "stress_support.h"
 #include "forward.h"
 
 #include <arpa/inet.h>
@@ -35,11 +37,6 @@
 static uint16_t port, upstream_port;
 static atomic_bool upstream_stop;
 static int upstream_fd;
-
-static void fail(const char *what) {
-    fprintf(stderr, "forward_stress: %s\n", what);
-    abort();
-}
 
 /* n<k>.example.test. A, RD. */
 static size_t make_query(uint8_t *q, uint16_t id, int k) {
@@ -90,19 +87,9 @@ static void check_reply(const uint8_t *r, size_t len, uint16_t id, int k) {
     if (r[len - 2] != (uint8_t)(k >> 8) || r[len - 1] != (uint8_t)k) fail("the answer of another name");
 }
 
-static int connect_to(int type, uint16_t to) {
-    int fd = socket(AF_INET, type, 0);
-    struct timeval timeout = {3, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(to)};
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) fail("cannot connect");
-    return fd;
-}
-
 static void *udp_client(void *arg) {
     (void)arg;
-    int fd = connect_to(SOCK_DGRAM, port);
+    int fd = connect_to(SOCK_DGRAM, port, 3);
     uint8_t q[512], r[2048];
     for (int i = 0; i < UDP_QUERIES; i++) {
         int k = i % NAMES;
@@ -116,18 +103,9 @@ static void *udp_client(void *arg) {
     return NULL;
 }
 
-static void read_exactly(int fd, uint8_t *buf, size_t len) {
-    size_t have = 0;
-    while (have < len) {
-        ssize_t n = recv(fd, buf + have, len - have, 0);
-        if (n <= 0) fail("a TCP reply was lost");
-        have += (size_t)n;
-    }
-}
-
 static void *tcp_client(void *arg) {
     (void)arg;
-    int fd = connect_to(SOCK_STREAM, port);
+    int fd = connect_to(SOCK_STREAM, port, 3);
     uint8_t batch[PIPELINE * 600], r[2048];
     for (int round = 0; round < TCP_ROUNDS; round++) {
         size_t len = 0;

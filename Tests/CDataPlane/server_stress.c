@@ -8,6 +8,8 @@
  * by run.sh; start-and-stop at once is tried too (a stop before the loops
  * run must not be lost).
  */
+#define STRESS_NAME "server_stress"
+#include "stress_support.h"
 #include "fixture_table.h"
 
 #include <arpa/inet.h>
@@ -28,11 +30,6 @@
 
 static uint16_t port;
 static atomic_int published; /* number of the newest table published */
-
-static void fail(const char *what) {
-    fprintf(stderr, "server_stress: %s\n", what);
-    abort();
-}
 
 /* A query for web.ns.svc.cluster.local A with EDNS (its 40 records need more than 512 bytes). */
 static size_t make_query(uint8_t *q, uint16_t id) {
@@ -56,19 +53,9 @@ static int check_reply(const uint8_t *r, size_t len, uint16_t id) {
     return r[12 + 26 + 4 + 15];
 }
 
-static int connect_to(int type) {
-    int fd = socket(AF_INET, type, 0);
-    struct timeval timeout = {2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) fail("cannot connect");
-    return fd;
-}
-
 static void *udp_client(void *arg) {
     (void)arg;
-    int fd = connect_to(SOCK_DGRAM);
+    int fd = connect_to(SOCK_DGRAM, port, 2);
     uint8_t q[512], r[2048];
     int newest = 0;
     for (int i = 0; i < UDP_QUERIES; i++) {
@@ -84,18 +71,9 @@ static void *udp_client(void *arg) {
     return NULL;
 }
 
-static void read_exactly(int fd, uint8_t *buf, size_t len) {
-    size_t have = 0;
-    while (have < len) {
-        ssize_t n = recv(fd, buf + have, len - have, 0);
-        if (n <= 0) fail("a TCP reply was lost");
-        have += (size_t)n;
-    }
-}
-
 static void *tcp_client(void *arg) {
     (void)arg;
-    int fd = connect_to(SOCK_STREAM);
+    int fd = connect_to(SOCK_STREAM, port, 2);
     uint8_t batch[PIPELINE * 600], r[2048];
     int newest = 0;
     for (int round = 0; round < TCP_ROUNDS; round++) {
