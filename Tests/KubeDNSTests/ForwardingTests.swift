@@ -72,6 +72,11 @@ import Glibc
         #expect(Self.question(missing) == "Nope.example.test.")
         #expect(missing.authority.first?.contains("SOA") == true)
 
+        // The reverse name of an address the cluster does not own goes upstream
+        // (Unbound answers for TEST-NET-1 from its own local zone).
+        #expect(try Dig.query("10.2.0.192.in-addr.arpa.", "PTR", port: server.port).rcode == "NXDOMAIN")
+        #expect(upstream.queries("10.2.0.192.in-addr.arpa.", "PTR") == 1)
+
         // The cluster's own names, forward and reverse, never go upstream.
         #expect(try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port).rcode == "NOERROR")
         #expect(try Dig.query("nothing.default.svc.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
