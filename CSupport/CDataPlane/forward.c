@@ -40,6 +40,7 @@ struct dp_pending {
     unsigned attempts;
     unsigned slot;
     uint64_t deadline_ms;
+    uint64_t received_us; /* the client's query, for the duration counted */
     int fd;
     struct event *io;
     struct event *timer;
@@ -126,7 +127,8 @@ static void release(dp_pending *p) {
 static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
     dp_worker *w = p->w;
     if (!p->probe) {
-        if (reply != NULL) dp_count_reply(w, reply, len);
+        if (reply != NULL && dp_count_reply(w, reply, len))
+            dp_count_durations(w, 1, p->received_us, dp_monotonic_us());
         if (p->transport == DP_TCP) {
             dp_tcp_reply_held(p->conn, reply, len);
         } else if (reply != NULL) {
@@ -462,7 +464,7 @@ static bool keep_chase(dp_pending *p, const dp_query *q, const uint8_t *reply, s
 }
 
 size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client, uint8_t *out,
-                  size_t cap, size_t len) {
+                  size_t cap, size_t len, uint64_t received_us) {
     const dp_query *q = &parsed->query;
     if (w->fwd == NULL || (parsed->outside && is_loop_probe(w, q))) return len;
     uint64_t now = dp_monotonic_ms();
@@ -496,6 +498,7 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
     p->fwd = w->fwd;
     p->route = route;
     p->deadline_ms = now + w->fwd->timeout_ms;
+    p->received_us = received_us;
     p->transport = client->transport;
     if (client->transport == DP_TCP) {
         p->conn = client->conn;

@@ -189,12 +189,6 @@ static void stop_requested(evutil_socket_t fd, short what, void *arg) {
     event_base_loopbreak(((dp_worker *)arg)->base);
 }
 
-uint64_t dp_monotonic_ms(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
-}
-
 #define DP_HEARTBEAT_MS 100
 
 /* Also the forwarder's clock (probes of upstreams set aside), and a
@@ -346,6 +340,15 @@ void dp_server_stats(const dp_server *s, dp_stats *out) {
         out->forward_failed += atomic_load_explicit(&c->forward_failed, memory_order_relaxed);
         out->stale_served += atomic_load_explicit(&c->stale_served, memory_order_relaxed);
         out->loops_refused += atomic_load_explicit(&c->loops_refused, memory_order_relaxed);
+        for (int t = 0; t < 2; t++)
+            for (int b = 0; b < DP_QTYPE_BUCKETS; b++)
+                out->requests[t][b] += atomic_load_explicit(&c->requests[t][b], memory_order_relaxed);
+        for (int b = 0; b <= DP_SIZE_BUCKETS; b++)
+            out->size_bucket[b] += atomic_load_explicit(&c->size_bucket[b], memory_order_relaxed);
+        out->size_sum += atomic_load_explicit(&c->size_sum, memory_order_relaxed);
+        for (int b = 0; b <= DP_DURATION_BUCKETS; b++)
+            out->duration_bucket[b] += atomic_load_explicit(&c->duration_bucket[b], memory_order_relaxed);
+        out->duration_sum_us += atomic_load_explicit(&c->duration_sum_us, memory_order_relaxed);
     }
     out->cache_entries = dp_cache_count(s->cache);
 }

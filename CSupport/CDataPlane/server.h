@@ -35,7 +35,18 @@ typedef struct dp_counters {
     _Atomic uint64_t forward_failed;
     _Atomic uint64_t stale_served;
     _Atomic uint64_t loops_refused;
+    _Atomic uint64_t requests[2][DP_QTYPE_BUCKETS];
+    _Atomic uint64_t size_bucket[DP_SIZE_BUCKETS + 1];
+    _Atomic uint64_t size_sum;
+    _Atomic uint64_t duration_bucket[DP_DURATION_BUCKETS + 1];
+    _Atomic uint64_t duration_sum_us;
 } dp_counters;
+
+/* stats.c: the bucket of a query type, a reply's size, a duration. */
+unsigned dp_qtype_bucket(uint16_t qtype);
+unsigned dp_size_bucket(size_t len);
+unsigned dp_duration_bucket(uint64_t us);
+uint64_t dp_monotonic_us(void);
 
 /* One worker's counts for one upstream address. */
 typedef struct dp_upstream_counters {
@@ -150,14 +161,33 @@ static inline void dp_worker_release(dp_worker *w) {
     atomic_store_explicit(&w->hazard, NULL, memory_order_release);
 }
 
-/* Counts one reply (or its absence) by RCODE and TC. */
-static inline void dp_count_reply(dp_worker *w, const uint8_t *reply, size_t len) {
+/* Counts a query by transport and type (a malformed one as "other"). */
+static inline void dp_count_request(dp_worker *w, int transport, const dp_parsed *p) {
+    unsigned bucket = p->result == DP_PARSE_OK ? dp_qtype_bucket(p->query.qtype) : DP_QTYPE_BUCKETS - 1;
+    dp_count(&w->counters.requests[transport][bucket]);
+}
+
+/* Counts one reply (or its absence) by RCODE, TC and size; its duration
+ * goes to dp_count_durations. Returns whether there is a reply. */
+static inline bool dp_count_reply(dp_worker *w, const uint8_t *reply, size_t len) {
     if (len == 0) {
         dp_count(&w->counters.dropped);
-        return;
+        return false;
     }
     dp_count(&w->counters.rcode[reply[3] & 0x0F]);
     if (reply[2] & 0x02) dp_count(&w->counters.truncated);
+    dp_count(&w->counters.size_bucket[dp_size_bucket(len)]);
+    dp_count_n(&w->counters.size_sum, len);
+    return true;
+}
+
+/* `replies` replies that took from `since_us` to `now_us`. */
+static inline void dp_count_durations(dp_worker *w, uint64_t replies, uint64_t since_us,
+                                      uint64_t now_us) {
+    if (replies == 0) return;
+    uint64_t us = now_us > since_us ? now_us - since_us : 0;
+    dp_count_n(&w->counters.duration_bucket[dp_duration_bucket(us)], replies);
+    dp_count_n(&w->counters.duration_sum_us, us * replies);
 }
 
 /* Milliseconds on the monotonic clock. */
@@ -172,7 +202,7 @@ uint64_t dp_monotonic_ms(void);
  * forwarding, no upstream for the name, a loop probe: returns `len`).
  */
 size_t dp_forward(dp_worker *w, const dp_parsed *p, const dp_client *client, uint8_t *out,
-                  size_t cap, size_t len);
+                  size_t cap, size_t len, uint64_t received_us);
 int dp_forward_attach(dp_worker *w);
 /* Hands a configuration to a worker (from the control thread); NULL forwards nothing. */
 void dp_forward_hand_over(dp_worker *w, dp_forwarding *f);

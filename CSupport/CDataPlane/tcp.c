@@ -92,24 +92,27 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         if (message == NULL) return;
 
         dp_count(&w->counters.tcp_queries);
+        uint64_t received_us = dp_monotonic_us();
         const dp_table *t = dp_worker_acquire(w);
         dp_parsed *p = &w->parsed[0];
         dp_query_prepare(t, message + 2, len, p);
+        dp_count_request(w, DP_TCP, p);
         dp_query_locate(t, p);
         size_t reply = dp_query_reply(t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
         dp_worker_release(w);
         if (p->outside || p->chase) {
             dp_client client = {.transport = DP_TCP, .conn = c};
-            reply = dp_forward(w, p, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply);
+            reply = dp_forward(w, p, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply,
+                               received_us);
             dp_cache_quiescent(w->server->cache, w->index);
             if (reply == 0) {
                 evbuffer_drain(in, 2 + len);
                 continue; /* the reply comes later */
             }
         }
-        dp_count_reply(w, w->tcp_reply + 2, reply);
         evbuffer_drain(in, 2 + len);
-        if (reply == 0) continue;
+        if (!dp_count_reply(w, w->tcp_reply + 2, reply)) continue;
+        dp_count_durations(w, 1, received_us, dp_monotonic_us());
         w->tcp_reply[0] = (uint8_t)(reply >> 8);
         w->tcp_reply[1] = (uint8_t)reply;
         evbuffer_add(out, w->tcp_reply, 2 + reply);

@@ -152,6 +152,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         }
         int n = recvmmsg(fd, w->rx, DP_UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
+        uint64_t received_us = dp_monotonic_us();
 
         const dp_table *t = dp_worker_acquire(w);
         /* In passes over the batch (see dp_parsed), so cache misses overlap. */
@@ -167,16 +168,17 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         for (int i = 0; i < n; i++) {
             uint8_t *reply = w->tx_iov[replies].iov_base;
             dp_count(&w->counters.udp_queries);
+            dp_count_request(w, DP_UDP, &w->parsed[i]);
             size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
             if (w->parsed[i].outside || w->parsed[i].chase) {
                 dp_client client = {.transport = DP_UDP, .peer = &w->peers[i],
                                     .peer_len = w->rx[i].msg_hdr.msg_namelen,
                                     .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
-                len = dp_forward(w, &w->parsed[i], &client, reply, DP_EDNS_UDP_SIZE, len);
+                len = dp_forward(w, &w->parsed[i], &client, reply, DP_EDNS_UDP_SIZE, len,
+                                 received_us);
                 if (len == 0) continue; /* the reply comes later */
             }
-            dp_count_reply(w, reply, len);
-            if (len == 0) continue;
+            if (!dp_count_reply(w, reply, len)) continue;
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
@@ -185,6 +187,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             replies++;
         }
         dp_worker_release(w);
+        dp_count_durations(w, (uint64_t)replies, received_us, dp_monotonic_us());
         send_replies(w, replies);
         dp_cache_quiescent(w->server->cache, w->index);
         if (n < DP_UDP_BATCH) return;

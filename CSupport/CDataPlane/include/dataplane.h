@@ -247,8 +247,27 @@ typedef struct dp_upstream_stats {
 unsigned dp_server_upstream_count(const dp_server *s);
 void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_stats *out);
 
+/* Query types counted apart (dp_stats_qtype; the last bucket is every
+ * other type), reply-size buckets (bytes, at most dp_stats_size_bound;
+ * one more for larger) and duration buckets (microseconds, at most
+ * dp_stats_duration_bound_us; one more for longer). A duration runs from
+ * the receipt of the batch a query came in (or of a TCP message) to its
+ * reply: for a forwarded query, the upstream's time included. */
+#define DP_QTYPE_BUCKETS 12
+#define DP_SIZE_BUCKETS 14
+#define DP_DURATION_BUCKETS 16
+
+uint16_t dp_stats_qtype(unsigned bucket); /* 0 for the last: "other" */
+uint32_t dp_stats_size_bound(unsigned bucket);
+uint64_t dp_stats_duration_bound_us(unsigned bucket);
+
 /* Counters summed over workers at the time of the call. */
 typedef struct dp_stats {
+    uint64_t requests[2][DP_QTYPE_BUCKETS]; /* by transport (DP_UDP, DP_TCP), then type */
+    uint64_t size_bucket[DP_SIZE_BUCKETS + 1];
+    uint64_t size_sum;
+    uint64_t duration_bucket[DP_DURATION_BUCKETS + 1];
+    uint64_t duration_sum_us;
     uint64_t udp_queries;
     uint64_t tcp_queries;
     uint64_t dropped;          /* no reply: responses, runts */
