@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System libraries from Debian (libevent-dev, libldns-dev), found through pkg-config.
@@ -61,6 +62,10 @@ let package = Package(
         .target(
             name: "Upstreams",
             dependencies: ["DataPlane", "RecordModel", .product(name: "Logging", package: "swift-log")]),
+        // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
+        .target(
+            name: "ServerMetrics",
+            dependencies: ["DataPlane", .product(name: "Prometheus", package: "swift-prometheus")]),
         // Probes over HTTP: /readiness (and, later, /healthz and /metrics).
         .target(
             name: "Health",
@@ -89,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "KubeDNS",
             dependencies: [
-                "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health", "Upstreams",
+                "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health", "Upstreams", "ServerMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

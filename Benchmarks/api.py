@@ -67,7 +67,7 @@ def start_kube_dns(cpus):
     log = open(f"{OUT}/kube-dns.log", "w")
     proc = subprocess.Popen(["taskset", "-c", cpus, f"{BIN}/kube-dns", "--kube-master-url",
                              f"http://127.0.0.1:{API_PORT}", "--dns-bind-address", "127.0.0.1",
-                             "--dns-port", str(DNS_PORT), "--healthz-port", str(HEALTH_PORT), "-v", "2"],
+                             "--dns-port", str(DNS_PORT), "--healthz-port", str(HEALTH_PORT), "--metrics-port", "0", "-v", "2"],
                             stderr=log, stdout=log)
     return proc
 

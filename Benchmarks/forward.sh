@@ -84,7 +84,7 @@ pids+=($!)
 wait_for_answer 5311 host-1.bench.test
 taskset -c 1 .build-release/release/kube-dns --kube-objects deploy/demo/cluster.yaml --threads 1 \
   --nameservers 127.0.0.1:5311 --config-dir /nonexistent --cache-size 100000 \
-  --dns-bind-address 127.0.0.1 --dns-port 5310 --healthz-port 0 2> "$out/kube-dns.log" &
+  --dns-bind-address 127.0.0.1 --dns-port 5310 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns.log" &
 pids+=($!); kubedns=$!
 taskset -c 1 unbound -d -c "$out/unbound/unbound.conf" 2> "$out/unbound.log" &
 pids+=($!); unbound=$!

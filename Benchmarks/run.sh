@@ -76,7 +76,7 @@ zone:
 CONF
 
 taskset -c 1 .build/release/kube-dns --kube-objects "$out/cluster.json" --threads 1 \
-  --dns-bind-address 127.0.0.1 --dns-port 5300 --healthz-port 0 2> "$out/kube-dns.log" &
+  --dns-bind-address 127.0.0.1 --dns-port 5300 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns.log" &
 pids+=($!); kubedns=$!
 taskset -c 1 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
 pids+=($!); knot=$!
@@ -135,7 +135,7 @@ mkdir -p "$out/100k"
 python3 Benchmarks/generate.py 100000 100 "$out/100k" 1000
 start=$(date +%s.%N)
 .build/release/kube-dns --kube-objects "$out/100k/cluster.json" --threads 1 \
-  --dns-bind-address 127.0.0.1 --dns-port 5303 --healthz-port 0 -v 2 2> "$out/kube-dns-100k.log" &
+  --dns-bind-address 127.0.0.1 --dns-port 5303 --healthz-port 0 --metrics-port 0 -v 2 2> "$out/kube-dns-100k.log" &
 pids+=($!); big=$!
 wait_answering 5303
 loaded=$(date +%s.%N)

@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-packages.sh
-# The manifests are checked against the Kubernetes schemas offline (PyPI).
+# The manifests are checked against the Kubernetes schemas offline, and
+# /metrics with the Prometheus client library's parser (both from PyPI).
 python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install --quiet kubernetes-validate
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet prometheus-client
 swift build --build-tests
 swift test --skip-build
 Tests/CDataPlane/run.sh "${FUZZ_SECONDS:-60}"

@@ -117,6 +117,11 @@ public final class DNSServer: Sendable {
         guard status == 0 else { throw DataPlaneError(err) }
     }
 
+    /// Bytes the table workers answer from takes (0 once stopped).
+    public func tableByteCount() -> Int {
+        server.withLock { s in s.pointer.map { dp_table_bytes(dp_server_table($0)) } ?? 0 }
+    }
+
     /// Every upstream address forwarded to so far, with its counters.
     public func upstreamStats() -> [UpstreamStats] {
         server.withLock { s in

@@ -28,6 +28,44 @@ public struct DataPlaneStats: Sendable, Equatable {
     /// Loop probes that came back to us.
     public var loopsRefused: UInt64
     public var cacheEntries: UInt64
+    /// Requests by transport (`udp`, `tcp`) and type (`A`, ..., `other`).
+    public var requests: [String: [String: UInt64]]
+    /// Replies by size: per bucket (not cumulative), the last for larger
+    /// than every bound (`sizeBounds`), and the sum of their sizes.
+    public var sizeBuckets: [UInt64]
+    public var sizeSum: UInt64
+    /// Replies by how long they took, likewise (`durationBounds`).
+    public var durationBuckets: [UInt64]
+    public var durationSum: Duration
+
+    /// The types counted apart, in the order of the C buckets; the last is "other".
+    public static let countedTypes: [String] = (0..<Int(DP_QTYPE_BUCKETS)).map { bucket in
+        typeName(dp_stats_qtype(UInt32(bucket)))
+    }
+    /// Upper bounds of the size buckets, in bytes.
+    public static let sizeBounds: [Double] = (0..<Int(DP_SIZE_BUCKETS)).map { Double(dp_stats_size_bound(UInt32($0))) }
+    /// Upper bounds of the duration buckets, in seconds.
+    public static let durationBounds: [Double] = (0..<Int(DP_DURATION_BUCKETS)).map {
+        Double(dp_stats_duration_bound_us(UInt32($0))) / 1_000_000
+    }
+
+    static func typeName(_ type: UInt16) -> String {
+        switch type {
+        case 0: "other"
+        case 1: "A"
+        case 2: "NS"
+        case 5: "CNAME"
+        case 6: "SOA"
+        case 12: "PTR"
+        case 15: "MX"
+        case 16: "TXT"
+        case 28: "AAAA"
+        case 33: "SRV"
+        case 65: "HTTPS"
+        case 255: "ANY"
+        default: "TYPE\(type)"
+        }
+    }
 
     init(_ s: dp_stats) {
         udpQueries = s.udp_queries
@@ -46,6 +84,18 @@ public struct DataPlaneStats: Sendable, Equatable {
         staleServed = s.stale_served
         loopsRefused = s.loops_refused
         cacheEntries = s.cache_entries
+        let perTransport = withUnsafeBytes(of: s.requests) { Array($0.bindMemory(to: UInt64.self)) }
+        let buckets = Int(DP_QTYPE_BUCKETS)
+        requests = [:]
+        for (index, transport) in ["udp", "tcp"].enumerated() {
+            var byType: [String: UInt64] = [:]
+            for (bucket, type) in Self.countedTypes.enumerated() { byType[type] = perTransport[index * buckets + bucket] }
+            requests[transport] = byType
+        }
+        sizeBuckets = withUnsafeBytes(of: s.size_bucket) { Array($0.bindMemory(to: UInt64.self)) }
+        sizeSum = s.size_sum
+        durationBuckets = withUnsafeBytes(of: s.duration_bucket) { Array($0.bindMemory(to: UInt64.self)) }
+        durationSum = .microseconds(Int64(clamping: s.duration_sum_us))
     }
 }
 

@@ -33,8 +33,21 @@ public struct InformerSettings: Sendable {
     /// this and twice this (client-go: 5 to 10 minutes), spreading the
     /// re-watches of many clients; a stream silent that long is dead.
     public var watchTimeout: Duration = .seconds(300)
+    /// Told of each event applied, relist and error (with the resource's
+    /// name, as `services`), for metrics.
+    public var observe: @Sendable (_ resource: String, _ activity: InformerActivity) -> Void = { _, _ in }
 
     public init() {}
+}
+
+/// What an informer did, for its counters.
+public enum InformerActivity: Sendable, Equatable {
+    /// A watch event applied: `ADDED`, `MODIFIED` or `DELETED`.
+    case event(String)
+    /// A list again, after a watch could not resume.
+    case relist
+    /// A list or watch that failed (and is retried).
+    case error
 }
 
 /// List, then watch from the list's resourceVersion; watch again when the
@@ -68,6 +81,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                     await apply(.replaced(items))
                     resourceVersion = version
                     backoff.reset()
+                    if listed { settings.observe(resource.description, .relist) }
                     logger.info(
                         listed ? "relisted" : "listed",
                         metadata: [
@@ -77,6 +91,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                     listed = true
                 } catch {
                     if Task.isCancelled { return }
+                    settings.observe(resource.description, .error)
                     let wait = backoff.next()
                     logger.error("list failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
                     try? await Task.sleep(for: wait)
@@ -96,6 +111,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                 resourceVersion = nil
             } catch {
                 if Task.isCancelled { return }
+                settings.observe(resource.description, .error)
                 resourceVersion = version.value
                 // A watch that had been working gets one immediate retry
                 // (a dropped connection, a restarted server); failures in
@@ -144,17 +160,22 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
             ("watch", "true"), ("resourceVersion", version.value), ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", "\(seconds)"),
         ]
+        let observe = settings.observe
+        let path = resource.description
         try await client.watch(resource.path, query, silence: .seconds(seconds + 1)) { (event: WatchEvent<Object>) in
             switch event {
             case .added(let object, let v):
                 await apply(.added(object))
                 version.value = v
+                observe(path, .event("ADDED"))
             case .modified(let object, let v):
                 await apply(.modified(object))
                 version.value = v
+                observe(path, .event("MODIFIED"))
             case .deleted(let object, let v):
                 await apply(.deleted(object))
                 version.value = v
+                observe(path, .event("DELETED"))
             case .bookmark(let v):
                 version.value = v
             case .error(let code, let message):

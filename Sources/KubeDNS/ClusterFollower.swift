@@ -4,6 +4,7 @@ import Health
 import Logging
 import ObjectSources
 import RecordModel
+import ServerMetrics
 
 /// Applies the informers' updates to the record store and publishes the
 /// answers: every batch that arrives while a publication runs goes into
@@ -17,6 +18,7 @@ struct ClusterFollower {
     /// How many resources make a complete cluster.
     let resourceCount: Int
     let synced: SyncFlag
+    let metrics: MetricsRegistry
     let logger: Logger
 
     /// A delta touching more than this share of the names is slower than a whole table.
@@ -59,8 +61,10 @@ struct ClusterFollower {
                 guard let names = publishWhole(store, received: received) else { continue }
                 tableNames = names
             } else {
-                tableNames = publishDelta(store, changes, received: received) ?? tableNames
+                guard let names = publishDelta(store, changes, received: received) else { continue }
+                tableNames = names
             }
+            metrics.published(after: clock.now - received, names: tableNames, bytes: server.tableByteCount())
             if !synced.isSet {
                 synced.set()
                 readiness.markReady()

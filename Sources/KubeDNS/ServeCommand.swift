@@ -6,6 +6,7 @@ import KubeAPI
 import Logging
 import ObjectSources
 import RecordModel
+import ServerMetrics
 import Upstreams
 
 /// `kube-dns` (the default command): watch the objects, keep the record
@@ -37,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: [.customLong("healthz-port"), .customLong("healthz_port")], help: "Port of the probe endpoint: GET /readiness.")
     var healthzPort = 8081
 
+    @Option(name: [.customLong("metrics-port"), .customLong("metrics_port")], help: "Port of GET /metrics (Prometheus text); 0: the kernel's choice.")
+    var metricsPort = 10055
+
     @Option(
         name: [.customLong("initial-sync-timeout"), .customLong("initial_sync_timeout")],
         help: "Log an error when the first lists have not loaded by then (the server keeps running and keeps trying).")
@@ -55,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard tcpMaxConnections >= 1 else { throw ValidationError("--tcp-max-connections: at least 1") }
         guard tcpIdleTimeout >= 1 else { throw ValidationError("--tcp-idle-timeout: at least 1 second") }
         guard (0...65535).contains(healthzPort) else { throw ValidationError("--healthz-port \(healthzPort): not a port") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port \(metricsPort): not a port") }
         if records.kubeObjects != nil, api.kubeMasterURL != nil || api.kubecfgFile != nil {
             throw ValidationError("--kube-objects serves a file instead of the API: give it without --kube-master-url and --kubecfg-file")
         }
@@ -65,9 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
     func serve() async throws {
         Verbosity.bootstrap(verbosity)
         let logger = Logger(label: "kube-dns")
-        var publisher = Publisher(options: try records.options(serial: 0), logger: logger)
+        let metrics = MetricsRegistry(version: BuildInfo.version)
+        var publisher = Publisher(options: try records.options(serial: 0), metrics: metrics, logger: logger)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
-        var (source, fileObjects) = try Source.open(records.kubeObjects, api, watchPods: records.pods == .verified, logger: logger)
+        var (source, fileObjects) = try Source.open(
+            records.kubeObjects, api, watchPods: records.pods == .verified, metrics: metrics, logger: logger)
 
         // The probe is up first, then DNS, answering SERVFAIL for cluster
         // names ("try again", never "no such name") until the first load.
@@ -86,6 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
         forwarding.apply(to: &configuration)
         let server = try DNSServer(configuration, initial: try AnswerTable(ClusterRecords.unsyncedZones(options: publisher.options)))
         defer { server.stop() }
+        let metricsServer = try await ProbeServer(
+            host: "0.0.0.0", port: metricsPort, routes: ["/metrics": { [weak server] in .ok(metrics.exposition(server)) }])
         let upstreams = ForwardingFollower(
             nameservers: try forwarding.defaultNameservers(), configDirectory: forwarding.configDir,
             period: forwarding.configPeriod.duration, clusterDomain: publisher.options.domain,
@@ -96,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         liveness.watch(server)
         logger.notice("serving DNS", metadata: [
             "address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)",
-            "healthz port": "\(probe.port)",
+            "healthz port": "\(probe.port)", "metrics port": "\(metricsServer.port)",
         ])
 
         let synced = SyncFlag()
@@ -130,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
                 group.addTask { [options = publisher.options] in
                     await ClusterFollower(
                         options: options, server: server, readiness: readiness,
-                        resourceCount: source.resourceCount, synced: synced, logger: logger
+                        resourceCount: source.resourceCount, synced: synced, metrics: metrics, logger: logger
                     ).run(queue)
                 }
                 group.addTask { [initialSyncTimeout] in
@@ -159,6 +168,7 @@ struct ServeCommand: AsyncParsableCommand {
             group.cancelAll()
         }
         await probe.close()
+        await metricsServer.close()
         if case .api(let source) = source { await source.client.shutdown() }
     }
 }
@@ -169,7 +179,9 @@ enum Source {
     case api(APISource)
 
     /// The source, and for a file the objects it holds now.
-    static func open(_ objectsFile: String?, _ api: APIFlags, watchPods: Bool, logger: Logger) throws -> (Source, ClusterObjects?) {
+    static func open(
+        _ objectsFile: String?, _ api: APIFlags, watchPods: Bool, metrics: MetricsRegistry, logger: Logger
+    ) throws -> (Source, ClusterObjects?) {
         if let objectsFile {
             let watcher = ObjectsFileWatcher(path: objectsFile, logger: logger)
             let (objects, identity) = try watcher.load()
@@ -177,7 +189,15 @@ enum Source {
         }
         do {
             let client = try APIClient(access: try api.access(), userAgent: "kube-dns/\(BuildInfo.version) (linux) swift")
-            return (.api(APISource(client: client, watchPods: watchPods, settings: api.informerSettings, logger: logger)), nil)
+            var settings = api.informerSettings
+            settings.observe = { resource, activity in
+                switch activity {
+                case .event(let type): metrics.informerCounter("events", resource: resource, type: type).increment()
+                case .relist: metrics.informerCounter("relists", resource: resource).increment()
+                case .error: metrics.informerCounter("errors", resource: resource).increment()
+                }
+            }
+            return (.api(APISource(client: client, watchPods: watchPods, settings: settings, logger: logger)), nil)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -187,10 +207,12 @@ enum Source {
 /// Turns objects into a published answer table, with a fresh SOA serial.
 struct Publisher: Sendable {
     private(set) var options: RecordOptions
+    let metrics: MetricsRegistry
     let logger: Logger
 
-    init(options: RecordOptions, logger: Logger) {
+    init(options: RecordOptions, metrics: MetricsRegistry, logger: Logger) {
         self.options = options
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -201,6 +223,7 @@ struct Publisher: Sendable {
         var store = ClusterRecordStore(options: options)
         store.load(objects)
         for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
-        _ = try server.publishWhole(store, modelStart: start, logger: logger)
+        let names = try server.publishWhole(store, modelStart: start, logger: logger)
+        metrics.published(after: clock.now - start, names: names, bytes: server.tableByteCount())
     }
 }

@@ -18,6 +18,8 @@ public final class ServerProcess: @unchecked Sendable {
     public let port: UInt16
     /// The probe port (`--healthz-port`).
     public let healthzPort: UInt16
+    /// The metrics port (`--metrics-port`).
+    public let metricsPort: UInt16
     private let process: Process
     private let stderr = LogBuffer()
 
@@ -37,6 +39,7 @@ public final class ServerProcess: @unchecked Sendable {
     ) throws {
         var arguments = arguments
         if !arguments.contains("--healthz-port") { arguments += ["--healthz-port", "0"] }
+        if !arguments.contains("--metrics-port") { arguments += ["--metrics-port", "0"] }
         // No upstreams unless a test gives them (not the machine's resolv.conf):
         // names outside the cluster get REFUSED.
         if !arguments.contains("--nameservers") { arguments += ["--nameservers", ""] }
@@ -53,13 +56,14 @@ public final class ServerProcess: @unchecked Sendable {
         try process.run()
         stderr.follow(pipe.fileHandleForReading)
         // "... healthz port=<n> port=<m> [KubeDNS] serving DNS"
-        var ports: (dns: UInt16, healthz: UInt16)?
+        var ports: (dns: UInt16, healthz: UInt16, metrics: UInt16)?
         for _ in 0..<200 where ports == nil {
             if let line = stderr.text.split(separator: "\n").first(where: { $0.hasSuffix("serving DNS") }),
                 let dns = line.firstMatch(of: /\sport=(\d+) \[/).flatMap({ UInt16($0.1) }),
-                let healthz = line.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) })
+                let healthz = line.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) }),
+                let metrics = line.firstMatch(of: /metrics port=(\d+)/).flatMap({ UInt16($0.1) })
             {
-                ports = (dns, healthz)
+                ports = (dns, healthz, metrics)
             } else if !process.isRunning {
                 break
             } else {
@@ -74,6 +78,7 @@ public final class ServerProcess: @unchecked Sendable {
         }
         port = ports.dns
         healthzPort = ports.healthz
+        metricsPort = ports.metrics
         try waitUntilAnswering(untilSynced: untilSynced)
     }
 

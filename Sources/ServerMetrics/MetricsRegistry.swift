@@ -1,0 +1,60 @@
+import DataPlane
+import Prometheus
+
+/// Everything `/metrics` says: the control plane's own metrics, kept in a
+/// swift-prometheus registry as they happen (publications, informers,
+/// build info), and the data plane's, read from the C counters at scrape
+/// time.
+public final class MetricsRegistry: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let publications: Counter
+    private let publicationDuration: DurationHistogram
+    private let names: Gauge
+    private let tableBytes: Gauge
+
+    public init(version: String) {
+        registry.makeGauge(name: "kube_dns_build_info", labels: [("version", version)], help: "The build, in its labels.").set(to: 1.0)
+        publications = registry.makeCounter(name: "kube_dns_publications_total", help: "Answer tables published to the data plane.")
+        publicationDuration = registry.makeDurationHistogram(
+            name: "kube_dns_publication_duration_seconds",
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
+            help: "From changed objects to a published table: the record model and the table.")
+        names = registry.makeGauge(name: "kube_dns_names", help: "Names in the published answer table.")
+        tableBytes = registry.makeGauge(name: "kube_dns_table_bytes", help: "Bytes the published answer table takes.")
+    }
+
+    /// A table published: how long it took, and its size.
+    public func published(after duration: Duration, names: Int, bytes: Int) {
+        publications.increment()
+        publicationDuration.record(duration)
+        self.names.set(to: Double(names))
+        tableBytes.set(to: Double(bytes))
+    }
+
+    /// An informer's counter (events by type, relists, errors), made on first use.
+    public func informerCounter(_ name: String, resource: String, type: String? = nil) -> Counter {
+        let labels = [("resource", resource)] + (type.map { [("type", $0)] } ?? [])
+        return registry.makeCounter(name: "kube_dns_informer_\(name)_total", labels: labels, help: InformerHelp.text(name))
+    }
+
+    /// The exposition: the registry's metrics, then the data plane's as read now.
+    public func exposition(_ dataPlane: DNSServer?) -> String {
+        var text = PrometheusText()
+        if let dataPlane {
+            // The server label as CoreDNS writes it: dns://:53.
+            DataPlaneMetrics.write(
+                dataPlane.stats(), upstreams: dataPlane.upstreamStats(), server: "dns://:\(dataPlane.port)", into: &text)
+        }
+        return registry.emitToString() + text.text
+    }
+}
+
+enum InformerHelp {
+    static func text(_ name: String) -> String {
+        switch name {
+        case "events": "Watch events applied, by resource and type."
+        case "relists": "Lists made again after a watch could not resume (410 Gone)."
+        default: "Errors of lists and watches, by resource (each retried with backoff)."
+        }
+    }
+}

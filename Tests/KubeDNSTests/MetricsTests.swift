@@ -1,0 +1,80 @@
+import Foundation
+import KubeAPISimulator
+import TestSupport
+import Testing
+
+/// `/metrics` in the Prometheus text format, under CoreDNS's names, counting
+/// what the server did.
+@Suite(.serialized) struct MetricsTests {
+    /// The samples of an exposition, by name and labels as written.
+    static func scrape(_ port: UInt16) throws -> (text: String, samples: [String: Double]) {
+        let text = try run("/usr/bin/curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/metrics"])
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return (text, samples)
+    }
+
+    /// Checks the exposition with the Prometheus client library's own parser (PyPI prometheus-client).
+    static func parsesAsPrometheusText(_ text: String) throws -> Bool {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString).txt")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let script = "import sys; from prometheus_client.parser import text_string_to_metric_families as p; print(len(list(p(open(sys.argv[1]).read()))))"
+        let (status, stdout, stderr) = try runToEnd("/usr/bin/env", ["python3", "-c", script, file.path])
+        if status != 0 { Issue.record("the parser refused it: \(stderr)") }
+        return status == 0 && (Int(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 20
+    }
+
+    @Test func theDataPlaneCountsQueriesRepliesAndForwarding() throws {
+        let upstream = try UpstreamServer(.unbound, origin: "example.test", zone: ForwardingTests.zone)
+        defer { upstream.stop() }
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--nameservers", upstream.address])
+        defer { server.stop() }
+        let before = try Self.scrape(server.metricsPort).samples
+        let zone = "server=\"dns://:\(server.port)\",zone=\".\""
+        for _ in 0..<3 { _ = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port) }
+        _ = try Dig.query("kubernetes.default.svc.cluster.local.", "AAAA", port: server.port, tcp: true)
+        _ = try Dig.query("nothing.default.svc.cluster.local.", "SRV", port: server.port)
+        for _ in 0..<2 { _ = try Dig.query("www.example.test.", "A", port: server.port) }
+
+        let (text, after) = try Self.scrape(server.metricsPort)
+        func delta(_ sample: String) -> Double { (after[sample] ?? .nan) - (before[sample] ?? 0) }
+        // The readiness checks of the test support asked dns-version TXT before; only the deltas count here.
+        #expect(delta("coredns_dns_requests_total{\(zone),proto=\"udp\",type=\"A\"}") == 5)
+        #expect(delta("coredns_dns_requests_total{\(zone),proto=\"tcp\",type=\"AAAA\"}") == 1)
+        #expect(delta("coredns_dns_requests_total{\(zone),proto=\"udp\",type=\"SRV\"}") == 1)
+        #expect(delta("coredns_dns_responses_total{\(zone),rcode=\"NXDOMAIN\"}") == 1)
+        #expect(delta("coredns_dns_responses_total{\(zone),rcode=\"NOERROR\"}") == 6)
+        #expect(delta("coredns_dns_request_duration_seconds_count{\(zone)}") == 7)
+        #expect(after["coredns_dns_request_duration_seconds_bucket{\(zone),le=\"+Inf\"}"] == after["coredns_dns_request_duration_seconds_count{\(zone)}"])
+        #expect(delta("coredns_dns_response_size_bytes_count{\(zone)}") == 7)
+        #expect(delta("coredns_cache_misses_total{server=\"dns://:\(server.port)\"}") == 1)
+        #expect(delta("coredns_cache_hits_total{server=\"dns://:\(server.port)\"}") == 1)
+        #expect(after["coredns_cache_entries{server=\"dns://:\(server.port)\"}"] == 1)
+        // The loop probe went to the upstream too.
+        #expect((after["coredns_forward_requests_total{to=\"\(upstream.address)\"}"] ?? 0) >= 2)
+        #expect((after["coredns_forward_responses_total{to=\"\(upstream.address)\"}"] ?? 0) >= 2)
+        #expect(after["kube_dns_forward_upstream_down{to=\"\(upstream.address)\"}"] == 0)
+        #expect(after.keys.contains { $0.hasPrefix("kube_dns_build_info{version=") })
+        #expect((after["kube_dns_publications_total"] ?? 0) >= 1)
+        #expect((after["kube_dns_names"] ?? 0) > 50)
+        #expect(try Self.parsesAsPrometheusText(text))
+    }
+
+    @Test func informersCountEventsAndErrors() async throws {
+        typealias J = KubeObjectJSON
+        try await APIWatchTests.withCluster([J.namespace("prod")]) { simulator, server, _ throws in
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.20"]))
+            APIWatchTests.expectEventually("web.prod.svc", port: server.port, APIWatchTests.ok("a 10.0.0.20"))
+            try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.21"]))
+            APIWatchTests.expectEventually("web.prod.svc", port: server.port, APIWatchTests.ok("a 10.0.0.21"))
+            let samples = try Self.scrape(server.metricsPort).samples
+            #expect(samples["kube_dns_informer_events_total{resource=\"services\",type=\"ADDED\"}"] == 1)
+            #expect(samples["kube_dns_informer_events_total{resource=\"services\",type=\"MODIFIED\"}"] == 1)
+            #expect((samples["kube_dns_publications_total"] ?? 0) >= 3)
+        }
+    }
+}
