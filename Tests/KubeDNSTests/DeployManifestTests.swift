@@ -43,6 +43,16 @@ import Yams
         #expect(containerPort("dns").map(String.init) == flag("dns-port"))
         #expect(containerPort("dns-tcp").map(String.init) == flag("dns-port"))
         #expect(containerPort("healthz").map(String.init) == flag("healthz-port"))
+        #expect(containerPort("metrics").map(String.init) == flag("metrics-port"))
+        // The ConfigMap is mounted where --config-dir reads it.
+        let mounts = (container["volumeMounts"] as? [[String: Any]]) ?? []
+        #expect(mounts.contains { $0["mountPath"] as? String == flag("config-dir") && $0["name"] as? String == "kube-dns-config" })
+        let volumes = ((pod["spec"] as? [String: Any])?["volumes"] as? [[String: Any]]) ?? []
+        let configMapName = volumes.first { $0["name"] as? String == "kube-dns-config" }.flatMap { ($0["configMap"] as? [String: Any])?["name"] as? String }
+        let configMap = try #require(documents.first { $0["kind"] as? String == "ConfigMap" })
+        #expect(configMapName == (configMap["metadata"] as? [String: Any])?["name"] as? String)
+        let data = (configMap["data"] as? [String: String]) ?? [:]
+        #expect(Set(data.keys) == ["stubDomains", "upstreamNameservers"])
         let liveness = container["livenessProbe"] as? [String: Any]
         let readiness = container["readinessProbe"] as? [String: Any]
         #expect((liveness?["httpGet"] as? [String: Any])?["path"] as? String == "/healthz")
@@ -63,10 +73,19 @@ import Yams
 
         // The binary takes the manifest's flags as they are (ports moved to
         // free ones, the cluster from the fixture file) and serves both probes.
-        let kept = args.filter { !$0.hasPrefix("--dns-port=") && !$0.hasPrefix("--healthz-port=") && !$0.hasPrefix("--lameduck=") }
-        let server = try ServerProcess(kept + ["--kube-objects", Fixtures.clusterPath])
+        // The ConfigMap's files, as the kubelet writes them, are read as they are.
+        let configDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-dns-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: configDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: configDirectory) }
+        for (key, value) in data { try value.write(to: configDirectory.appendingPathComponent(key), atomically: true, encoding: .utf8) }
+        let kept = args.filter {
+            !["--dns-port=", "--healthz-port=", "--metrics-port=", "--lameduck=", "--config-dir="].contains(where: $0.hasPrefix)
+        }
+        let server = try ServerProcess(kept + ["--kube-objects", Fixtures.clusterPath, "--config-dir", configDirectory.path])
         defer { server.stop() }
         #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz") == 200)
         #expect(try eventually { try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 200 })
+        #expect(try httpStatus("http://127.0.0.1:\(server.metricsPort)/metrics") == 200)
+        #expect(!server.log.contains("upstream configuration invalid"))
     }
 }
