@@ -41,8 +41,8 @@ struct ExecHealthzCommand: AsyncParsableCommand {
         let healthz = ExecHealthz(command: cmd, period: period.duration, latency: latency.duration)
         let probe = try await ProbeServer(host: "0.0.0.0", port: port, routes: ["/healthz": { healthz.answer() }])
         logger.notice("serving /healthz", metadata: ["port": "\(probe.port)", "cmd": "\(cmd)"])
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [quiet] in
+        try await Lifecycle.run(
+            [("exechealthz", { [quiet] in
                 await healthz.run { outcome in
                     if let error = outcome.error {
                         logger.error("command failed", metadata: ["error": "\(error)", "output": "\(outcome.output)"])
@@ -50,10 +50,8 @@ struct ExecHealthzCommand: AsyncParsableCommand {
                         logger.info("command succeeded", metadata: ["output": "\(outcome.output)"])
                     }
                 }
-            }
-            for await _ in Signals.termination() { break }
-            group.cancelAll()
-        }
+            })],
+            lameDuck: LameDuck(readiness: nil, period: .zero, logger: logger), logger: logger)
         await probe.close()
     }
 }

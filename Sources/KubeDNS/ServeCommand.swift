@@ -119,54 +119,45 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.error("records not published", metadata: ["error": "\(error)"])
             }
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await upstreams.run(server, from: upstreamConfig) }
-            switch source {
-            case .file(let watcher, let identity):
-                group.addTask { [publisher] in
-                    var publisher = publisher
-                    for await objects in watcher.changes(since: identity) {
-                        do {
-                            try publisher.publish(objects, to: server)
-                        } catch {
-                            logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
-                        }
+        var tasks: [(name: String, run: @Sendable () async -> Void)] = [
+            ("upstreams", { await upstreams.run(server, from: upstreamConfig) })
+        ]
+        switch source {
+        case .file(let watcher, let identity):
+            tasks.append(("objects file", { [publisher] in
+                var publisher = publisher
+                for await objects in watcher.changes(since: identity) {
+                    do {
+                        try publisher.publish(objects, to: server)
+                    } catch {
+                        logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
                     }
                 }
-            case .api(let source):
-                let queue = UpdateQueue()
-                group.addTask { await source.run(into: queue) }
-                group.addTask { [options = publisher.options] in
-                    await ClusterFollower(
-                        options: options, server: server, readiness: readiness,
-                        resourceCount: source.resourceCount, synced: synced, metrics: metrics, logger: logger
-                    ).run(queue)
+            }))
+        case .api(let source):
+            let queue = UpdateQueue()
+            tasks.append(("informers", { await source.run(into: queue) }))
+            tasks.append(("records", { [options = publisher.options] in
+                await ClusterFollower(
+                    options: options, server: server, readiness: readiness,
+                    resourceCount: source.resourceCount, synced: synced, metrics: metrics, logger: logger
+                ).run(queue)
+            }))
+            tasks.append(("initial sync timeout", { [initialSyncTimeout] in
+                try? await Task.sleep(for: initialSyncTimeout.duration)
+                if !Task.isCancelled, !synced.isSet {
+                    // kube-dns exited here and crash-looped; serving SERVFAIL and retrying is better.
+                    logger.error("initial sync not done in time; still trying", metadata: ["timeout": "\(initialSyncTimeout)"])
                 }
-                group.addTask { [initialSyncTimeout] in
-                    try? await Task.sleep(for: initialSyncTimeout.duration)
-                    if !Task.isCancelled, !synced.isSet {
-                        // kube-dns exited here and crash-looped; serving SERVFAIL and retrying is better.
-                        logger.error("initial sync not done in time; still trying", metadata: ["timeout": "\(initialSyncTimeout)"])
-                    }
-                }
-            }
-            if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
-                // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
-                group.addTask {
-                    for await _ in Signals.stream([SIGUSR2]) { server.blockWorkerForTest(0, for: .seconds(5)) }
-                }
-            }
-            for await signal in Signals.termination() {
-                // Lame duck: not ready at once, still answering until the
-                // endpoints controller and clients have moved away.
-                readiness.markNotReady("shutting down")
-                logger.notice("stopping after the lame-duck period", metadata: ["signal": "\(signal)", "lameduck": "\(lameduck)"])
-                try? await Task.sleep(for: lameduck.duration)
-                logger.notice("stopping")
-                break
-            }
-            group.cancelAll()
+            }))
         }
+        if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
+            // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
+            tasks.append(("test hooks", {
+                for await _ in Signals.stream([SIGUSR2]) { server.blockWorkerForTest(0, for: .seconds(5)) }
+            }))
+        }
+        try await Lifecycle.run(tasks, lameDuck: LameDuck(readiness: readiness, period: lameduck.duration, logger: logger), logger: logger)
         await probe.close()
         await metricsServer.close()
         if case .api(let source) = source { await source.client.shutdown() }

@@ -4,12 +4,9 @@ import Dispatch
 import Glibc
 #endif
 
-/// Signals as an async sequence, so shutdown runs in order on a task
-/// instead of in a signal handler.
+/// Signals as an async sequence, handled on a task instead of in a signal
+/// handler (SIGTERM and SIGINT are swift-service-lifecycle's: Lifecycle).
 enum Signals {
-    /// SIGTERM and SIGINT.
-    static func termination() -> AsyncStream<Int32> { stream([SIGTERM, SIGINT]) }
-
     static func stream(_ numbers: [Int32]) -> AsyncStream<Int32> {
         AsyncStream { continuation in
             let sources = SignalSources(
