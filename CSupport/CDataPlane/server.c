@@ -181,12 +181,30 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
 
 uint16_t dp_server_port(const dp_server *s) { return s->config.port; }
 
-/* Runs in the worker: a break requested from inside the loop cannot be
- * lost, unlike one requested before the loop has started. */
-static void stop_requested(evutil_socket_t fd, short what, void *arg) {
+/* How long a stopping worker waits for the replies of its TCP
+ * connections to be written (RFC 7766 §6.2.3: in-flight queries finish). */
+#define DP_TCP_DRAIN_MS 1000
+
+static void drain_limit_reached(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     event_base_loopbreak(((dp_worker *)arg)->base);
+}
+
+/* Runs in the worker: a break requested from inside the loop cannot be
+ * lost, unlike one requested before the loop has started. UDP has nothing
+ * in flight; TCP connections are drained first. */
+static void stop_requested(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    dp_worker *w = arg;
+    if (w->udp_event != NULL) event_del(w->udp_event);
+    if (dp_tcp_drain(w) == 0) {
+        event_base_loopbreak(w->base);
+        return;
+    }
+    struct timeval limit = {DP_TCP_DRAIN_MS / 1000, (DP_TCP_DRAIN_MS % 1000) * 1000};
+    event_add(w->drain_limit_event, &limit);
 }
 
 #define DP_HEARTBEAT_MS 100
@@ -226,7 +244,9 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
         w->stop_event = event_new(w->base, -1, 0, stop_requested, w);
         w->heartbeat_event = event_new(w->base, -1, EV_PERSIST, heartbeat, w);
         w->block_event = event_new(w->base, -1, 0, block_for_test, w);
-        if (w->stop_event == NULL || w->heartbeat_event == NULL || w->block_event == NULL)
+        w->drain_limit_event = event_new(w->base, -1, 0, drain_limit_reached, w);
+        if (w->stop_event == NULL || w->heartbeat_event == NULL || w->block_event == NULL ||
+            w->drain_limit_event == NULL)
             return dp_fail(err, errlen, "event_new failed");
         struct timeval period = {0, DP_HEARTBEAT_MS * 1000};
         atomic_store(&w->heartbeat_ms, dp_monotonic_ms());
@@ -304,6 +324,8 @@ void dp_server_stop(dp_server *s) {
         w->heartbeat_event = NULL;
         if (w->block_event != NULL) event_free(w->block_event);
         w->block_event = NULL;
+        if (w->drain_limit_event != NULL) event_free(w->drain_limit_event);
+        w->drain_limit_event = NULL;
         if (w->base != NULL) event_base_free(w->base);
         w->base = NULL;
     }

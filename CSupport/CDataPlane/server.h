@@ -98,6 +98,8 @@ typedef struct dp_worker {
     unsigned tcp_open;
     unsigned tcp_cap;
     dp_tcp_conn *connections; /* open TCP connections, to free at stop */
+    bool draining;            /* stopping: no new queries; replies still go out */
+    struct event *drain_limit_event;
     uint8_t *tcp_reply;       /* 2-byte length + one reply */
     /* the table this worker reads now, or NULL (see dataplane.h, "Tables") */
     _Atomic(dp_table *) hazard;
@@ -226,6 +228,9 @@ void dp_udp_close(dp_worker *w);
 
 int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
 int dp_tcp_attach(dp_worker *w);
+/* Stopping: closes the listener, reads no more queries, and closes each
+ * connection once its replies are written; returns how many are open. */
+unsigned dp_tcp_drain(dp_worker *w);
 void dp_tcp_close(dp_worker *w);
 
 #endif

@@ -55,6 +55,32 @@ static void conn_free(dp_tcp_conn *c) {
     c->bev = NULL;
     w->tcp_open--;
     if (c->held == 0) free(c);
+    if (w->draining && w->tcp_open == 0) event_base_loopbreak(w->base);
+}
+
+/* A connection with nothing left to send or to wait for. */
+static bool settled(dp_tcp_conn *c) {
+    return c->held == 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+/* Stopping, with every reply written: our side of the stream ends (FIN
+ * after the data), and what the client still sends is read and dropped
+ * until it closes: closing with unread queries would reset the connection
+ * and lose replies still in the kernel's buffers. */
+static void finish(dp_tcp_conn *c) {
+    shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    bufferevent_enable(c->bev, EV_READ);
+}
+
+unsigned dp_tcp_drain(dp_worker *w) {
+    if (w->listener != NULL) evconnlistener_free(w->listener);
+    w->listener = NULL;
+    w->draining = true;
+    for (dp_tcp_conn *c = w->connections; c != NULL; c = c->next) {
+        bufferevent_disable(c->bev, EV_READ);
+        if (settled(c)) finish(c);
+    }
+    return w->tcp_open;
 }
 
 void dp_tcp_hold(dp_tcp_conn *c) { c->held++; }
@@ -78,6 +104,10 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
     dp_worker *w = c->worker;
     struct evbuffer *in = bufferevent_get_input(bev);
     struct evbuffer *out = bufferevent_get_output(bev);
+    if (w->draining) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
     for (;;) {
         if (evbuffer_get_length(out) > DP_TCP_OUTPUT_HIGH) {
             bufferevent_disable(bev, EV_READ);
@@ -119,8 +149,14 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
     }
 }
 
-/* Replies drained: read again, and answer what arrived meanwhile. */
+/* Replies drained: read again, and answer what arrived meanwhile (or,
+ * stopping, close once nothing is left). */
 static void conn_writable(struct bufferevent *bev, void *arg) {
+    dp_tcp_conn *c = arg;
+    if (c->worker->draining) {
+        if (settled(c)) finish(c);
+        return;
+    }
     if (!(bufferevent_get_enabled(bev) & EV_READ)) {
         bufferevent_enable(bev, EV_READ);
         conn_readable(bev, arg);
