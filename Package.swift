@@ -67,6 +67,15 @@ let package = Package(
         .target(
             name: "ServerMetrics",
             dependencies: ["DataPlane", .product(name: "Prometheus", package: "swift-prometheus")]),
+        // etcd v3 over its JSON gateway, and the skydns layout of kube2sky's records.
+        .target(
+            name: "Etcd",
+            dependencies: [
+                "RecordModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
         // Probes over HTTP: /readiness (and, later, /healthz and /metrics).
         .target(
             name: "Health",
@@ -113,6 +122,9 @@ let package = Package(
         .testTarget(
             name: "UpstreamsTests",
             dependencies: ["Upstreams", "DataPlane", "RecordModel"]),
+        .testTarget(
+            name: "EtcdTests",
+            dependencies: ["Etcd", "RecordModel", "TestSupport"]),
         .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),
