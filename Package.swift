@@ -76,7 +76,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]),
-        // Probes over HTTP: /readiness (and, later, /healthz and /metrics).
+        // The HTTP endpoints (/readiness, /healthz, serving /metrics too), readiness, exechealthz.
         .target(
             name: "Health",
             dependencies: [

@@ -21,3 +21,13 @@ wait_for_answer() { # port name
   echo "server on port $1 does not answer $2" >&2
   exit 1
 }
+
+# A field of loadgen's line ("sent=N received=N lost=N ... qps=Q ...").
+loadgen_field() { # line name
+  echo "$1" | sed "s/.*[ ^]$2=\([0-9.]*\).*/\1/;s/^$2=\([0-9.]*\).*/\1/"
+}
+
+# CPU microseconds per answered query from ticks before and after.
+cpu_per_query() { # ticks-before ticks-after answered
+  awk -v t=$(($2 - $1)) -v hz="$(getconf CLK_TCK)" -v n="$3" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}'
+}

@@ -17,7 +17,6 @@ root=$(pwd)
 scripts/install-packages.sh knot unbound dnsmasq-base dnsperf psmisc
 swift build -c release --scratch-path .build-release --product kube-dns
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
-tck=$(getconf CLK_TCK)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -109,14 +108,14 @@ measure() { # name pid port queries load
   else
     line=$(taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$queries" "$seconds" 256)
     echo "$line" > "$out/$name-loadgen.txt"
-    qps=$(echo "$line" | sed 's/.*qps=\([0-9.]*\).*/\1/')
-    p50=$(echo "$line" | sed 's/.*p50_latency_us=\([0-9]*\).*/\1/')
-    p99=$(echo "$line" | sed 's/.*p99_latency_us=\([0-9]*\).*/\1/')
-    lost=$(echo "$line" | sed 's/.*lost=\([0-9]*\).*/\1/')
-    answered=$(echo "$line" | sed 's/.*received=\([0-9]*\).*/\1/')
+    qps=$(loadgen_field "$line" qps)
+    p50=$(loadgen_field "$line" p50_latency_us)
+    p99=$(loadgen_field "$line" p99_latency_us)
+    lost=$(loadgen_field "$line" lost)
+    answered=$(loadgen_field "$line" received)
   fi
   after=$(ticks "$pid")
-  cpu=$(awk -v t=$((after - before)) -v hz="$tck" -v n="$answered" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  cpu=$(cpu_per_query "$before" "$after" "$answered")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$p50" "$p99" "$lost" "$cpu" >> "$results"
   echo "$name $load: $qps q/s, p50 $p50 us, p99 $p99 us, lost $lost, $cpu us CPU/query"
 }

@@ -27,7 +27,6 @@ python3 Benchmarks/generate.py "$services" 100 "$out"
 .build/release/kube-dns records --kube-objects "$out/cluster.json" --cluster-zone-only \
   | grep -v '^;' > "$out/nsd/cluster.local.zone"
 cp "$out/nsd/cluster.local.zone" "$out/knot/cluster.local.zone"
-tck=$(getconf CLK_TCK)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -105,13 +104,13 @@ measure() { # name pid port load
   else
     taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$out/queries.txt" "$seconds" 256 > "$out/$name-loadgen.txt"
     line=$(cat "$out/$name-loadgen.txt")
-    qps=$(echo "$line" | sed 's/.*qps=\([0-9.]*\).*/\1/')
-    latency=$(echo "$line" | sed 's/.*mean_latency_us=\([0-9.]*\).*/\1/')
-    lost=$(echo "$line" | sed 's/.*lost=\([0-9]*\).*/\1/')
-    answered=$(echo "$line" | sed 's/.*received=\([0-9]*\).*/\1/')
+    qps=$(loadgen_field "$line" qps)
+    latency=$(loadgen_field "$line" mean_latency_us)
+    lost=$(loadgen_field "$line" lost)
+    answered=$(loadgen_field "$line" received)
   fi
   after=$(ticks "$pid")
-  cpu=$(awk -v t=$((after - before)) -v hz="$tck" -v n="$answered" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  cpu=$(cpu_per_query "$before" "$after" "$answered")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$latency" "$lost" "$cpu" >> "$results"
   echo "$name $load: $qps q/s, $latency us, lost $lost, $cpu us CPU/query"
 }
