@@ -1,0 +1,63 @@
+import Foundation
+import RecordModel
+import Testing
+
+/// skydns's answers from kube2sky's records and from hand-written ones.
+@Suite struct SkyDNSRecordsTests {
+    static func value(_ host: String, port: Int? = nil, ttl: Int = 30) -> String {
+        let port = port.map { #","port":\#($0)"# } ?? ""
+        return #"{"host":"\#(host)"\#(port),"priority":10,"weight":10,"ttl":\#(ttl),"targetstrip":0}"#
+    }
+
+    static func records() throws -> [(name: DNSName, value: String)] {
+        [
+            // kube2sky: a ClusterIP service with a named port.
+            (try DNSName("21172049.kube-dns.kube-system.svc.cluster.local"), value("10.0.0.10")),
+            (try DNSName("21172049._dns._udp.kube-dns.kube-system.svc.cluster.local"), value("kube-dns.kube-system.svc.cluster.local.", port: 53)),
+            // kube2sky: a headless service, one endpoint with a hostname, one without.
+            (try DNSName("db-0.db.prod.svc.cluster.local"), value("10.1.0.1")),
+            (try DNSName("6c6e1f3a.db.prod.svc.cluster.local"), value("10.1.0.2")),
+            (try DNSName("db-0._pg._tcp.db.prod.svc.cluster.local"), value("db-0.db.prod.svc.cluster.local.", port: 5432)),
+            (try DNSName("6c6e1f3a._pg._tcp.db.prod.svc.cluster.local"), value("6c6e1f3a.db.prod.svc.cluster.local.", port: 5432)),
+            // By hand: a CNAME, an IPv6 address with its own TTL, values skydns would not take.
+            (try DNSName("alias.cluster.local"), #"{"host":"example.org"}"#),
+            (try DNSName("v6.cluster.local"), #"{"host":"fd00::1","ttl":120}"#),
+            (try DNSName("broken.cluster.local"), "{not json"),
+            (try DNSName("elsewhere.example.org"), value("10.9.9.9")),
+        ]
+    }
+
+    static func answer(_ zones: ZoneSet, _ name: String, _ type: RecordType) throws -> [String] {
+        // "TYPE TTL DATA", from the record's zone-file line (name TTL IN TYPE DATA).
+        zones.answer(try DNSName(name), type).answer.map { record in
+            let fields = record.description.split(separator: " ", maxSplits: 4).map(String.init)
+            return "\(fields[3].uppercased()) \(fields[1]) \(fields[4])"
+        }.sorted()
+    }
+
+    @Test func aNameAnswersForItsSubtree() throws {
+        let zones = SkyDNSRecords.zones(try Self.records(), domain: try DNSName("cluster.local"), serial: 1)
+        #expect(try Self.answer(zones, "kube-dns.kube-system.svc.cluster.local", .a) == ["A 30 10.0.0.10"])
+        #expect(try Self.answer(zones, "21172049.kube-dns.kube-system.svc.cluster.local", .a) == ["A 30 10.0.0.10"])
+        #expect(try Self.answer(zones, "_dns._udp.kube-dns.kube-system.svc.cluster.local", .srv)
+            == ["SRV 30 10 100 53 kube-dns.kube-system.svc.cluster.local."])
+        #expect(try Self.answer(zones, "db.prod.svc.cluster.local", .a) == ["A 30 10.1.0.1", "A 30 10.1.0.2"])
+        #expect(try Self.answer(zones, "db-0.db.prod.svc.cluster.local", .a) == ["A 30 10.1.0.1"])
+        #expect(try Self.answer(zones, "_pg._tcp.db.prod.svc.cluster.local", .srv) == [
+            "SRV 30 10 50 5432 6c6e1f3a.db.prod.svc.cluster.local.", "SRV 30 10 50 5432 db-0.db.prod.svc.cluster.local.",
+        ])
+        #expect(try Self.answer(zones, "alias.cluster.local", .cname) == ["CNAME 3600 example.org."])
+        #expect(try Self.answer(zones, "v6.cluster.local", .aaaa) == ["AAAA 120 fd00::1"])
+        #expect(zones.answer(try DNSName("nothing.cluster.local"), .a).rcode == .nxDomain)
+        #expect(zones.answer(try DNSName("_tcp.db.prod.svc.cluster.local"), .a).answer.isEmpty)
+        #expect(zones.problems.count == 2)
+        #expect(zones.problems.contains { $0.hasPrefix("broken.cluster.local.: not a skydns value") })
+        #expect(zones.problems.contains { $0.contains("elsewhere.example.org") })
+    }
+
+    @Test func valuesWithAndWithoutTargetstrip() {
+        #expect(SkyDNSRecords.Value(json: #"{"host":"10.0.0.10","priority":10,"weight":10,"ttl":30}"#)?.ttl == 30)
+        #expect(SkyDNSRecords.Value(json: #"{"host":"10.0.0.10","priority":10,"weight":10,"ttl":30,"targetstrip":0}"#)?.host == "10.0.0.10")
+        #expect(SkyDNSRecords.Value(json: #"{"port":80}"#) == nil)
+    }
+}
