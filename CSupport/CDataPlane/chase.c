@@ -46,23 +46,12 @@ done:
     return wire;
 }
 
-/* Skips a possibly compressed name; 0 when it runs off the message. */
-static size_t skip_name(const uint8_t *wire, size_t len, size_t pos) {
-    while (pos < len) {
-        uint8_t label = wire[pos];
-        if ((label & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
-        if (label == 0) return pos + 1;
-        pos += 1 + (size_t)label;
-    }
-    return 0;
-}
-
 size_t dp_chase_target(const uint8_t *reply, size_t len, size_t question_end, uint8_t *target) {
     if (len < DP_HEADER_SIZE) return 0;
     unsigned ancount = dp_read16(reply + 6);
     size_t pos = question_end, rdata = 0;
     for (unsigned i = 0; i < ancount; i++) {
-        pos = skip_name(reply, len, pos);
+        pos = dp_skip_name(reply, len, pos);
         if (pos == 0 || pos + 10 > len) return 0;
         rdata = pos + 10;
         pos = rdata + dp_read16(reply + pos + 8);

@@ -181,6 +181,10 @@ static inline const dp_shard_view *dp_table_view(const dp_table *t, uint32_t has
 }
 
 uint32_t dp_name_hash(const uint8_t *name, size_t len);
+/* Checks a wire name (lower case, well formed, at most 255 bytes) and
+ * records where its labels start (`offsets`: DP_MAX_LABELS). Returns the
+ * label count, or -1. */
+int dp_name_labels(const uint8_t *name, size_t len, uint8_t *offsets);
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);

@@ -139,8 +139,9 @@ static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
     release(p);
 }
 
+/* Where a reply to the client is written: the upstream's buffer, free
+ * once its reply has been checked and kept (or given up on). */
 static uint8_t *reply_buffer(dp_pending *p, size_t *cap) {
-    /* The upstream's reply has been read by now: its buffer is free. */
     *cap = p->transport == DP_TCP ? DP_TCP_MAX_MESSAGE : DP_EDNS_UDP_SIZE;
     return p->w->upstream_buf;
 }
@@ -156,12 +157,12 @@ static void give_up(dp_pending *p) {
     uint8_t *out = reply_buffer(p, &cap);
     uint64_t stale_ms = (uint64_t)w->server->config.serve_stale_s * 1000;
     const dp_query *q = client_query(p);
-    const dp_cache_entry *stale =
-        stale_ms > 0 ? dp_cache_lookup(w->server->cache, q, dp_monotonic_ms(), stale_ms) : NULL;
+    uint64_t now = dp_monotonic_ms();
+    const dp_cache_entry *stale = stale_ms > 0 ? dp_cache_lookup(w->server->cache, q, now, stale_ms) : NULL;
     size_t len;
     if (stale != NULL) {
         dp_count(&w->counters.stale_served);
-        len = dp_cache_entry_reply(stale, q, dp_monotonic_ms(), DP_STALE_TTL, out, cap, p->transport);
+        len = dp_cache_entry_reply(stale, q, now, DP_STALE_TTL, out, cap, p->transport);
     } else {
         dp_count(&w->counters.forward_failed);
         len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
@@ -211,12 +212,12 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
     } else {
         e = dp_cache_entry_make(wire, len, q, ttl, now);
     }
-    uint8_t out[DP_TCP_MAX_MESSAGE];
+    size_t cap;
+    uint8_t *out = reply_buffer(p, &cap);
     size_t reply_len;
     if (e == NULL) {
-        reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, sizeof(out));
+        reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     } else {
-        size_t cap = p->transport == DP_TCP ? DP_TCP_MAX_MESSAGE : DP_EDNS_UDP_SIZE;
         reply_len = dp_cache_entry_reply(e, q, now, 0, out, cap, p->transport);
         if (reply->cacheable && ttl > 0) dp_cache_insert(w->server->cache, e);
         else dp_cache_entry_free(e);
@@ -410,12 +411,26 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     return p;
 }
 
-/* The question of `q` into the pending query, which keeps its own copy. */
-static void keep_question(dp_pending *p, const dp_query *q) {
-    memcpy(p->question, q->wire, q->question_end);
-    p->query = *q;
-    p->query.wire = p->question;
-    p->query.len = q->question_end;
+/* `q`, header and question, copied into `buffer` (it outlives the
+ * client's packet). */
+static void copy_query(dp_query *to, uint8_t *buffer, const dp_query *q) {
+    memcpy(buffer, q->wire, q->question_end);
+    *to = *q;
+    to->wire = buffer;
+    to->len = q->question_end;
+}
+
+/* A query of our own for `name` (wire) and `qtype`, class IN, with the ID
+ * and flags of `header`, written into `buffer`. */
+static bool make_query(dp_query *to, uint8_t *buffer, const uint8_t header[4], const uint8_t *name,
+                       size_t name_len, uint16_t qtype) {
+    static const uint8_t one_question[8] = {0, 1};
+    memcpy(buffer, header, 4);
+    memcpy(buffer + 4, one_question, sizeof(one_question));
+    memcpy(buffer + DP_HEADER_SIZE, name, name_len);
+    dp_write16(buffer + DP_HEADER_SIZE + name_len, qtype);
+    dp_write16(buffer + DP_HEADER_SIZE + name_len + 2, DP_CLASS_IN);
+    return dp_query_parse(buffer, DP_HEADER_SIZE + name_len + 4, to) == DP_PARSE_OK;
 }
 
 /* `<slot>.<nonce>.kube-dns-loop.check.`: marks the slot as a loop when the
@@ -443,21 +458,10 @@ static bool keep_chase(dp_pending *p, const dp_query *q, const uint8_t *reply, s
     uint8_t target[DP_MAX_NAME];
     size_t target_len = dp_chase_target(reply, len, q->question_end, target);
     if (target_len == 0 || len > sizeof(p->table_reply)) return false;
-    memcpy(p->client_question, q->wire, q->question_end);
-    p->client = *q;
-    p->client.wire = p->client_question;
-    p->client.len = q->question_end;
+    copy_query(&p->client, p->client_question, q);
     memcpy(p->table_reply, reply, len);
     p->table_reply_len = len;
-    uint8_t *wire = p->question;
-    memcpy(wire, q->wire, 4);
-    static const uint8_t one_question[8] = {0, 1};
-    memcpy(wire + 4, one_question, sizeof(one_question));
-    memcpy(wire + DP_HEADER_SIZE, target, target_len);
-    dp_write16(wire + DP_HEADER_SIZE + target_len, q->qtype);
-    dp_write16(wire + DP_HEADER_SIZE + target_len + 2, q->qclass);
-    if (dp_query_parse(wire, DP_HEADER_SIZE + target_len + 4, &p->query) != DP_PARSE_OK) return false;
-    p->query.wire = wire;
+    if (!make_query(&p->query, p->question, q->wire, target, target_len, q->qtype)) return false;
     p->query.edns_do = q->edns_do;
     p->chased = true;
     return true;
@@ -485,7 +489,7 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
             return len;
         }
     } else {
-        keep_question(p, q);
+        copy_query(&p->query, p->question, q);
     }
     const dp_route *route = dp_forwarding_route(w->fwd, &p->query);
     if (route == NULL) {
@@ -523,14 +527,8 @@ static void send_probe(dp_worker *w, unsigned slot, const uint8_t *name, size_t 
     if (p == NULL) return;
     p->slot = slot;
     p->deadline_ms = dp_monotonic_ms() + DP_UPSTREAM_PROBE_MS;
-    uint8_t *wire = p->question;
-    memset(wire, 0, DP_HEADER_SIZE);
-    dp_write16(wire + 4, 1);
-    memcpy(wire + DP_HEADER_SIZE, name, name_len);
-    dp_write16(wire + DP_HEADER_SIZE + name_len, qtype);
-    dp_write16(wire + DP_HEADER_SIZE + name_len + 2, DP_CLASS_IN);
-    dp_query_parse(wire, DP_HEADER_SIZE + name_len + 4, &p->query);
-    p->query.wire = wire;
+    static const uint8_t header[4] = {0};
+    make_query(&p->query, p->question, header, name, name_len, qtype);
     attempt(p);
 }
 

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 dp_forwarding *dp_forwarding_new(uint32_t timeout_ms, uint32_t attempt_timeout_ms) {
     dp_forwarding *f = calloc(1, sizeof(*f));
@@ -18,29 +17,22 @@ dp_forwarding *dp_forwarding_new(uint32_t timeout_ms, uint32_t attempt_timeout_m
     f->attempt_timeout_ms = attempt_timeout_ms > 0 ? attempt_timeout_ms : f->timeout_ms;
     /* The loop probes' label: unguessable, so no one else's query marks
      * an upstream as a loop. */
-    uint8_t random[8] = {0};
-    if (getrandom(random, sizeof(random), 0) != sizeof(random))
-        arc4random_buf(random, sizeof(random));
+    uint8_t random[8];
+    arc4random_buf(random, sizeof(random));
     for (int i = 0; i < 8; i++) snprintf((char *)f->nonce + 2 * i, 3, "%02x", random[i]);
     return f;
-}
-
-static unsigned label_count(const uint8_t *name, size_t len) {
-    unsigned labels = 0;
-    for (size_t pos = 0; pos < len && name[pos] != 0; pos += 1 + name[pos]) labels++;
-    return labels;
 }
 
 int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len, char *err,
                             size_t errlen) {
     if (f->route_count == DP_MAX_ROUTES)
         return dp_fail(err, errlen, "more than %d forwarding domains", DP_MAX_ROUTES);
-    if (len == 0 || len > DP_MAX_NAME || domain[len - 1] != 0)
-        return dp_fail(err, errlen, "not a wire-format domain name");
-    unsigned labels = label_count(domain, len);
+    uint8_t offsets[DP_MAX_LABELS];
+    int labels = dp_name_labels(domain, len, offsets);
+    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format domain name");
     /* Longest first, so the first route a name lies under is its route. */
     unsigned at = 0;
-    while (at < f->route_count && f->routes[at].labels >= labels) {
+    while (at < f->route_count && f->routes[at].labels >= (unsigned)labels) {
         if (f->routes[at].domain_len == len && memcmp(f->routes[at].domain, domain, len) == 0)
             return dp_fail(err, errlen, "a domain given twice");
         at++;

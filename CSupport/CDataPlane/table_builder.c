@@ -38,9 +38,7 @@ struct dp_table_builder {
     uint32_t base_count;
 };
 
-/* Checks a wire name (lower case, well formed, at most 255 bytes) and
- * records where its labels start. Returns the label count, or -1. */
-static int name_labels(const uint8_t *name, size_t len, uint8_t *offsets) {
+int dp_name_labels(const uint8_t *name, size_t len, uint8_t *offsets) {
     if (len == 0 || len > DP_MAX_NAME) return -1;
     size_t pos = 0;
     int labels = 0;
@@ -103,7 +101,7 @@ int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t a
                               char *err, size_t errlen) {
     dp_table *t = b->table;
     uint8_t offsets[DP_MAX_LABELS];
-    int labels = name_labels(apex, apex_len, offsets);
+    int labels = dp_name_labels(apex, apex_len, offsets);
     if (labels < 0) return dp_fail(err, errlen, "zone apex is not a lower-case wire name");
     if (t->zone_count == DP_MAX_ZONES) return dp_fail(err, errlen, "too many zones (at most %d)", DP_MAX_ZONES);
     ldns_rr *soa = NULL;
@@ -135,7 +133,7 @@ int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t a
 
 static dp_zone *zone_for_builder(dp_table *t, const uint8_t *name, size_t len) {
     uint8_t offsets[DP_MAX_LABELS];
-    int labels = name_labels(name, len, offsets);
+    int labels = dp_name_labels(name, len, offsets);
     if (labels < 0) return NULL;
     return (dp_zone *)dp_table_zone_of(t, name, len, offsets, (unsigned)labels);
 }
@@ -144,7 +142,7 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
                                        size_t suffix_len, uint32_t ttl, char *err,
                                        size_t errlen) {
     uint8_t offsets[DP_MAX_LABELS];
-    int labels = name_labels(suffix, suffix_len, offsets);
+    int labels = dp_name_labels(suffix, suffix_len, offsets);
     if (labels < 0) return dp_fail(err, errlen, "pod suffix is not a lower-case wire name");
     dp_zone *z = zone_for_builder(b->table, suffix, suffix_len);
     if (z == NULL) return dp_fail(err, errlen, "pod suffix is in no zone");
@@ -395,7 +393,7 @@ int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t 
 int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                  char *err, size_t errlen) {
     uint8_t offsets[DP_MAX_LABELS];
-    if (name_labels(qname, qname_len, offsets) < 0)
+    if (dp_name_labels(qname, qname_len, offsets) < 0)
         return dp_fail(err, errlen, "a removed name is not a lower-case wire name");
     uint32_t hash = dp_name_hash(qname, qname_len);
     build_name *n = builder_find(b, qname, qname_len, hash);

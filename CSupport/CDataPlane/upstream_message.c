@@ -4,9 +4,7 @@
  */
 #include "forward.h"
 
-/* Skips a name at `pos` (labels, ending with the root or a pointer).
- * Returns the offset past it, or 0 when it runs off the message. */
-static size_t skip_name(const uint8_t *wire, size_t len, size_t pos) {
+size_t dp_skip_name(const uint8_t *wire, size_t len, size_t pos) {
     while (pos < len) {
         uint8_t label = wire[pos];
         if ((label & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
@@ -54,26 +52,6 @@ size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t ca
 
 #define DP_TYPE_SOA 6
 
-/* RFC 2308 §5: a negative answer is cached for the lesser of its SOA's
- * TTL and MINIMUM; without an SOA it is not cached. */
-static bool negative_ttl(const uint8_t *wire, size_t len, size_t pos, unsigned ancount,
-                         unsigned nscount, uint32_t *ttl) {
-    for (unsigned i = 0; i < ancount + nscount; i++) {
-        pos = skip_name(wire, len, pos);
-        if (pos == 0 || pos + 10 > len) return false;
-        uint16_t type = dp_read16(wire + pos);
-        uint32_t rr_ttl = dp_read32(wire + pos + 4);
-        uint16_t rdlen = dp_read16(wire + pos + 8);
-        if (i >= ancount && type == DP_TYPE_SOA && rdlen >= 20) {
-            uint32_t minimum = dp_read32(wire + pos + 10 + rdlen - 4);
-            *ttl = rr_ttl < minimum ? rr_ttl : minimum;
-            return true;
-        }
-        pos += 10 + (size_t)rdlen;
-    }
-    return false;
-}
-
 bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const dp_query *q,
                              uint32_t max_ttl, uint32_t max_negative_ttl,
                              dp_upstream_reply *out) {
@@ -94,26 +72,35 @@ bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const
     unsigned ancount = dp_read16(wire + 6);
     unsigned nscount = dp_read16(wire + 8);
     unsigned arcount = dp_read16(wire + 10);
-    /* Every RR must be whole before the reply is used or kept. */
+    /* Every RR must be whole before the reply is used or kept. On the way:
+     * the least TTL of the answer and authority sections, and the first
+     * SOA of the authority section, whose lesser of TTL and MINIMUM is how
+     * long a negative answer is kept (RFC 2308 §5; without one, not kept). */
     uint32_t min_ttl = UINT32_MAX;
+    bool has_soa = false;
+    uint32_t negative_ttl = 0;
     size_t rr = pos;
     for (unsigned i = 0; i < ancount + nscount + arcount; i++) {
-        rr = skip_name(wire, len, rr);
+        rr = dp_skip_name(wire, len, rr);
         if (rr == 0 || rr + 10 > len) return out->truncated;
         uint16_t type = dp_read16(wire + rr);
         uint32_t ttl = dp_read32(wire + rr + 4);
-        rr += 10 + (size_t)dp_read16(wire + rr + 8);
-        if (rr > len) return out->truncated;
+        uint16_t rdlen = dp_read16(wire + rr + 8);
+        if (rr + 10 + rdlen > len) return out->truncated;
         if (i < ancount + nscount && type != DP_TYPE_OPT && ttl < min_ttl) min_ttl = ttl;
+        if (i >= ancount && i < ancount + nscount && type == DP_TYPE_SOA && rdlen >= 20 && !has_soa) {
+            uint32_t minimum = dp_read32(wire + rr + 10 + rdlen - 4);
+            negative_ttl = ttl < minimum ? ttl : minimum;
+            has_soa = true;
+        }
+        rr += 10 + (size_t)rdlen;
     }
     if (out->truncated) return true;
 
     if (out->rcode == DP_RCODE_NOERROR && ancount > 0) {
         out->ttl = min_ttl < max_ttl ? min_ttl : max_ttl;
-    } else if (out->rcode == DP_RCODE_NOERROR || out->rcode == DP_RCODE_NXDOMAIN) {
-        uint32_t ttl;
-        if (!negative_ttl(wire, len, pos, ancount, nscount, &ttl)) return true;
-        out->ttl = ttl < max_negative_ttl ? ttl : max_negative_ttl;
+    } else if ((out->rcode == DP_RCODE_NOERROR || out->rcode == DP_RCODE_NXDOMAIN) && has_soa) {
+        out->ttl = negative_ttl < max_negative_ttl ? negative_ttl : max_negative_ttl;
     }
     out->cacheable = out->ttl > 0;
     return true;
@@ -135,7 +122,7 @@ size_t dp_upstream_reply_layout(const uint8_t *wire, size_t len, size_t question
             out->ttls_without_additional = out->ttl_count;
         }
         size_t start = pos;
-        pos = skip_name(wire, len, pos);
+        pos = dp_skip_name(wire, len, pos);
         if (pos == 0 || pos + 10 > len) return 0;
         if (dp_read16(wire + pos) == DP_TYPE_OPT) {
             /* OPT belongs in the additional section only (RFC 6891 §6.1.1). */

@@ -140,7 +140,7 @@ public final class DNSServer: Sendable {
         server.withLock { s -> (worker: Int, silent: Duration)? in
             guard let pointer = s.pointer else { return nil }
             var age: UInt64 = 0
-            let worker = dp_server_stalled_worker(pointer, deadline.milliseconds, &age)
+            let worker = dp_server_stalled_worker(pointer, UInt64(max(0, deadline.wholeMilliseconds)), &age)
             return worker < 0 ? nil : (Int(worker), .milliseconds(Int64(age)))
         }
     }
@@ -149,7 +149,7 @@ public final class DNSServer: Sendable {
     public func blockWorkerForTest(_ worker: Int, for duration: Duration) {
         server.withLock { s in
             guard let pointer = s.pointer else { return }
-            dp_server_block_worker_for_test(pointer, UInt32(worker), duration.milliseconds)
+            dp_server_block_worker_for_test(pointer, UInt32(worker), UInt64(max(0, duration.wholeMilliseconds)))
         }
     }
 
@@ -178,11 +178,4 @@ public final class DNSServer: Sendable {
 /// a time, so sending it between threads is safe.
 private struct ServerPointer: @unchecked Sendable {
     var pointer: OpaquePointer?
-}
-
-extension Duration {
-    /// Whole milliseconds, for the C side's clocks.
-    fileprivate var milliseconds: UInt64 {
-        UInt64(max(0, components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000))
-    }
 }

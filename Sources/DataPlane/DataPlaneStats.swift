@@ -71,7 +71,7 @@ public struct DataPlaneStats: Sendable, Equatable {
         udpQueries = s.udp_queries
         tcpQueries = s.tcp_queries
         dropped = s.dropped
-        replies = withUnsafeBytes(of: s.rcode) { Array($0.bindMemory(to: UInt64.self)) }
+        replies = counts(s.rcode)
         truncated = s.truncated
         sendFailed = s.send_failed
         tcpConnections = s.tcp_connections
@@ -84,7 +84,7 @@ public struct DataPlaneStats: Sendable, Equatable {
         staleServed = s.stale_served
         loopsRefused = s.loops_refused
         cacheEntries = s.cache_entries
-        let perTransport = withUnsafeBytes(of: s.requests) { Array($0.bindMemory(to: UInt64.self)) }
+        let perTransport = counts(s.requests)
         let buckets = Int(DP_QTYPE_BUCKETS)
         requests = [:]
         for (index, transport) in ["udp", "tcp"].enumerated() {
@@ -92,11 +92,16 @@ public struct DataPlaneStats: Sendable, Equatable {
             for (bucket, type) in Self.countedTypes.enumerated() { byType[type] = perTransport[index * buckets + bucket] }
             requests[transport] = byType
         }
-        sizeBuckets = withUnsafeBytes(of: s.size_bucket) { Array($0.bindMemory(to: UInt64.self)) }
+        sizeBuckets = counts(s.size_bucket)
         sizeSum = s.size_sum
-        durationBuckets = withUnsafeBytes(of: s.duration_bucket) { Array($0.bindMemory(to: UInt64.self)) }
+        durationBuckets = counts(s.duration_bucket)
         durationSum = .microseconds(Int64(clamping: s.duration_sum_us))
     }
+}
+
+/// The counters of a C array (a tuple in Swift), in order.
+private func counts<Tuple>(_ array: Tuple) -> [UInt64] {
+    withUnsafeBytes(of: array) { Array($0.bindMemory(to: UInt64.self)) }
 }
 
 /// One upstream address the server has forwarded to, and how it went.

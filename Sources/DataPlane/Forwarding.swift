@@ -55,5 +55,6 @@ public struct Forwarding: Sendable, Equatable {
 }
 
 extension Duration {
+    /// Whole milliseconds, for the C side's clocks.
     var wholeMilliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

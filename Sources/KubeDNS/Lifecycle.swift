@@ -40,10 +40,3 @@ struct LameDuck: Service {
         logger.notice("stopping")
     }
 }
-
-/// A closure as a service that runs until cancelled (ClosureService needs a throwing closure).
-private extension ClosureService {
-    init(_ body: @escaping @Sendable () async -> Void) {
-        self.init { () async throws in await body() }
-    }
-}
