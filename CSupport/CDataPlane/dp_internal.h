@@ -32,6 +32,7 @@ enum {
     DP_TYPE_A = 1,
     DP_TYPE_AAAA = 28,
     DP_TYPE_OPT = 41,
+    DP_TYPE_TSIG = 250,
     DP_TYPE_IXFR = 251,
     DP_TYPE_AXFR = 252,
     DP_TYPE_MAILB = 253,
@@ -274,6 +275,25 @@ static inline uint16_t dp_read16(const uint8_t *p) { return (uint16_t)(p[0] << 8
 static inline uint32_t dp_read32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+
+/* ---- Records of messages from outside (records.c) ------------------- */
+
+/* Skips a name at `pos` (labels, ending with the root or a pointer).
+ * Returns the offset past it, or 0 when it runs off the message or is not
+ * a name. */
+size_t dp_skip_name(const uint8_t *wire, size_t len, size_t pos);
+
+/* Whether a record of `type`, the `index`-th of `count` in the message
+ * (the additional section starting at `first_additional`), may be there:
+ * OPT once and only as additional data, TSIG only last. Messages that
+ * break this are malformed, and ldns_wire2pkt reads them by leaking the
+ * records it then drops (a second TSIG), so they never reach it. */
+bool dp_meta_record_in_place(uint16_t type, unsigned index, unsigned first_additional,
+                             unsigned count, bool *opt_seen);
+
+/* The end of the last record after the question ending at `pos`, or 0
+ * when a record is cut short or a meta-record is out of place. */
+size_t dp_records_end(const uint8_t *wire, size_t len, size_t pos);
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);
 void dp_query_probe(const dp_table *t, const dp_parsed *p);

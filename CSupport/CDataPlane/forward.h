@@ -110,11 +110,6 @@ typedef struct dp_reply_layout {
 size_t dp_upstream_reply_layout(const uint8_t *wire, size_t len, size_t question_end,
                                 dp_reply_layout *out);
 
-/* Skips a name at `pos` (labels, ending with the root or a pointer).
- * Returns the offset past it, or 0 when it runs off the message or is not
- * a name. */
-size_t dp_skip_name(const uint8_t *wire, size_t len, size_t pos);
-
 /* Writes the query we send upstream for `q`: ID `id`, RD, the client's
  * question (its case kept), an OPT of our size with the client's DO bit. */
 size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t cap);

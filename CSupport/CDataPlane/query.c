@@ -73,6 +73,7 @@ static bool parse_opt(const uint8_t *wire, size_t len, size_t pos, dp_query *q) 
 
 /* Validates an unusual query with ldns; takes its OPT record from there. */
 static bool validate_with_ldns(const uint8_t *wire, size_t len, dp_query *q) {
+    if (dp_records_end(wire, len, q->question_end) == 0) return false;
     ldns_pkt *pkt = NULL;
     if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) return false;
     if (ldns_pkt_edns(pkt)) {

@@ -4,17 +4,6 @@
  */
 #include "forward.h"
 
-size_t dp_skip_name(const uint8_t *wire, size_t len, size_t pos) {
-    while (pos < len) {
-        uint8_t label = wire[pos];
-        if ((label & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
-        if (label & 0xC0) return 0;
-        if (label == 0) return pos + 1;
-        pos += 1 + (size_t)label;
-    }
-    return 0;
-}
-
 /* Whether the name at `pos` is `name` (lower-case wire), letters in any case. */
 static bool name_equals(const uint8_t *wire, size_t len, size_t pos, const uint8_t *name,
                         size_t name_len) {
@@ -80,6 +69,7 @@ bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const
     bool has_soa = false;
     uint32_t negative_ttl = 0;
     size_t rr = pos;
+    bool opt_seen = false;
     for (unsigned i = 0; i < ancount + nscount + arcount; i++) {
         rr = dp_skip_name(wire, len, rr);
         if (rr == 0 || rr + 10 > len) return out->truncated;
@@ -87,7 +77,10 @@ bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const
         uint32_t ttl = dp_read32(wire + rr + 4);
         uint16_t rdlen = dp_read16(wire + rr + 8);
         if (rr + 10 + rdlen > len) return out->truncated;
-        if (i < ancount + nscount && type != DP_TYPE_OPT && ttl < min_ttl) min_ttl = ttl;
+        if (!dp_meta_record_in_place(type, i, ancount + nscount, ancount + nscount + arcount,
+                                     &opt_seen))
+            return false;
+        if (i < ancount + nscount && ttl < min_ttl) min_ttl = ttl;
         if (i >= ancount && i < ancount + nscount && type == DP_TYPE_SOA && rdlen >= 20 && !has_soa) {
             uint32_t minimum = dp_read32(wire + rr + 10 + rdlen - 4);
             negative_ttl = ttl < minimum ? ttl : minimum;

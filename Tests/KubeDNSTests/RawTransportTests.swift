@@ -72,6 +72,18 @@ struct RawTransportTests {
         huge[11] = 1
         huge += [0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0x0B, 0xBC, 0xFF, 0x00, 0x0B, 0xB8] + [UInt8](repeating: 7, count: 3000)
         #expect(reply(huge).map(ReplyCheck.rcode) == 1)
+        // FORMERR: two OPT records (RFC 6891 §6.1.1), a TSIG that is not the
+        // last record, two TSIGs (RFC 8945 §5.1).
+        func withAdditional(_ types: [UInt8]) -> [UInt8] {
+            var packet = valid
+            packet[11] = UInt8(types.count)
+            for type in types { packet += [0, 0, type, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1] }
+            return packet
+        }
+        #expect(reply(withAdditional([41, 41])).map(ReplyCheck.rcode) == 1)
+        #expect(reply(withAdditional([250, 1])).map(ReplyCheck.rcode) == 1)
+        #expect(reply(withAdditional([250, 1, 250])).map(ReplyCheck.rcode) == 1)
+        #expect(reply(withAdditional([1, 1])).map(ReplyCheck.rcode) == 0)
         // REFUSED: zone transfer, class CHAOS.
         #expect(reply(QueryPacket.make(id: 3, name: "cluster.local", type: 252)).map(ReplyCheck.rcode) == 5)
         var chaos = QueryPacket.make(id: 4, name: "version.bind", type: 16)
