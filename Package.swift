@@ -100,11 +100,22 @@ let package = Package(
                 "KubeAPISimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // kube2sky: the cluster's objects kept in etcd as the skydns layout.
+        .target(
+            name: "Kube2Sky",
+            dependencies: [
+                "Etcd", "ObjectSources", "KubeAPI", "RecordModel", "Health", .product(name: "Logging", package: "swift-log"),
+            ]),
+        // skydns's source of records: the keys under the domain in etcd, read and watched.
+        .target(
+            name: "SkyDNSSource",
+            dependencies: ["Etcd", "KubeAPI", "RecordModel", .product(name: "Logging", package: "swift-log")]),
         // The `kube-dns` executable: commands that wire the modules together.
         .executableTarget(
             name: "KubeDNS",
             dependencies: [
                 "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health", "Upstreams", "ServerMetrics",
+                "Etcd", "Kube2Sky", "SkyDNSSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "KubeDNSTests",
             dependencies: [
-                "KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator", .product(name: "Yams", package: "Yams"),
+                "KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator", "Etcd", .product(name: "Yams", package: "Yams"),
             ]),
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(

@@ -19,16 +19,22 @@ public final class EtcdClient: Sendable {
 
     /// `endpoints`: `http://host:port` URLs (a trailing slash is dropped).
     public init(endpoints: [String], timeout: Duration = .seconds(5)) throws(EtcdError) {
+        self.endpoints = try Self.checked(endpoints)
+        self.timeout = timeout
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// The endpoints without trailing slashes; throws when there are none or
+    /// one is not an http(s) URL.
+    public static func checked(_ endpoints: [String]) throws(EtcdError) -> [String] {
         let cleaned = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
         guard !cleaned.isEmpty else { throw EtcdError.configuration("no etcd endpoint given") }
         for endpoint in cleaned where URL(string: endpoint)?.host == nil || !endpoint.hasPrefix("http") {
             throw EtcdError.configuration("\(endpoint) is not an http:// or https:// URL")
         }
-        self.endpoints = cleaned
-        self.timeout = timeout
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(2))
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return cleaned
     }
 
     public func shutdown() async { try? await http.shutdown() }
@@ -72,6 +78,37 @@ public final class EtcdClient: Sendable {
             success: [.init(request_put: PutRequest(key: Self.base64(key), value: Self.base64(value)))])
         let reply: TxnReply = try await call("/v3/kv/txn", request)
         return reply.succeeded ?? false
+    }
+
+    /// One change of a batch: a put, or a delete of a key or of every key
+    /// under a prefix.
+    public enum Write: Sendable, Equatable {
+        case put(key: String, value: String)
+        case delete(key: String)
+        case deletePrefix(String)
+    }
+
+    /// Writes in transactions of at most `opsPerTransaction` (etcd's
+    /// default `--max-txn-ops` is 128): each transaction is applied whole
+    /// or not at all, so readers never see half of one. Keys may appear
+    /// only once per transaction; the caller keeps them distinct.
+    public func apply(_ writes: [Write], opsPerTransaction: Int = 128) async throws(EtcdError) {
+        var start = 0
+        while start < writes.count {
+            let end = min(start + opsPerTransaction, writes.count)
+            let operations = writes[start..<end].map { write -> TxnRequest.Operation in
+                switch write {
+                case .put(let key, let value):
+                    .init(request_put: PutRequest(key: Self.base64(key), value: Self.base64(value)))
+                case .delete(let key):
+                    .init(request_delete_range: RangeRequest(key: Self.base64(key), range_end: nil))
+                case .deletePrefix(let prefix):
+                    .init(request_delete_range: RangeRequest(key: Self.base64(prefix), range_end: Self.base64(Self.rangeEnd(prefix))))
+                }
+            }
+            let _: TxnReply = try await call("/v3/kv/txn", TxnRequest(compare: [], success: operations))
+            start = end
+        }
     }
 
     // MARK: Watch

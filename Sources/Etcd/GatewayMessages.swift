@@ -57,7 +57,8 @@ struct TxnRequest: Encodable {
         var mod_revision: String
     }
     struct Operation: Encodable {
-        var request_put: PutRequest
+        var request_put: PutRequest?
+        var request_delete_range: RangeRequest?
     }
     var compare: [Compare]
     var success: [Operation]

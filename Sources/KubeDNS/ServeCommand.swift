@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var records: RecordFlags
     @OptionGroup var api: APIFlags
     @OptionGroup var forwarding: ForwardFlags
+    @OptionGroup var serverFlags: ServerFlags
 
     @Option(name: [.customLong("dns-bind-address"), .customLong("dns_bind_address")], help: "Address to serve DNS on (IPv4 or IPv6).")
     var dnsBindAddress = "0.0.0.0"
@@ -26,40 +27,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: [.customLong("dns-port"), .customLong("dns_port")], help: "Port to serve DNS on, UDP and TCP.")
     var dnsPort: UInt16 = 53
 
-    @Option(name: .customLong("threads"), help: "DNS worker threads (default: the number of cores).")
-    var threads: Int?
-
-    @Option(name: .customLong("tcp-max-connections"), help: "Open DNS-over-TCP connections at most, over all workers.")
-    var tcpMaxConnections = 1024
-
-    @Option(name: .customLong("tcp-idle-timeout"), help: "Seconds before an idle DNS-over-TCP connection is closed (RFC 7766).")
-    var tcpIdleTimeout = 10
-
-    @Option(name: [.customLong("healthz-port"), .customLong("healthz_port")], help: "Port of the probe endpoint: GET /readiness.")
+    @Option(name: [.customLong("healthz-port"), .customLong("healthz_port")], help: "Port of the probe endpoint: GET /readiness and /healthz.")
     var healthzPort = 8081
-
-    @Option(name: [.customLong("metrics-port"), .customLong("metrics_port")], help: "Port of GET /metrics (Prometheus text); 0: the kernel's choice.")
-    var metricsPort = 10055
 
     @Option(
         name: [.customLong("initial-sync-timeout"), .customLong("initial_sync_timeout")],
         help: "Log an error when the first lists have not loaded by then (the server keeps running and keeps trying).")
     var initialSyncTimeout = GoDuration(.seconds(60), "60s")
 
-    @Option(
-        name: .customLong("lameduck"),
-        help: "On SIGTERM or SIGINT, keep answering this long after /readiness turns 503, so clients and the Service move away first.")
-    var lameduck = GoDuration(.seconds(5), "5s")
-
-    @Option(name: [.customShort("v"), .customLong("v")], help: "Log verbosity: 0 notices and errors, 2 routine events, 4 debugging.")
-    var verbosity = 0
-
     func validate() throws {
-        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads): from 1 to 1024") }
-        guard tcpMaxConnections >= 1 else { throw ValidationError("--tcp-max-connections: at least 1") }
-        guard tcpIdleTimeout >= 1 else { throw ValidationError("--tcp-idle-timeout: at least 1 second") }
         guard (0...65535).contains(healthzPort) else { throw ValidationError("--healthz-port \(healthzPort): not a port") }
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port \(metricsPort): not a port") }
         if records.kubeObjects != nil, api.kubeMasterURL != nil || api.kubecfgFile != nil {
             throw ValidationError("--kube-objects serves a file instead of the API: give it without --kube-master-url and --kubecfg-file")
         }
@@ -68,45 +45,20 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws { try await serve() }
 
     func serve() async throws {
-        Verbosity.bootstrap(verbosity)
+        Verbosity.bootstrap(serverFlags.verbosity)
         let logger = Logger(label: "kube-dns")
+        let options = try records.options(serial: 0)
         let metrics = MetricsRegistry(version: BuildInfo.version)
-        var publisher = Publisher(options: try records.options(serial: 0), metrics: metrics, logger: logger)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
         var (source, fileObjects) = try Source.open(
             records.kubeObjects, api, watchPods: records.pods == .verified, metrics: metrics, logger: logger)
-
-        // The probe is up first, then DNS, answering SERVFAIL for cluster
-        // names ("try again", never "no such name") until the first load.
-        let readiness = Readiness(notReadyBecause: "the first lists of the cluster have not loaded")
-        let liveness = WorkerLiveness()
-        let probe = try await ProbeServer(
-            host: "0.0.0.0", port: healthzPort,
-            routes: [
-                "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
-                "/healthz": { liveness.problem().map(ProbeAnswer.failing) ?? .ok() },
-            ])
-        var configuration = DNSServer.Configuration(
-            address: dnsBindAddress, port: dnsPort,
-            threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            tcpMaxConnections: tcpMaxConnections, tcpIdleTimeoutMilliseconds: tcpIdleTimeout * 1000)
-        forwarding.apply(to: &configuration)
-        let server = try DNSServer(configuration, initial: try AnswerTable(ClusterRecords.unsyncedZones(options: publisher.options)))
-        defer { server.stop() }
-        let metricsServer = try await ProbeServer(
-            host: "0.0.0.0", port: metricsPort, routes: ["/metrics": { [weak server] in .ok(metrics.exposition(server)) }])
-        let upstreams = ForwardingFollower(
-            nameservers: try forwarding.defaultNameservers(), configDirectory: forwarding.configDir,
-            period: forwarding.configPeriod.duration, clusterDomain: publisher.options.domain,
-            timeout: forwarding.forwardTimeout.duration,
-            ourselves: SelfAddress(bindAddress: dnsBindAddress, port: server.port), logger: logger)
-        let upstreamConfig = upstreams.start(server)
-        try server.start()
-        liveness.watch(server)
-        logger.notice("serving DNS", metadata: [
-            "address": "\(dnsBindAddress)", "port": "\(server.port)", "domain": "\(records.domain)",
-            "healthz port": "\(probe.port)", "metrics port": "\(metricsServer.port)",
-        ])
+        let frontEnd = try await DNSFrontEnd.start(
+            address: dnsBindAddress, port: dnsPort, healthzPort: healthzPort, domain: options.domain,
+            unsynced: ClusterRecords.unsyncedZones(options: options),
+            notReadyReason: "the first lists of the cluster have not loaded", server: serverFlags, forwarding: forwarding,
+            metrics: metrics, logger: logger)
+        let (server, readiness) = (frontEnd.server, frontEnd.readiness)
+        var publisher = Publisher(options: options, metrics: metrics, logger: logger)
 
         let synced = SyncFlag()
         // Published now, and not kept: the table is all that is needed of them.
@@ -119,9 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.error("records not published", metadata: ["error": "\(error)"])
             }
         }
-        var tasks: [(name: String, run: @Sendable () async -> Void)] = [
-            ("upstreams", { await upstreams.run(server, from: upstreamConfig) })
-        ]
+        var tasks: [(name: String, run: @Sendable () async -> Void)] = []
         switch source {
         case .file(let watcher, let identity):
             tasks.append(("objects file", { [publisher] in
@@ -137,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         case .api(let source):
             let queue = UpdateQueue()
             tasks.append(("informers", { await source.run(into: queue) }))
-            tasks.append(("records", { [options = publisher.options] in
+            tasks.append(("records", {
                 await ClusterFollower(
                     options: options, server: server, readiness: readiness,
                     resourceCount: source.resourceCount, synced: synced, metrics: metrics, logger: logger
@@ -151,15 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }))
         }
-        if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
-            // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
-            tasks.append(("test hooks", {
-                for await _ in Signals.stream([SIGUSR2]) { server.blockWorkerForTest(0, for: .seconds(5)) }
-            }))
-        }
-        try await Lifecycle.run(tasks, lameDuck: LameDuck(readiness: readiness, period: lameduck.duration, logger: logger), logger: logger)
-        await probe.close()
-        await metricsServer.close()
+        try await frontEnd.run(tasks, lameduck: serverFlags.lameduck.duration, logger: logger)
         if case .api(let source) = source { await source.client.shutdown() }
     }
 }

@@ -9,6 +9,10 @@ do {
     var command = try KubeDNSCommand.parseAsRoot(arguments)
     if let serve = command as? ServeCommand {
         try await serve.serve()
+    } else if let skydns = command as? SkyDNSCommand {
+        try await skydns.serve()
+    } else if let kube2sky = command as? Kube2SkyCommand {
+        try await kube2sky.serve()
     } else if let exechealthz = command as? ExecHealthzCommand {
         try await exechealthz.serve()
     } else {

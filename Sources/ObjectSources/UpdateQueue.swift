@@ -18,6 +18,9 @@ public final class UpdateQueue: Sendable {
         signal.yield()
     }
 
+    /// Wakes the applying task with nothing new: something else needs it.
+    public func wake() { signal.yield() }
+
     /// Everything pushed since the last call, oldest first.
     public func take() -> [ObjectUpdate] {
         pending.withLock { queue in

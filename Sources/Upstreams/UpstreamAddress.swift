@@ -8,7 +8,10 @@ import Glibc
 /// `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`, as kube-dns's flags and
 /// ConfigMap write upstreams; the port is 53 unless given.
 public enum UpstreamAddress {
-    public static func parse(_ text: String) throws(UpstreamError) -> Forwarding.Upstream {
+    /// `anyPort`: port 0 is allowed (an address to listen on, the kernel
+    /// choosing the port).
+    public static func parse(_ text: String, anyPort: Bool = false) throws(UpstreamError) -> Forwarding.Upstream {
+        let least: UInt16 = anyPort ? 0 : 1
         let text = text.trimmingCharacters(in: .whitespaces)
         var host = text
         var port: UInt16 = 53
@@ -17,14 +20,14 @@ public enum UpstreamAddress {
             host = String(text[text.index(after: text.startIndex)..<close])
             let rest = text[text.index(after: close)...]
             if !rest.isEmpty {
-                guard rest.hasPrefix(":"), let p = UInt16(rest.dropFirst()), p > 0 else {
+                guard rest.hasPrefix(":"), let p = UInt16(rest.dropFirst()), p >= least else {
                     throw UpstreamError("\(text) is not ip[:port]")
                 }
                 port = p
             }
         } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
             host = String(text[..<colon])
-            guard let p = UInt16(text[text.index(after: colon)...]), p > 0 else {
+            guard let p = UInt16(text[text.index(after: colon)...]), p >= least else {
                 throw UpstreamError("\(text) is not ip[:port]")
             }
             port = p

@@ -7,30 +7,39 @@ import Glibc
 /// A real etcd (Debian's etcd-server) on loopback ports, with a temporary
 /// data directory, started by the test and stopped by its PID.
 public final class EtcdServer: @unchecked Sendable {
-    // @unchecked: `port` and `directory` are constants; the Process is
-    // started and stopped by the owner alone.
+    // @unchecked: `port`, `peerPort` and `directory` are constants; the
+    // Process is started, restarted and stopped by the owner alone.
     public let port: UInt16
+    private let peerPort: UInt16
     private let directory: URL
-    private let process: Process
+    private var process: Process
 
     public init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("etcd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var started: (Process, UInt16)?
+        var started: (Process, UInt16, UInt16)?
         for _ in 0..<5 where started == nil {
             let client = try freePort()
             let peer = try freePort()
             let process = Self.makeProcess(directory: directory, client: client, peer: peer)
             try process.run()
             if Self.healthy(client) {
-                started = (process, client)
+                started = (process, client, peer)
             } else {
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
         }
         guard let started else { throw POSIXError(.EADDRINUSE) }
-        (process, port) = started
+        (process, port, peerPort) = started
+    }
+
+    /// Starts etcd again after `stop()`, on the same ports with the same data.
+    public func restart() throws {
+        stop()
+        process = Self.makeProcess(directory: directory, client: port, peer: peerPort)
+        try process.run()
+        guard Self.healthy(port) else { throw POSIXError(.EADDRINUSE) }
     }
 
     private static func makeProcess(directory: URL, client: UInt16, peer: UInt16) -> Process {

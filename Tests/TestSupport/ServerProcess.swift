@@ -33,9 +33,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// unless said) and port 0 for DNS and probes (unless the arguments name
     /// a probe port), and waits until it answers DNS: from its records, or
     /// (`untilSynced: false`) at all, SERVFAIL included.
+    /// `listen`: the flags of the DNS address (`skydns` takes `--addr`).
     public init(
         _ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], listen: [String]? = nil
     ) throws {
         var arguments = arguments
         if !arguments.contains("--healthz-port") { arguments += ["--healthz-port", "0"] }
@@ -48,7 +49,7 @@ public final class ServerProcess: @unchecked Sendable {
         if !arguments.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + ["--dns-bind-address", bindAddress, "--dns-port", "0"]
+        process.arguments = arguments + (listen ?? ["--dns-bind-address", bindAddress, "--dns-port", "0"])
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardError = pipe
@@ -155,7 +156,7 @@ private func canBind(_ port: UInt16, _ type: Int32) -> Bool {
 }
 
 /// A process's standard error, read as it comes on a thread of its own.
-private final class LogBuffer: Sendable {
+final class LogBuffer: Sendable {
     private let data = Mutex(Data())
     private let ended = DispatchSemaphore(value: 0)
 

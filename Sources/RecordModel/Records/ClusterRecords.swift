@@ -22,7 +22,7 @@ public enum ClusterRecords {
     /// EndpointSlices when it has any (they supersede v1 Endpoints, so the
     /// two are never added up), else from its Endpoints. Ready addresses
     /// only, unless the service publishes not-ready ones.
-    static func endpointAddresses(
+    public static func endpointAddresses(
         of service: Service, slices: [EndpointSlice], endpoints: Endpoints?
     ) -> [EndpointAddress] {
         let includeNotReady = service.publishesNotReady
@@ -51,14 +51,14 @@ public enum ClusterRecords {
 }
 
 /// One published address of a headless service.
-struct EndpointAddress: Hashable {
-    var ip: IPAddress
-    var hostname: String?
-    var ports: [EndpointPort]
+public struct EndpointAddress: Hashable, Sendable {
+    public var ip: IPAddress
+    public var hostname: String?
+    public var ports: [EndpointPort]
 
     /// The endpoint's label: its hostname, else its dashed address (spec
     /// §2.1 leaves the form to the implementation; CoreDNS uses this one).
-    var label: String {
+    public var label: String {
         if let hostname, !hostname.isEmpty, (try? DNSName(labels: [hostname])) != nil {
             return hostname.lowercased()
         }

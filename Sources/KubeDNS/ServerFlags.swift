@@ -1,0 +1,32 @@
+import ArgumentParser
+
+/// Flags of the DNS server process, shared by the default command and
+/// `skydns`: workers, TCP limits, the probe and metrics ports, shutdown.
+struct ServerFlags: ParsableArguments {
+    @Option(name: .customLong("threads"), help: "DNS worker threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(name: .customLong("tcp-max-connections"), help: "Open DNS-over-TCP connections at most, over all workers.")
+    var tcpMaxConnections = 1024
+
+    @Option(name: .customLong("tcp-idle-timeout"), help: "Seconds before an idle DNS-over-TCP connection is closed (RFC 7766).")
+    var tcpIdleTimeout = 10
+
+    @Option(name: [.customLong("metrics-port"), .customLong("metrics_port")], help: "Port of GET /metrics (Prometheus text); 0: the kernel's choice.")
+    var metricsPort = 10055
+
+    @Option(
+        name: .customLong("lameduck"),
+        help: "On SIGTERM or SIGINT, keep answering this long after /readiness turns 503, so clients and the Service move away first.")
+    var lameduck = GoDuration(.seconds(5), "5s")
+
+    @Option(name: [.customShort("v"), .customLong("v")], help: "Log verbosity: 0 notices and errors, 2 routine events, 4 debugging.")
+    var verbosity = 0
+
+    func validate() throws {
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads): from 1 to 1024") }
+        guard tcpMaxConnections >= 1 else { throw ValidationError("--tcp-max-connections: at least 1") }
+        guard tcpIdleTimeout >= 1 else { throw ValidationError("--tcp-idle-timeout: at least 1 second") }
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port \(metricsPort): not a port") }
+    }
+}

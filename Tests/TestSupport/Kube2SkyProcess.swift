@@ -1,0 +1,63 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `kube-dns kube2sky`, writing a simulated cluster into a real
+/// etcd; its probe on a port of the kernel's choosing, read from its log.
+public final class Kube2SkyProcess: @unchecked Sendable {
+    // @unchecked: `healthzPort` is a constant; the Process is started and
+    // stopped by the owner alone; the log buffer has its own lock.
+    public let healthzPort: UInt16
+    private let process: Process
+    private let stderr = LogBuffer()
+
+    public init(etcd: String, apiServer: String, arguments: [String] = []) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
+        process.arguments = [
+            "kube2sky", "--etcd-server", etcd, "--kube-master-url", apiServer, "--healthz-port", "0", "-v", "2",
+        ] + arguments
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        stderr.follow(pipe.fileHandleForReading)
+        var port: UInt16?
+        for _ in 0..<200 where port == nil {
+            if let line = stderr.text.split(separator: "\n").first(where: { $0.hasSuffix("writing the cluster into etcd") }) {
+                port = line.firstMatch(of: /healthz port=(\d+)/).flatMap { UInt16($0.1) }
+            } else if !process.isRunning {
+                break
+            } else {
+                usleep(50_000)
+            }
+        }
+        guard let port else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            throw ServerProcess.ServerError.exited(stderr: stderr.text)
+        }
+        healthzPort = port
+    }
+
+    /// GET /readiness: its status, or nil when nothing answers.
+    public var readiness: Int? { try? httpStatus("http://127.0.0.1:\(healthzPort)/readiness") }
+
+    public var log: String {
+        if !process.isRunning { stderr.waitForEnd() }
+        return stderr.text
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Stops it with SIGKILL (see ServerProcess: SIGTERM can be blocked in
+    /// children of test threads) and waits.
+    public func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
