@@ -13,12 +13,17 @@ public final class Kube2SkyProcess: @unchecked Sendable {
     private let process: Process
     private let stderr = LogBuffer()
 
-    public init(etcd: String, apiServer: String, arguments: [String] = []) throws {
+    public convenience init(etcd: String, apiServer: String) throws {
+        try self.init(arguments: [
+            "kube2sky", "--etcd-server", etcd, "--kube-master-url", apiServer, "--healthz-port", "0", "-v", "2",
+        ])
+    }
+
+    /// `arguments`: the whole command line after the binary, `kube2sky` first.
+    public init(arguments: [String]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-        process.arguments = [
-            "kube2sky", "--etcd-server", etcd, "--kube-master-url", apiServer, "--healthz-port", "0", "-v", "2",
-        ] + arguments
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
