@@ -8,6 +8,8 @@
                EndpointSlice updates per second, in alternating rounds
   sync         time from start to ready for a large cluster, the share of it
                after the lists arrived (model + table), and RSS once ready
+  legacy       propagation through the Kubernetes 1.2 pod: the simulator to
+               `kube-dns kube2sky`, etcd, `kube-dns skydns`, over 200 changes
 
 kube-dns runs pinned to CPU 1 (for sync, on both CPUs); the simulator,
 loadgen and this script on CPU 0. Prints Markdown to stdout.
@@ -28,8 +30,9 @@ import threading
 import time
 
 OUT, BIN, LOADGEN = sys.argv[1], sys.argv[2], sys.argv[3]
-PHASES = sys.argv[4:] or ["propagation", "churn", "sync"]
+PHASES = sys.argv[4:] or ["propagation", "churn", "sync", "legacy"]
 API_PORT, DNS_PORT, HEALTH_PORT = 18480, 18453, 18481
+ETCD_PORT, ETCD_PEER_PORT, KUBE2SKY_PORT = 18479, 18482, 18483
 
 
 def generate(services, endpoints, directory):
@@ -110,40 +113,98 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
+def change_delays(services, changes, timeout=5):
+    """Milliseconds from PUTting a Service with a new cluster IP to the
+    first answer with it on DNS_PORT, for `changes` random ClusterIP services."""
+    api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(0.5)
+    rng = random.Random(7)
+    delays = []
+    for n in range(changes):
+        i = rng.randrange(1, services)
+        if i % 10 == 0:  # headless: no cluster IP to change
+            i = (i + 1) % services
+        name, namespace = f"svc-{i}", f"ns-{i % 100}"
+        ip = f"10.200.{n // 250}.{n % 250 + 1}"
+        body = service_json(name, namespace, ip)
+        want = socket.inet_aton(ip)
+        start = time.perf_counter()
+        api.request("PUT", f"/api/v1/namespaces/{namespace}/services/{name}", body,
+                    {"Content-Type": "application/json"})
+        api.getresponse().read()
+        packet = query(f"{name}.{namespace}.svc.cluster.local", n & 0xFFFF)
+        while True:
+            sock.sendto(packet, ("127.0.0.1", DNS_PORT))
+            try:
+                reply = sock.recv(4096)
+            except socket.timeout:
+                reply = b""
+            if reply.endswith(want):
+                delays.append((time.perf_counter() - start) * 1000)
+                break
+            if time.perf_counter() - start > timeout:
+                raise SystemExit(f"change {n} not seen in {timeout} s")
+    return delays
+
+
+def print_delays(title, delays):
+    print(f"### {title}\n")
+    print("| p50 | p99 | max |\n|---|---|---|")
+    print(f"| {percentile(delays, 0.5):.2f} ms | {percentile(delays, 0.99):.2f} ms | {max(delays):.2f} ms |\n")
+
+
 def propagation(services=10_000, changes=1000):
     directory = f"{OUT}/propagation"
     generate(services, 3, directory)
     with cluster(f"{directory}/cluster.json"):
         wait_ready()
-        api = http.client.HTTPConnection("127.0.0.1", API_PORT)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.settimeout(0.5)
-        rng = random.Random(7)
-        delays = []
-        for n in range(changes):
-            i = rng.randrange(1, services)
-            if i % 10 == 0:  # headless: no cluster IP to change
-                i = (i + 1) % services
-            name, namespace = f"svc-{i}", f"ns-{i % 100}"
-            ip = f"10.200.{n // 250}.{n % 250 + 1}"
-            body = service_json(name, namespace, ip)
-            want = socket.inet_aton(ip)
-            start = time.perf_counter()
-            api.request("PUT", f"/api/v1/namespaces/{namespace}/services/{name}", body,
-                        {"Content-Type": "application/json"})
-            api.getresponse().read()
-            packet = query(f"{name}.{namespace}.svc.cluster.local", n & 0xFFFF)
-            while True:
-                sock.sendto(packet, ("127.0.0.1", DNS_PORT))
-                reply = sock.recv(4096)
-                if reply.endswith(want):
-                    delays.append((time.perf_counter() - start) * 1000)
-                    break
-                if time.perf_counter() - start > 5:
-                    raise SystemExit(f"change {n} not seen in 5 s")
-        print(f"### Propagation ({services} services, {changes} changes)\n")
-        print("| p50 | p99 | max |\n|---|---|---|")
-        print(f"| {percentile(delays, 0.5):.2f} ms | {percentile(delays, 0.99):.2f} ms | {max(delays):.2f} ms |\n")
+        print_delays(f"Propagation ({services} services, {changes} changes)", change_delays(services, changes))
+
+
+def wait_http(port, path, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"127.0.0.1:{port}{path} never answered 200")
+
+
+def legacy(changes=200):
+    """The 1.2 pod's path: simulator -> kube2sky -> etcd -> skydns (etcd,
+    kube2sky and skydns on CPU 1), at 1,000 and 10,000 services."""
+    for services in (1000, 10_000):
+        directory = f"{OUT}/legacy-{services}"
+        generate(services, 3, directory)
+        data = f"{directory}/etcd"
+        subprocess.run(["rm", "-rf", data], check=True)
+        etcd_url = f"http://127.0.0.1:{ETCD_PORT}"
+        log = open(f"{OUT}/legacy.log", "w")
+        sim = start_simulator(f"{directory}/cluster.json")
+        etcd = subprocess.Popen(["taskset", "-c", "1", "etcd", "--data-dir", data, "--listen-client-urls", etcd_url,
+                                 "--advertise-client-urls", etcd_url, "--listen-peer-urls",
+                                 f"http://127.0.0.1:{ETCD_PEER_PORT}"], stdout=log, stderr=log)
+        kube2sky = subprocess.Popen(["taskset", "-c", "1", f"{BIN}/kube-dns", "kube2sky", "--etcd-server", etcd_url,
+                                     "--kube-master-url", f"http://127.0.0.1:{API_PORT}",
+                                     "--healthz-port", str(KUBE2SKY_PORT)], stdout=log, stderr=log)
+        skydns = subprocess.Popen(["taskset", "-c", "1", f"{BIN}/kube-dns", "skydns", "--machines", etcd_url,
+                                   "--addr", f"127.0.0.1:{DNS_PORT}", "--nameservers", "", "--healthz-port",
+                                   str(HEALTH_PORT), "--metrics-port", "0", "--threads", "1"], stdout=log, stderr=log)
+        try:
+            wait_http(KUBE2SKY_PORT, "/readiness")
+            wait_http(HEALTH_PORT, "/readiness")
+            print_delays(f"Propagation through etcd ({services} services, {changes} changes)",
+                         change_delays(services, changes))
+        finally:
+            for proc in (skydns, kube2sky, etcd, sim):
+                proc.terminate()
+                proc.wait()
 
 
 def cpu_seconds(pid):

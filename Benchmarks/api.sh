@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The watch benchmarks (Benchmarks/api.py): propagation of changes from the
 # API simulator to answers, queries under endpoint churn, and the initial
-# sync of a large cluster. Results go to Benchmarks/out/api.md.
+# sync of a large cluster, and propagation through the Kubernetes 1.2 pod
+# (kube2sky, etcd, skydns). Results go to Benchmarks/out/api.md.
 #
-# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync; default all)
+# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync legacy; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Benchmarks/out
 mkdir -p "$out"
-scripts/install-packages.sh curl
+scripts/install-packages.sh curl etcd-server
 swift build -c release --product kube-dns
 swift build -c release --product kube-api-simulator
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
