@@ -137,6 +137,9 @@ let package = Package(
             name: "EtcdTests",
             dependencies: ["Etcd", "RecordModel", "TestSupport"]),
         .testTarget(
+            name: "Kube2SkyTests",
+            dependencies: ["Kube2Sky", "Etcd", "KubeAPI", "ObjectSources", "RecordModel"]),
+        .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),
         .testTarget(

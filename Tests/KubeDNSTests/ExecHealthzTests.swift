@@ -12,12 +12,8 @@ import Glibc
     /// Runs exechealthz with `command` until `body` returns, then stops it by its PID.
     func withExecHealthz(_ command: String, latency: String = "2s", _ body: (String) throws -> Void) throws {
         let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-        process.arguments = ["exechealthz", "--cmd", command, "--port", "\(port)", "--period", "200ms", "--latency", latency, "--quiet"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ServerProcess.start(
+            ["exechealthz", "--cmd", command, "--port", "\(port)", "--period", "200ms", "--latency", latency, "--quiet"])
         defer {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()

@@ -104,14 +104,8 @@ import Testing
 
         // exechealthz takes the manifest's flags and serves /healthz.
         let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-        process.arguments = healthz.map {
-            $0.hasPrefix("-port=") ? "-port=\(port)" : $0.hasPrefix("-cmd=") ? "-cmd=\(command)" : $0
-        }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ServerProcess.start(
+            healthz.map { $0.hasPrefix("-port=") ? "-port=\(port)" : $0.hasPrefix("-cmd=") ? "-cmd=\(command)" : $0 })
         defer {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

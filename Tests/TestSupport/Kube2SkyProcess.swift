@@ -29,17 +29,8 @@ public final class Kube2SkyProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         stderr.follow(pipe.fileHandleForReading)
-        var port: UInt16?
-        for _ in 0..<200 where port == nil {
-            if let line = stderr.text.split(separator: "\n").first(where: { $0.hasSuffix("writing the cluster into etcd") }) {
-                port = line.firstMatch(of: /healthz port=(\d+)/).flatMap { UInt16($0.1) }
-            } else if !process.isRunning {
-                break
-            } else {
-                usleep(50_000)
-            }
-        }
-        guard let port else {
+        let line = stderr.waitForLine(endingWith: "writing the cluster into etcd", of: process)
+        guard let port = line?.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) }) else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             throw ServerProcess.ServerError.exited(stderr: stderr.text)

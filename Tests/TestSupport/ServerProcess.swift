@@ -58,18 +58,12 @@ public final class ServerProcess: @unchecked Sendable {
         stderr.follow(pipe.fileHandleForReading)
         // "... healthz port=<n> port=<m> [KubeDNS] serving DNS"
         var ports: (dns: UInt16, healthz: UInt16, metrics: UInt16)?
-        for _ in 0..<200 where ports == nil {
-            if let line = stderr.text.split(separator: "\n").first(where: { $0.hasSuffix("serving DNS") }),
-                let dns = line.firstMatch(of: /\sport=(\d+) \[/).flatMap({ UInt16($0.1) }),
-                let healthz = line.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) }),
-                let metrics = line.firstMatch(of: /metrics port=(\d+)/).flatMap({ UInt16($0.1) })
-            {
-                ports = (dns, healthz, metrics)
-            } else if !process.isRunning {
-                break
-            } else {
-                usleep(50_000)
-            }
+        if let line = stderr.waitForLine(endingWith: "serving DNS", of: process),
+            let dns = line.firstMatch(of: /\sport=(\d+) \[/).flatMap({ UInt16($0.1) }),
+            let healthz = line.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) }),
+            let metrics = line.firstMatch(of: /metrics port=(\d+)/).flatMap({ UInt16($0.1) })
+        {
+            ports = (dns, healthz, metrics)
         }
         guard let ports else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -125,6 +119,18 @@ public final class ServerProcess: @unchecked Sendable {
         return try body(server.port)
     }
 
+    /// Starts `kube-dns` with `arguments` as they are, its output dropped;
+    /// for commands that need no log read back (exechealthz).
+    public static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binaryPath)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     public enum ServerError: Error {
         case exited(stderr: String)
         case notAnswering(stderr: String)
@@ -172,6 +178,17 @@ final class LogBuffer: Sendable {
     }
 
     var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
+
+    /// The first line ending with `suffix`, waiting for it (10 s at most)
+    /// while `process` runs; nil when it never comes.
+    func waitForLine(endingWith suffix: String, of process: Process) -> Substring? {
+        for _ in 0..<200 {
+            if let line = text.split(separator: "\n").first(where: { $0.hasSuffix(suffix) }) { return line }
+            if !process.isRunning { return nil }
+            usleep(50_000)
+        }
+        return nil
+    }
 
     /// Waits (a second at most) until the writer has closed its end.
     func waitForEnd() {
