@@ -243,6 +243,57 @@ static bool build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t q
     return !w.failed && pos == rrs_len;
 }
 
+/* The end of the first `count` uncompressed RRs of `rrs`, or 0 when they
+ * run past its end. */
+static size_t records_end(const uint8_t *rrs, size_t len, unsigned count) {
+    size_t pos = 0;
+    for (unsigned i = 0; i < count; i++) {
+        while (pos < len && rrs[pos] != 0) pos += 1 + rrs[pos];
+        pos++;
+        if (pos + 10 > len) return 0;
+        pos += 10 + (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
+        if (pos > len) return 0;
+    }
+    return pos;
+}
+
+/*
+ * The reply, within a TCP message with room for OPT. One that cannot fit
+ * (a headless service of thousands of endpoints; skydns's answer for a
+ * name above every service) keeps what fits, as CoreDNS does: its
+ * additional section goes first (RFC 2181 §9), then answer records from
+ * the end; over UDP such a reply is truncated further, with TC, as any
+ * other. False when the records are malformed.
+ */
+static bool build_fitting_reply(uint8_t *wire, const uint8_t *qname, size_t qname_len,
+                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
+                                size_t rrs_len, const uint16_t counts[3], dp_answer *answer) {
+    const size_t cap = DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE;
+    if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, rrs_len, counts, answer))
+        return true;
+    if (records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1] + counts[2]) != rrs_len) return false;
+    uint16_t without_additional[3] = {counts[0], counts[1], 0};
+    size_t len = records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1]);
+    if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, len, without_additional, answer))
+        return true;
+    /* Answers can be cut short only where no authority records follow them. */
+    if (counts[1] != 0) return false;
+    /* The most answer records that fit: at least none do. */
+    uint16_t fits = 0, fails = counts[0];
+    while (fails - fits > 1) {
+        uint16_t mid = (uint16_t)(fits + (fails - fits) / 2);
+        uint16_t trial[3] = {mid, 0, 0};
+        if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, records_end(rrs, rrs_len, mid),
+                        trial, answer))
+            fits = mid;
+        else
+            fails = mid;
+    }
+    uint16_t kept[3] = {fits, 0, 0};
+    return build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, records_end(rrs, rrs_len, fits),
+                       kept, answer);
+}
+
 #define DP_TYPE_CNAME 5
 
 /* Whether the last of `ancount` uncompressed answer RRs is a CNAME to a
@@ -356,14 +407,11 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     if (n == NULL) return -1;
 
     const uint16_t counts[3] = {ancount, nscount, arcount};
-    /* Room for OPT within a TCP message. */
     uint8_t *wire = b->scratch;
     dp_answer answer = {.qtype = qtype};
-    if (!build_reply(wire, DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE, qname, qname_len, qtype, rcode, rrs,
-                     rrs_len, counts, &answer)) {
+    if (!build_fitting_reply(wire, qname, qname_len, qtype, rcode, rrs, rrs_len, counts, &answer)) {
         name_to_text(qname, qname_len, text, sizeof(text));
-        return dp_fail(err, errlen, "answer for %s type %u: malformed records, or over 64 KiB", text,
-                       qtype);
+        return dp_fail(err, errlen, "answer for %s type %u: malformed records", text, qtype);
     }
 
     if (rcode == DP_RCODE_NOERROR && qtype != DP_TYPE_CNAME && ancount > 0 &&

@@ -97,20 +97,33 @@ import Testing
         #expect(stats.tcpConnections == 1)
     }
 
-    @Test func aTableWithAnAnswerOver64KiBIsRefusedWithAReason() throws {
+    /// One service too big for any message does not stop the table: its
+    /// answer keeps the addresses that fit in 64 KiB, the rest is served.
+    @Test func anAnswerOver64KiBKeepsWhatFits() throws {
         var objects = ClusterObjects()
         objects.services[ObjectKey(namespace: "ns", name: "h")] = Service(
             metadata: ObjectMeta(name: "h", namespace: "ns"), spec: .init(clusterIP: "None"))
+        objects.services[ObjectKey(namespace: "ns", name: "s")] = Service(
+            metadata: ObjectMeta(name: "s", namespace: "ns"), spec: .init(clusterIP: "10.0.0.1"))
         let endpoints = (0..<5000).map { EndpointSlice.Endpoint(addresses: ["10.\($0 / 250).\($0 % 250).1"]) }
         objects.endpointSlices[ObjectKey(namespace: "ns", name: "a")] = EndpointSlice(
             metadata: ObjectMeta(name: "a", namespace: "ns", labels: [EndpointSlice.serviceNameLabel: "h"]),
             addressType: "IPv4", endpoints: endpoints, ports: [])
-        let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
-        #expect {
-            _ = try AnswerTable(zones)
-        } throws: { error in
-            "\(error)".contains("h.ns.svc.cluster.local.") && "\(error)".contains("64 KiB")
-        }
+        let server = try server(ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain)))
+        defer { server.stop() }
+
+        let tcp = try LoopbackSocket(tcp: true, port: server.port)
+        tcp.sendFramed(QueryPacket.make(id: 1, name: "h.ns.svc.cluster.local", type: 1))
+        let reply = try #require(tcp.receiveFramed())
+        #expect(ReplyCheck.rcode(reply) == 0)
+        #expect(ReplyCheck.problem(reply: reply, query: []) == nil)
+        let answers = ReplyCheck.count(reply, section: 1)
+        #expect(answers > 3000 && answers < 5000, "\(answers) answers in \(reply.count) bytes")
+        let udp = try LoopbackSocket(tcp: false, port: server.port)
+        udp.send(QueryPacket.make(id: 2, name: "h.ns.svc.cluster.local", type: 1))
+        #expect(try #require(udp.receiveDatagram())[2] & 0x02 != 0)
+        udp.send(QueryPacket.make(id: 3, name: "s.ns.svc.cluster.local", type: 1))
+        #expect(try #require(udp.receiveDatagram()).suffix(4) == [10, 0, 0, 1])
     }
 
     @Test func anAddressThatIsNotOneIsAClearError() throws {
