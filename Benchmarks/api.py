@@ -176,10 +176,13 @@ def wait_http(port, path, timeout=120):
     raise SystemExit(f"127.0.0.1:{port}{path} never answered 200")
 
 
+LEGACY_SIZES = tuple(int(n) for n in os.environ.get("LEGACY_SIZES", "1000,10000").split(","))
+
+
 def legacy(changes=200):
     """The 1.2 pod's path: simulator -> kube2sky -> etcd -> skydns (etcd,
     kube2sky and skydns on CPU 1), at 1,000 and 10,000 services."""
-    for services in (1000, 10_000):
+    for services in LEGACY_SIZES:
         directory = f"{OUT}/legacy-{services}"
         generate(services, 3, directory)
         data = f"{directory}/etcd"
@@ -192,10 +195,11 @@ def legacy(changes=200):
                                  f"http://127.0.0.1:{ETCD_PEER_PORT}"], stdout=log, stderr=log)
         kube2sky = subprocess.Popen(["taskset", "-c", "1", f"{BIN}/kube-dns", "kube2sky", "--etcd-server", etcd_url,
                                      "--kube-master-url", f"http://127.0.0.1:{API_PORT}",
-                                     "--healthz-port", str(KUBE2SKY_PORT)], stdout=log, stderr=log)
+                                     "--healthz-port", str(KUBE2SKY_PORT), "-v", "2"], stdout=log, stderr=log)
         skydns = subprocess.Popen(["taskset", "-c", "1", f"{BIN}/kube-dns", "skydns", "--machines", etcd_url,
                                    "--addr", f"127.0.0.1:{DNS_PORT}", "--nameservers", "", "--healthz-port",
-                                   str(HEALTH_PORT), "--metrics-port", "0", "--threads", "1"], stdout=log, stderr=log)
+                                   str(HEALTH_PORT), "--metrics-port", "0", "--threads", "1", "-v", "2"],
+                                  stdout=log, stderr=log)
         try:
             wait_http(KUBE2SKY_PORT, "/readiness")
             wait_http(HEALTH_PORT, "/readiness")

@@ -80,13 +80,17 @@ struct SkyDNSCommand: AsyncParsableCommand {
                     let start = clock.now
                     // The SOA serial follows etcd's revision: it changes when the keys do.
                     let zones = SkyDNSRecords.zones(records, domain: zone, serial: UInt32(truncatingIfNeeded: revision), ttl: ttl)
-                    for problem in zones.problems { logger.info("key skipped", metadata: ["reason": "\(problem)"]) }
+                    let modelled = clock.now
                     do {
                         let table = try AnswerTable(zones)
                         let names = table.nameCount
                         server.publish(table)
                         metrics.published(after: clock.now - start, names: names, bytes: server.tableByteCount())
                         readiness.markReady()
+                        logger.info("records published", metadata: [
+                            "keys": "\(records.count)", "names": "\(names)", "revision": "\(revision)",
+                            "model": "\(modelled - start)", "table": "\(clock.now - modelled)",
+                        ])
                     } catch {
                         logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
                     }

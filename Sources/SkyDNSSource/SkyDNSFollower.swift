@@ -8,13 +8,16 @@ import Synchronization
 /// (`/skydns/local/cluster/...` for `cluster.local`), read whole and then
 /// followed with a watch from the revision of that read.
 ///
+/// Each value is read once, when its key is put; a key that makes no
+/// record (not skydns's JSON) is logged then and left out.
+///
 /// The records are handed on as a whole set, one call at a time: changes
 /// that arrive while a call runs go into the next one, so a burst costs
 /// one publication. When etcd cannot be reached, or has compacted the
 /// history the watch needs, the keys are read whole again after a backoff;
 /// nothing is handed on meanwhile, so the last records keep being served.
 public struct SkyDNSFollower: Sendable {
-    public typealias Records = [(name: DNSName, value: String)]
+    public typealias Records = [SkyDNSRecords.Record]
 
     let etcd: EtcdClient
     let domain: DNSName
@@ -35,7 +38,7 @@ public struct SkyDNSFollower: Sendable {
             group.addTask {
                 for await _ in changes {
                     let (map, revision) = keys.map.withLock { ($0, keys.revision.load(ordering: .relaxed)) }
-                    await publish(records(map), revision)
+                    await publish(Array(map.values), revision)
                 }
             }
             group.addTask {
@@ -53,7 +56,7 @@ public struct SkyDNSFollower: Sendable {
                 let (kvs, revision) = try await etcd.range(prefix: prefix)
                 keys.map.withLock { map in
                     map.removeAll(keepingCapacity: true)
-                    for kv in kvs { map[kv.key] = kv.value }
+                    for kv in kvs { map[kv.key] = record(kv) }
                     keys.revision.store(revision, ordering: .relaxed)
                 }
                 changed.yield()
@@ -63,7 +66,7 @@ public struct SkyDNSFollower: Sendable {
                     keys.map.withLock { map in
                         for event in batch.events {
                             switch event {
-                            case .put(let kv): map[kv.key] = kv.value
+                            case .put(let kv): map[kv.key] = record(kv)
                             case .delete(let key, _): map[key] = nil
                             }
                         }
@@ -82,15 +85,22 @@ public struct SkyDNSFollower: Sendable {
         }
     }
 
-    /// Each key's name (its path read back, the leaf label included) and value.
-    private func records(_ keys: [String: String]) -> Records {
-        keys.compactMap { key, value in SkyDNSLayout.name(ofDirectory: key).map { ($0, value) } }
+    /// A key's record: its path read back as a name (the leaf label
+    /// included) and its value; nil, and a log line, when it makes none.
+    private func record(_ kv: EtcdKeyValue) -> SkyDNSRecords.Record? {
+        do {
+            guard let name = SkyDNSLayout.name(ofDirectory: kv.key) else { throw SkyDNSRecordError("\(kv.key) is not a name") }
+            return try SkyDNSRecords.Record(name: name, json: kv.value, domain: domain)
+        } catch {
+            logger.warning("key skipped", metadata: ["key": "\(kv.key)", "reason": "\(error)"])
+            return nil
+        }
     }
 }
 
 /// The keys as last read and watched, shared by the watch and the publisher.
 private final class KeyValues: Sendable {
-    let map = Mutex<[String: String]>([:])
+    let map = Mutex<[String: SkyDNSRecords.Record]>([:])
     /// The revision `map` is at; written and read under `map`'s lock.
     let revision = Atomic<Int64>(0)
 }

@@ -9,8 +9,10 @@ import Testing
         return #"{"host":"\#(host)"\#(port),"priority":10,"weight":10,"ttl":\#(ttl),"targetstrip":0}"#
     }
 
-    static func records() throws -> [(name: DNSName, value: String)] {
-        [
+    static let domain = try! DNSName("cluster.local")
+
+    static func records() throws -> [SkyDNSRecords.Record] {
+        try [
             // kube2sky: a ClusterIP service with a named port.
             (try DNSName("21172049.kube-dns.kube-system.svc.cluster.local"), value("10.0.0.10")),
             (try DNSName("21172049._dns._udp.kube-dns.kube-system.svc.cluster.local"), value("kube-dns.kube-system.svc.cluster.local.", port: 53)),
@@ -22,9 +24,7 @@ import Testing
             // By hand: a CNAME, an IPv6 address with its own TTL, values skydns would not take.
             (try DNSName("alias.cluster.local"), #"{"host":"example.org"}"#),
             (try DNSName("v6.cluster.local"), #"{"host":"fd00::1","ttl":120}"#),
-            (try DNSName("broken.cluster.local"), "{not json"),
-            (try DNSName("elsewhere.example.org"), value("10.9.9.9")),
-        ]
+        ].map { key in try SkyDNSRecords.Record(name: key.0, json: key.1, domain: domain) }
     }
 
     static func answer(_ zones: ZoneSet, _ name: String, _ type: RecordType) throws -> [String] {
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func aNameAnswersForItsSubtree() throws {
-        let zones = SkyDNSRecords.zones(try Self.records(), domain: try DNSName("cluster.local"), serial: 1)
+        let zones = SkyDNSRecords.zones(try Self.records(), domain: Self.domain, serial: 1)
         #expect(try Self.answer(zones, "kube-dns.kube-system.svc.cluster.local", .a) == ["A 30 10.0.0.10"])
         #expect(try Self.answer(zones, "21172049.kube-dns.kube-system.svc.cluster.local", .a) == ["A 30 10.0.0.10"])
         #expect(try Self.answer(zones, "_dns._udp.kube-dns.kube-system.svc.cluster.local", .srv)
@@ -50,9 +50,35 @@ import Testing
         #expect(try Self.answer(zones, "v6.cluster.local", .aaaa) == ["AAAA 120 fd00::1"])
         #expect(zones.answer(try DNSName("nothing.cluster.local"), .a).rcode == .nxDomain)
         #expect(zones.answer(try DNSName("_tcp.db.prod.svc.cluster.local"), .a).answer.isEmpty)
-        #expect(zones.problems.count == 2)
-        #expect(zones.problems.contains { $0.hasPrefix("broken.cluster.local.: not a skydns value") })
-        #expect(zones.problems.contains { $0.contains("elsewhere.example.org") })
+    }
+
+    @Test func keysThatMakeNoRecordSayWhy() throws {
+        #expect {
+            try SkyDNSRecords.Record(name: try DNSName("broken.cluster.local"), json: "{not json", domain: Self.domain)
+        } throws: { "\($0)".hasPrefix("broken.cluster.local.: not a skydns value") }
+        #expect {
+            try SkyDNSRecords.Record(name: try DNSName("elsewhere.example.org"), json: Self.value("10.9.9.9"), domain: Self.domain)
+        } throws: { "\($0)" == "elsewhere.example.org. is not under cluster.local." }
+        #expect(throws: SkyDNSRecordError.self) {
+            try SkyDNSRecords.Record(name: Self.domain, json: Self.value("10.9.9.9"), domain: Self.domain)
+        }
+    }
+
+    /// Every service's records meet above them (svc.<domain>): a thousand
+    /// headless services of twenty endpoints each, at once.
+    @Test func manyRecordsUnderOneNameStayDistinct() throws {
+        var records: [SkyDNSRecords.Record] = []
+        for service in 0..<1000 {
+            for endpoint in 0..<20 {
+                let name = try DNSName("e\(endpoint).s\(service).ns.svc.cluster.local")
+                records.append(try .init(name: name, json: Self.value("10.\(service / 250).\(service % 250).\(endpoint)"), domain: Self.domain))
+            }
+        }
+        // The same record under another key adds nothing to the names above it.
+        records.append(try .init(name: try DNSName("again.s0.ns.svc.cluster.local"), json: Self.value("10.0.0.0"), domain: Self.domain))
+        let zones = SkyDNSRecords.zones(records, domain: Self.domain, serial: 1)
+        #expect(zones.answer(try DNSName("svc.cluster.local"), .a).answer.count == 20_000)
+        #expect(zones.answer(try DNSName("s0.ns.svc.cluster.local"), .a).answer.count == 20)
     }
 
     @Test func valuesWithAndWithoutTargetstrip() {

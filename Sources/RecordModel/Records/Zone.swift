@@ -15,6 +15,10 @@ public struct Zone: Sendable {
         /// RFC 2181 §5.2: one TTL per RRSet, the lowest given.
         mutating func insert(_ data: RecordData, ttl: UInt32) {
             guard !records.contains(data) else { return }
+            append(data, ttl: ttl)
+        }
+
+        mutating func append(_ data: RecordData, ttl: UInt32) {
             records.append(data)
             self.ttl = min(self.ttl, ttl)
         }
@@ -46,6 +50,19 @@ public struct Zone: Sendable {
         addName(record.name)
         rrsets[record.name, default: [:]][record.type, default: RRSet(ttl: record.ttl, records: [])]
             .insert(record.data, ttl: record.ttl)
+    }
+
+    /// Adds records the caller knows to be distinct, from each other and
+    /// from what the zone holds: without the check `add` makes per record,
+    /// which costs as much as the RRset (skydns's answers above a domain's
+    /// services hold every service's records).
+    public mutating func add(distinct records: [ResourceRecord]) {
+        for record in records {
+            precondition(record.name.isSubdomain(of: apex), "\(record.name) is outside \(apex)")
+            addName(record.name)
+            rrsets[record.name, default: [:]][record.type, default: RRSet(ttl: record.ttl, records: [])]
+                .append(record.data, ttl: record.ttl)
+        }
     }
 
     /// Makes a name exist without records of its own (a namespace).

@@ -37,48 +37,60 @@ public enum SkyDNSRecords {
         }
     }
 
-    /// The zone of `domain` from `records`, and what was skipped and why.
+    /// One key's record: the name its path stands for (its leaf label
+    /// included) and its value.
+    public struct Record: Sendable {
+        public var name: DNSName
+        public var value: Value
+
+        /// The record of a key, or why the key makes none: its name is not
+        /// under `domain`, or its value is not skydns's JSON.
+        public init(name: DNSName, json: String, domain: DNSName) throws(SkyDNSRecordError) {
+            guard name.isSubdomain(of: domain), name != domain else { throw SkyDNSRecordError("\(name) is not under \(domain)") }
+            guard let value = Value(json: json) else { throw SkyDNSRecordError("\(name): not a skydns value: \(json.prefix(100))") }
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// The zone of `domain` from `records` (each under `domain`: see `Record`).
     /// `ttl` is the TTL of records without one (skydns's default, 3600)
     /// and the SOA's negative TTL is `minimumTTL` (skydns's 60).
     public static func zones(
-        _ records: [(name: DNSName, value: String)], domain: DNSName, serial: UInt32, ttl: UInt32 = 3600, minimumTTL: UInt32 = 60
+        _ records: some Collection<Record>, domain: DNSName, serial: UInt32, ttl: UInt32 = 3600, minimumTTL: UInt32 = 60
     ) -> ZoneSet {
         let soa = SOAData(
             primary: DNSName(validated: ["ns", "dns"], under: domain), mailbox: DNSName(validated: ["hostmaster"], under: domain),
             serial: serial, refresh: 28800, retry: 7200, expire: 604800, minimum: minimumTTL)
         var zone = Zone(apex: domain, authoritative: true, soa: soa, ttl: ttl)
-        var problems: [String] = []
         // Each record goes to its own name and every name above it, up to the apex.
-        var subtrees: [DNSName: [(name: DNSName, value: Value)]] = [:]
-        for record in records.sorted(by: { $0.name < $1.name }) {
-            guard record.name.isSubdomain(of: domain), record.name != domain else {
-                problems.append("\(record.name) is not under \(domain)")
-                continue
-            }
-            guard let value = Value(json: record.value) else {
-                problems.append("\(record.name): not a skydns value: \(record.value.prefix(100))")
-                continue
-            }
+        var subtrees: [DNSName: [Record]] = [:]
+        for record in records {
             zone.addName(record.name)
             var current: DNSName? = record.name
             while let name = current, name != domain {
-                subtrees[name, default: []].append((record.name, value))
+                subtrees[name, default: []].append(record)
                 current = name.parent
             }
         }
         for (name, members) in subtrees {
-            add(members, at: name, defaultTTL: ttl, to: &zone)
+            // In key order, so the CNAME chosen and the records' order do not depend on etcd's.
+            zone.add(distinct: Self.records(of: members.sorted { $0.name < $1.name }, at: name, defaultTTL: ttl))
         }
-        var set = ZoneSet(zones: [zone])
-        set.problems = problems
-        return set
+        return ZoneSet(zones: [zone])
     }
 
-    private static func add(_ members: [(name: DNSName, value: Value)], at name: DNSName, defaultTTL: UInt32, to zone: inout Zone) {
+    /// The distinct records a name has from the records below it.
+    private static func records(of members: [Record], at name: DNSName, defaultTTL: UInt32) -> [ResourceRecord] {
+        var result: [ResourceRecord] = []
+        var seen: Set<RecordData> = []
+        func add(_ ttl: UInt32?, _ data: RecordData) {
+            if seen.insert(data).inserted { result.append(ResourceRecord(name, ttl: ttl ?? defaultTTL, data)) }
+        }
         var hasAddress = false
         for member in members {
             if let ip = IPAddress(member.value.host) {
-                zone.add(ResourceRecord(name, ttl: member.value.ttl ?? defaultTTL, .address(ip)))
+                add(member.value.ttl, .address(ip))
                 hasAddress = true
             }
         }
@@ -86,7 +98,7 @@ public enum SkyDNSRecords {
             let alias = members.first(where: { $0.value.port == nil && IPAddress($0.value.host) == nil && target($0.value.host) != name }),
             let target = target(alias.value.host)
         {
-            zone.add(ResourceRecord(name, ttl: alias.value.ttl ?? defaultTTL, .cname(target)))
+            add(alias.value.ttl, .cname(target))
         }
         let services = members.filter { $0.value.port != nil }
         let weightSums = Dictionary(grouping: services, by: { $0.value.priority }).mapValues { group in
@@ -98,11 +110,16 @@ public enum SkyDNSRecords {
                 let target = IPAddress(value.host) == nil ? target(value.host) : service.name
             else { continue }
             let weight = (100 * (value.weight == 0 ? 100 : value.weight)) / sum
-            zone.add(ResourceRecord(
-                name, ttl: value.ttl ?? defaultTTL,
-                .srv(priority: UInt16(clamping: value.priority), weight: UInt16(clamping: weight), port: UInt16(clamping: port), target: target)))
+            add(value.ttl, .srv(priority: UInt16(clamping: value.priority), weight: UInt16(clamping: weight), port: UInt16(clamping: port), target: target))
         }
+        return result
     }
 
     private static func target(_ host: String) -> DNSName? { try? DNSName(host) }
+}
+
+/// Why a key under `/skydns` makes no record.
+public struct SkyDNSRecordError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
