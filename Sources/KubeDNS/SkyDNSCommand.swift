@@ -71,26 +71,32 @@ struct SkyDNSCommand: AsyncParsableCommand {
             address: listen.host, port: listen.port, healthzPort: healthzPort, domain: zone,
             unsynced: ClusterRecords.unsyncedZones(options: options), notReadyReason: "etcd has not been read yet",
             server: serverFlags, forwarding: forwarding, metrics: metrics, logger: logger)
-        let (server, readiness, ttl) = (frontEnd.server, frontEnd.readiness, ttl)
-        let follower = SkyDNSFollower(etcd: etcd, domain: zone, logger: logger)
+        let (server, readiness) = (frontEnd.server, frontEnd.readiness)
+        let follower = SkyDNSFollower(etcd: etcd, domain: zone, ttl: ttl, logger: logger)
         try await frontEnd.run(
             [("etcd", {
-                await follower.run { records, revision in
+                await follower.run { publication, revision in
                     let clock = ContinuousClock()
                     let start = clock.now
-                    // The SOA serial follows etcd's revision: it changes when the keys do.
-                    let zones = SkyDNSRecords.zones(records, domain: zone, serial: UInt32(truncatingIfNeeded: revision), ttl: ttl)
-                    let modelled = clock.now
                     do {
-                        let table = try AnswerTable(zones)
-                        let names = table.nameCount
-                        server.publish(table)
+                        let names: Int
+                        switch publication {
+                        case .whole(let zones, let records):
+                            let table = try AnswerTable(zones)
+                            names = table.nameCount
+                            server.publish(table)
+                            logger.info("records published", metadata: [
+                                "keys": "\(records)", "names": "\(names)", "revision": "\(revision)", "after": "\(clock.now - start)",
+                            ])
+                        case .delta(let heads, let changes):
+                            names = try server.publish(heads, changes: changes)
+                            logger.debug("changes published", metadata: [
+                                "answered": "\(changes.regions.count)", "removed": "\(changes.removed.count)",
+                                "revision": "\(revision)", "after": "\(clock.now - start)",
+                            ])
+                        }
                         metrics.published(after: clock.now - start, names: names, bytes: server.tableByteCount())
                         readiness.markReady()
-                        logger.info("records published", metadata: [
-                            "keys": "\(records.count)", "names": "\(names)", "revision": "\(revision)",
-                            "model": "\(modelled - start)", "table": "\(clock.now - modelled)",
-                        ])
                     } catch {
                         logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
                     }

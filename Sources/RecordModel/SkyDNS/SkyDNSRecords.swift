@@ -14,7 +14,7 @@ import Foundation
 ///   which is why kube2sky's SRV records vanish from A answers).
 /// Where skydns would mix a CNAME with addresses, the addresses win: a zone
 /// cannot hold both. The apex keeps its SOA and NS, not the whole tree's
-/// addresses.
+/// addresses. `SkyDNSTree` keeps the records and answers by name.
 public enum SkyDNSRecords {
     /// One record's value (`host`, `port`, `priority`, `weight`, `ttl`;
     /// `targetstrip` and other fields are accepted and ignored).
@@ -24,6 +24,9 @@ public enum SkyDNSRecords {
         public var priority: Int
         public var weight: Int
         public var ttl: UInt32?
+        /// `host` read once: an address, or else a name.
+        public var address: IPAddress?
+        public var hostName: DNSName?
 
         public init?(json: String) {
             guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
@@ -34,6 +37,8 @@ public enum SkyDNSRecords {
             priority = (object["priority"] as? NSNumber)?.intValue ?? 10
             weight = (object["weight"] as? NSNumber)?.intValue ?? 0
             ttl = (object["ttl"] as? NSNumber).map { UInt32(clamping: $0.intValue) }
+            address = IPAddress(host)
+            hostName = address == nil ? try? DNSName(host) : nil
         }
     }
 
@@ -53,69 +58,39 @@ public enum SkyDNSRecords {
         }
     }
 
-    /// The zone of `domain` from `records` (each under `domain`: see `Record`).
-    /// `ttl` is the TTL of records without one (skydns's default, 3600)
-    /// and the SOA's negative TTL is `minimumTTL` (skydns's 60).
-    public static func zones(
-        _ records: some Collection<Record>, domain: DNSName, serial: UInt32, ttl: UInt32 = 3600, minimumTTL: UInt32 = 60
-    ) -> ZoneSet {
-        let soa = SOAData(
-            primary: DNSName(validated: ["ns", "dns"], under: domain), mailbox: DNSName(validated: ["hostmaster"], under: domain),
-            serial: serial, refresh: 28800, retry: 7200, expire: 604800, minimum: minimumTTL)
-        var zone = Zone(apex: domain, authoritative: true, soa: soa, ttl: ttl)
-        // Each record goes to its own name and every name above it, up to the apex.
-        var subtrees: [DNSName: [Record]] = [:]
-        for record in records {
-            zone.addName(record.name)
-            var current: DNSName? = record.name
-            while let name = current, name != domain {
-                subtrees[name, default: []].append(record)
-                current = name.parent
-            }
-        }
-        for (name, members) in subtrees {
-            // In key order, so the CNAME chosen and the records' order do not depend on etcd's.
-            zone.add(distinct: Self.records(of: members.sorted { $0.name < $1.name }, at: name, defaultTTL: ttl))
-        }
-        return ZoneSet(zones: [zone])
-    }
-
-    /// The distinct records a name has from the records below it.
-    private static func records(of members: [Record], at name: DNSName, defaultTTL: UInt32) -> [ResourceRecord] {
+    /// The distinct records a name has from the records at and below it
+    /// (`members`, in any order).
+    static func records(of members: some Sequence<Record>, at name: DNSName, defaultTTL: UInt32) -> [ResourceRecord] {
         var result: [ResourceRecord] = []
         var seen: Set<RecordData> = []
         func add(_ ttl: UInt32?, _ data: RecordData) {
             if seen.insert(data).inserted { result.append(ResourceRecord(name, ttl: ttl ?? defaultTTL, data)) }
         }
-        var hasAddress = false
+        var alias: Record?
+        var weightSums: [Int: Int] = [:]
         for member in members {
-            if let ip = IPAddress(member.value.host) {
-                add(member.value.ttl, .address(ip))
-                hasAddress = true
+            let value = member.value
+            if let ip = value.address { add(value.ttl, .address(ip)) }
+            if value.port != nil {
+                weightSums[value.priority, default: 0] += value.weight == 0 ? 100 : value.weight
+            } else if let target = value.hostName, target != name,
+                alias == nil || member.name.wire.lexicographicallyPrecedes(alias!.name.wire)
+            {
+                // The first by key, whatever order etcd gave them in.
+                alias = member
             }
         }
-        if !hasAddress,
-            let alias = members.first(where: { $0.value.port == nil && IPAddress($0.value.host) == nil && target($0.value.host) != name }),
-            let target = target(alias.value.host)
-        {
-            add(alias.value.ttl, .cname(target))
-        }
-        let services = members.filter { $0.value.port != nil }
-        let weightSums = Dictionary(grouping: services, by: { $0.value.priority }).mapValues { group in
-            group.reduce(0) { $0 + ($1.value.weight == 0 ? 100 : $1.value.weight) }
-        }
-        for service in services {
-            let value = service.value
+        if result.isEmpty, let alias, let target = alias.value.hostName { add(alias.value.ttl, .cname(target)) }
+        for member in members {
+            let value = member.value
             guard let port = value.port, let sum = weightSums[value.priority], sum > 0,
-                let target = IPAddress(value.host) == nil ? target(value.host) : service.name
+                let target = value.address == nil ? value.hostName : member.name
             else { continue }
             let weight = (100 * (value.weight == 0 ? 100 : value.weight)) / sum
             add(value.ttl, .srv(priority: UInt16(clamping: value.priority), weight: UInt16(clamping: weight), port: UInt16(clamping: port), target: target))
         }
         return result
     }
-
-    private static func target(_ host: String) -> DNSName? { try? DNSName(host) }
 }
 
 /// Why a key under `/skydns` makes no record.
