@@ -10,10 +10,9 @@ public struct SkyDNSTree: Sendable {
     /// The SOA's negative TTL (skydns's 60).
     public let minimumTTL: UInt32
 
-    /// Each key's record, by the name it stands for.
-    private var records: [DNSName: SkyDNSRecords.Record] = [:]
-    /// For each name that exists (below the apex): the records at or below it.
-    private var subtrees: [DNSName: Set<DNSName>] = [:]
+    /// For each name that exists (below the apex): the records at or below
+    /// it, by the names their keys stand for.
+    private var subtrees: [DNSName: [DNSName: SkyDNSRecords.Record]] = [:]
     /// The names each name's CNAME and SRV records point at, and back.
     private var targets: [DNSName: Set<DNSName>] = [:]
     private var referrers: [DNSName: Set<DNSName>] = [:]
@@ -26,7 +25,8 @@ public struct SkyDNSTree: Sendable {
         self.minimumTTL = minimumTTL
     }
 
-    public var recordCount: Int { records.count }
+    /// How many keys make records.
+    public private(set) var recordCount = 0
 
     /// A key put (its record) or deleted (the name it stood for).
     public enum Event: Sendable {
@@ -43,18 +43,19 @@ public struct SkyDNSTree: Sendable {
 
     /// Puts a key's record (a new value replaces the old one).
     public mutating func put(_ record: SkyDNSRecords.Record) {
-        records[record.name] = record
+        if subtrees[record.name]?[record.name] == nil { recordCount += 1 }
         for name in lineage(record.name) {
-            subtrees[name, default: []].insert(record.name)
+            subtrees[name, default: [:]][record.name] = record
             changed.insert(name)
         }
     }
 
     /// Removes the record of the key that stands for `name`.
     public mutating func remove(_ name: DNSName) {
-        guard records.removeValue(forKey: name) != nil else { return }
+        guard subtrees[name]?[name] != nil else { return }
+        recordCount -= 1
         for ancestor in lineage(name) {
-            subtrees[ancestor]?.remove(name)
+            subtrees[ancestor]?[name] = nil
             if subtrees[ancestor]?.isEmpty == true { subtrees[ancestor] = nil }
             changed.insert(ancestor)
         }
@@ -103,9 +104,12 @@ public struct SkyDNSTree: Sendable {
             }
             var zone = Zone(emptyLike: head)
             zone.add(distinct: answered[name] ?? records(at: name))
-            // The names its answers read: SRV targets' addresses, CNAME chains.
+            // The names its answers read: SRV targets' addresses, CNAME chains;
+            // not for an RRset too big for any message, whose additional
+            // section the data plane drops (as it does from the whole zone).
+            let own = zone.rrsets[name]?[.srv]?.records.count ?? 0
             var reached: Set<DNSName> = [name]
-            var pending = (targets[name] ?? []).map { ($0, 1) }
+            var pending = own > Self.mostRecordsInAMessage ? [] : (targets[name] ?? []).map { ($0, 1) }
             while let (target, depth) = pending.popLast() {
                 guard reached.insert(target).inserted, subtrees[target] != nil else { continue }
                 zone.add(distinct: answered[target] ?? records(at: target))
@@ -115,6 +119,10 @@ public struct SkyDNSTree: Sendable {
         }
         return (ZoneSet(zones: [head]), changes)
     }
+
+    /// More records than a 64 KiB message can hold (each takes at least
+    /// 16 bytes, even with its owner compressed to a pointer).
+    static let mostRecordsInAMessage = 65535 / 16
 
     /// `name` and the names above it, below the apex.
     private func lineage(_ name: DNSName) -> [DNSName] {
@@ -128,7 +136,7 @@ public struct SkyDNSTree: Sendable {
     }
 
     private func records(at name: DNSName) -> [ResourceRecord] {
-        SkyDNSRecords.records(of: (subtrees[name] ?? []).lazy.compactMap { records[$0] }, at: name, defaultTTL: ttl)
+        SkyDNSRecords.records(of: (subtrees[name] ?? [:]).values, at: name, defaultTTL: ttl)
     }
 
     /// Notes what `name`'s records point at, for the answers that read them.
