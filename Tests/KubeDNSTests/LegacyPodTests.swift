@@ -84,6 +84,29 @@ import Testing
         }
     }
 
+    /// The 1.2 guide's `etcdctl ls` and `etcdctl get`, with the image's
+    /// etcdctl (deploy/legacy/etcdctl) over the v3 keys.
+    @Test func theGuidesEtcdctlCommandsShowTheRecords() async throws {
+        let etcdctl = LegacyManifestTests.directory.appendingPathComponent("etcdctl").path
+        try await Self.withPod { etcd, _, _, _, _ in
+            func run(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+                try runToEnd("/usr/bin/env", ["ETCDCTL_ENDPOINTS=\(etcd.url)", "/bin/sh", etcdctl] + arguments)
+            }
+            let listed = try run("ls", "/skydns/local/cluster/svc/kube-system/kube-dns")
+            #expect(listed.stdout == """
+                /skydns/local/cluster/svc/kube-system/kube-dns/21172049
+                /skydns/local/cluster/svc/kube-system/kube-dns/_tcp
+                /skydns/local/cluster/svc/kube-system/kube-dns/_udp
+
+                """, "\(listed)")
+            let value = try run("get", "/skydns/local/cluster/svc/kube-system/kube-dns/21172049")
+            #expect(value.stdout == #"{"host":"10.0.0.10","priority":10,"weight":10,"ttl":30,"targetstrip":0}"# + "\n", "\(value)")
+            let missing = try run("get", "/skydns/local/cluster/svc/kube-system/nosuch")
+            #expect(missing.status != 0)
+            #expect(missing.stderr.contains("Key not found"))
+        }
+    }
+
     @Test func skydnsAnswersForKube2skysKeys() async throws {
         try await Self.withPod { etcd, _, _, _, _ in
             let dns = try Self.skydns(etcd)
