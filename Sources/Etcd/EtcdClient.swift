@@ -41,12 +41,25 @@ public final class EtcdClient: Sendable {
 
     // MARK: Key-value
 
-    /// The keys under `prefix` (every key when empty), and the store's revision.
-    public func range(prefix: String) async throws(EtcdError) -> (kvs: [EtcdKeyValue], revision: Int64) {
-        let reply: RangeReply = try await call("/v3/kv/range", RangeRequest(key: Self.base64(prefix.isEmpty ? "\0" : prefix), range_end: Self.base64(Self.rangeEnd(prefix))))
+    /// The keys under `prefix` (every key when empty), and the store's
+    /// revision. Read in pages of `pageSize` keys, every page at the first
+    /// one's revision, so a large tree is one consistent snapshot without
+    /// one reply of its whole size.
+    public func range(prefix: String, pageSize: Int = 5000) async throws(EtcdError) -> (kvs: [EtcdKeyValue], revision: Int64) {
         var kvs: [EtcdKeyValue] = []
-        for kv in reply.kvs ?? [] { kvs.append(try kv.decoded()) }
-        return (kvs, reply.header.revisionValue)
+        var start = prefix.isEmpty ? "\0" : prefix
+        var revision: Int64?
+        while true {
+            let request = RangeRequest(
+                key: Self.base64(start), range_end: Self.base64(Self.rangeEnd(prefix)), limit: String(pageSize),
+                revision: revision.map(String.init))
+            let reply: RangeReply = try await call("/v3/kv/range", request)
+            revision = revision ?? reply.header.revisionValue
+            for kv in reply.kvs ?? [] { kvs.append(try kv.decoded()) }
+            // The next page starts just after the last key read.
+            guard reply.more == true, let last = kvs.last else { return (kvs, revision ?? 0) }
+            start = last.key + "\0"
+        }
     }
 
     /// The key's value, or nil.

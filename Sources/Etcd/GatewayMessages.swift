@@ -12,6 +12,8 @@ struct ResponseHeader: Decodable {
 struct RangeRequest: Encodable {
     var key: String
     var range_end: String?
+    var limit: String?
+    var revision: String?
 }
 
 struct PutRequest: Encodable {
@@ -38,6 +40,7 @@ struct RawKeyValue: Decodable {
 struct RangeReply: Decodable {
     var header: ResponseHeader
     var kvs: [RawKeyValue]?
+    var more: Bool?
 }
 
 struct HeaderReply: Decodable {

@@ -33,6 +33,23 @@ import Testing
         await client.shutdown()
     }
 
+    /// Writes in transactions of 128 and reads in pages: 300 keys written
+    /// and read back whole, then deleted by a prefix in the same way.
+    @Test func batchedWritesAndPagedReads() async throws {
+        let etcd = try EtcdServer()
+        let client = try EtcdClient(endpoints: [etcd.url])
+        let keys = (0..<300).map { String(format: "/skydns/local/cluster/k%03d", $0) }
+        try await client.apply(keys.map { .put(key: $0, value: "v" + $0.suffix(3)) })
+        let (kvs, _) = try await client.range(prefix: "/skydns/local/cluster/", pageSize: 7)
+        #expect(kvs.map(\.key) == keys)
+        #expect(kvs.last?.value == "v299")
+        try await client.apply([.delete(key: keys[0]), .deletePrefix("/skydns/local/cluster/k2")])
+        let left = try await client.range(prefix: "/skydns/local/cluster/", pageSize: 50).kvs
+        #expect(left.count == 199)
+        #expect(left.first?.key == keys[1])
+        await client.shutdown()
+    }
+
     @Test func aWatchFollowsFromARevisionAndSaysWhenItWasCompacted() async throws {
         let etcd = try EtcdServer()
         let client = try EtcdClient(endpoints: [etcd.url])
