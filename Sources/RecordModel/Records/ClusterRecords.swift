@@ -58,7 +58,7 @@ public struct EndpointAddress: Hashable, Sendable {
 
     /// The endpoint's label: its hostname, else its dashed address (spec
     /// §2.1 leaves the form to the implementation; CoreDNS uses this one).
-    public var label: String {
+    var label: String {
         if let hostname, !hostname.isEmpty, (try? DNSName(labels: [hostname])) != nil {
             return hostname.lowercased()
         }
