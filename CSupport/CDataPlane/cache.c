@@ -113,11 +113,13 @@ void dp_cache_free(dp_cache *c) {
 }
 
 /*
- * An upstream's reply as ldns reads it and writes it again, without OPT:
- * every name whole, every RR as long as its RDLENGTH says, and compression
- * pointers only to names written before them. So what we keep parses as
- * it is, with its additional section cut off, and with its TTLs changed
- * (a pointer of the upstream's could have pointed into a TTL). Once per
+ * An upstream's reply as ldns reads it and writes it again: every name
+ * whole, every RR as long as its RDLENGTH says, and compression pointers
+ * only to names written before them. So what we keep parses as it is,
+ * with its additional section cut off, and with its TTLs changed (a
+ * pointer of the upstream's could have pointed into a TTL). The OPT's
+ * fields are emptied; ldns still writes an OPT when the reply had one
+ * (it keeps no way to unset that), which the layout cuts off. Once per
  * upstream reply, not per answer. Returns NULL when it does not parse.
  */
 static uint8_t *canonical(const uint8_t *wire, size_t len, size_t *out_len) {

@@ -243,14 +243,21 @@ static bool build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t q
     return !w.failed && pos == rrs_len;
 }
 
+/* Where the type of the uncompressed RR at `pos` is (past its owner), or
+ * 0 when its fixed fields run past the end of `rrs`. */
+static size_t rr_fields(const uint8_t *rrs, size_t len, size_t pos) {
+    while (pos < len && rrs[pos] != 0) pos += 1 + rrs[pos];
+    pos++;
+    return pos + 10 <= len ? pos : 0;
+}
+
 /* The end of the first `count` uncompressed RRs of `rrs`, or 0 when they
  * run past its end. */
 static size_t records_end(const uint8_t *rrs, size_t len, unsigned count) {
     size_t pos = 0;
     for (unsigned i = 0; i < count; i++) {
-        while (pos < len && rrs[pos] != 0) pos += 1 + rrs[pos];
-        pos++;
-        if (pos + 10 > len) return 0;
+        pos = rr_fields(rrs, len, pos);
+        if (pos == 0) return 0;
         pos += 10 + (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
         if (pos > len) return 0;
     }
@@ -299,18 +306,14 @@ static bool build_fitting_reply(uint8_t *wire, const uint8_t *qname, size_t qnam
 /* Whether the last of `ancount` uncompressed answer RRs is a CNAME to a
  * name under none of the table's authoritative zones. */
 static bool ends_outside(const dp_table *t, const uint8_t *rrs, size_t len, uint16_t ancount) {
-    size_t pos = 0;
-    uint16_t type = 0;
-    size_t rdata = 0, rdlen = 0;
-    for (uint16_t i = 0; i < ancount; i++) {
-        while (pos < len && rrs[pos] != 0) pos += 1 + rrs[pos];
-        pos++;
-        if (pos + 10 > len) return false;
-        type = (uint16_t)(rrs[pos] << 8 | rrs[pos + 1]);
-        rdlen = (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
-        rdata = pos + 10;
-        pos = rdata + rdlen;
-    }
+    /* The last answer RR starts where the ones before it end. */
+    size_t start = records_end(rrs, len, (unsigned)ancount - 1);
+    if (ancount > 1 && start == 0) return false;
+    size_t pos = rr_fields(rrs, len, start);
+    if (pos == 0) return false;
+    uint16_t type = (uint16_t)(rrs[pos] << 8 | rrs[pos + 1]);
+    size_t rdlen = (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
+    size_t rdata = pos + 10;
     if (type != DP_TYPE_CNAME || rdlen == 0 || rdlen > DP_MAX_NAME || rdata + rdlen > len) return false;
     uint8_t target[DP_MAX_NAME];
     for (size_t i = 0; i < rdlen; i++) {

@@ -1,4 +1,5 @@
 import CDataPlane
+import RecordModel
 
 /// The data plane's counters, summed over workers at the time of reading.
 public struct DataPlaneStats: Sendable, Equatable {
@@ -49,22 +50,9 @@ public struct DataPlaneStats: Sendable, Equatable {
         Double(dp_stats_duration_bound_us(UInt32($0))) / 1_000_000
     }
 
+    /// A bucket's type by its mnemonic; 0 is the bucket of every other type.
     static func typeName(_ type: UInt16) -> String {
-        switch type {
-        case 0: "other"
-        case 1: "A"
-        case 2: "NS"
-        case 5: "CNAME"
-        case 6: "SOA"
-        case 12: "PTR"
-        case 15: "MX"
-        case 16: "TXT"
-        case 28: "AAAA"
-        case 33: "SRV"
-        case 65: "HTTPS"
-        case 255: "ANY"
-        default: "TYPE\(type)"
-        }
+        type == 0 ? "other" : RecordType(rawValue: type).description
     }
 
     init(_ s: dp_stats) {

@@ -28,7 +28,7 @@ extension SkyDNSLayout {
 
     /// A pod address's directory.
     public static func directory(ofPodAddress ip: IPAddress, namespace: String, domain: DNSName) -> String? {
-        (try? DNSName(labels: [ip.dashed, namespace, "pod"], under: domain)).map(path(of:))
+        podName(ip, namespace: namespace, domain: domain).map(path(of:))
     }
 
     /// The keys and values of a Service (none for ExternalName: kube2sky
@@ -49,23 +49,25 @@ extension SkyDNSLayout {
         if service.isHeadless {
             for endpoint in ClusterRecords.endpointAddresses(of: service, slices: slices, endpoints: endpoints) {
                 let address = value(host: endpoint.ip.description)
-                let label =
-                    if let hostname = endpoint.hostname, (try? DNSName(labels: [hostname])) != nil { hostname.lowercased() } else { leaf(of: address) }
+                let label = endpoint.hostnameLabel ?? leaf(of: address)
                 keys[path(of: name) + "/" + label] = address
                 guard let host = try? DNSName(labels: [label], under: name) else { continue }
                 for port in endpoint.ports {
-                    guard let portName = port.name, let number = port.port, let srv = srvName(portName, port.protocol, name) else { continue }
+                    guard let portName = port.name, let number = port.port,
+                        let srv = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name)
+                    else { continue }
                     keys[path(of: srv) + "/" + label] = value(host: host.description, port: number)
                 }
             }
         } else if let first = service.clusterIPs.first {
             for ip in service.clusterIPs {
                 let address = value(host: ip.description)
-                keys[path(of: name) + "/" + leaf(of: address)] = address
+                keys[Self.key(of: name, value: address)] = address
             }
             let label = leaf(of: value(host: first.description))
             for port in service.spec.ports ?? [] {
-                guard let portName = port.name, let srv = srvName(portName, port.protocol, name) else { continue }
+                guard let portName = port.name, let srv = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name)
+                else { continue }
                 keys[path(of: srv) + "/" + label] = value(host: name.description, port: port.port)
             }
         }
@@ -75,13 +77,13 @@ extension SkyDNSLayout {
     /// The key and value of a pod address (the same for every pod of the
     /// namespace with that address, as host-network pods share one).
     public static func keys(ofPodAddress ip: IPAddress, namespace: String, domain: DNSName) -> [String: String] {
-        guard let directory = directory(ofPodAddress: ip, namespace: namespace, domain: domain) else { return [:] }
+        guard let name = podName(ip, namespace: namespace, domain: domain) else { return [:] }
         let address = value(host: ip.description)
-        return [directory + "/" + leaf(of: address): address]
+        return [key(of: name, value: address): address]
     }
 
-    /// `_<port>._<proto>.<service>`, the protocol lower-cased.
-    private static func srvName(_ port: String, _ proto: String?, _ service: DNSName) -> DNSName? {
-        try? DNSName(labels: ["_" + port, "_" + (proto ?? "TCP").lowercased()], under: service)
+    /// `a-b-c-d.<ns>.pod.<domain>`.
+    private static func podName(_ ip: IPAddress, namespace: String, domain: DNSName) -> DNSName? {
+        try? DNSName(labels: [ip.dashed, namespace, "pod"], under: domain)
     }
 }

@@ -124,8 +124,11 @@ public struct Kube2SkyWriter: Sendable {
         return wanted
     }
 
+    /// Writes the dirty directories. `stored` is taken while the writes run
+    /// (so it is changed in place, not copied whole) and given back only
+    /// when they succeed: after a failure, etcd is read again.
     private func writeDirty(_ state: inout ClusterKeys, stored: inout [String: [String: String]]?) async throws(EtcdError) {
-        guard !state.dirty.isEmpty, var current = stored else { return }
+        guard !state.dirty.isEmpty, var current = stored.take() else { return }
         let directories = state.dirty
         var writes: [EtcdClient.Write] = []
         for directory in directories {

@@ -16,7 +16,7 @@ public struct RecordType: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     private static let names: [UInt16: String] = [
         1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
-        33: "SRV", 255: "ANY",
+        33: "SRV", 65: "HTTPS", 255: "ANY",
     ]
 
     /// Parses a mnemonic (`AAAA`) or the RFC 3597 form (`TYPE65`).

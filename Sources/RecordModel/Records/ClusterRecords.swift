@@ -18,6 +18,12 @@ public enum ClusterRecords {
         return zones
     }
 
+    /// `_<port>._<proto>.<service>`, the owner of a named port's SRV
+    /// records: the protocol lower-cased (spec §2.3.2), TCP when not given.
+    public static func srvOwner(port: String, protocol proto: String?, service: DNSName) -> DNSName? {
+        try? DNSName(labels: ["_" + port, "_" + (proto ?? "TCP").lowercased()], under: service)
+    }
+
     /// The addresses DNS publishes for a headless service: from its
     /// EndpointSlices when it has any (they supersede v1 Endpoints, so the
     /// two are never added up), else from its Endpoints. Ready addresses
@@ -56,12 +62,13 @@ public struct EndpointAddress: Hashable, Sendable {
     public var hostname: String?
     public var ports: [EndpointPort]
 
+    /// The endpoint's hostname, lower-cased, when it is a DNS label.
+    public var hostnameLabel: String? {
+        guard let hostname, (try? DNSName(labels: [hostname])) != nil else { return nil }
+        return hostname.lowercased()
+    }
+
     /// The endpoint's label: its hostname, else its dashed address (spec
     /// §2.1 leaves the form to the implementation; CoreDNS uses this one).
-    var label: String {
-        if let hostname, !hostname.isEmpty, (try? DNSName(labels: [hostname])) != nil {
-            return hostname.lowercased()
-        }
-        return ip.dashed
-    }
+    var label: String { hostnameLabel ?? ip.dashed }
 }

@@ -91,7 +91,7 @@ struct RecordMaker {
             addPTR(ip, to: name)
         }
         for port in service.spec.ports ?? [] {
-            guard let portName = port.name, let owner = srvName(portName, port.protocol, name),
+            guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
                 let number = UInt16(exactly: port.port)
             else { continue }
             add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: 100, port: number, target: name)))
@@ -112,7 +112,7 @@ struct RecordMaker {
             add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
             addPTR(endpoint.ip, to: host)
             for port in endpoint.ports {
-                guard let portName = port.name, let owner = srvName(portName, port.protocol, name),
+                guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
                     let number = port.port.flatMap({ UInt16(exactly: $0) })
                 else { continue }
                 srv[owner, default: []].insert(SRVTarget(port: number, host: host))
@@ -134,11 +134,6 @@ struct RecordMaker {
             else { continue }
             add(ResourceRecord(name, ttl: ttl, .address(ip)))
         }
-    }
-
-    /// `_<port>._<proto>.<service>`: the protocol lower-cased (spec §2.3.2).
-    private func srvName(_ port: String, _ proto: String?, _ service: DNSName) -> DNSName? {
-        try? DNSName(labels: ["_" + port, "_" + (proto ?? "TCP").lowercased()], under: service)
     }
 
     private mutating func addPTR(_ ip: IPAddress, to name: DNSName) {
