@@ -94,30 +94,15 @@ pids+=($!); dnsmasq=$!
 for port in 5310 5312 5313; do wait_for_answer "$port" host-1.bench.test; done
 
 results="$out/runs.tsv"
-printf 'server\tload\tqps\tp50_us\tp99_us\tlost\tcpu_us_per_query\n' > "$results"
+printf 'server\tload\tqps\tmean_us\tp50_us\tp99_us\tlost\tcpu_us_per_query\n' > "$results"
 measure() { # name pid port queries load
-  local name=$1 pid=$2 port=$3 queries=$4 load=$5 before after line qps p50 p99 lost answered cpu
+  local name=$1 pid=$2 port=$3 queries=$4 load=$5 before after cpu
   before=$(ticks "$pid")
-  if [ "$load" = dnsperf ]; then
-    taskset -c 0 dnsperf -s 127.0.0.1 -p "$port" -d "$queries" -l "$seconds" -q 500 > "$out/$name-dnsperf.txt" 2>&1
-    qps=$(awk '/Queries per second:/ {print $4}' "$out/$name-dnsperf.txt")
-    p50=$(awk '/Average Latency \(s\):/ {printf "%.0f", $4 * 1e6}' "$out/$name-dnsperf.txt")
-    p99=-
-    lost=$(awk '/Queries lost:/ {print $3}' "$out/$name-dnsperf.txt")
-    answered=$(awk '/Queries completed:/ {print $3}' "$out/$name-dnsperf.txt")
-  else
-    line=$(taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$queries" "$seconds" 256)
-    echo "$line" > "$out/$name-loadgen.txt"
-    qps=$(loadgen_field "$line" qps)
-    p50=$(loadgen_field "$line" p50_latency_us)
-    p99=$(loadgen_field "$line" p99_latency_us)
-    lost=$(loadgen_field "$line" lost)
-    answered=$(loadgen_field "$line" received)
-  fi
+  run_load "$load" "$out/loadgen" "$port" "$queries" "$seconds" "$out/$name-$load.txt"
   after=$(ticks "$pid")
   cpu=$(cpu_per_query "$before" "$after" "$answered")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$p50" "$p99" "$lost" "$cpu" >> "$results"
-  echo "$name $load: $qps q/s, p50 $p50 us, p99 $p99 us, lost $lost, $cpu us CPU/query"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$mean_us" "$p50_us" "$p99_us" "$lost" "$cpu" >> "$results"
+  echo "$name $load: $qps q/s, mean $mean_us us, p50 $p50_us us, p99 $p99_us us, lost $lost, $cpu us CPU/query"
 }
 
 # Warm every cache with each name, then measure hits only.
@@ -139,15 +124,20 @@ def med(server, load, column):
     return statistics.median(values) if values else float("nan")
 print(f"Cache hits, {names} forwarded names, loads of {seconds} s, medians of 3 rounds; one worker per server on CPU 1.\n")
 for load in ("loadgen", "dnsperf"):
-    print(f"| {load} | q/s | p50 µs | p99 µs | lost | CPU µs/query |")
-    print("|---|---|---|---|---|---|")
+    # loadgen has percentiles; dnsperf reports only the mean.
+    if load == "loadgen":
+        print(f"| {load} | q/s | p50 µs | p99 µs | lost | CPU µs/query |")
+        print("|---|---|---|---|---|---|")
+    else:
+        print(f"| {load} | q/s | mean µs | lost | CPU µs/query |")
+        print("|---|---|---|---|---|")
     for server in ("kube-dns-cache", "kube-dns-cluster", "unbound", "dnsmasq"):
-        print(f"| {server} | {med(server, load, 2):,.0f} | {med(server, load, 3):.0f} | "
-              f"{med(server, load, 4) if load == 'loadgen' else '-'} | {med(server, load, 5):.0f} | {med(server, load, 6):.2f} |")
+        latency = f"{med(server, load, 4):.0f} | {med(server, load, 5):.0f}" if load == "loadgen" else f"{med(server, load, 3):.0f}"
+        print(f"| {server} | {med(server, load, 2):,.0f} | {latency} | {med(server, load, 6):.0f} | {med(server, load, 7):.2f} |")
     ours = med("kube-dns-cache", load, 2)
     print(f"\nkube-dns cache hits ({load}): {ours / med('unbound', load, 2):.2f}× Unbound's q/s, "
           f"{ours / med('dnsmasq', load, 2):.2f}× dnsmasq's, {ours / med('kube-dns-cluster', load, 2):.2f}× its own cluster answers; "
-          f"CPU per query {med('kube-dns-cache', load, 6) / med('unbound', load, 6):.2f}× Unbound's, "
-          f"{med('kube-dns-cache', load, 6) / med('dnsmasq', load, 6):.2f}× dnsmasq's.\n")
+          f"CPU per query {med('kube-dns-cache', load, 7) / med('unbound', load, 7):.2f}× Unbound's, "
+          f"{med('kube-dns-cache', load, 7) / med('dnsmasq', load, 7):.2f}× dnsmasq's.\n")
 PY
 cat "$out/results.md"

@@ -93,26 +93,13 @@ results="$out/runs.tsv"
 printf 'server\tload\tqps\tlatency_us\tlost\tcpu_us_per_query\n' > "$results"
 
 measure() { # name pid port load
-  local name=$1 pid=$2 port=$3 load=$4 before after qps latency lost answered
+  local name=$1 pid=$2 port=$3 load=$4 before after cpu
   before=$(ticks "$pid")
-  if [ "$load" = dnsperf ]; then
-    taskset -c 0 dnsperf -s 127.0.0.1 -p "$port" -d "$out/queries.txt" -l "$seconds" -q 500 > "$out/$name-dnsperf.txt" 2>&1
-    qps=$(awk '/Queries per second:/ {print $4}' "$out/$name-dnsperf.txt")
-    latency=$(awk '/Average Latency \(s\):/ {printf "%.1f", $4 * 1e6}' "$out/$name-dnsperf.txt")
-    lost=$(awk '/Queries lost:/ {print $3}' "$out/$name-dnsperf.txt")
-    answered=$(awk '/Queries completed:/ {print $3}' "$out/$name-dnsperf.txt")
-  else
-    taskset -c 0 "$out/loadgen" 127.0.0.1 "$port" "$out/queries.txt" "$seconds" 256 > "$out/$name-loadgen.txt"
-    line=$(cat "$out/$name-loadgen.txt")
-    qps=$(loadgen_field "$line" qps)
-    latency=$(loadgen_field "$line" mean_latency_us)
-    lost=$(loadgen_field "$line" lost)
-    answered=$(loadgen_field "$line" received)
-  fi
+  run_load "$load" "$out/loadgen" "$port" "$out/queries.txt" "$seconds" "$out/$name-$load.txt"
   after=$(ticks "$pid")
   cpu=$(cpu_per_query "$before" "$after" "$answered")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$latency" "$lost" "$cpu" >> "$results"
-  echo "$name $load: $qps q/s, $latency us, lost $lost, $cpu us CPU/query"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$mean_us" "$lost" "$cpu" >> "$results"
+  echo "$name $load: $qps q/s, $mean_us us, lost $lost, $cpu us CPU/query"
 }
 
 # Three rounds, the servers taking turns, so drift on the machine falls on
