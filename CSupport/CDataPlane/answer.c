@@ -205,10 +205,19 @@ static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, 
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
-static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
-    for (uint16_t i = 0; i + 1 < r->answer_count; i++)
-        if (r->answers[i].qtype == qtype) return &r->answers[i];
+/* NODATA from the zone's SOA: the default answer of a record keeping none. */
+static const dp_answer nodata = {.wire = NULL};
+
+static const dp_answer *default_answer(const dp_record *r) {
+    if (r->answer_count == 0 || r->answers[r->answer_count - 1].qtype != 0) return &nodata;
     return &r->answers[r->answer_count - 1];
+}
+
+static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
+    if (qtype == DP_TYPE_ANY) return r->any_answer ? &r->answers[r->any_answer - 1] : default_answer(r);
+    for (uint16_t i = 0; i < r->answer_count; i++)
+        if (r->answers[i].qtype == qtype && qtype != 0) return &r->answers[i];
+    return default_answer(r);
 }
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {

@@ -16,6 +16,7 @@
 #define DP_MAX_NAME 255
 #define DP_MAX_LABELS 128
 #define DP_MAX_ZONES 16
+#define DP_MAX_ANSWERS 254 /* per name; see dp_record */
 #define DP_OPT_RR_SIZE 11
 #define DP_TCP_MAX_MESSAGE 65535
 
@@ -90,12 +91,14 @@ static inline bool dp_answer_rotates(const dp_answer *a) {
 /*
  * A name's record: its answers, then its lower-case wire name. Records lie
  * one after another in their shard's block, so a lookup touches the slot,
- * then one record, then the answer's wire.
+ * then one record, then the answer's wire. Most names have NODATA as
+ * their default answer, and answer ANY (RFC 8482 §4.1) as one of their
+ * types: neither takes an answer of its own.
  */
 typedef struct dp_record {
-    uint16_t answer_count; /* the default answer (qtype 0) is last */
+    uint16_t answer_count; /* a default answer (qtype 0) kept is last; none: NODATA */
     uint8_t name_len;
-    uint8_t unused;
+    uint8_t any_answer; /* ANY's answer: its index + 1, or 0 for the default */
     uint32_t hash;
     dp_answer answers[];
 } dp_record;

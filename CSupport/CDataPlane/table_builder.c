@@ -19,6 +19,8 @@ typedef struct build_name {
     uint32_t hash;
     uint8_t name_len;
     bool removed; /* a delta drops the name */
+    bool has_default; /* a default answer given, or NODATA by add_name */
+    uint16_t any_type; /* the type whose answer ANY gets; 0: the default */
     uint16_t answer_count;
     uint16_t answer_cap;
     dp_answer *answers; /* on the heap until finish */
@@ -377,6 +379,8 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
     if (n != NULL && n->removed) {
         n->removed = false;
         n->answer_count = 0;
+        n->has_default = false;
+        n->any_type = 0;
     }
     if (n == NULL) {
         if (zone_for_builder(b->table, qname, qname_len) == NULL) {
@@ -390,12 +394,18 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
             return NULL;
         }
     }
-    for (uint16_t i = 0; i < n->answer_count; i++) {
-        if (n->answers[i].qtype == qtype) {
-            name_to_text(qname, qname_len, text, sizeof(text));
-            dp_fail(err, errlen, "%s has two answers for type %u", text, qtype);
-            return NULL;
-        }
+    bool given = qtype == 0 && n->has_default;
+    for (uint16_t i = 0; i < n->answer_count; i++) given |= n->answers[i].qtype == qtype;
+    if (given) {
+        name_to_text(qname, qname_len, text, sizeof(text));
+        dp_fail(err, errlen, "%s has two answers for type %u", text, qtype);
+        return NULL;
+    }
+    /* A record keeps the index of ANY's answer in one byte. */
+    if (n->answer_count == DP_MAX_ANSWERS) {
+        name_to_text(qname, qname_len, text, sizeof(text));
+        dp_fail(err, errlen, "%s has more than %d answers", text, DP_MAX_ANSWERS);
+        return NULL;
     }
     return n;
 }
@@ -406,8 +416,10 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
                                 uint16_t arcount, char *err, size_t errlen) {
     dp_table *t = b->table;
     char text[1024];
+    if (qtype == DP_TYPE_ANY) return dp_fail(err, errlen, "ANY takes the answer of a type (dp_table_builder_answer_any_as)");
     build_name *n = entry_for_answer(b, qname, qname_len, qtype, err, errlen);
     if (n == NULL) return -1;
+    if (qtype == 0) n->has_default = true;
 
     const uint16_t counts[3] = {ancount, nscount, arcount};
     uint8_t *wire = b->scratch;
@@ -421,7 +433,8 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
         ends_outside(t, rrs, rrs_len, ancount))
         answer.rotate_count = DP_ANSWER_CHASE;
 
-    /* Answers with the same sections share one wire (ANY and its RRset). */
+    /* Answers with the same sections share one wire (a CNAME's answers for
+     * types its target lacks). */
     for (uint16_t i = 0; i < n->answer_count; i++) {
         if (same_reply(&n->answers[i], wire, answer.len, qname_len)) {
             answer.wire = n->answers[i].wire;
@@ -436,8 +449,22 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
 int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                               char *err, size_t errlen) {
     build_name *n = entry_for_answer(b, qname, qname_len, 0, err, errlen);
-    dp_answer nodata = {.wire = NULL};
-    return n ? append_answer(n, nodata, err, errlen) : -1;
+    if (n == NULL) return -1;
+    n->has_default = true; /* NODATA: kept as no answer at all (answer.c) */
+    return 0;
+}
+
+int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                   uint16_t qtype, char *err, size_t errlen) {
+    build_name *n = builder_find(b, qname, qname_len, dp_name_hash(qname, qname_len));
+    for (uint16_t i = 0; n != NULL && !n->removed && i < n->answer_count; i++) {
+        if (n->answers[i].qtype != qtype || qtype == 0) continue;
+        n->any_type = qtype;
+        return 0;
+    }
+    char text[1024];
+    name_to_text(qname, qname_len, text, sizeof(text));
+    return dp_fail(err, errlen, "ANY for %s: it has no answer for type %u", text, qtype);
 }
 
 
@@ -451,6 +478,8 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
     if (n == NULL) n = add_name_entry(b, qname, qname_len, hash);
     if (n == NULL) return dp_fail(err, errlen, "out of memory");
     n->answer_count = 0;
+    n->has_default = false;
+    n->any_type = 0;
     n->removed = true;
     return 0;
 }
@@ -472,6 +501,8 @@ int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char 
         }
         /* The answers move; their wires stay in `from`'s arena, which moves too. */
         moved->removed = n->removed;
+        moved->has_default = n->has_default;
+        moved->any_type = n->any_type;
         moved->answers = n->answers;
         moved->answer_count = n->answer_count;
         moved->answer_cap = n->answer_cap;
@@ -492,10 +523,11 @@ typedef struct source {
     uint32_t hash;
     uint16_t answer_count;
     uint8_t name_len;
+    uint8_t any_answer; /* as in dp_record */
 } source;
 
-/* The index of an earlier answer with the same wire (ANY and its RRset
- * share one), or `i` when the wire is its own. */
+/* The index of an earlier answer with the same wire (see
+ * dp_table_builder_add_answer), or `i` when the wire is its own. */
 static uint16_t first_with_wire(const source *s, uint16_t i) {
     for (uint16_t k = 0; k < i; k++)
         if (s->answers[k].wire == s->answers[i].wire) return k;
@@ -513,11 +545,11 @@ static size_t wire_bytes(const source *s) {
     return total;
 }
 
-/* One block: the shard header, its slots (under half full), its records
+/* One block: the shard header, its slots (at most three quarters full), its records
  * (answers in the builder's order, the default last), then their wires. */
 static dp_shard *lay_out_shard(const source *sources, size_t count) {
     size_t slot_count = 2;
-    while (slot_count < count * 2) slot_count *= 2;
+    while (slot_count * 3 < count * 4) slot_count *= 2;
     size_t records_len = 0, wires_len = 0;
     for (size_t i = 0; i < count; i++) {
         records_len += dp_record_size(sources[i].answer_count, sources[i].name_len);
@@ -544,6 +576,7 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
         memset(r, 0, dp_record_size(s->answer_count, s->name_len));
         r->answer_count = s->answer_count;
         r->name_len = s->name_len;
+        r->any_answer = s->any_answer;
         r->hash = s->hash;
         for (uint16_t j = 0; j < s->answer_count; j++) {
             dp_answer a = s->answers[j];
@@ -570,7 +603,10 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
 }
 
 static source source_of_name(const build_name *n) {
-    return (source){n->name, n->answers, n->hash, n->answer_count, n->name_len};
+    uint8_t any = 0;
+    for (uint16_t i = 0; n->any_type != 0 && i < n->answer_count; i++)
+        if (n->answers[i].qtype == n->any_type) any = (uint8_t)(i + 1);
+    return (source){n->name, n->answers, n->hash, n->answer_count, n->name_len, any};
 }
 
 /* A shard of the base with the builder's names of that shard applied:
@@ -582,7 +618,8 @@ static dp_shard *rebuild_shard(const dp_table_builder *b, const dp_shard *base,
         const dp_record *r = (const dp_record *)(base->records + offset);
         offset += dp_record_size(r->answer_count, r->name_len);
         if (builder_find(b, dp_record_name(r), r->name_len, r->hash) != NULL) continue;
-        scratch[count++] = (source){dp_record_name(r), r->answers, r->hash, r->answer_count, r->name_len};
+        scratch[count++] =
+            (source){dp_record_name(r), r->answers, r->hash, r->answer_count, r->name_len, r->any_answer};
     }
     for (size_t i = 0; i < name_count; i++) {
         const build_name *n = &b->names[names[i]];
@@ -655,9 +692,7 @@ done:
 dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen) {
     for (size_t i = 0; i < b->name_count; i++) {
         const build_name *n = &b->names[i];
-        bool has_default = n->removed;
-        for (uint16_t j = 0; j < n->answer_count; j++) has_default |= n->answers[j].qtype == 0;
-        if (!has_default) {
+        if (!n->has_default && !n->removed) {
             char text[1024];
             name_to_text(n->name, n->name_len, text, sizeof(text));
             dp_fail(err, errlen, "%s has no default answer", text);

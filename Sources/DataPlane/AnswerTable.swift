@@ -147,7 +147,8 @@ private struct AnswerWriter {
         }
     }
 
-    /// A name's answer for each type it has one for, and its default answer.
+    /// A name's answer for each type it has one for, its default answer,
+    /// and which of them ANY gets.
     mutating func addAnswers(of name: DNSName, in zone: Zone) throws(DataPlaneError) {
         let wire = name.wire
         for type in zone.answerTypes(for: name) {
@@ -160,6 +161,10 @@ private struct AnswerWriter {
             else { throw DataPlaneError(err) }
         } else {
             try add(wire, 0, fallback)
+        }
+        if let type = zone.anyAnswerType(for: name) {
+            guard dp_table_builder_answer_any_as(builder, wire, wire.count, type.rawValue, &err, err.count) == 0
+            else { throw DataPlaneError(err) }
         }
     }
 

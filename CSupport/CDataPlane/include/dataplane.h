@@ -75,9 +75,10 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
  * Adds the answer for (`qname`, `qtype`). `qtype` 0 is the name's answer for
  * every type without an answer of its own (a CNAME); every name needs one,
  * given here or by dp_table_builder_add_name (the caller decides which
- * names exist). The RRs are `ancount` answer, `nscount` authority and
- * `arcount` additional RRs, in that order. The name must lie in a zone
- * added before.
+ * names exist). ANY (255) is not given here: see
+ * dp_table_builder_answer_any_as. The RRs are `ancount` answer, `nscount`
+ * authority and `arcount` additional RRs, in that order. The name must lie
+ * in a zone added before.
  */
 int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                 uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
@@ -90,6 +91,14 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
  */
 int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                               char *err, size_t errlen);
+
+/*
+ * ANY queries for `qname` get its answer for `qtype` (RFC 8482 §4.1: one
+ * RRset of the name), given to the name before the table is finished;
+ * without this call, its default answer.
+ */
+int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                   uint16_t qtype, char *err, size_t errlen);
 
 /*
  * Marks the table as not yet loaded: every query under its zones gets

@@ -10,8 +10,7 @@ extension Zone {
         guard contains(name) else { return nil }
         let node = rrsets[name] ?? [:]
         if type == .any {
-            // RFC 8482 §4.1: answer ANY with one RRset of the name.
-            guard let first = node.keys.min() else { return noData() }
+            guard let first = anyAnswerType(for: name) else { return noData() }
             return positive(rrset(name, first))
         }
         if node[type] != nil { return positive(rrset(name, type)) }
@@ -19,18 +18,21 @@ extension Zone {
         return noData()
     }
 
-    /// The types of `name` that need an answer of their own; every other
-    /// type gets `defaultAnswer(for:)`.
+    /// The types of `name` that need an answer of their own; ANY gets the
+    /// answer of `anyAnswerType(for:)`, every other type `defaultAnswer(for:)`.
     public func answerTypes(for name: DNSName) -> [RecordType] {
         let node = rrsets[name] ?? [:]
         var types = Set(node.keys)
-        if !node.isEmpty { types.insert(.any) }
         if let target = cnameTarget(name) {
             if let targetTypes = rrsets[target]?.keys { types.formUnion(targetTypes) }
             types.formUnion([.a, .aaaa])
         }
         return types.sorted()
     }
+
+    /// RFC 8482 §4.1: ANY is answered with one RRset of the name, the one
+    /// of its lowest type (its answer for that type); nil: it has none.
+    public func anyAnswerType(for name: DNSName) -> RecordType? { rrsets[name]?.keys.min() }
 
     /// The answer for types without one of their own: NODATA, or the CNAME.
     public func defaultAnswer(for name: DNSName) -> Answer {
