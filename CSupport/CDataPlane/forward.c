@@ -82,23 +82,35 @@ int dp_forward_attach(dp_worker *w) {
     w->pending_cap = cap > 0 ? cap : 1;
     /* Probes have room of their own: they never take a client's. */
     w->pending_slots = w->pending_cap + DP_MAX_UPSTREAM_SLOTS;
+    /* Entries are made when first needed (take_pending): the pool's pages,
+     * about 3 KB an entry, stay untouched until forwarding needs them. */
     w->pending = calloc(w->pending_slots, sizeof(dp_pending));
+    w->pending_made = 0;
     w->upstream_buf = malloc(DP_TCP_MAX_MESSAGE);
     w->adopt_event = event_new(w->base, -1, 0, adopt, w);
     if (w->pending == NULL || w->upstream_buf == NULL || w->adopt_event == NULL) return -1;
     /* A configuration given before the start is waiting. */
     event_active(w->adopt_event, EV_READ, 0);
-    for (unsigned i = 0; i < w->pending_slots; i++) {
-        dp_pending *p = &w->pending[i];
-        p->w = w;
-        p->fd = -1;
-        p->io = event_new(w->base, -1, 0, upstream_readable, p);
-        p->timer = event_new(w->base, -1, 0, attempt_timed_out, p);
-        if (p->io == NULL || p->timer == NULL) return -1;
-        p->next_free = w->free_pending;
-        w->free_pending = p;
-    }
     return 0;
+}
+
+/* The next entry of the pool never used, made ready; NULL when the pool is
+ * all made or libevent fails. */
+static dp_pending *make_pending(dp_worker *w) {
+    if (w->pending_made == w->pending_slots) return NULL;
+    dp_pending *p = &w->pending[w->pending_made];
+    p->w = w;
+    p->fd = -1;
+    p->io = event_new(w->base, -1, 0, upstream_readable, p);
+    p->timer = event_new(w->base, -1, 0, attempt_timed_out, p);
+    if (p->io == NULL || p->timer == NULL) {
+        if (p->io != NULL) event_free(p->io);
+        if (p->timer != NULL) event_free(p->timer);
+        p->io = p->timer = NULL;
+        return NULL;
+    }
+    w->pending_made++;
+    return p;
 }
 
 /* Closes the current attempt's socket or connection. */
@@ -397,8 +409,9 @@ static void attempt(dp_pending *p) {
 static dp_pending *take_pending(dp_worker *w, bool probe) {
     if (probe ? w->probes_open >= DP_MAX_UPSTREAM_SLOTS : w->pending_open >= w->pending_cap) return NULL;
     dp_pending *p = w->free_pending;
+    if (p != NULL) w->free_pending = p->next_free;
+    else p = make_pending(w);
     if (p == NULL) return NULL;
-    w->free_pending = p->next_free;
     if (probe) w->probes_open++;
     else w->pending_open++;
     p->busy = true;
@@ -606,7 +619,7 @@ void dp_forward_heartbeat(dp_worker *w) {
 }
 
 void dp_forward_close(dp_worker *w) {
-    for (unsigned i = 0; w->pending != NULL && i < w->pending_slots; i++) {
+    for (unsigned i = 0; w->pending != NULL && i < w->pending_made; i++) {
         dp_pending *p = &w->pending[i];
         if (p->busy) give_back(p, NULL, 0);
         if (p->io != NULL) event_free(p->io);

@@ -131,6 +131,7 @@ typedef struct dp_worker {
     unsigned pending_cap;   /* clients' queries in flight, at most */
     unsigned pending_open;
     unsigned pending_slots; /* the pool: pending_cap, and room for probes */
+    unsigned pending_made;  /* entries made ready so far, from the first */
     unsigned probes_open;
     uint8_t *upstream_buf; /* one upstream reply */
     uint64_t next_loop_probe_ms;

@@ -1,11 +1,49 @@
 /// A Service, reduced to what DNS needs.
 public struct Service: Hashable, Sendable, Decodable {
-    public var metadata: ObjectMeta
-    public var spec: Spec
+    /// The fields live in an immutable box, so a Service is one pointer:
+    /// the dictionary of a cluster's Services has a power of two of
+    /// buckets, up to three quarters full, and 100,000 Services inline
+    /// (120 bytes each) took 40 MB of buckets.
+    private var fields: Fields
+
+    private final class Fields: Sendable {
+        let metadata: ObjectMeta
+        let spec: Spec
+
+        init(metadata: ObjectMeta, spec: Spec) {
+            self.metadata = metadata
+            self.spec = spec
+        }
+    }
+
+    public var metadata: ObjectMeta {
+        get { fields.metadata }
+        set { fields = Fields(metadata: newValue, spec: fields.spec) }
+    }
+
+    public var spec: Spec {
+        get { fields.spec }
+        set { fields = Fields(metadata: fields.metadata, spec: newValue) }
+    }
 
     public init(metadata: ObjectMeta, spec: Spec) {
-        self.metadata = metadata
-        self.spec = spec
+        fields = Fields(metadata: metadata, spec: spec)
+    }
+
+    private enum CodingKeys: String, CodingKey { case metadata, spec }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(metadata: try c.decode(ObjectMeta.self, forKey: .metadata), spec: try c.decode(Spec.self, forKey: .spec))
+    }
+
+    public static func == (lhs: Service, rhs: Service) -> Bool {
+        lhs.fields === rhs.fields || (lhs.metadata == rhs.metadata && lhs.spec == rhs.spec)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(metadata)
+        hasher.combine(spec)
     }
 
     public struct Spec: Hashable, Sendable, Decodable {
