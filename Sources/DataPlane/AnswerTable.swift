@@ -155,12 +155,11 @@ private struct AnswerWriter {
             guard let answer = zone.answer(name, type) else { continue }
             try add(wire, type.rawValue, answer)
         }
-        let fallback = zone.defaultAnswer(for: name)
-        if fallback.isNoData(in: zone) {
+        if zone.defaultIsNoData(for: name) {
             guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0
             else { throw DataPlaneError(err) }
         } else {
-            try add(wire, 0, fallback)
+            try add(wire, 0, zone.defaultAnswer(for: name))
         }
         if let type = zone.anyAnswerType(for: name) {
             guard dp_table_builder_answer_any_as(builder, wire, wire.count, type.rawValue, &err, err.count) == 0
@@ -175,21 +174,14 @@ private struct AnswerWriter {
 
     private mutating func add(_ name: [UInt8], _ type: UInt16, _ answer: Answer) throws(DataPlaneError) {
         rrs.removeAll(keepingCapacity: true)
-        for record in answer.answer + answer.authority + answer.additional {
-            record.appendWire(to: &rrs)
-        }
+        for record in answer.answer { record.appendWire(to: &rrs) }
+        for record in answer.authority { record.appendWire(to: &rrs) }
+        for record in answer.additional { record.appendWire(to: &rrs) }
         let status = dp_table_builder_add_answer(
             builder, name, name.count, type, answer.rcode.rawValue, rrs, rrs.count,
             UInt16(answer.answer.count), UInt16(answer.authority.count), UInt16(answer.additional.count),
             &err, err.count)
         guard status == 0 else { throw DataPlaneError(err) }
-    }
-}
-
-extension Answer {
-    /// NODATA with the zone's SOA: the data plane makes it from the zone.
-    func isNoData(in zone: Zone) -> Bool {
-        rcode == .noError && answer.isEmpty && additional.isEmpty && authority == [zone.soa]
     }
 }
 

@@ -21,38 +21,39 @@ extension ClusterRecordStore {
     }
 
     /// The regions come in two parts of about equal work, which two threads
-    /// can answer at once: the Services' own names, and everything else.
+    /// can answer at once: each has half of the Services, with the PTR
+    /// names only they give records to; the second has everything else.
     public static let regionParts = 2
 
     /// The regions of one part (0 or 1).
     public func forEachRegion(part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
-        if part == 0 {
-            for key in objects.services.keys {
-                let region = Region.service(key)
-                var zone = Zone(emptyLike: heads[0])
-                put(contribution(.service(key)), into: &zone, only: 0)
-                chaseCNAMEs(&zone, from: region)
-                try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
-            }
-            return
+        for (index, key) in objects.services.keys.enumerated() where index % Self.regionParts == part {
+            let made = contribution(.service(key))
+            let region = Region.service(key)
+            var zone = Zone(emptyLike: heads[0], floor: root(of: region))
+            put(made, into: &zone, only: 0)
+            chaseCNAMEs(&zone, from: region)
+            try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
+            try forEachOwnAddress(of: made, body)
         }
+        guard part == Self.regionParts - 1 else { return }
         try body(answers(.apex))
         for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
         for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
         for name in podsByName.keys { try body(answers(.podName(name))) }
-        // Every PTR record once, rather than each owner's contribution per address.
-        var ptrRecords: [DNSName: [ResourceRecord]] = [:]
-        for key in objects.services.keys {
-            for record in contribution(.service(key)).records {
-                if case .ptr = record.data { ptrRecords[record.name, default: []].append(record) }
-            }
-        }
-        for (name, records) in ptrRecords {
-            var zone = Zone(emptyLike: heads[layout.zoneIndex(name)])
-            for record in records { zone.add(record) }
-            try body(RegionAnswers(zone: zone, names: [name]))
-        }
+        for (name, owners) in addressOwners where !owners.isSingle { try body(answers(.address(name))) }
         for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
+    }
+
+    /// The PTR names a Service's contribution alone gives records to
+    /// (nearly all), answered from it rather than made again per name.
+    private func forEachOwnAddress(of made: Contribution, _ body: (RegionAnswers) throws -> Void) rethrows {
+        var zones: [DNSName: Zone] = [:]
+        for record in made.records {
+            guard case .ptr = record.data, addressOwners[record.name]?.isSingle == true else { continue }
+            zones[record.name, default: Zone(emptyLike: heads[layout.zoneIndex(record.name)], floor: record.name)].add(record)
+        }
+        for (name, zone) in zones { try body(RegionAnswers(zone: zone, names: [name])) }
     }
 
     /// The regions changed since the last call, with those reached through
@@ -105,11 +106,20 @@ extension ClusterRecordStore {
         var zone: Zone
         switch region {
         case .apex, .reverseApex: zone = head
-        default: zone = Zone(emptyLike: head)
+        default: zone = Zone(emptyLike: head, floor: root(of: region))
         }
         fill(&zone, region)
         chaseCNAMEs(&zone, from: region)
         return RegionAnswers(zone: zone, names: regionNames(region, zone))
+    }
+
+    /// The name every name of a region is at or below, when it has one.
+    private func root(of region: Region) -> DNSName? {
+        switch region {
+        case .service(let key): return try? DNSName(labels: [key.name, key.namespace, "svc"], under: options.domain)
+        case .podName(let name), .address(let name), .reverseBranch(let name): return name
+        case .apex, .namespace, .reverseApex: return nil
+        }
     }
 
     /// The region's own records and names.

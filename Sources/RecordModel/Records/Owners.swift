@@ -7,6 +7,9 @@ struct Owners: Sendable, Sequence {
 
     init(_ owner: Contributor) { first = owner }
 
+    /// Whether one contributor alone gives the name its records.
+    var isSingle: Bool { others.isEmpty }
+
     /// Adds an owner; false when it was one already.
     mutating func insert(_ owner: Contributor) -> Bool {
         guard owner != first, !others.contains(owner) else { return false }

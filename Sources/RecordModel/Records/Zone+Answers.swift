@@ -21,12 +21,11 @@ extension Zone {
     /// The types of `name` that need an answer of their own; ANY gets the
     /// answer of `anyAnswerType(for:)`, every other type `defaultAnswer(for:)`.
     public func answerTypes(for name: DNSName) -> [RecordType] {
-        let node = rrsets[name] ?? [:]
+        guard let node = rrsets[name] else { return [] }
+        guard let target = cnameTarget(name) else { return node.keys.sorted() }
         var types = Set(node.keys)
-        if let target = cnameTarget(name) {
-            if let targetTypes = rrsets[target]?.keys { types.formUnion(targetTypes) }
-            types.formUnion([.a, .aaaa])
-        }
+        if let targetTypes = rrsets[target]?.keys { types.formUnion(targetTypes) }
+        types.formUnion([.a, .aaaa])
         return types.sorted()
     }
 
@@ -40,6 +39,9 @@ extension Zone {
         return noData()
     }
 
+    /// Whether `defaultAnswer(for:)` is NODATA: the name has no CNAME.
+    public func defaultIsNoData(for name: DNSName) -> Bool { rrsets[name]?[.cname] == nil }
+
     /// RFC 2308 §2.2: NOERROR, no answer, the SOA in authority.
     func noData() -> Answer { Answer(.noError, authority: [soa]) }
 
@@ -49,7 +51,8 @@ extension Zone {
         var seen: Set<DNSName> = []
         for record in records {
             guard let target = record.data.target, seen.insert(target).inserted else { continue }
-            additional += rrset(target, .a) + rrset(target, .aaaa)
+            additional += rrset(target, .a)
+            additional += rrset(target, .aaaa)
         }
         return Answer(.noError, answer: records, additional: additional)
     }

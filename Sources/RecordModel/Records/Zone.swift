@@ -28,6 +28,9 @@ public struct Zone: Sendable {
     /// Every name that exists: owners, names added without records, and
     /// every name between them and the apex (empty non-terminals, RFC 8020).
     public private(set) var names: Set<DNSName> = []
+    /// A region's zone answers only for names at or below its root: the
+    /// names above it are not made (for a PTR name, five of them).
+    private var floor: DNSName?
 
     public init(apex: DNSName, authoritative: Bool, soa: SOAData, ttl: UInt32) {
         self.apex = apex
@@ -37,11 +40,13 @@ public struct Zone: Sendable {
     }
 
     /// The zone's apex, authority and SOA with no records yet, not even
-    /// the SOA's own: a region below the apex answers from this.
-    init(emptyLike zone: Zone) {
+    /// the SOA's own: a region below the apex answers from this, for its
+    /// names at or below `floor` when one is given.
+    init(emptyLike zone: Zone, floor: DNSName? = nil) {
         apex = zone.apex
         authoritative = zone.authoritative
         soa = zone.soa
+        self.floor = floor
     }
 
     /// Adds a record, once: a record already in its RRSet is not added again.
@@ -69,6 +74,7 @@ public struct Zone: Sendable {
     public mutating func addName(_ name: DNSName) {
         var current: DNSName? = name
         while let n = current, n.isSubdomain(of: apex), names.insert(n).inserted {
+            if let floor, n == floor || !n.isSubdomain(of: floor) { return }
             current = n.parent
         }
     }
