@@ -38,6 +38,13 @@ import Testing
         #expect(v6.reverseName.description.hasPrefix("1.0.0.0.0.0.0.0"))
         #expect(v6.reverseName.description.hasSuffix("0.0.d.f.ip6.arpa."))
         #expect(v6.reverseName.labels.count == 34)
+        #expect(IPAddress(reverseName: v4.reverseName) == v4)
+        #expect(IPAddress(reverseName: v6.reverseName) == v6)
+        #expect(IPAddress(reverseName: try DNSName("03.2.1.10.in-addr.arpa")) == nil)
+        #expect(IPAddress(reverseName: try DNSName("256.2.1.10.in-addr.arpa")) == nil)
+        #expect(IPAddress(reverseName: try DNSName("2.1.10.in-addr.arpa")) == nil)
+        #expect(IPAddress(reverseName: try DNSName("3.2.1.10.in-addr.example")) == nil)
+        #expect(IPAddress(reverseName: v6.reverseName.parent!) == nil)
         #expect(IPAddress("10.1.2") == nil)
         #expect(IPAddress("None") == nil)
     }

@@ -76,6 +76,46 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
+    /// The address whose `reverseName` is `name`; nil for any other name.
+    /// Reads the wire form in place: large clusters parse hundreds of
+    /// thousands of these.
+    public init?(reverseName name: DNSName) {
+        let wire = name.wire
+        if wire.count <= 30, wire.count >= Self.inAddrArpa.count + 8, wire.suffix(Self.inAddrArpa.count).elementsEqual(Self.inAddrArpa) {
+            var octets: UInt32 = 0
+            var pos = 0
+            for index in 0..<4 {
+                let length = Int(wire[pos])
+                guard (1...3).contains(length), pos + length < wire.count else { return nil }
+                let digits = wire[(pos + 1)...(pos + length)]
+                guard digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                    digits.first != UInt8(ascii: "0") || length == 1
+                else { return nil }
+                let value = digits.reduce(0) { $0 * 10 + UInt32($1 - UInt8(ascii: "0")) }
+                guard value <= 255 else { return nil }
+                octets |= value << (8 * UInt32(index))
+                pos += 1 + length
+            }
+            guard pos == wire.count - Self.inAddrArpa.count else { return nil }
+            // The first label is the last octet.
+            self = .v4(UInt8(octets >> 24), UInt8(octets >> 16 & 0xFF), UInt8(octets >> 8 & 0xFF), UInt8(octets & 0xFF))
+        } else if wire.count == 64 + Self.ip6Arpa.count, wire.suffix(Self.ip6Arpa.count).elementsEqual(Self.ip6Arpa) {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            for index in 0..<32 {
+                guard wire[2 * index] == 1, let nibble = Self.hexDigits.firstIndex(of: wire[2 * index + 1]) else { return nil }
+                // The first label is the low nibble of the last byte.
+                bytes[15 - index / 2] |= UInt8(nibble) << (index % 2 == 0 ? 0 : 4)
+            }
+            self = .v6(bytes)
+        } else {
+            return nil
+        }
+    }
+
+    private static let inAddrArpa = DNSName(validated: ["in-addr", "arpa"]).wire
+    private static let ip6Arpa = DNSName(validated: ["ip6", "arpa"]).wire
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         if lhs.isV4 != rhs.isV4 { return lhs.isV4 }
         return lhs.bytes.lexicographicallyPrecedes(rhs.bytes)

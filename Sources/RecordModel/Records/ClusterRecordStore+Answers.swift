@@ -41,7 +41,7 @@ extension ClusterRecordStore {
         for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
         for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
         for name in podsByName.keys { try body(answers(.podName(name))) }
-        for (name, owners) in addressOwners where !owners.isSingle { try body(answers(.address(name))) }
+        for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
         for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
     }
 
@@ -50,7 +50,8 @@ extension ClusterRecordStore {
     private func forEachOwnAddress(of made: Contribution, _ body: (RegionAnswers) throws -> Void) rethrows {
         var zones: [DNSName: Zone] = [:]
         for record in made.records {
-            guard case .ptr = record.data, addressOwners[record.name]?.isSingle == true else { continue }
+            guard case .ptr = record.data, let address = IPAddress(reverseName: record.name), addressOwners[address]?.isSingle == true
+            else { continue }
             zones[record.name, default: Zone(emptyLike: heads[layout.zoneIndex(record.name)], floor: record.name)].add(record)
         }
         for (name, zone) in zones { try body(RegionAnswers(zone: zone, names: [name])) }
@@ -140,7 +141,7 @@ extension ClusterRecordStore {
         case .reverseApex:
             break
         case .address(let name):
-            for owner in addressOwners[name].map(Array.init) ?? [] {
+            for owner in IPAddress(reverseName: name).flatMap({ addressOwners[$0] }).map(Array.init) ?? [] {
                 for record in made(owner).records where record.name == name { zone.add(record) }
             }
         case .reverseBranch(let name):

@@ -16,8 +16,10 @@ public struct ClusterRecordStore: Sendable {
     private(set) var namespaceObjects: [String: Int] = [:]
     /// `--pods verified`: the pods behind each pod name.
     private(set) var podsByName: [DNSName: Set<ObjectKey>] = [:]
-    /// Who gives each PTR name its records.
-    private(set) var addressOwners: [DNSName: Owners] = [:]
+    /// Who gives each PTR name its records, by the address it is the name
+    /// of: hundreds of thousands of names in a large cluster, kept without
+    /// an allocation each.
+    private(set) var addressOwners: [IPAddress: Owners] = [:]
     /// PTR names below each reverse branch.
     private(set) var reverseBranches: [DNSName: Int32] = [:]
     /// The ExternalName services whose CNAME leads into each region.
@@ -176,8 +178,9 @@ public struct ClusterRecordStore: Sendable {
         for record in made.records {
             switch record.data {
             case .ptr:
-                if addressOwners[record.name]?.insert(contributor) == nil {
-                    addressOwners[record.name] = Owners(contributor)
+                guard let address = IPAddress(reverseName: record.name) else { continue }
+                if addressOwners[address]?.insert(contributor) == nil {
+                    addressOwners[address] = Owners(contributor)
                     countBranches(of: record.name, by: 1)
                 }
             case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
@@ -194,9 +197,9 @@ public struct ClusterRecordStore: Sendable {
         for record in made.records {
             switch record.data {
             case .ptr:
-                guard let owners = addressOwners[record.name] else { continue }
-                addressOwners[record.name] = owners.removing(contributor)
-                if addressOwners[record.name] == nil { countBranches(of: record.name, by: -1) }
+                guard let address = IPAddress(reverseName: record.name), let owners = addressOwners[address] else { continue }
+                addressOwners[address] = owners.removing(contributor)
+                if addressOwners[address] == nil { countBranches(of: record.name, by: -1) }
             case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
                 if case .service(let key) = contributor {
                     let region = layout.region(of: target)
