@@ -27,6 +27,7 @@ extension ClusterRecordStore {
 
     /// The regions of one part (0 or 1).
     public func forEachRegion(part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
+        let (owners, heads, layout) = (addressOwners, heads, layout)
         for (index, key) in objects.services.keys.enumerated() where index % Self.regionParts == part {
             let made = contribution(.service(key))
             let region = Region.service(key)
@@ -34,7 +35,7 @@ extension ClusterRecordStore {
             put(made, into: &zone, only: 0)
             chaseCNAMEs(&zone, from: region)
             try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
-            try forEachOwnAddress(of: made, body)
+            try Self.forEachOwnAddress(of: made, owners: owners, heads: heads, layout: layout, body)
         }
         guard part == Self.regionParts - 1 else { return }
         try body(answers(.apex))
@@ -47,10 +48,14 @@ extension ClusterRecordStore {
 
     /// The PTR names a Service's contribution alone gives records to
     /// (nearly all), answered from it rather than made again per name.
-    private func forEachOwnAddress(of made: Contribution, _ body: (RegionAnswers) throws -> Void) rethrows {
+    /// Static, so that no copy of the store is made per Service.
+    private static func forEachOwnAddress(
+        of made: Contribution, owners: [IPAddress: Owners], heads: [Zone], layout: ZoneLayout,
+        _ body: (RegionAnswers) throws -> Void
+    ) rethrows {
         var zones: [DNSName: Zone] = [:]
         for record in made.records {
-            guard case .ptr = record.data, let address = IPAddress(reverseName: record.name), addressOwners[address]?.isSingle == true
+            guard case .ptr = record.data, let address = IPAddress(reverseName: record.name), owners[address]?.isSingle == true
             else { continue }
             zones[record.name, default: Zone(emptyLike: heads[layout.zoneIndex(record.name)], floor: record.name)].add(record)
         }
