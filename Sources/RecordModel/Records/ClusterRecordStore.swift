@@ -20,7 +20,7 @@ public struct ClusterRecordStore: Sendable {
     /// of: hundreds of thousands of names in a large cluster, kept without
     /// an allocation each.
     private(set) var addressOwners: [IPAddress: Owners] = [:]
-    /// PTR names below each reverse branch.
+    /// The PTR names and branches right below each reverse branch.
     private(set) var reverseBranches: [DNSName: Int32] = [:]
     /// The ExternalName services whose CNAME leads into each region.
     private(set) var cnameReferrers: [Region: Set<ObjectKey>] = [:]
@@ -217,13 +217,16 @@ public struct ClusterRecordStore: Sendable {
         }
     }
 
-    /// A PTR name came or went: the branches above it count it.
+    /// A PTR name came or went: its branch counts it, and a branch that
+    /// comes or goes is counted by the branch above it in turn (a branch
+    /// exists while it counts any), so most changes stop at the first.
     private mutating func countBranches(of name: DNSName, by delta: Int32) {
         var branch = name.parent
         while let current = branch, case .reverseBranch = layout.region(of: current) {
             let count = reverseBranches[current, default: 0] + delta
             reverseBranches[current] = count > 0 ? count : nil
-            if count == 0 || (count == 1 && delta > 0) { pending[.reverseBranch(current), default: []].insert(current) }
+            guard count == 0 || (count == 1 && delta > 0) else { return }
+            pending[.reverseBranch(current), default: []].insert(current)
             branch = current.parent
         }
     }
