@@ -28,22 +28,28 @@ public struct AnswerTable: ~Copyable {
     }
 
     /// Builds the table of everything a record store holds, region by
-    /// region: the two parts of the regions on two threads, each into its
+    /// region: two threads take the store's parts in turn, each into its
     /// own builder, merged before the shards are laid out.
     public init(_ store: ClusterRecordStore) throws(DataPlaneError) {
-        let parts = ClusterRecordStore.regionParts
-        let builders = (0..<parts).map { _ in BuilderHandle(pointer: dp_table_builder_new()) }
+        let threads = 2
+        let builders = (0..<threads).map { _ in BuilderHandle(pointer: dp_table_builder_new()) }
         guard builders.allSatisfy({ $0.pointer != nil }) else {
             for builder in builders { dp_table_builder_free(builder.pointer) }
             throw DataPlaneError("out of memory")
         }
+        let parts = store.regionParts()
+        let taken = Atomic<Int>(0)
         let failures = Mutex<[DataPlaneError]>([])
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
             do {
-                var writer = AnswerWriter(builder: builders[part].pointer!)
+                var writer = AnswerWriter(builder: builders[thread].pointer!)
                 try writer.addZones(store.zoneHeads)
-                try store.forEachRegion(part: part) { region throws(DataPlaneError) in
-                    for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
+                while true {
+                    let part = taken.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard part < parts.count else { break }
+                    try store.forEachRegion(in: parts, part: part) { region throws(DataPlaneError) in
+                        for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
+                    }
                 }
             } catch let error as DataPlaneError {
                 failures.withLock { $0.append(error) }

@@ -17,18 +17,38 @@ extension ClusterRecordStore {
 
     /// Every region, with its zone (a whole table).
     public func forEachRegion(_ body: (RegionAnswers) throws -> Void) rethrows {
-        for part in 0..<Self.regionParts { try forEachRegion(part: part, body) }
+        let parts = regionParts()
+        for part in 0..<parts.count { try forEachRegion(in: parts, part: part, body) }
     }
 
-    /// The regions come in two parts of about equal work, which two threads
-    /// can answer at once: each has half of the Services, with the PTR
-    /// names only they give records to; the second has everything else.
-    public static let regionParts = 2
+    /// The regions in parts that threads take in turn, so that none waits
+    /// long for another: first every region but the Services', then the
+    /// Services in runs, each with the PTR names only it gives records to.
+    public struct RegionParts: Sendable {
+        fileprivate let services: [ObjectKey]
+        fileprivate let servicesPerPart: Int
+        public let count: Int
+    }
 
-    /// The regions of one part (0 or 1).
-    public func forEachRegion(part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
+    public func regionParts(servicesPerPart: Int = 1024) -> RegionParts {
+        let services = Array(objects.services.keys)
+        return RegionParts(services: services, servicesPerPart: servicesPerPart, count: 1 + (services.count + servicesPerPart - 1) / servicesPerPart)
+    }
+
+    /// The regions of one part (from 0 to `parts.count - 1`).
+    public func forEachRegion(in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
+        guard part > 0 else {
+            try body(answers(.apex))
+            for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
+            for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
+            for name in podsByName.keys { try body(answers(.podName(name))) }
+            for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
+            for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
+            return
+        }
         let (owners, heads, layout) = (addressOwners, heads, layout)
-        for (index, key) in objects.services.keys.enumerated() where index % Self.regionParts == part {
+        let first = (part - 1) * parts.servicesPerPart
+        for key in parts.services[first..<min(first + parts.servicesPerPart, parts.services.count)] {
             let made = contribution(.service(key))
             let region = Region.service(key)
             var zone = Zone(emptyLike: heads[0], floor: root(of: region))
@@ -37,13 +57,6 @@ extension ClusterRecordStore {
             try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
             try Self.forEachOwnAddress(of: made, owners: owners, heads: heads, layout: layout, body)
         }
-        guard part == Self.regionParts - 1 else { return }
-        try body(answers(.apex))
-        for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
-        for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
-        for name in podsByName.keys { try body(answers(.podName(name))) }
-        for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
-        for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
     }
 
     /// The PTR names a Service's contribution alone gives records to
