@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// The cluster's objects, and the answers made of them region by region
 /// (see Region): a change recomputes the contributions it touches (a
 /// Service with its endpoints, a namespace, a pod, the apex) and notes the
@@ -69,6 +72,8 @@ public struct ClusterRecordStore: Sendable {
     // MARK: Loading and changing
 
     /// Loads every object into a store that has none yet (a first load).
+    /// The contributions are made on two threads, a run at a time, and
+    /// indexed in order.
     public mutating func load(_ all: ClusterObjects) {
         precondition(objects == ClusterObjects(), "load fills an empty store")
         objects = all
@@ -83,12 +88,26 @@ public struct ClusterRecordStore: Sendable {
         problems = []
         var contributors: [Contributor] = [.apex] + all.services.keys.map { .service($0) }
         if options.pods == .verified { contributors += all.pods.keys.map { .pod($0) } }
-        for contributor in contributors {
-            let made = contribution(contributor)
-            problems += made.problems
-            index(contributor, adding: made)
+        for start in stride(from: 0, to: contributors.count, by: 4096) {
+            let run = contributors[start..<min(start + 4096, contributors.count)]
+            for (contributor, made) in zip(run, contributions(of: run)) {
+                problems += made.problems
+                index(contributor, adding: made)
+            }
         }
         pending = [:]
+    }
+
+    /// The contributions of `contributors`, in order, made on two threads.
+    private func contributions(of contributors: ArraySlice<Contributor>) -> [Contribution] {
+        let middle = contributors.startIndex + contributors.count / 2
+        let halves = Mutex<[[Contribution]]>([[], []])
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            let range = half == 0 ? contributors.startIndex..<middle : middle..<contributors.endIndex
+            let made = contributors[range].map(contribution)
+            halves.withLock { $0[half] = made }
+        }
+        return halves.withLock { $0[0] + $0[1] }
     }
 
     /// Applies changes in order; the contributions they touch are made
