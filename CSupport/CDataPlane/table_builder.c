@@ -416,7 +416,8 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
                                 uint16_t arcount, char *err, size_t errlen) {
     dp_table *t = b->table;
     char text[1024];
-    if (qtype == DP_TYPE_ANY) return dp_fail(err, errlen, "ANY takes the answer of a type (dp_table_builder_answer_any_as)");
+    if (qtype == DP_TYPE_ANY)
+        return dp_fail(err, errlen, "ANY takes the answer of a type: dp_table_builder_answer_any_as");
     build_name *n = entry_for_answer(b, qname, qname_len, qtype, err, errlen);
     if (n == NULL) return -1;
     if (qtype == 0) n->has_default = true;
@@ -618,8 +619,8 @@ static dp_shard *rebuild_shard(const dp_table_builder *b, const dp_shard *base,
         const dp_record *r = (const dp_record *)(base->records + offset);
         offset += dp_record_size(r->answer_count, r->name_len);
         if (builder_find(b, dp_record_name(r), r->name_len, r->hash) != NULL) continue;
-        scratch[count++] =
-            (source){dp_record_name(r), r->answers, r->hash, r->answer_count, r->name_len, r->any_answer};
+        scratch[count++] = (source){dp_record_name(r), r->answers,  r->hash,
+                                    r->answer_count,   r->name_len, r->any_answer};
     }
     for (size_t i = 0; i < name_count; i++) {
         const build_name *n = &b->names[names[i]];

@@ -26,14 +26,11 @@ extension ClusterRecordStore {
     /// Services in runs, each with the PTR names only it gives records to.
     public struct RegionParts: Sendable {
         fileprivate let services: [ObjectKey]
-        fileprivate let servicesPerPart: Int
-        public let count: Int
+        public var count: Int { 1 + (services.count + Self.servicesPerPart - 1) / Self.servicesPerPart }
+        fileprivate static let servicesPerPart = 1024
     }
 
-    public func regionParts(servicesPerPart: Int = 1024) -> RegionParts {
-        let services = Array(objects.services.keys)
-        return RegionParts(services: services, servicesPerPart: servicesPerPart, count: 1 + (services.count + servicesPerPart - 1) / servicesPerPart)
-    }
+    public func regionParts() -> RegionParts { RegionParts(services: Array(objects.services.keys)) }
 
     /// The regions of one part (from 0 to `parts.count - 1`).
     public func forEachRegion(in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
@@ -47,8 +44,8 @@ extension ClusterRecordStore {
             return
         }
         let (owners, heads, layout) = (addressOwners, heads, layout)
-        let first = (part - 1) * parts.servicesPerPart
-        for key in parts.services[first..<min(first + parts.servicesPerPart, parts.services.count)] {
+        let first = (part - 1) * RegionParts.servicesPerPart
+        for key in parts.services[first..<min(first + RegionParts.servicesPerPart, parts.services.count)] {
             let made = contribution(.service(key))
             let region = Region.service(key)
             var zone = Zone(emptyLike: heads[0], floor: root(of: region))
