@@ -217,7 +217,7 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
     if (qtype == DP_TYPE_ANY)
         return r->any_answer ? &r->answers[r->any_answer - 1] : default_answer(r);
     for (uint16_t i = 0; i < r->answer_count; i++)
-        if (r->answers[i].qtype == qtype && qtype != 0) return &r->answers[i];
+        if (r->answers[i].qtype == qtype) return &r->answers[i];
     return default_answer(r);
 }
 

@@ -459,7 +459,7 @@ int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, si
                                    uint16_t qtype, char *err, size_t errlen) {
     build_name *n = builder_find(b, qname, qname_len, dp_name_hash(qname, qname_len));
     for (uint16_t i = 0; n != NULL && !n->removed && i < n->answer_count; i++) {
-        if (n->answers[i].qtype != qtype || qtype == 0) continue;
+        if (n->answers[i].qtype != qtype) continue;
         n->any_type = qtype;
         return 0;
     }

@@ -15,12 +15,6 @@ extension ClusterRecordStore {
         public var isEmpty: Bool { regions.isEmpty && removed.isEmpty }
     }
 
-    /// Every region, with its zone (a whole table).
-    public func forEachRegion(_ body: (RegionAnswers) throws -> Void) rethrows {
-        let parts = regionParts()
-        for part in 0..<parts.count { try forEachRegion(in: parts, part: part, body) }
-    }
-
     /// The regions in parts that threads take in turn, so that none waits
     /// long for another: first every region but the Services', then the
     /// Services in runs, each with the PTR names only it gives records to.
@@ -48,7 +42,7 @@ extension ClusterRecordStore {
         for key in parts.services[first..<min(first + RegionParts.servicesPerPart, parts.services.count)] {
             let made = contribution(.service(key))
             let region = Region.service(key)
-            var zone = Zone(emptyLike: heads[0], floor: root(of: region))
+            var zone = Zone(emptyLike: heads[0], floor: layout.root(of: region))
             put(made, into: &zone, only: 0)
             chaseCNAMEs(&zone, from: region)
             try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
@@ -122,20 +116,11 @@ extension ClusterRecordStore {
         var zone: Zone
         switch region {
         case .apex, .reverseApex: zone = head
-        default: zone = Zone(emptyLike: head, floor: root(of: region))
+        default: zone = Zone(emptyLike: head, floor: layout.root(of: region))
         }
         fill(&zone, region)
         chaseCNAMEs(&zone, from: region)
         return RegionAnswers(zone: zone, names: regionNames(region, zone))
-    }
-
-    /// The name every name of a region is at or below, when it has one.
-    private func root(of region: Region) -> DNSName? {
-        switch region {
-        case .service(let key): return try? DNSName(labels: [key.name, key.namespace, "svc"], under: options.domain)
-        case .podName(let name), .address(let name), .reverseBranch(let name): return name
-        case .apex, .namespace, .reverseApex: return nil
-        }
     }
 
     /// The region's own records and names.

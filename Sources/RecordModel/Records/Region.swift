@@ -59,15 +59,24 @@ struct ZoneLayout: Sendable {
         return .podName(name.suffix(labels: domainLabels + 3))
     }
 
+    /// The name every name of a region is at or below, for the regions
+    /// that have one.
+    func root(of region: Region) -> DNSName? {
+        switch region {
+        case .service(let key): return try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain)
+        case .podName(let name), .address(let name), .reverseBranch(let name): return name
+        case .apex, .namespace, .reverseApex: return nil
+        }
+    }
+
     /// Tells whether a name is in `region`: the same as `region(of: name)
     /// == region`, without reading labels for the regions most names are in.
     func membership(_ region: Region) -> (DNSName) -> Bool {
         switch region {
-        case .service(let key):
-            guard let root = try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain) else { return { _ in false } }
+        case .service, .podName:
+            guard let root = root(of: region) else { return { _ in false } }
             return { $0.isSubdomain(of: root) }
         case .address(let root), .reverseBranch(let root): return { $0 == root }
-        case .podName(let root): return { $0.isSubdomain(of: root) }
         default: return { self.region(of: $0) == region }
         }
     }
