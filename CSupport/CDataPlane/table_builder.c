@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* A name while the table is built: its answers grow as they are added. */
+/* A name while the table is built. Its answers are a run of the
+ * builder's answer log: a name's answers come one after another (all its
+ * types at once), so half a million names need no allocation each. */
 typedef struct build_name {
     const uint8_t *name; /* in the builder's arena */
     uint32_t hash;
@@ -22,8 +24,7 @@ typedef struct build_name {
     bool has_default; /* a default answer given, or NODATA by add_name */
     uint16_t any_type; /* the type whose answer ANY gets; 0: the default */
     uint16_t answer_count;
-    uint16_t answer_cap;
-    dp_answer *answers; /* on the heap until finish */
+    uint32_t first_answer; /* in the builder's log */
 } build_name;
 
 struct dp_table_builder {
@@ -32,6 +33,9 @@ struct dp_table_builder {
     build_name *names;
     size_t name_count;
     size_t name_cap;
+    dp_answer *log; /* every name's answers, each name's a run */
+    size_t log_count;
+    size_t log_cap;
     uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
     size_t slot_mask;
     uint8_t *scratch; /* one reply being written */
@@ -353,19 +357,40 @@ static const uint8_t *keep_wire(dp_arena *arena, const uint8_t *wire, size_t len
     return kept;
 }
 
-static int append_answer(build_name *n, dp_answer answer, char *err, size_t errlen) {
-    if (n->answer_count == n->answer_cap) {
-        uint16_t cap = n->answer_cap ? (uint16_t)(n->answer_cap * 2) : 4;
-        dp_answer *answers = realloc(n->answers, cap * sizeof(dp_answer));
-        if (answers == NULL) return dp_fail(err, errlen, "out of memory");
-        n->answers = answers;
-        n->answer_cap = cap;
+static dp_answer *answers_of(const dp_table_builder *b, const build_name *n) {
+    return b->log + n->first_answer;
+}
+
+/* Makes room for `more` answers at the end of the log. */
+static bool reserve_log(dp_table_builder *b, size_t more) {
+    if (b->log_count + more <= b->log_cap) return true;
+    size_t cap = b->log_cap ? b->log_cap * 2 : 4096;
+    while (cap < b->log_count + more) cap *= 2;
+    if (cap > UINT32_MAX) return false;
+    dp_answer *log = realloc(b->log, cap * sizeof(dp_answer));
+    if (log == NULL) return false;
+    b->log = log;
+    b->log_cap = cap;
+    return true;
+}
+
+static int append_answer(dp_table_builder *b, build_name *n, dp_answer answer, char *err,
+                         size_t errlen) {
+    if (!reserve_log(b, (size_t)n->answer_count + 1)) return dp_fail(err, errlen, "out of memory");
+    /* A run not at the end of the log (a delta answering a name again)
+     * moves there; its old place is left unused. */
+    if (n->answer_count == 0 || n->first_answer + n->answer_count != b->log_count) {
+        memcpy(b->log + b->log_count, answers_of(b, n), n->answer_count * sizeof(dp_answer));
+        n->first_answer = (uint32_t)b->log_count;
+        b->log_count += n->answer_count;
     }
-    n->answers[n->answer_count++] = answer;
+    dp_answer *answers = answers_of(b, n);
+    answers[n->answer_count++] = answer;
+    b->log_count++;
     /* The default answer stays last, where a record keeps it (answer.c). */
-    if (answer.qtype != 0 && n->answer_count > 1 && n->answers[n->answer_count - 2].qtype == 0) {
-        n->answers[n->answer_count - 1] = n->answers[n->answer_count - 2];
-        n->answers[n->answer_count - 2] = answer;
+    if (answer.qtype != 0 && n->answer_count > 1 && answers[n->answer_count - 2].qtype == 0) {
+        answers[n->answer_count - 1] = answers[n->answer_count - 2];
+        answers[n->answer_count - 2] = answer;
     }
     return 0;
 }
@@ -395,7 +420,7 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
         }
     }
     bool given = qtype == 0 && n->has_default;
-    for (uint16_t i = 0; i < n->answer_count; i++) given |= n->answers[i].qtype == qtype;
+    for (uint16_t i = 0; i < n->answer_count; i++) given |= answers_of(b, n)[i].qtype == qtype;
     if (given) {
         name_to_text(qname, qname_len, text, sizeof(text));
         dp_fail(err, errlen, "%s has two answers for type %u", text, qtype);
@@ -437,14 +462,14 @@ int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_
     /* Answers with the same sections share one wire (a CNAME's answers for
      * types its target lacks). */
     for (uint16_t i = 0; i < n->answer_count; i++) {
-        if (same_reply(&n->answers[i], wire, answer.len, qname_len)) {
-            answer.wire = n->answers[i].wire;
-            return append_answer(n, answer, err, errlen);
+        if (same_reply(&answers_of(b, n)[i], wire, answer.len, qname_len)) {
+            answer.wire = answers_of(b, n)[i].wire;
+            return append_answer(b, n, answer, err, errlen);
         }
     }
     answer.wire = keep_wire(&b->staging, wire, answer.len, qname_len);
     if (answer.wire == NULL) return dp_fail(err, errlen, "out of memory");
-    return append_answer(n, answer, err, errlen);
+    return append_answer(b, n, answer, err, errlen);
 }
 
 int dp_table_builder_add_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
@@ -459,7 +484,7 @@ int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, si
                                    uint16_t qtype, char *err, size_t errlen) {
     build_name *n = builder_find(b, qname, qname_len, dp_name_hash(qname, qname_len));
     for (uint16_t i = 0; n != NULL && !n->removed && i < n->answer_count; i++) {
-        if (n->answers[i].qtype != qtype) continue;
+        if (answers_of(b, n)[i].qtype != qtype) continue;
         n->any_type = qtype;
         return 0;
     }
@@ -487,6 +512,14 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
 
 int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char *err, size_t errlen) {
     int status = 0;
+    /* The log moves whole, after `into`'s own; runs keep their order. */
+    size_t log_base = into->log_count;
+    if (!reserve_log(into, from->log_count)) {
+        status = dp_fail(err, errlen, "out of memory");
+    } else {
+        memcpy(into->log + log_base, from->log, from->log_count * sizeof(dp_answer));
+        into->log_count += from->log_count;
+    }
     for (size_t i = 0; i < from->name_count && status == 0; i++) {
         build_name *n = &from->names[i];
         if (builder_find(into, n->name, n->name_len, n->hash) != NULL) {
@@ -504,11 +537,8 @@ int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char 
         moved->removed = n->removed;
         moved->has_default = n->has_default;
         moved->any_type = n->any_type;
-        moved->answers = n->answers;
+        moved->first_answer = (uint32_t)(log_base + n->first_answer);
         moved->answer_count = n->answer_count;
-        moved->answer_cap = n->answer_cap;
-        n->answers = NULL;
-        n->answer_count = 0;
     }
     dp_arena_move(&into->staging, &from->staging);
     dp_table_builder_free(from);
@@ -603,11 +633,12 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     return shard;
 }
 
-static source source_of_name(const build_name *n) {
+static source source_of_name(const dp_table_builder *b, const build_name *n) {
+    const dp_answer *answers = answers_of(b, n);
     uint8_t any = 0;
     for (uint16_t i = 0; n->any_type != 0 && i < n->answer_count; i++)
-        if (n->answers[i].qtype == n->any_type) any = (uint8_t)(i + 1);
-    return (source){n->name, n->answers, n->hash, n->answer_count, n->name_len, any};
+        if (answers[i].qtype == n->any_type) any = (uint8_t)(i + 1);
+    return (source){n->name, answers, n->hash, n->answer_count, n->name_len, any};
 }
 
 /* A shard of the base with the builder's names of that shard applied:
@@ -624,7 +655,7 @@ static dp_shard *rebuild_shard(const dp_table_builder *b, const dp_shard *base,
     }
     for (size_t i = 0; i < name_count; i++) {
         const build_name *n = &b->names[names[i]];
-        if (!n->removed) scratch[count++] = source_of_name(n);
+        if (!n->removed) scratch[count++] = source_of_name(b, n);
     }
     return lay_out_shard(scratch, count);
 }
@@ -714,7 +745,7 @@ dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen)
 
 void dp_table_builder_free(dp_table_builder *b) {
     if (b == NULL) return;
-    for (size_t i = 0; i < b->name_count; i++) free(b->names[i].answers);
+    free(b->log);
     for (uint32_t s = 0; b->base != NULL && s < b->base_count; s++) dp_shard_release(b->base[s]);
     free(b->base);
     free(b->names);
