@@ -49,6 +49,8 @@ public struct AnswerTable: ~Copyable {
                     guard part < parts.count else { break }
                     try store.forEachRegion(in: parts, part: part) { region throws(DataPlaneError) in
                         for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
+                    } lone: { rrset throws(DataPlaneError) in
+                        try writer.addAnswers(of: rrset)
                     }
                 }
             } catch let error as DataPlaneError {
@@ -171,6 +173,17 @@ private struct AnswerWriter {
             guard dp_table_builder_answer_any_as(builder, wire, wire.count, type.rawValue, &err, err.count) == 0
             else { throw DataPlaneError(err) }
         }
+    }
+
+    /// A lone RRset's answer for its type, NODATA for the others, and
+    /// the same answer for ANY.
+    mutating func addAnswers(of lone: ClusterRecordStore.LoneRRset) throws(DataPlaneError) {
+        let wire = lone.name.wire
+        let type = lone.records[0].type
+        try add(wire, type.rawValue, Zone.answer(ofLone: lone.records))
+        guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0,
+            dp_table_builder_answer_any_as(builder, wire, wire.count, type.rawValue, &err, err.count) == 0
+        else { throw DataPlaneError(err) }
     }
 
     mutating func remove(_ name: DNSName) throws(DataPlaneError) {

@@ -7,6 +7,14 @@ extension ClusterRecordStore {
         public var names: [DNSName]
     }
 
+    /// A name whose records are one RRset and that has nothing else at
+    /// or below it (the PTR name of one object's address): its answers
+    /// are `Zone.answer(ofLone:)`, so no zone is made for it.
+    public struct LoneRRset: Sendable {
+        public var name: DNSName
+        public var records: [ResourceRecord]
+    }
+
     /// What changed since the last call: the regions to answer again, and
     /// the names that are gone.
     public struct Changes: Sendable {
@@ -26,8 +34,11 @@ extension ClusterRecordStore {
 
     public func regionParts() -> RegionParts { RegionParts(services: Array(objects.services.keys)) }
 
-    /// The regions of one part (from 0 to `parts.count - 1`).
-    public func forEachRegion(in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void) rethrows {
+    /// The regions of one part (from 0 to `parts.count - 1`), and the
+    /// lone RRsets among them.
+    public func forEachRegion(
+        in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void, lone: (LoneRRset) throws -> Void
+    ) rethrows {
         guard part > 0 else {
             try body(answers(.apex))
             for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
@@ -46,7 +57,7 @@ extension ClusterRecordStore {
             put(made, into: &zone, only: 0)
             chaseCNAMEs(&zone, from: region)
             try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
-            try Self.forEachOwnAddress(of: made, owners: owners, heads: heads, layout: layout, body)
+            try Self.forEachOwnAddress(of: made, owners: owners, lone)
         }
     }
 
@@ -54,16 +65,15 @@ extension ClusterRecordStore {
     /// (nearly all), answered from it rather than made again per name.
     /// Static, so that no copy of the store is made per Service.
     private static func forEachOwnAddress(
-        of made: Contribution, owners: [IPAddress: Owners], heads: [Zone], layout: ZoneLayout,
-        _ body: (RegionAnswers) throws -> Void
+        of made: Contribution, owners: [IPAddress: Owners], _ lone: (LoneRRset) throws -> Void
     ) rethrows {
-        var zones: [DNSName: Zone] = [:]
+        var names: [DNSName: [ResourceRecord]] = [:]
         for record in made.records {
             guard case .ptr = record.data, let address = IPAddress(reverseName: record.name), owners[address]?.isSingle == true
             else { continue }
-            zones[record.name, default: Zone(emptyLike: heads[layout.zoneIndex(record.name)], floor: record.name)].add(record)
+            names[record.name, default: []].append(record)
         }
-        for (name, zone) in zones { try body(RegionAnswers(zone: zone, names: [name])) }
+        for (name, records) in names { try lone(LoneRRset(name: name, records: records)) }
     }
 
     /// The regions changed since the last call, with those reached through
