@@ -128,11 +128,11 @@ typedef struct dp_slot {
  * A share of a table's names, chosen by hash: its slots, records and
  * answer wires in one block. A publication that changes a few names
  * builds new shards for them and shares every other shard with the table
- * before it (see dataplane.h, "Tables"); the count of tables holding a
- * shard frees it with the last one.
+ * before it (see dataplane.h, "Tables"). A shard belongs to one table at
+ * a time, so sharing touches no shard: a delta borrows its base's shards
+ * until it is published, and then they are its own (dp_table_retire).
  */
 typedef struct dp_shard {
-    atomic_uint refs;
     uint32_t name_count;
     uint32_t answer_count;
     uint32_t slot_mask;
@@ -177,6 +177,11 @@ struct dp_table {
     size_t answer_count;
     size_t bytes; /* of its shards */
     bool unsynced;
+    /* A delta not yet published: its base (compared, never read, when
+     * the delta replaces it), and 1 per shard the delta made; the other
+     * shards are the base's. Both NULL once it owns every shard. */
+    const dp_table *base;
+    uint8_t *fresh;
 };
 
 /* The shard of a hash: its high bits, so the low bits pick the slot. */
@@ -203,7 +208,9 @@ static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
 }
 
 /* Drops a table's hold on a shard; the last holder frees it. */
-void dp_shard_release(dp_shard *s);
+/* Frees `old` now that `next` replaces it: the shards a delta of `old`
+ * shares become the delta's. */
+void dp_table_retire(dp_table *old, dp_table *next);
 
 /* ---- A parsed query -------------------------------------------------- */
 

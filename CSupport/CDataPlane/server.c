@@ -122,6 +122,11 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         dp_fail(err, errlen, "threads must be at least 1");
         return NULL;
     }
+    if (initial->fresh != NULL) {
+        dp_table_free(initial);
+        dp_fail(err, errlen, "the first table is a delta: it can only replace its base");
+        return NULL;
+    }
     if (dp_parse_address(config->address, config->port, &ss, &sslen) != 0) {
         dp_table_free(initial);
         dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", config->address);
@@ -302,7 +307,7 @@ void dp_server_publish(dp_server *s, dp_table *table) {
     for (uint32_t i = 0; old != NULL && old->shard_count == table->shard_count && i < old->shard_count; i++)
         shared += old->shards[i] == table->shards[i];
     bool whole = old != NULL && shared < old->shard_count / 2;
-    dp_table_free(old);
+    dp_table_retire(old, table);
     if (whole) malloc_trim(0);
 }
 

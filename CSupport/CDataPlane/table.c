@@ -60,17 +60,29 @@ const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t l
     return NULL;
 }
 
-void dp_shard_release(dp_shard *s) {
-    if (s != NULL && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) free(s);
-}
-
 void dp_table_free(dp_table *t) {
     if (t == NULL) return;
-    for (uint32_t i = 0; t->shards != NULL && i < t->shard_count; i++) dp_shard_release(t->shards[i]);
+    for (uint32_t i = 0; t->shards != NULL && i < t->shard_count; i++)
+        if (t->fresh == NULL || t->fresh[i]) free(t->shards[i]);
+    free(t->fresh);
     free(t->shards);
     free(t->views);
     dp_arena_free(&t->arena);
     free(t);
+}
+
+void dp_table_retire(dp_table *old, dp_table *next) {
+    if (old == NULL) return;
+    if (next->fresh != NULL) {
+        /* A delta of another table would share shards this frees. */
+        if (next->base != old || old->fresh != NULL) abort();
+        for (uint32_t i = 0; i < old->shard_count; i++)
+            if (old->shards[i] == next->shards[i]) old->shards[i] = NULL;
+        free(next->fresh);
+        next->fresh = NULL;
+        next->base = NULL;
+    }
+    dp_table_free(old);
 }
 
 size_t dp_table_name_count(const dp_table *t) { return t->name_count; }

@@ -39,9 +39,7 @@ struct dp_table_builder {
     uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
     size_t slot_mask;
     uint8_t *scratch; /* one reply being written */
-    /* A delta: the shards of the table it changes, each held once. */
-    dp_shard **base;
-    uint32_t base_count;
+    const dp_table *base; /* a delta's: read until finished */
 };
 
 int dp_name_labels(const uint8_t *name, size_t len, uint8_t *offsets) {
@@ -86,17 +84,7 @@ dp_table_builder *dp_table_builder_new(void) {
 
 dp_table_builder *dp_table_builder_new_delta(const dp_table *base) {
     dp_table_builder *b = dp_table_builder_new();
-    if (b == NULL) return NULL;
-    b->base = malloc(base->shard_count * sizeof(dp_shard *));
-    if (b->base == NULL) {
-        dp_table_builder_free(b);
-        return NULL;
-    }
-    b->base_count = base->shard_count;
-    for (uint32_t s = 0; s < base->shard_count; s++) {
-        b->base[s] = base->shards[s];
-        atomic_fetch_add_explicit(&b->base[s]->refs, 1, memory_order_relaxed);
-    }
+    if (b != NULL) b->base = base;
     return b;
 }
 
@@ -591,7 +579,6 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     dp_shard *shard = malloc(bytes);
     if (shard == NULL) return NULL;
     shard->bytes = bytes;
-    atomic_init(&shard->refs, 1);
     shard->name_count = (uint32_t)count;
     shard->answer_count = 0;
     shard->slot_mask = (uint32_t)(slot_count - 1);
@@ -665,49 +652,60 @@ static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
 }
 
 /* Lays the names out in shards: a new table's about 64 names each, a
- * delta's as many as its base had, sharing the shards it leaves alone. */
+ * delta's as many as its base had. A delta starts from copies of its
+ * base's shard arrays and sums and rebuilds only the shards its names
+ * fall in, so its work does not grow with the table. */
 static int lay_out_shards(dp_table_builder *b) {
     dp_table *t = b->table;
-    uint32_t shard_count = b->base_count;
-    if (b->base == NULL) {
-        shard_count = 16;
-        while (shard_count < b->name_count / 64 && shard_count < (1u << 16)) shard_count *= 2;
-    }
+    const dp_table *base = b->base;
+    uint32_t shard_count = base != NULL ? base->shard_count : 16;
+    while (base == NULL && shard_count < b->name_count / 64 && shard_count < (1u << 16)) shard_count *= 2;
     /* The builder's names grouped by shard (a counting sort). */
     uint32_t *starts = calloc(shard_count + 1, sizeof(uint32_t));
     uint32_t *order = malloc((b->name_count + 1) * sizeof(uint32_t));
+    uint32_t *fill = calloc(shard_count, sizeof(uint32_t));
     t->shards = calloc(shard_count, sizeof(dp_shard *));
     t->views = calloc(shard_count, sizeof(dp_shard_view));
-    size_t largest_base = 0;
-    for (uint32_t s = 0; b->base != NULL && s < shard_count; s++)
-        if (b->base[s]->name_count > largest_base) largest_base = b->base[s]->name_count;
-    source *scratch = malloc((largest_base + b->name_count + 1) * sizeof(source));
+    if (base != NULL) t->fresh = calloc(shard_count, 1);
+    source *scratch = NULL;
     int status = -1;
-    if (starts == NULL || order == NULL || t->shards == NULL || t->views == NULL || scratch == NULL)
+    if (starts == NULL || order == NULL || fill == NULL || t->shards == NULL || t->views == NULL ||
+        (base != NULL && t->fresh == NULL))
         goto done;
     t->shard_count = shard_count;
+    t->base = base;
     for (size_t i = 0; i < b->name_count; i++) starts[shard_of(b->names[i].hash, shard_count) + 1]++;
     for (uint32_t s = 0; s < shard_count; s++) starts[s + 1] += starts[s];
-    uint32_t *fill = calloc(shard_count, sizeof(uint32_t));
-    if (fill == NULL) goto done;
     for (size_t i = 0; i < b->name_count; i++) {
         uint32_t s = shard_of(b->names[i].hash, shard_count);
         order[starts[s] + fill[s]++] = (uint32_t)i;
     }
-    free(fill);
-    t->name_count = 0;
-    t->answer_count = 0;
-    t->bytes = 0;
+    size_t largest_base = 0;
+    if (base != NULL) {
+        memcpy(t->shards, base->shards, shard_count * sizeof(dp_shard *));
+        memcpy(t->views, base->views, shard_count * sizeof(dp_shard_view));
+        t->name_count = base->name_count;
+        t->answer_count = base->answer_count;
+        t->bytes = base->bytes;
+        for (uint32_t s = 0; s < shard_count; s++)
+            if (starts[s + 1] > starts[s] && base->shards[s]->name_count > largest_base)
+                largest_base = base->shards[s]->name_count;
+    }
+    scratch = malloc((largest_base + b->name_count + 1) * sizeof(source));
+    if (scratch == NULL) goto done;
     for (uint32_t s = 0; s < shard_count; s++) {
         size_t count = starts[s + 1] - starts[s];
-        if (b->base != NULL && count == 0) {
-            t->shards[s] = b->base[s]; /* shared: the builder's hold passes to the table */
-            b->base[s] = NULL;
-        } else {
-            t->shards[s] = rebuild_shard(b, b->base ? b->base[s] : NULL, order + starts[s], count, scratch);
-            if (t->shards[s] == NULL) goto done;
+        if (base != NULL && count == 0) continue; /* shared with the base */
+        const dp_shard *old = base != NULL ? base->shards[s] : NULL;
+        dp_shard *shard = rebuild_shard(b, old, order + starts[s], count, scratch);
+        if (shard == NULL) goto done;
+        if (old != NULL) {
+            t->name_count -= old->name_count;
+            t->answer_count -= old->answer_count;
+            t->bytes -= old->bytes;
+            t->fresh[s] = 1;
         }
-        const dp_shard *shard = t->shards[s];
+        t->shards[s] = shard;
         t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_mask, 0};
         t->name_count += shard->name_count;
         t->answer_count += shard->answer_count;
@@ -717,6 +715,7 @@ static int lay_out_shards(dp_table_builder *b) {
 done:
     free(starts);
     free(order);
+    free(fill);
     free(scratch);
     return status;
 }
@@ -746,8 +745,6 @@ dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen)
 void dp_table_builder_free(dp_table_builder *b) {
     if (b == NULL) return;
     free(b->log);
-    for (uint32_t s = 0; b->base != NULL && s < b->base_count; s++) dp_shard_release(b->base[s]);
-    free(b->base);
     free(b->names);
     free(b->slots);
     free(b->scratch);

@@ -112,9 +112,11 @@ void dp_table_builder_mark_unsynced(dp_table_builder *b);
  * answers again), each name removed here is dropped, and every other name
  * keeps the base's answers. Zones, pod synthesis and the unsynced mark
  * are not inherited: give them again. The work is proportional to the
- * names given and the shards they fall in, not to the table; the new table
- * shares its other shards with the base, which may be freed before or
- * after it. Not concurrently with a dp_server_publish() that frees `base`.
+ * names given and the shards they fall in, not to the table. The new
+ * table borrows its other shards from the base: publish it in the base's
+ * place (dp_server_publish() hands them over; any other publication of it
+ * aborts), or free it while the base lives. Not concurrently with a
+ * dp_server_publish() that frees `base`.
  */
 dp_table_builder *dp_table_builder_new_delta(const dp_table *base);
 
@@ -203,7 +205,8 @@ void dp_server_block_worker_for_test(dp_server *s, unsigned worker, uint64_t ms)
  * the next dp_server_publish() (which the caller does not run meanwhile). */
 const dp_table *dp_server_table(const dp_server *s);
 
-/* Replaces the table workers answer from; see "Tables" above. */
+/* Replaces the table workers answer from; see "Tables" above. A delta
+ * must be built on the table it replaces (dp_table_builder_new_delta). */
 void dp_server_publish(dp_server *s, dp_table *table);
 
 /* Stops the workers and joins them; the sockets are closed. Idempotent. */
