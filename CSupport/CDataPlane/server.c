@@ -311,6 +311,8 @@ void dp_server_publish(dp_server *s, dp_table *table) {
     if (whole) malloc_trim(0);
 }
 
+void dp_limit_malloc_arenas(void) { mallopt(M_ARENA_MAX, 2); }
+
 void dp_server_stop(dp_server *s) {
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];

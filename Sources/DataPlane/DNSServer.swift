@@ -67,6 +67,10 @@ public final class DNSServer: Sendable {
         port = dp_server_port(created)
     }
 
+    /// Caps the process's malloc arenas (see dp_limit_malloc_arenas):
+    /// call first thing, before any thread starts.
+    public static func limitMallocArenas() { dp_limit_malloc_arenas() }
+
     /// Starts the worker threads.
     public func start() throws(DataPlaneError) {
         var err = [CChar](repeating: 0, count: 512)

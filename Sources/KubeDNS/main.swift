@@ -1,9 +1,11 @@
 import ArgumentParser
+import DataPlane
 
 // The `kube-dns` executable: parse the command line, run the command.
 // The async command is run by name: with this toolchain both ArgumentParser's
 // async entry point and a call to `run()` pick the synchronous default
 // `run()`, which only prints the help.
+DNSServer.limitMallocArenas()
 let arguments = ArgumentSpelling.normalize(Array(CommandLine.arguments.dropFirst()))
 do {
     var command = try KubeDNSCommand.parseAsRoot(arguments)
