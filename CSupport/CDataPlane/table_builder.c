@@ -9,7 +9,9 @@
 #include "dp_wire.h"
 
 #include <ldns/ldns.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -498,41 +500,6 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
     return 0;
 }
 
-int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char *err, size_t errlen) {
-    int status = 0;
-    /* The log moves whole, after `into`'s own; runs keep their order. */
-    size_t log_base = into->log_count;
-    if (!reserve_log(into, from->log_count)) {
-        status = dp_fail(err, errlen, "out of memory");
-    } else {
-        memcpy(into->log + log_base, from->log, from->log_count * sizeof(dp_answer));
-        into->log_count += from->log_count;
-    }
-    for (size_t i = 0; i < from->name_count && status == 0; i++) {
-        build_name *n = &from->names[i];
-        if (builder_find(into, n->name, n->name_len, n->hash) != NULL) {
-            char text[1024];
-            name_to_text(n->name, n->name_len, text, sizeof(text));
-            status = dp_fail(err, errlen, "%s is in both builders", text);
-            break;
-        }
-        build_name *moved = add_name_entry(into, n->name, n->name_len, n->hash);
-        if (moved == NULL) {
-            status = dp_fail(err, errlen, "out of memory");
-            break;
-        }
-        /* The answers move; their wires stay in `from`'s arena, which moves too. */
-        moved->removed = n->removed;
-        moved->has_default = n->has_default;
-        moved->any_type = n->any_type;
-        moved->first_answer = (uint32_t)(log_base + n->first_answer);
-        moved->answer_count = n->answer_count;
-    }
-    dp_arena_move(&into->staging, &from->staging);
-    dp_table_builder_free(from);
-    return status;
-}
-
 /* ---- Laying out shards ------------------------------------------------ */
 
 /* A name to lay out: from the builder, or a record of a shard it replaces. */
@@ -628,118 +595,220 @@ static source source_of_name(const dp_table_builder *b, const build_name *n) {
     return (source){n->name, answers, n->hash, n->answer_count, n->name_len, any};
 }
 
-/* A shard of the base with the builder's names of that shard applied:
- * its other records kept, the builder's replacing or removing theirs. */
-static dp_shard *rebuild_shard(const dp_table_builder *b, const dp_shard *base,
-                               const uint32_t *names, size_t name_count, source *scratch) {
-    size_t count = 0;
-    for (size_t offset = 0; base != NULL && offset < base->records_len;) {
-        const dp_record *r = (const dp_record *)(base->records + offset);
-        offset += dp_record_size(r->answer_count, r->name_len);
-        if (builder_find(b, dp_record_name(r), r->name_len, r->hash) != NULL) continue;
-        scratch[count++] = (source){dp_record_name(r), r->answers,  r->hash,
-                                    r->answer_count,   r->name_len, r->any_answer};
-    }
-    for (size_t i = 0; i < name_count; i++) {
-        const build_name *n = &b->names[names[i]];
-        if (!n->removed) scratch[count++] = source_of_name(b, n);
-    }
-    return lay_out_shard(scratch, count);
-}
-
 static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
     return (uint32_t)(((uint64_t)hash * shard_count) >> 32);
 }
 
+/*
+ * The builders' names grouped by shard, and the table they are laid out
+ * in: for builder k and shard s, its names are
+ * order[k][starts[k][s]] up to order[k][starts[k][s + 1]]. Threads take
+ * the shards in turn; each writes only its own shards and sums.
+ */
+typedef struct layout {
+    dp_table_builder **builders;
+    size_t count;
+    const dp_table *base; /* a delta's (then one builder) */
+    dp_table *table;
+    uint32_t **starts;
+    uint32_t **order;
+    size_t scratch_len; /* sources of the largest shard */
+} layout;
+
+/* What one thread laid out, and how it ended. */
+typedef struct layout_share {
+    const layout *l;
+    unsigned index, of;
+    ptrdiff_t names, answers, bytes; /* added less replaced */
+    bool out_of_memory;
+    int duplicate; /* 1 + the builder of a name given twice, or 0 */
+    const build_name *twice;
+} layout_share;
+
+/* One shard: the base's records the builder leaves alone, then the
+ * builders' names, checked to be in no earlier builder. */
+static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
+    const layout *l = share->l;
+    size_t count = 0;
+    const dp_shard *old = l->base != NULL ? l->base->shards[s] : NULL;
+    for (size_t offset = 0; old != NULL && offset < old->records_len;) {
+        const dp_record *r = (const dp_record *)(old->records + offset);
+        offset += dp_record_size(r->answer_count, r->name_len);
+        if (builder_find(l->builders[0], dp_record_name(r), r->name_len, r->hash) != NULL) continue;
+        scratch[count++] = (source){dp_record_name(r), r->answers,  r->hash,
+                                    r->answer_count,   r->name_len, r->any_answer};
+    }
+    for (size_t k = 0; k < l->count; k++) {
+        const dp_table_builder *b = l->builders[k];
+        for (uint32_t i = l->starts[k][s]; i < l->starts[k][s + 1]; i++) {
+            const build_name *n = &b->names[l->order[k][i]];
+            for (size_t j = 0; j < k; j++) {
+                if (builder_find(l->builders[j], n->name, n->name_len, n->hash) == NULL) continue;
+                share->duplicate = (int)k + 1;
+                share->twice = n;
+                return NULL;
+            }
+            if (!n->removed) scratch[count++] = source_of_name(b, n);
+        }
+    }
+    dp_shard *shard = lay_out_shard(scratch, count);
+    share->out_of_memory = shard == NULL;
+    return shard;
+}
+
+static void *lay_out_share(void *arg) {
+    layout_share *share = arg;
+    const layout *l = share->l;
+    dp_table *t = l->table;
+    source *scratch = malloc((l->scratch_len + 1) * sizeof(source));
+    share->out_of_memory = scratch == NULL;
+    for (uint32_t s = share->index; scratch != NULL && s < t->shard_count; s += share->of) {
+        bool given = false;
+        for (size_t k = 0; k < l->count; k++) given |= l->starts[k][s + 1] > l->starts[k][s];
+        if (l->base != NULL && !given) continue; /* shared with the base */
+        dp_shard *shard = lay_out_one(share, s, scratch);
+        if (shard == NULL) break;
+        if (l->base != NULL) {
+            const dp_shard *old = l->base->shards[s];
+            share->names -= old->name_count;
+            share->answers -= old->answer_count;
+            share->bytes -= (ptrdiff_t)old->bytes;
+            t->fresh[s] = 1;
+        }
+        t->shards[s] = shard;
+        t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_mask, 0};
+        share->names += shard->name_count;
+        share->answers += shard->answer_count;
+        share->bytes += (ptrdiff_t)shard->bytes;
+    }
+    free(scratch);
+    return NULL;
+}
+
+/* Groups each builder's names by shard (a counting sort), and finds the
+ * scratch the largest shard needs. */
+static bool group_by_shard(layout *l) {
+    uint32_t shard_count = l->table->shard_count;
+    size_t *sizes = calloc(shard_count, sizeof(size_t));
+    if (sizes == NULL) return false;
+    bool ok = true;
+    for (size_t k = 0; k < l->count && ok; k++) {
+        const dp_table_builder *b = l->builders[k];
+        uint32_t *starts = l->starts[k] = calloc(shard_count + 1, sizeof(uint32_t));
+        uint32_t *order = l->order[k] = malloc((b->name_count + 1) * sizeof(uint32_t));
+        uint32_t *fill = calloc(shard_count, sizeof(uint32_t));
+        ok = starts != NULL && order != NULL && fill != NULL;
+        for (size_t i = 0; ok && i < b->name_count; i++) starts[shard_of(b->names[i].hash, shard_count) + 1]++;
+        for (uint32_t s = 0; ok && s < shard_count; s++) {
+            sizes[s] += starts[s + 1];
+            starts[s + 1] += starts[s];
+        }
+        for (size_t i = 0; ok && i < b->name_count; i++) {
+            uint32_t s = shard_of(b->names[i].hash, shard_count);
+            order[starts[s] + fill[s]++] = (uint32_t)i;
+        }
+        free(fill);
+    }
+    for (uint32_t s = 0; ok && s < shard_count; s++) {
+        if (l->base != NULL && sizes[s] > 0) sizes[s] += l->base->shards[s]->name_count;
+        if (sizes[s] > l->scratch_len) l->scratch_len = sizes[s];
+    }
+    free(sizes);
+    return ok;
+}
+
 /* Lays the names out in shards: a new table's about 64 names each, a
  * delta's as many as its base had. A delta starts from copies of its
- * base's shard arrays and sums and rebuilds only the shards its names
+ * base's shard arrays and sums, and rebuilds only the shards its names
  * fall in, so its work does not grow with the table. */
-static int lay_out_shards(dp_table_builder *b) {
-    dp_table *t = b->table;
-    const dp_table *base = b->base;
+static int lay_out_shards(layout *l, char *err, size_t errlen) {
+    dp_table *t = l->table;
+    const dp_table *base = l->base;
+    size_t names = 0;
+    for (size_t k = 0; k < l->count; k++) names += l->builders[k]->name_count;
     uint32_t shard_count = base != NULL ? base->shard_count : 16;
-    while (base == NULL && shard_count < b->name_count / 64 && shard_count < (1u << 16)) shard_count *= 2;
-    /* The builder's names grouped by shard (a counting sort). */
-    uint32_t *starts = calloc(shard_count + 1, sizeof(uint32_t));
-    uint32_t *order = malloc((b->name_count + 1) * sizeof(uint32_t));
-    uint32_t *fill = calloc(shard_count, sizeof(uint32_t));
+    while (base == NULL && shard_count < names / 64 && shard_count < (1u << 16)) shard_count *= 2;
     t->shards = calloc(shard_count, sizeof(dp_shard *));
     t->views = calloc(shard_count, sizeof(dp_shard_view));
     if (base != NULL) t->fresh = calloc(shard_count, 1);
-    source *scratch = NULL;
-    int status = -1;
-    if (starts == NULL || order == NULL || fill == NULL || t->shards == NULL || t->views == NULL ||
-        (base != NULL && t->fresh == NULL))
-        goto done;
+    l->starts = calloc(l->count, sizeof(uint32_t *));
+    l->order = calloc(l->count, sizeof(uint32_t *));
+    if (t->shards == NULL || t->views == NULL || (base != NULL && t->fresh == NULL) || l->starts == NULL ||
+        l->order == NULL)
+        return dp_fail(err, errlen, "out of memory");
     t->shard_count = shard_count;
     t->base = base;
-    for (size_t i = 0; i < b->name_count; i++) starts[shard_of(b->names[i].hash, shard_count) + 1]++;
-    for (uint32_t s = 0; s < shard_count; s++) starts[s + 1] += starts[s];
-    for (size_t i = 0; i < b->name_count; i++) {
-        uint32_t s = shard_of(b->names[i].hash, shard_count);
-        order[starts[s] + fill[s]++] = (uint32_t)i;
-    }
-    size_t largest_base = 0;
+    if (!group_by_shard(l)) return dp_fail(err, errlen, "out of memory");
     if (base != NULL) {
         memcpy(t->shards, base->shards, shard_count * sizeof(dp_shard *));
         memcpy(t->views, base->views, shard_count * sizeof(dp_shard_view));
         t->name_count = base->name_count;
         t->answer_count = base->answer_count;
         t->bytes = base->bytes;
-        for (uint32_t s = 0; s < shard_count; s++)
-            if (starts[s + 1] > starts[s] && base->shards[s]->name_count > largest_base)
-                largest_base = base->shards[s]->name_count;
     }
-    scratch = malloc((largest_base + b->name_count + 1) * sizeof(source));
-    if (scratch == NULL) goto done;
-    for (uint32_t s = 0; s < shard_count; s++) {
-        size_t count = starts[s + 1] - starts[s];
-        if (base != NULL && count == 0) continue; /* shared with the base */
-        const dp_shard *old = base != NULL ? base->shards[s] : NULL;
-        dp_shard *shard = rebuild_shard(b, old, order + starts[s], count, scratch);
-        if (shard == NULL) goto done;
-        if (old != NULL) {
-            t->name_count -= old->name_count;
-            t->answer_count -= old->answer_count;
-            t->bytes -= old->bytes;
-            t->fresh[s] = 1;
+    /* One thread per builder: as many as filled them. */
+    layout_share shares[l->count];
+    pthread_t threads[l->count];
+    bool started[l->count];
+    for (unsigned i = 0; i < l->count; i++) {
+        shares[i] = (layout_share){.l = l, .index = i, .of = (unsigned)l->count};
+        started[i] = i > 0 && pthread_create(&threads[i], NULL, lay_out_share, &shares[i]) == 0;
+    }
+    for (unsigned i = 0; i < l->count; i++) {
+        if (started[i]) pthread_join(threads[i], NULL);
+        else lay_out_share(&shares[i]);
+    }
+    for (unsigned i = 0; i < l->count; i++) {
+        const layout_share *share = &shares[i];
+        if (share->duplicate != 0) {
+            char text[1024];
+            name_to_text(share->twice->name, share->twice->name_len, text, sizeof(text));
+            return dp_fail(err, errlen, "%s is in two builders", text);
         }
-        t->shards[s] = shard;
-        t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_mask, 0};
-        t->name_count += shard->name_count;
-        t->answer_count += shard->answer_count;
-        t->bytes += shard->bytes;
+        if (share->out_of_memory) return dp_fail(err, errlen, "out of memory");
+        t->name_count += share->names;
+        t->answer_count += share->answers;
+        t->bytes += share->bytes;
     }
-    status = 0;
-done:
-    free(starts);
-    free(order);
-    free(fill);
-    free(scratch);
-    return status;
+    return 0;
+}
+
+/* A builder's error: a name without a default answer. */
+static int check_defaults(const dp_table_builder *b, char *err, size_t errlen) {
+    for (size_t i = 0; i < b->name_count; i++) {
+        const build_name *n = &b->names[i];
+        if (n->has_default || n->removed) continue;
+        char text[1024];
+        name_to_text(n->name, n->name_len, text, sizeof(text));
+        return dp_fail(err, errlen, "%s has no default answer", text);
+    }
+    return 0;
+}
+
+dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, char *err,
+                                   size_t errlen) {
+    if (count == 0 || count > DP_MAX_BUILDERS) {
+        for (size_t k = 0; k < count; k++) dp_table_builder_free(builders[k]);
+        dp_fail(err, errlen, "from 1 to %d builders make a table", DP_MAX_BUILDERS);
+        return NULL;
+    }
+    layout l = {.builders = builders, .count = count, .base = builders[0]->base, .table = builders[0]->table};
+    int status = count > 1 && l.base != NULL ? dp_fail(err, errlen, "a delta is built by one builder") : 0;
+    for (size_t k = 0; k < count && status == 0; k++) status = check_defaults(builders[k], err, errlen);
+    if (status == 0) status = lay_out_shards(&l, err, errlen);
+    for (size_t k = 0; k < count; k++) {
+        if (l.starts != NULL) free(l.starts[k]);
+        if (l.order != NULL) free(l.order[k]);
+    }
+    free(l.starts);
+    free(l.order);
+    if (status == 0) builders[0]->table = NULL;
+    for (size_t k = 0; k < count; k++) dp_table_builder_free(builders[k]);
+    return status == 0 ? l.table : NULL;
 }
 
 dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen) {
-    for (size_t i = 0; i < b->name_count; i++) {
-        const build_name *n = &b->names[i];
-        if (!n->has_default && !n->removed) {
-            char text[1024];
-            name_to_text(n->name, n->name_len, text, sizeof(text));
-            dp_fail(err, errlen, "%s has no default answer", text);
-            dp_table_builder_free(b);
-            return NULL;
-        }
-    }
-    if (lay_out_shards(b) != 0) {
-        dp_fail(err, errlen, "out of memory");
-        dp_table_builder_free(b);
-        return NULL;
-    }
-    dp_table *t = b->table;
-    b->table = NULL;
-    dp_table_builder_free(b);
-    return t;
+    return dp_table_builders_finish(&b, 1, err, errlen);
 }
 
 void dp_table_builder_free(dp_table_builder *b) {

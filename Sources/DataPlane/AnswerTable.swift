@@ -29,7 +29,7 @@ public struct AnswerTable: ~Copyable {
 
     /// Builds the table of everything a record store holds, region by
     /// region: two threads take the store's parts in turn, each into its
-    /// own builder, merged before the shards are laid out.
+    /// own builder, and lay out the table's shards from both.
     public init(_ store: ClusterRecordStore) throws(DataPlaneError) {
         let threads = 2
         let builders = (0..<threads).map { _ in BuilderHandle(pointer: dp_table_builder_new()) }
@@ -59,20 +59,16 @@ public struct AnswerTable: ~Copyable {
                 failures.withLock { $0.append(DataPlaneError("\(error)")) }
             }
         }
+        if let failure = failures.withLock({ $0.first }) {
+            for builder in builders { dp_table_builder_free(builder.pointer) }
+            throw failure
+        }
         var err = [CChar](repeating: 0, count: 512)
-        var merged = failures.withLock { $0.first }
-        for builder in builders.dropFirst() {
-            if merged == nil, dp_table_builder_merge(builders[0].pointer, builder.pointer, &err, err.count) != 0 {
-                merged = DataPlaneError(err)
-            } else if merged != nil {
-                dp_table_builder_free(builder.pointer)
-            }
+        var pointers = builders.map(\.pointer)
+        guard let table = dp_table_builders_finish(&pointers, pointers.count, &err, err.count) else {
+            throw DataPlaneError(err)
         }
-        if let merged {
-            dp_table_builder_free(builders[0].pointer)
-            throw merged
-        }
-        try self.init(builders[0].pointer!) { _ throws(DataPlaneError) in }
+        self.init(finished: table)
     }
 
     /// The table after `base` with `changes` made: their regions' names
@@ -101,6 +97,10 @@ public struct AnswerTable: ~Copyable {
         guard let table = dp_table_builder_finish(builder, &err, err.count) else {
             throw DataPlaneError(err)
         }
+        self.init(finished: table)
+    }
+
+    private init(finished table: OpaquePointer) {
         pointer = table
         nameCount = dp_table_name_count(table)
         answerCount = dp_table_answer_count(table)

@@ -124,15 +124,18 @@ dp_table_builder *dp_table_builder_new_delta(const dp_table *base);
 int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                  char *err, size_t errlen);
 
-/*
- * Moves every name of `from` into `into` and frees `from`: two builders
- * filled at once on two threads (each given the zones), with no name in
- * both, become one. Fails when a name is in both.
- */
-int dp_table_builder_merge(dp_table_builder *into, dp_table_builder *from, char *err, size_t errlen);
-
 /* Consumes the builder; returns the table, or NULL with a reason. */
 dp_table *dp_table_builder_finish(dp_table_builder *b, char *err, size_t errlen);
+
+/*
+ * Consumes `count` builders (1 to DP_MAX_BUILDERS) of one new table,
+ * filled at once on as many threads, each given the zones, with no name
+ * in two of them; lays out the table's shards on as many threads. Returns
+ * the table, or NULL with a reason (a name in two builders is one).
+ */
+#define DP_MAX_BUILDERS 16
+dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, char *err,
+                                   size_t errlen);
 
 /* Frees a builder that was not finished. */
 void dp_table_builder_free(dp_table_builder *b);
