@@ -14,8 +14,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         var v4 = in_addr()
         var v6 = in6_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
-            let b = withUnsafeBytes(of: v4) { Array($0) }
-            self = .v4(b[0], b[1], b[2], b[3])
+            self = withUnsafeBytes(of: v4) { .v4($0[0], $0[1], $0[2], $0[3]) }
         } else if inet_pton(AF_INET6, text, &v6) == 1 {
             self = .v6(withUnsafeBytes(of: v6) { Array($0) })
         } else {
@@ -64,7 +63,15 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var reverseName: DNSName {
         switch self {
         case let .v4(a, b, c, d):
-            return DNSName(validated: ["\(d)", "\(c)", "\(b)", "\(a)", "in-addr", "arpa"])
+            // Written as wire bytes: a large cluster has hundreds of thousands.
+            var wire: [UInt8] = []
+            wire.reserveCapacity(16 + Self.inAddrArpa.count)
+            Self.appendLabel(of: d, to: &wire)
+            Self.appendLabel(of: c, to: &wire)
+            Self.appendLabel(of: b, to: &wire)
+            Self.appendLabel(of: a, to: &wire)
+            wire += Self.inAddrArpa
+            return DNSName(validatedWire: wire)
         case .v6(let bytes):
             let hex = Array("0123456789abcdef")
             var labels: [String] = []
@@ -74,6 +81,15 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
             }
             return DNSName(validated: labels + ["ip6", "arpa"])
         }
+    }
+
+    /// An octet as a label of its decimal digits.
+    private static func appendLabel(of octet: UInt8, to wire: inout [UInt8]) {
+        let zero = UInt8(ascii: "0")
+        wire.append(octet >= 100 ? 3 : octet >= 10 ? 2 : 1)
+        if octet >= 100 { wire.append(zero + octet / 100) }
+        if octet >= 10 { wire.append(zero + octet / 10 % 10) }
+        wire.append(zero + octet % 10)
     }
 
     /// The address whose `reverseName` is `name`; nil for any other name.
