@@ -39,7 +39,7 @@ struct ClusterFollower {
             if var objects = loading.take() {
                 // Before the first complete list: gather, then load at once.
                 for update in batch {
-                    for change in objects.changes(for: update) { objects.apply(change) }
+                    objects.apply(update)
                     if let resource = update.listedResource { listed.insert(resource) }
                 }
                 guard listed.count == resourceCount else {

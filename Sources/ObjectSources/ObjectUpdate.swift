@@ -22,6 +22,30 @@ public enum ObjectUpdate: Sendable {
 }
 
 extension ClusterObjects {
+    /// Makes an update's changes. A first list of a resource is taken
+    /// whole: a large cluster's Services would otherwise be hashed three
+    /// times each on their way in.
+    public mutating func apply(_ update: ObjectUpdate) {
+        switch update {
+        case .services(.replaced(let list)) where services.isEmpty: services = Self.keyed(list, by: \.metadata.key)
+        case .endpointSlices(.replaced(let list)) where endpointSlices.isEmpty:
+            endpointSlices = Self.keyed(list, by: \.metadata.key)
+        case .endpoints(.replaced(let list)) where endpoints.isEmpty: endpoints = Self.keyed(list, by: \.metadata.key)
+        case .namespaces(.replaced(let list)) where namespaces.isEmpty: namespaces = Self.keyed(list, by: \.metadata.name)
+        case .pods(.replaced(let list)) where pods.isEmpty: pods = Self.keyed(list, by: \.metadata.key)
+        default: for change in changes(for: update) { apply(change) }
+        }
+    }
+
+    /// A list by key; of two objects with one key (which a list does not
+    /// have), the later.
+    private static func keyed<Key: Hashable, Value>(_ list: [Value], by key: (Value) -> Key) -> [Key: Value] {
+        var result: [Key: Value] = [:]
+        result.reserveCapacity(list.count)
+        for object in list { result[key(object)] = object }
+        return result
+    }
+
     /// The object changes an update makes to these objects. A list
     /// replaces the resource's objects: what it lacks was deleted while we
     /// were not watching, and what it has unchanged is no change.
