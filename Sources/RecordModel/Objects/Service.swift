@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A Service, reduced to what DNS needs.
 public struct Service: Hashable, Sendable, Decodable {
     /// The fields live in an immutable box, so a Service is one pointer:
@@ -64,6 +66,37 @@ public struct Service: Hashable, Sendable, Decodable {
             self.externalName = externalName
             self.ports = ports
             self.publishNotReadyAddresses = publishNotReadyAddresses
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case type, clusterIP, clusterIPs, externalName, ports, publishNotReadyAddresses
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            type = try c.decodeIfPresent(String.self, forKey: .type)
+            clusterIP = try c.decodeIfPresent(String.self, forKey: .clusterIP)
+            clusterIPs = try c.decodeIfPresent([String].self, forKey: .clusterIPs)
+            externalName = try c.decodeIfPresent(String.self, forKey: .externalName)
+            ports = try c.decodeIfPresent([Port].self, forKey: .ports).map(PortLists.shared)
+            publishNotReadyAddresses = try c.decodeIfPresent(Bool.self, forKey: .publishNotReadyAddresses)
+        }
+    }
+
+    /// Equal port lists share one array: most Services of a cluster have
+    /// one of a few (80/TCP, 443/TCP), and an array each took 7 MB at
+    /// 100,000 Services. At most `limit` lists are kept, so a cluster of
+    /// distinct lists costs no more than without.
+    private enum PortLists {
+        static let limit = 4096
+        static let known = Mutex<Set<[Port]>>([])
+
+        static func shared(_ ports: [Port]) -> [Port] {
+            known.withLock { known in
+                if let kept = known.firstIndex(of: ports) { return known[kept] }
+                if known.count < limit { known.insert(ports) }
+                return ports
+            }
         }
     }
 
