@@ -126,7 +126,7 @@ let package = Package(
             dependencies: ["RecordModel", "ObjectSources", "TestSupport"]),
         .testTarget(
             name: "ObjectSourcesTests",
-            dependencies: ["ObjectSources", "RecordModel"]),
+            dependencies: ["ObjectSources", "RecordModel", "KubeAPI"]),
         .testTarget(
             name: "DataPlaneTests",
             dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "TestSupport"]),

@@ -1,0 +1,21 @@
+import Foundation
+import RecordModel
+import Testing
+
+@Suite struct ServiceTests {
+    @Test func equalPortListsShareOneArray() throws {
+        let json = """
+            [{"metadata": {"name": "a", "namespace": "n"},
+              "spec": {"clusterIP": "10.0.0.1", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}},
+             {"metadata": {"name": "b", "namespace": "n"},
+              "spec": {"clusterIP": "10.0.0.2", "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}},
+             {"metadata": {"name": "c", "namespace": "n"},
+              "spec": {"clusterIP": "10.0.0.3", "ports": [{"name": "dns", "port": 5353, "protocol": "UDP"}]}}]
+            """
+        let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
+        let storage = services.map { $0.spec.ports?.withUnsafeBufferPointer { $0.baseAddress } }
+        #expect(storage[0] != nil && storage[0] == storage[1])
+        #expect(storage[2] != storage[0])
+        #expect(services[2].spec.ports?.first?.port == 5353)
+    }
+}
