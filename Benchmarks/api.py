@@ -8,6 +8,9 @@
                EndpointSlice updates per second, in alternating rounds
   sync         time from start to ready for a large cluster, the share of it
                after the lists arrived (model + table), and RSS once ready
+  updates      kube-dns's CPU per EndpointSlice update, with no queries, at
+               10,000 and at 100,000 services: what a change costs should
+               not grow with the cluster
   legacy       propagation through the Kubernetes 1.2 pod: the simulator to
                `kube-dns kube2sky`, etcd, `kube-dns skydns`, over 200 changes
 
@@ -30,7 +33,7 @@ import threading
 import time
 
 OUT, BIN, LOADGEN = sys.argv[1], sys.argv[2], sys.argv[3]
-PHASES = sys.argv[4:] or ["propagation", "churn", "sync", "legacy"]
+PHASES = sys.argv[4:] or ["propagation", "churn", "sync", "updates", "legacy"]
 API_PORT, DNS_PORT, HEALTH_PORT = 18480, 18453, 18481
 ETCD_PORT, ETCD_PEER_PORT, KUBE2SKY_PORT = 18479, 18482, 18483
 
@@ -224,6 +227,23 @@ def loadgen(queries, seconds):
     return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
 
 
+def put_endpoint_slice(api, n, services):
+    """The n-th update: a headless-style slice of 3 endpoints for every
+    10th Service in turn, one of them not ready (which one changes)."""
+    i = (n * 10) % services
+    name, namespace = f"svc-{i}", f"ns-{i % 100}"
+    slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "addressType": "IPv4",
+              "metadata": {"name": f"{name}-x", "namespace": namespace,
+                           "labels": {"kubernetes.io/service-name": name}},
+              "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
+              "endpoints": [{"addresses": [f"10.{100 + e}.{(i // 256) % 256}.{i % 256}"],
+                             "hostname": f"{name}-{e}", "conditions": {"ready": e != n % 3}}
+                            for e in range(3)]}
+    api.request("PUT", f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x",
+                json.dumps(slice_), {"Content-Type": "application/json"})
+    api.getresponse().read()
+
+
 def churn(services=10_000, seconds=10, rate=100, rounds=3):
     directory = f"{OUT}/churn"
     generate(services, 3, directory)
@@ -242,18 +262,7 @@ def churn(services=10_000, seconds=10, rate=100, rounds=3):
                 n = 0
                 next_at = time.monotonic()
                 while not stop.is_set():
-                    i = (n * 10) % services
-                    name, namespace = f"svc-{i}", f"ns-{i % 100}"
-                    slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "addressType": "IPv4",
-                              "metadata": {"name": f"{name}-x", "namespace": namespace,
-                                           "labels": {"kubernetes.io/service-name": name}},
-                              "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
-                              "endpoints": [{"addresses": [f"10.{100 + e}.{(i // 256) % 256}.{i % 256}"],
-                                             "hostname": f"{name}-{e}", "conditions": {"ready": e != n % 3}}
-                                            for e in range(3)]}
-                    api.request("PUT", f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x",
-                                json.dumps(slice_), {"Content-Type": "application/json"})
-                    api.getresponse().read()
+                    put_endpoint_slice(api, n, services)
                     n += 1
                     updates[0] = n
                     next_at += 1 / rate
@@ -296,6 +305,30 @@ def sync(services=100_000, endpoints=10):
         slowest = max(float(d) for d, _, _ in lists)
         print(f"| {ready - start:.2f} s | {slowest:.2f} s | {float(published.group(1)):.2f} s | "
               f"{float(published.group(4)):.2f} s | {int(published.group(2)):,} | {rss:.0f} MiB |\n")
+
+
+def updates(counts=(10_000, 100_000), changes=300, rate=100):
+    rows = []
+    for services in counts:
+        directory = f"{OUT}/updates-{services}"
+        generate(services, 10, directory)
+        with cluster(f"{directory}/cluster.json") as dns:
+            wait_ready()
+            time.sleep(1)
+            api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+            before = cpu_seconds(dns.pid)
+            start = time.monotonic()
+            for n in range(changes):
+                put_endpoint_slice(api, n, services)
+                time.sleep(max(0, start + (n + 1) / rate - time.monotonic()))
+            time.sleep(0.5)
+            rows.append((services, (cpu_seconds(dns.pid) - before) * 1000 / changes))
+    print(f"### CPU per EndpointSlice update ({changes} updates at {rate}/s, no queries)\n")
+    print("| services | CPU per update |")
+    print("|---|---|")
+    for services, ms in rows:
+        print(f"| {services:,} | {ms:.2f} ms |")
+    print()
 
 
 for phase in PHASES:

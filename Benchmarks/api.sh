@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The watch benchmarks (Benchmarks/api.py): propagation of changes from the
 # API simulator to answers, queries under endpoint churn, and the initial
-# sync of a large cluster, and propagation through the Kubernetes 1.2 pod
-# (kube2sky, etcd, skydns). Results go to Benchmarks/out/api.md.
+# sync of a large cluster, the CPU a change costs at two sizes, and
+# propagation through the Kubernetes 1.2 pod (kube2sky, etcd, skydns).
+# Results go to Benchmarks/out/api.md.
 #
-# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync legacy; default all)
+# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Benchmarks/out
