@@ -3,7 +3,8 @@
  * (SOA), web.ns.svc.cluster.local with 40 A records (more than fit in 512
  * bytes, and served in turns), ns.pod.cluster.local for pod names, and
  * 600 names n<i>.ns.svc.cluster.local with one A record each, so the table
- * has many shards (written by a second builder and merged). `address_byte` is the last byte of web's addresses, so
+ * has many shards (written by a second builder, and laid out with the
+ * first). `address_byte` is the last byte of web's addresses, so
  * tables told apart by it can be published one after another; a delta
  * changes only web (and drops and re-adds n0), sharing the other shards.
  */
@@ -84,6 +85,15 @@ static void add_filler(dp_table_builder *b, int i, uint8_t *soa, size_t soa_len)
     rr[n++] = 10; rr[n++] = 9; rr[n++] = (uint8_t)(i >> 8); rr[n++] = (uint8_t)i;
     if (dp_table_builder_add_answer(b, name, len, 1, 0, rr, n, 1, 0, 0, NULL, 0) != 0) abort();
     if (dp_table_builder_add_answer(b, name, len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+}
+
+dp_table_builder *fixture_fillers(int first, int count) {
+    dp_table_builder *b = dp_table_builder_new();
+    uint8_t soa[256];
+    size_t soa_len = soa_rr(soa);
+    add_zone(b, soa, soa_len);
+    for (int i = first; i < first + count; i++) add_filler(b, i, soa, soa_len);
+    return b;
 }
 
 dp_table *fixture_table(uint8_t address_byte) {

@@ -12,6 +12,9 @@
 
 dp_table *fixture_table(uint8_t address_byte);
 
+/* A builder with the zone and the names n<first> to n<first + count - 1>. */
+dp_table_builder *fixture_fillers(int first, int count);
+
 /* The table after `base` with web's addresses changed, built as a delta. */
 dp_table *fixture_delta(const dp_table *base, uint8_t address_byte);
 

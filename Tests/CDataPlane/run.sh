@@ -4,7 +4,9 @@
 #    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here,
 #    and likewise what upstreams send (checks, cache entries, replies made
 #    from them), for half as long;
-# 2. the server's threads, sockets and table publication (server_stress.c),
+# 2. the table builders' refusals, and who frees a delta's shards
+#    (table_builder_test.c), under AddressSanitizer and UBSan;
+# 3. the server's threads, sockets and table publication (server_stress.c),
 #    and the forwarder with its shared cache (forward_stress.c), under
 #    ThreadSanitizer (gcc) and under AddressSanitizer and UBSan.
 # Usage: Tests/CDataPlane/run.sh [fuzz seconds]   (default 30)
@@ -44,6 +46,10 @@ if ! "$out/upstream_reply_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_ti
   exit 1
 fi
 grep "^Done" "$out/upstream_fuzz.log"
+
+build "$out/table_builder_test" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+  $core Tests/CDataPlane/table_builder_test.c -lldns -lpthread -o "$out/table_builder_test"
+"$out/table_builder_test"
 
 build "$out/stress_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/server_stress.c $libs \
   -o "$out/stress_tsan"
