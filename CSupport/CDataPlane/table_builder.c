@@ -698,7 +698,8 @@ static bool group_by_shard(layout *l) {
         uint32_t *order = l->order[k] = malloc((b->name_count + 1) * sizeof(uint32_t));
         uint32_t *fill = calloc(shard_count, sizeof(uint32_t));
         ok = starts != NULL && order != NULL && fill != NULL;
-        for (size_t i = 0; ok && i < b->name_count; i++) starts[shard_of(b->names[i].hash, shard_count) + 1]++;
+        for (size_t i = 0; ok && i < b->name_count; i++)
+            starts[shard_of(b->names[i].hash, shard_count) + 1]++;
         for (uint32_t s = 0; ok && s < shard_count; s++) {
             sizes[s] += starts[s + 1];
             starts[s + 1] += starts[s];
@@ -733,8 +734,8 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
     if (base != NULL) t->fresh = calloc(shard_count, 1);
     l->starts = calloc(l->count, sizeof(uint32_t *));
     l->order = calloc(l->count, sizeof(uint32_t *));
-    if (t->shards == NULL || t->views == NULL || (base != NULL && t->fresh == NULL) || l->starts == NULL ||
-        l->order == NULL)
+    if (t->shards == NULL || t->views == NULL || (base != NULL && t->fresh == NULL) ||
+        l->starts == NULL || l->order == NULL)
         return dp_fail(err, errlen, "out of memory");
     t->shard_count = shard_count;
     t->base = base;
@@ -792,9 +793,13 @@ dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, ch
         dp_fail(err, errlen, "from 1 to %d builders make a table", DP_MAX_BUILDERS);
         return NULL;
     }
-    layout l = {.builders = builders, .count = count, .base = builders[0]->base, .table = builders[0]->table};
-    int status = count > 1 && l.base != NULL ? dp_fail(err, errlen, "a delta is built by one builder") : 0;
-    for (size_t k = 0; k < count && status == 0; k++) status = check_defaults(builders[k], err, errlen);
+    layout l = {.builders = builders, .count = count, .base = builders[0]->base,
+                .table = builders[0]->table};
+    int status = 0;
+    if (count > 1 && l.base != NULL)
+        status = dp_fail(err, errlen, "a delta is built by one builder");
+    for (size_t k = 0; k < count && status == 0; k++)
+        status = check_defaults(builders[k], err, errlen);
     if (status == 0) status = lay_out_shards(&l, err, errlen);
     for (size_t k = 0; k < count; k++) {
         if (l.starts != NULL) free(l.starts[k]);

@@ -47,8 +47,9 @@ if ! "$out/upstream_reply_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_ti
 fi
 grep "^Done" "$out/upstream_fuzz.log"
 
-build "$out/table_builder_test" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-  $core Tests/CDataPlane/table_builder_test.c -lldns -lpthread -o "$out/table_builder_test"
+build "$out/table_builder_test" clang $flags -fsanitize=address,undefined \
+  -fno-sanitize-recover=undefined $core Tests/CDataPlane/table_builder_test.c -lldns -lpthread \
+  -o "$out/table_builder_test"
 "$out/table_builder_test"
 
 build "$out/stress_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/server_stress.c $libs \

@@ -20,7 +20,8 @@ static void fail(const char *what) {
 static void a_name_in_two_builders_is_refused(void) {
     char err[256] = "";
     dp_table_builder *overlapping[] = {fixture_fillers(0, 10), fixture_fillers(5, 10)};
-    if (dp_table_builders_finish(overlapping, 2, err, sizeof(err)) != NULL) fail("a name in two builders made a table");
+    if (dp_table_builders_finish(overlapping, 2, err, sizeof(err)) != NULL)
+        fail("a name in two builders made a table");
     /* Which of n5 to n9 is named depends on the order of the shards. */
     if (strstr(err, ".ns.svc.cluster.local. is in two builders") == NULL) fail(err);
 
@@ -38,7 +39,8 @@ static void a_delta_is_one_builder(void) {
     char err[256] = "";
     dp_table *base = fixture_table(1);
     dp_table_builder *two[] = {dp_table_builder_new_delta(base), fixture_fillers(700, 1)};
-    if (dp_table_builders_finish(two, 2, err, sizeof(err)) != NULL) fail("a delta was laid out with another builder");
+    if (dp_table_builders_finish(two, 2, err, sizeof(err)) != NULL)
+        fail("a delta was laid out with another builder");
     if (strstr(err, "one builder") == NULL) fail(err);
     dp_table_free(base);
 }
