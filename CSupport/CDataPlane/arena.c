@@ -58,18 +58,3 @@ void dp_arena_free(dp_arena *a) {
     }
     a->head = NULL;
 }
-
-void dp_arena_move(dp_arena *into, dp_arena *from) {
-    dp_arena_block *last = from->head;
-    if (last == NULL) return;
-    while (last->next != NULL) last = last->next;
-    /* The blocks of `from` go behind the head of `into`, which keeps
-     * allocating from its own head block. */
-    if (into->head == NULL) {
-        into->head = from->head;
-    } else {
-        last->next = into->head->next;
-        into->head->next = from->head;
-    }
-    from->head = NULL;
-}

@@ -58,8 +58,6 @@ typedef struct dp_arena {
 void *dp_arena_alloc(dp_arena *a, size_t size);
 void *dp_arena_copy(dp_arena *a, const void *data, size_t size);
 void dp_arena_free(dp_arena *a);
-/* Hands every block of `from` to `into`. */
-void dp_arena_move(dp_arena *into, dp_arena *from);
 
 /* ---- The table ------------------------------------------------------- */
 
@@ -207,7 +205,6 @@ static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     __builtin_prefetch(&v->slots[hash & v->slot_mask]);
 }
 
-/* Drops a table's hold on a shard; the last holder frees it. */
 /* Frees `old` now that `next` replaces it: the shards a delta of `old`
  * shares become the delta's. */
 void dp_table_retire(dp_table *old, dp_table *next);

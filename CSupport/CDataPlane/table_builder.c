@@ -621,8 +621,7 @@ typedef struct layout_share {
     unsigned index, of;
     ptrdiff_t names, answers, bytes; /* added less replaced */
     bool out_of_memory;
-    int duplicate; /* 1 + the builder of a name given twice, or 0 */
-    const build_name *twice;
+    const build_name *twice; /* a name an earlier builder gave too */
 } layout_share;
 
 /* One shard: the base's records the builder leaves alone, then the
@@ -644,7 +643,6 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
             const build_name *n = &b->names[l->order[k][i]];
             for (size_t j = 0; j < k; j++) {
                 if (builder_find(l->builders[j], n->name, n->name_len, n->hash) == NULL) continue;
-                share->duplicate = (int)k + 1;
                 share->twice = n;
                 return NULL;
             }
@@ -663,9 +661,8 @@ static void *lay_out_share(void *arg) {
     source *scratch = malloc((l->scratch_len + 1) * sizeof(source));
     share->out_of_memory = scratch == NULL;
     for (uint32_t s = share->index; scratch != NULL && s < t->shard_count; s += share->of) {
-        bool given = false;
-        for (size_t k = 0; k < l->count; k++) given |= l->starts[k][s + 1] > l->starts[k][s];
-        if (l->base != NULL && !given) continue; /* shared with the base */
+        /* A delta (one builder) shares the shards it gives no name with its base. */
+        if (l->base != NULL && l->starts[0][s + 1] == l->starts[0][s]) continue;
         dp_shard *shard = lay_out_one(share, s, scratch);
         if (shard == NULL) break;
         if (l->base != NULL) {
@@ -761,7 +758,7 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
     }
     for (unsigned i = 0; i < l->count; i++) {
         const layout_share *share = &shares[i];
-        if (share->duplicate != 0) {
+        if (share->twice != NULL) {
             char text[1024];
             name_to_text(share->twice->name, share->twice->name_len, text, sizeof(text));
             return dp_fail(err, errlen, "%s is in two builders", text);

@@ -121,7 +121,7 @@ public struct AnswerTable: ~Copyable {
 }
 
 /// A C table builder handed to one thread of a parallel build. Each is
-/// filled by exactly one thread, and merged only after every thread has
+/// filled by exactly one thread, and laid out only after every thread has
 /// finished, so sending it is safe.
 private struct BuilderHandle: @unchecked Sendable {
     let pointer: OpaquePointer?
@@ -163,16 +163,7 @@ private struct AnswerWriter {
             guard let answer = zone.answer(name, type) else { continue }
             try add(wire, type.rawValue, answer)
         }
-        if zone.defaultIsNoData(for: name) {
-            guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0
-            else { throw DataPlaneError(err) }
-        } else {
-            try add(wire, 0, zone.defaultAnswer(for: name))
-        }
-        if let type = zone.anyAnswerType(for: name) {
-            guard dp_table_builder_answer_any_as(builder, wire, wire.count, type.rawValue, &err, err.count) == 0
-            else { throw DataPlaneError(err) }
-        }
+        try addDefault(wire, zone.defaultIsNoData(for: name) ? nil : zone.defaultAnswer(for: name), any: zone.anyAnswerType(for: name))
     }
 
     /// A lone RRset's answer for its type, NODATA for the others, and
@@ -181,9 +172,22 @@ private struct AnswerWriter {
         let wire = lone.name.wire
         let type = lone.records[0].type
         try add(wire, type.rawValue, Zone.answer(ofLone: lone.records))
-        guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0,
-            dp_table_builder_answer_any_as(builder, wire, wire.count, type.rawValue, &err, err.count) == 0
-        else { throw DataPlaneError(err) }
+        try addDefault(wire, nil, any: type)
+    }
+
+    /// The answer for types without one of their own (nil: NODATA, which
+    /// the table keeps as no answer at all), and the type whose answer ANY gets.
+    private mutating func addDefault(_ wire: [UInt8], _ answer: Answer?, any: RecordType?) throws(DataPlaneError) {
+        if let answer {
+            try add(wire, 0, answer)
+        } else {
+            guard dp_table_builder_add_name(builder, wire, wire.count, &err, err.count) == 0
+            else { throw DataPlaneError(err) }
+        }
+        if let any {
+            guard dp_table_builder_answer_any_as(builder, wire, wire.count, any.rawValue, &err, err.count) == 0
+            else { throw DataPlaneError(err) }
+        }
     }
 
     mutating func remove(_ name: DNSName) throws(DataPlaneError) {

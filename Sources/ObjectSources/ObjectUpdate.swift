@@ -27,23 +27,14 @@ extension ClusterObjects {
     /// times each on their way in.
     public mutating func apply(_ update: ObjectUpdate) {
         switch update {
-        case .services(.replaced(let list)) where services.isEmpty: services = Self.keyed(list, by: \.metadata.key)
+        case .services(.replaced(let list)) where services.isEmpty: services = .init(keying: list, by: \.metadata.key)
         case .endpointSlices(.replaced(let list)) where endpointSlices.isEmpty:
-            endpointSlices = Self.keyed(list, by: \.metadata.key)
-        case .endpoints(.replaced(let list)) where endpoints.isEmpty: endpoints = Self.keyed(list, by: \.metadata.key)
-        case .namespaces(.replaced(let list)) where namespaces.isEmpty: namespaces = Self.keyed(list, by: \.metadata.name)
-        case .pods(.replaced(let list)) where pods.isEmpty: pods = Self.keyed(list, by: \.metadata.key)
+            endpointSlices = .init(keying: list, by: \.metadata.key)
+        case .endpoints(.replaced(let list)) where endpoints.isEmpty: endpoints = .init(keying: list, by: \.metadata.key)
+        case .namespaces(.replaced(let list)) where namespaces.isEmpty: namespaces = .init(keying: list, by: \.metadata.name)
+        case .pods(.replaced(let list)) where pods.isEmpty: pods = .init(keying: list, by: \.metadata.key)
         default: for change in changes(for: update) { apply(change) }
         }
-    }
-
-    /// A list by key; of two objects with one key (which a list does not
-    /// have), the later.
-    private static func keyed<Key: Hashable, Value>(_ list: [Value], by key: (Value) -> Key) -> [Key: Value] {
-        var result: [Key: Value] = [:]
-        result.reserveCapacity(list.count)
-        for object in list { result[key(object)] = object }
-        return result
     }
 
     /// The object changes an update makes to these objects. A list
@@ -60,6 +51,15 @@ extension ClusterObjects {
     }
 }
 
+extension Dictionary {
+    /// A list by key; of two objects with one key (which a list does not
+    /// have), the later.
+    init(keying list: [Value], by key: (Value) -> Key) {
+        self.init(minimumCapacity: list.count)
+        for object in list { self[key(object)] = object }
+    }
+}
+
 extension Dictionary where Value: Hashable & Sendable {
     /// Each key an update gives a new value (nil: deleted).
     func changes(_ update: InformerUpdate<Value>, key: (Value) -> Key) -> [(Key, Value?)] {
@@ -69,9 +69,7 @@ extension Dictionary where Value: Hashable & Sendable {
         case .deleted(let object):
             return self[key(object)] == nil ? [] : [(key(object), nil)]
         case .replaced(let objects):
-            var fresh: [Key: Value] = [:]
-            fresh.reserveCapacity(objects.count)
-            for object in objects { fresh[key(object)] = object }
+            let fresh = Self(keying: objects, by: key)
             var result: [(Key, Value?)] = []
             for k in keys where fresh[k] == nil { result.append((k, nil)) }
             for (k, new) in fresh where self[k] != new { result.append((k, new)) }

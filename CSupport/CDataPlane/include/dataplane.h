@@ -213,8 +213,8 @@ const dp_table *dp_server_table(const dp_server *s);
  * glibc gives threads that contend an arena of their own (up to eight per
  * core), and the control plane's threads then leave what they free spread
  * over heaps that malloc_trim cannot give back: after a 100,000-service
- * sync RSS was 184 or 224 MB from run to run, and with two, 184 MB every
- * time. The workers allocate nothing per packet, so they do not contend.
+ * sync RSS was 180 or 219 MiB from run to run, and with two, 180 MiB in 5
+ * of 5 runs. The workers allocate nothing per packet, so they do not contend.
  */
 void dp_limit_malloc_arenas(void);
 

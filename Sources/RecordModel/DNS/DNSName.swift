@@ -12,9 +12,7 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let root = DNSName(wire: [0])
 
     /// For wire bytes known to be a valid lower-case name.
-    init(validatedWire wire: [UInt8]) { self.wire = wire }
-
-    private init(wire: [UInt8]) { self.wire = wire }
+    init(wire: [UInt8]) { self.wire = wire }
 
     /// Parses presentation form (`kube-dns.kube-system.svc.cluster.local`,
     /// with or without the trailing dot). Escapes are not supported.

@@ -61,26 +61,28 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The reverse-mapping name: `d.c.b.a.in-addr.arpa.` (RFC 1035 §3.5) or
     /// 32 nibbles under `ip6.arpa.` (RFC 3596 §2.5).
     public var reverseName: DNSName {
+        // Written as wire bytes: a large cluster has hundreds of thousands.
+        var wire: [UInt8] = []
         switch self {
         case let .v4(a, b, c, d):
-            // Written as wire bytes: a large cluster has hundreds of thousands.
-            var wire: [UInt8] = []
             wire.reserveCapacity(16 + Self.inAddrArpa.count)
             Self.appendLabel(of: d, to: &wire)
             Self.appendLabel(of: c, to: &wire)
             Self.appendLabel(of: b, to: &wire)
             Self.appendLabel(of: a, to: &wire)
             wire += Self.inAddrArpa
-            return DNSName(validatedWire: wire)
         case .v6(let bytes):
-            let hex = Array("0123456789abcdef")
-            var labels: [String] = []
+            wire.reserveCapacity(64 + Self.ip6Arpa.count)
+            // One label per nibble, the low nibble of the last byte first.
             for byte in bytes.reversed() {
-                labels.append(String(hex[Int(byte & 0x0F)]))
-                labels.append(String(hex[Int(byte >> 4)]))
+                wire.append(1)
+                wire.append(Self.hexDigits[Int(byte & 0x0F)])
+                wire.append(1)
+                wire.append(Self.hexDigits[Int(byte >> 4)])
             }
-            return DNSName(validated: labels + ["ip6", "arpa"])
+            wire += Self.ip6Arpa
         }
+        return DNSName(wire: wire)
     }
 
     /// An octet as a label of its decimal digits.

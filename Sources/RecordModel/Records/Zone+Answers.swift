@@ -50,7 +50,9 @@ extension Zone {
     public static func answer(ofLone records: [ResourceRecord]) -> Answer {
         var set = RRSet(ttl: records.first?.ttl ?? 0, records: [])
         for record in records {
-            precondition(record.data.target == nil && record.name == records[0].name, "not a lone RRset")
+            precondition(
+                record.data.target == nil && record.name == records[0].name && record.type == records[0].type,
+                "not a lone RRset")
             set.insert(record.data, ttl: record.ttl)
         }
         return Answer(.noError, answer: set.records.map { ResourceRecord(records[0].name, ttl: set.ttl, $0) })
