@@ -49,8 +49,8 @@ public struct AnswerTable: ~Copyable {
                     guard part < parts.count else { break }
                     try store.forEachRegion(in: parts, part: part) { region throws(DataPlaneError) in
                         for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
-                    } lone: { rrset throws(DataPlaneError) in
-                        try writer.addAnswers(of: rrset)
+                    } lone: { name throws(DataPlaneError) in
+                        try writer.addAnswers(of: name)
                     }
                 }
             } catch let error as DataPlaneError {
@@ -131,11 +131,13 @@ private struct BuilderHandle: @unchecked Sendable {
 private struct AnswerWriter {
     let builder: OpaquePointer
     private var rrs: [UInt8] = []
+    private var targets: [UInt8] = []
     private var err = [CChar](repeating: 0, count: 512)
 
     init(builder: OpaquePointer) {
         self.builder = builder
         rrs.reserveCapacity(4096)
+        targets.reserveCapacity(1024)
     }
 
     /// Each zone with its SOA, the pod rule, and whether the table is loaded.
@@ -166,13 +168,14 @@ private struct AnswerWriter {
         try addDefault(wire, zone.defaultIsNoData(for: name) ? nil : zone.defaultAnswer(for: name), any: zone.anyAnswerType(for: name))
     }
 
-    /// A lone RRset's answer for its type, NODATA for the others, and
-    /// the same answer for ANY.
-    mutating func addAnswers(of lone: ClusterRecordStore.LoneRRset) throws(DataPlaneError) {
-        let wire = lone.name.wire
-        let type = lone.records[0].type
-        try add(wire, type.rawValue, Zone.answer(ofLone: lone.records))
-        try addDefault(wire, nil, any: type)
+    /// A lone PTR name, written by the data plane from its address.
+    mutating func addAnswers(of lone: ClusterRecordStore.LonePTR) throws(DataPlaneError) {
+        let address = lone.address.bytes
+        targets.removeAll(keepingCapacity: true)
+        for target in lone.targets { targets += target.wire }
+        guard dp_table_builder_add_pointers(
+                builder, address, address.count, targets, targets.count, UInt16(clamping: lone.targets.count), lone.ttl, &err, err.count) == 0
+        else { throw DataPlaneError(err) }
     }
 
     /// The answer for types without one of their own (nil: NODATA, which

@@ -7,12 +7,13 @@ extension ClusterRecordStore {
         public var names: [DNSName]
     }
 
-    /// A name whose records are one RRset and that has nothing else at
-    /// or below it (the PTR name of one object's address): its answers
-    /// are `Zone.answer(ofLone:)`, so no zone is made for it.
-    public struct LoneRRset: Sendable {
-        public var name: DNSName
-        public var records: [ResourceRecord]
+    /// The PTR name of an address that one contributor alone gives
+    /// records to (nearly every one): published from the address and the
+    /// targets, each once in the order made, with no zone made for it.
+    public struct LonePTR: Sendable {
+        public var address: IPAddress
+        public var targets: [DNSName]
+        public var ttl: UInt32
     }
 
     /// What changed since the last call: the regions to answer again, and
@@ -35,9 +36,9 @@ extension ClusterRecordStore {
     public func regionParts() -> RegionParts { RegionParts(services: Array(objects.services.keys)) }
 
     /// The regions of one part (from 0 to `parts.count - 1`), and the
-    /// lone RRsets among them.
+    /// lone PTR names among them.
     public func forEachRegion(
-        in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void, lone: (LoneRRset) throws -> Void
+        in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void, lone: (LonePTR) throws -> Void
     ) rethrows {
         guard part > 0 else {
             try body(answers(.apex))
@@ -57,23 +58,29 @@ extension ClusterRecordStore {
             put(made, into: &zone, only: 0)
             chaseCNAMEs(&zone, from: region)
             try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
-            try Self.forEachOwnAddress(of: made, owners: owners, lone)
+            try Self.forEachOwnAddress(of: made, owners: owners, ttl: options.ttl, lone)
         }
     }
 
     /// The PTR names a Service's contribution alone gives records to
-    /// (nearly all), answered from it rather than made again per name.
-    /// Static, so that no copy of the store is made per Service.
+    /// (nearly all), published from its pointers rather than made again
+    /// per name. Static, so that no copy of the store is made per Service.
     private static func forEachOwnAddress(
-        of made: Contribution, owners: [IPAddress: Owners], _ lone: (LoneRRset) throws -> Void
+        of made: Contribution, owners: [IPAddress: Owners], ttl: UInt32, _ lone: (LonePTR) throws -> Void
     ) rethrows {
-        var names: [DNSName: [ResourceRecord]] = [:]
-        for record in made.records {
-            guard case .ptr = record.data, let address = IPAddress(reverseName: record.name), owners[address]?.isSingle == true
-            else { continue }
-            names[record.name, default: []].append(record)
+        var names: [LonePTR] = []
+        var indexes: [IPAddress: Int] = [:]
+        for pointer in made.pointers where owners[pointer.address]?.isSingle == true {
+            // Most Services have one address: a lookup is made only for more.
+            let index = made.pointers.count == 1 ? nil : indexes[pointer.address]
+            if let index {
+                if !names[index].targets.contains(pointer.target) { names[index].targets.append(pointer.target) }
+            } else {
+                if made.pointers.count > 1 { indexes[pointer.address] = names.count }
+                names.append(LonePTR(address: pointer.address, targets: [pointer.target], ttl: ttl))
+            }
         }
-        for (name, records) in names { try lone(LoneRRset(name: name, records: records)) }
+        for name in names { try lone(name) }
     }
 
     /// The regions changed since the last call, with those reached through
@@ -110,7 +117,9 @@ extension ClusterRecordStore {
         if options.pods == .verified { contributors += objects.pods.keys.map { .pod($0) } }
         for contributor in contributors {
             let made = contribution(contributor)
-            for record in made.records { zones[layout.zoneIndex(record.name)].add(record) }
+            for record in made.records + made.pointers.map({ $0.record(ttl: options.ttl) }) {
+                zones[layout.zoneIndex(record.name)].add(record)
+            }
             for name in made.names { zones[0].addName(name) }
         }
         var set = zoneHeads
@@ -151,8 +160,9 @@ extension ClusterRecordStore {
         case .reverseApex:
             break
         case .address(let name):
-            for owner in IPAddress(reverseName: name).flatMap({ addressOwners[$0] }).map(Array.init) ?? [] {
-                for record in made(owner).records where record.name == name { zone.add(record) }
+            guard let address = IPAddress(reverseName: name) else { break }
+            for owner in addressOwners[address].map(Array.init) ?? [] {
+                for pointer in made(owner).pointers where pointer.address == address { zone.add(pointer.record(ttl: options.ttl)) }
             }
         case .reverseBranch(let name):
             if reverseBranches[name] != nil { zone.addName(name) }

@@ -194,18 +194,15 @@ public struct ClusterRecordStore: Sendable {
 
     /// Keeps the indexes of who gives PTR names, pod names and CNAMEs.
     private mutating func index(_ contributor: Contributor, adding made: Contribution) {
+        for pointer in made.pointers where addressOwners[pointer.address]?.insert(contributor) == nil {
+            addressOwners[pointer.address] = Owners(contributor)
+            countBranches(of: pointer.address.reverseName, by: 1)
+        }
         for record in made.records {
-            switch record.data {
-            case .ptr:
-                guard let address = IPAddress(reverseName: record.name) else { continue }
-                if addressOwners[address]?.insert(contributor) == nil {
-                    addressOwners[address] = Owners(contributor)
-                    countBranches(of: record.name, by: 1)
-                }
-            case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
-                if case .service(let key) = contributor { cnameReferrers[layout.region(of: target), default: []].insert(key) }
-            default: break
-            }
+            guard case .cname(let target) = record.data, layout.zoneIndex(target) == 0, target.isSubdomain(of: options.domain),
+                case .service(let key) = contributor
+            else { continue }
+            cnameReferrers[layout.region(of: target), default: []].insert(key)
         }
         if case .pod(let key) = contributor {
             for record in made.records { podsByName[record.name, default: []].insert(key) }
@@ -213,20 +210,18 @@ public struct ClusterRecordStore: Sendable {
     }
 
     private mutating func index(_ contributor: Contributor, removing made: Contribution) {
+        for pointer in made.pointers {
+            guard let owners = addressOwners[pointer.address] else { continue }
+            addressOwners[pointer.address] = owners.removing(contributor)
+            if addressOwners[pointer.address] == nil { countBranches(of: pointer.address.reverseName, by: -1) }
+        }
         for record in made.records {
-            switch record.data {
-            case .ptr:
-                guard let address = IPAddress(reverseName: record.name), let owners = addressOwners[address] else { continue }
-                addressOwners[address] = owners.removing(contributor)
-                if addressOwners[address] == nil { countBranches(of: record.name, by: -1) }
-            case .cname(let target) where layout.zoneIndex(target) == 0 && target.isSubdomain(of: options.domain):
-                if case .service(let key) = contributor {
-                    let region = layout.region(of: target)
-                    cnameReferrers[region]?.remove(key)
-                    if cnameReferrers[region]?.isEmpty == true { cnameReferrers[region] = nil }
-                }
-            default: break
-            }
+            guard case .cname(let target) = record.data, layout.zoneIndex(target) == 0, target.isSubdomain(of: options.domain),
+                case .service(let key) = contributor
+            else { continue }
+            let region = layout.region(of: target)
+            cnameReferrers[region]?.remove(key)
+            if cnameReferrers[region]?.isEmpty == true { cnameReferrers[region] = nil }
         }
         if case .pod(let key) = contributor {
             for record in made.records {
@@ -252,7 +247,12 @@ public struct ClusterRecordStore: Sendable {
 
     /// The regions a contribution puts names in.
     private func regions(of made: Contribution) -> Set<Region> {
-        Set(made.records.map { layout.region(of: $0.name) } + made.names.map { layout.region(of: $0) })
+        Set(ownerNames(of: made).map(layout.region(of:)))
+    }
+
+    /// The names a contribution gives records to, or makes exist.
+    private func ownerNames(of made: Contribution) -> [DNSName] {
+        made.records.map(\.name) + made.pointers.map(\.address.reverseName) + made.names
     }
 
     /// The region a contributor's own names are in, even when it has none
@@ -270,7 +270,7 @@ public struct ClusterRecordStore: Sendable {
     /// non-terminals above them in that region.
     private func names(of made: Contribution, in region: Region) -> Set<DNSName> {
         var result: Set<DNSName> = []
-        for owner in made.records.map(\.name) + made.names {
+        for owner in ownerNames(of: made) {
             var current: DNSName? = owner
             while let name = current, layout.region(of: name) == region, result.insert(name).inserted {
                 current = name.parent

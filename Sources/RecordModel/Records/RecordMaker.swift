@@ -2,8 +2,19 @@
 /// in the zones: the apex, a namespace, a Service with its endpoints, a pod.
 struct Contribution: Equatable, Sendable {
     var records: [ResourceRecord] = []
+    /// The PTR records, kept by address: a large cluster has hundreds of
+    /// thousands, and most are published from the address alone.
+    var pointers: [Pointer] = []
     var names: [DNSName] = []
     var problems: [String] = []
+}
+
+/// A PTR record (RFC 1035 §3.5, RFC 3596 §2.5) at the name of `address`.
+struct Pointer: Equatable, Sendable {
+    var address: IPAddress
+    var target: DNSName
+
+    func record(ttl: UInt32) -> ResourceRecord { ResourceRecord(address.reverseName, ttl: ttl, .ptr(target)) }
 }
 
 /// What makes a contribution: each is computed from the objects alone, so
@@ -137,7 +148,7 @@ struct RecordMaker {
     }
 
     private mutating func addPTR(_ ip: IPAddress, to name: DNSName) {
-        add(ResourceRecord(ip.reverseName, ttl: ttl, .ptr(name)))
+        contribution.pointers.append(Pointer(address: ip, target: name))
     }
 }
 

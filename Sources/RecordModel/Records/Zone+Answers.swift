@@ -42,22 +42,6 @@ extension Zone {
     /// Whether `defaultAnswer(for:)` is NODATA: the name has no CNAME.
     public func defaultIsNoData(for name: DNSName) -> Bool { rrsets[name]?[.cname] == nil }
 
-    /// The answer of a name that holds one RRset and nothing else, to its
-    /// type, from that RRset's records as given: what `answer` gives in a
-    /// zone holding those records alone (each once, at the lowest TTL),
-    /// for types whose records point at no name (not NS or SRV). Every
-    /// other type gets NODATA, and ANY this answer.
-    public static func answer(ofLone records: [ResourceRecord]) -> Answer {
-        var set = RRSet(ttl: records.first?.ttl ?? 0, records: [])
-        for record in records {
-            precondition(
-                record.data.target == nil && record.name == records[0].name && record.type == records[0].type,
-                "not a lone RRset")
-            set.insert(record.data, ttl: record.ttl)
-        }
-        return Answer(.noError, answer: set.records.map { ResourceRecord(records[0].name, ttl: set.ttl, $0) })
-    }
-
     /// RFC 2308 §2.2: NOERROR, no answer, the SOA in authority.
     func noData() -> Answer { Answer(.noError, authority: [soa]) }
 
