@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An absolute domain name, kept in lower case: names compare
 /// case-insensitively (RFC 4343), and the data plane echoes the client's
 /// case in the question.
@@ -116,7 +122,20 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
         let offset = wire.count - other.wire.count
         var pos = 0
         while pos < offset { pos += 1 + Int(wire[pos]) }
-        return pos == offset && wire[offset...].elementsEqual(other.wire)
+        return pos == offset && Self.bytesEqual(wire, from: offset, other.wire)
+    }
+
+    public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
+        lhs.wire.count == rhs.wire.count && bytesEqual(lhs.wire, from: 0, rhs.wire)
+    }
+
+    /// Whether `bytes` from `offset` on are `other`: one memcmp, where a
+    /// comparison of elements goes byte by byte (names are compared
+    /// millions of times when a large cluster is loaded).
+    private static func bytesEqual(_ bytes: [UInt8], from offset: Int, _ other: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { whole in
+            other.withUnsafeBufferPointer { memcmp(whole.baseAddress! + offset, $0.baseAddress!, $0.count) == 0 }
+        }
     }
 
     public var description: String {
