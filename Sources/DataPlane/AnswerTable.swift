@@ -160,12 +160,10 @@ private struct AnswerWriter {
     /// A name's answer for each type it has one for, its default answer,
     /// and which of them ANY gets.
     mutating func addAnswers(of name: DNSName, in zone: Zone) throws(DataPlaneError) {
+        guard let answers = zone.answers(for: name) else { return }
         let wire = name.wire
-        for type in zone.answerTypes(for: name) {
-            guard let answer = zone.answer(name, type) else { continue }
-            try add(wire, type.rawValue, answer)
-        }
-        try addDefault(wire, zone.defaultIsNoData(for: name) ? nil : zone.defaultAnswer(for: name), any: zone.anyAnswerType(for: name))
+        for (type, answer) in answers.byType { try add(wire, type.rawValue, answer) }
+        try addDefault(wire, answers.otherTypes, any: answers.any)
     }
 
     /// A lone PTR name, written by the data plane from its address.

@@ -172,7 +172,7 @@ extension ClusterRecordStore {
     /// The records of the regions in-zone CNAMEs lead to (RFC 1034
     /// §3.6.2: an answer carries the target's records), as far as answers follow them.
     private func chaseCNAMEs(_ zone: inout Zone, from region: Region) {
-        guard layout.zoneIndex(of: region) == 0 else { return }
+        guard layout.zoneIndex(of: region) == 0, zone.hasCNAME else { return }
         var visited: Set<Region> = [region]
         var frontier = [region]
         for _ in 0..<Zone.maxCNAMEChain where !frontier.isEmpty {

@@ -5,42 +5,57 @@ extension Zone {
     /// CNAME chains followed inside the zone, at most (a loop stops earlier).
     static let maxCNAMEChain = 8
 
+    /// What the data plane keeps of a name (see `answers(for:)`).
+    public struct NameAnswers: Sendable {
+        /// The answer for each type that needs one of its own.
+        public var byType: [(type: RecordType, answer: Answer)] = []
+        /// The answer for every other type: the CNAME, or nil for NODATA.
+        public var otherTypes: Answer?
+        /// RFC 8482 §4.1: ANY is answered with one RRset of the name, the
+        /// one of its lowest type (its answer for that type); nil: it has none.
+        public var any: RecordType?
+    }
+
     /// The answer to (`name`, `type`); nil when the name does not exist here.
     public func answer(_ name: DNSName, _ type: RecordType) -> Answer? {
         guard contains(name) else { return nil }
-        let node = rrsets[name] ?? [:]
-        if type == .any {
-            guard let first = anyAnswerType(for: name) else { return noData() }
-            return positive(rrset(name, first))
+        return answer(name, rrsets[name] ?? [:], type)
+    }
+
+    /// Every answer of `name`, from one lookup of it (a type at a time
+    /// looks it up several times per type); nil when it does not exist here.
+    public func answers(for name: DNSName) -> NameAnswers? {
+        guard contains(name) else { return nil }
+        var result = NameAnswers()
+        guard let node = rrsets[name] else { return result }
+        for type in answerTypes(node) { result.byType.append((type, answer(name, node, type))) }
+        if let cname = node[.cname], let target = cname.records.first {
+            result.otherTypes = Answer(.noError, answer: [ResourceRecord(name, ttl: cname.ttl, target)])
         }
-        if node[type] != nil { return positive(rrset(name, type)) }
+        result.any = node.keys.min()
+        return result
+    }
+
+    private func answer(_ name: DNSName, _ node: [RecordType: RRSet], _ type: RecordType) -> Answer {
+        if type == .any {
+            guard let first = node.keys.min() else { return noData() }
+            return positive(records(name, node[first]!))
+        }
+        if let rrset = node[type] { return positive(records(name, rrset)) }
         if node[.cname] != nil { return cnameChain(from: name, type) }
         return noData()
     }
 
-    /// The types of `name` that need an answer of their own; ANY gets the
-    /// answer of `anyAnswerType(for:)`, every other type `defaultAnswer(for:)`.
-    public func answerTypes(for name: DNSName) -> [RecordType] {
-        guard let node = rrsets[name] else { return [] }
-        guard let target = cnameTarget(name) else { return node.keys.sorted() }
+    /// The types of a name that need an answer of their own: those it
+    /// has, and behind a CNAME those its target has, and A and AAAA
+    /// (which a forwarder may add for a target outside the zone).
+    private func answerTypes(_ node: [RecordType: RRSet]) -> [RecordType] {
+        guard case .cname(let target)? = node[.cname]?.records.first else { return node.keys.sorted() }
         var types = Set(node.keys)
         if let targetTypes = rrsets[target]?.keys { types.formUnion(targetTypes) }
         types.formUnion([.a, .aaaa])
         return types.sorted()
     }
-
-    /// RFC 8482 §4.1: ANY is answered with one RRset of the name, the one
-    /// of its lowest type (its answer for that type); nil: it has none.
-    public func anyAnswerType(for name: DNSName) -> RecordType? { rrsets[name]?.keys.min() }
-
-    /// The answer for types without one of their own: NODATA, or the CNAME.
-    public func defaultAnswer(for name: DNSName) -> Answer {
-        if let rr = rrset(name, .cname).first { return Answer(.noError, answer: [rr]) }
-        return noData()
-    }
-
-    /// Whether `defaultAnswer(for:)` is NODATA: the name has no CNAME.
-    public func defaultIsNoData(for name: DNSName) -> Bool { rrsets[name]?[.cname] == nil }
 
     /// RFC 2308 §2.2: NOERROR, no answer, the SOA in authority.
     func noData() -> Answer { Answer(.noError, authority: [soa]) }

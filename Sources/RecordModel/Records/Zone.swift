@@ -28,6 +28,9 @@ public struct Zone: Sendable {
     /// Every name that exists: owners, names added without records, and
     /// every name between them and the apex (empty non-terminals, RFC 8020).
     public private(set) var names: Set<DNSName> = []
+    /// Whether any name holds a CNAME: most zones of a region have none,
+    /// and need not be searched for one.
+    public private(set) var hasCNAME = false
     /// A region's zone answers only for names at or below its root: the
     /// names above it are not made (for a PTR name, five of them).
     private var floor: DNSName?
@@ -53,6 +56,7 @@ public struct Zone: Sendable {
     public mutating func add(_ record: ResourceRecord) {
         precondition(record.name.isSubdomain(of: apex), "\(record.name) is outside \(apex)")
         addName(record.name)
+        hasCNAME = hasCNAME || record.type == .cname
         rrsets[record.name, default: [:]][record.type, default: RRSet(ttl: record.ttl, records: [])]
             .insert(record.data, ttl: record.ttl)
     }
@@ -65,6 +69,7 @@ public struct Zone: Sendable {
         for record in records {
             precondition(record.name.isSubdomain(of: apex), "\(record.name) is outside \(apex)")
             addName(record.name)
+            hasCNAME = hasCNAME || record.type == .cname
             rrsets[record.name, default: [:]][record.type, default: RRSet(ttl: record.ttl, records: [])]
                 .append(record.data, ttl: record.ttl)
         }
@@ -83,7 +88,12 @@ public struct Zone: Sendable {
 
     public func rrset(_ name: DNSName, _ type: RecordType) -> [ResourceRecord] {
         guard let set = rrsets[name]?[type] else { return [] }
-        return set.records.map { ResourceRecord(name, ttl: set.ttl, $0) }
+        return records(name, set)
+    }
+
+    /// An RRset's records, at `name`.
+    func records(_ name: DNSName, _ set: RRSet) -> [ResourceRecord] {
+        set.records.map { ResourceRecord(name, ttl: set.ttl, $0) }
     }
 
     /// Every record, in canonical order with the SOA first: what a zone
