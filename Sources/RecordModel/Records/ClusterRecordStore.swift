@@ -86,9 +86,6 @@ public struct ClusterRecordStore: Sendable {
         for key in all.endpointSlices.keys { namespaceObjects[key.namespace, default: 0] += 1 }
         for key in all.pods.keys { namespaceObjects[key.namespace, default: 0] += 1 }
         problems = []
-        // About one address per Service and endpoint: reserved at once, as
-        // the index would otherwise be rehashed each time it doubled.
-        addressOwners.reserveCapacity(all.services.count + all.endpointSlices.values.reduce(0) { $0 + $1.endpoints.count })
         var contributors: [Contributor] = [.apex] + all.services.keys.map { .service($0) }
         if options.pods == .verified { contributors += all.pods.keys.map { .pod($0) } }
         for start in stride(from: 0, to: contributors.count, by: 4096) {
