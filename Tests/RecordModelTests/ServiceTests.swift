@@ -18,4 +18,17 @@ import Testing
         #expect(storage[2] != storage[0])
         #expect(services[2].spec.ports?.first?.port == 5353)
     }
+
+    @Test func aSingleStackClusterIPIsKeptOnce() throws {
+        let json = """
+            [{"metadata": {"name": "a", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.1", "clusterIPs": ["10.0.0.1"]}},
+             {"metadata": {"name": "a", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.1"}},
+             {"metadata": {"name": "d", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.4", "clusterIPs": ["10.0.0.4", "fd00::4"]}}]
+            """
+        let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
+        #expect(services[0].spec.clusterIPs == nil)
+        #expect(services[0] == services[1])
+        #expect(services[0].clusterIPs == [IPAddress("10.0.0.1")!])
+        #expect(services[2].clusterIPs == [IPAddress("10.0.0.4")!, IPAddress("fd00::4")!])
+    }
 }

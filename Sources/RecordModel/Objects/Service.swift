@@ -39,6 +39,9 @@ public struct Service: Hashable, Sendable, Decodable {
         let metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
         var spec = try c.decode(Spec.self, forKey: .spec)
         spec.ports = spec.ports.map(PortLists.shared)
+        // A single-stack Service gives its cluster IP in both fields: kept
+        // once, rather than in an array of its own per Service.
+        if let ips = spec.clusterIPs, ips.count == 1, ips.first == spec.clusterIP { spec.clusterIPs = nil }
         self.init(metadata: metadata, spec: spec)
     }
 
