@@ -85,7 +85,8 @@ int dp_table_builder_add_pointers(dp_table_builder *b, const uint8_t *address,
     size_t names = 0;
     for (size_t pos = 0; pos < targets_len; names++) {
         size_t target_len = wire_name_length(targets, targets_len, pos);
-        if (target_len == 0) return dp_fail(err, errlen, "PTR target %zu is not a wire name", names);
+        if (target_len == 0)
+            return dp_fail(err, errlen, "PTR target %zu is not a wire name", names);
         pos += target_len;
     }
     if (names != count) return dp_fail(err, errlen, "%zu PTR targets, not %u", names, count);

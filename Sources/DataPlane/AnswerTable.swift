@@ -171,9 +171,10 @@ private struct AnswerWriter {
         let address = lone.address.bytes
         targets.removeAll(keepingCapacity: true)
         for target in lone.targets { targets += target.wire }
-        guard dp_table_builder_add_pointers(
-                builder, address, address.count, targets, targets.count, UInt16(clamping: lone.targets.count), lone.ttl, &err, err.count) == 0
-        else { throw DataPlaneError(err) }
+        let count = UInt16(clamping: lone.targets.count)
+        let status = dp_table_builder_add_pointers(
+            builder, address, address.count, targets, targets.count, count, lone.ttl, &err, err.count)
+        guard status == 0 else { throw DataPlaneError(err) }
     }
 
     /// The answer for types without one of their own (nil: NODATA, which

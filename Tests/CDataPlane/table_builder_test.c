@@ -69,8 +69,8 @@ static void add_reverse_zone(dp_table_builder *b, const uint8_t *apex, size_t ap
     memcpy(soa + apex_len, fields, sizeof(fields));
     memcpy(soa + apex_len + sizeof(fields), rdata, sizeof(rdata));
     char err[256] = "";
-    if (dp_table_builder_add_zone(b, apex, apex_len, 0, soa, apex_len + sizeof(fields) + sizeof(rdata),
-                                  err, sizeof(err)) != 0)
+    size_t soa_len = apex_len + sizeof(fields) + sizeof(rdata);
+    if (dp_table_builder_add_zone(b, apex, apex_len, 0, soa, soa_len, err, sizeof(err)) != 0)
         fail(err);
 }
 
@@ -101,7 +101,8 @@ static void pointers_are_written_at_the_name_of_their_address(void) {
     dp_table_builder *b = dp_table_builder_new();
     add_reverse_zone(b, in_addr, sizeof(in_addr));
     add_reverse_zone(b, ip6, sizeof(ip6));
-    if (dp_table_builder_add_pointers(b, v4, 4, two, sizeof(two), 2, 30, err, sizeof(err)) != 0) fail(err);
+    if (dp_table_builder_add_pointers(b, v4, 4, two, sizeof(two), 2, 30, err, sizeof(err)) != 0)
+        fail(err);
     if (dp_table_builder_add_pointers(b, v6, 16, two, 8, 1, 30, err, sizeof(err)) != 0) fail(err);
 
     struct {
@@ -122,7 +123,8 @@ static void pointers_are_written_at_the_name_of_their_address(void) {
                                           refused[i].targets_len, refused[i].count, 30, err,
                                           sizeof(err)) == 0 ||
             strstr(err, refused[i].reason) == NULL) {
-            fprintf(stderr, "table_builder_test: wanted \"%s\", got \"%s\"\n", refused[i].reason, err);
+            fprintf(stderr, "table_builder_test: wanted \"%s\", got \"%s\"\n", refused[i].reason,
+                    err);
             exit(1);
         }
     }

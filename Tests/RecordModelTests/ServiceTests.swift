@@ -21,9 +21,11 @@ import Testing
 
     @Test func aSingleStackClusterIPIsKeptOnce() throws {
         let json = """
-            [{"metadata": {"name": "a", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.1", "clusterIPs": ["10.0.0.1"]}},
+            [{"metadata": {"name": "a", "namespace": "n"},
+              "spec": {"clusterIP": "10.0.0.1", "clusterIPs": ["10.0.0.1"]}},
              {"metadata": {"name": "a", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.1"}},
-             {"metadata": {"name": "d", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.4", "clusterIPs": ["10.0.0.4", "fd00::4"]}}]
+             {"metadata": {"name": "d", "namespace": "n"},
+              "spec": {"clusterIP": "10.0.0.4", "clusterIPs": ["10.0.0.4", "fd00::4"]}}]
             """
         let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
         #expect(services[0].spec.clusterIPs == nil)

@@ -162,7 +162,9 @@ extension ClusterRecordStore {
         case .address(let name):
             guard let address = IPAddress(reverseName: name) else { break }
             for owner in addressOwners[address].map(Array.init) ?? [] {
-                for pointer in made(owner).pointers where pointer.address == address { zone.add(pointer.record(ttl: options.ttl)) }
+                for pointer in made(owner).pointers where pointer.address == address {
+                    zone.add(pointer.record(ttl: options.ttl))
+                }
             }
         case .reverseBranch(let name):
             if reverseBranches[name] != nil { zone.addName(name) }
