@@ -68,6 +68,21 @@ import Testing
         #expect(srv.additional.count == 3)
     }
 
+    /// Spec §2.4.1: an endpoint gets SRV records for its own slice's ports.
+    @Test func eachSliceGivesItsEndpointsItsOwnPorts() throws {
+        var objects = ClusterObjects()
+        objects.services[ObjectKey(namespace: "ns", name: "h")] = service("h", "ns", clusterIP: "None")
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "a")] = slice(
+            "a", for: "h", [EndpointSlice.Endpoint(addresses: ["10.0.0.1"])], ports: [EndpointPort(name: "web", port: 80)])
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "b")] = slice(
+            "b", for: "h", [EndpointSlice.Endpoint(addresses: ["10.0.0.2"])], ports: [EndpointPort(name: "rpc", port: 9090)])
+        let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
+        let web = zones.answer(try DNSName("_web._tcp.h.ns.svc.cluster.local"), .srv)
+        #expect(web.answer.map(\.data.text) == ["0 100 80 10-0-0-1.h.ns.svc.cluster.local."])
+        let rpc = zones.answer(try DNSName("_rpc._tcp.h.ns.svc.cluster.local"), .srv)
+        #expect(rpc.answer.map(\.data.text) == ["0 100 9090 10-0-0-2.h.ns.svc.cluster.local."])
+    }
+
     @Test func ttlAppliesToRecordsAndNegativeAnswers() throws {
         var objects = ClusterObjects()
         objects.services[ObjectKey(namespace: "ns", name: "s")] = service("s", "ns", clusterIP: "10.0.0.1")

@@ -43,7 +43,7 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
             guard count <= 63 else { throw .labelTooLong(label) }
             bytes.append(UInt8(count))
             for byte in label.utf8 {
-                guard byte != UInt8(ascii: "\\"), byte > 0x20, byte < 0x7F else { throw .unsupportedCharacter(label) }
+                guard Self.isLabelByte(byte) else { throw .unsupportedCharacter(label) }
                 bytes.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
             }
         }
@@ -51,6 +51,16 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
         guard bytes.count <= 255 else { throw .nameTooLong }
         wire = bytes
     }
+
+    /// Whether `text` is one label `init(labels:under:)` takes: 1 to 63
+    /// bytes, none of them a space, a backslash or non-ASCII.
+    public static func isLabel(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        return (1...63).contains(utf8.count) && utf8.allSatisfy(isLabelByte)
+    }
+
+    /// Printable ASCII but a space or a backslash (escapes are not supported).
+    private static func isLabelByte(_ byte: UInt8) -> Bool { byte != UInt8(ascii: "\\") && byte > 0x20 && byte < 0x7F }
 
     /// For labels known to be valid (fixed words, digits, lower-case
     /// labels of other names) under a name that leaves room for them.

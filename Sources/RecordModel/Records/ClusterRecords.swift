@@ -64,7 +64,7 @@ public struct EndpointAddress: Hashable, Sendable {
 
     /// The endpoint's hostname, lower-cased, when it is a DNS label.
     public var hostnameLabel: String? {
-        guard let hostname, (try? DNSName(labels: [hostname])) != nil else { return nil }
+        guard let hostname, DNSName.isLabel(hostname) else { return nil }
         return hostname.lowercased()
     }
 

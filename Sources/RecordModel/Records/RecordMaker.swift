@@ -114,6 +114,9 @@ struct RecordMaker {
     /// endpoint. No endpoint: no records, so the name is NXDOMAIN (§2.4.1).
     private mutating func addHeadless(_ service: Service, name: DNSName, endpoints: [EndpointAddress]) {
         var srv: [DNSName: Set<SRVTarget>] = [:]
+        // The endpoints of a slice share its ports: their SRV owners are made once.
+        var ports: [EndpointPort]?
+        var owners: [(owner: DNSName, port: UInt16)] = []
         for endpoint in endpoints {
             guard let host = try? DNSName(labels: [endpoint.label], under: name) else {
                 contribution.problems.append("service \(service.metadata.key): endpoint \(endpoint.ip) makes a name over 255 bytes")
@@ -122,12 +125,16 @@ struct RecordMaker {
             add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
             add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
             addPTR(endpoint.ip, to: host)
-            for port in endpoint.ports {
-                guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
-                    let number = port.port.flatMap({ UInt16(exactly: $0) })
-                else { continue }
-                srv[owner, default: []].insert(SRVTarget(port: number, host: host))
+            if endpoint.ports != ports {
+                ports = endpoint.ports
+                owners = endpoint.ports.compactMap { port in
+                    guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
+                        let number = port.port.flatMap({ UInt16(exactly: $0) })
+                    else { return nil }
+                    return (owner, number)
+                }
             }
+            for (owner, port) in owners { srv[owner, default: []].insert(SRVTarget(port: port, host: host)) }
         }
         // Equal weights summing to about 100 (RFC 2782), as CoreDNS does.
         for (owner, targets) in srv {
