@@ -216,9 +216,14 @@ def legacy(changes=200):
 
 def cpu_seconds(pid):
     """User and system CPU time of a process so far."""
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid):
+    """User and system CPU seconds of a process so far."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def loadgen(queries, seconds):
@@ -285,13 +290,6 @@ def churn(services=10_000, seconds=10, rate=100, rounds=3):
                   f"| {busy['qps']:,.0f} | {busy['p99_latency_us']:.0f} us | {busy['cpu_us']:.2f} us "
                   f"| {achieved:.0f} | {busy['lost']:.0f} |")
         print()
-
-
-def cpu_split(pid):
-    """User and system CPU seconds of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_after_lists(pid, resources=3, timeout=300):

@@ -43,6 +43,7 @@ public struct AnswerTable: ~Copyable {
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             do {
                 var writer = AnswerWriter(builder: builders[thread].pointer!)
+                let ttl = store.options.ttl
                 try writer.addZones(store.zoneHeads)
                 while true {
                     let part = taken.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -50,7 +51,7 @@ public struct AnswerTable: ~Copyable {
                     try store.forEachRegion(in: parts, part: part) { region throws(DataPlaneError) in
                         for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
                     } lone: { name throws(DataPlaneError) in
-                        try writer.addAnswers(of: name)
+                        try writer.addAnswers(of: name, ttl: ttl)
                     }
                 }
             } catch let error as DataPlaneError {
@@ -166,14 +167,12 @@ private struct AnswerWriter {
         try addDefault(wire, answers.otherTypes, any: answers.any)
     }
 
-    /// A lone PTR name, written by the data plane from its address.
-    mutating func addAnswers(of lone: ClusterRecordStore.LonePTR) throws(DataPlaneError) {
-        let address = lone.address.bytes
+    /// A lone PTR name, its records written by the data plane from the targets.
+    mutating func addAnswers(of lone: ClusterRecordStore.LonePTR, ttl: UInt32) throws(DataPlaneError) {
+        let name = lone.name.wire
         targets.removeAll(keepingCapacity: true)
         for target in lone.targets { targets += target.wire }
-        let count = UInt16(clamping: lone.targets.count)
-        let status = dp_table_builder_add_pointers(
-            builder, address, address.count, targets, targets.count, count, lone.ttl, &err, err.count)
+        let status = dp_table_builder_add_ptr_records(builder, name, name.count, targets, targets.count, ttl, &err, err.count)
         guard status == 0 else { throw DataPlaneError(err) }
     }
 

@@ -101,17 +101,16 @@ int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, si
                                    uint16_t qtype, char *err, size_t errlen);
 
 /*
- * Adds the PTR name of `address` (4 or 16 bytes: RFC 1035 §3.5, RFC 3596
- * §2.5) holding `count` PTR records and nothing else, one per target
- * (uncompressed wire names one after another in `targets`, each once),
- * with `ttl`: its answer to PTR and ANY is those records in that order,
- * and every other type gets NODATA. What add_answer, add_name and
- * answer_any_as make of those records, from an address rather than names.
+ * Adds `qname`, a PTR name, holding one PTR record per target
+ * (uncompressed wire names one after another in `targets`, each once)
+ * with `ttl`, and nothing else: its answer to PTR and ANY is those
+ * records in that order, and every other type gets NODATA. What
+ * add_answer, add_name and answer_any_as make of those records, without
+ * the caller writing them.
  */
-int dp_table_builder_add_pointers(dp_table_builder *b, const uint8_t *address,
-                                  size_t address_len, const uint8_t *targets,
-                                  size_t targets_len, uint16_t count, uint32_t ttl, char *err,
-                                  size_t errlen);
+int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                     const uint8_t *targets, size_t targets_len, uint32_t ttl,
+                                     char *err, size_t errlen);
 
 /*
  * Marks the table as not yet loaded: every query under its zones gets

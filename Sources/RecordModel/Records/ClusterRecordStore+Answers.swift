@@ -8,12 +8,11 @@ extension ClusterRecordStore {
     }
 
     /// The PTR name of an address that one contributor alone gives
-    /// records to (nearly every one): published from the address and the
-    /// targets, each once in the order made, with no zone made for it.
+    /// records to (nearly every one): published from its targets, each
+    /// once in the order made, with no zone made for it.
     public struct LonePTR: Sendable {
-        public var address: IPAddress
+        public var name: DNSName
         public var targets: [DNSName]
-        public var ttl: UInt32
     }
 
     /// What changed since the last call: the regions to answer again, and
@@ -58,7 +57,7 @@ extension ClusterRecordStore {
             put(made, into: &zone, only: 0)
             chaseCNAMEs(&zone, from: region)
             try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
-            try Self.forEachOwnAddress(of: made, owners: owners, ttl: options.ttl, lone)
+            try Self.forEachOwnAddress(of: made, owners: owners, lone)
         }
     }
 
@@ -66,19 +65,19 @@ extension ClusterRecordStore {
     /// (nearly all), published from its pointers rather than made again
     /// per name. Static, so that no copy of the store is made per Service.
     private static func forEachOwnAddress(
-        of made: Contribution, owners: [IPAddress: Owners], ttl: UInt32, _ lone: (LonePTR) throws -> Void
+        of made: Contribution, owners: [IPAddress: Owners], _ lone: (LonePTR) throws -> Void
     ) rethrows {
+        // Most Services have one address, and need no lookup to group by it.
+        let grouped = made.pointers.count > 1
         var names: [LonePTR] = []
-        var indexes: [IPAddress: Int] = [:]
+        var positions: [IPAddress: Int] = [:]
         for pointer in made.pointers where owners[pointer.address]?.isSingle == true {
-            // Most Services have one address: a lookup is made only for more.
-            let index = made.pointers.count == 1 ? nil : indexes[pointer.address]
-            if let index {
-                if !names[index].targets.contains(pointer.target) { names[index].targets.append(pointer.target) }
-            } else {
-                if made.pointers.count > 1 { indexes[pointer.address] = names.count }
-                names.append(LonePTR(address: pointer.address, targets: [pointer.target], ttl: ttl))
+            if grouped, let i = positions[pointer.address] {
+                if !names[i].targets.contains(pointer.target) { names[i].targets.append(pointer.target) }
+                continue
             }
+            if grouped { positions[pointer.address] = names.count }
+            names.append(LonePTR(name: pointer.address.reverseName, targets: [pointer.target]))
         }
         for name in names { try lone(name) }
     }

@@ -194,7 +194,9 @@ public struct ClusterRecordStore: Sendable {
 
     /// Keeps the indexes of who gives PTR names, pod names and CNAMEs.
     private mutating func index(_ contributor: Contributor, adding made: Contribution) {
-        for pointer in made.pointers where addressOwners[pointer.address]?.insert(contributor) == nil {
+        for pointer in made.pointers {
+            // An address already owned gains an owner; a new one is a new PTR name.
+            if addressOwners[pointer.address]?.insert(contributor) != nil { continue }
             addressOwners[pointer.address] = Owners(contributor)
             countBranches(of: pointer.address.reverseName, by: 1)
         }
