@@ -16,7 +16,7 @@
 #define DP_MAX_NAME 255
 #define DP_MAX_LABELS 128
 #define DP_MAX_ZONES 16
-#define DP_MAX_ANSWERS 254 /* per name; see dp_record */
+#define DP_MAX_ANSWERS 254 /* per name: a count and an index + 1 in a byte (dp_record) */
 #define DP_OPT_RR_SIZE 11
 #define DP_TCP_MAX_MESSAGE 65535
 
@@ -88,30 +88,35 @@ static inline bool dp_answer_rotates(const dp_answer *a) {
 #define DP_ROTATE_AAAA_SIZE 28
 
 /*
- * A name's record: its answers, then its lower-case wire name. Records lie
- * one after another in their shard's block, so a lookup touches the slot,
- * then one record, then the answer's wire. Most names have NODATA as
- * their default answer, and answer ANY (RFC 8482 §4.1) as one of their
- * types: neither takes an answer of its own.
+ * A name's record: its answers, then its lower-case wire name less its
+ * zone's apex, which the table keeps once (a cluster's half a million
+ * names share `cluster.local` or `in-addr.arpa`). Records lie one after
+ * another in their shard's block, so a lookup touches the slot, then one
+ * record, then the answer's wire. Most names have NODATA as their default
+ * answer, and answer ANY (RFC 8482 §4.1) as one of their types: neither
+ * takes an answer of its own.
  */
 typedef struct dp_record {
-    uint16_t answer_count; /* a default answer (qtype 0) kept is last; none: NODATA */
-    uint8_t name_len;
-    uint8_t any_answer; /* ANY's answer: its index + 1, or 0 for the default */
-    uint32_t hash;
+    uint8_t answer_count; /* a default answer (qtype 0) kept is last; none: NODATA */
+    uint8_t any_answer;   /* ANY's answer: its index + 1, or 0 for the default */
+    uint8_t zone;         /* the table's zone whose apex ends the name */
+    uint8_t name_len;     /* of the labels above that apex */
+    uint32_t hash;        /* of the whole name */
     dp_answer answers[];
 } dp_record;
 
+/* The labels of a record's name above its zone's apex. */
 static inline const uint8_t *dp_record_name(const dp_record *r) {
     return (const uint8_t *)(r->answers + r->answer_count);
 }
 
-/* Bytes of an answer's kept wire: the reply less its question. */
-static inline size_t dp_answer_wire_size(const dp_answer *a, uint8_t name_len) {
+/* Bytes of an answer's kept wire: the reply less its question, whose
+ * name (the whole name, apex included) is `name_len` bytes. */
+static inline size_t dp_answer_wire_size(const dp_answer *a, size_t name_len) {
     return a->len - name_len - 4;
 }
 
-static inline size_t dp_record_size(uint16_t answer_count, uint8_t name_len) {
+static inline size_t dp_record_size(uint8_t answer_count, uint8_t name_len) {
     size_t size = sizeof(dp_record) + answer_count * sizeof(dp_answer) + name_len;
     return (size + 7) & ~(size_t)7;
 }
@@ -193,6 +198,8 @@ uint32_t dp_name_hash(const uint8_t *name, size_t len);
  * records where its labels start (`offsets`: DP_MAX_LABELS). Returns the
  * label count, or -1. */
 int dp_name_labels(const uint8_t *name, size_t len, uint8_t *offsets);
+/* Whether a record of `t` is that of the whole name `name`. */
+bool dp_record_is(const dp_table *t, const dp_record *r, const uint8_t *name, size_t len);
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);

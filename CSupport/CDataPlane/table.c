@@ -38,12 +38,18 @@ const dp_slot *dp_shard_probe(const dp_shard_view *v, size_t start, uint32_t has
     }
 }
 
+bool dp_record_is(const dp_table *t, const dp_record *r, const uint8_t *name, size_t len) {
+    const dp_zone *z = &t->zones[r->zone];
+    return r->name_len + z->apex_len == len && memcmp(dp_record_name(r), name, r->name_len) == 0 &&
+           memcmp(name + r->name_len, z->apex, z->apex_len) == 0;
+}
+
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
     const dp_shard_view *v = dp_table_view(t, hash);
     for (const dp_slot *slot = dp_shard_probe(v, hash, hash); slot != NULL;
          slot = dp_shard_probe(v, (size_t)(slot - v->slots) + 1, hash)) {
         const dp_record *r = (const dp_record *)(v->records + slot->offset - 1);
-        if (r->name_len == len && memcmp(dp_record_name(r), name, len) == 0) return r;
+        if (dp_record_is(t, r, name, len)) return r;
     }
     return NULL;
 }

@@ -22,6 +22,7 @@ typedef struct build_name {
     const uint8_t *name; /* in the builder's arena */
     uint32_t hash;
     uint8_t name_len;
+    uint8_t apex_len; /* of the zone it is in */
     bool removed; /* a delta drops the name */
     bool has_default; /* a default answer given, or NODATA by add_name */
     uint16_t any_type; /* the type whose answer ANY gets; 0: the default */
@@ -391,23 +392,24 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
     char text[1024];
     uint32_t hash = dp_name_hash(qname, qname_len);
     build_name *n = builder_find(b, qname, qname_len, hash);
-    if (n != NULL && n->removed) {
-        n->removed = false;
-        n->answer_count = 0;
-        n->has_default = false;
-        n->any_type = 0;
-    }
-    if (n == NULL) {
-        if (zone_for_builder(b->table, qname, qname_len) == NULL) {
+    if (n == NULL || n->removed) {
+        /* A name a delta removes may be in no zone; one answered must be. */
+        const dp_zone *zone = zone_for_builder(b->table, qname, qname_len);
+        if (zone == NULL) {
             name_to_text(qname, qname_len, text, sizeof(text));
             dp_fail(err, errlen, "%s is not a lower-case name in any zone", text);
             return NULL;
         }
-        n = add_name_entry(b, qname, qname_len, hash);
+        if (n == NULL) n = add_name_entry(b, qname, qname_len, hash);
         if (n == NULL) {
             dp_fail(err, errlen, "out of memory");
             return NULL;
         }
+        n->removed = false;
+        n->answer_count = 0;
+        n->has_default = false;
+        n->any_type = 0;
+        n->apex_len = zone->apex_len;
     }
     bool given = qtype == 0 && n->has_default;
     for (uint16_t i = 0; i < n->answer_count; i++) given |= answers_of(b, n)[i].qtype == qtype;
@@ -504,12 +506,14 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
 
 /* A name to lay out: from the builder, or a record of a shard it replaces. */
 typedef struct source {
-    const uint8_t *name;
+    const uint8_t *name; /* its labels above its zone's apex, as in dp_record */
     const dp_answer *answers;
     uint32_t hash;
-    uint16_t answer_count;
-    uint8_t name_len;
+    uint8_t answer_count;
     uint8_t any_answer; /* as in dp_record */
+    uint8_t zone;
+    uint8_t name_len;
+    uint8_t whole_len; /* the name's, apex included */
 } source;
 
 /* The index of an earlier answer with the same wire (see
@@ -526,7 +530,7 @@ static size_t wire_bytes(const source *s) {
     for (uint16_t i = 0; i < s->answer_count; i++) {
         const dp_answer *a = &s->answers[i];
         if (a->wire != NULL && first_with_wire(s, i) == i)
-            total += (dp_answer_wire_size(a, s->name_len) + 7) & ~(size_t)7;
+            total += (dp_answer_wire_size(a, s->whole_len) + 7) & ~(size_t)7;
     }
     return total;
 }
@@ -560,14 +564,15 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
         dp_record *r = (dp_record *)(shard->records + offset);
         memset(r, 0, dp_record_size(s->answer_count, s->name_len));
         r->answer_count = s->answer_count;
-        r->name_len = s->name_len;
         r->any_answer = s->any_answer;
+        r->zone = s->zone;
+        r->name_len = s->name_len;
         r->hash = s->hash;
         for (uint16_t j = 0; j < s->answer_count; j++) {
             dp_answer a = s->answers[j];
             uint16_t first = first_with_wire(s, j);
             if (a.wire != NULL && first == j) {
-                size_t size = dp_answer_wire_size(&a, s->name_len);
+                size_t size = dp_answer_wire_size(&a, s->whole_len);
                 memcpy(wires, a.wire, size);
                 a.wire = wires;
                 wires += (size + 7) & ~(size_t)7;
@@ -587,12 +592,43 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     return shard;
 }
 
-static source source_of_name(const dp_table_builder *b, const build_name *n) {
+/* The index in `t`'s zones of the zone a builder's name is in (the
+ * builders of a table have the same zones: same_zones). */
+static uint8_t zone_index(const dp_table *t, const build_name *n) {
+    const uint8_t *apex = n->name + n->name_len - n->apex_len;
+    unsigned i = 0;
+    while (t->zones[i].apex_len != n->apex_len || memcmp(t->zones[i].apex, apex, n->apex_len) != 0) i++;
+    return (uint8_t)i;
+}
+
+static source source_of_name(const dp_table *t, const dp_table_builder *b, const build_name *n) {
     const dp_answer *answers = answers_of(b, n);
     uint8_t any = 0;
     for (uint16_t i = 0; n->any_type != 0 && i < n->answer_count; i++)
         if (answers[i].qtype == n->any_type) any = (uint8_t)(i + 1);
-    return (source){n->name, answers, n->hash, n->answer_count, n->name_len, any};
+    return (source){.name = n->name,
+                    .answers = answers,
+                    .hash = n->hash,
+                    .answer_count = (uint8_t)n->answer_count,
+                    .any_answer = any,
+                    .zone = zone_index(t, n),
+                    .name_len = (uint8_t)(n->name_len - n->apex_len),
+                    .whole_len = n->name_len};
+}
+
+/* A base record as a source, and its whole name in `whole` (a delta's). */
+static source source_of_record(const dp_table *base, const dp_record *r, uint8_t *whole) {
+    const dp_zone *z = &base->zones[r->zone];
+    memcpy(whole, dp_record_name(r), r->name_len);
+    memcpy(whole + r->name_len, z->apex, z->apex_len);
+    return (source){.name = dp_record_name(r),
+                    .answers = r->answers,
+                    .hash = r->hash,
+                    .answer_count = r->answer_count,
+                    .any_answer = r->any_answer,
+                    .zone = r->zone,
+                    .name_len = r->name_len,
+                    .whole_len = (uint8_t)(r->name_len + z->apex_len)};
 }
 
 static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
@@ -633,9 +669,9 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
     for (size_t offset = 0; old != NULL && offset < old->records_len;) {
         const dp_record *r = (const dp_record *)(old->records + offset);
         offset += dp_record_size(r->answer_count, r->name_len);
-        if (builder_find(l->builders[0], dp_record_name(r), r->name_len, r->hash) != NULL) continue;
-        scratch[count++] = (source){dp_record_name(r), r->answers,  r->hash,
-                                    r->answer_count,   r->name_len, r->any_answer};
+        uint8_t whole[DP_MAX_NAME];
+        source kept = source_of_record(l->base, r, whole);
+        if (builder_find(l->builders[0], whole, kept.whole_len, r->hash) == NULL) scratch[count++] = kept;
     }
     for (size_t k = 0; k < l->count; k++) {
         const dp_table_builder *b = l->builders[k];
@@ -646,7 +682,7 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
                 share->twice = n;
                 return NULL;
             }
-            if (!n->removed) scratch[count++] = source_of_name(b, n);
+            if (!n->removed) scratch[count++] = source_of_name(l->table, b, n);
         }
     }
     dp_shard *shard = lay_out_shard(scratch, count);
@@ -771,6 +807,17 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
     return 0;
 }
 
+/* Whether two tables have the same zones, in the same order: a record
+ * names its zone by its index (dp_record). */
+static bool same_zones(const dp_table *a, const dp_table *b) {
+    if (a->zone_count != b->zone_count) return false;
+    for (unsigned i = 0; i < a->zone_count; i++) {
+        const dp_zone *x = &a->zones[i], *y = &b->zones[i];
+        if (x->apex_len != y->apex_len || memcmp(x->apex, y->apex, x->apex_len) != 0) return false;
+    }
+    return true;
+}
+
 /* A builder's error: a name without a default answer. */
 static int check_defaults(const dp_table_builder *b, char *err, size_t errlen) {
     for (size_t i = 0; i < b->name_count; i++) {
@@ -795,6 +842,11 @@ dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, ch
     int status = 0;
     if (count > 1 && l.base != NULL)
         status = dp_fail(err, errlen, "a delta is built by one builder");
+    for (size_t k = 1; k < count && status == 0; k++)
+        if (!same_zones(l.table, builders[k]->table))
+            status = dp_fail(err, errlen, "the builders of a table have different zones");
+    if (status == 0 && l.base != NULL && !same_zones(l.table, l.base))
+        status = dp_fail(err, errlen, "a delta has zones other than its base's");
     for (size_t k = 0; k < count && status == 0; k++)
         status = check_defaults(builders[k], err, errlen);
     if (status == 0) status = lay_out_shards(&l, err, errlen);

@@ -1,6 +1,7 @@
 /*
  * table_builder_test.c — what the table builders refuse, who frees a
- * delta's shards, and PTR names written from their targets, under
+ * delta's shards, PTR names written from their targets, and names kept
+ * without their zone's apex, under
  * AddressSanitizer (which also fails the run on a leak, a double free or
  * a read of freed memory).
  */
@@ -138,11 +139,62 @@ static void ptr_records_are_written_from_their_targets(void) {
     dp_table_free(t);
 }
 
+/* A record keeps its name less its zone's apex, and which zone: the same
+ * labels in two zones are two names, each with its own answers. */
+static void the_same_labels_in_two_zones_are_two_names(void) {
+    static const uint8_t in_addr[] = "\7in-addr\4arpa";
+    static const uint8_t ip6[] = "\3ip6\4arpa";
+    static const uint8_t in_v4[] = "\0017\7in-addr\4arpa";
+    static const uint8_t in_v6[] = "\0017\3ip6\4arpa";
+    static const uint8_t one[] = "\3web\2ns";
+    static const uint8_t two[] = "\3web\2ns\0\2db\2ns";
+    char err[256] = "";
+    dp_table_builder *b = dp_table_builder_new();
+    add_reverse_zone(b, in_addr, sizeof(in_addr));
+    add_reverse_zone(b, ip6, sizeof(ip6));
+    if (dp_table_builder_add_ptr_records(b, in_v4, sizeof(in_v4), one, sizeof(one), 30, err,
+                                         sizeof(err)) != 0 ||
+        dp_table_builder_add_ptr_records(b, in_v6, sizeof(in_v6), two, sizeof(two), 30, err,
+                                         sizeof(err)) != 0)
+        fail(err);
+    dp_table *t = dp_table_builder_finish(b, err, sizeof(err));
+    if (t == NULL) fail(err);
+    int rcode, ancount;
+    ask(t, in_v4, sizeof(in_v4), 12, &rcode, &ancount);
+    if (rcode != 0 || ancount != 1) fail("7.in-addr.arpa lost its record");
+    ask(t, in_v6, sizeof(in_v6), 12, &rcode, &ancount);
+    if (rcode != 0 || ancount != 2) fail("7.ip6.arpa lost its records");
+    dp_table_free(t);
+}
+
+/* Records name their zone by its index in the table, so a delta keeps its
+ * base's zones, and builders laid out together have the same zones. */
+static void a_table_s_zones_are_those_of_its_records(void) {
+    static const uint8_t in_addr[] = "\7in-addr\4arpa";
+    char err[256] = "";
+    dp_table *base = fixture_table(1);
+    dp_table_builder *delta = dp_table_builder_new_delta(base);
+    add_reverse_zone(delta, in_addr, sizeof(in_addr));
+    if (dp_table_builder_finish(delta, err, sizeof(err)) != NULL)
+        fail("a delta with zones other than its base's made a table");
+    if (strstr(err, "zones other than its base's") == NULL) fail(err);
+    dp_table_free(base);
+
+    dp_table_builder *other = fixture_fillers(10, 1);
+    add_reverse_zone(other, in_addr, sizeof(in_addr));
+    dp_table_builder *two[] = {fixture_fillers(0, 1), other};
+    if (dp_table_builders_finish(two, 2, err, sizeof(err)) != NULL)
+        fail("builders with different zones made a table");
+    if (strstr(err, "different zones") == NULL) fail(err);
+}
+
 int main(void) {
     a_name_in_two_builders_is_refused();
     a_delta_is_one_builder();
     an_unpublished_delta_frees_only_its_own_shards();
     ptr_records_are_written_from_their_targets();
+    the_same_labels_in_two_zones_are_two_names();
+    a_table_s_zones_are_those_of_its_records();
     printf("table_builder_test: passed\n");
     return 0;
 }
