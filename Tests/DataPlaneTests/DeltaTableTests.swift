@@ -69,6 +69,52 @@ import Testing
         return result
     }
 
+    /// A first load makes and indexes its contributions a run of 4,096
+    /// Services at a time, the next run made while the last is indexed:
+    /// addresses shared by Services of different runs, and headless
+    /// Services in every run, answer as the whole zones do.
+    @Test func aLoadInManyRunsAnswersAsTheWholeZones() throws {
+        var objects = ClusterObjects()
+        var names: [String] = []
+        for i in 0..<9_000 {
+            let meta = ObjectMeta(name: "s\(i)", namespace: "ns\(i % 3)")
+            let name = "s\(i).ns\(i % 3).svc.cluster.local"
+            if i % 500 == 7 {
+                objects.services[meta.key] = Service(metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")]))
+                var sliceMeta = ObjectMeta(name: "s\(i)-a", namespace: meta.namespace)
+                sliceMeta.labels[EndpointSlice.serviceNameLabel] = meta.name
+                let endpoints = (0..<3).map { e in
+                    EndpointSlice.Endpoint(addresses: ["10.1.\(i / 256).\(e)"], hostname: e == 0 ? "host" : nil, ready: true)
+                }
+                objects.endpointSlices[sliceMeta.key] = EndpointSlice(
+                    metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints, ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")])
+                names += [name, "_db._tcp.\(name)", "host.\(name)", "0.\(i / 256).1.10.in-addr.arpa"]
+            } else {
+                // Service i and i + 5,000 (in another run) share an address.
+                let ip = "10.0.\(i % 5_000 / 256).\(i % 5_000 % 256)"
+                objects.services[meta.key] = Service(metadata: meta, spec: .init(clusterIP: ip, ports: [Service.Port(name: "http", port: 80, protocol: "TCP")]))
+                if i % 250 == 3 || i % 5_000 == 11 {
+                    names += [name, "_http._tcp.\(name)", "\(i % 5_000 % 256).\(i % 5_000 / 256).0.10.in-addr.arpa"]
+                }
+            }
+        }
+        var store = ClusterRecordStore(options: options)
+        store.load(objects)
+        let whole = ClusterRecords.zones(for: objects, options: options)
+        let reference = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(whole))
+        let loaded = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(store))
+        try reference.start()
+        try loaded.start()
+        defer {
+            reference.stop()
+            loaded.stop()
+        }
+        for (got, want) in zip(try answers(loaded, names), try answers(reference, names)) where got != want {
+            Issue.record("loaded:\n\(got)\nwhole zones:\n\(want)")
+            return
+        }
+    }
+
     @Test(arguments: [1, 2, 3])
     func deltasAnswerAsAWholeTableDoes(_ seed: UInt64) throws {
         var random = SeededRandom(seed: seed)

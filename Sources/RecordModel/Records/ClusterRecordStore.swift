@@ -72,8 +72,8 @@ public struct ClusterRecordStore: Sendable {
     // MARK: Loading and changing
 
     /// Loads every object into a store that has none yet (a first load).
-    /// The contributions are made on two threads, a run at a time, and
-    /// indexed in order.
+    /// The contributions are made a run at a time on two threads, and each
+    /// run is indexed here while the next one is made.
     public mutating func load(_ all: ClusterObjects) {
         precondition(objects == ClusterObjects(), "load fills an empty store")
         objects = all
@@ -88,26 +88,22 @@ public struct ClusterRecordStore: Sendable {
         problems = []
         var contributors: [Contributor] = [.apex] + all.services.keys.map { .service($0) }
         if options.pods == .verified { contributors += all.pods.keys.map { .pod($0) } }
-        for start in stride(from: 0, to: contributors.count, by: 4096) {
-            let run = contributors[start..<min(start + 4096, contributors.count)]
-            for (contributor, made) in zip(run, contributions(of: run)) {
-                problems += made.problems
-                index(contributor, adding: made)
+        let runs = stride(from: 0, to: contributors.count, by: 4096).map {
+            contributors[$0..<min($0 + 4096, contributors.count)]
+        }
+        // What contributions read (the objects) stays as it is now; the
+        // indexes written below are the store's own, not the snapshot's.
+        let snapshot = self
+        var made = ContributionsInFlight(snapshot, runs[0]).wait()
+        for (number, run) in runs.enumerated() {
+            let next = number + 1 < runs.count ? ContributionsInFlight(snapshot, runs[number + 1]) : nil
+            for (contributor, contribution) in zip(run, made) {
+                problems += contribution.problems
+                index(contributor, adding: contribution)
             }
+            made = next?.wait() ?? []
         }
         pending = [:]
-    }
-
-    /// The contributions of `contributors`, in order, made on two threads.
-    private func contributions(of contributors: ArraySlice<Contributor>) -> [Contribution] {
-        let middle = contributors.startIndex + contributors.count / 2
-        let halves = Mutex<[[Contribution]]>([[], []])
-        DispatchQueue.concurrentPerform(iterations: 2) { half in
-            let range = half == 0 ? contributors.startIndex..<middle : middle..<contributors.endIndex
-            let made = contributors[range].map(contribution)
-            halves.withLock { $0[half] = made }
-        }
-        return halves.withLock { $0[0] + $0[1] }
     }
 
     /// Applies changes in order; the contributions they touch are made
@@ -291,5 +287,27 @@ public struct ClusterRecordStore: Sendable {
         case .reverseApex(let zone): return heads[zone].apex
         default: return heads[0].apex
         }
+    }
+}
+
+/// Contributions being made on two threads while the caller goes on.
+private final class ContributionsInFlight: Sendable {
+    private let halves = Mutex<[[Contribution]]>([[], []])
+    private let group = DispatchGroup()
+
+    init(_ store: ClusterRecordStore, _ contributors: ArraySlice<Contributor>) {
+        let middle = contributors.startIndex + contributors.count / 2
+        for (half, range) in [contributors.startIndex..<middle, middle..<contributors.endIndex].enumerated() {
+            DispatchQueue.global().async(group: group) {
+                let made = contributors[range].map(store.contribution)
+                self.halves.withLock { $0[half] = made }
+            }
+        }
+    }
+
+    /// The contributions, in the order of their contributors.
+    func wait() -> [Contribution] {
+        group.wait()
+        return halves.withLock { $0[0] + $0[1] }
     }
 }
