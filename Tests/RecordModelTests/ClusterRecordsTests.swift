@@ -1,3 +1,4 @@
+import Foundation
 import RecordModel
 import Testing
 
@@ -53,6 +54,24 @@ import Testing
         let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
         let answer = zones.answer(try DNSName("h.ns.svc.cluster.local"), .a)
         #expect(answer.answer.map(\.description) == ["h.ns.svc.cluster.local. 30 IN A 10.0.0.5"])
+    }
+
+    /// Each endpoint keeps its first address inline, and any others after
+    /// it: all of them are published, in order, and none from an empty list.
+    @Test func everyAddressOfAnEndpointIsPublished() throws {
+        let json = """
+            {"metadata": {"name": "a", "namespace": "ns", "labels": {"kubernetes.io/service-name": "h"}},
+             "addressType": "IPv4",
+             "endpoints": [{"addresses": ["10.0.0.3", "10.0.0.1", "10.0.0.2"]}, {"addresses": []}, {"addresses": ["10.0.0.4"]}]}
+            """
+        let slice = try JSONDecoder().decode(EndpointSlice.self, from: Data(json.utf8))
+        #expect(slice.endpoints.map { Array($0.addresses) } == [["10.0.0.3", "10.0.0.1", "10.0.0.2"], [], ["10.0.0.4"]])
+        var objects = ClusterObjects()
+        objects.services[ObjectKey(namespace: "ns", name: "h")] = service("h", "ns", clusterIP: "None")
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "a")] = slice
+        let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
+        let answer = zones.answer(try DNSName("h.ns.svc.cluster.local"), .a)
+        #expect(Set(answer.answer.map(\.data.text)) == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"])
     }
 
     @Test func srvWeightsShareOneHundred() throws {
