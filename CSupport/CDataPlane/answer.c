@@ -143,6 +143,36 @@ static size_t reply_negative(const dp_query *q, const dp_zone *z, uint8_t rcode,
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
+/* A PTR name's records, written from its targets (dp_pointers): each
+ * owner a pointer to the question, each target uncompressed. */
+static size_t reply_pointers(const dp_record *r, const dp_query *q, uint8_t *out, size_t cap,
+                             int transport) {
+    const dp_pointers *p = dp_record_pointers(r);
+    size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
+    size_t len = q->question_end + (size_t)p->count * 12 + p->targets_len;
+    if (len + opt > dp_reply_limit(q, cap, transport))
+        return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+    memcpy(out, q->wire, q->question_end);
+    patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
+    set_counts(out, 1, p->count, 0, 0);
+    uint8_t *rr = out + q->question_end;
+    const uint8_t *target = (const uint8_t *)(p + 1);
+    for (uint16_t i = 0; i < p->count; i++) {
+        size_t target_len = 1;
+        while (target[target_len - 1] != 0) target_len += 1 + target[target_len - 1];
+        write16(rr, 0xC000 | DP_HEADER_SIZE);
+        write16(rr + 2, DP_TYPE_PTR);
+        write16(rr + 4, DP_CLASS_IN);
+        write16(rr + 6, (uint16_t)(p->ttl >> 16));
+        write16(rr + 8, (uint16_t)p->ttl);
+        write16(rr + 10, (uint16_t)target_len);
+        memcpy(rr + 12, target, target_len);
+        rr += 12 + target_len;
+        target += target_len;
+    }
+    return opt ? dp_append_opt(out, len, q, 0) : len;
+}
+
 /* Parses the dashed address of a pod label (`10-1-2-3`, `fd00--1`). */
 static int parse_dashed_address(const uint8_t *label, uint8_t *address) {
     uint8_t length = label[0];
@@ -223,6 +253,7 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
     p->answer = NULL;
+    p->pointers = NULL;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
@@ -238,6 +269,13 @@ void dp_query_locate(const dp_table *t, dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
     const dp_record *r = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
     if (r == NULL) return;
+    if (dp_record_has_pointers(r)) {
+        /* PTR records answer PTR and ANY (RFC 8482 §4.1); other types are NODATA. */
+        bool asked = p->query.qtype == DP_TYPE_PTR || p->query.qtype == DP_TYPE_ANY;
+        p->pointers = asked ? r : NULL;
+        p->answer = &nodata;
+        return;
+    }
     p->answer = answer_for(r, p->query.qtype);
     if (p->answer->wire != NULL) __builtin_prefetch(p->answer->wire);
 }
@@ -281,6 +319,7 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
 
     /* The usual case: a reply of the table's. (Names are only in the table
      * under its zones, and an unsynced table has none.) */
+    if (p->pointers != NULL) return reply_pointers(p->pointers, q, out, cap, transport);
     if (p->answer != NULL && p->answer->wire != NULL) {
         p->chase = p->answer->rotate_count == DP_ANSWER_CHASE && q->qtype != DP_TYPE_ANY;
         return reply_from_answer(p->answer, q, out, cap, transport);

@@ -105,8 +105,37 @@ typedef struct dp_record {
     dp_answer answers[];
 } dp_record;
 
+/* any_answer of a record of PTR records kept as their targets
+ * (dp_pointers) rather than as answers. */
+#define DP_RECORD_POINTERS 0xFF
+
+/*
+ * The PTR records of a name, kept as their target names, one after
+ * another (uncompressed wire names) after this header, and the reply
+ * written per query (answer.c): a cluster has hundreds of thousands of
+ * PTR names, and a kept reply took 40 bytes more each. The record's name
+ * follows the targets.
+ */
+typedef struct dp_pointers {
+    uint32_t ttl;
+    uint16_t count;
+    uint16_t targets_len;
+} dp_pointers;
+
+static inline bool dp_record_has_pointers(const dp_record *r) {
+    return r->any_answer == DP_RECORD_POINTERS;
+}
+
+static inline const dp_pointers *dp_record_pointers(const dp_record *r) {
+    return (const dp_pointers *)r->answers;
+}
+
 /* The labels of a record's name above its zone's apex. */
 static inline const uint8_t *dp_record_name(const dp_record *r) {
+    if (dp_record_has_pointers(r)) {
+        const dp_pointers *p = dp_record_pointers(r);
+        return (const uint8_t *)(p + 1) + p->targets_len;
+    }
     return (const uint8_t *)(r->answers + r->answer_count);
 }
 
@@ -116,9 +145,18 @@ static inline size_t dp_answer_wire_size(const dp_answer *a, size_t name_len) {
     return a->len - name_len - 4;
 }
 
-static inline size_t dp_record_size(uint8_t answer_count, uint8_t name_len) {
-    size_t size = sizeof(dp_record) + answer_count * sizeof(dp_answer) + name_len;
+/* A record's bytes in its shard: the header, its answers or its PTR
+ * targets (`pointers_len`: the dp_pointers with the targets, or 0), its
+ * name; then padding, so the next record is aligned. */
+static inline size_t dp_record_size(uint8_t answer_count, size_t pointers_len, uint8_t name_len) {
+    size_t size = sizeof(dp_record) + answer_count * sizeof(dp_answer) + pointers_len + name_len;
     return (size + 7) & ~(size_t)7;
+}
+
+static inline size_t dp_record_bytes(const dp_record *r) {
+    size_t pointers_len = 0;
+    if (dp_record_has_pointers(r)) pointers_len = sizeof(dp_pointers) + dp_record_pointers(r)->targets_len;
+    return dp_record_size(r->answer_count, pointers_len, r->name_len);
 }
 
 /* A hash slot: the name's hash beside the record's offset, so probing
@@ -213,6 +251,12 @@ static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     __builtin_prefetch(&v->slots[hash & v->slot_mask]);
 }
 
+/* Gives a name PTR records kept as targets (ptr_records.c checks them):
+ * `pointers` and the `pointers->targets_len` bytes at `targets`. */
+int dp_table_builder_add_pointers(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                  const dp_pointers *pointers, const uint8_t *targets, char *err,
+                                  size_t errlen);
+
 /* Frees `old` now that `next` replaces it: the shards a delta of `old`
  * shares become the delta's. */
 void dp_table_retire(dp_table *old, dp_table *next);
@@ -261,6 +305,7 @@ typedef struct dp_parsed {
     dp_query query;
     dp_parse_result result;
     const dp_answer *answer; /* set by dp_query_locate; NULL: not in the table */
+    const dp_record *pointers; /* set by dp_query_locate: PTR records asked for */
     /* set by dp_query_reply: the name is not ours (outside the table's
      * zones, or an address outside the cluster's): REFUSED, unless
      * the server forwards it */

@@ -23,8 +23,9 @@ typedef struct build_name {
     uint32_t hash;
     uint8_t name_len;
     uint8_t apex_len; /* of the zone it is in */
-    bool removed; /* a delta drops the name */
-    bool has_default; /* a default answer given, or NODATA by add_name */
+    bool removed : 1; /* a delta drops the name */
+    bool has_default : 1; /* a default answer given, or NODATA by add_name */
+    bool pointers : 1; /* PTR records kept as targets: the one answer's wire is a dp_pointers */
     uint16_t any_type; /* the type whose answer ANY gets; 0: the default */
     uint16_t answer_count;
     uint32_t first_answer; /* in the builder's log */
@@ -408,8 +409,14 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
         n->removed = false;
         n->answer_count = 0;
         n->has_default = false;
+        n->pointers = false;
         n->any_type = 0;
         n->apex_len = zone->apex_len;
+    }
+    if (n->pointers) {
+        name_to_text(qname, qname_len, text, sizeof(text));
+        dp_fail(err, errlen, "%s has PTR records kept as targets, and no other answers", text);
+        return NULL;
     }
     bool given = qtype == 0 && n->has_default;
     for (uint16_t i = 0; i < n->answer_count; i++) given |= answers_of(b, n)[i].qtype == qtype;
@@ -497,8 +504,31 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
     if (n == NULL) return dp_fail(err, errlen, "out of memory");
     n->answer_count = 0;
     n->has_default = false;
+    n->pointers = false;
     n->any_type = 0;
     n->removed = true;
+    return 0;
+}
+
+int dp_table_builder_add_pointers(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                                  const dp_pointers *pointers, const uint8_t *targets, char *err,
+                                  size_t errlen) {
+    build_name *n = entry_for_answer(b, qname, qname_len, DP_TYPE_PTR, err, errlen);
+    if (n == NULL) return -1;
+    if (n->answer_count != 0 || n->has_default) {
+        char text[1024];
+        name_to_text(qname, qname_len, text, sizeof(text));
+        return dp_fail(err, errlen, "%s has answers besides its PTR records", text);
+    }
+    size_t len = sizeof(dp_pointers) + pointers->targets_len;
+    uint8_t *kept = dp_arena_alloc(&b->staging, len);
+    if (kept == NULL) return dp_fail(err, errlen, "out of memory");
+    memcpy(kept, pointers, sizeof(dp_pointers));
+    memcpy(kept + sizeof(dp_pointers), targets, pointers->targets_len);
+    dp_answer answer = {.wire = kept, .len = (uint16_t)len, .qtype = DP_TYPE_PTR};
+    if (append_answer(b, n, answer, err, errlen) != 0) return -1;
+    n->pointers = true;
+    n->has_default = true;
     return 0;
 }
 
@@ -514,7 +544,13 @@ typedef struct source {
     uint8_t zone;
     uint8_t name_len;
     uint8_t whole_len; /* the name's, apex included */
+    const uint8_t *pointers; /* a dp_pointers and its targets, or NULL */
+    size_t pointers_len;
 } source;
+
+static size_t source_bytes(const source *s) {
+    return dp_record_size(s->answer_count, s->pointers_len, s->name_len);
+}
 
 /* The index of an earlier answer with the same wire (see
  * dp_table_builder_add_answer), or `i` when the wire is its own. */
@@ -542,7 +578,7 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     while (slot_count * 3 < count * 4) slot_count *= 2;
     size_t records_len = 0, wires_len = 0;
     for (size_t i = 0; i < count; i++) {
-        records_len += dp_record_size(sources[i].answer_count, sources[i].name_len);
+        records_len += source_bytes(&sources[i]);
         wires_len += wire_bytes(&sources[i]);
     }
     size_t header = (sizeof(dp_shard) + 7) & ~(size_t)7;
@@ -562,7 +598,7 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     for (size_t i = 0; i < count; i++) {
         const source *s = &sources[i];
         dp_record *r = (dp_record *)(shard->records + offset);
-        memset(r, 0, dp_record_size(s->answer_count, s->name_len));
+        memset(r, 0, source_bytes(s));
         r->answer_count = s->answer_count;
         r->any_answer = s->any_answer;
         r->zone = s->zone;
@@ -581,13 +617,14 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
             }
             r->answers[j] = a;
         }
-        shard->answer_count += s->answer_count;
+        shard->answer_count += s->pointers != NULL ? 1 : s->answer_count;
+        if (s->pointers != NULL) memcpy((uint8_t *)r->answers, s->pointers, s->pointers_len);
         memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
         size_t slot = s->hash & shard->slot_mask;
         while (shard->slots[slot].offset != 0) slot = (slot + 1) & shard->slot_mask;
         shard->slots[slot].hash = s->hash;
         shard->slots[slot].offset = (uint32_t)(offset + 1);
-        offset += dp_record_size(s->answer_count, s->name_len);
+        offset += source_bytes(s);
     }
     return shard;
 }
@@ -603,17 +640,23 @@ static uint8_t zone_index(const dp_table *t, const build_name *n) {
 
 static source source_of_name(const dp_table *t, const dp_table_builder *b, const build_name *n) {
     const dp_answer *answers = answers_of(b, n);
-    uint8_t any = 0;
+    source s = {.name = n->name,
+                .answers = answers,
+                .hash = n->hash,
+                .answer_count = (uint8_t)n->answer_count,
+                .zone = zone_index(t, n),
+                .name_len = (uint8_t)(n->name_len - n->apex_len),
+                .whole_len = n->name_len};
+    if (n->pointers) {
+        s.answer_count = 0;
+        s.any_answer = DP_RECORD_POINTERS;
+        s.pointers = answers[0].wire;
+        s.pointers_len = answers[0].len;
+        return s;
+    }
     for (uint16_t i = 0; n->any_type != 0 && i < n->answer_count; i++)
-        if (answers[i].qtype == n->any_type) any = (uint8_t)(i + 1);
-    return (source){.name = n->name,
-                    .answers = answers,
-                    .hash = n->hash,
-                    .answer_count = (uint8_t)n->answer_count,
-                    .any_answer = any,
-                    .zone = zone_index(t, n),
-                    .name_len = (uint8_t)(n->name_len - n->apex_len),
-                    .whole_len = n->name_len};
+        if (answers[i].qtype == n->any_type) s.any_answer = (uint8_t)(i + 1);
+    return s;
 }
 
 /* A base record as a source, and its whole name in `whole` (a delta's). */
@@ -621,14 +664,19 @@ static source source_of_record(const dp_table *base, const dp_record *r, uint8_t
     const dp_zone *z = &base->zones[r->zone];
     memcpy(whole, dp_record_name(r), r->name_len);
     memcpy(whole + r->name_len, z->apex, z->apex_len);
-    return (source){.name = dp_record_name(r),
-                    .answers = r->answers,
-                    .hash = r->hash,
-                    .answer_count = r->answer_count,
-                    .any_answer = r->any_answer,
-                    .zone = r->zone,
-                    .name_len = r->name_len,
-                    .whole_len = (uint8_t)(r->name_len + z->apex_len)};
+    source s = {.name = dp_record_name(r),
+                .answers = r->answers,
+                .hash = r->hash,
+                .answer_count = r->answer_count,
+                .any_answer = r->any_answer,
+                .zone = r->zone,
+                .name_len = r->name_len,
+                .whole_len = (uint8_t)(r->name_len + z->apex_len)};
+    if (dp_record_has_pointers(r)) {
+        s.pointers = (const uint8_t *)dp_record_pointers(r);
+        s.pointers_len = sizeof(dp_pointers) + dp_record_pointers(r)->targets_len;
+    }
+    return s;
 }
 
 static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
@@ -668,7 +716,7 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
     const dp_shard *old = l->base != NULL ? l->base->shards[s] : NULL;
     for (size_t offset = 0; old != NULL && offset < old->records_len;) {
         const dp_record *r = (const dp_record *)(old->records + offset);
-        offset += dp_record_size(r->answer_count, r->name_len);
+        offset += dp_record_bytes(r);
         uint8_t whole[DP_MAX_NAME];
         source kept = source_of_record(l->base, r, whole);
         if (builder_find(l->builders[0], whole, kept.whole_len, r->hash) == NULL) scratch[count++] = kept;

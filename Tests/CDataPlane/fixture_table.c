@@ -109,6 +109,13 @@ dp_table *fixture_table(uint8_t address_byte) {
     const char *nspod[] = {"ns", "pod"};
     size_t nspod_len = put_name(name, nspod, 2);
     if (dp_table_builder_add_answer(b, name, nspod_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    /* ptr.ns.svc: PTR records to web and n1, kept as their targets */
+    const char *ptr[] = {"ptr", "ns", "svc"}, *web[] = {"web", "ns", "svc"}, *n1[] = {"n1", "ns", "svc"};
+    uint8_t targets[512];
+    size_t targets_len = put_name(targets, web, 3);
+    targets_len += put_name(targets + targets_len, n1, 3);
+    size_t ptr_len = put_name(name, ptr, 3);
+    if (dp_table_builder_add_ptr_records(b, name, ptr_len, targets, targets_len, 30, NULL, 0) != 0) abort();
     /* The fillers are written by a second builder, as a parallel build does. */
     dp_table_builder *other = dp_table_builder_new();
     add_zone(other, soa, soa_len);

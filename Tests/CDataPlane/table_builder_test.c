@@ -1,12 +1,13 @@
 /*
  * table_builder_test.c — what the table builders refuse, who frees a
- * delta's shards, PTR names written from their targets, and names kept
- * without their zone's apex, under
+ * delta's shards, PTR names kept as their targets (their replies'
+ * sizes too), and names kept without their zone's apex, under
  * AddressSanitizer (which also fails the run on a leak, a double free or
  * a read of freed memory).
  */
 #include "fixture_table.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,18 +76,28 @@ static void add_reverse_zone(dp_table_builder *b, const uint8_t *apex, size_t ap
         fail(err);
 }
 
-/* The reply's rcode and answer count for (`name`, `qtype`). */
-static void ask(const dp_table *t, const uint8_t *name, size_t len, uint16_t qtype, int *rcode,
-                int *ancount) {
+/* The reply over `transport` to (`name`, `qtype`), without EDNS: its
+ * length, rcode, answer count, and whether it is truncated. */
+static size_t ask_over(const dp_table *t, int transport, const uint8_t *name, size_t len,
+                       uint16_t qtype, int *rcode, int *ancount, bool *truncated) {
     uint8_t query[300] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
     memcpy(query + 12, name, len);
     const uint8_t tail[] = {(uint8_t)(qtype >> 8), (uint8_t)qtype, 0, 1};
     memcpy(query + 12 + len, tail, sizeof(tail));
-    uint8_t reply[65535];
-    if (dp_query_answer(t, query, 12 + len + sizeof(tail), reply, sizeof(reply), DP_TCP) < 12)
-        fail("no reply");
+    static uint8_t reply[65535];
+    size_t reply_len = dp_query_answer(t, query, 12 + len + sizeof(tail), reply, sizeof(reply), transport);
+    if (reply_len < 12) fail("no reply");
     *rcode = reply[3] & 0x0F;
     *ancount = reply[6] << 8 | reply[7];
+    *truncated = (reply[2] & 0x02) != 0;
+    return reply_len;
+}
+
+/* The reply's rcode and answer count for (`name`, `qtype`), over TCP. */
+static void ask(const dp_table *t, const uint8_t *name, size_t len, uint16_t qtype, int *rcode,
+                int *ancount) {
+    bool truncated;
+    ask_over(t, DP_TCP, name, len, qtype, rcode, ancount, &truncated);
 }
 
 /* dp_table_builder_add_ptr_records gives a PTR name its records, ANY
@@ -136,6 +147,47 @@ static void ptr_records_are_written_from_their_targets(void) {
     if (rcode != 0 || ancount != 2) fail("ANY at a PTR name is not its PTR records");
     ask(t, name, sizeof(name), 1, &rcode, &ancount);
     if (rcode != 0 || ancount != 0) fail("A at a PTR name is not NODATA");
+    dp_table_free(t);
+}
+
+/* PTR records kept as targets make replies of any size as kept replies
+ * do: over UDP without EDNS, more than 512 bytes is truncated (TC, no
+ * records); over TCP, all of them, unless they exceed a TCP message, when
+ * only those that fit are kept. */
+static void many_ptr_records_are_truncated_and_cut(void) {
+    static const uint8_t in_addr[] = "\7in-addr\4arpa";
+    static const uint8_t few_name[] = "\0011\0010\0010\00210\7in-addr\4arpa";
+    static const uint8_t all_name[] = "\0012\0010\0010\00210\7in-addr\4arpa";
+    /* 700 targets of 100 bytes: 78,400 bytes of records. */
+    static uint8_t targets[700 * 100];
+    for (size_t i = 0; i < 700; i++) {
+        uint8_t *target = targets + i * 100;
+        target[0] = 63;
+        memset(target + 1, 'a' + (int)(i % 26), 63);
+        target[64] = 34;
+        snprintf((char *)target + 65, 35, "%034zu", i);
+        target[99] = 0;
+    }
+    char err[256] = "";
+    dp_table_builder *b = dp_table_builder_new();
+    add_reverse_zone(b, in_addr, sizeof(in_addr));
+    if (dp_table_builder_add_ptr_records(b, few_name, sizeof(few_name), targets, 600, 30, err,
+                                         sizeof(err)) != 0 ||
+        dp_table_builder_add_ptr_records(b, all_name, sizeof(all_name), targets, sizeof(targets), 30,
+                                         err, sizeof(err)) != 0)
+        fail(err);
+    dp_table *t = dp_table_builder_finish(b, err, sizeof(err));
+    if (t == NULL) fail(err);
+    int rcode, ancount;
+    bool truncated;
+    ask_over(t, DP_UDP, few_name, sizeof(few_name), 12, &rcode, &ancount, &truncated);
+    if (rcode != 0 || ancount != 0 || !truncated) fail("6 PTR records fit a UDP reply of 512 bytes");
+    ask_over(t, DP_TCP, few_name, sizeof(few_name), 12, &rcode, &ancount, &truncated);
+    if (rcode != 0 || ancount != 6 || truncated) fail("6 PTR records are not all in a TCP reply");
+    /* 39 bytes of header and question, 112 a record: 584 fit with room for OPT. */
+    size_t len = ask_over(t, DP_TCP, all_name, sizeof(all_name), 255, &rcode, &ancount, &truncated);
+    if (rcode != 0 || ancount != 584 || truncated || len != 39 + 584 * 112)
+        fail("700 PTR records were not cut to the 584 a TCP message holds");
     dp_table_free(t);
 }
 
@@ -193,6 +245,7 @@ int main(void) {
     a_delta_is_one_builder();
     an_unpublished_delta_frees_only_its_own_shards();
     ptr_records_are_written_from_their_targets();
+    many_ptr_records_are_truncated_and_cut();
     the_same_labels_in_two_zones_are_two_names();
     a_table_s_zones_are_those_of_its_records();
     printf("table_builder_test: passed\n");
