@@ -104,9 +104,11 @@ int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, si
  * Adds `qname`, a PTR name, holding one PTR record per target
  * (uncompressed wire names one after another in `targets`, each once)
  * with `ttl`, and nothing else: its answer to PTR and ANY is those
- * records in that order, and every other type gets NODATA. What
- * add_answer, add_name and answer_any_as make of those records, without
- * the caller writing them.
+ * records in that order, and every other type gets NODATA: what
+ * add_answer, add_name and answer_any_as make of those records. The
+ * table keeps the targets, not a reply, and writes the reply per query;
+ * targets beyond what a TCP reply holds are not kept. The name can have
+ * no other answer.
  */
 int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                      const uint8_t *targets, size_t targets_len, uint32_t ttl,
