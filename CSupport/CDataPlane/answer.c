@@ -143,6 +143,29 @@ static size_t reply_negative(const dp_query *q, const dp_zone *z, uint8_t rcode,
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
+/* Writes the header and question of an authoritative NOERROR reply with
+ * `ancount` answer records, which follow; returns where they go. */
+static uint8_t *start_answer(uint8_t *out, const dp_query *q, uint16_t ancount) {
+    memcpy(out, q->wire, q->question_end);
+    patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
+    set_counts(out, 1, ancount, 0, 0);
+    return out + q->question_end;
+}
+
+/* Writes an answer record whose owner is the question's name; returns
+ * its size. */
+static size_t put_answer_rr(uint8_t *rr, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+                            size_t rdlen) {
+    write16(rr, 0xC000 | DP_HEADER_SIZE);
+    write16(rr + 2, type);
+    write16(rr + 4, DP_CLASS_IN);
+    write16(rr + 6, (uint16_t)(ttl >> 16));
+    write16(rr + 8, (uint16_t)ttl);
+    write16(rr + 10, (uint16_t)rdlen);
+    memcpy(rr + 12, rdata, rdlen);
+    return 12 + rdlen;
+}
+
 /* A PTR name's records, written from its targets (dp_pointers): each
  * owner a pointer to the question, each target uncompressed. */
 static size_t reply_pointers(const dp_record *r, const dp_query *q, uint8_t *out, size_t cap,
@@ -152,22 +175,12 @@ static size_t reply_pointers(const dp_record *r, const dp_query *q, uint8_t *out
     size_t len = q->question_end + (size_t)p->count * 12 + p->targets_len;
     if (len + opt > dp_reply_limit(q, cap, transport))
         return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
-    memcpy(out, q->wire, q->question_end);
-    patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
-    set_counts(out, 1, p->count, 0, 0);
-    uint8_t *rr = out + q->question_end;
+    uint8_t *rr = start_answer(out, q, p->count);
     const uint8_t *target = (const uint8_t *)(p + 1);
     for (uint16_t i = 0; i < p->count; i++) {
         size_t target_len = 1;
         while (target[target_len - 1] != 0) target_len += 1 + target[target_len - 1];
-        write16(rr, 0xC000 | DP_HEADER_SIZE);
-        write16(rr + 2, DP_TYPE_PTR);
-        write16(rr + 4, DP_CLASS_IN);
-        write16(rr + 6, (uint16_t)(p->ttl >> 16));
-        write16(rr + 8, (uint16_t)p->ttl);
-        write16(rr + 10, (uint16_t)target_len);
-        memcpy(rr + 12, target, target_len);
-        rr += 12 + target_len;
+        rr += put_answer_rr(rr, DP_TYPE_PTR, p->ttl, target, target_len);
         target += target_len;
     }
     return opt ? dp_append_opt(out, len, q, 0) : len;
@@ -221,17 +234,7 @@ static size_t reply_pod(const dp_table *t, const dp_zone *z, const dp_query *q, 
     size_t len = q->question_end + 12 + (size_t)size;
     if (len + opt > dp_reply_limit(q, cap, transport))
         return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
-    memcpy(out, q->wire, q->question_end);
-    patch_header(out, q->wire, 0x04, DP_RCODE_NOERROR);
-    set_counts(out, 1, 1, 0, 0);
-    uint8_t *rr = out + q->question_end;
-    write16(rr, 0xC000 | DP_HEADER_SIZE);
-    write16(rr + 2, type);
-    write16(rr + 4, DP_CLASS_IN);
-    write16(rr + 6, (uint16_t)(z->pod_ttl >> 16));
-    write16(rr + 8, (uint16_t)z->pod_ttl);
-    write16(rr + 10, (uint16_t)size);
-    memcpy(rr + 12, address, (size_t)size);
+    put_answer_rr(start_answer(out, q, 1), type, z->pod_ttl, address, (size_t)size);
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 

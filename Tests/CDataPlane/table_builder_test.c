@@ -76,6 +76,22 @@ static void add_reverse_zone(dp_table_builder *b, const uint8_t *apex, size_t ap
         fail(err);
 }
 
+/* Gives `name` PTR records to `targets`, with a TTL of 30. */
+static void add_ptr(dp_table_builder *b, const uint8_t *name, size_t len, const uint8_t *targets,
+                    size_t targets_len) {
+    char err[256] = "";
+    if (dp_table_builder_add_ptr_records(b, name, len, targets, targets_len, 30, err, sizeof(err)) != 0)
+        fail(err);
+}
+
+/* The table `b` makes, which must make one. */
+static dp_table *finished(dp_table_builder *b) {
+    char err[256] = "";
+    dp_table *t = dp_table_builder_finish(b, err, sizeof(err));
+    if (t == NULL) fail(err);
+    return t;
+}
+
 /* The reply over `transport` to (`name`, `qtype`), without EDNS: its
  * length, rcode, answer count, and whether it is truncated. */
 static size_t ask_over(const dp_table *t, int transport, const uint8_t *name, size_t len,
@@ -111,9 +127,7 @@ static void ptr_records_are_written_from_their_targets(void) {
     char err[256] = "";
     dp_table_builder *b = dp_table_builder_new();
     add_reverse_zone(b, in_addr, sizeof(in_addr));
-    if (dp_table_builder_add_ptr_records(b, name, sizeof(name), two, sizeof(two), 30, err,
-                                         sizeof(err)) != 0)
-        fail(err);
+    add_ptr(b, name, sizeof(name), two, sizeof(two));
 
     struct {
         const uint8_t *name;
@@ -138,8 +152,7 @@ static void ptr_records_are_written_from_their_targets(void) {
         }
     }
 
-    dp_table *t = dp_table_builder_finish(b, err, sizeof(err));
-    if (t == NULL) fail(err);
+    dp_table *t = finished(b);
     int rcode, ancount;
     ask(t, name, sizeof(name), 12, &rcode, &ancount);
     if (rcode != 0 || ancount != 2) fail("a PTR name lacks its two records");
@@ -168,16 +181,11 @@ static void many_ptr_records_are_truncated_and_cut(void) {
         snprintf((char *)target + 65, 35, "%034zu", i);
         target[99] = 0;
     }
-    char err[256] = "";
     dp_table_builder *b = dp_table_builder_new();
     add_reverse_zone(b, in_addr, sizeof(in_addr));
-    if (dp_table_builder_add_ptr_records(b, few_name, sizeof(few_name), targets, 600, 30, err,
-                                         sizeof(err)) != 0 ||
-        dp_table_builder_add_ptr_records(b, all_name, sizeof(all_name), targets, sizeof(targets), 30,
-                                         err, sizeof(err)) != 0)
-        fail(err);
-    dp_table *t = dp_table_builder_finish(b, err, sizeof(err));
-    if (t == NULL) fail(err);
+    add_ptr(b, few_name, sizeof(few_name), targets, 600);
+    add_ptr(b, all_name, sizeof(all_name), targets, sizeof(targets));
+    dp_table *t = finished(b);
     int rcode, ancount;
     bool truncated;
     ask_over(t, DP_UDP, few_name, sizeof(few_name), 12, &rcode, &ancount, &truncated);
@@ -200,17 +208,12 @@ static void the_same_labels_in_two_zones_are_two_names(void) {
     static const uint8_t in_v6[] = "\0017\3ip6\4arpa";
     static const uint8_t one[] = "\3web\2ns";
     static const uint8_t two[] = "\3web\2ns\0\2db\2ns";
-    char err[256] = "";
     dp_table_builder *b = dp_table_builder_new();
     add_reverse_zone(b, in_addr, sizeof(in_addr));
     add_reverse_zone(b, ip6, sizeof(ip6));
-    if (dp_table_builder_add_ptr_records(b, in_v4, sizeof(in_v4), one, sizeof(one), 30, err,
-                                         sizeof(err)) != 0 ||
-        dp_table_builder_add_ptr_records(b, in_v6, sizeof(in_v6), two, sizeof(two), 30, err,
-                                         sizeof(err)) != 0)
-        fail(err);
-    dp_table *t = dp_table_builder_finish(b, err, sizeof(err));
-    if (t == NULL) fail(err);
+    add_ptr(b, in_v4, sizeof(in_v4), one, sizeof(one));
+    add_ptr(b, in_v6, sizeof(in_v6), two, sizeof(two));
+    dp_table *t = finished(b);
     int rcode, ancount;
     ask(t, in_v4, sizeof(in_v4), 12, &rcode, &ancount);
     if (rcode != 0 || ancount != 1) fail("7.in-addr.arpa lost its record");

@@ -69,6 +69,13 @@ import Testing
         return result
     }
 
+    /// A server on a free loopback port, answering from `table`.
+    func started(_ table: consuming AnswerTable) throws -> DNSServer {
+        let server = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: table)
+        try server.start()
+        return server
+    }
+
     /// A first load makes and indexes its contributions a run of 4,096
     /// Services at a time, the next run made while the last is indexed:
     /// addresses shared by Services of different runs, and headless
@@ -101,14 +108,10 @@ import Testing
         var store = ClusterRecordStore(options: options)
         store.load(objects)
         let whole = ClusterRecords.zones(for: objects, options: options)
-        let reference = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(whole))
-        let loaded = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(store))
-        try reference.start()
-        try loaded.start()
-        defer {
-            reference.stop()
-            loaded.stop()
-        }
+        let reference = try started(try AnswerTable(whole))
+        defer { reference.stop() }
+        let loaded = try started(try AnswerTable(store))
+        defer { loaded.stop() }
         for (got, want) in zip(try answers(loaded, names), try answers(reference, names)) where got != want {
             Issue.record("loaded:\n\(got)\nwhole zones:\n\(want)")
             return
@@ -120,8 +123,7 @@ import Testing
         var random = SeededRandom(seed: seed)
         var store = ClusterRecordStore(options: options)
         store.load(ClusterObjects())
-        let incremental = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(store))
-        try incremental.start()
+        let incremental = try started(try AnswerTable(store))
         defer { incremental.stop() }
         var everName: Set<String> = ["nothing.ns0.svc.cluster.local", "1.0.0.10.in-addr.arpa"]
         for step in 0..<40 {
@@ -136,14 +138,10 @@ import Testing
             let whole = ClusterRecords.zones(for: store.objects, options: referenceOptions)
             var fresh = ClusterRecordStore(options: referenceOptions)
             fresh.load(store.objects)
-            let reference = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(whole))
-            let regions = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(fresh))
-            try reference.start()
-            try regions.start()
-            defer {
-                reference.stop()
-                regions.stop()
-            }
+            let reference = try started(try AnswerTable(whole))
+            defer { reference.stop() }
+            let regions = try started(try AnswerTable(fresh))
+            defer { regions.stop() }
             for zone in whole.zones { everName.formUnion(zone.names.map { $0.description.hasSuffix(".") ? String($0.description.dropLast()) : $0.description }) }
             let names = everName.sorted()
             let expected = try answers(reference, names)
