@@ -264,7 +264,7 @@ void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_par
 void dp_query_probe(const dp_table *t, const dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
     const dp_shard_view *v = dp_table_view(t, p->query.hash);
-    const dp_slot *slot = dp_shard_probe(v, p->query.hash, p->query.hash);
+    const dp_slot *slot = dp_shard_probe(v, dp_slot_start(v->slot_count, p->query.hash), p->query.hash);
     if (slot != NULL) __builtin_prefetch(v->records + slot->offset - 1);
 }
 

@@ -177,7 +177,7 @@ typedef struct dp_slot {
 typedef struct dp_shard {
     uint32_t name_count;
     uint32_t answer_count;
-    uint32_t slot_mask;
+    uint32_t slot_count;
     size_t records_len;
     size_t bytes;     /* the whole block */
     dp_slot *slots;   /* in the block after this header */
@@ -189,7 +189,7 @@ typedef struct dp_shard {
 typedef struct dp_shard_view {
     const dp_slot *slots;
     const uint8_t *records;
-    uint32_t slot_mask;
+    uint32_t slot_count;
     uint32_t unused;
 } dp_shard_view;
 
@@ -242,13 +242,22 @@ const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t le
 const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t len,
                                 const uint8_t *label_offsets, unsigned labels);
 
-/* The first slot of the shard from `start` on (in probe order) holding
+/* Where a hash's probe starts in a shard of `slot_count` slots: any count
+ * (not only a power of two), so a shard's slots fit its names (at most
+ * three quarters full). The shard took the hash's high bits
+ * (dp_table_view); these are mixed from all of them. */
+static inline uint32_t dp_slot_start(uint32_t slot_count, uint32_t hash) {
+    return (uint32_t)(((uint64_t)(hash * 0x9E3779B9u) * slot_count) >> 32);
+}
+
+/* The first slot of the shard from `start` on (in probe order; `start`
+ * may be the slot count, for the first slot) holding
  * `hash`, or NULL at the end of the probe chain. */
 const dp_slot *dp_shard_probe(const dp_shard_view *v, size_t start, uint32_t hash);
 
 static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     const dp_shard_view *v = dp_table_view(t, hash);
-    __builtin_prefetch(&v->slots[hash & v->slot_mask]);
+    __builtin_prefetch(&v->slots[dp_slot_start(v->slot_count, hash)]);
 }
 
 /* Gives a name PTR records kept as targets (ptr_records.c checks them):

@@ -31,7 +31,7 @@ uint32_t dp_name_hash(const uint8_t *name, size_t len) {
 }
 
 const dp_slot *dp_shard_probe(const dp_shard_view *v, size_t start, uint32_t hash) {
-    for (size_t i = start & v->slot_mask;; i = (i + 1) & v->slot_mask) {
+    for (size_t i = start == v->slot_count ? 0 : start;; i = i + 1 == v->slot_count ? 0 : i + 1) {
         const dp_slot *slot = &v->slots[i];
         if (slot->offset == 0) return NULL;
         if (slot->hash == hash) return slot;
@@ -46,7 +46,7 @@ bool dp_record_is(const dp_table *t, const dp_record *r, const uint8_t *name, si
 
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
     const dp_shard_view *v = dp_table_view(t, hash);
-    for (const dp_slot *slot = dp_shard_probe(v, hash, hash); slot != NULL;
+    for (const dp_slot *slot = dp_shard_probe(v, dp_slot_start(v->slot_count, hash), hash); slot != NULL;
          slot = dp_shard_probe(v, (size_t)(slot - v->slots) + 1, hash)) {
         const dp_record *r = (const dp_record *)(v->records + slot->offset - 1);
         if (dp_record_is(t, r, name, len)) return r;

@@ -574,8 +574,8 @@ static size_t wire_bytes(const source *s) {
 /* One block: the shard header, its slots (at most three quarters full), its records
  * (answers in the builder's order, the default last), then their wires. */
 static dp_shard *lay_out_shard(const source *sources, size_t count) {
-    size_t slot_count = 2;
-    while (slot_count * 3 < count * 4) slot_count *= 2;
+    /* Room to spare, so a probe for a name not there ends at an empty slot. */
+    size_t slot_count = count * 4 / 3 + 1;
     size_t records_len = 0, wires_len = 0;
     for (size_t i = 0; i < count; i++) {
         records_len += source_bytes(&sources[i]);
@@ -588,7 +588,7 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     shard->bytes = bytes;
     shard->name_count = (uint32_t)count;
     shard->answer_count = 0;
-    shard->slot_mask = (uint32_t)(slot_count - 1);
+    shard->slot_count = (uint32_t)slot_count;
     shard->records_len = records_len;
     shard->slots = (dp_slot *)((uint8_t *)shard + header);
     shard->records = (uint8_t *)(shard->slots + slot_count);
@@ -620,8 +620,8 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
         shard->answer_count += s->pointers != NULL ? 1 : s->answer_count;
         if (s->pointers != NULL) memcpy((uint8_t *)r->answers, s->pointers, s->pointers_len);
         memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
-        size_t slot = s->hash & shard->slot_mask;
-        while (shard->slots[slot].offset != 0) slot = (slot + 1) & shard->slot_mask;
+        size_t slot = dp_slot_start(shard->slot_count, s->hash);
+        while (shard->slots[slot].offset != 0) slot = slot + 1 == slot_count ? 0 : slot + 1;
         shard->slots[slot].hash = s->hash;
         shard->slots[slot].offset = (uint32_t)(offset + 1);
         offset += source_bytes(s);
@@ -757,7 +757,7 @@ static void *lay_out_share(void *arg) {
             t->fresh[s] = 1;
         }
         t->shards[s] = shard;
-        t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_mask, 0};
+        t->views[s] = (dp_shard_view){shard->slots, shard->records, shard->slot_count, 0};
         share->names += shard->name_count;
         share->answers += shard->answer_count;
         share->bytes += (ptrdiff_t)shard->bytes;
