@@ -8,6 +8,7 @@
  * same length whatever its case.
  */
 #include "dp_internal.h"
+#include "dp_wire.h"
 
 #include <arpa/inet.h>
 
@@ -176,10 +177,9 @@ static size_t reply_pointers(const dp_record *r, const dp_query *q, uint8_t *out
     if (len + opt > dp_reply_limit(q, cap, transport))
         return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
     uint8_t *rr = start_answer(out, q, p->count);
-    const uint8_t *target = (const uint8_t *)(p + 1);
+    const uint8_t *target = (const uint8_t *)(p + 1), *end = target + p->targets_len;
     for (uint16_t i = 0; i < p->count; i++) {
-        size_t target_len = 1;
-        while (target[target_len - 1] != 0) target_len += 1 + target[target_len - 1];
+        size_t target_len = dp_wire_name_length(target, (size_t)(end - target));
         rr += put_answer_rr(rr, DP_TYPE_PTR, p->ttl, target, target_len);
         target += target_len;
     }

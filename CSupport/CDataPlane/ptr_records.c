@@ -5,25 +5,14 @@
  * (dataplane.h, dp_table_builder_add_ptr_records). The table keeps the
  * targets, and answer.c writes the reply per query.
  */
-#include "dp_internal.h"
-
-/* The length of the uncompressed wire name at `pos`, or 0 when there is none. */
-static size_t wire_name_length(const uint8_t *wire, size_t len, size_t pos) {
-    size_t start = pos;
-    while (pos < len && wire[pos] != 0) {
-        if (wire[pos] > 63) return 0;
-        pos += 1 + wire[pos];
-    }
-    if (pos >= len || pos + 1 - start > DP_MAX_NAME) return 0;
-    return pos + 1 - start;
-}
+#include "dp_wire.h"
 
 int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                      const uint8_t *targets, size_t targets_len, uint32_t ttl,
                                      char *err, size_t errlen) {
     size_t count = 0;
     for (size_t pos = 0, len; pos < targets_len; pos += len, count++) {
-        len = wire_name_length(targets, targets_len, pos);
+        len = dp_wire_name_length(targets + pos, targets_len - pos);
         if (len == 0) return dp_fail(err, errlen, "PTR target %zu is not a wire name", count);
     }
     if (count == 0 || count > UINT16_MAX)
@@ -35,7 +24,7 @@ int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, 
     size_t room = DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE - DP_HEADER_SIZE - qname_len - 4;
     dp_pointers pointers = {.ttl = ttl};
     for (size_t used = 0, len; pointers.count < count; pointers.count++, used += 12 + len) {
-        len = wire_name_length(targets, targets_len, pointers.targets_len);
+        len = dp_wire_name_length(targets + pointers.targets_len, targets_len - pointers.targets_len);
         if (used + 12 + len > room) break;
         pointers.targets_len = (uint16_t)(pointers.targets_len + len);
     }
