@@ -40,7 +40,7 @@ mkdir -p "$out/upstream_corpus"
 build "$out/upstream_reply_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   $core $src/cache.c $src/upstream_message.c Tests/CDataPlane/upstream_reply_fuzzer.c -lldns -lpthread \
   -o "$out/upstream_reply_fuzzer"
-if ! "$out/upstream_reply_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
+if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/upstream_reply_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
   -max_len=2000 "$out/upstream_corpus" Tests/CDataPlane/upstream_corpus > "$out/upstream_fuzz.log" 2>&1; then
   tail -n 40 "$out/upstream_fuzz.log"
   exit 1
