@@ -87,10 +87,16 @@ size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcod
     return DP_HEADER_SIZE;
 }
 
-/* Writes the first `len` bytes of an answer's reply: its header, the
- * query's question, then its sections. A set of addresses starts at a
+/* Where the answers to `q` start in a set of `count` addresses: at a
  * place chosen by the query's ID (random, RFC 5452), so clients of a
  * headless service spread over its endpoints, as kube-dns's round robin did. */
+static size_t first_address(const dp_query *q, size_t count) {
+    return (size_t)(q->wire[0] << 8 | q->wire[1]) % count;
+}
+
+/* Writes the first `len` bytes of an answer's reply: its header, the
+ * query's question, then its sections, a set of addresses turned to
+ * start at first_address. */
 static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_query *q) {
     size_t start = q->question_end;
     const uint8_t *sections = a->wire + DP_HEADER_SIZE;
@@ -103,7 +109,7 @@ static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_q
     size_t size = sections[3] == DP_TYPE_A ? DP_ROTATE_A_SIZE : DP_ROTATE_AAAA_SIZE;
     /* Only the answer section turns; its records all precede `len`. */
     size_t all = size * a->rotate_count;
-    size_t first = size * ((size_t)(q->wire[0] << 8 | q->wire[1]) % a->rotate_count);
+    size_t first = size * first_address(q, a->rotate_count);
     memcpy(out + start, sections + first, all - first);
     memcpy(out + start + all - first, sections, first);
     memcpy(out + start + all, sections + all, len - start - all);
@@ -167,21 +173,29 @@ static size_t put_answer_rr(uint8_t *rr, uint16_t type, uint32_t ttl, const uint
     return 12 + rdlen;
 }
 
-/* A PTR name's records, written from its targets (dp_pointers): each
- * owner a pointer to the question, each target uncompressed. */
-static size_t reply_pointers(const dp_record *r, const dp_query *q, uint8_t *out, size_t cap,
-                             int transport) {
-    const dp_pointers *p = dp_record_pointers(r);
+/* A record's RRset, written from its rdatas (dp_rrset): each owner a
+ * pointer to the question; PTR targets uncompressed, in their order;
+ * addresses from first_address on, as a kept reply of them turns. */
+static size_t reply_rrset(const dp_record *r, const dp_query *q, uint8_t *out, size_t cap,
+                          int transport) {
+    const dp_rrset *s = dp_record_rrset(r);
+    uint16_t type = dp_record_rrset_type(r);
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
-    size_t len = q->question_end + (size_t)p->count * 12 + p->targets_len;
+    size_t len = q->question_end + (size_t)s->count * 12 + s->rdata_len;
     if (len + opt > dp_reply_limit(q, cap, transport))
         return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
-    uint8_t *rr = start_answer(out, q, p->count);
-    const uint8_t *target = (const uint8_t *)(p + 1), *end = target + p->targets_len;
-    for (uint16_t i = 0; i < p->count; i++) {
-        size_t target_len = dp_wire_name_length(target, (size_t)(end - target));
-        rr += put_answer_rr(rr, DP_TYPE_PTR, p->ttl, target, target_len);
-        target += target_len;
+    uint8_t *rr = start_answer(out, q, s->count);
+    const uint8_t *rdata = (const uint8_t *)(s + 1), *end = rdata + s->rdata_len;
+    if (type == DP_TYPE_PTR) {
+        for (uint16_t i = 0; i < s->count; i++) {
+            size_t target_len = dp_wire_name_length(rdata, (size_t)(end - rdata));
+            rr += put_answer_rr(rr, DP_TYPE_PTR, s->ttl, rdata, target_len);
+            rdata += target_len;
+        }
+    } else {
+        size_t size = type == DP_TYPE_A ? 4 : 16, first = first_address(q, s->count);
+        for (size_t i = 0; i < s->count; i++)
+            rr += put_answer_rr(rr, type, s->ttl, rdata + size * ((first + i) % s->count), size);
     }
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
@@ -256,7 +270,7 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
     p->answer = NULL;
-    p->pointers = NULL;
+    p->rrset = NULL;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
@@ -272,10 +286,10 @@ void dp_query_locate(const dp_table *t, dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
     const dp_record *r = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
     if (r == NULL) return;
-    if (dp_record_has_pointers(r)) {
-        /* PTR records answer PTR and ANY (RFC 8482 §4.1); other types are NODATA. */
-        bool asked = p->query.qtype == DP_TYPE_PTR || p->query.qtype == DP_TYPE_ANY;
-        p->pointers = asked ? r : NULL;
+    if (dp_record_has_rrset(r)) {
+        /* The RRset answers its type and ANY (RFC 8482 §4.1); other types are NODATA. */
+        bool asked = p->query.qtype == dp_record_rrset_type(r) || p->query.qtype == DP_TYPE_ANY;
+        p->rrset = asked ? r : NULL;
         p->answer = &nodata;
         return;
     }
@@ -322,7 +336,7 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
 
     /* The usual case: a reply of the table's. (Names are only in the table
      * under its zones, and an unsynced table has none.) */
-    if (p->pointers != NULL) return reply_pointers(p->pointers, q, out, cap, transport);
+    if (p->rrset != NULL) return reply_rrset(p->rrset, q, out, cap, transport);
     if (p->answer != NULL && p->answer->wire != NULL) {
         p->chase = p->answer->rotate_count == DP_ANSWER_CHASE && q->qtype != DP_TYPE_ANY;
         return reply_from_answer(p->answer, q, out, cap, transport);

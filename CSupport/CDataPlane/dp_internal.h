@@ -16,7 +16,7 @@
 #define DP_MAX_NAME 255
 #define DP_MAX_LABELS 128
 #define DP_MAX_ZONES 16
-#define DP_MAX_ANSWERS 254 /* per name: a count and an index + 1 in a byte (dp_record) */
+#define DP_MAX_ANSWERS 252 /* per name: a count and an index + 1 in a byte (dp_record), below DP_RECORD_AAAA */
 #define DP_OPT_RR_SIZE 11
 #define DP_TCP_MAX_MESSAGE 65535
 
@@ -105,36 +105,43 @@ typedef struct dp_record {
     dp_answer answers[];
 } dp_record;
 
-/* any_answer of a record of PTR records kept as their targets
- * (dp_pointers) rather than as answers. */
-#define DP_RECORD_POINTERS 0xFF
+/* any_answer of a record that keeps one RRset as its rdatas (dp_rrset)
+ * rather than as answers: the RRset's type. */
+#define DP_RECORD_PTR 0xFF
+#define DP_RECORD_A 0xFE
+#define DP_RECORD_AAAA 0xFD
 
 /*
- * The PTR records of a name, kept as their target names, one after
- * another (uncompressed wire names) after this header, and the reply
- * written per query (answer.c): a cluster has hundreds of thousands of
- * PTR names, and a kept reply took 40 bytes more each. The record's name
- * follows the targets.
+ * The one RRset of a name, kept as its rdatas one after another after
+ * this header (PTR targets as uncompressed wire names, or addresses), and
+ * the reply written per query (answer.c). Most names of a cluster have
+ * nothing else: a Service's cluster IP, an endpoint's hostname, the PTR
+ * name of each address; a kept reply took 40 bytes more each. The
+ * record's name follows the rdatas.
  */
-typedef struct dp_pointers {
+typedef struct dp_rrset {
     uint32_t ttl;
     uint16_t count;
-    uint16_t targets_len;
-} dp_pointers;
+    uint16_t rdata_len;
+} dp_rrset;
 
-static inline bool dp_record_has_pointers(const dp_record *r) {
-    return r->any_answer == DP_RECORD_POINTERS;
+static inline bool dp_record_has_rrset(const dp_record *r) {
+    return r->any_answer >= DP_RECORD_AAAA;
 }
 
-static inline const dp_pointers *dp_record_pointers(const dp_record *r) {
-    return (const dp_pointers *)r->answers;
+static inline const dp_rrset *dp_record_rrset(const dp_record *r) {
+    return (const dp_rrset *)r->answers;
+}
+
+static inline uint16_t dp_record_rrset_type(const dp_record *r) {
+    return r->any_answer == DP_RECORD_PTR ? DP_TYPE_PTR : r->any_answer == DP_RECORD_A ? DP_TYPE_A : DP_TYPE_AAAA;
 }
 
 /* The labels of a record's name above its zone's apex. */
 static inline const uint8_t *dp_record_name(const dp_record *r) {
-    if (dp_record_has_pointers(r)) {
-        const dp_pointers *p = dp_record_pointers(r);
-        return (const uint8_t *)(p + 1) + p->targets_len;
+    if (dp_record_has_rrset(r)) {
+        const dp_rrset *s = dp_record_rrset(r);
+        return (const uint8_t *)(s + 1) + s->rdata_len;
     }
     return (const uint8_t *)(r->answers + r->answer_count);
 }
@@ -145,18 +152,18 @@ static inline size_t dp_answer_wire_size(const dp_answer *a, size_t name_len) {
     return a->len - name_len - 4;
 }
 
-/* A record's bytes in its shard: the header, its answers or its PTR
- * targets (`pointers_len`: the dp_pointers with the targets, or 0), its
- * name; then padding, so the next record is aligned. */
-static inline size_t dp_record_size(uint8_t answer_count, size_t pointers_len, uint8_t name_len) {
-    size_t size = sizeof(dp_record) + answer_count * sizeof(dp_answer) + pointers_len + name_len;
+/* A record's bytes in its shard: the header, its answers or its RRset
+ * (`rrset_len`: the dp_rrset with the rdatas, or 0), its name; then
+ * padding, so the next record is aligned. */
+static inline size_t dp_record_size(uint8_t answer_count, size_t rrset_len, uint8_t name_len) {
+    size_t size = sizeof(dp_record) + answer_count * sizeof(dp_answer) + rrset_len + name_len;
     return (size + 7) & ~(size_t)7;
 }
 
 static inline size_t dp_record_bytes(const dp_record *r) {
-    size_t pointers_len = 0;
-    if (dp_record_has_pointers(r)) pointers_len = sizeof(dp_pointers) + dp_record_pointers(r)->targets_len;
-    return dp_record_size(r->answer_count, pointers_len, r->name_len);
+    size_t rrset_len = 0;
+    if (dp_record_has_rrset(r)) rrset_len = sizeof(dp_rrset) + dp_record_rrset(r)->rdata_len;
+    return dp_record_size(r->answer_count, rrset_len, r->name_len);
 }
 
 /* A hash slot: the name's hash beside the record's offset, so probing
@@ -260,11 +267,12 @@ static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     __builtin_prefetch(&v->slots[dp_slot_start(v->slot_count, hash)]);
 }
 
-/* Gives a name PTR records kept as targets (ptr_records.c checks them):
- * `pointers` and the `pointers->targets_len` bytes at `targets`. */
-int dp_table_builder_add_pointers(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
-                                  const dp_pointers *pointers, const uint8_t *targets, char *err,
-                                  size_t errlen);
+/* Gives a name one RRset of `type` (PTR, A or AAAA) kept as its rdatas
+ * (rrset_records.c checks them): `rrset` and the `rrset->rdata_len`
+ * bytes at `rdatas`. */
+int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                               uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas, char *err,
+                               size_t errlen);
 
 /* Frees `old` now that `next` replaces it: the shards a delta of `old`
  * shares become the delta's. */
@@ -314,7 +322,7 @@ typedef struct dp_parsed {
     dp_query query;
     dp_parse_result result;
     const dp_answer *answer; /* set by dp_query_locate; NULL: not in the table */
-    const dp_record *pointers; /* set by dp_query_locate: PTR records asked for */
+    const dp_record *rrset; /* set by dp_query_locate: a record's RRset asked for */
     /* set by dp_query_reply: the name is not ours (outside the table's
      * zones, or an address outside the cluster's): REFUSED, unless
      * the server forwards it */

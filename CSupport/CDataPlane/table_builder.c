@@ -25,7 +25,7 @@ typedef struct build_name {
     uint8_t apex_len; /* of the zone it is in */
     bool removed : 1; /* a delta drops the name */
     bool has_default : 1; /* a default answer given, or NODATA by add_name */
-    bool pointers : 1; /* PTR records kept as targets: the one answer's wire is a dp_pointers */
+    uint8_t rrset_kind; /* DP_RECORD_PTR, _A or _AAAA: the one answer's wire is a dp_rrset; else 0 */
     uint16_t any_type; /* the type whose answer ANY gets; 0: the default */
     uint16_t answer_count;
     uint32_t first_answer; /* in the builder's log */
@@ -409,13 +409,13 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
         n->removed = false;
         n->answer_count = 0;
         n->has_default = false;
-        n->pointers = false;
+        n->rrset_kind = 0;
         n->any_type = 0;
         n->apex_len = zone->apex_len;
     }
-    if (n->pointers) {
+    if (n->rrset_kind != 0) {
         name_to_text(qname, qname_len, text, sizeof(text));
-        dp_fail(err, errlen, "%s has PTR records kept as targets, and no other answers", text);
+        dp_fail(err, errlen, "%s has an RRset kept as rdatas, and no other answers", text);
         return NULL;
     }
     bool given = qtype == 0 && n->has_default;
@@ -504,30 +504,30 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
     if (n == NULL) return dp_fail(err, errlen, "out of memory");
     n->answer_count = 0;
     n->has_default = false;
-    n->pointers = false;
+    n->rrset_kind = 0;
     n->any_type = 0;
     n->removed = true;
     return 0;
 }
 
-int dp_table_builder_add_pointers(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
-                                  const dp_pointers *pointers, const uint8_t *targets, char *err,
-                                  size_t errlen) {
-    build_name *n = entry_for_answer(b, qname, qname_len, DP_TYPE_PTR, err, errlen);
+int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
+                               uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas, char *err,
+                               size_t errlen) {
+    build_name *n = entry_for_answer(b, qname, qname_len, type, err, errlen);
     if (n == NULL) return -1;
     if (n->answer_count != 0 || n->has_default) {
         char text[1024];
         name_to_text(qname, qname_len, text, sizeof(text));
-        return dp_fail(err, errlen, "%s has answers besides its PTR records", text);
+        return dp_fail(err, errlen, "%s has answers besides its type %u records", text, type);
     }
-    size_t len = sizeof(dp_pointers) + pointers->targets_len;
+    size_t len = sizeof(dp_rrset) + rrset->rdata_len;
     uint8_t *kept = dp_arena_alloc(&b->staging, len);
     if (kept == NULL) return dp_fail(err, errlen, "out of memory");
-    memcpy(kept, pointers, sizeof(dp_pointers));
-    memcpy(kept + sizeof(dp_pointers), targets, pointers->targets_len);
-    dp_answer answer = {.wire = kept, .len = (uint16_t)len, .qtype = DP_TYPE_PTR};
+    memcpy(kept, rrset, sizeof(dp_rrset));
+    memcpy(kept + sizeof(dp_rrset), rdatas, rrset->rdata_len);
+    dp_answer answer = {.wire = kept, .len = (uint16_t)len, .qtype = type};
     if (append_answer(b, n, answer, err, errlen) != 0) return -1;
-    n->pointers = true;
+    n->rrset_kind = type == DP_TYPE_PTR ? DP_RECORD_PTR : type == DP_TYPE_A ? DP_RECORD_A : DP_RECORD_AAAA;
     n->has_default = true;
     return 0;
 }
@@ -544,12 +544,12 @@ typedef struct source {
     uint8_t zone;
     uint8_t name_len;
     uint8_t whole_len; /* the name's, apex included */
-    const uint8_t *pointers; /* a dp_pointers and its targets, or NULL */
-    size_t pointers_len;
+    const uint8_t *rrset; /* a dp_rrset and its rdatas, or NULL */
+    size_t rrset_len;
 } source;
 
 static size_t source_bytes(const source *s) {
-    return dp_record_size(s->answer_count, s->pointers_len, s->name_len);
+    return dp_record_size(s->answer_count, s->rrset_len, s->name_len);
 }
 
 /* The index of an earlier answer with the same wire (see
@@ -617,8 +617,8 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
             }
             r->answers[j] = a;
         }
-        shard->answer_count += s->pointers != NULL ? 1 : s->answer_count;
-        if (s->pointers != NULL) memcpy((uint8_t *)r->answers, s->pointers, s->pointers_len);
+        shard->answer_count += s->rrset != NULL ? 1 : s->answer_count;
+        if (s->rrset != NULL) memcpy((uint8_t *)r->answers, s->rrset, s->rrset_len);
         memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
         size_t slot = dp_slot_start(shard->slot_count, s->hash);
         while (shard->slots[slot].offset != 0) slot = slot + 1 == slot_count ? 0 : slot + 1;
@@ -647,11 +647,11 @@ static source source_of_name(const dp_table *t, const dp_table_builder *b, const
                 .zone = zone_index(t, n),
                 .name_len = (uint8_t)(n->name_len - n->apex_len),
                 .whole_len = n->name_len};
-    if (n->pointers) {
+    if (n->rrset_kind != 0) {
         s.answer_count = 0;
-        s.any_answer = DP_RECORD_POINTERS;
-        s.pointers = answers[0].wire;
-        s.pointers_len = answers[0].len;
+        s.any_answer = n->rrset_kind;
+        s.rrset = answers[0].wire;
+        s.rrset_len = answers[0].len;
         return s;
     }
     for (uint16_t i = 0; n->any_type != 0 && i < n->answer_count; i++)
@@ -672,9 +672,9 @@ static source source_of_record(const dp_table *base, const dp_record *r, uint8_t
                 .zone = r->zone,
                 .name_len = r->name_len,
                 .whole_len = (uint8_t)(r->name_len + z->apex_len)};
-    if (dp_record_has_pointers(r)) {
-        s.pointers = (const uint8_t *)dp_record_pointers(r);
-        s.pointers_len = sizeof(dp_pointers) + dp_record_pointers(r)->targets_len;
+    if (dp_record_has_rrset(r)) {
+        s.rrset = (const uint8_t *)dp_record_rrset(r);
+        s.rrset_len = sizeof(dp_rrset) + dp_record_rrset(r)->rdata_len;
     }
     return s;
 }

@@ -163,6 +163,7 @@ private struct AnswerWriter {
     mutating func addAnswers(of name: DNSName, in zone: Zone) throws(DataPlaneError) {
         guard let answers = zone.answers(for: name) else { return }
         let wire = name.wire
+        if try addAddresses(of: name, wire, answers) { return }
         for (type, answer) in answers.byType { try add(wire, type.rawValue, answer) }
         try addDefault(wire, answers.otherTypes, any: answers.any)
     }
@@ -174,6 +175,34 @@ private struct AnswerWriter {
         for target in lone.targets { targets += target.wire }
         let status = dp_table_builder_add_ptr_records(builder, name, name.count, targets, targets.count, ttl, &err, err.count)
         guard status == 0 else { throw DataPlaneError(err) }
+    }
+
+    /// A name whose only records are one A or AAAA RRset of its own (a
+    /// Service's cluster IP, an endpoint's hostname, a headless Service),
+    /// handed over as its addresses: the data plane writes the reply per
+    /// query, as it would have kept it. False when the name has more.
+    private mutating func addAddresses(of name: DNSName, _ wire: [UInt8], _ answers: Zone.NameAnswers) throws(DataPlaneError) -> Bool {
+        guard answers.byType.count == 1, answers.otherTypes == nil, let (type, answer) = answers.byType.first,
+            type == .a || type == .aaaa, answers.any == type, answer.rcode == .noError,
+            answer.authority.isEmpty, answer.additional.isEmpty, let ttl = answer.answer.first?.ttl
+        else { return false }
+        rrs.removeAll(keepingCapacity: true)
+        for record in answer.answer {
+            guard record.ttl == ttl, record.type == type, record.name == name, case .address(let ip) = record.data
+            else { return false }
+            switch ip {
+            case .v4(let a, let b, let c, let d):
+                rrs.append(a)
+                rrs.append(b)
+                rrs.append(c)
+                rrs.append(d)
+            case .v6(let bytes): rrs += bytes
+            }
+        }
+        let status = dp_table_builder_add_address_records(
+            builder, wire, wire.count, type.rawValue, rrs, answer.answer.count, ttl, &err, err.count)
+        guard status == 0 else { throw DataPlaneError(err) }
+        return true
     }
 
     /// The answer for types without one of their own (nil: NODATA, which

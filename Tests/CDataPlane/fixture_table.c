@@ -116,6 +116,14 @@ dp_table *fixture_table(uint8_t address_byte) {
     targets_len += put_name(targets + targets_len, n1, 3);
     size_t ptr_len = put_name(name, ptr, 3);
     if (dp_table_builder_add_ptr_records(b, name, ptr_len, targets, targets_len, 30, NULL, 0) != 0) abort();
+    /* addr.ns.svc: 3 A records, addr6.ns.svc: 2 AAAA records, kept as addresses */
+    const char *addr[] = {"addr", "ns", "svc"}, *addr6[] = {"addr6", "ns", "svc"};
+    const uint8_t v4[] = {10, 1, 0, 1, 10, 1, 0, 2, 10, 1, 0, 3};
+    const uint8_t v6[32] = {0xfd, 0, [15] = 1, [16] = 0xfd, [31] = 2};
+    size_t addr_len = put_name(name, addr, 3);
+    if (dp_table_builder_add_address_records(b, name, addr_len, 1, v4, 3, 30, NULL, 0) != 0) abort();
+    addr_len = put_name(name, addr6, 3);
+    if (dp_table_builder_add_address_records(b, name, addr_len, 28, v6, 2, 30, NULL, 0) != 0) abort();
     /* The fillers are written by a second builder, as a parallel build does. */
     dp_table_builder *other = dp_table_builder_new();
     add_zone(other, soa, soa_len);

@@ -1,7 +1,7 @@
 /*
  * table_builder_test.c — what the table builders refuse, who frees a
- * delta's shards, PTR names kept as their targets (their replies'
- * sizes too), and names kept without their zone's apex, under
+ * delta's shards, PTR names kept as their targets and addresses kept as
+ * such (their replies' bytes and sizes too), and names kept without their zone's apex, under
  * AddressSanitizer (which also fails the run on a leak, a double free or
  * a read of freed memory).
  */
@@ -199,6 +199,103 @@ static void many_ptr_records_are_truncated_and_cut(void) {
     dp_table_free(t);
 }
 
+/* The reply over `transport` to (`name`, `qtype`) with query ID `id`,
+ * without EDNS, into `reply`; its length. */
+static size_t reply_to(const dp_table *t, int transport, const uint8_t *name, size_t len,
+                       uint16_t qtype, uint16_t id, uint8_t *reply, size_t cap) {
+    uint8_t query[300] = {(uint8_t)(id >> 8), (uint8_t)id, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(query + 12, name, len);
+    const uint8_t tail[] = {(uint8_t)(qtype >> 8), (uint8_t)qtype, 0, 1};
+    memcpy(query + 12 + len, tail, sizeof(tail));
+    return dp_query_answer(t, query, 12 + len + sizeof(tail), reply, cap, transport);
+}
+
+/* A table of `name` in zone `apex` with `count` A records of TTL 30 and
+ * nothing else: kept as a reply (add_answer, add_name, answer_any_as), or
+ * as addresses (add_address_records). */
+static dp_table *addresses_table(const uint8_t *apex, size_t apex_len, const uint8_t *name,
+                                 size_t len, size_t count, bool as_addresses) {
+    char err[256] = "";
+    static uint8_t addresses[4096 * 4], rrs[4096 * (255 + 14)];
+    size_t rrs_len = 0;
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t address[] = {10, 100, (uint8_t)(i >> 8), (uint8_t)i};
+        memcpy(addresses + 4 * i, address, 4);
+        const uint8_t fields[] = {0, 1, 0, 1, 0, 0, 0, 30, 0, 4};
+        memcpy(rrs + rrs_len, name, len);
+        memcpy(rrs + rrs_len + len, fields, sizeof(fields));
+        memcpy(rrs + rrs_len + len + sizeof(fields), address, 4);
+        rrs_len += len + sizeof(fields) + 4;
+    }
+    dp_table_builder *b = dp_table_builder_new();
+    add_reverse_zone(b, apex, apex_len);
+    int status = as_addresses
+        ? dp_table_builder_add_address_records(b, name, len, 1, addresses, count, 30, err, sizeof(err))
+        : dp_table_builder_add_answer(b, name, len, 1, 0, rrs, rrs_len, (uint16_t)count, 0, 0, err,
+                                      sizeof(err)) |
+              dp_table_builder_add_name(b, name, len, err, sizeof(err)) |
+              dp_table_builder_answer_any_as(b, name, len, 1, err, sizeof(err));
+    if (status != 0) fail(err);
+    return finished(b);
+}
+
+/* A name's A records kept as addresses answer byte for byte as the same
+ * records kept as a reply do: every type, both transports, the records
+ * turned by the query's ID. Wrong types and no addresses are refused. */
+static void address_records_answer_as_a_kept_reply_does(void) {
+    static const uint8_t zone[] = "clusterlocal";
+    static const uint8_t name[] = "webnssvcclusterlocal";
+    char err[256] = "";
+    static uint8_t kept_reply[65535], reply[65535];
+    for (size_t count = 1; count <= 40; count += 13) {
+        dp_table *kept = addresses_table(zone, sizeof(zone), name, sizeof(name), count, false);
+        dp_table *made = addresses_table(zone, sizeof(zone), name, sizeof(name), count, true);
+        const uint16_t types[] = {1, 28, 255, 16};
+        for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+            for (int transport = DP_UDP; transport <= DP_TCP; transport++)
+                for (uint16_t id = 0; id < 50; id += 7) {
+                    size_t want = reply_to(kept, transport, name, sizeof(name), types[k], id, kept_reply, sizeof(kept_reply));
+                    size_t got = reply_to(made, transport, name, sizeof(name), types[k], id, reply, sizeof(reply));
+                    if (want == 0 || got != want || memcmp(reply, kept_reply, want) != 0) {
+                        fprintf(stderr, "table_builder_test: %zu addresses, type %u, transport %d, ID %u: "
+                                "the reply (%zu bytes) is not the kept reply (%zu bytes)\n",
+                                count, types[k], transport, id, got, want);
+                        exit(1);
+                    }
+                }
+        dp_table_free(kept);
+        dp_table_free(made);
+    }
+
+    dp_table_builder *b = dp_table_builder_new();
+    add_reverse_zone(b, zone, sizeof(zone));
+    static const uint8_t address[16] = {10, 0, 0, 1};
+    if (dp_table_builder_add_address_records(b, name, sizeof(name), 16, address, 1, 30, err, sizeof(err)) == 0 ||
+        strstr(err, "type 16 records are not addresses") == NULL)
+        fail("TXT records were taken as addresses");
+    if (dp_table_builder_add_address_records(b, name, sizeof(name), 1, address, 0, 30, err, sizeof(err)) == 0 ||
+        strstr(err, "no addresses") == NULL)
+        fail("a name was given no addresses");
+    dp_table_builder_free(b);
+}
+
+/* Addresses beyond what a TCP reply holds are not kept: of 4,096 A
+ * records, those that fit with OPT beside the header and question. */
+static void many_address_records_are_cut(void) {
+    static const uint8_t zone[] = "clusterlocal";
+    static const uint8_t name[] = "webnssvcclusterlocal";
+    dp_table *t = addresses_table(zone, sizeof(zone), name, sizeof(name), 4096, true);
+    int rcode, ancount;
+    bool truncated;
+    size_t len = ask_over(t, DP_TCP, name, sizeof(name), 1, &rcode, &ancount, &truncated);
+    size_t fit = (65535 - 11 - 12 - sizeof(name) - 4) / 16;
+    if (rcode != 0 || (size_t)ancount != fit || truncated || len != 12 + sizeof(name) + 4 + fit * 16)
+        fail("4,096 A records were not cut to those a TCP message holds");
+    ask_over(t, DP_UDP, name, sizeof(name), 1, &rcode, &ancount, &truncated);
+    if (rcode != 0 || ancount != 0 || !truncated) fail("4,096 A records were not truncated over UDP");
+    dp_table_free(t);
+}
+
 /* A record keeps its name less its zone's apex, and which zone: the same
  * labels in two zones are two names, each with its own answers. */
 static void the_same_labels_in_two_zones_are_two_names(void) {
@@ -250,6 +347,8 @@ int main(void) {
     ptr_records_are_written_from_their_targets();
     many_ptr_records_are_truncated_and_cut();
     the_same_labels_in_two_zones_are_two_names();
+    address_records_answer_as_a_kept_reply_does();
+    many_address_records_are_cut();
     a_table_s_zones_are_those_of_its_records();
     printf("table_builder_test: passed\n");
     return 0;

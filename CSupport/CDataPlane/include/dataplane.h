@@ -115,6 +115,19 @@ int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, 
                                      char *err, size_t errlen);
 
 /*
+ * Adds `qname` holding `count` A or AAAA records (`type`), whose
+ * addresses (4 or 16 bytes each) are one after another at `addresses`,
+ * with `ttl`, and nothing else: its answer to that type and ANY is those
+ * records, and every other type gets NODATA, as for PTR records above.
+ * A reply starts at an address chosen by the query's ID and goes round,
+ * as an answer of several addresses given to add_answer does; addresses
+ * beyond what a TCP reply holds are not kept.
+ */
+int dp_table_builder_add_address_records(dp_table_builder *b, const uint8_t *qname,
+                                         size_t qname_len, uint16_t type, const uint8_t *addresses,
+                                         size_t count, uint32_t ttl, char *err, size_t errlen);
+
+/*
  * Marks the table as not yet loaded: every query under its zones gets
  * SERVFAIL (never NXDOMAIN) until a loaded table is published.
  */
