@@ -159,38 +159,76 @@ static uint8_t *start_answer(uint8_t *out, const dp_query *q, uint16_t ancount) 
     return out + q->question_end;
 }
 
-/* Writes an answer record whose owner is the question's name; returns
- * its size. */
-static size_t put_answer_rr(uint8_t *rr, uint16_t type, uint32_t ttl, const uint8_t *rdata,
-                            size_t rdlen) {
+/* Writes the fixed fields of an answer record whose owner is the
+ * question's name; its rdata, `rdlen` bytes, follows them. Returns their size. */
+static size_t put_answer_fields(uint8_t *rr, uint16_t type, uint32_t ttl, size_t rdlen) {
     write16(rr, 0xC000 | DP_HEADER_SIZE);
     write16(rr + 2, type);
     write16(rr + 4, DP_CLASS_IN);
     write16(rr + 6, (uint16_t)(ttl >> 16));
     write16(rr + 8, (uint16_t)ttl);
     write16(rr + 10, (uint16_t)rdlen);
+    return 12;
+}
+
+/* Writes an answer record whose owner is the question's name; returns
+ * its size. */
+static size_t put_answer_rr(uint8_t *rr, uint16_t type, uint32_t ttl, const uint8_t *rdata,
+                            size_t rdlen) {
+    put_answer_fields(rr, type, ttl, rdlen);
     memcpy(rr + 12, rdata, rdlen);
     return 12 + rdlen;
 }
 
+/* A PTR target as a dp_rrset keeps it (DP_TARGET_IN_ZONE): the bytes of
+ * its labels there; `zone` is the zone whose apex follows them, or NULL
+ * when they are the whole name. */
+typedef struct kept_target {
+    size_t labels_len;
+    const dp_zone *zone;
+} kept_target;
+
+static kept_target read_target(const dp_table *t, const uint8_t *target) {
+    size_t at = 0;
+    while (target[at] != 0 && target[at] < DP_TARGET_IN_ZONE) at += 1 + (size_t)target[at];
+    if (target[at] == 0) return (kept_target){.labels_len = at + 1, .zone = NULL};
+    return (kept_target){.labels_len = at, .zone = &t->zones[target[at] & (DP_TARGET_IN_ZONE - 1)]};
+}
+
+/* Its bytes in the table, and in a reply. */
+static size_t target_kept_len(kept_target k) { return k.labels_len + (k.zone != NULL); }
+static size_t target_wire_len(kept_target k) { return k.labels_len + (k.zone ? k.zone->apex_len : 0); }
+
 /* A record's RRset, written from its rdatas (dp_rrset): each owner a
  * pointer to the question; PTR targets uncompressed, in their order;
  * addresses from first_address on, as a kept reply of them turns. */
-static size_t reply_rrset(const dp_record *r, const dp_query *q, uint8_t *out, size_t cap,
-                          int transport) {
+static size_t reply_rrset(const dp_table *t, const dp_record *r, const dp_query *q, uint8_t *out,
+                          size_t cap, int transport) {
     const dp_rrset *s = dp_record_rrset(r);
     uint16_t type = dp_record_rrset_type(r);
+    const uint8_t *rdata = (const uint8_t *)(s + 1);
+    size_t rdatas = type == DP_TYPE_PTR ? 0 : s->rdata_len;
+    for (const uint8_t *target = rdata; type == DP_TYPE_PTR && target < rdata + s->rdata_len;) {
+        kept_target k = read_target(t, target);
+        rdatas += target_wire_len(k);
+        target += target_kept_len(k);
+    }
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
-    size_t len = q->question_end + (size_t)s->count * 12 + s->rdata_len;
+    size_t len = q->question_end + (size_t)s->count * 12 + rdatas;
     if (len + opt > dp_reply_limit(q, cap, transport))
         return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
     uint8_t *rr = start_answer(out, q, s->count);
-    const uint8_t *rdata = (const uint8_t *)(s + 1), *end = rdata + s->rdata_len;
     if (type == DP_TYPE_PTR) {
         for (uint16_t i = 0; i < s->count; i++) {
-            size_t target_len = dp_wire_name_length(rdata, (size_t)(end - rdata));
-            rr += put_answer_rr(rr, DP_TYPE_PTR, s->ttl, rdata, target_len);
-            rdata += target_len;
+            kept_target k = read_target(t, rdata);
+            rr += put_answer_fields(rr, DP_TYPE_PTR, s->ttl, target_wire_len(k));
+            memcpy(rr, rdata, k.labels_len);
+            rr += k.labels_len;
+            if (k.zone != NULL) {
+                memcpy(rr, k.zone->apex, k.zone->apex_len);
+                rr += k.zone->apex_len;
+            }
+            rdata += target_kept_len(k);
         }
     } else {
         size_t size = type == DP_TYPE_A ? 4 : 16, first = first_address(q, s->count);
@@ -336,7 +374,7 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
 
     /* The usual case: a reply of the table's. (Names are only in the table
      * under its zones, and an unsynced table has none.) */
-    if (p->rrset != NULL) return reply_rrset(p->rrset, q, out, cap, transport);
+    if (p->rrset != NULL) return reply_rrset(t, p->rrset, q, out, cap, transport);
     if (p->answer != NULL && p->answer->wire != NULL) {
         p->chase = p->answer->rotate_count == DP_ANSWER_CHASE && q->qtype != DP_TYPE_ANY;
         return reply_from_answer(p->answer, q, out, cap, transport);

@@ -125,6 +125,13 @@ typedef struct dp_rrset {
     uint16_t rdata_len;
 } dp_rrset;
 
+/* How a dp_rrset keeps a PTR target: its labels, then a 0 when that is
+ * the whole name, or this bit with the index of the table's zone whose
+ * apex ends the name (not a label length: those are below 64), as a
+ * record keeps its own name. Nearly every target ends with the cluster's
+ * domain, 15 bytes of `cluster.local`. */
+#define DP_TARGET_IN_ZONE 0x40
+
 static inline bool dp_record_has_rrset(const dp_record *r) {
     return r->any_answer >= DP_RECORD_AAAA;
 }
@@ -266,6 +273,9 @@ static inline void dp_table_prefetch(const dp_table *t, uint32_t hash) {
     const dp_shard_view *v = dp_table_view(t, hash);
     __builtin_prefetch(&v->slots[dp_slot_start(v->slot_count, hash)]);
 }
+
+/* The table a builder fills: its zones, for what they end. */
+const dp_table *dp_table_builder_table(const dp_table_builder *b);
 
 /* Gives a name one RRset of `type` (PTR, A or AAAA) kept as its rdatas
  * (rrset_records.c checks them): `rrset` and the `rrset->rdata_len`

@@ -94,6 +94,8 @@ dp_table_builder *dp_table_builder_new_delta(const dp_table *base) {
 
 void dp_table_builder_mark_unsynced(dp_table_builder *b) { b->table->unsynced = true; }
 
+const dp_table *dp_table_builder_table(const dp_table_builder *b) { return b->table; }
+
 int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len,
                               int authoritative, const uint8_t *soa_rr, size_t soa_len,
                               char *err, size_t errlen) {

@@ -109,6 +109,17 @@ static size_t ask_over(const dp_table *t, int transport, const uint8_t *name, si
     return reply_len;
 }
 
+/* The reply over `transport` to (`name`, `qtype`) with query ID `id`,
+ * without EDNS, into `reply`; its length. */
+static size_t reply_to(const dp_table *t, int transport, const uint8_t *name, size_t len,
+                       uint16_t qtype, uint16_t id, uint8_t *reply, size_t cap) {
+    uint8_t query[300] = {(uint8_t)(id >> 8), (uint8_t)id, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(query + 12, name, len);
+    const uint8_t tail[] = {(uint8_t)(qtype >> 8), (uint8_t)qtype, 0, 1};
+    memcpy(query + 12 + len, tail, sizeof(tail));
+    return dp_query_answer(t, query, 12 + len + sizeof(tail), reply, cap, transport);
+}
+
 /* The reply's rcode and answer count for (`name`, `qtype`), over TCP. */
 static void ask(const dp_table *t, const uint8_t *name, size_t len, uint16_t qtype, int *rcode,
                 int *ancount) {
@@ -163,6 +174,28 @@ static void ptr_records_are_written_from_their_targets(void) {
     dp_table_free(t);
 }
 
+/* A target that ends with a zone's apex is kept less that apex, and a
+ * reply writes it whole again, as it writes one outside the zones. */
+static void ptr_targets_in_a_zone_are_written_whole(void) {
+    static const uint8_t in_addr[] = "\7in-addr\4arpa";
+    static const uint8_t cluster[] = "\7cluster\5local";
+    static const uint8_t targets[] = "\3web\2ns\3svc\7cluster\5local\0\1x\7example";
+    static const uint8_t name[] = "\0014\0013\0012\00210\7in-addr\4arpa";
+    dp_table_builder *b = dp_table_builder_new();
+    add_reverse_zone(b, cluster, sizeof(cluster));
+    add_reverse_zone(b, in_addr, sizeof(in_addr));
+    add_ptr(b, name, sizeof(name), targets, sizeof(targets));
+    dp_table *t = finished(b);
+    static uint8_t reply[65535];
+    size_t len = reply_to(t, DP_TCP, name, sizeof(name), 12, 1, reply, sizeof(reply));
+    size_t at = 12 + sizeof(name) + 4, first = sizeof(cluster) + 11, second = sizeof(targets) - first;
+    if (len != at + 12 + first + 12 + second || (size_t)(reply[at + 10] << 8 | reply[at + 11]) != first ||
+        memcmp(reply + at + 12, targets, first) != 0 ||
+        memcmp(reply + at + 12 + first + 12, targets + first, second) != 0)
+        fail("PTR targets were not written whole");
+    dp_table_free(t);
+}
+
 /* PTR records kept as targets make replies of any size as kept replies
  * do: over UDP without EDNS, more than 512 bytes is truncated (TC, no
  * records); over TCP, all of them, unless they exceed a TCP message, when
@@ -199,16 +232,6 @@ static void many_ptr_records_are_truncated_and_cut(void) {
     dp_table_free(t);
 }
 
-/* The reply over `transport` to (`name`, `qtype`) with query ID `id`,
- * without EDNS, into `reply`; its length. */
-static size_t reply_to(const dp_table *t, int transport, const uint8_t *name, size_t len,
-                       uint16_t qtype, uint16_t id, uint8_t *reply, size_t cap) {
-    uint8_t query[300] = {(uint8_t)(id >> 8), (uint8_t)id, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
-    memcpy(query + 12, name, len);
-    const uint8_t tail[] = {(uint8_t)(qtype >> 8), (uint8_t)qtype, 0, 1};
-    memcpy(query + 12 + len, tail, sizeof(tail));
-    return dp_query_answer(t, query, 12 + len + sizeof(tail), reply, cap, transport);
-}
 
 /* A table of `name` in zone `apex` with `count` A records of TTL 30 and
  * nothing else: kept as a reply (add_answer, add_name, answer_any_as), or
@@ -346,6 +369,7 @@ int main(void) {
     an_unpublished_delta_frees_only_its_own_shards();
     ptr_records_are_written_from_their_targets();
     many_ptr_records_are_truncated_and_cut();
+    ptr_targets_in_a_zone_are_written_whole();
     the_same_labels_in_two_zones_are_two_names();
     address_records_answer_as_a_kept_reply_does();
     many_address_records_are_cut();
