@@ -33,4 +33,21 @@ import Testing
         #expect(services[0].clusterIPs == [IPAddress("10.0.0.1")!])
         #expect(services[2].clusterIPs == [IPAddress("10.0.0.4")!, IPAddress("fd00::4")!])
     }
+
+    @Test func onlyWhatDNSReadsIsKept() throws {
+        let json = """
+            [{"metadata": {"name": "a", "namespace": "n"}, "spec": {"type": "NodePort", "clusterIP": "10.0.0.1", "externalName": "x.org"}},
+             {"metadata": {"name": "a", "namespace": "n"}, "spec": {"clusterIP": "10.0.0.1"}},
+             {"metadata": {"name": "e", "namespace": "n"}, "spec": {"type": "ExternalName", "externalName": "10.0.0.5", "clusterIP": "10.0.0.6"}},
+             {"metadata": {"name": "e", "namespace": "n"}, "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.5"}}]
+            """
+        let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
+        // A type other than ExternalName, and an external name beside a cluster IP, are read by no DNS rule.
+        #expect(services[0] == services[1])
+        #expect(services[0].clusterIPs == [IPAddress("10.0.0.1")!])
+        #expect(services[2].isExternalName && services[2].spec.externalName == "10.0.0.5")
+        #expect(services[2].clusterIPs.isEmpty && services[2].spec.clusterIP == nil)
+        #expect(services[2] != services[3] && !services[3].isExternalName)
+        #expect(services[3].clusterIPs == [IPAddress("10.0.0.5")!])
+    }
 }

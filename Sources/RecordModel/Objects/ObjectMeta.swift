@@ -2,8 +2,9 @@
 /// resourceVersion (the informers read that from the events): an update
 /// that changes nothing DNS reads then compares equal and costs no work.
 public struct ObjectMeta: Hashable, Sendable, Decodable {
-    public var name: String
-    public var namespace: String
+    /// Namespace and name, kept as the one key objects go by (16 bytes
+    /// where two strings took 32, in each of a cluster's objects).
+    public private(set) var key: ObjectKey
     public var labels: [String: String]
     public var annotations: [String: String]
 
@@ -11,10 +12,19 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
         name: String, namespace: String = "", labels: [String: String] = [:],
         annotations: [String: String] = [:]
     ) {
-        self.name = name
-        self.namespace = namespace
+        key = ObjectKey(namespace: namespace, name: name)
         self.labels = labels
         self.annotations = annotations
+    }
+
+    public var name: String {
+        get { key.name }
+        set { key = ObjectKey(namespace: key.namespace, name: newValue) }
+    }
+
+    public var namespace: String {
+        get { key.namespace }
+        set { key = ObjectKey(namespace: newValue, name: key.name) }
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -23,8 +33,9 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        namespace = try c.decodeIfPresent(String.self, forKey: .namespace) ?? ""
+        key = ObjectKey(
+            namespace: try c.decodeIfPresent(String.self, forKey: .namespace) ?? "",
+            name: try c.decode(String.self, forKey: .name))
         labels = try c.decodeIfPresent(LenientStringMap.self, forKey: .labels)?.values(Self.labelsRead) ?? [:]
         annotations =
             try c.decodeIfPresent(LenientStringMap.self, forKey: .annotations)?.values(Self.annotationsRead) ?? [:]
@@ -34,9 +45,6 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
     /// a cluster's objects carry far more than DNS needs.
     static let labelsRead: Set<String> = [EndpointSlice.serviceNameLabel]
     static let annotationsRead: Set<String> = [Service.tolerateUnreadyAnnotation]
-
-    /// Objects are keyed by namespace and name.
-    public var key: ObjectKey { ObjectKey(namespace: namespace, name: name) }
 }
 
 /// Namespace and name: how objects are told apart. Kept as one string,

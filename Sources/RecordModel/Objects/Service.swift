@@ -10,11 +10,43 @@ public struct Service: Hashable, Sendable, Decodable {
 
     private final class Fields: Sendable {
         let metadata: ObjectMeta
-        let spec: Spec
+        let spec: KeptSpec
 
-        init(metadata: ObjectMeta, spec: Spec) {
+        init(metadata: ObjectMeta, spec: KeptSpec) {
             self.metadata = metadata
             self.spec = spec
+        }
+    }
+
+    /// The spec as DNS reads it, in 40 bytes where the API's fields took
+    /// 72: a cluster's Services are mostly their boxes. Kept: whether it
+    /// is an ExternalName Service, and its one address (the external name,
+    /// else the cluster IP); the other field of those two and a type
+    /// other than ExternalName are read by no DNS rule, and not kept.
+    private struct KeptSpec: Hashable, Sendable {
+        var isExternalName: Bool
+        var publishNotReadyAddresses: Bool?
+        var address: String?
+        /// Both families' cluster IPs (dual-stack); nil when `address` is the only one.
+        var clusterIPs: [String]?
+        var ports: [Port]?
+
+        init(_ spec: Spec) {
+            isExternalName = spec.type == "ExternalName"
+            publishNotReadyAddresses = spec.publishNotReadyAddresses
+            address = isExternalName ? spec.externalName : spec.clusterIP
+            // A single-stack Service gives its cluster IP in both fields: kept
+            // once, rather than in an array of its own per Service.
+            let single = spec.clusterIPs.map { $0.count == 1 && $0.first == spec.clusterIP } ?? true
+            clusterIPs = isExternalName || single ? nil : spec.clusterIPs
+            ports = spec.ports.map(PortLists.shared)
+        }
+
+        var spec: Spec {
+            Spec(
+                type: isExternalName ? "ExternalName" : nil, clusterIP: isExternalName ? nil : address,
+                clusterIPs: clusterIPs, externalName: isExternalName ? address : nil, ports: ports,
+                publishNotReadyAddresses: publishNotReadyAddresses)
         }
     }
 
@@ -24,34 +56,28 @@ public struct Service: Hashable, Sendable, Decodable {
     }
 
     public var spec: Spec {
-        get { fields.spec }
-        set { fields = Fields(metadata: fields.metadata, spec: newValue) }
+        get { fields.spec.spec }
+        set { fields = Fields(metadata: fields.metadata, spec: KeptSpec(newValue)) }
     }
 
     public init(metadata: ObjectMeta, spec: Spec) {
-        fields = Fields(metadata: metadata, spec: spec)
+        fields = Fields(metadata: metadata, spec: KeptSpec(spec))
     }
 
     private enum CodingKeys: String, CodingKey { case metadata, spec }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
-        var spec = try c.decode(Spec.self, forKey: .spec)
-        spec.ports = spec.ports.map(PortLists.shared)
-        // A single-stack Service gives its cluster IP in both fields: kept
-        // once, rather than in an array of its own per Service.
-        if let ips = spec.clusterIPs, ips.count == 1, ips.first == spec.clusterIP { spec.clusterIPs = nil }
-        self.init(metadata: metadata, spec: spec)
+        self.init(metadata: try c.decode(ObjectMeta.self, forKey: .metadata), spec: try c.decode(Spec.self, forKey: .spec))
     }
 
     public static func == (lhs: Service, rhs: Service) -> Bool {
-        lhs.fields === rhs.fields || (lhs.metadata == rhs.metadata && lhs.spec == rhs.spec)
+        lhs.fields === rhs.fields || (lhs.metadata == rhs.metadata && lhs.fields.spec == rhs.fields.spec)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(metadata)
-        hasher.combine(spec)
+        hasher.combine(fields.spec)
     }
 
     public struct Spec: Hashable, Sendable, Decodable {
@@ -106,21 +132,22 @@ public struct Service: Hashable, Sendable, Decodable {
 
     public static let tolerateUnreadyAnnotation = "service.alpha.kubernetes.io/tolerate-unready-endpoints"
 
-    public var isExternalName: Bool { spec.type == "ExternalName" }
+    public var isExternalName: Bool { fields.spec.isExternalName }
 
     /// `clusterIP: None`: DNS answers with the endpoints' addresses.
-    public var isHeadless: Bool { !isExternalName && spec.clusterIP == "None" }
+    public var isHeadless: Bool { !isExternalName && fields.spec.address == "None" }
 
     /// The cluster IPs (dual-stack: `clusterIPs`, else `clusterIP`).
     public var clusterIPs: [IPAddress] {
-        let texts = spec.clusterIPs ?? [spec.clusterIP].compactMap { $0 }
+        guard !isExternalName else { return [] }
+        let texts = fields.spec.clusterIPs ?? [fields.spec.address].compactMap { $0 }
         return texts.compactMap(IPAddress.init)
     }
 
     /// Whether not-ready endpoints are published too: the field, or the
     /// annotation it replaced.
     public var publishesNotReady: Bool {
-        spec.publishNotReadyAddresses == true
+        fields.spec.publishNotReadyAddresses == true
             || metadata.annotations[Self.tolerateUnreadyAnnotation]?.lowercased() == "true"
     }
 }
