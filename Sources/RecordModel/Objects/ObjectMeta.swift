@@ -62,14 +62,14 @@ public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     public var namespace: String {
-        let part = joined.utf8.prefix { $0 != Self.separator }
-        let text = String(Substring(part))
-        return part.contains(Self.escape) ? Self.unescaped(text) : text
+        let text = String(joined[..<separatorIndex])
+        return text.utf8.contains(Self.escape) ? Self.unescaped(text) : text
     }
 
-    public var name: String {
-        String(Substring(joined.utf8.drop { $0 != Self.separator }.dropFirst()))
-    }
+    public var name: String { String(joined[joined.utf8.index(after: separatorIndex)...]) }
+
+    /// Where the namespace ends: the first `/`, as the namespace has none.
+    private var separatorIndex: String.Index { joined.utf8.firstIndex(of: Self.separator)! }
 
     public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
 

@@ -14,7 +14,7 @@ public struct ClusterRecordStore: Sendable {
     let layout: ZoneLayout
     /// The three zones with their SOA only: what every region's zone starts from.
     private(set) var heads: [Zone]
-    private var slicesByService: [ObjectKey: Set<ObjectKey>] = [:]
+    private var slicesByService: [ObjectKey: OneOrMore<ObjectKey>] = [:]
     /// Objects per namespace: a namespace exists while it has any.
     private(set) var namespaceObjects: [String: Int] = [:]
     /// `--pods verified`: the pods behind each pod name.
@@ -78,7 +78,7 @@ public struct ClusterRecordStore: Sendable {
         precondition(objects == ClusterObjects(), "load fills an empty store")
         objects = all
         for (key, slice) in all.endpointSlices {
-            if let service = slice.serviceKey { slicesByService[service, default: []].insert(key) }
+            if let service = slice.serviceKey { slicesByService.insert(key, at: service) }
         }
         for namespace in all.namespaces.keys { namespaceObjects[namespace, default: 0] += 1 }
         for key in all.services.keys { namespaceObjects[key.namespace, default: 0] += 1 }
@@ -153,11 +153,8 @@ public struct ClusterRecordStore: Sendable {
 
     private mutating func applyToObjects(_ change: ObjectChange) {
         if case .endpointSlice(let key, let new) = change {
-            if let service = objects.endpointSlices[key]?.serviceKey {
-                slicesByService[service]?.remove(key)
-                if slicesByService[service]?.isEmpty == true { slicesByService[service] = nil }
-            }
-            if let service = new?.serviceKey { slicesByService[service, default: []].insert(key) }
+            if let service = objects.endpointSlices[key]?.serviceKey { slicesByService.remove(key, at: service) }
+            if let service = new?.serviceKey { slicesByService.insert(key, at: service) }
         }
         let existed = objects.apply(change)
         let exists = !change.isDeletion
@@ -179,7 +176,7 @@ public struct ClusterRecordStore: Sendable {
             if !name.isEmpty, namespaceObjects[name] != nil { maker.addNamespace(name) }
         case .service(let key):
             guard let service = objects.services[key] else { break }
-            let slices = (slicesByService[key] ?? []).compactMap { objects.endpointSlices[$0] }
+            let slices = slicesByService[key].map { $0.compactMap { objects.endpointSlices[$0] } } ?? []
             maker.addService(
                 service, endpoints: ClusterRecords.endpointAddresses(of: service, slices: slices, endpoints: objects.endpoints[key]))
         case .pod(let key):
