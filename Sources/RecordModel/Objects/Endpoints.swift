@@ -13,7 +13,7 @@ public struct Endpoints: Hashable, Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
-        subsets = try c.decodeIfPresent([Subset].self, forKey: .subsets) ?? []
+        subsets = (try c.decodeIfPresent([Subset].self, forKey: .subsets) ?? []).compacted
     }
 
     public struct Subset: Hashable, Sendable, Decodable {

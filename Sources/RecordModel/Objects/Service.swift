@@ -140,8 +140,8 @@ public struct Service: Hashable, Sendable, Decodable {
     /// The cluster IPs (dual-stack: `clusterIPs`, else `clusterIP`).
     public var clusterIPs: [IPAddress] {
         guard !isExternalName else { return [] }
-        let texts = fields.spec.clusterIPs ?? [fields.spec.address].compactMap { $0 }
-        return texts.compactMap(IPAddress.init)
+        if let dualStack = fields.spec.clusterIPs { return dualStack.compactMap(IPAddress.init) }
+        return fields.spec.address.flatMap(IPAddress.init).map { [$0] } ?? []
     }
 
     /// Whether not-ready endpoints are published too: the field, or the

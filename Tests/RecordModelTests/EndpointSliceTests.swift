@@ -1,0 +1,19 @@
+import Foundation
+import RecordModel
+import Testing
+
+@Suite struct EndpointSliceTests {
+    @Test func decodedEndpointsKeepNoRoomToGrow() throws {
+        let endpoints = (0..<10).map { #"{"addresses": ["10.0.0.\#($0)"], "hostname": "h\#($0)"}"# }
+        let json = """
+            {"metadata": {"name": "s", "namespace": "n", "labels": {"kubernetes.io/service-name": "web"}},
+             "addressType": "IPv4", "endpoints": [\(endpoints.joined(separator: ","))],
+             "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}
+            """
+        let slice = try JSONDecoder().decode(EndpointSlice.self, from: Data(json.utf8))
+        #expect(slice.endpoints.map(\.hostname) == (0..<10).map { "h\($0)" })
+        // A decoder grows arrays by doubling: 10 endpoints in room for 16.
+        #expect(slice.endpoints.capacity < 16)
+        #expect(slice.serviceKey == ObjectKey(namespace: "n", name: "web"))
+    }
+}
