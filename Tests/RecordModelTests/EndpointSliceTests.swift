@@ -15,5 +15,11 @@ import Testing
         // A decoder grows arrays by doubling: 10 endpoints in room for 16.
         #expect(slice.endpoints.capacity < 16)
         #expect(slice.serviceKey == ObjectKey(namespace: "n", name: "web"))
+        // The label is kept as the slice's Service name, without a dictionary.
+        #expect(slice.serviceName == "web" && slice.metadata.labels.isEmpty)
+        let made = EndpointSlice(
+            metadata: ObjectMeta(name: "s", namespace: "n", labels: [EndpointSlice.serviceNameLabel: "web"]),
+            addressType: "IPv4", endpoints: slice.endpoints, ports: slice.ports)
+        #expect(made == slice)
     }
 }

@@ -1,12 +1,17 @@
 /// A discovery.k8s.io/v1 EndpointSlice, reduced to what DNS needs.
 public struct EndpointSlice: Hashable, Sendable, Decodable {
     public var metadata: ObjectMeta
+    /// The name of the Service it belongs to: its label
+    /// `kubernetes.io/service-name`, taken out of the metadata's labels,
+    /// which then need no dictionary of their own (one per slice, about
+    /// 130 bytes each, for one string).
+    public var serviceName: String?
     public var addressType: String?
     public var endpoints: [Endpoint]
     public var ports: [EndpointPort]
 
     public init(metadata: ObjectMeta, addressType: String? = nil, endpoints: [Endpoint], ports: [EndpointPort]) {
-        self.metadata = metadata
+        (self.metadata, serviceName) = Self.takingServiceName(from: metadata)
         self.addressType = addressType
         self.endpoints = endpoints
         self.ports = ports
@@ -17,7 +22,7 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
     /// `endpoints` and `ports` may be null in the API.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        (metadata, serviceName) = Self.takingServiceName(from: try c.decode(ObjectMeta.self, forKey: .metadata))
         addressType = try c.decodeIfPresent(String.self, forKey: .addressType)
         endpoints = (try c.decodeIfPresent([Endpoint].self, forKey: .endpoints) ?? []).compacted
         ports = (try c.decodeIfPresent([EndpointPort].self, forKey: .ports) ?? []).compacted
@@ -26,8 +31,13 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
     public static let serviceNameLabel = "kubernetes.io/service-name"
 
     /// The Service this slice belongs to, from its label.
-    public var serviceKey: ObjectKey? {
-        metadata.labels[Self.serviceNameLabel].map { ObjectKey(namespace: metadata.namespace, name: $0) }
+    public var serviceKey: ObjectKey? { serviceName.map { ObjectKey(namespace: metadata.namespace, name: $0) } }
+
+    private static func takingServiceName(from metadata: ObjectMeta) -> (ObjectMeta, String?) {
+        var rest = metadata
+        let name = rest.labels.removeValue(forKey: serviceNameLabel)
+        if rest.labels.isEmpty { rest.labels = [:] }
+        return (rest, name)
     }
 
     public struct Endpoint: Hashable, Sendable, Decodable {
