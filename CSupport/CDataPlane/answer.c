@@ -200,34 +200,29 @@ static size_t target_kept_len(kept_target k) { return k.labels_len + (k.zone != 
 static size_t target_wire_len(kept_target k) { return k.labels_len + (k.zone ? k.zone->apex_len : 0); }
 
 /* A record's RRset, written from its rdatas (dp_rrset): each owner a
- * pointer to the question; PTR targets uncompressed, in their order;
- * addresses from first_address on, as a kept reply of them turns. */
+ * pointer to the question; PTR targets uncompressed, in their order, in
+ * one pass that gives up at the first that does not fit; addresses from
+ * first_address on, as a kept reply of them turns. */
 static size_t reply_rrset(const dp_table *t, const dp_record *r, const dp_query *q, uint8_t *out,
                           size_t cap, int transport) {
     const dp_rrset *s = dp_record_rrset(r);
     uint16_t type = dp_record_rrset_type(r);
     const uint8_t *rdata = (const uint8_t *)(s + 1);
-    size_t rdatas = type == DP_TYPE_PTR ? 0 : s->rdata_len;
-    for (const uint8_t *target = rdata; type == DP_TYPE_PTR && target < rdata + s->rdata_len;) {
-        kept_target k = read_target(t, target);
-        rdatas += target_wire_len(k);
-        target += target_kept_len(k);
-    }
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
-    size_t len = q->question_end + (size_t)s->count * 12 + rdatas;
-    if (len + opt > dp_reply_limit(q, cap, transport))
-        return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+    size_t limit = dp_reply_limit(q, cap, transport);
+    size_t len = q->question_end + (size_t)s->count * 12 + (type == DP_TYPE_PTR ? 0 : s->rdata_len);
+    if (len + opt > limit) return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
     uint8_t *rr = start_answer(out, q, s->count);
     if (type == DP_TYPE_PTR) {
         for (uint16_t i = 0; i < s->count; i++) {
             kept_target k = read_target(t, rdata);
-            rr += put_answer_fields(rr, DP_TYPE_PTR, s->ttl, target_wire_len(k));
+            size_t target_len = target_wire_len(k);
+            len += target_len;
+            if (len + opt > limit) return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+            rr += put_answer_fields(rr, DP_TYPE_PTR, s->ttl, target_len);
             memcpy(rr, rdata, k.labels_len);
-            rr += k.labels_len;
-            if (k.zone != NULL) {
-                memcpy(rr, k.zone->apex, k.zone->apex_len);
-                rr += k.zone->apex_len;
-            }
+            if (k.zone != NULL) memcpy(rr + k.labels_len, k.zone->apex, k.zone->apex_len);
+            rr += target_len;
             rdata += target_kept_len(k);
         }
     } else {

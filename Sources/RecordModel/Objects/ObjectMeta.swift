@@ -81,17 +81,11 @@ public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible
     private static let escape = UInt8(ascii: "%")
 
     private static func escaped(_ namespace: String) -> String {
-        namespace.replacingAll("%", with: "%25").replacingAll("/", with: "%2F")
+        namespace.replacing("%", with: "%25").replacing("/", with: "%2F")
     }
 
     private static func unescaped(_ namespace: String) -> String {
-        namespace.replacingAll("%2F", with: "/").replacingAll("%25", with: "%")
-    }
-}
-
-extension String {
-    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+        namespace.replacing("%2F", with: "/").replacing("%25", with: "%")
     }
 }
 

@@ -189,9 +189,7 @@ public struct ClusterRecordStore: Sendable {
     private mutating func index(_ contributor: Contributor, adding made: Contribution) {
         for pointer in made.pointers {
             // An address already owned gains an owner; a new one is a new PTR name.
-            if addressOwners[pointer.address]?.insert(contributor) != nil { continue }
-            addressOwners[pointer.address] = Owners(contributor)
-            countBranches(of: pointer.address.reverseName, by: 1)
+            if addressOwners.insert(contributor, at: pointer.address) { countBranches(of: pointer.address.reverseName, by: 1) }
         }
         for record in made.records {
             guard case .cname(let target) = record.data, layout.zoneIndex(target) == 0, target.isSubdomain(of: options.domain),
@@ -206,9 +204,7 @@ public struct ClusterRecordStore: Sendable {
 
     private mutating func index(_ contributor: Contributor, removing made: Contribution) {
         for pointer in made.pointers {
-            guard let owners = addressOwners[pointer.address] else { continue }
-            addressOwners[pointer.address] = owners.removing(contributor)
-            if addressOwners[pointer.address] == nil { countBranches(of: pointer.address.reverseName, by: -1) }
+            if addressOwners.remove(contributor, at: pointer.address) { countBranches(of: pointer.address.reverseName, by: -1) }
         }
         for record in made.records {
             guard case .cname(let target) = record.data, layout.zoneIndex(target) == 0, target.isSubdomain(of: options.domain),

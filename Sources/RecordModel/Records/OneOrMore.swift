@@ -2,8 +2,8 @@
 /// key when nearly every key has one (the contributors of a PTR name, the
 /// EndpointSlices of a Service), for hundreds of thousands of keys in a
 /// large cluster, without an allocation each. Of contributors, 24 bytes,
-/// where a first one beside an array of the others took 48 and a set
-/// an allocation of about a hundred bytes.
+/// where a first one beside an array of the others took 48, and a set
+/// took an allocation of its own.
 enum OneOrMore<Element: Hashable & Sendable>: Sendable, Sequence {
     case one(Element)
     /// Two or more, in the order they came.
@@ -53,14 +53,20 @@ enum OneOrMore<Element: Hashable & Sendable>: Sendable, Sequence {
 typealias Owners = OneOrMore<Contributor>
 
 extension Dictionary {
-    /// Adds `element` to those of `key`.
-    mutating func insert<Element>(_ element: Element, at key: Key) where Value == OneOrMore<Element> {
-        if self[key]?.insert(element) == nil { self[key] = OneOrMore(element) }
+    /// Adds `element` to those of `key`; true when the key is new.
+    @discardableResult
+    mutating func insert<Element>(_ element: Element, at key: Key) -> Bool where Value == OneOrMore<Element> {
+        if self[key]?.insert(element) != nil { return false }
+        self[key] = OneOrMore(element)
+        return true
     }
 
-    /// Takes `element` out of those of `key`; a key left with none goes.
-    mutating func remove<Element>(_ element: Element, at key: Key) where Value == OneOrMore<Element> {
-        guard let elements = self[key] else { return }
+    /// Takes `element` out of those of `key`; a key left with none goes,
+    /// and then the result is true.
+    @discardableResult
+    mutating func remove<Element>(_ element: Element, at key: Key) -> Bool where Value == OneOrMore<Element> {
+        guard let elements = self[key] else { return false }
         self[key] = elements.removing(element)
+        return self[key] == nil
     }
 }
