@@ -38,10 +38,13 @@ let package = Package(
         .target(name: "RecordModel"),
         // The Swift face of the data plane: server lifecycle and answer-table publication.
         .target(name: "DataPlane", dependencies: ["CDataPlane", "RecordModel"]),
+        // JSON to Decodable types in one indexing pass: the API's lists and watch events.
+        .target(name: "JSONDecoding"),
         // The Kubernetes API: kubeconfig and in-cluster access, list and watch, informers.
         .target(
             name: "KubeAPI",
             dependencies: [
+                "JSONDecoding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "ObjectSources",
             dependencies: [
-                "RecordModel", "KubeAPI",
+                "RecordModel", "KubeAPI", "JSONDecoding",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -139,6 +142,7 @@ let package = Package(
         .testTarget(
             name: "Kube2SkyTests",
             dependencies: ["Kube2Sky", "Etcd", "KubeAPI", "ObjectSources", "RecordModel"]),
+        .testTarget(name: "JSONDecodingTests", dependencies: ["JSONDecoding"]),
         .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),

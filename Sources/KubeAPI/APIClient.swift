@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JSONDecoding
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -73,7 +74,7 @@ public final class APIClient: Sendable {
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = try? await response.body.collect(upTo: 64 * 1024)
-            let status = body.flatMap { try? JSONDecoder().decode(Status.self, from: Data(buffer: $0)) }
+            let status = body.flatMap { try? JSONTapeDecoder().decode(Status.self, from: $0.readableBytesView) }
             throw .status(code: Int(response.status.code), message: status?.summary ?? response.status.reasonPhrase)
         }
         return response
@@ -89,7 +90,7 @@ public final class APIClient: Sendable {
             throw .transport(Self.reason(error))
         }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: body, byteTransferStrategy: .noCopy))
+            return try JSONTapeDecoder().decode(T.self, from: body.readableBytesView)
         } catch let error as DecodingError {
             throw .protocolViolation("\(path): \(error.oneLine)")
         } catch {
@@ -127,9 +128,8 @@ public final class APIClient: Sendable {
                         pending.writeBuffer(&chunk)
                         // Events are newline-delimited JSON, split anywhere by chunks.
                         while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-                            let length = newline - pending.readerIndex
-                            let line = pending.readData(length: length, byteTransferStrategy: .noCopy)!
-                            pending.moveReaderIndex(forwardBy: 1)
+                            let line = pending.readableBytesView[..<newline]
+                            pending.moveReaderIndex(to: newline + 1)
                             guard !line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) else { continue }
                             try await handle(try Self.decodeEvent(line, path))
                         }
@@ -155,9 +155,9 @@ public final class APIClient: Sendable {
         }
     }
 
-    private static func decodeEvent<Object>(_ line: Data, _ path: String) throws(APIError) -> WatchEvent<Object> {
+    private static func decodeEvent<Object>(_ line: ByteBufferView.SubSequence, _ path: String) throws(APIError) -> WatchEvent<Object> {
         do {
-            return try JSONDecoder().decode(WatchEvent<Object>.self, from: line)
+            return try JSONTapeDecoder().decode(WatchEvent<Object>.self, from: line)
         } catch let error as DecodingError {
             throw .protocolViolation("\(path) watch event: \(error.oneLine)")
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDecoding
 import RecordModel
 import Yams
 
@@ -33,8 +34,9 @@ public enum ObjectsFile {
         let first = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             // JSON: decoded natively, much faster than through YAML.
-            if first == UInt8(ascii: "[") { return try JSONDecoder().decode([KubeDocument].self, from: data) }
-            return [try JSONDecoder().decode(KubeDocument.self, from: data)]
+            let decoder = JSONTapeDecoder()
+            if first == UInt8(ascii: "[") { return try decoder.decode([KubeDocument].self, from: data) }
+            return [try decoder.decode(KubeDocument.self, from: data)]
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ObjectsFileError(path: "", reason: "not UTF-8 text")
