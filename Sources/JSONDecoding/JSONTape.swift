@@ -19,21 +19,34 @@ struct JSONTape {
     }
 
     let bytes: [UInt8]
-    private(set) var entries: [Entry] = []
+    let entries: [Entry]
 
     /// Nesting deeper than this is refused rather than followed.
     static let maximumDepth = 512
 
     init(_ bytes: [UInt8]) throws(JSONSyntaxError) {
-        self.bytes = bytes
         guard bytes.count < Int(UInt32.max) else { throw JSONSyntaxError(offset: 0, reason: "text too long") }
+        let scanner = Scanner(bytes: bytes)
+        try scanner.scan()
+        self.bytes = bytes
+        entries = scanner.entries
+    }
+}
+
+/// Makes a tape's entries. A class: as a struct with mutating methods,
+/// every append copied the whole array (the compiler did not keep it
+/// unique), which made a list of 1.2 MB take 6 s rather than 30 ms.
+private final class Scanner {
+    typealias Entry = JSONTape.Entry
+    let bytes: [UInt8]
+    var entries: [Entry] = []
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
         entries.reserveCapacity(bytes.count / 8)
-        try scan()
     }
 
-    // MARK: - Scanning
-
-    private mutating func scan() throws(JSONSyntaxError) {
+    func scan() throws(JSONSyntaxError) {
         var position = skipWhitespace(from: 0)
         // The containers open around `position`, innermost last.
         var open: [Int] = []
@@ -71,11 +84,11 @@ struct JSONTape {
     /// One value, or the opening of a container (pushed on `open`, with
     /// its first key read); returns the position after what it read, and
     /// whether it opened a container that has members.
-    private mutating func scanValue(at start: Int, open: inout [Int]) throws(JSONSyntaxError) -> (Int, Bool) {
+    private func scanValue(at start: Int, open: inout [Int]) throws(JSONSyntaxError) -> (Int, Bool) {
         guard start < bytes.count else { throw JSONSyntaxError(offset: start, reason: "expected a value") }
         switch bytes[start] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            guard open.count < Self.maximumDepth else { throw JSONSyntaxError(offset: start, reason: "nested too deep") }
+            guard open.count < JSONTape.maximumDepth else { throw JSONSyntaxError(offset: start, reason: "nested too deep") }
             let isObject = bytes[start] == UInt8(ascii: "{")
             open.append(entries.count)
             entries.append(Entry(kind: isObject ? .object : .array, start: 0, end: 0))
@@ -103,7 +116,7 @@ struct JSONTape {
     }
 
     /// A member's key and its colon; returns where its value starts.
-    private mutating func scanKey(at start: Int) throws(JSONSyntaxError) -> Int {
+    private func scanKey(at start: Int) throws(JSONSyntaxError) -> Int {
         guard start < bytes.count, bytes[start] == UInt8(ascii: "\"") else {
             throw JSONSyntaxError(offset: start, reason: "expected a string key")
         }
@@ -114,7 +127,7 @@ struct JSONTape {
         return skipWhitespace(from: afterKey + 1)
     }
 
-    private mutating func scanString(at quote: Int) throws(JSONSyntaxError) -> Int {
+    private func scanString(at quote: Int) throws(JSONSyntaxError) -> Int {
         var position = quote + 1
         var escaped = false
         while position < bytes.count {
@@ -147,7 +160,7 @@ struct JSONTape {
         throw JSONSyntaxError(offset: quote, reason: "unterminated string")
     }
 
-    private mutating func scanLiteral(_ literal: StaticString, _ kind: Kind, at start: Int) throws(JSONSyntaxError) -> Int {
+    private func scanLiteral(_ literal: StaticString, _ kind: JSONTape.Kind, at start: Int) throws(JSONSyntaxError) -> Int {
         let length = literal.utf8CodeUnitCount
         guard start + length <= bytes.count,
             UnsafeBufferPointer(start: literal.utf8Start, count: length).elementsEqual(bytes[start..<start + length])
@@ -157,7 +170,7 @@ struct JSONTape {
     }
 
     /// RFC 8259 section 6: `-? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?`.
-    private mutating func scanNumber(at start: Int) throws(JSONSyntaxError) -> Int {
+    private func scanNumber(at start: Int) throws(JSONSyntaxError) -> Int {
         var position = start
         func digits() -> Int {
             let first = position
