@@ -363,6 +363,40 @@ static void a_table_s_zones_are_those_of_its_records(void) {
     if (strstr(err, "different zones") == NULL) fail(err);
 }
 
+/* Whether a builder refuses `soa` (of `len` bytes) as a zone's SOA. */
+static bool soa_is_refused(const uint8_t *soa, size_t len) {
+    static const uint8_t apex[] = {3, 's', 'v', 'c', 0};
+    char err[256] = "";
+    dp_table_builder *b = dp_table_builder_new();
+    int status = dp_table_builder_add_zone(b, apex, sizeof(apex), 1, soa, len, err, sizeof(err));
+    dp_table_builder_free(b);
+    if (status != 0 && strstr(err, "not one wire SOA record") == NULL) fail(err);
+    return status != 0;
+}
+
+/* A zone's SOA is one uncompressed wire SOA record, or refused: every
+ * cut of a good one, another type, an RDLENGTH one off, a byte after it,
+ * a compression pointer or a label over 63 bytes in MNAME. */
+static void a_zone_s_soa_is_checked(void) {
+    static const uint8_t good[] = {3, 's', 'v', 'c', 0, 0, 6, 0, 1, 0, 0, 0, 30, 0, 28,
+                                   2, 'n', 's', 0, 2, 'h', 'm', 0, 0, 0, 0, 1, 0, 0, 28, 32,
+                                   0, 0, 7, 8, 0, 1, 81, 128, 0, 0, 0, 30};
+    if (soa_is_refused(good, sizeof(good))) fail("a good SOA was refused");
+    for (size_t len = 0; len < sizeof(good); len++)
+        if (!soa_is_refused(good, len)) fail("a cut SOA was taken");
+    /* Offset and value of each change: type NS, RDLENGTH 27, a pointer, a 64-byte label. */
+    static const struct { size_t at; uint8_t value; } changes[] = {{6, 2}, {14, 27}, {15, 0xC0}, {15, 64}};
+    uint8_t bad[sizeof(good) + 1];
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+        memcpy(bad, good, sizeof(good));
+        bad[changes[i].at] = changes[i].value;
+        if (!soa_is_refused(bad, sizeof(good))) fail("a malformed SOA was taken");
+    }
+    memcpy(bad, good, sizeof(good));
+    bad[sizeof(good)] = 0;
+    if (!soa_is_refused(bad, sizeof(good) + 1)) fail("an SOA with a byte after it was taken");
+}
+
 int main(void) {
     a_name_in_two_builders_is_refused();
     a_delta_is_one_builder();
@@ -374,6 +408,7 @@ int main(void) {
     address_records_answer_as_a_kept_reply_does();
     many_address_records_are_cut();
     a_table_s_zones_are_those_of_its_records();
+    a_zone_s_soa_is_checked();
     printf("table_builder_test: passed\n");
     return 0;
 }
