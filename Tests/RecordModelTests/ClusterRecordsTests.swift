@@ -87,6 +87,23 @@ import Testing
         #expect(srv.additional.count == 3)
     }
 
+    /// Two endpoints of one hostname (two slices with the same port, in a
+    /// rollout) are one SRV target: the weights count targets, not endpoints.
+    @Test func endpointsOfOneHostnameAreOneSRVTarget() throws {
+        var objects = ClusterObjects()
+        objects.services[ObjectKey(namespace: "ns", name: "h")] = service("h", "ns", clusterIP: "None")
+        let port = [EndpointPort(name: "p", port: 80, protocol: "TCP")]
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "a")] = slice(
+            "a", for: "h", [.init(addresses: ["10.0.0.1"], hostname: "web"), .init(addresses: ["10.0.0.3"])], ports: port)
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "b")] = slice(
+            "b", for: "h", [.init(addresses: ["10.0.0.2"], hostname: "web")], ports: port)
+        let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain))
+        let srv = zones.answer(try DNSName("_p._tcp.h.ns.svc.cluster.local"), .srv)
+        #expect(Set(srv.answer.map(\.data.text)) == ["0 50 80 web.h.ns.svc.cluster.local.", "0 50 80 10-0-0-3.h.ns.svc.cluster.local."])
+        let web = zones.answer(try DNSName("web.h.ns.svc.cluster.local"), .a)
+        #expect(Set(web.answer.map(\.data.text)) == ["10.0.0.1", "10.0.0.2"])
+    }
+
     /// Spec §2.4.1: an endpoint gets SRV records for its own slice's ports.
     @Test func eachSliceGivesItsEndpointsItsOwnPorts() throws {
         var objects = ClusterObjects()

@@ -134,6 +134,12 @@ public struct Service: Hashable, Sendable, Decodable {
 
     public var isExternalName: Bool { fields.spec.isExternalName }
 
+    /// The ports, read without making the whole spec again.
+    public var ports: [Port] { fields.spec.ports ?? [] }
+
+    /// An ExternalName Service's name.
+    public var externalName: String? { isExternalName ? fields.spec.address : nil }
+
     /// `clusterIP: None`: DNS answers with the endpoints' addresses.
     public var isHeadless: Bool { !isExternalName && fields.spec.address == "None" }
 

@@ -84,7 +84,7 @@ struct RecordMaker {
 
     /// Spec §2.5: a CNAME to the external name (an address there is not a name).
     private mutating func addExternalName(_ service: Service, name: DNSName) {
-        guard let external = service.spec.externalName, IPAddress(external) == nil,
+        guard let external = service.externalName, IPAddress(external) == nil,
             let target = try? DNSName(external)
         else {
             contribution.problems.append("service \(service.metadata.key): externalName is not a DNS name")
@@ -97,11 +97,14 @@ struct RecordMaker {
     private mutating func addClusterIP(_ service: Service, name: DNSName) {
         let ips = service.clusterIPs
         guard !ips.isEmpty else { return }
+        let ports = service.ports
+        contribution.records.reserveCapacity(ips.count + ports.count)
+        contribution.pointers.reserveCapacity(ips.count)
         for ip in ips {
             add(ResourceRecord(name, ttl: ttl, .address(ip)))
             addPTR(ip, to: name)
         }
-        for port in service.spec.ports ?? [] {
+        for port in ports {
             guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
                 let number = UInt16(exactly: port.port)
             else { continue }
@@ -113,33 +116,40 @@ struct RecordMaker {
     /// endpoint's own name; SRV per named port and endpoint; PTR per
     /// endpoint. No endpoint: no records, so the name is NXDOMAIN (§2.4.1).
     private mutating func addHeadless(_ service: Service, name: DNSName, endpoints: [EndpointAddress]) {
-        var srv: [DNSName: Set<SRVTarget>] = [:]
+        // Each SRV owner (a named port) with its targets, in the order first met.
+        var srv: [(owner: DNSName, targets: [SRVTarget])] = []
         // The endpoints of a slice share its ports: their SRV owners are made once.
         var ports: [EndpointPort]?
-        var owners: [(owner: DNSName, port: UInt16)] = []
+        var owners: [(index: Int, port: UInt16)] = []
+        contribution.records.reserveCapacity(endpoints.count * (2 + (endpoints.first?.ports.count ?? 0)))
+        contribution.pointers.reserveCapacity(endpoints.count)
         for endpoint in endpoints {
             guard let host = try? DNSName(labels: [endpoint.label], under: name) else {
                 contribution.problems.append("service \(service.metadata.key): endpoint \(endpoint.ip) makes a name over 255 bytes")
                 continue
             }
-            add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
-            add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
-            addPTR(endpoint.ip, to: host)
             if endpoint.ports != ports {
                 ports = endpoint.ports
                 owners = endpoint.ports.compactMap { port in
                     guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
                         let number = port.port.flatMap({ UInt16(exactly: $0) })
                     else { return nil }
-                    return (owner, number)
+                    let index = srv.firstIndex { $0.owner == owner } ?? srv.endIndex
+                    if index == srv.endIndex { srv.append((owner, [])) }
+                    return (index, number)
                 }
             }
-            for (owner, port) in owners { srv[owner, default: []].insert(SRVTarget(port: port, host: host)) }
+            add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
+            add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
+            addPTR(endpoint.ip, to: host)
+            for (index, port) in owners { srv[index].targets.append(SRVTarget(port: port, host: host)) }
         }
-        // Equal weights summing to about 100 (RFC 2782), as CoreDNS does.
-        for (owner, targets) in srv {
+        // Equal weights summing to about 100 (RFC 2782), as CoreDNS does;
+        // two endpoints of one hostname make one target.
+        for (owner, all) in srv {
+            let targets = all.sorted().uniqued()
             let weight = UInt16(max(1, 100 / targets.count))
-            for target in targets.sorted() {
+            for target in targets {
                 add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
             }
         }
@@ -159,7 +169,7 @@ struct RecordMaker {
     }
 }
 
-private struct SRVTarget: Hashable, Comparable {
+private struct SRVTarget: Equatable, Comparable {
     var port: UInt16
     var host: DNSName
 
@@ -167,5 +177,15 @@ private struct SRVTarget: Hashable, Comparable {
     /// cheaper than the canonical order of RFC 4034 §6.1.
     static func < (lhs: SRVTarget, rhs: SRVTarget) -> Bool {
         lhs.host == rhs.host ? lhs.port < rhs.port : lhs.host.wire.lexicographicallyPrecedes(rhs.host.wire)
+    }
+}
+
+extension Array where Element: Equatable {
+    /// The elements less those equal to the one before (of a sorted array: each once).
+    fileprivate func uniqued() -> [Element] {
+        var result: [Element] = []
+        result.reserveCapacity(count)
+        for element in self where result.last != element { result.append(element) }
+        return result
     }
 }
