@@ -4,8 +4,8 @@
   propagation  time from sending a change to the simulator (a Service's
                cluster IP) to the first answer with it, over CHANGES changes
                at SERVICES services: p50, p99, max
-  churn        loadgen queries/s and p99 latency, quiet and with 100
-               EndpointSlice updates per second, in alternating rounds
+  churn        loadgen queries/s and p99 latency with 100 EndpointSlice
+               updates per second, against quiet runs before and after
   sync         time from start to ready for a large cluster, the share of it
                after the lists arrived (model + table), and RSS once ready
   updates      kube-dns's CPU per EndpointSlice update, with no queries, at
@@ -249,16 +249,24 @@ def put_endpoint_slice(api, n, services):
     api.getresponse().read()
 
 
-def churn(services=10_000, seconds=10, rate=100, rounds=3):
+def churn(services=10_000, seconds=5, rate=100, rounds=6):
+    """Each round runs loadgen quiet, under churn, and quiet again. The two
+    quiet runs of a round tell the noise (this VM's throughput drifts by
+    10% and more between runs); churn is compared with their mean."""
     directory = f"{OUT}/churn"
     generate(services, 3, directory)
+
+    def measured(pid):
+        before = cpu_seconds(pid)
+        result = loadgen(f"{directory}/queries.txt", seconds)
+        result["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / result["received"]
+        return result
+
     with cluster(f"{directory}/cluster.json") as dns:
         wait_ready()
         rows = []
-        for r in range(rounds):
-            before = cpu_seconds(dns.pid)
-            quiet = loadgen(f"{directory}/queries.txt", seconds)
-            quiet["cpu_us"] = (cpu_seconds(dns.pid) - before) * 1e6 / quiet["received"]
+        for _ in range(rounds):
+            first = measured(dns.pid)
             stop = threading.Event()
             updates = [0]
 
@@ -275,21 +283,28 @@ def churn(services=10_000, seconds=10, rate=100, rounds=3):
 
             worker = threading.Thread(target=update_endpoints)
             worker.start()
-            before = cpu_seconds(dns.pid)
-            busy = loadgen(f"{directory}/queries.txt", seconds)
-            busy["cpu_us"] = (cpu_seconds(dns.pid) - before) * 1e6 / busy["received"]
+            busy = measured(dns.pid)
             stop.set()
             worker.join()
-            rows.append((r + 1, quiet, busy, updates[0] / seconds))
+            second = measured(dns.pid)
+            rows.append((first, busy, second, updates[0] / seconds))
         print(f"### Churn ({services} services, {rate} EndpointSlice updates/s, loadgen {seconds} s per run)\n")
-        print("| round | quiet q/s | quiet p99 | quiet CPU/query | churn q/s | churn p99 | churn CPU/query "
-              "| updates/s | lost (churn) |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for r, quiet, busy, achieved in rows:
-            print(f"| {r} | {quiet['qps']:,.0f} | {quiet['p99_latency_us']:.0f} us | {quiet['cpu_us']:.2f} us "
-                  f"| {busy['qps']:,.0f} | {busy['p99_latency_us']:.0f} us | {busy['cpu_us']:.2f} us "
+        print("| round | quiet q/s (two runs) | churn q/s | churn / quiet | quiet p99 | churn p99 "
+              "| quiet CPU/query | churn CPU/query | updates/s | lost (churn) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        ratios, spreads = [], []
+        for r, (first, busy, second, achieved) in enumerate(rows, 1):
+            quiet = (first["qps"] + second["qps"]) / 2
+            ratios.append(busy["qps"] / quiet)
+            spreads.append(abs(first["qps"] - second["qps"]) / quiet)
+            print(f"| {r} | {first['qps']:,.0f}, {second['qps']:,.0f} | {busy['qps']:,.0f} | {ratios[-1]:.3f} "
+                  f"| {first['p99_latency_us']:.0f}, {second['p99_latency_us']:.0f} us | {busy['p99_latency_us']:.0f} us "
+                  f"| {(first['cpu_us'] + second['cpu_us']) / 2:.2f} us | {busy['cpu_us']:.2f} us "
                   f"| {achieved:.0f} | {busy['lost']:.0f} |")
-        print()
+        ratios.sort()
+        spreads.sort()
+        print(f"\nMedian churn / quiet {ratios[len(ratios) // 2]:.3f}; median difference between a round's two "
+              f"quiet runs {spreads[len(spreads) // 2]:.3f} (the noise).\n")
 
 
 def cpu_after_lists(pid, resources=3, timeout=300):
