@@ -124,8 +124,9 @@ public struct ClusterRecordStore: Sendable {
             guard new != old else { continue }
             index(contributor, removing: old)
             index(contributor, adding: new)
-            for region in regions(of: old).union(regions(of: new)).union(ownRegion(contributor).map { [$0] } ?? []) {
-                pending[region, default: []].formUnion(names(of: old, in: region))
+            let oldNames = namesByRegion(of: old)
+            for region in regions(of: new).union(oldNames.keys).union(ownRegion(contributor).map { [$0] } ?? []) {
+                pending[region, default: []].formUnion(oldNames[region] ?? [])
             }
         }
     }
@@ -257,14 +258,16 @@ public struct ClusterRecordStore: Sendable {
         }
     }
 
-    /// The names a contribution gave a region, with the empty
-    /// non-terminals above them in that region.
-    private func names(of made: Contribution, in region: Region) -> Set<DNSName> {
-        var result: Set<DNSName> = []
+    /// The names a contribution gave each region, with the empty
+    /// non-terminals above them in that region: one pass, each name's
+    /// region read once (a pass per region read them all again each time).
+    private func namesByRegion(of made: Contribution) -> [Region: Set<DNSName>] {
+        var result: [Region: Set<DNSName>] = [:]
         for owner in ownerNames(of: made) {
+            let region = layout.region(of: owner)
             var current: DNSName? = owner
-            while let name = current, layout.region(of: name) == region, result.insert(name).inserted {
-                current = name.parent
+            while let name = current, result[region, default: []].insert(name).inserted {
+                current = name.parent.flatMap { layout.region(of: $0) == region ? $0 : nil }
             }
         }
         return result
