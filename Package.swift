@@ -49,7 +49,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "Kube2SkyTests",
             dependencies: ["Kube2Sky", "Etcd", "KubeAPI", "ObjectSources", "RecordModel"]),
-        .testTarget(name: "JSONDecodingTests", dependencies: ["JSONDecoding"]),
+        .testTarget(name: "JSONDecodingTests", dependencies: ["JSONDecoding", "TestSupport"]),
         .testTarget(
             name: "KubeAPITests",
             dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),

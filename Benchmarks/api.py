@@ -251,8 +251,8 @@ def put_endpoint_slice(api, n, services):
 
 def churn(services=10_000, seconds=5, rate=100, rounds=6):
     """Each round runs loadgen quiet, under churn, and quiet again. The two
-    quiet runs of a round tell the noise (this VM's throughput drifts by
-    10% and more between runs); churn is compared with their mean."""
+    quiet runs of a round tell the noise (this VM's throughput drifted by
+    5% to 14% between them, medians of six rounds); churn is compared with their mean."""
     directory = f"{OUT}/churn"
     generate(services, 3, directory)
 

@@ -31,6 +31,7 @@ enum {
 
 enum {
     DP_TYPE_A = 1,
+    DP_TYPE_SOA = 6,
     DP_TYPE_PTR = 12,
     DP_TYPE_AAAA = 28,
     DP_TYPE_OPT = 41,

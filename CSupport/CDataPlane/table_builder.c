@@ -104,8 +104,8 @@ static bool is_wire_soa(const uint8_t *rr, size_t len) {
     size_t owner = dp_wire_name_length(rr, len);
     if (owner == 0 || len < owner + 10) return false;
     const uint8_t *fixed = rr + owner;
-    size_t rdlen = (size_t)(fixed[8] << 8 | fixed[9]);
-    if ((fixed[0] << 8 | fixed[1]) != LDNS_RR_TYPE_SOA || owner + 10 + rdlen != len) return false;
+    size_t rdlen = dp_read16(fixed + 8);
+    if (dp_read16(fixed) != DP_TYPE_SOA || owner + 10 + rdlen != len) return false;
     const uint8_t *rdata = fixed + 10;
     size_t mname = dp_wire_name_length(rdata, rdlen);
     size_t rname = mname == 0 ? 0 : dp_wire_name_length(rdata + mname, rdlen - mname);

@@ -52,28 +52,25 @@ private final class Scanner {
         var open: [Int] = []
         var expectValue = true
         while true {
-            if expectValue {
-                let opened: Bool
-                (position, opened) = try scanValue(at: position, open: &open)
-                // A container with members: its first value is next.
-                if opened { continue }
-            }
+            if expectValue { position = try scanValue(at: position, open: &open) }
             position = skipWhitespace(from: position)
             guard let container = open.last else { break }
             guard position < bytes.count else { throw JSONSyntaxError(offset: position, reason: "unexpected end") }
-            let byte = bytes[position]
             let isObject = entries[container].kind == .object
-            if byte == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+            if bytes[position] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                 entries[container].end = UInt32(entries.count)
                 open.removeLast()
                 position += 1
                 expectValue = false
                 continue
             }
-            guard byte == UInt8(ascii: ",") else {
-                throw JSONSyntaxError(offset: position, reason: isObject ? "expected , or }" : "expected , or ]")
+            // A member after the first comes after a comma.
+            if entries[container].start > 0 {
+                guard bytes[position] == UInt8(ascii: ",") else {
+                    throw JSONSyntaxError(offset: position, reason: isObject ? "expected , or }" : "expected , or ]")
+                }
+                position = skipWhitespace(from: position + 1)
             }
-            position = skipWhitespace(from: position + 1)
             entries[container].start += 1
             if isObject { position = try scanKey(at: position) }
             expectValue = true
@@ -81,35 +78,26 @@ private final class Scanner {
         guard position == bytes.count else { throw JSONSyntaxError(offset: position, reason: "text after the value") }
     }
 
-    /// One value, or the opening of a container (pushed on `open`, with
-    /// its first key read); returns the position after what it read, and
-    /// whether it opened a container that has members.
-    private func scanValue(at start: Int, open: inout [Int]) throws(JSONSyntaxError) -> (Int, Bool) {
+    /// One value, or the opening of a container (pushed on `open`, its
+    /// members read by `scan`); returns the position after what it read.
+    private func scanValue(at start: Int, open: inout [Int]) throws(JSONSyntaxError) -> Int {
         guard start < bytes.count else { throw JSONSyntaxError(offset: start, reason: "expected a value") }
         switch bytes[start] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             guard open.count < JSONTape.maximumDepth else { throw JSONSyntaxError(offset: start, reason: "nested too deep") }
-            let isObject = bytes[start] == UInt8(ascii: "{")
             open.append(entries.count)
-            entries.append(Entry(kind: isObject ? .object : .array, start: 0, end: 0))
-            let next = skipWhitespace(from: start + 1)
-            if next < bytes.count, bytes[next] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                entries[entries.count - 1].end = UInt32(entries.count)
-                open.removeLast()
-                return (next + 1, false)
-            }
-            entries[entries.count - 1].start = 1
-            return (isObject ? try scanKey(at: next) : next, true)
+            entries.append(Entry(kind: bytes[start] == UInt8(ascii: "{") ? .object : .array, start: 0, end: 0))
+            return start + 1
         case UInt8(ascii: "\""):
-            return (try scanString(at: start), false)
+            return try scanString(at: start)
         case UInt8(ascii: "t"):
-            return (try scanLiteral("true", .true, at: start), false)
+            return try scanLiteral("true", .true, at: start)
         case UInt8(ascii: "f"):
-            return (try scanLiteral("false", .false, at: start), false)
+            return try scanLiteral("false", .false, at: start)
         case UInt8(ascii: "n"):
-            return (try scanLiteral("null", .null, at: start), false)
+            return try scanLiteral("null", .null, at: start)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return (try scanNumber(at: start), false)
+            return try scanNumber(at: start)
         default:
             throw JSONSyntaxError(offset: start, reason: "expected a value")
         }

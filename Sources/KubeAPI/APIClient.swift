@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import JSONDecoding
 import NIOCore
-import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
