@@ -235,6 +235,10 @@ static void block_for_test(evutil_socket_t fd, short what, void *arg) {
 
 static void *worker_main(void *arg) {
     dp_worker *w = arg;
+    /* Named, so `top -H` and `ps -T` tell the workers from the control plane. */
+    char name[16];
+    snprintf(name, sizeof(name), "dns-worker-%u", w->index);
+    pthread_setname_np(pthread_self(), name);
     event_base_dispatch(w->base);
     dp_cache_offline(w->server->cache, w->index);
     return NULL;

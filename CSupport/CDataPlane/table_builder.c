@@ -704,11 +704,21 @@ typedef struct layout {
     dp_table_builder **builders;
     size_t count;
     const dp_table *base; /* a delta's (then one builder) */
+    bool reshard;         /* a delta in other shards than its base's: each one anew */
     dp_table *table;
     uint32_t **starts;
     uint32_t **order;
     size_t scratch_len; /* sources of the largest shard */
 } layout;
+
+/* The base's shards whose names may fall in the table's shard `s`: a
+ * shard is a range of hashes (shard_of), so with twice the shards each
+ * base shard splits in two, and with half, two base shards make one. */
+static void base_shards_of(const layout *l, uint32_t s, uint32_t *first, uint32_t *last) {
+    uint32_t from = l->base->shard_count, to = l->table->shard_count;
+    *first = to >= from ? s / (to / from) : s * (from / to);
+    *last = to >= from ? *first : *first + from / to - 1;
+}
 
 /* What one thread laid out, and how it ended. */
 typedef struct layout_share {
@@ -724,13 +734,18 @@ typedef struct layout_share {
 static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
     const layout *l = share->l;
     size_t count = 0;
-    const dp_shard *old = l->base != NULL ? l->base->shards[s] : NULL;
-    for (size_t offset = 0; old != NULL && offset < old->records_len;) {
-        const dp_record *r = (const dp_record *)(old->records + offset);
-        offset += dp_record_bytes(r);
-        uint8_t whole[DP_MAX_NAME];
-        source kept = source_of_record(l->base, r, whole);
-        if (builder_find(l->builders[0], whole, kept.whole_len, r->hash) == NULL) scratch[count++] = kept;
+    uint32_t first = 1, last = 0;
+    if (l->base != NULL) base_shards_of(l, s, &first, &last);
+    for (uint32_t b = first; b <= last; b++) {
+        const dp_shard *old = l->base->shards[b];
+        for (size_t offset = 0; offset < old->records_len;) {
+            const dp_record *r = (const dp_record *)(old->records + offset);
+            offset += dp_record_bytes(r);
+            if (shard_of(r->hash, l->table->shard_count) != s) continue;
+            uint8_t whole[DP_MAX_NAME];
+            source kept = source_of_record(l->base, r, whole);
+            if (builder_find(l->builders[0], whole, kept.whole_len, r->hash) == NULL) scratch[count++] = kept;
+        }
     }
     for (size_t k = 0; k < l->count; k++) {
         const dp_table_builder *b = l->builders[k];
@@ -757,10 +772,10 @@ static void *lay_out_share(void *arg) {
     share->out_of_memory = scratch == NULL;
     for (uint32_t s = share->index; scratch != NULL && s < t->shard_count; s += share->of) {
         /* A delta (one builder) shares the shards it gives no name with its base. */
-        if (l->base != NULL && l->starts[0][s + 1] == l->starts[0][s]) continue;
+        if (l->base != NULL && !l->reshard && l->starts[0][s + 1] == l->starts[0][s]) continue;
         dp_shard *shard = lay_out_one(share, s, scratch);
         if (shard == NULL) break;
-        if (l->base != NULL) {
+        if (l->base != NULL && !l->reshard) {
             const dp_shard *old = l->base->shards[s];
             share->names -= old->name_count;
             share->answers -= old->answer_count;
@@ -803,36 +818,71 @@ static bool group_by_shard(layout *l) {
         free(fill);
     }
     for (uint32_t s = 0; ok && s < shard_count; s++) {
-        if (l->base != NULL && sizes[s] > 0) sizes[s] += l->base->shards[s]->name_count;
+        uint32_t first = 1, last = 0;
+        if (l->base != NULL && (l->reshard || sizes[s] > 0)) base_shards_of(l, s, &first, &last);
+        for (uint32_t b = first; b <= last; b++) sizes[s] += l->base->shards[b]->name_count;
         if (sizes[s] > l->scratch_len) l->scratch_len = sizes[s];
     }
     free(sizes);
     return ok;
 }
 
-/* Lays the names out in shards: a new table's about 64 names each, a
- * delta's as many as its base had. A delta starts from copies of its
- * base's shard arrays and sums, and rebuilds only the shards its names
- * fall in, so its work does not grow with the table. */
+/* Shards for a table of `names`: about 64 names each (32 to 64), at least 16. */
+static uint32_t shards_for(size_t names) {
+    uint32_t shard_count = 16;
+    while (shard_count < names / 64 && shard_count < (1u << 16)) shard_count *= 2;
+    return shard_count;
+}
+
+/* The names a delta's table will have: its base's, less those it
+ * removes, plus those it adds. */
+static size_t delta_name_count(const layout *l) {
+    const dp_table_builder *b = l->builders[0];
+    size_t names = l->base->name_count;
+    for (size_t i = 0; i < b->name_count; i++) {
+        const build_name *n = &b->names[i];
+        bool in_base = dp_table_find(l->base, n->name, n->name_len, n->hash) != NULL;
+        names = names + !n->removed - in_base;
+    }
+    return names;
+}
+
+/* Lays the names out in shards: a new table's about 64 names each. A
+ * delta keeps its base's shards while they hold 16 to 128 names each on
+ * average: it starts from copies of its base's shard arrays and sums, and
+ * rebuilds only the shards its names fall in, so its work does not grow
+ * with the table. A delta that leaves them fuller or emptier is laid out
+ * in shards of 64 names anew, every shard its own: a table that grew by
+ * deltas from a few names to many would otherwise rebuild thousands of
+ * names per shard a delta touched. Growing or shrinking by half again
+ * first, that costs each name a constant amortized. */
 static int lay_out_shards(layout *l, char *err, size_t errlen) {
     dp_table *t = l->table;
     const dp_table *base = l->base;
     size_t names = 0;
     for (size_t k = 0; k < l->count; k++) names += l->builders[k]->name_count;
-    uint32_t shard_count = base != NULL ? base->shard_count : 16;
-    while (base == NULL && shard_count < names / 64 && shard_count < (1u << 16)) shard_count *= 2;
+    uint32_t shard_count = shards_for(names);
+    if (base != NULL) {
+        names = delta_name_count(l);
+        shard_count = base->shard_count;
+        bool crowded = names > (size_t)shard_count * 128 && shard_count < (1u << 16);
+        bool sparse = names < (size_t)shard_count * 16 && shard_count > 16;
+        l->reshard = crowded || sparse;
+        if (l->reshard) shard_count = shards_for(names);
+    }
     t->shards = calloc(shard_count, sizeof(dp_shard *));
     t->views = calloc(shard_count, sizeof(dp_shard_view));
-    if (base != NULL) t->fresh = calloc(shard_count, 1);
+    bool sharing = base != NULL && !l->reshard;
+    if (sharing) t->fresh = calloc(shard_count, 1);
     l->starts = calloc(l->count, sizeof(uint32_t *));
     l->order = calloc(l->count, sizeof(uint32_t *));
-    if (t->shards == NULL || t->views == NULL || (base != NULL && t->fresh == NULL) ||
+    if (t->shards == NULL || t->views == NULL || (sharing && t->fresh == NULL) ||
         l->starts == NULL || l->order == NULL)
         return dp_fail(err, errlen, "out of memory");
     t->shard_count = shard_count;
-    t->base = base;
+    if (sharing) t->base = base;
     if (!group_by_shard(l)) return dp_fail(err, errlen, "out of memory");
-    if (base != NULL) {
+    if (sharing) {
         memcpy(t->shards, base->shards, shard_count * sizeof(dp_shard *));
         memcpy(t->views, base->views, shard_count * sizeof(dp_shard_view));
         t->name_count = base->name_count;

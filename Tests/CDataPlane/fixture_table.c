@@ -134,6 +134,25 @@ dp_table *fixture_table(uint8_t address_byte) {
     return table;
 }
 
+dp_table *fixture_filler_delta(const dp_table *base, int first_added, int added, int first_removed,
+                               int removed) {
+    dp_table_builder *b = dp_table_builder_new_delta(base);
+    uint8_t soa[256], name[256];
+    size_t soa_len = soa_rr(soa);
+    add_zone(b, soa, soa_len);
+    for (int i = first_added; i < first_added + added; i++) add_filler(b, i, soa, soa_len);
+    for (int i = first_removed; i < first_removed + removed; i++) {
+        char label[16];
+        snprintf(label, sizeof(label), "n%d", i);
+        const char *labels[] = {label, "ns", "svc"};
+        size_t len = put_name(name, labels, 3);
+        if (dp_table_builder_remove_name(b, name, len, NULL, 0) != 0) abort();
+    }
+    dp_table *table = dp_table_builder_finish(b, NULL, 0);
+    if (table == NULL) abort();
+    return table;
+}
+
 dp_table *fixture_delta(const dp_table *base, uint8_t address_byte) {
     dp_table_builder *b = dp_table_builder_new_delta(base);
     uint8_t soa[256], name[256];

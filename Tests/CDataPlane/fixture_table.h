@@ -15,6 +15,11 @@ dp_table *fixture_table(uint8_t address_byte);
 /* A builder with the zone and the names n<first> to n<first + count - 1>. */
 dp_table_builder *fixture_fillers(int first, int count);
 
+/* The table after `base` with the names n<first_added> on (`added` of
+ * them) added and n<first_removed> on (`removed`) removed, built as a delta. */
+dp_table *fixture_filler_delta(const dp_table *base, int first_added, int added, int first_removed,
+                               int removed);
+
 /* The table after `base` with web's addresses changed, built as a delta. */
 dp_table *fixture_delta(const dp_table *base, uint8_t address_byte);
 

@@ -5,6 +5,7 @@
  * AddressSanitizer (which also fails the run on a leak, a double free or
  * a read of freed memory).
  */
+#include "dp_internal.h"
 #include "fixture_table.h"
 
 #include <stdbool.h>
@@ -125,6 +126,46 @@ static void ask(const dp_table *t, const uint8_t *name, size_t len, uint16_t qty
                 int *ancount) {
     bool truncated;
     ask_over(t, DP_TCP, name, len, qtype, rcode, ancount, &truncated);
+}
+
+/* Whether filler n<i> answers its A query in `t`. */
+static bool has_filler(const dp_table *t, int i) {
+    uint8_t name[64];
+    int label = snprintf((char *)name + 1, sizeof(name) - 1, "n%d", i);
+    name[0] = (uint8_t)label;
+    static const uint8_t rest[] = "\2ns\3svc\7cluster\5local";
+    memcpy(name + 1 + label, rest, sizeof(rest));
+    int rcode, ancount;
+    ask(t, name, 1 + (size_t)label + sizeof(rest), 1, &rcode, &ancount);
+    if (rcode != 0 && rcode != 3) fail("a filler got neither an answer nor NXDOMAIN");
+    return rcode == 0 && ancount == 1;
+}
+
+/* A delta that leaves its base's shards crowded is laid out in more of
+ * them, and one that leaves them sparse in fewer, every shard its own (a
+ * table grown by deltas would otherwise rebuild thousands of names for
+ * each shard a delta touches): every name is still found, and publishing
+ * it frees its base whole. A delta within bounds shares its base's shards. */
+static void a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew(void) {
+    dp_table *small = finished(fixture_fillers(0, 100));
+    if (small->shard_count != 16) fail("100 names are not in 16 shards");
+    dp_table *grown = fixture_filler_delta(small, 100, 4000, 0, 0);
+    if (grown->shard_count != 64 || grown->fresh != NULL) fail("4,100 names were not laid out in 64 shards anew");
+    if (dp_table_name_count(grown) != 4100) fail("a grown table lost names");
+    if (!has_filler(grown, 0) || !has_filler(grown, 99) || !has_filler(grown, 4099) || has_filler(grown, 4100))
+        fail("a grown table answers other names than its own");
+    dp_table *touched = fixture_filler_delta(grown, 5000, 1, 0, 0);
+    if (touched->shard_count != 64 || touched->fresh == NULL) fail("a small delta did not share its base's shards");
+    dp_table_free(touched);
+    dp_table_retire(small, grown);
+
+    dp_table *shrunk = fixture_filler_delta(grown, 0, 0, 0, 4000);
+    if (shrunk->shard_count != 16 || shrunk->fresh != NULL) fail("100 names left were not laid out in 16 shards anew");
+    if (dp_table_name_count(shrunk) != 100) fail("a shrunk table has other names than those left");
+    if (has_filler(shrunk, 0) || has_filler(shrunk, 3999) || !has_filler(shrunk, 4000) || !has_filler(shrunk, 4099))
+        fail("a shrunk table answers other names than those left");
+    dp_table_retire(grown, shrunk);
+    dp_table_free(shrunk);
 }
 
 /* dp_table_builder_add_ptr_records gives a PTR name its records, ANY
@@ -401,6 +442,7 @@ int main(void) {
     a_name_in_two_builders_is_refused();
     a_delta_is_one_builder();
     an_unpublished_delta_frees_only_its_own_shards();
+    a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew();
     ptr_records_are_written_from_their_targets();
     many_ptr_records_are_truncated_and_cut();
     ptr_targets_in_a_zone_are_written_whole();
