@@ -4,7 +4,10 @@
  * past what dnsperf reaches on one core. Each query slot's ID is its index;
  * a reply frees its slot and the next query goes out.
  *
- * usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW]
+ * usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW [RATE]]
+ * RATE: queries per second, sent on a schedule (an open loop): a query's
+ * latency counts from when it was due, so a stalled server is charged for
+ * the queries it delayed too. Without it, as fast as replies free slots.
  * prints: sent=N received=N lost=N seconds=S qps=Q mean_latency_us=L
  *         p50_latency_us=P p99_latency_us=P (from a histogram of 1 us buckets
  *         up to 100 ms)
@@ -86,13 +89,14 @@ static size_t load(const char *path, query **out) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW]\n"); return 2; }
+    if (argc < 5) { fprintf(stderr, "usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW [RATE]]\n"); return 2; }
     query *queries;
     size_t count = load(argv[3], &queries);
     if (count == 0) { fprintf(stderr, "no queries\n"); return 1; }
     double seconds = atof(argv[4]);
     unsigned window = argc > 5 ? (unsigned)atoi(argv[5]) : 200;
     if (window < 1 || window > 65535) window = 200;
+    double rate = argc > 6 ? atof(argv[6]) : 0;
 
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     int size = 8 << 20;
@@ -131,13 +135,15 @@ int main(int argc, char **argv) {
         if (!sending && now > end + TIMEOUT_NS) break;
         int n = 0;
         while (sending && free_count > 0 && n < BATCH) {
+            uint64_t due = rate > 0 ? start + (uint64_t)((double)next * 1e9 / rate) : now;
+            if (due > now) break;
             unsigned slot = free_slots[--free_count];
             const query *q = &queries[next++ % count];
             memcpy(tx[n], q->wire, q->len);
             tx[n][0] = (uint8_t)(slot >> 8);
             tx[n][1] = (uint8_t)slot;
             tiov[n].iov_len = q->len;
-            sent_at[slot] = now;
+            sent_at[slot] = due;
             n++;
         }
         if (n > 0) {
@@ -149,6 +155,7 @@ int main(int argc, char **argv) {
                 sent_at[slot] = 0;
                 free_slots[free_count++] = slot;
             }
+            next -= (uint64_t)(n - done); /* and send those queries again */
         }
         int got = recvmmsg(fd, rmsg, BATCH, MSG_DONTWAIT, NULL);
         if (got > 0) {

@@ -827,10 +827,14 @@ static bool group_by_shard(layout *l) {
     return ok;
 }
 
-/* Shards for a table of `names`: about 64 names each (32 to 64), at least 16. */
+/* A new table's names per shard, at most (and more than half that): what
+ * a delta lays out again for each shard its names fall in. */
+#define SHARD_NAMES 64
+
+/* Shards for a table of `names`: SHARD_NAMES each at most, at least 16 shards. */
 static uint32_t shards_for(size_t names) {
     uint32_t shard_count = 16;
-    while (shard_count < names / 64 && shard_count < (1u << 16)) shard_count *= 2;
+    while (shard_count < names / SHARD_NAMES && shard_count < (1u << 16)) shard_count *= 2;
     return shard_count;
 }
 
@@ -847,15 +851,15 @@ static size_t delta_name_count(const layout *l) {
     return names;
 }
 
-/* Lays the names out in shards: a new table's about 64 names each. A
- * delta keeps its base's shards while they hold 16 to 128 names each on
- * average: it starts from copies of its base's shard arrays and sums, and
- * rebuilds only the shards its names fall in, so its work does not grow
- * with the table. A delta that leaves them fuller or emptier is laid out
- * in shards of 64 names anew, every shard its own: a table that grew by
- * deltas from a few names to many would otherwise rebuild thousands of
- * names per shard a delta touched. Growing or shrinking by half again
- * first, that costs each name a constant amortized. */
+/* Lays the names out in shards: a new table's SHARD_NAMES each at most.
+ * A delta keeps its base's shards while they hold from a quarter of that
+ * to twice that on average: it starts from copies of its base's shard
+ * arrays and sums, and rebuilds only the shards its names fall in, so its
+ * work does not grow with the table. A delta that leaves them fuller or
+ * emptier is laid out in shards as a new table is, every shard its own: a
+ * table that grew by deltas from a few names to many would otherwise
+ * rebuild thousands of names per shard a delta touched. Growing or
+ * shrinking by half again first, that costs each name a constant amortized. */
 static int lay_out_shards(layout *l, char *err, size_t errlen) {
     dp_table *t = l->table;
     const dp_table *base = l->base;
@@ -865,8 +869,8 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
     if (base != NULL) {
         names = delta_name_count(l);
         shard_count = base->shard_count;
-        bool crowded = names > (size_t)shard_count * 128 && shard_count < (1u << 16);
-        bool sparse = names < (size_t)shard_count * 16 && shard_count > 16;
+        bool crowded = names > (size_t)shard_count * SHARD_NAMES * 2 && shard_count < (1u << 16);
+        bool sparse = names < (size_t)shard_count * SHARD_NAMES / 4 && shard_count > 16;
         l->reshard = crowded || sparse;
         if (l->reshard) shard_count = shards_for(names);
     }
