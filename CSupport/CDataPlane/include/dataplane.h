@@ -139,9 +139,12 @@ void dp_table_builder_mark_unsynced(dp_table_builder *b);
  * answers again), each name removed here is dropped, and every other name
  * keeps the base's answers. Zones, pod synthesis and the unsynced mark
  * are not inherited: give them again. The work is proportional to the
- * names given and the shards they fall in, not to the table. The new
- * table borrows its other shards from the base: publish it in the base's
- * place (dp_server_publish() hands them over; any other publication of it
+ * names given and the shards they fall in, not to the table, except when
+ * the names have grown or shrunk so far that the base's shards would be
+ * too full or too empty: the table is then laid out in new shards, as a
+ * new table is (a constant amortized per name). The new table borrows its
+ * other shards from the base: publish it in the base's place
+ * (dp_server_publish() hands them over; any other publication of it
  * aborts), or free it while the base lives. Not concurrently with a
  * dp_server_publish() that frees `base`.
  */
