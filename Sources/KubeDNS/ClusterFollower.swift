@@ -46,13 +46,14 @@ struct ClusterFollower {
                     loading = objects
                     continue
                 }
-                store.setSerial(Self.nextSerial(after: 0))
+                store.setSerial(Self.serial(after: 0))
                 store.load(objects)
             } else {
                 for update in batch { store.apply(store.objects.changes(for: update)) }
                 for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
                 guard store.hasChanges else { continue }
-                store.setSerial(Self.nextSerial(after: store.options.serial))
+                let serial = Self.serial(after: store.options.serial)
+                if serial != store.options.serial { store.setSerial(serial) }
             }
             let changes = store.takeChanges()
             let changed = changes.regions.reduce(changes.removed.count) { $0 + $1.names.count }
@@ -102,8 +103,12 @@ struct ClusterFollower {
         }
     }
 
-    /// RFC 1982 serials: the clock's seconds, always moving forward.
-    static func nextSerial(after serial: UInt32) -> UInt32 {
-        max(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), serial &+ 1)
+    /// The SOA serial for a change after one numbered `serial`: the second
+    /// of the change, as CoreDNS's kubernetes plugin numbers them (the time
+    /// of the last change), never moving back (RFC 1982). Changes within one
+    /// second share a serial, so a stream of updates republishes the zones'
+    /// apexes, where the SOA is, once a second rather than with every change.
+    static func serial(after serial: UInt32) -> UInt32 {
+        max(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), serial)
     }
 }

@@ -137,7 +137,8 @@ enum Source {
     }
 }
 
-/// Turns objects into a published answer table, with a fresh SOA serial.
+/// Turns objects into a published answer table, with the SOA serial of
+/// the second it is published in (ClusterFollower.serial(after:)).
 struct Publisher: Sendable {
     private(set) var options: RecordOptions
     let metrics: MetricsRegistry
@@ -150,7 +151,7 @@ struct Publisher: Sendable {
     }
 
     mutating func publish(_ objects: ClusterObjects, to server: DNSServer) throws {
-        options.serial = ClusterFollower.nextSerial(after: options.serial)
+        options.serial = ClusterFollower.serial(after: options.serial)
         let clock = ContinuousClock()
         let start = clock.now
         var store = ClusterRecordStore(options: options)

@@ -43,6 +43,12 @@ import Glibc
         #expect(seen, "\(name) \(type): last answered \(last), expected \(expected)", sourceLocation: sourceLocation)
     }
 
+    /// The zone's SOA serial as served (the normalised answer hides serials).
+    static func soaSerial(port: UInt16) throws -> String {
+        let reply = try Dig.query("cluster.local.", "SOA", port: port)
+        return reply.answer.first?.split(whereSeparator: \.isWhitespace).dropFirst(6).first.map(String.init) ?? ""
+    }
+
     static func ok(_ data: String...) -> Lookup { Lookup(rcode: "NOERROR", data: data.sorted()) }
     static let nxdomain = Lookup(rcode: "NXDOMAIN", data: [])
     static let nodata = Lookup(rcode: "NOERROR", data: [])
@@ -119,11 +125,7 @@ import Glibc
 
     @Test func anUpdateThatChangesNothingDNSReadsPublishesNothing() async throws {
         try await Self.withCluster([J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) { simulator, server, _ throws in
-            func serial() throws -> String {
-                let reply = try Dig.query("cluster.local.", "SOA", port: server.port)
-                // The raw line: the normalised one hides serials.
-                return reply.answer.first?.split(whereSeparator: \.isWhitespace).dropFirst(6).first.map(String.init) ?? ""
-            }
+            func serial() throws -> String { try Self.soaSerial(port: server.port) }
             Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.20"))
             let before = try serial()
             #expect(!before.isEmpty)
@@ -135,6 +137,23 @@ import Glibc
             Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.21"))
             let after = try serial()
             #expect(after != before, "serial \(before) before, \(after) after")
+        }
+    }
+
+    /// The SOA serial is the second of the last change, as CoreDNS numbers
+    /// it, not a count of publications: a burst of changes, each answered
+    /// before the next, does not run it ahead of the clock.
+    @Test func aBurstOfChangesKeepsTheSerialAtTheClock() async throws {
+        try await Self.withCluster([J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) { simulator, server, _ throws in
+            Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.20"))
+            for last in 21...50 {
+                try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.\(last)"]))
+                Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.\(last)"))
+            }
+            let serial = try #require(UInt32(try Self.soaSerial(port: server.port)))
+            let now = UInt32(Date().timeIntervalSince1970)
+            #expect(serial <= now, "serial \(serial) after the clock's \(now)")
+            #expect(serial + 60 > now, "serial \(serial) is not the time of a recent change (now \(now))")
         }
     }
 
