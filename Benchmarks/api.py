@@ -37,8 +37,9 @@ import time
 OUT, BIN, LOADGEN = sys.argv[1], sys.argv[2], sys.argv[3]
 PHASES = sys.argv[4:] or ["propagation", "churn", "sync", "updates", "legacy"]
 API_PORT, DNS_PORT, HEALTH_PORT = 18480, 18453, 18481
-os.sched_setaffinity(0, {0})
 ETCD_PORT, ETCD_PEER_PORT, KUBE2SKY_PORT = 18479, 18482, 18483
+# This script and its threads (the PUT drivers) stay off kube-dns's CPU.
+os.sched_setaffinity(0, {0})
 
 
 def generate(services, endpoints, directory):
@@ -420,14 +421,17 @@ def updates(counts=(10_000, 100_000), changes=300, rate=100, seed=100):
             rows.append((f"{services:,}, listed at start", cpu_per_update(dns, api, services, changes, rate)))
     services = counts[0]
     items = cluster_objects(f"{OUT}/updates-{services}/cluster.json")
-    first = [i for i in items if i["kind"] == "Namespace" or int(i["metadata"]["name"].split("-")[1]) < seed]
+
+    def seeded(item):  # a namespace, or of svc-N with N < seed
+        return item["kind"] == "Namespace" or int(item["metadata"]["name"].split("-")[1]) < seed
+
     with open(f"{OUT}/seed.json", "w") as f:
-        json.dump({"apiVersion": "v1", "kind": "List", "items": first}, f)
+        json.dump({"apiVersion": "v1", "kind": "List", "items": [i for i in items if seeded(i)]}, f)
     with cluster(f"{OUT}/seed.json") as dns:
         wait_ready()
         api = http.client.HTTPConnection("127.0.0.1", API_PORT)
         for item in items:
-            if item["kind"] != "Namespace" and int(item["metadata"]["name"].split("-")[1]) >= seed:
+            if not seeded(item):
                 put_object(api, item)
         rows.append((f"{services:,}, grown from {seed} by watch events", cpu_per_update(dns, api, services, changes, rate)))
     print(f"### CPU per EndpointSlice update ({changes} updates at {rate}/s, no queries)\n")

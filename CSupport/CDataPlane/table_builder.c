@@ -704,7 +704,7 @@ typedef struct layout {
     dp_table_builder **builders;
     size_t count;
     const dp_table *base; /* a delta's (then one builder) */
-    bool reshard;         /* a delta in other shards than its base's: each one anew */
+    bool shares_base;     /* a delta in its base's shards, sharing those it leaves alone */
     dp_table *table;
     uint32_t **starts;
     uint32_t **order;
@@ -772,10 +772,10 @@ static void *lay_out_share(void *arg) {
     share->out_of_memory = scratch == NULL;
     for (uint32_t s = share->index; scratch != NULL && s < t->shard_count; s += share->of) {
         /* A delta (one builder) shares the shards it gives no name with its base. */
-        if (l->base != NULL && !l->reshard && l->starts[0][s + 1] == l->starts[0][s]) continue;
+        if (l->shares_base && l->starts[0][s + 1] == l->starts[0][s]) continue;
         dp_shard *shard = lay_out_one(share, s, scratch);
         if (shard == NULL) break;
-        if (l->base != NULL && !l->reshard) {
+        if (l->shares_base) {
             const dp_shard *old = l->base->shards[s];
             share->names -= old->name_count;
             share->answers -= old->answer_count;
@@ -819,7 +819,7 @@ static bool group_by_shard(layout *l) {
     }
     for (uint32_t s = 0; ok && s < shard_count; s++) {
         uint32_t first = 1, last = 0;
-        if (l->base != NULL && (l->reshard || sizes[s] > 0)) base_shards_of(l, s, &first, &last);
+        if (l->base != NULL && (!l->shares_base || sizes[s] > 0)) base_shards_of(l, s, &first, &last);
         for (uint32_t b = first; b <= last; b++) sizes[s] += l->base->shards[b]->name_count;
         if (sizes[s] > l->scratch_len) l->scratch_len = sizes[s];
     }
@@ -864,29 +864,27 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
     dp_table *t = l->table;
     const dp_table *base = l->base;
     size_t names = 0;
-    for (size_t k = 0; k < l->count; k++) names += l->builders[k]->name_count;
+    if (base != NULL) names = delta_name_count(l);
+    else for (size_t k = 0; k < l->count; k++) names += l->builders[k]->name_count;
     uint32_t shard_count = shards_for(names);
     if (base != NULL) {
-        names = delta_name_count(l);
-        shard_count = base->shard_count;
-        bool crowded = names > (size_t)shard_count * SHARD_NAMES * 2 && shard_count < (1u << 16);
-        bool sparse = names < (size_t)shard_count * SHARD_NAMES / 4 && shard_count > 16;
-        l->reshard = crowded || sparse;
-        if (l->reshard) shard_count = shards_for(names);
+        bool crowded = names > (size_t)base->shard_count * SHARD_NAMES * 2 && base->shard_count < (1u << 16);
+        bool sparse = names < (size_t)base->shard_count * SHARD_NAMES / 4 && base->shard_count > 16;
+        l->shares_base = !crowded && !sparse;
+        if (l->shares_base) shard_count = base->shard_count;
     }
     t->shards = calloc(shard_count, sizeof(dp_shard *));
     t->views = calloc(shard_count, sizeof(dp_shard_view));
-    bool sharing = base != NULL && !l->reshard;
-    if (sharing) t->fresh = calloc(shard_count, 1);
+    if (l->shares_base) t->fresh = calloc(shard_count, 1);
     l->starts = calloc(l->count, sizeof(uint32_t *));
     l->order = calloc(l->count, sizeof(uint32_t *));
-    if (t->shards == NULL || t->views == NULL || (sharing && t->fresh == NULL) ||
+    if (t->shards == NULL || t->views == NULL || (l->shares_base && t->fresh == NULL) ||
         l->starts == NULL || l->order == NULL)
         return dp_fail(err, errlen, "out of memory");
     t->shard_count = shard_count;
-    if (sharing) t->base = base;
+    if (l->shares_base) t->base = base;
     if (!group_by_shard(l)) return dp_fail(err, errlen, "out of memory");
-    if (sharing) {
+    if (l->shares_base) {
         memcpy(t->shards, base->shards, shard_count * sizeof(dp_shard *));
         memcpy(t->views, base->views, shard_count * sizeof(dp_shard_view));
         t->name_count = base->name_count;

@@ -52,8 +52,7 @@ struct ClusterFollower {
                 for update in batch { store.apply(store.objects.changes(for: update)) }
                 for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
                 guard store.hasChanges else { continue }
-                let serial = Self.serial(after: store.options.serial)
-                if serial != store.options.serial { store.setSerial(serial) }
+                store.setSerial(Self.serial(after: store.options.serial))
             }
             let changes = store.takeChanges()
             let changed = changes.regions.reduce(changes.removed.count) { $0 + $1.names.count }

@@ -75,12 +75,16 @@ static void add_web(dp_table_builder *b, uint8_t address_byte, uint8_t *soa, siz
     if (dp_table_builder_add_answer(b, name, web_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
 }
 
-static void add_filler(dp_table_builder *b, int i, uint8_t *soa, size_t soa_len) {
-    uint8_t rr[64], name[256];
+size_t fixture_filler_name(int i, uint8_t *name) {
     char label[16];
     snprintf(label, sizeof(label), "n%d", i);
     const char *labels[] = {label, "ns", "svc"};
-    size_t len = put_name(name, labels, 3);
+    return put_name(name, labels, 3);
+}
+
+static void add_filler(dp_table_builder *b, int i, uint8_t *soa, size_t soa_len) {
+    uint8_t rr[64], name[256];
+    size_t len = fixture_filler_name(i, name);
     size_t n = put_rr_header(rr, name, len, 1, 4);
     rr[n++] = 10; rr[n++] = 9; rr[n++] = (uint8_t)(i >> 8); rr[n++] = (uint8_t)i;
     if (dp_table_builder_add_answer(b, name, len, 1, 0, rr, n, 1, 0, 0, NULL, 0) != 0) abort();
@@ -141,13 +145,8 @@ dp_table *fixture_filler_delta(const dp_table *base, int first_added, int added,
     size_t soa_len = soa_rr(soa);
     add_zone(b, soa, soa_len);
     for (int i = first_added; i < first_added + added; i++) add_filler(b, i, soa, soa_len);
-    for (int i = first_removed; i < first_removed + removed; i++) {
-        char label[16];
-        snprintf(label, sizeof(label), "n%d", i);
-        const char *labels[] = {label, "ns", "svc"};
-        size_t len = put_name(name, labels, 3);
-        if (dp_table_builder_remove_name(b, name, len, NULL, 0) != 0) abort();
-    }
+    for (int i = first_removed; i < first_removed + removed; i++)
+        if (dp_table_builder_remove_name(b, name, fixture_filler_name(i, name), NULL, 0) != 0) abort();
     dp_table *table = dp_table_builder_finish(b, NULL, 0);
     if (table == NULL) abort();
     return table;

@@ -12,6 +12,9 @@
 
 dp_table *fixture_table(uint8_t address_byte);
 
+/* Filler n<i>'s name, n<i>.ns.svc.cluster.local, into `name`; its length. */
+size_t fixture_filler_name(int i, uint8_t *name);
+
 /* A builder with the zone and the names n<first> to n<first + count - 1>. */
 dp_table_builder *fixture_fillers(int first, int count);
 

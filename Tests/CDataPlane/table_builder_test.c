@@ -130,13 +130,9 @@ static void ask(const dp_table *t, const uint8_t *name, size_t len, uint16_t qty
 
 /* Whether filler n<i> answers its A query in `t`. */
 static bool has_filler(const dp_table *t, int i) {
-    uint8_t name[64];
-    int label = snprintf((char *)name + 1, sizeof(name) - 1, "n%d", i);
-    name[0] = (uint8_t)label;
-    static const uint8_t rest[] = "\2ns\3svc\7cluster\5local";
-    memcpy(name + 1 + label, rest, sizeof(rest));
+    uint8_t name[256];
     int rcode, ancount;
-    ask(t, name, 1 + (size_t)label + sizeof(rest), 1, &rcode, &ancount);
+    ask(t, name, fixture_filler_name(i, name), 1, &rcode, &ancount);
     if (rcode != 0 && rcode != 3) fail("a filler got neither an answer nor NXDOMAIN");
     return rcode == 0 && ancount == 1;
 }

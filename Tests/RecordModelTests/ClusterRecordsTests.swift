@@ -18,6 +18,21 @@ import Testing
 
     func names(_ zones: ZoneSet) -> Set<String> { Set(zones.zones[0].names.map(\.description)) }
 
+    /// The apexes, with their SOAs, are answered again only for a new serial.
+    @Test func onlyANewSerialChangesTheApexes() throws {
+        var store = ClusterRecordStore(options: RecordOptions(domain: domain, serial: 5))
+        store.load(ClusterObjects())
+        store.setSerial(5)
+        #expect(!store.hasChanges)
+        store.setSerial(6)
+        #expect(store.hasChanges)
+        let serials = store.zoneHeads.zones.map { zone -> UInt32? in
+            guard case .soa(let soa) = zone.soa.data else { return nil }
+            return soa.serial
+        }
+        #expect(serials == [6, 6, 6])
+    }
+
     @Test func podNamesFollowThePodsMode() throws {
         var objects = ClusterObjects()
         objects.namespaces["ns"] = Namespace(metadata: ObjectMeta(name: "ns"))

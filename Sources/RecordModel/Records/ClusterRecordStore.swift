@@ -62,8 +62,10 @@ public struct ClusterRecordStore: Sendable {
         return set
     }
 
-    /// A new SOA serial: the apex of every zone changes.
+    /// The SOA serial: a new one changes the apex of every zone; the same
+    /// one again changes nothing.
     public mutating func setSerial(_ serial: UInt32) {
+        guard serial != options.serial else { return }
         options.serial = serial
         heads = makeHeads()
         for region in [Region.apex, .reverseApex(1), .reverseApex(2)] { pending[region, default: []].insert(name(of: region)) }
