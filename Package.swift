@@ -156,7 +156,7 @@ let package = Package(
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(
             name: "TestSupport",
-            dependencies: ["RecordModel", "CLdns"],
+            dependencies: ["RecordModel", "CLdns", "Etcd"],
             path: "Tests/TestSupport",
             resources: [.copy("Fixtures")]),
     ],

@@ -30,7 +30,7 @@ import Testing
             for object in objects { try simulator.apply(object) }
             let api = "http://127.0.0.1:\(try await simulator.start())"
             do {
-                try await withClient(etcd) { client in
+                try await withEtcdClient([etcd.url]) { client in
                     let kube2sky = try Kube2SkyProcess(etcd: etcd.url, apiServer: api)
                     defer { kube2sky.stop() }
                     #expect(eventually { kube2sky.readiness == 200 }, "\(kube2sky.log)")
@@ -219,7 +219,7 @@ import Testing
     @Test func skydnsServesHandWrittenKeysAndKeepsServingWhileEtcdIsDown() async throws {
         try await offThePool {
             let etcd = try EtcdServer()
-            try await Self.withClient(etcd) { client in
+            try await withEtcdClient([etcd.url]) { client in
             // Values as people wrote them by hand: no targetstrip, some fields left out.
             try await client.put("/skydns/local/cluster/hand/web/x1", #"{"host":"10.9.0.1"}"#)
             try await client.put("/skydns/local/cluster/hand/web/x2", #"{"host":"fd00::9"}"#)
@@ -253,18 +253,6 @@ import Testing
             #expect(dns.isRunning)
             }
         }
-    }
-
-    /// Runs `body` with a client of `etcd`, shut down however `body` ends.
-    static func withClient(_ etcd: EtcdServer, _ body: (EtcdClient) async throws -> Void) async throws {
-        let client = try EtcdClient(endpoints: [etcd.url])
-        do {
-            try await body(client)
-        } catch {
-            await client.shutdown()
-            throw error
-        }
-        await client.shutdown()
     }
 }
 
