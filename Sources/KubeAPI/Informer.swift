@@ -19,6 +19,10 @@ public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
 /// What an informer hands on: a whole new set of objects after each list
 /// (objects missing from it were deleted meanwhile), then single changes.
 public enum InformerUpdate<Object: Sendable>: Sendable {
+    /// A page of a list under way, so that work on a large list can start
+    /// before its last page: its objects come again in the `.replaced`
+    /// that ends the list, which alone says what was deleted.
+    case listing([Object])
     case replaced([Object])
     case added(Object)
     case modified(Object)
@@ -77,7 +81,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                 do {
                     let clock = ContinuousClock()
                     let start = clock.now
-                    let (items, version) = try await list()
+                    let (items, version) = try await list { await apply(.listing($0)) }
                     await apply(.replaced(items))
                     resourceVersion = version
                     backoff.reset()
@@ -128,9 +132,10 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
         }
     }
 
-    /// Every page of the list, and the collection's resourceVersion. An
-    /// expired continue token means a fresh list from the first page.
-    func list() async throws -> ([Object], String) {
+    /// Every page of the list, and the collection's resourceVersion; each
+    /// page is handed to `page` as it arrives. An expired continue token
+    /// means a fresh list from the first page.
+    func list(page handOn: ([Object]) async -> Void = { _ in }) async throws -> ([Object], String) {
         var items: [Object] = []
         var token: String?
         var version = ""
@@ -148,6 +153,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                 continue
             }
             if token == nil { version = page.resourceVersion }
+            await handOn(page.items)
             items += page.items
             token = page.continueToken
         } while token != nil

@@ -162,9 +162,10 @@ public final class KubeAPISimulator: Sendable {
         }
     }
 
-    /// Lists take this long to answer.
-    public func delayLists(by delay: Duration) {
-        state.withLock { $0.faults.listDelay = delay }
+    /// Lists take this long to answer; with `afterFirstPage`, only the
+    /// pages after the first (the requests with a continue token).
+    public func delayLists(by delay: Duration, afterFirstPage: Bool = false) {
+        state.withLock { $0.faults.listDelay = (delay, afterFirstPage) }
     }
 
     /// Forgets the change history: watches from an older resourceVersion

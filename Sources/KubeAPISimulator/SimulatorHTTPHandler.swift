@@ -85,11 +85,11 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         if query["watch"] == "true" || query["watch"] == "1" {
             return watch(context, resource, query)
         }
-        if delay > .zero {
+        if delay.delay > .zero, !delay.afterFirstPage || query["continue"] != nil {
             let query = query
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timers.append(
-                context.eventLoop.scheduleTask(in: TimeAmount(delay)) {
+                context.eventLoop.scheduleTask(in: TimeAmount(delay.delay)) {
                     let (handler, context) = loopBound.value
                     handler.list(context, resource, query)
                 })

@@ -43,7 +43,8 @@ struct SimulatorState {
     struct Faults {
         /// Every request is answered with this status until then.
         var failure: (status: Int, until: ContinuousClock.Instant)?
-        var listDelay: Duration = .zero
+        /// How long lists wait, and whether first pages are spared.
+        var listDelay: (delay: Duration, afterFirstPage: Bool) = (.zero, false)
         /// An expired resourceVersion on a watch: HTTP 410, or (as the
         /// API server's watch cache does) 200 then an ERROR event.
         var goneAsHTTPStatus = false

@@ -10,7 +10,7 @@ import ServerMetrics
 /// answers: every batch that arrives while a publication runs goes into
 /// the next one, and a publication rebuilds only the answers of the names
 /// the batch changed. Nothing is published before every resource has been
-/// listed once; after that the server is ready.
+/// listed once; then a whole table is, and the server is ready.
 struct ClusterFollower {
     let options: RecordOptions
     let server: DNSServer
@@ -25,7 +25,6 @@ struct ClusterFollower {
     static let wholeTableShare = 4
 
     func run(_ queue: UpdateQueue) async {
-        var loading: ClusterObjects? = ClusterObjects()
         var listed: Set<String> = []
         var store = ClusterRecordStore(options: options)
         var tableNames = 0
@@ -35,29 +34,28 @@ struct ClusterFollower {
             let batch = queue.take()
             guard !batch.isEmpty else { continue }
             let received = clock.now
-            // Taken, not copied: a copy would be written on, and copied whole.
-            if var objects = loading.take() {
-                // Before the first complete list: gather, then load at once.
-                for update in batch {
-                    objects.apply(update)
-                    if let resource = update.listedResource { listed.insert(resource) }
-                }
-                guard listed.count == resourceCount else {
-                    loading = objects
-                    continue
-                }
+            if !synced.isSet {
+                guard load(batch, into: &store, listed: &listed) else { continue }
                 store.setSerial(Self.serial(after: 0))
-                store.load(objects)
-            } else {
-                for update in batch { store.apply(store.objects.changes(for: update)) }
-                for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
-                guard store.hasChanges else { continue }
-                store.setSerial(Self.serial(after: store.options.serial))
+                store.discardChanges()
+                guard let names = publishWhole(store, received: received) else { continue }
+                tableNames = names
+                metrics.published(after: clock.now - received, names: tableNames, bytes: server.tableByteCount())
+                synced.set()
+                readiness.markReady()
+                logger.notice("initial sync done; ready", metadata: [
+                    "services": "\(store.objects.services.count)", "after": "\(clock.now - start)",
+                ])
+                continue
             }
+            for update in batch { store.apply(store.objects.changes(for: update)) }
+            logProblems(store)
+            guard store.hasChanges else { continue }
+            store.setSerial(Self.serial(after: store.options.serial))
             let changes = store.takeChanges()
             let changed = changes.regions.reduce(changes.removed.count) { $0 + $1.names.count }
-            // Until a first table is out, and when a delta would touch much of the table, publish whole.
-            if !synced.isSet || changed * Self.wholeTableShare > tableNames {
+            // A delta touching much of the table is slower than a whole one.
+            if changed * Self.wholeTableShare > tableNames {
                 guard let names = publishWhole(store, received: received) else { continue }
                 tableNames = names
             } else {
@@ -65,14 +63,26 @@ struct ClusterFollower {
                 tableNames = names
             }
             metrics.published(after: clock.now - received, names: tableNames, bytes: server.tableByteCount())
-            if !synced.isSet {
-                synced.set()
-                readiness.markReady()
-                logger.notice("initial sync done; ready", metadata: [
-                    "services": "\(store.objects.services.count)", "after": "\(clock.now - start)",
-                ])
-            }
         }
+    }
+
+    /// Before the first table: takes a batch into the store, and says
+    /// whether every resource has now been listed. Pages go into the store
+    /// as they arrive, so that when the last list ends little is left to do
+    /// but the table; what they change is not published, as the first
+    /// table is made whole.
+    private func load(_ batch: [ObjectUpdate], into store: inout ClusterRecordStore, listed: inout Set<String>) -> Bool {
+        for update in batch {
+            store.apply(store.objects.changes(for: update))
+            if let resource = update.listedResource { listed.insert(resource) }
+        }
+        store.discardChanges()
+        logProblems(store)
+        return listed.count == resourceCount
+    }
+
+    private func logProblems(_ store: ClusterRecordStore) {
+        for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
     }
 
     /// Publishes a whole table; returns its name count, nil when it failed.

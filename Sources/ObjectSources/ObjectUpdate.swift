@@ -22,21 +22,6 @@ public enum ObjectUpdate: Sendable {
 }
 
 extension ClusterObjects {
-    /// Makes an update's changes. A first list of a resource is taken
-    /// whole: a large cluster's Services would otherwise be hashed three
-    /// times each on their way in.
-    public mutating func apply(_ update: ObjectUpdate) {
-        switch update {
-        case .services(.replaced(let list)) where services.isEmpty: services = .init(keying: list, by: \.metadata.key)
-        case .endpointSlices(.replaced(let list)) where endpointSlices.isEmpty:
-            endpointSlices = .init(keying: list, by: \.metadata.key)
-        case .endpoints(.replaced(let list)) where endpoints.isEmpty: endpoints = .init(keying: list, by: \.metadata.key)
-        case .namespaces(.replaced(let list)) where namespaces.isEmpty: namespaces = .init(keying: list, by: \.metadata.name)
-        case .pods(.replaced(let list)) where pods.isEmpty: pods = .init(keying: list, by: \.metadata.key)
-        default: for change in changes(for: update) { apply(change) }
-        }
-    }
-
     /// The object changes an update makes to these objects. A list
     /// replaces the resource's objects: what it lacks was deleted while we
     /// were not watching, and what it has unchanged is no change.
@@ -66,6 +51,8 @@ extension Dictionary where Value: Hashable & Sendable {
         switch update {
         case .added(let object), .modified(let object):
             return self[key(object)] == object ? [] : [(key(object), object)]
+        case .listing(let objects):
+            return objects.compactMap { self[key($0)] == $0 ? nil : (key($0), $0) }
         case .deleted(let object):
             return self[key(object)] == nil ? [] : [(key(object), nil)]
         case .replaced(let objects):

@@ -20,7 +20,7 @@ import Testing
         }
     }
 
-    /// What the informer handed on, in order, as "replaced a,b", "added c", ...
+    /// What the informer handed on, in order, as "page a,b", "replaced a,b", "added c", ...
     final class Recorder: Sendable {
         private let lines = Mutex<[String]>([])
         var all: [String] { lines.withLock { $0 } }
@@ -28,6 +28,7 @@ import Testing
         func record(_ update: InformerUpdate<Named>) {
             let line: String
             switch update {
+            case .listing(let objects): line = "page " + objects.map(\.name).joined(separator: ",")
             case .replaced(let objects): line = "replaced " + objects.map(\.name).sorted().joined(separator: ",")
             case .added(let object): line = "added " + object.name
             case .modified(let object): line = "modified " + object.name
@@ -73,6 +74,8 @@ import Testing
         for name in ["a", "b", "c", "d", "e"] { try simulator.apply(Self.namespace(name)) }
         try await withInformer(simulator, pageSize: 2) { recorder in
             #expect(await recorder.waitFor("replaced a,b,c,d,e"))
+            // Each page as it came, then the whole list.
+            #expect(recorder.all.prefix(4) == ["page a,b", "page c,d", "page e", "replaced a,b,c,d,e"])
             let lists = simulator.requests.filter { $0.uri.hasPrefix("/api/v1/namespaces?") && !$0.uri.contains("watch") }
             #expect(lists.count == 3)
             #expect(lists.dropFirst().allSatisfy { $0.uri.contains("continue=") })

@@ -263,6 +263,28 @@ import Glibc
         }
     }
 
+    /// The pages of a list go into the record store as they come, and
+    /// nothing of them is served before the list's last page.
+    @Test func aListInPagesIsServedOnlyOnceItsLastPageArrives() async throws {
+        try await offThePool {
+            let simulator = try KubeAPISimulator()
+            // 501 Services: two of kube-dns's pages of 500.
+            for n in 0..<501 {
+                try simulator.apply(J.service(String(format: "s%03d", n), "prod", clusterIPs: ["10.0.\(n / 250).\(n % 250 + 1)"]))
+            }
+            simulator.delayLists(by: .seconds(3), afterFirstPage: true)
+            let apiPort = try await simulator.start()
+            let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:\(apiPort)"], untilSynced: false)
+            defer { server.stop() }
+            #expect(eventually { simulator.requests.contains { $0.uri.hasPrefix("/api/v1/services?") && $0.uri.contains("continue=") } })
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 503)
+            #expect(Self.lookup("s000.prod.svc", port: server.port) == Lookup(rcode: "SERVFAIL", data: []))
+            Self.expectEventually("s000.prod.svc", port: server.port, Self.ok("a 10.0.0.1"))
+            #expect(Self.lookup("s500.prod.svc", port: server.port) == Self.ok("a 10.0.2.1"))
+            await simulator.stop()
+        }
+    }
+
     @Test func anUnreachableAPIServerKeepsTheServerUpAndUnready() async throws {
         try await offThePool {
             let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:1", "--initial-sync-timeout", "1s"], untilSynced: false)

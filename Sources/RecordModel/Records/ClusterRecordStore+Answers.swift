@@ -108,6 +108,13 @@ extension ClusterRecordStore {
         return changes
     }
 
+    /// Forgets the changes since the last `takeChanges()`, for a caller
+    /// that publishes the whole store next.
+    public mutating func discardChanges() {
+        pending = [:]
+        recent = [:]
+    }
+
     /// The whole zones, every contribution in them: what `kube-dns records`
     /// prints, and what the tests hold the regions' answers to.
     public func wholeZones() -> ZoneSet {
