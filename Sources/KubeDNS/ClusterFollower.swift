@@ -10,7 +10,8 @@ import ServerMetrics
 /// answers: every batch that arrives while a publication runs goes into
 /// the next one, and a publication rebuilds only the answers of the names
 /// the batch changed. Nothing is published before every resource has been
-/// listed once; then a whole table is, and the server is ready.
+/// listed once; then a whole table is, and the server is ready. Pages of
+/// a list under way go into the store before the first table only.
 struct ClusterFollower {
     let options: RecordOptions
     let server: DNSServer
@@ -48,7 +49,9 @@ struct ClusterFollower {
                 ])
                 continue
             }
-            for update in batch { store.apply(store.objects.changes(for: update)) }
+            // A relist is taken whole when it ends, as client-go's Reflector
+            // replaces its store: one publication, whatever the list's size.
+            for update in batch where !update.isPage { store.apply(store.objects.changes(for: update)) }
             logProblems(store)
             guard store.hasChanges else { continue }
             store.setSerial(Self.serial(after: store.options.serial))

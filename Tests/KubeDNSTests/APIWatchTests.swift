@@ -285,6 +285,27 @@ import Glibc
         }
     }
 
+    /// After the first table, a relist (here after a 410) changes the
+    /// answers when its last page has come, not page by page.
+    @Test func aRelistIsPublishedWhenItEnds() async throws {
+        try await Self.withCluster(
+            (0..<501).map { J.service(String(format: "s%03d", $0), "prod", clusterIPs: ["10.0.\($0 / 250).\($0 % 250 + 1)"]) }
+        ) { simulator, server, _ throws in
+            let port = server.port
+            Self.expectEventually("s500.prod.svc", port: port, Self.ok("a 10.0.2.1"))
+            let secondPages = { simulator.requests.filter { $0.uri.hasPrefix("/api/v1/services?") && $0.uri.contains("continue=") }.count }
+            #expect(secondPages() == 1)
+            simulator.delayLists(by: .seconds(3), afterFirstPage: true)
+            simulator.reportGoneAsHTTPStatus(true)
+            simulator.dropWatches()
+            try simulator.apply(J.service("s000", "prod", clusterIPs: ["10.0.9.9"]))
+            simulator.compact()
+            #expect(eventually { secondPages() == 2 })
+            #expect(Self.lookup("s000.prod.svc", port: port) == Self.ok("a 10.0.0.1"))
+            Self.expectEventually("s000.prod.svc", port: port, Self.ok("a 10.0.9.9"))
+        }
+    }
+
     @Test func anUnreachableAPIServerKeepsTheServerUpAndUnready() async throws {
         try await offThePool {
             let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:1", "--initial-sync-timeout", "1s"], untilSynced: false)
