@@ -36,10 +36,16 @@ struct ClusterFollower {
             guard !batch.isEmpty else { continue }
             let received = clock.now
             if !synced.isSet {
-                guard load(batch, into: &store, listed: &listed) else { continue }
-                store.setSerial(Self.serial(after: 0))
+                // Before the first table, pages go into the store as they
+                // arrive, so that when the last list ends little is left
+                // but the table; nothing is published until every resource
+                // is listed, and then the table is made whole.
+                apply(batch, to: &store, pages: true)
+                for update in batch { if let resource = update.listedResource { listed.insert(resource) } }
+                let complete = listed.count == resourceCount
+                if complete { store.setSerial(Self.serial(after: 0)) }
                 store.discardChanges()
-                guard let names = publishWhole(store, received: received) else { continue }
+                guard complete, let names = publishWhole(store, received: received) else { continue }
                 tableNames = names
                 metrics.published(after: clock.now - received, names: tableNames, bytes: server.tableByteCount())
                 synced.set()
@@ -51,8 +57,7 @@ struct ClusterFollower {
             }
             // A relist is taken whole when it ends, as client-go's Reflector
             // replaces its store: one publication, whatever the list's size.
-            for update in batch where !update.isPage { store.apply(store.objects.changes(for: update)) }
-            logProblems(store)
+            apply(batch, to: &store, pages: false)
             guard store.hasChanges else { continue }
             store.setSerial(Self.serial(after: store.options.serial))
             let changes = store.takeChanges()
@@ -69,23 +74,13 @@ struct ClusterFollower {
         }
     }
 
-    /// Before the first table: takes a batch into the store, and says
-    /// whether every resource has now been listed. Pages go into the store
-    /// as they arrive, so that when the last list ends little is left to do
-    /// but the table; what they change is not published, as the first
-    /// table is made whole.
-    private func load(_ batch: [ObjectUpdate], into store: inout ClusterRecordStore, listed: inout Set<String>) -> Bool {
-        for update in batch {
+    /// Applies a batch's updates in order, pages of lists under way only
+    /// when `pages`, and logs the objects that made no records.
+    private func apply(_ batch: [ObjectUpdate], to store: inout ClusterRecordStore, pages: Bool) {
+        for update in batch where pages || !update.isPage {
             store.apply(store.objects.changes(for: update))
-            if let resource = update.listedResource { listed.insert(resource) }
+            for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
         }
-        store.discardChanges()
-        logProblems(store)
-        return listed.count == resourceCount
-    }
-
-    private func logProblems(_ store: ClusterRecordStore) {
-        for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
     }
 
     /// Publishes a whole table; returns its name count, nil when it failed.

@@ -306,6 +306,23 @@ import Glibc
         }
     }
 
+    /// An object that makes no records is logged, whether it came in the
+    /// first list or in an event, with every other object of its batch.
+    @Test func objectsThatMakeNoRecordsAreLogged() async throws {
+        try await Self.withCluster([
+            J.externalName("listed-bad", "prod", target: "not a name!"), J.externalName("listed-too", "prod", target: "no way!"),
+            J.service("web", "prod", clusterIPs: ["10.0.0.20"]),
+        ]) { simulator, server, _ throws in
+            Self.expectEventually("web.prod.svc", port: server.port, Self.ok("a 10.0.0.20"))
+            try simulator.apply(J.externalName("watched-bad", "prod", target: "still not!"))
+            #expect(eventually { server.log.contains("prod/watched-bad") })
+            for name in ["listed-bad", "listed-too", "watched-bad"] {
+                #expect(server.log.contains("service prod/\(name): externalName is not a DNS name"), "\(name)")
+            }
+            #expect(Self.lookup("web.prod.svc", port: server.port) == Self.ok("a 10.0.0.20"))
+        }
+    }
+
     @Test func anUnreachableAPIServerKeepsTheServerUpAndUnready() async throws {
         try await offThePool {
             let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:1", "--initial-sync-timeout", "1s"], untilSynced: false)
