@@ -263,20 +263,28 @@ import Glibc
         }
     }
 
+    /// Services s000 to s500 in prod, at 10.0.(n / 250).(n % 250 + 1):
+    /// two of kube-dns's list pages of 500.
+    static let twoPagesOfServices = (0..<501).map {
+        J.service(String(format: "s%03d", $0), "prod", clusterIPs: ["10.0.\($0 / 250).\($0 % 250 + 1)"])
+    }
+
+    /// How many pages of Services after a first one the simulator was asked for.
+    static func laterServicePages(_ simulator: KubeAPISimulator) -> Int {
+        simulator.requests.filter { $0.uri.hasPrefix("/api/v1/services?") && $0.uri.contains("continue=") }.count
+    }
+
     /// The pages of a list go into the record store as they come, and
     /// nothing of them is served before the list's last page.
     @Test func aListInPagesIsServedOnlyOnceItsLastPageArrives() async throws {
         try await offThePool {
             let simulator = try KubeAPISimulator()
-            // 501 Services: two of kube-dns's pages of 500.
-            for n in 0..<501 {
-                try simulator.apply(J.service(String(format: "s%03d", n), "prod", clusterIPs: ["10.0.\(n / 250).\(n % 250 + 1)"]))
-            }
+            for service in Self.twoPagesOfServices { try simulator.apply(service) }
             simulator.delayLists(by: .seconds(3), afterFirstPage: true)
             let apiPort = try await simulator.start()
             let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:\(apiPort)"], untilSynced: false)
             defer { server.stop() }
-            #expect(eventually { simulator.requests.contains { $0.uri.hasPrefix("/api/v1/services?") && $0.uri.contains("continue=") } })
+            #expect(eventually { Self.laterServicePages(simulator) == 1 })
             #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 503)
             #expect(Self.lookup("s000.prod.svc", port: server.port) == Lookup(rcode: "SERVFAIL", data: []))
             Self.expectEventually("s000.prod.svc", port: server.port, Self.ok("a 10.0.0.1"))
@@ -288,19 +296,16 @@ import Glibc
     /// After the first table, a relist (here after a 410) changes the
     /// answers when its last page has come, not page by page.
     @Test func aRelistIsPublishedWhenItEnds() async throws {
-        try await Self.withCluster(
-            (0..<501).map { J.service(String(format: "s%03d", $0), "prod", clusterIPs: ["10.0.\($0 / 250).\($0 % 250 + 1)"]) }
-        ) { simulator, server, _ throws in
+        try await Self.withCluster(Self.twoPagesOfServices) { simulator, server, _ throws in
             let port = server.port
             Self.expectEventually("s500.prod.svc", port: port, Self.ok("a 10.0.2.1"))
-            let secondPages = { simulator.requests.filter { $0.uri.hasPrefix("/api/v1/services?") && $0.uri.contains("continue=") }.count }
-            #expect(secondPages() == 1)
+            #expect(Self.laterServicePages(simulator) == 1)
             simulator.delayLists(by: .seconds(3), afterFirstPage: true)
             simulator.reportGoneAsHTTPStatus(true)
             simulator.dropWatches()
             try simulator.apply(J.service("s000", "prod", clusterIPs: ["10.0.9.9"]))
             simulator.compact()
-            #expect(eventually { secondPages() == 2 })
+            #expect(eventually { Self.laterServicePages(simulator) == 2 })
             #expect(Self.lookup("s000.prod.svc", port: port) == Self.ok("a 10.0.0.1"))
             Self.expectEventually("s000.prod.svc", port: port, Self.ok("a 10.0.9.9"))
         }
