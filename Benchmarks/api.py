@@ -108,11 +108,15 @@ def query(name, qid):
     return wire + b"\x00\x00\x01\x00\x01"
 
 
-def service_json(name, namespace, ip):
-    return json.dumps({"kind": "Service", "apiVersion": "v1",
-                       "metadata": {"name": name, "namespace": namespace},
-                       "spec": {"clusterIP": ip, "clusterIPs": [ip],
-                                "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}})
+def service(name, namespace, ip):
+    return {"kind": "Service", "apiVersion": "v1", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"clusterIP": ip, "clusterIPs": [ip], "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}}
+
+
+def put(api, path, obj):
+    """Creates or replaces an object in the simulator."""
+    api.request("PUT", path, json.dumps(obj), {"Content-Type": "application/json"})
+    api.getresponse().read()
 
 
 def percentile(values, share):
@@ -134,12 +138,9 @@ def change_delays(services, changes, timeout=5):
             i = (i + 1) % services
         name, namespace = f"svc-{i}", f"ns-{i % 100}"
         ip = f"10.200.{n // 250}.{n % 250 + 1}"
-        body = service_json(name, namespace, ip)
         want = socket.inet_aton(ip)
         start = time.perf_counter()
-        api.request("PUT", f"/api/v1/namespaces/{namespace}/services/{name}", body,
-                    {"Content-Type": "application/json"})
-        api.getresponse().read()
+        put(api, f"/api/v1/namespaces/{namespace}/services/{name}", service(name, namespace, ip))
         packet = query(f"{name}.{namespace}.svc.cluster.local", n & 0xFFFF)
         while True:
             sock.sendto(packet, ("127.0.0.1", DNS_PORT))
@@ -248,9 +249,7 @@ def put_endpoint_slice(api, n, services):
               "endpoints": [{"addresses": [f"10.{100 + e}.{(i // 256) % 256}.{i % 256}"],
                              "hostname": f"{name}-{e}", "conditions": {"ready": e != n % 3}}
                             for e in range(3)]}
-    api.request("PUT", f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x",
-                json.dumps(slice_), {"Content-Type": "application/json"})
-    api.getresponse().read()
+    put(api, f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x", slice_)
 
 
 def median(values):
@@ -270,9 +269,7 @@ def put_pod(api, n, services):
            "spec": {"hostname": f"svc-{i}-0", "subdomain": f"svc-{i}"},
            "status": {"podIP": ip, "podIPs": [{"ip": ip}], "phase": "Running",
                       "conditions": [{"type": "Ready", "status": "True" if n % 3 else "False"}]}}
-    api.request("PUT", f"/api/v1/namespaces/ns-{i % 100}/pods/pod-{i}", json.dumps(pod),
-                {"Content-Type": "application/json"})
-    api.getresponse().read()
+    put(api, f"/api/v1/namespaces/ns-{i % 100}/pods/pod-{i}", pod)
 
 
 def churn(services=10_000, seconds=5, rate=100, rounds=6):
@@ -392,8 +389,7 @@ def put_object(api, item):
         path, version = f"/api/v1/namespaces/{ns}/services/{name}", "v1"
     else:
         path, version = f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices/{name}", "discovery.k8s.io/v1"
-    api.request("PUT", path, json.dumps(dict(item, apiVersion=version)), {"Content-Type": "application/json"})
-    api.getresponse().read()
+    put(api, path, dict(item, apiVersion=version))
 
 
 def cpu_per_update(dns, api, services, changes, rate):

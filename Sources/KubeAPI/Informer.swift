@@ -19,9 +19,11 @@ public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
 /// What an informer hands on: a whole new set of objects after each list
 /// (objects missing from it were deleted meanwhile), then single changes.
 public enum InformerUpdate<Object: Sendable>: Sendable {
-    /// A page of a list under way, so that work on a large list can start
-    /// before its last page: its objects come again in the `.replaced`
-    /// that ends the list, which alone says what was deleted.
+    /// A page of the first list, as it arrives, so that work on a large
+    /// cluster can start before its last page: its objects come again in
+    /// the `.replaced` that ends the list, which alone says what was
+    /// deleted. A relist is handed on whole when it ends, as client-go's
+    /// Reflector replaces its store: one change, whatever its size.
     case listing([Object])
     case replaced([Object])
     case added(Object)
@@ -81,7 +83,7 @@ public struct Informer<Object: Decodable & Sendable>: Sendable {
                 do {
                     let clock = ContinuousClock()
                     let start = clock.now
-                    let (items, version) = try await list { await apply(.listing($0)) }
+                    let (items, version) = try await list(page: listed ? { _ in } : { await apply(.listing($0)) })
                     await apply(.replaced(items))
                     resourceVersion = version
                     backoff.reset()

@@ -10,8 +10,7 @@ import ServerMetrics
 /// answers: every batch that arrives while a publication runs goes into
 /// the next one, and a publication rebuilds only the answers of the names
 /// the batch changed. Nothing is published before every resource has been
-/// listed once; then a whole table is, and the server is ready. Pages of
-/// a list under way go into the store before the first table only.
+/// listed once; then a whole table is, and the server is ready.
 struct ClusterFollower {
     let options: RecordOptions
     let server: DNSServer
@@ -40,7 +39,7 @@ struct ClusterFollower {
                 // arrive, so that when the last list ends little is left
                 // but the table; nothing is published until every resource
                 // is listed, and then the table is made whole.
-                apply(batch, to: &store, pages: true)
+                apply(batch, to: &store)
                 for update in batch { if let resource = update.listedResource { listed.insert(resource) } }
                 let complete = listed.count == resourceCount
                 if complete { store.setSerial(Self.serial(after: 0)) }
@@ -55,9 +54,7 @@ struct ClusterFollower {
                 ])
                 continue
             }
-            // A relist is taken whole when it ends, as client-go's Reflector
-            // replaces its store: one publication, whatever the list's size.
-            apply(batch, to: &store, pages: false)
+            apply(batch, to: &store)
             guard store.hasChanges else { continue }
             store.setSerial(Self.serial(after: store.options.serial))
             let changes = store.takeChanges()
@@ -74,10 +71,9 @@ struct ClusterFollower {
         }
     }
 
-    /// Applies a batch's updates in order, pages of lists under way only
-    /// when `pages`, and logs the objects that made no records.
-    private func apply(_ batch: [ObjectUpdate], to store: inout ClusterRecordStore, pages: Bool) {
-        for update in batch where pages || !update.isPage {
+    /// Applies a batch's updates in order, and logs the objects that made no records.
+    private func apply(_ batch: [ObjectUpdate], to store: inout ClusterRecordStore) {
+        for update in batch {
             store.apply(store.objects.changes(for: update))
             for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
         }

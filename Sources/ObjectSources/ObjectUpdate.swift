@@ -9,15 +9,6 @@ public enum ObjectUpdate: Sendable {
     case namespaces(InformerUpdate<Namespace>)
     case pods(InformerUpdate<Pod>)
 
-    /// Whether this is a page of a list under way (`InformerUpdate.listing`).
-    public var isPage: Bool {
-        switch self {
-        case .services(.listing), .endpointSlices(.listing), .endpoints(.listing), .namespaces(.listing), .pods(.listing):
-            return true
-        default: return false
-        }
-    }
-
     /// The resource listed, when this is a full list (its informer has synced).
     public var listedResource: String? {
         switch self {

@@ -107,6 +107,8 @@ import Testing
             simulator.compact()
             #expect(await recorder.waitFor("replaced b,c"))
             #expect(!recorder.all.contains("replaced "))
+            // Only the first list is handed on page by page; a relist comes whole.
+            #expect(recorder.all.filter { $0.hasPrefix("page") } == ["page a,b"])
         }
     }
 

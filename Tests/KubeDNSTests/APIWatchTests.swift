@@ -274,8 +274,8 @@ import Glibc
         simulator.requests.filter { $0.uri.hasPrefix("/api/v1/services?") && $0.uri.contains("continue=") }.count
     }
 
-    /// The pages of a list go into the record store as they come, and
-    /// nothing of them is served before the list's last page.
+    /// Nothing of a first list is served before its last page, though its
+    /// pages go into the record store as they come.
     @Test func aListInPagesIsServedOnlyOnceItsLastPageArrives() async throws {
         try await offThePool {
             let simulator = try KubeAPISimulator()
