@@ -17,7 +17,10 @@ int dp_fail(char *err, size_t errlen, const char *format, ...) {
     return -1;
 }
 
-#define DP_ARENA_BLOCK (256 * 1024)
+/* A delta's arenas hold a few names and answers, a whole table's many
+ * megabytes: blocks start small and double, up to the largest. */
+#define DP_ARENA_FIRST_BLOCK (4 * 1024)
+#define DP_ARENA_LARGEST_BLOCK (1024 * 1024)
 
 struct dp_arena_block {
     dp_arena_block *next;
@@ -30,7 +33,9 @@ void *dp_arena_alloc(dp_arena *a, size_t size) {
     size = (size + 15) & ~(size_t)15;
     dp_arena_block *b = a->head;
     if (b == NULL || b->cap - b->used < size) {
-        size_t cap = size > DP_ARENA_BLOCK ? size : DP_ARENA_BLOCK;
+        size_t cap = b == NULL ? DP_ARENA_FIRST_BLOCK : b->cap * 2;
+        if (cap > DP_ARENA_LARGEST_BLOCK) cap = DP_ARENA_LARGEST_BLOCK;
+        if (cap < size) cap = size;
         b = malloc(sizeof(dp_arena_block) + cap);
         if (b == NULL) return NULL;
         b->used = 0;

@@ -241,6 +241,13 @@ struct dp_table {
     uint8_t *fresh;
 };
 
+/* Gives `t` a directory of `shard_count` shards (its `shards` and
+ * `views`): a copy of `base`'s, of the same count, or all empty. False
+ * when out of memory. */
+bool dp_table_directory_new(dp_table *t, uint32_t shard_count, const dp_table *base);
+/* Lets go of `t`'s directory, kept for the next dp_table_directory_new. */
+void dp_table_directory_free(dp_table *t);
+
 /* The shard of a hash: its high bits, so the low bits pick the slot. */
 static inline const dp_shard_view *dp_table_view(const dp_table *t, uint32_t hash) {
     return &t->views[((uint64_t)hash * t->shard_count) >> 32];

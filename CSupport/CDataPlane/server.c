@@ -315,7 +315,10 @@ void dp_server_publish(dp_server *s, dp_table *table) {
     if (whole) malloc_trim(0);
 }
 
-void dp_limit_malloc_arenas(void) { mallopt(M_ARENA_MAX, 2); }
+void dp_tune_malloc(void) {
+    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
 
 void dp_server_stop(dp_server *s) {
     for (unsigned i = 0; i < s->worker_count; i++) {

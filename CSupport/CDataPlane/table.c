@@ -71,8 +71,7 @@ void dp_table_free(dp_table *t) {
     for (uint32_t i = 0; t->shards != NULL && i < t->shard_count; i++)
         if (t->fresh == NULL || t->fresh[i]) free(t->shards[i]);
     free(t->fresh);
-    free(t->shards);
-    free(t->views);
+    dp_table_directory_free(t);
     dp_arena_free(&t->arena);
     free(t);
 }

@@ -873,20 +873,15 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
         l->shares_base = !crowded && !sparse;
         if (l->shares_base) shard_count = base->shard_count;
     }
-    t->shards = calloc(shard_count, sizeof(dp_shard *));
-    t->views = calloc(shard_count, sizeof(dp_shard_view));
     if (l->shares_base) t->fresh = calloc(shard_count, 1);
     l->starts = calloc(l->count, sizeof(uint32_t *));
     l->order = calloc(l->count, sizeof(uint32_t *));
-    if (t->shards == NULL || t->views == NULL || (l->shares_base && t->fresh == NULL) ||
-        l->starts == NULL || l->order == NULL)
+    if ((l->shares_base && t->fresh == NULL) || l->starts == NULL || l->order == NULL ||
+        !dp_table_directory_new(t, shard_count, l->shares_base ? base : NULL))
         return dp_fail(err, errlen, "out of memory");
-    t->shard_count = shard_count;
     if (l->shares_base) t->base = base;
     if (!group_by_shard(l)) return dp_fail(err, errlen, "out of memory");
     if (l->shares_base) {
-        memcpy(t->shards, base->shards, shard_count * sizeof(dp_shard *));
-        memcpy(t->views, base->views, shard_count * sizeof(dp_shard_view));
         t->name_count = base->name_count;
         t->answer_count = base->answer_count;
         t->bytes = base->bytes;

@@ -67,9 +67,9 @@ public final class DNSServer: Sendable {
         port = dp_server_port(created)
     }
 
-    /// Caps the process's malloc arenas (see dp_limit_malloc_arenas):
+    /// Sets how malloc keeps the process's memory (see dp_tune_malloc):
     /// call first thing, before any thread starts.
-    public static func limitMallocArenas() { dp_limit_malloc_arenas() }
+    public static func tuneMalloc() { dp_tune_malloc() }
 
     /// Starts the worker threads.
     public func start() throws(DataPlaneError) {

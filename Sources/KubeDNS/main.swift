@@ -5,7 +5,7 @@ import DataPlane
 // The async command is run by name: with this toolchain both ArgumentParser's
 // async entry point and a call to `run()` pick the synchronous default
 // `run()`, which only prints the help.
-DNSServer.limitMallocArenas()
+DNSServer.tuneMalloc()
 let arguments = ArgumentSpelling.normalize(Array(CommandLine.arguments.dropFirst()))
 do {
     var command = try KubeDNSCommand.parseAsRoot(arguments)

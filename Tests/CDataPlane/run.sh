@@ -16,7 +16,7 @@ seconds="${1:-30}"
 out=.build/cdataplane
 mkdir -p "$out/corpus"
 src=CSupport/CDataPlane
-core="$src/query.c $src/answer.c $src/table.c $src/table_builder.c $src/arena.c $src/wire.c $src/records.c $src/rrset_records.c Tests/CDataPlane/fixture_table.c"
+core="$src/query.c $src/answer.c $src/table.c $src/table_builder.c $src/arena.c $src/table_directory.c $src/wire.c $src/records.c $src/rrset_records.c Tests/CDataPlane/fixture_table.c"
 server="$core $src/server.c $src/udp.c $src/tcp.c $src/forward.c $src/forwarding.c $src/cache.c $src/upstream_message.c $src/chase.c $src/stats.c"
 flags="-g -O1 -D_GNU_SOURCE -I$src/include -I$src -ITests/CDataPlane"
 libs="-levent_core -levent_pthreads -lldns -lpthread"

@@ -164,6 +164,29 @@ static void a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew(void) {
     dp_table_free(shrunk);
 }
 
+/* Deltas published one after another: each takes the directory its base's
+ * base let go when the base was published (table_directory.c), a copy of
+ * its own base's; and the last answers every name any of them added. */
+static void each_delta_takes_the_directory_the_last_publication_let_go(void) {
+    dp_table *current = finished(fixture_fillers(0, 2000));
+    dp_table *next = fixture_filler_delta(current, 2000, 1, 0, 0);
+    for (int i = 1; i <= 20; i++) {
+        dp_shard **freed = current->shards;
+        dp_table_retire(current, next);
+        current = next;
+        next = fixture_filler_delta(current, 2000 + i, 1, 0, 0);
+        if (next->shards != freed) fail("a delta did not take the directory its base's base let go");
+    }
+    dp_table_retire(current, next);
+    if (dp_table_name_count(next) != 2021) fail("deltas in a row lost or doubled names");
+    for (int i = 0; i < 2021; i += 101)
+        if (!has_filler(next, i)) fail("a name of the base is gone after deltas in a row");
+    for (int i = 2000; i < 2021; i++)
+        if (!has_filler(next, i)) fail("a name a delta added is gone after later deltas");
+    if (has_filler(next, 2021)) fail("deltas in a row answer a name never added");
+    dp_table_free(next);
+}
+
 /* dp_table_builder_add_ptr_records gives a PTR name its records, ANY
  * their answer and other types NODATA, and refuses malformed targets and
  * a name outside the zones. */
@@ -439,6 +462,7 @@ int main(void) {
     a_delta_is_one_builder();
     an_unpublished_delta_frees_only_its_own_shards();
     a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew();
+    each_delta_takes_the_directory_the_last_publication_let_go();
     ptr_records_are_written_from_their_targets();
     many_ptr_records_are_truncated_and_cut();
     ptr_targets_in_a_zone_are_written_whole();

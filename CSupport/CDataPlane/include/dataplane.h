@@ -239,14 +239,22 @@ void dp_server_block_worker_for_test(dp_server *s, unsigned worker, uint64_t ms)
 const dp_table *dp_server_table(const dp_server *s);
 
 /*
- * Caps the process's malloc arenas at two; call before threads start.
- * glibc gives threads that contend an arena of their own (up to eight per
- * core), and the control plane's threads then leave what they free spread
- * over heaps that malloc_trim cannot give back: after a 100,000-service
- * sync RSS was 180 or 219 MiB from run to run, and with two, 180 MiB in 5
- * of 5 runs. The workers allocate nothing per packet, so they do not contend.
+ * Sets how malloc keeps the process's memory; call before threads start.
+ * - Two arenas: glibc gives threads that contend an arena of their own (up
+ *   to eight per core), and the control plane's threads then leave what
+ *   they free spread over heaps that malloc_trim cannot give back: after a
+ *   100,000-service sync RSS was 180 or 219 MiB from run to run, and with
+ *   two, 180 MiB in 5 of 5 runs. The workers allocate nothing per packet,
+ *   so they do not contend.
+ * - Blocks of 128 KiB and more mapped on their own, always: glibc raises
+ *   that threshold to the size of the first such block freed, up to 32 MiB,
+ *   and from then on list pages, decoding buffers and builder blocks that
+ *   live for a moment fill the heap among the record store's long-lived
+ *   objects, which pins the space they leave. After the same sync, malloc
+ *   held 145-178 MB for 104 MB in use and RSS was 120-135 MiB from run to
+ *   run; with the threshold fixed it held 105 MB and RSS was 120 MiB.
  */
-void dp_limit_malloc_arenas(void);
+void dp_tune_malloc(void);
 
 /* Replaces the table workers answer from; see "Tables" above. A delta
  * must be built on the table it replaces (dp_table_builder_new_delta). */
