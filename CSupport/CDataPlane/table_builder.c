@@ -697,8 +697,12 @@ static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
 /*
  * The builders' names grouped by shard, and the table they are laid out
  * in: for builder k and shard s, its names are
- * order[k][starts[k][s]] up to order[k][starts[k][s + 1]]. Threads take
- * the shards in turn; each writes only its own shards and sums.
+ * order[k][starts[k][s]] up to order[k][starts[k][s + 1]]. A delta in its
+ * base's shards has no starts (they would cost it a pass over every
+ * shard): its names are grouped by the shards it touches, ascending, and
+ * touched[i]'s are order[0][runs[i]] up to order[0][runs[i + 1]]. Threads
+ * take the shards to lay out in turn; each writes only its own shards and
+ * sums.
  */
 typedef struct layout {
     dp_table_builder **builders;
@@ -708,8 +712,29 @@ typedef struct layout {
     dp_table *table;
     uint32_t **starts;
     uint32_t **order;
+    uint32_t *touched;
+    uint32_t *runs;
+    uint32_t touched_count;
     size_t scratch_len; /* sources of the largest shard */
 } layout;
+
+/* Where builder k's names of shard s are in order[k]: [*from, *to). */
+static void names_of_shard(const layout *l, size_t k, uint32_t s, uint32_t *from, uint32_t *to) {
+    if (!l->shares_base) {
+        *from = l->starts[k][s];
+        *to = l->starts[k][s + 1];
+        return;
+    }
+    uint32_t low = 0, high = l->touched_count;
+    while (low < high) {
+        uint32_t mid = low + (high - low) / 2;
+        if (l->touched[mid] < s) low = mid + 1;
+        else high = mid;
+    }
+    bool found = low < l->touched_count && l->touched[low] == s;
+    *from = found ? l->runs[low] : 0;
+    *to = found ? l->runs[low + 1] : 0;
+}
 
 /* The base's shards whose names may fall in the table's shard `s`: a
  * shard is a range of hashes (shard_of), so with twice the shards each
@@ -749,7 +774,9 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
     }
     for (size_t k = 0; k < l->count; k++) {
         const dp_table_builder *b = l->builders[k];
-        for (uint32_t i = l->starts[k][s]; i < l->starts[k][s + 1]; i++) {
+        uint32_t from, to;
+        names_of_shard(l, k, s, &from, &to);
+        for (uint32_t i = from; i < to; i++) {
             const build_name *n = &b->names[l->order[k][i]];
             for (size_t j = 0; j < k; j++) {
                 if (builder_find(l->builders[j], n->name, n->name_len, n->hash) == NULL) continue;
@@ -770,9 +797,10 @@ static void *lay_out_share(void *arg) {
     dp_table *t = l->table;
     source *scratch = malloc((l->scratch_len + 1) * sizeof(source));
     share->out_of_memory = scratch == NULL;
-    for (uint32_t s = share->index; scratch != NULL && s < t->shard_count; s += share->of) {
-        /* A delta (one builder) shares the shards it gives no name with its base. */
-        if (l->shares_base && l->starts[0][s + 1] == l->starts[0][s]) continue;
+    /* A delta in its base's shards shares those it gives no name with it. */
+    uint32_t shards = l->shares_base ? l->touched_count : t->shard_count;
+    for (uint32_t i = share->index; scratch != NULL && i < shards; i += share->of) {
+        uint32_t s = l->shares_base ? l->touched[i] : i;
         dp_shard *shard = lay_out_one(share, s, scratch);
         if (shard == NULL) break;
         if (l->shares_base) {
@@ -792,9 +820,46 @@ static void *lay_out_share(void *arg) {
     return NULL;
 }
 
+static int by_shard_then_index(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Groups a delta's names by the shards they touch, sorted, and finds the
+ * scratch the largest of those shards needs: work that grows with the
+ * delta, not with the table. */
+static bool group_delta(layout *l) {
+    const dp_table_builder *b = l->builders[0];
+    size_t count = b->name_count;
+    uint64_t *keys = malloc((count + 1) * sizeof(uint64_t));
+    uint32_t *order = l->order[0] = malloc((count + 1) * sizeof(uint32_t));
+    l->touched = malloc((count + 1) * sizeof(uint32_t));
+    l->runs = malloc((count + 2) * sizeof(uint32_t));
+    bool ok = keys != NULL && order != NULL && l->touched != NULL && l->runs != NULL;
+    for (size_t i = 0; ok && i < count; i++)
+        keys[i] = (uint64_t)shard_of(b->names[i].hash, l->table->shard_count) << 32 | i;
+    if (ok) qsort(keys, count, sizeof(uint64_t), by_shard_then_index);
+    for (size_t i = 0; ok && i < count; i++) {
+        uint32_t s = (uint32_t)(keys[i] >> 32);
+        if (l->touched_count == 0 || l->touched[l->touched_count - 1] != s) {
+            l->touched[l->touched_count] = s;
+            l->runs[l->touched_count++] = (uint32_t)i;
+        }
+        order[i] = (uint32_t)keys[i];
+    }
+    if (ok) l->runs[l->touched_count] = (uint32_t)count;
+    for (uint32_t i = 0; ok && i < l->touched_count; i++) {
+        size_t size = l->runs[i + 1] - l->runs[i] + l->base->shards[l->touched[i]]->name_count;
+        if (size > l->scratch_len) l->scratch_len = size;
+    }
+    free(keys);
+    return ok;
+}
+
 /* Groups each builder's names by shard (a counting sort), and finds the
  * scratch the largest shard needs. */
 static bool group_by_shard(layout *l) {
+    if (l->shares_base) return group_delta(l);
     uint32_t shard_count = l->table->shard_count;
     size_t *sizes = calloc(shard_count, sizeof(size_t));
     if (sizes == NULL) return false;
@@ -819,7 +884,7 @@ static bool group_by_shard(layout *l) {
     }
     for (uint32_t s = 0; ok && s < shard_count; s++) {
         uint32_t first = 1, last = 0;
-        if (l->base != NULL && (!l->shares_base || sizes[s] > 0)) base_shards_of(l, s, &first, &last);
+        if (l->base != NULL) base_shards_of(l, s, &first, &last);
         for (uint32_t b = first; b <= last; b++) sizes[s] += l->base->shards[b]->name_count;
         if (sizes[s] > l->scratch_len) l->scratch_len = sizes[s];
     }
@@ -962,6 +1027,8 @@ dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, ch
     }
     free(l.starts);
     free(l.order);
+    free(l.touched);
+    free(l.runs);
     if (status == 0) builders[0]->table = NULL;
     for (size_t k = 0; k < count; k++) dp_table_builder_free(builders[k]);
     return status == 0 ? l.table : NULL;
