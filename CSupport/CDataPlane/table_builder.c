@@ -695,14 +695,14 @@ static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
 }
 
 /*
- * The builders' names grouped by shard, and the table they are laid out
- * in: for builder k and shard s, its names are
- * order[k][starts[k][s]] up to order[k][starts[k][s + 1]]. A delta in its
- * base's shards has no starts (they would cost it a pass over every
- * shard): its names are grouped by the shards it touches, ascending, and
- * touched[i]'s are order[0][runs[i]] up to order[0][runs[i + 1]]. Threads
- * take the shards to lay out in turn; each writes only its own shards and
- * sums.
+ * The builders' names grouped by the shards to lay out, and the table
+ * they are laid out in: for builder k, the names of the i-th shard laid
+ * out are order[k][starts[k][i]] up to order[k][starts[k][i + 1]]. A new
+ * table lays out every shard, the i-th being shard i; a delta in its
+ * base's shards lays out only those it gives names (touched, ascending),
+ * so that neither grouping nor laying out passes over every shard.
+ * Threads take the shards to lay out in turn; each writes only its own
+ * shards and sums.
  */
 typedef struct layout {
     dp_table_builder **builders;
@@ -712,29 +712,10 @@ typedef struct layout {
     dp_table *table;
     uint32_t **starts;
     uint32_t **order;
-    uint32_t *touched;
-    uint32_t *runs;
+    uint32_t *touched; /* a delta in its base's shards: the shards to lay out */
     uint32_t touched_count;
     size_t scratch_len; /* sources of the largest shard */
 } layout;
-
-/* Where builder k's names of shard s are in order[k]: [*from, *to). */
-static void names_of_shard(const layout *l, size_t k, uint32_t s, uint32_t *from, uint32_t *to) {
-    if (!l->shares_base) {
-        *from = l->starts[k][s];
-        *to = l->starts[k][s + 1];
-        return;
-    }
-    uint32_t low = 0, high = l->touched_count;
-    while (low < high) {
-        uint32_t mid = low + (high - low) / 2;
-        if (l->touched[mid] < s) low = mid + 1;
-        else high = mid;
-    }
-    bool found = low < l->touched_count && l->touched[low] == s;
-    *from = found ? l->runs[low] : 0;
-    *to = found ? l->runs[low + 1] : 0;
-}
 
 /* The base's shards whose names may fall in the table's shard `s`: a
  * shard is a range of hashes (shard_of), so with twice the shards each
@@ -754,9 +735,10 @@ typedef struct layout_share {
     const build_name *twice; /* a name an earlier builder gave too */
 } layout_share;
 
-/* One shard: the base's records the builder leaves alone, then the
- * builders' names, checked to be in no earlier builder. */
-static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
+/* The i-th shard to lay out, shard s: the base's records the builder
+ * leaves alone, then the builders' names, checked to be in no earlier
+ * builder. */
+static dp_shard *lay_out_one(layout_share *share, uint32_t i, uint32_t s, source *scratch) {
     const layout *l = share->l;
     size_t count = 0;
     uint32_t first = 1, last = 0;
@@ -774,10 +756,8 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t s, source *scratch) {
     }
     for (size_t k = 0; k < l->count; k++) {
         const dp_table_builder *b = l->builders[k];
-        uint32_t from, to;
-        names_of_shard(l, k, s, &from, &to);
-        for (uint32_t i = from; i < to; i++) {
-            const build_name *n = &b->names[l->order[k][i]];
+        for (uint32_t at = l->starts[k][i]; at < l->starts[k][i + 1]; at++) {
+            const build_name *n = &b->names[l->order[k][at]];
             for (size_t j = 0; j < k; j++) {
                 if (builder_find(l->builders[j], n->name, n->name_len, n->hash) == NULL) continue;
                 share->twice = n;
@@ -801,7 +781,7 @@ static void *lay_out_share(void *arg) {
     uint32_t shards = l->shares_base ? l->touched_count : t->shard_count;
     for (uint32_t i = share->index; scratch != NULL && i < shards; i += share->of) {
         uint32_t s = l->shares_base ? l->touched[i] : i;
-        dp_shard *shard = lay_out_one(share, s, scratch);
+        dp_shard *shard = lay_out_one(share, i, s, scratch);
         if (shard == NULL) break;
         if (l->shares_base) {
             const dp_shard *old = l->base->shards[s];
@@ -833,9 +813,9 @@ static bool group_delta(layout *l) {
     size_t count = b->name_count;
     uint64_t *keys = malloc((count + 1) * sizeof(uint64_t));
     uint32_t *order = l->order[0] = malloc((count + 1) * sizeof(uint32_t));
+    uint32_t *starts = l->starts[0] = malloc((count + 1) * sizeof(uint32_t));
     l->touched = malloc((count + 1) * sizeof(uint32_t));
-    l->runs = malloc((count + 2) * sizeof(uint32_t));
-    bool ok = keys != NULL && order != NULL && l->touched != NULL && l->runs != NULL;
+    bool ok = keys != NULL && order != NULL && starts != NULL && l->touched != NULL;
     for (size_t i = 0; ok && i < count; i++)
         keys[i] = (uint64_t)shard_of(b->names[i].hash, l->table->shard_count) << 32 | i;
     if (ok) qsort(keys, count, sizeof(uint64_t), by_shard_then_index);
@@ -843,13 +823,13 @@ static bool group_delta(layout *l) {
         uint32_t s = (uint32_t)(keys[i] >> 32);
         if (l->touched_count == 0 || l->touched[l->touched_count - 1] != s) {
             l->touched[l->touched_count] = s;
-            l->runs[l->touched_count++] = (uint32_t)i;
+            starts[l->touched_count++] = (uint32_t)i;
         }
         order[i] = (uint32_t)keys[i];
     }
-    if (ok) l->runs[l->touched_count] = (uint32_t)count;
+    if (ok) starts[l->touched_count] = (uint32_t)count;
     for (uint32_t i = 0; ok && i < l->touched_count; i++) {
-        size_t size = l->runs[i + 1] - l->runs[i] + l->base->shards[l->touched[i]]->name_count;
+        size_t size = starts[i + 1] - starts[i] + l->base->shards[l->touched[i]]->name_count;
         if (size > l->scratch_len) l->scratch_len = size;
     }
     free(keys);
@@ -1028,7 +1008,6 @@ dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, ch
     free(l.starts);
     free(l.order);
     free(l.touched);
-    free(l.runs);
     if (status == 0) builders[0]->table = NULL;
     for (size_t k = 0; k < count; k++) dp_table_builder_free(builders[k]);
     return status == 0 ? l.table : NULL;

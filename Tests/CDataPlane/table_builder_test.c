@@ -164,6 +164,23 @@ static void a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew(void) {
     dp_table_free(shrunk);
 }
 
+/* A delta of many names, several in each shard it touches and given in
+ * no shard's order, still in its base's shards: each of those shards is
+ * laid out once with all of its names, and the others are shared. */
+static void a_delta_lays_out_each_shard_it_touches_once_with_all_its_names(void) {
+    dp_table *base = finished(fixture_fillers(0, 2000));
+    dp_table *delta = fixture_filler_delta(base, 2000, 300, 0, 100);
+    if (delta->shard_count != base->shard_count || delta->fresh == NULL)
+        fail("a delta of 400 names in 2,000 did not stay in its base's shards");
+    if (dp_table_name_count(delta) != 2200) fail("a delta of many names miscounted them");
+    for (int i = 0; i < 100; i++)
+        if (has_filler(delta, i)) fail("a name a delta of many names removed still answers");
+    for (int i = 100; i < 2300; i++)
+        if (!has_filler(delta, i)) fail("a name is missing after a delta of many names");
+    dp_table_retire(base, delta);
+    dp_table_free(delta);
+}
+
 /* Deltas published one after another: each takes the directory its base's
  * base let go when the base was published (table_directory.c), a copy of
  * its own base's; and the last answers every name any of them added. */
@@ -462,6 +479,7 @@ int main(void) {
     a_delta_is_one_builder();
     an_unpublished_delta_frees_only_its_own_shards();
     a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew();
+    a_delta_lays_out_each_shard_it_touches_once_with_all_its_names();
     each_delta_takes_the_directory_the_last_publication_let_go();
     ptr_records_are_written_from_their_targets();
     many_ptr_records_are_truncated_and_cut();

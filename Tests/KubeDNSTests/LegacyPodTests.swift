@@ -220,37 +220,37 @@ import Testing
         try await offThePool {
             let etcd = try EtcdServer()
             try await withEtcdClient([etcd.url]) { client in
-            // Values as people wrote them by hand: no targetstrip, some fields left out.
-            try await client.put("/skydns/local/cluster/hand/web/x1", #"{"host":"10.9.0.1"}"#)
-            try await client.put("/skydns/local/cluster/hand/web/x2", #"{"host":"fd00::9"}"#)
-            try await client.put("/skydns/local/cluster/hand/alias", #"{"host":"web.hand.cluster.local","ttl":60}"#)
-            try await client.put("/skydns/local/cluster/hand/api/s1", #"{"host":"10.9.0.2","port":8080,"priority":10,"weight":20}"#)
-            try await client.put("/skydns/local/cluster/hand/api/s2", #"{"host":"10.9.0.3","port":8080,"priority":10,"weight":60}"#)
-            let dns = try Self.skydns(etcd)
-            defer { dns.stop() }
-            let port = dns.port
-            APIWatchTests.expectEventually("web.hand", port: port, APIWatchTests.ok("a 10.9.0.1"))
-            APIWatchTests.expectEventually("web.hand", "AAAA", port: port, APIWatchTests.ok("aaaa fd00::9"))
-            APIWatchTests.expectEventually("alias.hand", "CNAME", port: port, APIWatchTests.ok("cname web.hand.cluster.local."))
-            APIWatchTests.expectEventually("alias.hand", port: port, APIWatchTests.ok("a 10.9.0.1", "cname web.hand.cluster.local."))
-            APIWatchTests.expectEventually("api.hand", "SRV", port: port, APIWatchTests.ok(
-                "srv 10 25 8080 s1.api.hand.cluster.local.", "srv 10 75 8080 s2.api.hand.cluster.local."))
+                // Values as people wrote them by hand: no targetstrip, some fields left out.
+                try await client.put("/skydns/local/cluster/hand/web/x1", #"{"host":"10.9.0.1"}"#)
+                try await client.put("/skydns/local/cluster/hand/web/x2", #"{"host":"fd00::9"}"#)
+                try await client.put("/skydns/local/cluster/hand/alias", #"{"host":"web.hand.cluster.local","ttl":60}"#)
+                try await client.put("/skydns/local/cluster/hand/api/s1", #"{"host":"10.9.0.2","port":8080,"priority":10,"weight":20}"#)
+                try await client.put("/skydns/local/cluster/hand/api/s2", #"{"host":"10.9.0.3","port":8080,"priority":10,"weight":60}"#)
+                let dns = try Self.skydns(etcd)
+                defer { dns.stop() }
+                let port = dns.port
+                APIWatchTests.expectEventually("web.hand", port: port, APIWatchTests.ok("a 10.9.0.1"))
+                APIWatchTests.expectEventually("web.hand", "AAAA", port: port, APIWatchTests.ok("aaaa fd00::9"))
+                APIWatchTests.expectEventually("alias.hand", "CNAME", port: port, APIWatchTests.ok("cname web.hand.cluster.local."))
+                APIWatchTests.expectEventually("alias.hand", port: port, APIWatchTests.ok("a 10.9.0.1", "cname web.hand.cluster.local."))
+                APIWatchTests.expectEventually("api.hand", "SRV", port: port, APIWatchTests.ok(
+                    "srv 10 25 8080 s1.api.hand.cluster.local.", "srv 10 75 8080 s2.api.hand.cluster.local."))
 
-            // Hand deletes are followed.
-            try await client.delete("/skydns/local/cluster/hand/web/x2")
-            APIWatchTests.expectEventually("web.hand", "AAAA", port: port, APIWatchTests.nodata)
+                // Hand deletes are followed.
+                try await client.delete("/skydns/local/cluster/hand/web/x2")
+                APIWatchTests.expectEventually("web.hand", "AAAA", port: port, APIWatchTests.nodata)
 
-            // etcd down: the last records keep being served.
-            etcd.stop()
-            for _ in 0..<10 {
-                #expect(APIWatchTests.lookup("web.hand", port: port) == APIWatchTests.ok("a 10.9.0.1"))
-                usleep(200_000)
-            }
-            // Back: followed again.
-            try etcd.restart()
-            try await client.put("/skydns/local/cluster/hand/new/n1", #"{"host":"10.9.0.7"}"#)
-            APIWatchTests.expectEventually("new.hand", port: port, APIWatchTests.ok("a 10.9.0.7"))
-            #expect(dns.isRunning)
+                // etcd down: the last records keep being served.
+                etcd.stop()
+                for _ in 0..<10 {
+                    #expect(APIWatchTests.lookup("web.hand", port: port) == APIWatchTests.ok("a 10.9.0.1"))
+                    usleep(200_000)
+                }
+                // Back: followed again.
+                try etcd.restart()
+                try await client.put("/skydns/local/cluster/hand/new/n1", #"{"host":"10.9.0.7"}"#)
+                APIWatchTests.expectEventually("new.hand", port: port, APIWatchTests.ok("a 10.9.0.7"))
+                #expect(dns.isRunning)
             }
         }
     }
