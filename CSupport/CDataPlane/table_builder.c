@@ -545,7 +545,8 @@ int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t
 
 /* ---- Laying out shards ------------------------------------------------ */
 
-/* A name to lay out: from the builder, or a record of a shard it replaces. */
+/* A name to lay out: from the builder, or a record of a shard it replaces,
+ * kept as it is. */
 typedef struct source {
     const uint8_t *name; /* its labels above its zone's apex, as in dp_record */
     const dp_answer *answers;
@@ -557,9 +558,15 @@ typedef struct source {
     uint8_t whole_len; /* the name's, apex included */
     const uint8_t *rrset; /* a dp_rrset and its rdatas, or NULL */
     size_t rrset_len;
+    /* A kept record: copied as it is, and its wires as the one span they
+     * make in its shard (lay_out_shard writes a record's wires in a row). */
+    const dp_record *kept;
+    const uint8_t *span;
+    size_t span_len;
 } source;
 
 static size_t source_bytes(const source *s) {
+    if (s->kept != NULL) return dp_record_bytes(s->kept);
     return dp_record_size(s->answer_count, s->rrset_len, s->name_len);
 }
 
@@ -573,6 +580,7 @@ static uint16_t first_with_wire(const source *s, uint16_t i) {
 
 /* The bytes of a source's distinct wires. */
 static size_t wire_bytes(const source *s) {
+    if (s->kept != NULL) return s->span_len;
     size_t total = 0;
     for (uint16_t i = 0; i < s->answer_count; i++) {
         const dp_answer *a = &s->answers[i];
@@ -580,6 +588,25 @@ static size_t wire_bytes(const source *s) {
             total += (dp_answer_wire_size(a, s->whole_len) + 7) & ~(size_t)7;
     }
     return total;
+}
+
+/* Copies a kept record to `r`, and its wires to `wires`, where its answers
+ * now point; returns where the next record's wires go. */
+static uint8_t *copy_kept(dp_record *r, const source *s, uint8_t *wires) {
+    memcpy(r, s->kept, dp_record_bytes(s->kept));
+    if (s->span_len == 0) return wires; /* no wires: NODATA, or an RRset */
+    memcpy(wires, s->span, s->span_len);
+    for (uint8_t j = 0; j < r->answer_count; j++)
+        if (r->answers[j].wire != NULL) r->answers[j].wire = wires + (r->answers[j].wire - s->span);
+    return wires + s->span_len;
+}
+
+/* Puts the record at `offset` in the first free slot from its hash's start. */
+static void add_slot(dp_shard *shard, uint32_t hash, size_t offset) {
+    size_t slot = dp_slot_start(shard->slot_count, hash);
+    while (shard->slots[slot].offset != 0) slot = slot + 1 == shard->slot_count ? 0 : slot + 1;
+    shard->slots[slot].hash = hash;
+    shard->slots[slot].offset = (uint32_t)(offset + 1);
 }
 
 /* One block: the shard header, its slots (at most three quarters full), its records
@@ -609,6 +636,13 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     for (size_t i = 0; i < count; i++) {
         const source *s = &sources[i];
         dp_record *r = (dp_record *)(shard->records + offset);
+        if (s->kept != NULL) {
+            wires = copy_kept(r, s, wires);
+            shard->answer_count += dp_record_has_rrset(r) ? 1 : r->answer_count;
+            add_slot(shard, s->hash, offset);
+            offset += source_bytes(s);
+            continue;
+        }
         memset(r, 0, source_bytes(s));
         r->answer_count = s->answer_count;
         r->any_answer = s->any_answer;
@@ -631,10 +665,7 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
         shard->answer_count += s->rrset != NULL ? 1 : s->answer_count;
         if (s->rrset != NULL) memcpy((uint8_t *)r->answers, s->rrset, s->rrset_len);
         memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
-        size_t slot = dp_slot_start(shard->slot_count, s->hash);
-        while (shard->slots[slot].offset != 0) slot = slot + 1 == slot_count ? 0 : slot + 1;
-        shard->slots[slot].hash = s->hash;
-        shard->slots[slot].offset = (uint32_t)(offset + 1);
+        add_slot(shard, s->hash, offset);
         offset += source_bytes(s);
     }
     return shard;
@@ -670,24 +701,38 @@ static source source_of_name(const dp_table *t, const dp_table_builder *b, const
     return s;
 }
 
-/* A base record as a source, and its whole name in `whole` (a delta's). */
-static source source_of_record(const dp_table *base, const dp_record *r, uint8_t *whole) {
-    const dp_zone *z = &base->zones[r->zone];
-    memcpy(whole, dp_record_name(r), r->name_len);
-    memcpy(whole + r->name_len, z->apex, z->apex_len);
-    source s = {.name = dp_record_name(r),
-                .answers = r->answers,
-                .hash = r->hash,
-                .answer_count = r->answer_count,
-                .any_answer = r->any_answer,
-                .zone = r->zone,
-                .name_len = r->name_len,
-                .whole_len = (uint8_t)(r->name_len + z->apex_len)};
-    if (dp_record_has_rrset(r)) {
-        s.rrset = (const uint8_t *)dp_record_rrset(r);
-        s.rrset_len = sizeof(dp_rrset) + dp_record_rrset(r)->rdata_len;
+/* A base record kept as it is. Its distinct wires lie in a row, each
+ * padded to 8 bytes, so they span from the lowest to the end of the
+ * highest. */
+static source kept_record(const dp_table *base, const dp_record *r) {
+    source s = {.hash = r->hash, .kept = r};
+    size_t whole_len = r->name_len + base->zones[r->zone].apex_len;
+    const uint8_t *end = NULL;
+    for (uint8_t j = 0; j < r->answer_count; j++) {
+        const dp_answer *a = &r->answers[j];
+        if (a->wire == NULL) continue;
+        if (s.span == NULL || a->wire < s.span) s.span = a->wire;
+        const uint8_t *after = a->wire + ((dp_answer_wire_size(a, whole_len) + 7) & ~(size_t)7);
+        if (after > end) end = after;
     }
+    s.span_len = s.span != NULL ? (size_t)(end - s.span) : 0;
     return s;
+}
+
+/* Whether a builder names a base record: its name is the record's labels,
+ * then its zone's apex. */
+static bool builder_names(const dp_table_builder *b, const dp_table *base, const dp_record *r) {
+    if (b->slots == NULL) return false;
+    const dp_zone *z = &base->zones[r->zone];
+    for (size_t i = r->hash & b->slot_mask;; i = (i + 1) & b->slot_mask) {
+        uint32_t slot = b->slots[i];
+        if (slot == 0) return false;
+        const build_name *n = &b->names[slot - 1];
+        if (n->hash == r->hash && n->name_len == r->name_len + z->apex_len &&
+            memcmp(n->name, dp_record_name(r), r->name_len) == 0 &&
+            memcmp(n->name + r->name_len, z->apex, z->apex_len) == 0)
+            return true;
+    }
 }
 
 static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
@@ -749,9 +794,7 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t i, uint32_t s, source
             const dp_record *r = (const dp_record *)(old->records + offset);
             offset += dp_record_bytes(r);
             if (shard_of(r->hash, l->table->shard_count) != s) continue;
-            uint8_t whole[DP_MAX_NAME];
-            source kept = source_of_record(l->base, r, whole);
-            if (builder_find(l->builders[0], whole, kept.whole_len, r->hash) == NULL) scratch[count++] = kept;
+            if (!builder_names(l->builders[0], l->base, r)) scratch[count++] = kept_record(l->base, r);
         }
     }
     for (size_t k = 0; k < l->count; k++) {

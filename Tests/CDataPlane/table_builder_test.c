@@ -181,6 +181,80 @@ static void a_delta_lays_out_each_shard_it_touches_once_with_all_its_names(void)
     dp_table_free(delta);
 }
 
+/* Whether every reply of `names` (given as n<i>) to `types` is the same
+ * from `a` and `b`, byte for byte. */
+static bool same_replies(const dp_table *a, const dp_table *b, const uint8_t *const names[],
+                         const size_t lens[], size_t count) {
+    static const uint16_t types[] = {1, 6, 12, 16, 28, 33, 99, 255};
+    static uint8_t from_a[65535], from_b[65535];
+    for (size_t i = 0; i < count; i++)
+        for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+            size_t want = reply_to(a, DP_TCP, names[i], lens[i], types[k], 7, from_a, sizeof(from_a));
+            size_t got = reply_to(b, DP_TCP, names[i], lens[i], types[k], 7, from_b, sizeof(from_b));
+            if (want == 0 || got != want || memcmp(from_a, from_b, want) != 0) return false;
+        }
+    return true;
+}
+
+/* A TXT RR of `name` holding "n<i>". */
+static size_t txt_rr(uint8_t *rr, const uint8_t *name, size_t len, int i) {
+    memcpy(rr, name, len);
+    char text[16];
+    int text_len = snprintf(text, sizeof(text), "n%d", i);
+    const uint8_t fields[] = {0, 16, 0, 1, 0, 0, 0, 30, 0, (uint8_t)(text_len + 1), (uint8_t)text_len};
+    memcpy(rr + len, fields, sizeof(fields));
+    memcpy(rr + len + sizeof(fields), text, (size_t)text_len);
+    return len + sizeof(fields) + (size_t)text_len;
+}
+
+/* fixture_fillers(0, 600), with TXT and type 99 sharing one reply for
+ * every third name. */
+static dp_table *fillers_with_shared_replies(void) {
+    char err[256] = "";
+    dp_table_builder *b = fixture_fillers(0, 600);
+    uint8_t name[256], rr[300];
+    for (int i = 0; i < 600; i += 3) {
+        size_t len = fixture_filler_name(i, name), rr_len = txt_rr(rr, name, len, i);
+        if (dp_table_builder_add_answer(b, name, len, 16, 0, rr, rr_len, 1, 0, 0, err, sizeof(err)) != 0 ||
+            dp_table_builder_add_answer(b, name, len, 99, 0, rr, rr_len, 1, 0, 0, err, sizeof(err)) != 0)
+            fail(err);
+    }
+    return finished(b);
+}
+
+/* A delta copies the records of the shards it lays out again that it
+ * leaves alone, with the replies they keep: once it is published and the
+ * shards it replaced are freed, every reply of the base's names is the
+ * same from it as from a copy of the base, byte for byte. Among them,
+ * names with two types sharing one kept reply, an RRset of PTR targets or
+ * addresses, NODATA, and 40 A records. */
+static void a_delta_keeps_the_replies_of_the_names_it_leaves_alone(void) {
+    static uint8_t filler_names[600][32];
+    const uint8_t *names[600];
+    size_t lens[600];
+    for (int i = 0; i < 600; i++) {
+        lens[i] = fixture_filler_name(i, filler_names[i]);
+        names[i] = filler_names[i];
+    }
+    static const uint8_t web[] = "\3web\2ns\3svc\7cluster\5local", ptr[] = "\3ptr\2ns\3svc\7cluster\5local",
+                         addr[] = "\4addr\2ns\3svc\7cluster\5local", addr6[] = "\5addr6\2ns\3svc\7cluster\5local",
+                         apex[] = "\7cluster\5local";
+    const uint8_t *const fixed[] = {web, ptr, addr, addr6, apex};
+    const size_t fixed_lens[] = {sizeof(web), sizeof(ptr), sizeof(addr), sizeof(addr6), sizeof(apex)};
+    for (int k = 0; k < 2; k++) {
+        dp_table *copy = k == 0 ? fillers_with_shared_replies() : fixture_table(1);
+        dp_table *base = k == 0 ? fillers_with_shared_replies() : fixture_table(1);
+        dp_table *delta = fixture_filler_delta(base, 1000, 600, 0, 0);
+        for (uint32_t s = 0; s < delta->shard_count; s++)
+            if (delta->fresh == NULL || !delta->fresh[s]) fail("a delta of 600 names left one of 16 shards alone");
+        dp_table_retire(base, delta);
+        if (!same_replies(copy, delta, names, lens, 600) || !same_replies(copy, delta, fixed, fixed_lens, 5))
+            fail("a name a delta left alone answers otherwise after it");
+        dp_table_free(delta);
+        dp_table_free(copy);
+    }
+}
+
 /* Deltas published one after another: each takes the directory its base's
  * base let go when the base was published (table_directory.c), a copy of
  * its own base's; and the last answers every name any of them added. */
@@ -480,6 +554,7 @@ int main(void) {
     an_unpublished_delta_frees_only_its_own_shards();
     a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew();
     a_delta_lays_out_each_shard_it_touches_once_with_all_its_names();
+    a_delta_keeps_the_replies_of_the_names_it_leaves_alone();
     each_delta_takes_the_directory_the_last_publication_let_go();
     ptr_records_are_written_from_their_targets();
     many_ptr_records_are_truncated_and_cut();
