@@ -12,6 +12,12 @@ public final class APIClient: Sendable {
     public let access: ClusterAccess
     private let http: HTTPClient
     private let userAgent: String
+    /// One event loop reads every connection to the server.
+    private let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// That loop's thread: watch streams are read, decoded and handed on
+    /// there, and a task that prefers it takes what they hand on without a
+    /// thread waking for each event.
+    public let streamExecutor: EventLoopTaskExecutor
 
     /// A request without an answer head by then has failed.
     static let requestTimeout = TimeAmount.seconds(30)
@@ -25,7 +31,8 @@ public final class APIClient: Sendable {
         if access.server.scheme?.lowercased() == "https" {
             configuration.tlsConfiguration = try Self.tls(for: access)
         }
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        http = HTTPClient(eventLoopGroupProvider: .shared(loops), configuration: configuration)
+        streamExecutor = EventLoopTaskExecutor(loops.next())
     }
 
     private static func tls(for access: ClusterAccess) throws(AccessError) -> TLSConfiguration {
@@ -47,6 +54,7 @@ public final class APIClient: Sendable {
 
     public func shutdown() async {
         try? await http.shutdown()
+        try? await loops.shutdownGracefully()
     }
 
     /// GET `path` with `query`; the response once its head has arrived
@@ -118,7 +126,7 @@ public final class APIClient: Sendable {
         let response = try await get(path, query)
         let lastActivity = LastActivity()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
+            group.addTask(executorPreference: streamExecutor) {
                 var pending = ByteBuffer()
                 do {
                     for try await chunk in response.body {

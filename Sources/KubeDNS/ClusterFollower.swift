@@ -24,36 +24,63 @@ struct ClusterFollower {
     /// A delta touching more than this share of the names is slower than a whole table.
     static let wholeTableShare = 4
 
-    func run(_ queue: UpdateQueue) async {
+    /// Loads the first lists, then follows the changes on `executor` when
+    /// given: the thread that reads the watch streams, so that an event is
+    /// read, applied and published without waking another thread. The first
+    /// lists are not: their pages go into the store while that thread
+    /// reads the next ones.
+    func run(_ queue: UpdateQueue, followingOn executor: (any TaskExecutor)? = nil) async {
+        var wakeups = queue.wakeups.makeAsyncIterator()
+        guard case (var store, let tableNames)? = await sync(queue, &wakeups) else { return }
+        await withTaskExecutorPreference(executor) {
+            await follow(queue, &wakeups, &store, tableNames: tableNames)
+        }
+    }
+
+    /// Puts the first lists into a store and publishes its whole table;
+    /// the store and the table's name count, or nil when the queue ended first.
+    private func sync(
+        _ queue: UpdateQueue, _ wakeups: inout AsyncStream<Void>.Iterator
+    ) async -> (ClusterRecordStore, Int)? {
         var listed: Set<String> = []
         var store = ClusterRecordStore(options: options)
-        var tableNames = 0
         let clock = ContinuousClock()
         let start = clock.now
-        for await _ in queue.wakeups {
+        while await wakeups.next() != nil {
             let batch = queue.take()
             guard !batch.isEmpty else { continue }
             let received = clock.now
-            if !synced.isSet {
-                // Before the first table, pages go into the store as they
-                // arrive, so that when the last list ends little is left
-                // but the table; nothing is published until every resource
-                // is listed, and then the table is made whole.
-                apply(batch, to: &store)
-                for update in batch { if let resource = update.listedResource { listed.insert(resource) } }
-                let complete = listed.count == resourceCount
-                if complete { store.setSerial(Self.serial(after: 0)) }
-                store.discardChanges()
-                guard complete, let names = publishWhole(store, received: received) else { continue }
-                tableNames = names
-                metrics.published(after: clock.now - received, names: tableNames, bytes: server.tableByteCount())
-                synced.set()
-                readiness.markReady()
-                logger.notice("initial sync done; ready", metadata: [
-                    "services": "\(store.objects.services.count)", "after": "\(clock.now - start)",
-                ])
-                continue
-            }
+            // Pages go into the store as they arrive, so that when the last
+            // list ends little is left but the table; nothing is published
+            // until every resource is listed, and then the table is made whole.
+            apply(batch, to: &store)
+            for update in batch { if let resource = update.listedResource { listed.insert(resource) } }
+            let complete = listed.count == resourceCount
+            if complete { store.setSerial(Self.serial(after: 0)) }
+            store.discardChanges()
+            guard complete, let names = publishWhole(store, received: received) else { continue }
+            metrics.published(after: clock.now - received, names: names, bytes: server.tableByteCount())
+            synced.set()
+            readiness.markReady()
+            logger.notice("initial sync done; ready", metadata: [
+                "services": "\(store.objects.services.count)", "after": "\(clock.now - start)",
+            ])
+            return (store, names)
+        }
+        return nil
+    }
+
+    /// Applies each batch of changes and publishes what it touched.
+    private func follow(
+        _ queue: UpdateQueue, _ wakeups: inout AsyncStream<Void>.Iterator, _ store: inout ClusterRecordStore,
+        tableNames: Int
+    ) async {
+        var tableNames = tableNames
+        let clock = ContinuousClock()
+        while await wakeups.next() != nil {
+            let batch = queue.take()
+            guard !batch.isEmpty else { continue }
+            let received = clock.now
             apply(batch, to: &store)
             guard store.hasChanges else { continue }
             store.setSerial(Self.serial(after: store.options.serial))

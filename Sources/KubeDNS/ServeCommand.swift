@@ -91,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
                 await ClusterFollower(
                     options: options, server: server, readiness: readiness,
                     resourceCount: source.resourceCount, synced: synced, metrics: metrics, logger: logger
-                ).run(queue)
+                ).run(queue, followingOn: source.client.streamExecutor)
             }))
             tasks.append(("initial sync timeout", { [initialSyncTimeout] in
                 try? await Task.sleep(for: initialSyncTimeout.duration)

@@ -93,6 +93,37 @@ import Testing
         }
     }
 
+    /// Watch events are handed on from the thread that read them, the
+    /// client's stream loop, so a task preferring it takes them without
+    /// another thread waking; the first list is not, so decoding its pages
+    /// does not hold up reading the next.
+    @Test func watchEventsAreHandedOnFromTheStreamLoop() async throws {
+        let simulator = try KubeAPISimulator()
+        try simulator.apply(Self.namespace("a"))
+        let port = try await simulator.start()
+        defer { Task { await simulator.stop() } }
+        let client = try APIClient(access: ClusterAccess(server: URL(string: "http://127.0.0.1:\(port)")!), userAgent: "t")
+        let informer = Informer<Named>(client: client, resource: .namespaces, settings: InformerSettings(), logger: Logger(label: "test"))
+        let onStreamLoop = Mutex<[String: Bool]>([:])
+        let task = Task {
+            await informer.run { update in
+                let kind = switch update {
+                case .listing, .replaced: "list"
+                case .added, .modified, .deleted: "event"
+                }
+                onStreamLoop.withLock { $0[kind] = client.streamExecutor.loop.inEventLoop }
+            }
+        }
+        #expect(await asyncEventually { onStreamLoop.withLock { $0["list"] } != nil })
+        #expect(await asyncEventually { simulator.requests.contains { $0.uri.contains("watch=true") } })
+        try simulator.apply(Self.namespace("b"))
+        #expect(await asyncEventually { onStreamLoop.withLock { $0["event"] } != nil })
+        #expect(onStreamLoop.withLock { $0 } == ["list": false, "event": true])
+        task.cancel()
+        _ = await task.value
+        await client.shutdown()
+    }
+
     @Test(arguments: [true, false])
     func anExpiredVersionRelistsAndDropsWhatWasDeletedMeanwhile(_ asHTTPStatus: Bool) async throws {
         let simulator = try KubeAPISimulator()
