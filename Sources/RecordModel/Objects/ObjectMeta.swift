@@ -36,15 +36,47 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
         key = ObjectKey(
             namespace: try c.decodeIfPresent(String.self, forKey: .namespace) ?? "",
             name: try c.decode(String.self, forKey: .name))
-        labels = try c.decodeIfPresent(LenientStringMap.self, forKey: .labels)?.values(Self.labelsRead) ?? [:]
-        annotations =
-            try c.decodeIfPresent(LenientStringMap.self, forKey: .annotations)?.values(Self.annotationsRead) ?? [:]
+        labels = try Self.strings(Self.labelsRead, in: c, at: .labels)
+        annotations = try Self.strings(Self.annotationsRead, in: c, at: .annotations)
     }
 
     /// The only labels and annotations DNS reads; the rest is not kept, as
     /// a cluster's objects carry far more than DNS needs.
     static let labelsRead: Set<String> = [EndpointSlice.serviceNameLabel]
     static let annotationsRead: Set<String> = [Service.tolerateUnreadyAnnotation]
+
+    /// A string map's key.
+    private struct MapKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The entries of the string map at `field` whose key is one of `keys`,
+    /// kept when they are a string (or a YAML scalar written without
+    /// quotes, like `true`) and skipped when not, so one odd label never
+    /// makes an object unreadable. The other entries are not read at all:
+    /// objects carry many labels and annotations, kubectl's
+    /// last-applied-configuration among them, and DNS reads one of each.
+    private static func strings(
+        _ keys: Set<String>, in c: KeyedDecodingContainer<CodingKeys>, at field: CodingKeys
+    ) throws -> [String: String] {
+        guard c.contains(field), try !c.decodeNil(forKey: field) else { return [:] }
+        let map = try c.nestedContainer(keyedBy: MapKey.self, forKey: field)
+        var found: [String: String] = [:]
+        for name in keys {
+            let key = MapKey(stringValue: name)
+            if let text = try? map.decode(String.self, forKey: key) {
+                found[name] = text
+            } else if let flag = try? map.decode(Bool.self, forKey: key) {
+                found[name] = String(flag)
+            } else if let number = try? map.decode(Int.self, forKey: key) {
+                found[name] = String(number)
+            }
+        }
+        return found
+    }
 }
 
 /// Namespace and name: how objects are told apart. Kept as one string,
@@ -86,35 +118,5 @@ public struct ObjectKey: Hashable, Sendable, Comparable, CustomStringConvertible
 
     private static func unescaped(_ namespace: String) -> String {
         namespace.replacing("%2F", with: "/").replacing("%25", with: "%")
-    }
-}
-
-/// A string map that keeps what is a string (or a YAML scalar written
-/// without quotes, like `true`) and skips the rest, so one odd label
-/// never makes an object unreadable.
-struct LenientStringMap: Decodable {
-    private var all: [String: String] = [:]
-
-    /// The entries whose key is in `keys`.
-    func values(_ keys: Set<String>) -> [String: String] { all.filter { keys.contains($0.key) } }
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        for key in c.allKeys {
-            if let s = try? c.decode(String.self, forKey: key) {
-                all[key.stringValue] = s
-            } else if let b = try? c.decode(Bool.self, forKey: key) {
-                all[key.stringValue] = String(b)
-            } else if let i = try? c.decode(Int.self, forKey: key) {
-                all[key.stringValue] = String(i)
-            }
-        }
     }
 }
