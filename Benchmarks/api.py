@@ -15,6 +15,11 @@
                not grow with the cluster, nor depend on how it got its size
   legacy       propagation through the Kubernetes 1.2 pod: the simulator to
                `kube-dns kube2sky`, etcd, `kube-dns skydns`, over 200 changes
+  paired       CPU per EndpointSlice update of BIN_DIR's kube-dns against
+               the one in $BASELINE (a directory), both following one
+               simulator at once on CPU 1, each started first in turn:
+               the CPU one binary takes moves between runs far more than
+               the ratio of two run together
 
 kube-dns runs pinned to CPU 1 (for sync, on both CPUs); the simulator,
 loadgen and this script on CPU 0. Prints Markdown to stdout.
@@ -36,6 +41,7 @@ import time
 
 OUT, BIN, LOADGEN = sys.argv[1], sys.argv[2], sys.argv[3]
 PHASES = sys.argv[4:] or ["propagation", "churn", "sync", "updates", "legacy"]
+BASELINE = os.environ.get("BASELINE")
 API_PORT, DNS_PORT, HEALTH_PORT = 18480, 18453, 18481
 ETCD_PORT, ETCD_PEER_PORT, KUBE2SKY_PORT = 18479, 18482, 18483
 # This script and its threads (the PUT drivers) stay off kube-dns's CPU.
@@ -436,6 +442,67 @@ def updates(counts=(10_000, 100_000), changes=300, rate=100, seed=100):
     for label, ms in rows:
         print(f"| {label} | {ms:.2f} ms |")
     print()
+
+
+def thread_cpu_seconds(pid):
+    """CPU seconds of a process's threads so far, from their schedstat
+    (nanoseconds; /proc/PID/stat counts ticks)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total / 1e9
+
+
+def paired(services=10_000, changes=1000, rate=100, runs=6):
+    """BIN's and BASELINE's kube-dns follow one simulator serving the churn
+    cluster; each run starts them in the other order, warms up with 100
+    updates, then counts each one's CPU over CHANGES updates."""
+    if not BASELINE:
+        raise SystemExit("paired: set BASELINE to the directory of the kube-dns to compare with")
+    directory = f"{OUT}/churn"
+    generate(services, 3, directory)
+    rows = []
+    for run in range(runs):
+        binaries = [BIN, BASELINE] if run % 2 == 0 else [BASELINE, BIN]
+        sim = start_simulator(f"{directory}/cluster.json")
+        procs = []
+        try:
+            for k, binary in enumerate(binaries):
+                log = open(f"{OUT}/kube-dns-{k}.log", "w")
+                procs.append(subprocess.Popen(
+                    ["taskset", "-c", "1", f"{binary}/kube-dns", "--kube-master-url", f"http://127.0.0.1:{API_PORT}",
+                     "--dns-bind-address", "127.0.0.1", "--dns-port", str(DNS_PORT + 10 + k),
+                     "--healthz-port", str(HEALTH_PORT + 10 + k), "--metrics-port", "0", "-v", "2"], stderr=log, stdout=log))
+            for k in range(2):
+                wait_http(HEALTH_PORT + 10 + k, "/readiness")
+            api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+
+            def drive(first, count):
+                start = time.monotonic()
+                for n in range(count):
+                    put_endpoint_slice(api, first + n, services)
+                    time.sleep(max(0, start + (n + 1) / rate - time.monotonic()))
+                time.sleep(0.5)
+
+            drive(0, 100)
+            before = [thread_cpu_seconds(p.pid) for p in procs]
+            drive(100, changes)
+            used = [(thread_cpu_seconds(p.pid) - b) * 1000 / changes for p, b in zip(procs, before)]
+            if binaries[0] != BIN:
+                used.reverse()
+            rows.append(used)
+        finally:
+            for proc in procs + [sim]:
+                proc.terminate()
+            for proc in procs + [sim]:
+                proc.wait()
+    print(f"### CPU per EndpointSlice update, paired ({changes} updates at {rate}/s, {services} services)\n")
+    print("| run | started first | this | baseline | this / baseline |")
+    print("|---|---|---|---|---|")
+    for run, (this, base) in enumerate(rows, 1):
+        print(f"| {run} | {'this' if run % 2 else 'baseline'} | {this:.3f} ms | {base:.3f} ms | {this / base:.3f} |")
+    print(f"\nMedian this / baseline: {median([this / base for this, base in rows]):.3f}\n")
 
 
 for phase in PHASES:

@@ -5,7 +5,8 @@
 # propagation through the Kubernetes 1.2 pod (kube2sky, etcd, skydns).
 # Results go to Benchmarks/out/api.md.
 #
-# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all)
+# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all;
+#        and paired, with BASELINE=DIR: CPU per update against the kube-dns in DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Benchmarks/out
