@@ -105,7 +105,7 @@ import Testing
         let client = try APIClient(access: ClusterAccess(server: URL(string: "http://127.0.0.1:\(port)")!), userAgent: "t")
         let informer = Informer<Named>(client: client, resource: .namespaces, settings: InformerSettings(), logger: Logger(label: "test"))
         let onStreamLoop = Mutex<[String: Bool]>([:])
-        let task = Task {
+        let task = Task(executorPreference: BlockingExecutor.shared) {
             await informer.run { update in
                 let kind = switch update {
                 case .listing, .replaced: "list"
