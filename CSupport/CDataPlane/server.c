@@ -316,7 +316,7 @@ void dp_server_publish(dp_server *s, dp_table *table) {
 }
 
 void dp_tune_malloc(void) {
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 4);
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 }
 

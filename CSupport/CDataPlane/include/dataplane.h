@@ -240,12 +240,16 @@ const dp_table *dp_server_table(const dp_server *s);
 
 /*
  * Sets how malloc keeps the process's memory; call before threads start.
- * - Two arenas: glibc gives threads that contend an arena of their own (up
+ * - Four arenas: glibc gives threads that contend an arena of their own (up
  *   to eight per core), and the control plane's threads then leave what
  *   they free spread over heaps that malloc_trim cannot give back: after a
- *   100,000-service sync RSS was 180 or 219 MiB from run to run, and with
- *   two, 180 MiB in 5 of 5 runs. The workers allocate nothing per packet,
- *   so they do not contend.
+ *   100,000-service sync RSS was 180 or 219 MiB from run to run (before the
+ *   threshold below was fixed). With two, which threads share one depends
+ *   on the order they first allocate, and once the API client had a thread
+ *   of its own the whole table's two builder threads often shared one:
+ *   the table took 1.43-1.75 s where four arenas gave 1.20-1.40 s, RSS
+ *   121 MiB either way. The workers allocate nothing per packet, so they
+ *   do not contend.
  * - Blocks of 128 KiB and more mapped on their own, always: glibc raises
  *   that threshold to the size of the first such block freed, up to 32 MiB,
  *   and from then on list pages, decoding buffers and builder blocks that
