@@ -246,10 +246,10 @@ const dp_table *dp_server_table(const dp_server *s);
  *   100,000-service sync RSS was 180 or 219 MiB from run to run (before the
  *   threshold below was fixed). With two, which threads share one depends
  *   on the order they first allocate, and once the API client had a thread
- *   of its own the whole table's two builder threads often shared one:
- *   the table took 1.43-1.75 s where four arenas gave 1.20-1.40 s, RSS
- *   121 MiB either way. The workers allocate nothing per packet, so they
- *   do not contend.
+ *   of its own the whole table's two builder threads could share one:
+ *   the table of a 100,000-service sync took 1.17-1.75 s (median 1.49)
+ *   where four arenas gave 1.20-1.40 s (median 1.31), RSS 121 MiB either
+ *   way. The workers allocate nothing per packet, so they do not contend.
  * - Blocks of 128 KiB and more mapped on their own, always: glibc raises
  *   that threshold to the size of the first such block freed, up to 32 MiB,
  *   and from then on list pages, decoding buffers and builder blocks that
