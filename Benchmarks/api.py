@@ -79,11 +79,11 @@ def cluster(objects, cpus="1"):
         sim.wait()
 
 
-def start_kube_dns(cpus):
-    log = open(f"{OUT}/kube-dns.log", "w")
-    proc = subprocess.Popen(["taskset", "-c", cpus, f"{BIN}/kube-dns", "--kube-master-url",
+def start_kube_dns(cpus, binary=BIN, dns_port=DNS_PORT, health_port=HEALTH_PORT, log=f"{OUT}/kube-dns.log"):
+    log = open(log, "w")
+    proc = subprocess.Popen(["taskset", "-c", cpus, f"{binary}/kube-dns", "--kube-master-url",
                              f"http://127.0.0.1:{API_PORT}", "--dns-bind-address", "127.0.0.1",
-                             "--dns-port", str(DNS_PORT), "--healthz-port", str(HEALTH_PORT), "--metrics-port", "0", "-v", "2"],
+                             "--dns-port", str(dns_port), "--healthz-port", str(health_port), "--metrics-port", "0", "-v", "2"],
                             stderr=log, stdout=log)
     return proc
 
@@ -398,15 +398,21 @@ def put_object(api, item):
     put(api, path, dict(item, apiVersion=version))
 
 
+def put_updates(api, first, changes, services, rate):
+    """The updates put_endpoint_slice numbers `first` on, `rate` a second;
+    then half a second for the last to be followed."""
+    start = time.monotonic()
+    for n in range(changes):
+        put_endpoint_slice(api, first + n, services)
+        time.sleep(max(0, start + (n + 1) / rate - time.monotonic()))
+    time.sleep(0.5)
+
+
 def cpu_per_update(dns, api, services, changes, rate):
     """kube-dns's CPU per EndpointSlice update, in milliseconds."""
     time.sleep(1)
     before = cpu_seconds(dns.pid)
-    start = time.monotonic()
-    for n in range(changes):
-        put_endpoint_slice(api, n, services)
-        time.sleep(max(0, start + (n + 1) / rate - time.monotonic()))
-    time.sleep(0.5)
+    put_updates(api, 0, changes, services, rate)
     return (cpu_seconds(dns.pid) - before) * 1000 / changes
 
 
@@ -469,25 +475,13 @@ def paired(services=10_000, changes=1000, rate=100, runs=6):
         procs = []
         try:
             for k, binary in enumerate(binaries):
-                log = open(f"{OUT}/kube-dns-{k}.log", "w")
-                procs.append(subprocess.Popen(
-                    ["taskset", "-c", "1", f"{binary}/kube-dns", "--kube-master-url", f"http://127.0.0.1:{API_PORT}",
-                     "--dns-bind-address", "127.0.0.1", "--dns-port", str(DNS_PORT + 10 + k),
-                     "--healthz-port", str(HEALTH_PORT + 10 + k), "--metrics-port", "0", "-v", "2"], stderr=log, stdout=log))
+                procs.append(start_kube_dns("1", binary, DNS_PORT + 10 + k, HEALTH_PORT + 10 + k, f"{OUT}/kube-dns-{k}.log"))
             for k in range(2):
                 wait_http(HEALTH_PORT + 10 + k, "/readiness")
             api = http.client.HTTPConnection("127.0.0.1", API_PORT)
-
-            def drive(first, count):
-                start = time.monotonic()
-                for n in range(count):
-                    put_endpoint_slice(api, first + n, services)
-                    time.sleep(max(0, start + (n + 1) / rate - time.monotonic()))
-                time.sleep(0.5)
-
-            drive(0, 100)
+            put_updates(api, 0, 100, services, rate)
             before = [thread_cpu_seconds(p.pid) for p in procs]
-            drive(100, changes)
+            put_updates(api, 100, changes, services, rate)
             used = [(thread_cpu_seconds(p.pid) - b) * 1000 / changes for p, b in zip(procs, before)]
             if binaries[0] != BIN:
                 used.reverse()

@@ -163,15 +163,24 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
     return 0;
 }
 
-static build_name *builder_find(const dp_table_builder *b, const uint8_t *name, size_t len,
-                                uint32_t hash) {
+/* The builder's name that is `head` then `tail`, or NULL: a table's record
+ * keeps its name without its zone's apex, so a delta asks with the two. */
+static build_name *builder_find_split(const dp_table_builder *b, const uint8_t *head, size_t head_len,
+                                      const uint8_t *tail, size_t tail_len, uint32_t hash) {
     if (b->slots == NULL) return NULL;
     for (size_t i = hash & b->slot_mask;; i = (i + 1) & b->slot_mask) {
         uint32_t slot = b->slots[i];
         if (slot == 0) return NULL;
         build_name *n = &b->names[slot - 1];
-        if (n->hash == hash && n->name_len == len && memcmp(n->name, name, len) == 0) return n;
+        if (n->hash == hash && n->name_len == head_len + tail_len && memcmp(n->name, head, head_len) == 0 &&
+            memcmp(n->name + head_len, tail, tail_len) == 0)
+            return n;
     }
+}
+
+static build_name *builder_find(const dp_table_builder *b, const uint8_t *name, size_t len,
+                                uint32_t hash) {
+    return builder_find_split(b, name, len, name + len, 0, hash);
 }
 
 static int grow_slots(dp_table_builder *b) {
@@ -719,22 +728,6 @@ static source kept_record(const dp_table *base, const dp_record *r) {
     return s;
 }
 
-/* Whether a builder names a base record: its name is the record's labels,
- * then its zone's apex. */
-static bool builder_names(const dp_table_builder *b, const dp_table *base, const dp_record *r) {
-    if (b->slots == NULL) return false;
-    const dp_zone *z = &base->zones[r->zone];
-    for (size_t i = r->hash & b->slot_mask;; i = (i + 1) & b->slot_mask) {
-        uint32_t slot = b->slots[i];
-        if (slot == 0) return false;
-        const build_name *n = &b->names[slot - 1];
-        if (n->hash == r->hash && n->name_len == r->name_len + z->apex_len &&
-            memcmp(n->name, dp_record_name(r), r->name_len) == 0 &&
-            memcmp(n->name + r->name_len, z->apex, z->apex_len) == 0)
-            return true;
-    }
-}
-
 static uint32_t shard_of(uint32_t hash, uint32_t shard_count) {
     return (uint32_t)(((uint64_t)hash * shard_count) >> 32);
 }
@@ -794,7 +787,9 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t i, uint32_t s, source
             const dp_record *r = (const dp_record *)(old->records + offset);
             offset += dp_record_bytes(r);
             if (shard_of(r->hash, l->table->shard_count) != s) continue;
-            if (!builder_names(l->builders[0], l->base, r)) scratch[count++] = kept_record(l->base, r);
+            const dp_zone *z = &l->base->zones[r->zone];
+            if (builder_find_split(l->builders[0], dp_record_name(r), r->name_len, z->apex, z->apex_len, r->hash) == NULL)
+                scratch[count++] = kept_record(l->base, r);
         }
     }
     for (size_t k = 0; k < l->count; k++) {
