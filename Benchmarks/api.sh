@@ -6,12 +6,13 @@
 # Results go to Benchmarks/out/api.md.
 #
 # usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all;
+#        churn_dnsperf: churn under dnsperf, as the issue measures it;
 #        and paired, with BASELINE=DIR: CPU per update against the kube-dns in DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Benchmarks/out
 mkdir -p "$out"
-scripts/install-packages.sh curl etcd-server
+scripts/install-packages.sh curl etcd-server dnsperf
 swift build -c release --product kube-dns
 swift build -c release --product kube-api-simulator
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
