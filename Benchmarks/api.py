@@ -252,7 +252,7 @@ def dnsperf(queries, seconds):
     out on its own core below kube-dns's ceiling. Its summary has no
     percentiles, so it reports each query (`-v`: rcode, name, type and
     latency in seconds, or T for one that timed out, to a file), which
-    costs it about a sixth of its queries/s, and the p99 is taken from
+    costs it about a tenth of its queries/s, and the p99 is taken from
     those lines."""
     with open(f"{OUT}/dnsperf.txt", "w") as log:
         subprocess.run(["taskset", "-c", "0", "dnsperf", "-s", "127.0.0.1", "-p", str(DNS_PORT), "-d", queries,
