@@ -35,10 +35,10 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]),
 
         // Kubernetes objects in, DNS records and answers out. Pure Swift, no I/O.
-        .target(name: "RecordModel"),
+        .target(name: "RecordModel", dependencies: ["JSONDecoding"]),
         // The Swift face of the data plane: server lifecycle and answer-table publication.
         .target(name: "DataPlane", dependencies: ["CDataPlane", "RecordModel"]),
-        // JSON to Decodable types in one indexing pass: the API's lists and watch events.
+        // JSON indexed in one pass and read in place: the API's lists and watch events, the objects file.
         .target(name: "JSONDecoding"),
         // The Kubernetes API: kubeconfig and in-cluster access, list and watch, informers.
         .target(
@@ -125,7 +125,7 @@ let package = Package(
 
         .testTarget(
             name: "RecordModelTests",
-            dependencies: ["RecordModel", "ObjectSources", "TestSupport"]),
+            dependencies: ["RecordModel", "ObjectSources", "JSONDecoding", "TestSupport"]),
         .testTarget(
             name: "ObjectSourcesTests",
             dependencies: ["ObjectSources", "RecordModel", "KubeAPI"]),
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(name: "JSONDecodingTests", dependencies: ["JSONDecoding", "TestSupport"]),
         .testTarget(
             name: "KubeAPITests",
-            dependencies: ["KubeAPI", "KubeAPISimulator", "TestSupport"]),
+            dependencies: ["KubeAPI", "KubeAPISimulator", "JSONDecoding", "TestSupport"]),
         .testTarget(
             name: "KubeAPISimulatorTests",
             dependencies: ["KubeAPISimulator", "TestSupport"]),

@@ -81,14 +81,14 @@ public final class APIClient: Sendable {
         }
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = try? await response.body.collect(upTo: 64 * 1024)
-            let status = body.flatMap { try? JSONTapeDecoder().decode(Status.self, from: $0.readableBytesView) }
+            let status = body.flatMap { try? JSONNode.decode(Status.self, from: $0.readableBytesView) }
             throw .status(code: Int(response.status.code), message: status?.summary ?? response.status.reasonPhrase)
         }
         return response
     }
 
     /// The whole body, decoded.
-    func getJSON<T: Decodable>(_ type: T.Type, _ path: String, _ query: [(String, String)] = []) async throws(APIError) -> T {
+    func getJSON<T: JSONDecodable>(_ type: T.Type, _ path: String, _ query: [(String, String)] = []) async throws(APIError) -> T {
         let response = try await get(path, query)
         let body: ByteBuffer
         do {
@@ -97,7 +97,7 @@ public final class APIClient: Sendable {
             throw .transport(Self.reason(error))
         }
         do {
-            return try JSONTapeDecoder().decode(T.self, from: body.readableBytesView)
+            return try JSONNode.decode(T.self, from: body.readableBytesView)
         } catch let error as DecodingError {
             throw .protocolViolation("\(path): \(error.oneLine)")
         } catch {
@@ -164,7 +164,7 @@ public final class APIClient: Sendable {
 
     private static func decodeEvent<Object>(_ line: ByteBufferView.SubSequence, _ path: String) throws(APIError) -> WatchEvent<Object> {
         do {
-            return try JSONTapeDecoder().decode(WatchEvent<Object>.self, from: line)
+            return try JSONNode.decode(WatchEvent<Object>.self, from: line)
         } catch let error as DecodingError {
             throw .protocolViolation("\(path) watch event: \(error.oneLine)")
         } catch {

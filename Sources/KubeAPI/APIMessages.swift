@@ -1,30 +1,23 @@
-import Foundation
+import JSONDecoding
 
 /// A page of a list (`*List`): the items, the collection's resourceVersion,
 /// and the token for the next page.
-struct ListPage<Object: Decodable>: Decodable {
+struct ListPage<Object: JSONDecodable>: JSONDecodable {
     var items: [Object]
     var resourceVersion: String
     var continueToken: String?
 
-    private enum CodingKeys: String, CodingKey { case metadata, items }
-    private enum MetaKeys: String, CodingKey {
-        case resourceVersion
-        case continueToken = "continue"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let meta = try c.nestedContainer(keyedBy: MetaKeys.self, forKey: .metadata)
-        resourceVersion = try meta.decode(String.self, forKey: .resourceVersion)
-        continueToken = try meta.decodeIfPresent(String.self, forKey: .continueToken).flatMap { $0.isEmpty ? nil : $0 }
+    init(json: JSONNode) throws {
+        let meta = try json.decode(JSONNode.self, at: "metadata")
+        resourceVersion = try meta.decode(String.self, at: "resourceVersion")
+        continueToken = try meta.decodeIfPresent(String.self, at: "continue").flatMap { $0.isEmpty ? nil : $0 }
         // `items: null` is an empty list.
-        items = try c.decodeIfPresent([Object].self, forKey: .items) ?? []
+        items = try json.decodeIfPresent([Object].self, at: "items") ?? []
     }
 }
 
 /// One line of a watch stream (`metav1.WatchEvent`).
-public enum WatchEvent<Object: Decodable & Sendable>: Sendable {
+public enum WatchEvent<Object: JSONDecodable & Sendable>: Sendable {
     case added(Object, resourceVersion: String)
     case modified(Object, resourceVersion: String)
     case deleted(Object, resourceVersion: String)
@@ -35,50 +28,51 @@ public enum WatchEvent<Object: Decodable & Sendable>: Sendable {
     case error(code: Int, message: String)
 }
 
-extension WatchEvent: Decodable {
-    private enum CodingKeys: String, CodingKey { case type, object }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let type = try c.decode(String.self, forKey: .type)
+extension WatchEvent: JSONDecodable {
+    public init(json: JSONNode) throws {
+        let type = try json.decode(String.self, at: "type")
         switch type {
         case "ERROR":
-            let status = try c.decode(Status.self, forKey: .object)
+            let status = try json.decode(Status.self, at: "object")
             self = .error(code: status.code ?? 500, message: status.summary)
         case "BOOKMARK":
-            self = .bookmark(resourceVersion: try c.decode(Versioned.self, forKey: .object).resourceVersion)
+            self = .bookmark(resourceVersion: try json.decode(Versioned.self, at: "object").resourceVersion)
         case "ADDED", "MODIFIED", "DELETED":
-            let object = try c.decode(Object.self, forKey: .object)
-            let version = try c.decode(Versioned.self, forKey: .object).resourceVersion
+            let object = try json.decode(Object.self, at: "object")
+            let version = try json.decode(Versioned.self, at: "object").resourceVersion
             switch type {
             case "ADDED": self = .added(object, resourceVersion: version)
             case "MODIFIED": self = .modified(object, resourceVersion: version)
             default: self = .deleted(object, resourceVersion: version)
             }
         default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown watch event type \(type)")
+            let value = try json.decode(JSONNode.self, at: "type")
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: value.codingPath, debugDescription: "unknown watch event type \(type)"))
         }
     }
 }
 
 /// The resourceVersion of any object.
-private struct Versioned: Decodable {
+private struct Versioned: JSONDecodable {
     var resourceVersion: String
 
-    private enum CodingKeys: String, CodingKey { case metadata }
-    private enum MetaKeys: String, CodingKey { case resourceVersion }
-
-    init(from decoder: any Decoder) throws {
-        let meta = try decoder.container(keyedBy: CodingKeys.self).nestedContainer(keyedBy: MetaKeys.self, forKey: .metadata)
-        resourceVersion = try meta.decode(String.self, forKey: .resourceVersion)
+    init(json: JSONNode) throws {
+        resourceVersion = try json.decode(JSONNode.self, at: "metadata").decode(String.self, at: "resourceVersion")
     }
 }
 
 /// `metav1.Status`, as errors come.
-struct Status: Decodable {
+struct Status: JSONDecodable {
     var code: Int?
     var reason: String?
     var message: String?
+
+    init(json: JSONNode) throws {
+        code = try json.decodeIfPresent(Int.self, at: "code")
+        reason = try json.decodeIfPresent(String.self, at: "reason")
+        message = try json.decodeIfPresent(String.self, at: "message")
+    }
 
     var summary: String { [reason, message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ") }
 }

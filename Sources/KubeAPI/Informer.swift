@@ -1,3 +1,4 @@
+import JSONDecoding
 import Logging
 import Synchronization
 
@@ -60,7 +61,7 @@ public enum InformerActivity: Sendable, Equatable {
 /// server ends a watch; list again on 410 Gone; back off on errors. What
 /// was handed on stays until a later list or event replaces it: an error
 /// never clears anything (client-go's Reflector.ListAndWatch).
-public struct Informer<Object: Decodable & Sendable>: Sendable {
+public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
     public let client: APIClient
     public let resource: ResourceKind
     public let settings: InformerSettings

@@ -1,9 +1,10 @@
+import JSONDecoding
 import RecordModel
 
 /// One object of an objects file, told apart by its `kind`. A `List`
 /// holds more of them; kinds DNS does not use are kept as `.other` so a
 /// full `kubectl get -o yaml` dump loads.
-enum KubeDocument: Decodable {
+enum KubeDocument: JSONDecodable {
     case service(Service)
     case endpoints(Endpoints)
     case endpointSlice(EndpointSlice)
@@ -12,19 +13,16 @@ enum KubeDocument: Decodable {
     case list([KubeDocument])
     case other(String)
 
-    private enum CodingKeys: String, CodingKey { case kind, items }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let kind = try c.decode(String.self, forKey: .kind)
+    init(json: JSONNode) throws {
+        let kind = try json.decode(String.self, at: "kind")
         switch kind {
-        case "Service": self = .service(try Service(from: decoder))
-        case "Endpoints": self = .endpoints(try Endpoints(from: decoder))
-        case "EndpointSlice": self = .endpointSlice(try EndpointSlice(from: decoder))
-        case "Pod": self = .pod(try Pod(from: decoder))
-        case "Namespace": self = .namespace(try Namespace(from: decoder))
+        case "Service": self = .service(try Service(json: json))
+        case "Endpoints": self = .endpoints(try Endpoints(json: json))
+        case "EndpointSlice": self = .endpointSlice(try EndpointSlice(json: json))
+        case "Pod": self = .pod(try Pod(json: json))
+        case "Namespace": self = .namespace(try Namespace(json: json))
         case _ where kind.hasSuffix("List"):
-            self = .list(try c.decodeIfPresent([KubeDocument].self, forKey: .items) ?? [])
+            self = .list(try json.decodeIfPresent([KubeDocument].self, at: "items") ?? [])
         default: self = .other(kind)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDecoding
 import KubeAPISimulator
 import Logging
 import Synchronization
@@ -10,13 +11,10 @@ import Testing
 /// The informer against the simulator: paging, events, relists, faults, TLS.
 @Suite struct InformerTests {
     /// Any object, known by its name.
-    struct Named: Decodable, Sendable, Hashable {
+    struct Named: JSONDecodable, Sendable, Hashable {
         var name: String
-        private enum CodingKeys: String, CodingKey { case metadata }
-        private enum MetaKeys: String, CodingKey { case name }
-        init(from decoder: any Decoder) throws {
-            name = try decoder.container(keyedBy: CodingKeys.self).nestedContainer(keyedBy: MetaKeys.self, forKey: .metadata)
-                .decode(String.self, forKey: .name)
+        init(json: JSONNode) throws {
+            name = try json.decode(JSONNode.self, at: "metadata").decode(String.self, at: "name")
         }
     }
 

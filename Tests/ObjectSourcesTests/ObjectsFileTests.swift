@@ -39,6 +39,30 @@ import Testing
         #expect(objects.pods[ObjectKey(namespace: "default", name: "p")] != nil)
     }
 
+    /// YAML is read as kubectl sends it to the API: a quoted scalar is a
+    /// string, a plain one what YAML makes of it (`0x50` is 80, a date
+    /// stays text), and a string keeps its quotes and tabs.
+    @Test func yamlScalarsAreReadAsKubectlReadsThem() throws {
+        let objects = try parse("""
+            kind: Service
+            metadata:
+              name: "123"
+              namespace: ns
+              creationTimestamp: 2024-01-01T00:00:00Z
+              annotations: {service.alpha.kubernetes.io/tolerate-unready-endpoints: "yes"}
+            spec: {clusterIP: 10.0.0.1, ports: [{port: 0x50, name: "a\\"b\\tc"}], externalName: ~}
+            """)
+        let service = try #require(objects.services[ObjectKey(namespace: "ns", name: "123")])
+        #expect(service.ports == [Service.Port(name: "a\"b\tc", port: 80)])
+        #expect(service.metadata.annotations == [Service.tolerateUnreadyAnnotation: "yes"])
+        #expect(!service.publishesNotReady)
+        #expect {
+            try parse("kind: Namespace\nmetadata: {name: 123}\n")
+        } throws: { error in
+            "\(error)".hasPrefix("test.yaml: .metadata.name: expected String")
+        }
+    }
+
     @Test func aJSONListAndNestedLists() throws {
         let objects = try parse("""
             {"apiVersion": "v1", "kind": "List", "items": [

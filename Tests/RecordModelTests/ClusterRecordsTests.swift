@@ -1,4 +1,5 @@
 import Foundation
+import JSONDecoding
 import RecordModel
 import Testing
 
@@ -79,7 +80,7 @@ import Testing
              "addressType": "IPv4",
              "endpoints": [{"addresses": ["10.0.0.3", "10.0.0.1", "10.0.0.2"]}, {"addresses": []}, {"addresses": ["10.0.0.4"]}]}
             """
-        let slice = try JSONDecoder().decode(EndpointSlice.self, from: Data(json.utf8))
+        let slice = try JSONNode.decode(EndpointSlice.self, from: json.utf8)
         #expect(slice.endpoints.map { Array($0.addresses) } == [["10.0.0.3", "10.0.0.1", "10.0.0.2"], [], ["10.0.0.4"]])
         var objects = ClusterObjects()
         objects.services[ObjectKey(namespace: "ns", name: "h")] = service("h", "ns", clusterIP: "None")

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDecoding
 import RecordModel
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
              "addressType": "IPv4", "endpoints": [\(endpoints.joined(separator: ","))],
              "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}
             """
-        let slice = try JSONDecoder().decode(EndpointSlice.self, from: Data(json.utf8))
+        let slice = try JSONNode.decode(EndpointSlice.self, from: json.utf8)
         #expect(slice.endpoints.map(\.hostname) == (0..<10).map { "h\($0)" })
         // A decoder grows arrays by doubling: 10 endpoints in room for 16.
         #expect(slice.endpoints.capacity < 16)

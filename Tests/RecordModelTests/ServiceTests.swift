@@ -1,4 +1,5 @@
 import Foundation
+import JSONDecoding
 import RecordModel
 import Testing
 
@@ -12,7 +13,7 @@ import Testing
              {"metadata": {"name": "c", "namespace": "n"},
               "spec": {"clusterIP": "10.0.0.3", "ports": [{"name": "dns", "port": 5353, "protocol": "UDP"}]}}]
             """
-        let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
+        let services = try JSONNode.decode([Service].self, from: json.utf8)
         let storage = services.map { $0.spec.ports?.withUnsafeBufferPointer { $0.baseAddress } }
         #expect(storage[0] != nil && storage[0] == storage[1])
         #expect(storage[2] != storage[0])
@@ -27,7 +28,7 @@ import Testing
              {"metadata": {"name": "d", "namespace": "n"},
               "spec": {"clusterIP": "10.0.0.4", "clusterIPs": ["10.0.0.4", "fd00::4"]}}]
             """
-        let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
+        let services = try JSONNode.decode([Service].self, from: json.utf8)
         #expect(services[0].spec.clusterIPs == nil)
         #expect(services[0] == services[1])
         #expect(services[0].clusterIPs == [IPAddress("10.0.0.1")!])
@@ -41,7 +42,7 @@ import Testing
              {"metadata": {"name": "e", "namespace": "n"}, "spec": {"type": "ExternalName", "externalName": "10.0.0.5", "clusterIP": "10.0.0.6"}},
              {"metadata": {"name": "e", "namespace": "n"}, "spec": {"type": "ClusterIP", "clusterIP": "10.0.0.5"}}]
             """
-        let services = try JSONDecoder().decode([Service].self, from: Data(json.utf8))
+        let services = try JSONNode.decode([Service].self, from: json.utf8)
         // A type other than ExternalName, and an external name beside a cluster IP, are read by no DNS rule.
         #expect(services[0] == services[1])
         #expect(services[0].clusterIPs == [IPAddress("10.0.0.1")!])

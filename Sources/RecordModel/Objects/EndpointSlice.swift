@@ -1,5 +1,7 @@
+import JSONDecoding
+
 /// A discovery.k8s.io/v1 EndpointSlice, reduced to what DNS needs.
-public struct EndpointSlice: Hashable, Sendable, Decodable {
+public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
     public var metadata: ObjectMeta
     /// The name of the Service it belongs to: its label
     /// `kubernetes.io/service-name`, taken out of the metadata's labels,
@@ -17,15 +19,12 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
         self.ports = ports
     }
 
-    private enum CodingKeys: String, CodingKey { case metadata, addressType, endpoints, ports }
-
     /// `endpoints` and `ports` may be null in the API.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        (metadata, serviceName) = Self.takingServiceName(from: try c.decode(ObjectMeta.self, forKey: .metadata))
-        addressType = try c.decodeIfPresent(String.self, forKey: .addressType)
-        endpoints = (try c.decodeIfPresent([Endpoint].self, forKey: .endpoints) ?? []).compacted
-        ports = (try c.decodeIfPresent([EndpointPort].self, forKey: .ports) ?? []).compacted
+    public init(json: JSONNode) throws {
+        (metadata, serviceName) = Self.takingServiceName(from: try json.decode(ObjectMeta.self, at: "metadata"))
+        addressType = try json.decodeIfPresent(String.self, at: "addressType")
+        endpoints = try json.decodeIfPresent([Endpoint].self, at: "endpoints") ?? []
+        ports = try json.decodeIfPresent([EndpointPort].self, at: "ports") ?? []
     }
 
     public static let serviceNameLabel = "kubernetes.io/service-name"
@@ -40,7 +39,7 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
         return (rest, name)
     }
 
-    public struct Endpoint: Hashable, Sendable, Decodable {
+    public struct Endpoint: Hashable, Sendable, JSONDecodable {
         public var addresses: Addresses
         public var hostname: String?
         public var conditions: Conditions?
@@ -51,6 +50,12 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
             self.conditions = Conditions(ready: ready)
         }
 
+        public init(json: JSONNode) throws {
+            addresses = Addresses(try json.decode([String].self, at: "addresses"))
+            hostname = try json.decodeIfPresent(String.self, at: "hostname")
+            conditions = try json.decodeIfPresent(Conditions.self, at: "conditions")
+        }
+
         /// A nil `ready` is an unknown state, to be read as ready (API reference).
         public var isReady: Bool { conditions?.ready ?? true }
     }
@@ -59,17 +64,13 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
     /// endpoint exactly one (API reference, EndpointSlice v1), kept here
     /// without an array of its own: 100,000 endpoints took 4.8 MB of
     /// one-address arrays (heaptrack).
-    public struct Addresses: Hashable, Sendable, Sequence, Decodable {
+    public struct Addresses: Hashable, Sendable, Sequence {
         private var first: String?
         private var others: [String] = []
 
         public init(_ addresses: [String]) {
             first = addresses.first
             others = Array(addresses.dropFirst())
-        }
-
-        public init(from decoder: any Decoder) throws {
-            self.init(try [String](from: decoder))
         }
 
         public func makeIterator() -> Iterator { Iterator(addresses: self) }
@@ -86,7 +87,11 @@ public struct EndpointSlice: Hashable, Sendable, Decodable {
         }
     }
 
-    public struct Conditions: Hashable, Sendable, Decodable {
+    public struct Conditions: Hashable, Sendable, JSONDecodable {
         public var ready: Bool?
+
+        init(ready: Bool?) { self.ready = ready }
+
+        public init(json: JSONNode) throws { ready = try json.decodeIfPresent(Bool.self, at: "ready") }
     }
 }

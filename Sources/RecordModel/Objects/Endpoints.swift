@@ -1,5 +1,7 @@
+import JSONDecoding
+
 /// A v1 Endpoints object, reduced to what DNS needs.
-public struct Endpoints: Hashable, Sendable, Decodable {
+public struct Endpoints: Hashable, Sendable, JSONDecodable {
     public var metadata: ObjectMeta
     public var subsets: [Subset]
 
@@ -8,15 +10,12 @@ public struct Endpoints: Hashable, Sendable, Decodable {
         self.subsets = subsets
     }
 
-    private enum CodingKeys: String, CodingKey { case metadata, subsets }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
-        subsets = (try c.decodeIfPresent([Subset].self, forKey: .subsets) ?? []).compacted
+    public init(json: JSONNode) throws {
+        metadata = try json.decode(ObjectMeta.self, at: "metadata")
+        subsets = try json.decodeIfPresent([Subset].self, at: "subsets") ?? []
     }
 
-    public struct Subset: Hashable, Sendable, Decodable {
+    public struct Subset: Hashable, Sendable, JSONDecodable {
         public var addresses: [Address]?
         public var notReadyAddresses: [Address]?
         public var ports: [EndpointPort]?
@@ -26,9 +25,15 @@ public struct Endpoints: Hashable, Sendable, Decodable {
             self.notReadyAddresses = notReadyAddresses
             self.ports = ports
         }
+
+        public init(json: JSONNode) throws {
+            addresses = try json.decodeIfPresent([Address].self, at: "addresses")
+            notReadyAddresses = try json.decodeIfPresent([Address].self, at: "notReadyAddresses")
+            ports = try json.decodeIfPresent([EndpointPort].self, at: "ports")
+        }
     }
 
-    public struct Address: Hashable, Sendable, Decodable {
+    public struct Address: Hashable, Sendable, JSONDecodable {
         public var ip: String
         public var hostname: String?
 
@@ -36,11 +41,16 @@ public struct Endpoints: Hashable, Sendable, Decodable {
             self.ip = ip
             self.hostname = hostname
         }
+
+        public init(json: JSONNode) throws {
+            ip = try json.decode(String.self, at: "ip")
+            hostname = try json.decodeIfPresent(String.self, at: "hostname")
+        }
     }
 }
 
 /// A port of an endpoint (the same shape in Endpoints and EndpointSlices).
-public struct EndpointPort: Hashable, Sendable, Decodable {
+public struct EndpointPort: Hashable, Sendable, JSONDecodable {
     public var name: String?
     public var port: Int?
     public var `protocol`: String?
@@ -49,5 +59,11 @@ public struct EndpointPort: Hashable, Sendable, Decodable {
         self.name = name
         self.port = port
         self.protocol = `protocol`
+    }
+
+    public init(json: JSONNode) throws {
+        name = try json.decodeIfPresent(String.self, at: "name")
+        port = try json.decodeIfPresent(Int.self, at: "port")
+        `protocol` = try json.decodeIfPresent(String.self, at: "protocol")
     }
 }

@@ -1,7 +1,9 @@
+import JSONDecoding
+
 /// The metadata DNS needs of any Kubernetes object. Not its
 /// resourceVersion (the informers read that from the events): an update
 /// that changes nothing DNS reads then compares equal and costs no work.
-public struct ObjectMeta: Hashable, Sendable, Decodable {
+public struct ObjectMeta: Hashable, Sendable, JSONDecodable {
     /// Namespace and name, kept as the one key objects go by (16 bytes
     /// where two strings took 32, in each of a cluster's objects).
     public private(set) var key: ObjectKey
@@ -27,17 +29,12 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
         set { key = ObjectKey(namespace: newValue, name: key.name) }
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case name, namespace, labels, annotations
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+    public init(json: JSONNode) throws {
         key = ObjectKey(
-            namespace: try c.decodeIfPresent(String.self, forKey: .namespace) ?? "",
-            name: try c.decode(String.self, forKey: .name))
-        labels = try Self.strings(Self.labelsRead, in: c, at: .labels)
-        annotations = try Self.strings(Self.annotationsRead, in: c, at: .annotations)
+            namespace: try json.decodeIfPresent(String.self, at: "namespace") ?? "",
+            name: try json.decode(String.self, at: "name"))
+        labels = try Self.strings(Self.labelsRead, in: json.member("labels"))
+        annotations = try Self.strings(Self.annotationsRead, in: json.member("annotations"))
     }
 
     /// The only labels and annotations DNS reads; the rest is not kept, as
@@ -45,33 +42,22 @@ public struct ObjectMeta: Hashable, Sendable, Decodable {
     static let labelsRead: Set<String> = [EndpointSlice.serviceNameLabel]
     static let annotationsRead: Set<String> = [Service.tolerateUnreadyAnnotation]
 
-    /// A string map's key.
-    private struct MapKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// The entries of the string map at `field` whose key is one of `keys`,
-    /// kept when they are a string (or a YAML scalar written without
-    /// quotes, like `true`) and skipped when not, so one odd label never
-    /// makes an object unreadable. The other entries are not read at all:
-    /// objects carry many labels and annotations, kubectl's
+    /// The entries of a string map whose key is one of `keys`, kept when
+    /// they are a string (or a YAML scalar written without quotes, like
+    /// `true`) and skipped when not, so one odd label never makes an
+    /// object unreadable. The other entries are not read at all: objects
+    /// carry many labels and annotations, kubectl's
     /// last-applied-configuration among them, and DNS reads one of each.
-    private static func strings(
-        _ keys: Set<String>, in c: KeyedDecodingContainer<CodingKeys>, at field: CodingKeys
-    ) throws -> [String: String] {
-        guard c.contains(field), try !c.decodeNil(forKey: field) else { return [:] }
-        let map = try c.nestedContainer(keyedBy: MapKey.self, forKey: field)
+    private static func strings(_ keys: Set<String>, in map: JSONNode?) throws -> [String: String] {
+        guard let map, !map.isNull else { return [:] }
         var found: [String: String] = [:]
         for name in keys {
-            let key = MapKey(stringValue: name)
-            if let text = try? map.decode(String.self, forKey: key) {
+            guard let value = try map.member(name) else { continue }
+            if let text = try? value.string() {
                 found[name] = text
-            } else if let flag = try? map.decode(Bool.self, forKey: key) {
+            } else if let flag = try? value.bool() {
                 found[name] = String(flag)
-            } else if let number = try? map.decode(Int.self, forKey: key) {
+            } else if let number = try? value.integer(Int.self) {
                 found[name] = String(number)
             }
         }

@@ -1,5 +1,7 @@
+import JSONDecoding
+
 /// A Pod, reduced to what DNS needs: where it is and its addresses.
-public struct Pod: Hashable, Sendable, Decodable {
+public struct Pod: Hashable, Sendable, JSONDecodable {
     public var metadata: ObjectMeta
     public var status: Status?
 
@@ -8,7 +10,12 @@ public struct Pod: Hashable, Sendable, Decodable {
         self.status = status
     }
 
-    public struct Status: Hashable, Sendable, Decodable {
+    public init(json: JSONNode) throws {
+        metadata = try json.decode(ObjectMeta.self, at: "metadata")
+        status = try json.decodeIfPresent(Status.self, at: "status")
+    }
+
+    public struct Status: Hashable, Sendable, JSONDecodable {
         public var phase: String?
         public var podIP: String?
         public var podIPs: [PodIP]?
@@ -18,11 +25,18 @@ public struct Pod: Hashable, Sendable, Decodable {
             self.podIP = podIP
             self.podIPs = podIPs
         }
+
+        public init(json: JSONNode) throws {
+            phase = try json.decodeIfPresent(String.self, at: "phase")
+            podIP = try json.decodeIfPresent(String.self, at: "podIP")
+            podIPs = try json.decodeIfPresent([PodIP].self, at: "podIPs")
+        }
     }
 
-    public struct PodIP: Hashable, Sendable, Decodable {
+    public struct PodIP: Hashable, Sendable, JSONDecodable {
         public var ip: String
         public init(ip: String) { self.ip = ip }
+        public init(json: JSONNode) throws { ip = try json.decode(String.self, at: "ip") }
     }
 
     /// The pod's addresses while it runs or may run; a finished pod's
@@ -35,7 +49,8 @@ public struct Pod: Hashable, Sendable, Decodable {
 }
 
 /// A Namespace: its existence is what DNS needs.
-public struct Namespace: Hashable, Sendable, Decodable {
+public struct Namespace: Hashable, Sendable, JSONDecodable {
     public var metadata: ObjectMeta
     public init(metadata: ObjectMeta) { self.metadata = metadata }
+    public init(json: JSONNode) throws { metadata = try json.decode(ObjectMeta.self, at: "metadata") }
 }

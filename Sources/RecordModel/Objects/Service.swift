@@ -1,7 +1,8 @@
+import JSONDecoding
 import Synchronization
 
 /// A Service, reduced to what DNS needs.
-public struct Service: Hashable, Sendable, Decodable {
+public struct Service: Hashable, Sendable, JSONDecodable {
     /// The fields live in an immutable box, so a Service is one pointer:
     /// the dictionary of a cluster's Services has a power of two of
     /// buckets, up to three quarters full, and 100,000 Services inline
@@ -64,11 +65,8 @@ public struct Service: Hashable, Sendable, Decodable {
         fields = Fields(metadata: metadata, spec: KeptSpec(spec))
     }
 
-    private enum CodingKeys: String, CodingKey { case metadata, spec }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(metadata: try c.decode(ObjectMeta.self, forKey: .metadata), spec: try c.decode(Spec.self, forKey: .spec))
+    public init(json: JSONNode) throws {
+        self.init(metadata: try json.decode(ObjectMeta.self, at: "metadata"), spec: try json.decode(Spec.self, at: "spec"))
     }
 
     public static func == (lhs: Service, rhs: Service) -> Bool {
@@ -80,7 +78,7 @@ public struct Service: Hashable, Sendable, Decodable {
         hasher.combine(fields.spec)
     }
 
-    public struct Spec: Hashable, Sendable, Decodable {
+    public struct Spec: Hashable, Sendable, JSONDecodable {
         public var type: String?
         public var clusterIP: String?
         public var clusterIPs: [String]?
@@ -98,6 +96,15 @@ public struct Service: Hashable, Sendable, Decodable {
             self.externalName = externalName
             self.ports = ports
             self.publishNotReadyAddresses = publishNotReadyAddresses
+        }
+
+        public init(json: JSONNode) throws {
+            type = try json.decodeIfPresent(String.self, at: "type")
+            clusterIP = try json.decodeIfPresent(String.self, at: "clusterIP")
+            clusterIPs = try json.decodeIfPresent([String].self, at: "clusterIPs")
+            externalName = try json.decodeIfPresent(String.self, at: "externalName")
+            ports = try json.decodeIfPresent([Port].self, at: "ports")
+            publishNotReadyAddresses = try json.decodeIfPresent(Bool.self, at: "publishNotReadyAddresses")
         }
     }
 
@@ -118,7 +125,7 @@ public struct Service: Hashable, Sendable, Decodable {
         }
     }
 
-    public struct Port: Hashable, Sendable, Decodable {
+    public struct Port: Hashable, Sendable, JSONDecodable {
         public var name: String?
         public var port: Int
         public var `protocol`: String?
@@ -127,6 +134,12 @@ public struct Service: Hashable, Sendable, Decodable {
             self.name = name
             self.port = port
             self.protocol = `protocol`
+        }
+
+        public init(json: JSONNode) throws {
+            name = try json.decodeIfPresent(String.self, at: "name")
+            port = try json.decode(Int.self, at: "port")
+            `protocol` = try json.decodeIfPresent(String.self, at: "protocol")
         }
     }
 

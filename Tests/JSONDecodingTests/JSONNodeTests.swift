@@ -3,25 +3,47 @@ import JSONDecoding
 import TestSupport
 import Testing
 
-/// A shape with every kind of field the API objects have.
-private struct Object: Decodable, Equatable {
+/// A shape with every kind of field the API objects have, read both by
+/// `JSONNode` and, for reference, by Foundation's `JSONDecoder`.
+private struct Object: Decodable, JSONDecodable, Equatable {
     var name: String
     var count: Int
-    var ratio: Double?
     var flag: Bool?
     var labels: [String: String]?
     var items: [Item]
     var nested: [[Int]]?
     var missing: String?
 
-    struct Item: Decodable, Equatable {
+    private enum CodingKeys: String, CodingKey { case name, count, flag, labels, items, nested, missing }
+
+    init(json: JSONNode) throws {
+        name = try json.decode(String.self, at: "name")
+        count = try json.decode(Int.self, at: "count")
+        flag = try json.decodeIfPresent(Bool.self, at: "flag")
+        labels = try json.decodeIfPresent(JSONNode.self, at: "labels").map { map in
+            try ["k", ""].reduce(into: [:]) { found, key in found[key] = try map.decodeIfPresent(String.self, at: key) }
+        }
+        items = try json.decode([Item].self, at: "items")
+        nested = try json.decodeIfPresent([[Int]].self, at: "nested")
+        missing = try json.decodeIfPresent(String.self, at: "missing")
+    }
+
+    struct Item: Decodable, JSONDecodable, Equatable {
         var ip: String
         var port: UInt16?
         var ready: Bool?
+
+        private enum CodingKeys: String, CodingKey { case ip, port, ready }
+
+        init(json: JSONNode) throws {
+            ip = try json.decode(String.self, at: "ip")
+            port = try json.member("port").flatMap { $0.isNull ? nil : try $0.integer(UInt16.self) }
+            ready = try json.decodeIfPresent(Bool.self, at: "ready")
+        }
     }
 }
 
-@Suite struct JSONTapeDecoderTests {
+@Suite struct JSONNodeTests {
     static let documents = [
         #"{"name":"a","count":1,"items":[]}"#,
         #" { "name" : "web" , "count" : -42 , "ratio" : 1.5e3 , "flag" : true , "items" : [ { "ip" : "10.0.0.1" , "port" : 80 } , { "ip" : "::1" , "ready" : false } ] } "#,
@@ -31,15 +53,15 @@ private struct Object: Decodable, Equatable {
     ]
 
     @Test(arguments: documents)
-    func decodesAsFoundationDoes(_ text: String) throws {
-        let ours = try JSONTapeDecoder().decode(Object.self, from: Array(text.utf8))
+    func readsAsFoundationDecodes(_ text: String) throws {
+        let ours = try JSONNode.decode(Object.self, from: text.utf8)
         let foundation = try JSONDecoder().decode(Object.self, from: Data(text.utf8))
         #expect(ours == foundation)
     }
 
     @Test func escapesAndUnicode() throws {
         let text = #"["\u00e9", "\ud83d\ude00", "\ud800x", "a\/b", "\"q\"", "é😀", "\u0000"]"#
-        let strings = try JSONTapeDecoder().decode([String].self, from: Array(text.utf8))
+        let strings = try JSONNode.decode([String].self, from: text.utf8)
         #expect(strings == ["é", "😀", "\u{FFFD}x", "a/b", "\"q\"", "é😀", "\u{0}"])
     }
 
@@ -47,27 +69,39 @@ private struct Object: Decodable, Equatable {
     /// from (Foundation takes the first).
     @Test func aKeyGivenTwiceTakesItsLastValue() throws {
         let text = #"{"name":"dup","count":1,"count":2,"items":[]}"#
-        #expect(try JSONTapeDecoder().decode(Object.self, from: Array(text.utf8)).count == 2)
+        #expect(try JSONNode.decode(Object.self, from: text.utf8).count == 2)
     }
 
     @Test func aNumberOutOfRangeNamesItsField() {
         let text = #"{"name":"a","count":1,"items":[{"ip":"a","port":70000}]}"#
         #expect {
-            try JSONTapeDecoder().decode(Object.self, from: Array(text.utf8))
+            try JSONNode.decode(Object.self, from: text.utf8)
         } throws: { error in
             guard case .dataCorrupted(let context) = error as? DecodingError else { return false }
             return context.codingPath.map(\.stringValue) == ["items", "Index 0", "port"]
         }
     }
 
-    @Test func numbers() throws {
-        let decoder = JSONTapeDecoder()
-        #expect(try decoder.decode([Int].self, from: Array("[0, -1, 1e3, 80.0, 9223372036854775807]".utf8))
+    @Test func wholeNumbers() throws {
+        #expect(try JSONNode.decode([Int].self, from: "[0, -1, 1e3, 80.0, 9223372036854775807]".utf8)
             == [0, -1, 1000, 80, Int.max])
-        #expect(try decoder.decode([Double].self, from: Array("[0.5, -2E-2, 1]".utf8)) == [0.5, -0.02, 1])
-        #expect(throws: DecodingError.self) { try decoder.decode(Int.self, from: Array("1.5".utf8)) }
-        #expect(throws: DecodingError.self) { try decoder.decode(UInt8.self, from: Array("256".utf8)) }
-        #expect(throws: DecodingError.self) { try decoder.decode(Int.self, from: Array("9223372036854775808".utf8)) }
+        #expect(throws: DecodingError.self) { try JSONNode.decode(Int.self, from: "1.5".utf8) }
+        #expect(throws: DecodingError.self) { try JSONNode(parsing: "256".utf8).integer(UInt8.self) }
+        #expect(throws: DecodingError.self) { try JSONNode.decode(Int.self, from: "9223372036854775808".utf8) }
+        #expect(throws: DecodingError.self) { try JSONNode.decode(Int.self, from: #""1""#.utf8) }
+    }
+
+    /// A missing member and a null one are both absent to
+    /// `decodeIfPresent`; only a missing one is absent to `member`.
+    @Test func missingAndNullMembers() throws {
+        let value = try JSONNode(parsing: #"{"a":null,"b":"x"}"#.utf8)
+        #expect(try value.decodeIfPresent(String.self, at: "a") == nil)
+        #expect(try value.decodeIfPresent(String.self, at: "c") == nil)
+        #expect(try value.decodeIfPresent(String.self, at: "b") == "x")
+        #expect(try value.member("a")?.isNull == true)
+        #expect(try value.member("c") == nil)
+        #expect(throws: DecodingError.self) { try value.decode(String.self, at: "a") }
+        #expect(throws: DecodingError.self) { try JSONNode(parsing: "[]".utf8).member("a") }
     }
 
     static let malformed = [
@@ -78,7 +112,7 @@ private struct Object: Decodable, Equatable {
 
     @Test(arguments: malformed)
     func malformedTextIsASyntaxError(_ text: String) {
-        #expect(throws: JSONSyntaxError.self) { try JSONTapeDecoder().decode(JSONAny.self, from: Array(text.utf8)) }
+        #expect(throws: JSONSyntaxError.self) { try JSONNode(parsing: text.utf8) }
         if !Self.isKnownDifference(Array(text.utf8)) {
             #expect(throws: (any Error).self) {
                 try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)
@@ -96,9 +130,9 @@ private struct Object: Decodable, Equatable {
 
     @Test func nestingTooDeepIsRefusedNotFollowed() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        #expect(throws: JSONSyntaxError.self) { try JSONTapeDecoder().decode(JSONAny.self, from: Array(deep.utf8)) }
+        #expect(throws: JSONSyntaxError.self) { try JSONNode(parsing: deep.utf8) }
         let fine = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
-        #expect(throws: Never.self) { try JSONTapeDecoder().decode(JSONAny.self, from: Array(fine.utf8)) }
+        #expect(throws: Never.self) { try JSONNode(parsing: fine.utf8) }
     }
 
     /// Errors carry Foundation's kinds and coding paths, which the objects
@@ -128,16 +162,16 @@ private struct Object: Decodable, Equatable {
                 return ("other", [])
             }
         }
-        let ours = failure { try JSONTapeDecoder().decode(Object.self, from: Array(text.utf8)) }
+        let ours = failure { try JSONNode.decode(Object.self, from: text.utf8) }
         let foundation = failure { try JSONDecoder().decode(Object.self, from: Data(text.utf8)) }
         #expect(ours != nil)
         #expect(ours?.kind == foundation?.kind)
         #expect(ours?.path == foundation?.path)
     }
 
-    /// Random edits of a valid document: the decoder never crashes, and
-    /// calls a text JSON exactly when Foundation's parser does, but for
-    /// their known differences.
+    /// Random edits of a valid document: parsing never crashes, and calls
+    /// a text JSON exactly when Foundation's parser does, but for their
+    /// known differences.
     @Test func editedTextIsJSONExactlyWhenFoundationSaysSo() {
         var random = SeededRandom(seed: 0x5EED_0003)
         let alphabet = Array(#"{}[]",:0123456789.-+eE \ntrufalsn\u"#.utf8)
@@ -152,36 +186,10 @@ private struct Object: Decodable, Equatable {
                 default: text.insert(alphabet.randomElement(using: &random)!, at: at)
                 }
             }
-            let ours = (try? JSONTapeDecoder().decode(JSONAny.self, from: text)) != nil
+            let ours = (try? JSONNode(parsing: text)) != nil
             let foundation = (try? JSONSerialization.jsonObject(with: Data(text), options: .fragmentsAllowed)) != nil
             guard !Self.isKnownDifference(text) else { continue }
             #expect(ours == foundation, "\(String(decoding: text, as: UTF8.self))")
         }
-    }
-}
-
-/// Any JSON value, walked whole: decoding it reads every entry.
-private enum JSONAny: Decodable {
-    case value
-
-    init(from decoder: any Decoder) throws {
-        if var array = try? decoder.unkeyedContainer() {
-            while !array.isAtEnd { _ = try array.decode(JSONAny.self) }
-        } else if let object = try? decoder.container(keyedBy: AnyKey.self) {
-            for key in object.allKeys { _ = try object.decode(JSONAny.self, forKey: key) }
-        } else {
-            let single = try decoder.singleValueContainer()
-            if !single.decodeNil(), (try? single.decode(String.self)) == nil, (try? single.decode(Bool.self)) == nil {
-                _ = try single.decode(Double.self)
-            }
-        }
-        self = .value
-    }
-
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
     }
 }

@@ -1,0 +1,68 @@
+import Yams
+
+/// A YAML document as JSON text, as kubectl sends YAML to the API: plain
+/// scalars that YAML reads as null, booleans or numbers become those
+/// (`yes` and `on` are booleans in YAML 1.1, as in kubectl's YAML), every
+/// other scalar a string, and mapping keys strings.
+extension Node {
+    func jsonText() throws(ObjectsFileError) -> [UInt8] {
+        var text: [UInt8] = []
+        try appendJSON(to: &text)
+        return text
+    }
+
+    private func appendJSON(to text: inout [UInt8]) throws(ObjectsFileError) {
+        switch self {
+        case .scalar(let scalar):
+            text += Self.json(scalar, tag: Tag.Name(rawValue: tag.rawValue)).utf8
+        case .mapping(let mapping):
+            text.append(UInt8(ascii: "{"))
+            for (number, (key, value)) in mapping.enumerated() {
+                guard case .scalar(let name) = key else {
+                    throw ObjectsFileError(path: "", reason: "line \(key.mark?.line ?? 0): a mapping key that is not a scalar")
+                }
+                if number > 0 { text.append(UInt8(ascii: ",")) }
+                text += Self.quoted(name.string).utf8
+                text.append(UInt8(ascii: ":"))
+                try value.appendJSON(to: &text)
+            }
+            text.append(UInt8(ascii: "}"))
+        case .sequence(let sequence):
+            text.append(UInt8(ascii: "["))
+            for (number, element) in sequence.enumerated() {
+                if number > 0 { text.append(UInt8(ascii: ",")) }
+                try element.appendJSON(to: &text)
+            }
+            text.append(UInt8(ascii: "]"))
+        case .alias:
+            // The parser puts the anchored node in place of each alias.
+            throw ObjectsFileError(path: "", reason: "line \(mark?.line ?? 0): an alias left unresolved")
+        }
+    }
+
+    private static func json(_ scalar: Node.Scalar, tag: Tag.Name) -> String {
+        let node = Node.scalar(scalar)
+        switch tag {
+        case .null: return "null"
+        case .bool: if let flag = node.bool { return String(flag) }
+        case .int: if let number = node.int { return String(number) }
+        case .float: if let number = node.float, number.isFinite { return "\(number)" }
+        default: break
+        }
+        return quoted(scalar.string)
+    }
+
+    /// A JSON string (RFC 8259 section 7).
+    private static func quoted(_ string: String) -> String {
+        var result = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where scalar.value < 0x20: result += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
