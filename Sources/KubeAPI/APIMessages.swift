@@ -30,7 +30,8 @@ public enum WatchEvent<Object: JSONDecodable & Sendable>: Sendable {
 
 extension WatchEvent: JSONDecodable {
     public init(json: JSONNode) throws {
-        let type = try json.decode(String.self, at: "type")
+        let typeNode = try json.decode(JSONNode.self, at: "type")
+        let type = try typeNode.string()
         switch type {
         case "ERROR":
             let status = try json.decode(Status.self, at: "object")
@@ -46,9 +47,8 @@ extension WatchEvent: JSONDecodable {
             default: self = .deleted(object, resourceVersion: version)
             }
         default:
-            let value = try json.decode(JSONNode.self, at: "type")
             throw DecodingError.dataCorrupted(
-                .init(codingPath: value.codingPath, debugDescription: "unknown watch event type \(type)"))
+                .init(codingPath: typeNode.codingPath, debugDescription: "unknown watch event type \(type)"))
         }
     }
 }
