@@ -28,7 +28,6 @@ loadgen and this script on CPU 0. Prints Markdown to stdout.
 
 usage: api.py OUT_DIR BIN_DIR LOADGEN [phase ...]
 """
-import collections
 import contextlib
 import http.client
 import json
@@ -257,14 +256,13 @@ def dnsperf(queries, seconds):
     with open(f"{OUT}/dnsperf.txt", "w") as log:
         subprocess.run(["taskset", "-c", "0", "dnsperf", "-s", "127.0.0.1", "-p", str(DNS_PORT), "-d", queries,
                         "-l", str(seconds), "-q", "500", "-v"], stdout=log, stderr=subprocess.DEVNULL, check=True)
-    latencies = collections.Counter()
-    summary = []
+    latencies, summary = [], []
     with open(f"{OUT}/dnsperf.txt") as log:
         for line in log:
             if line.startswith("> T "):  # timed out: counted as lost
                 continue
             if line.startswith("> "):
-                latencies[round(float(line.rsplit(" ", 1)[1]) * 1e6)] += 1
+                latencies.append(float(line.rsplit(" ", 1)[1]) * 1e6)
             else:
                 summary.append(line)
     text = "".join(summary)
@@ -272,53 +270,8 @@ def dnsperf(queries, seconds):
     def field(label):
         return float(re.search(label + r":\s+([\d.]+)", text).group(1))
     sent, received = field("Queries sent"), field("Queries completed")
-    return {"qps": field("Queries per second"), "mean_latency_us": field(r"Average Latency \(s\)") * 1e6,
-            "p99_latency_us": counted_percentile(latencies, 0.99), "received": received, "lost": sent - received}
-
-
-def counted_percentile(counts, share):
-    """The value below which `share` of the counted values are."""
-    wanted, seen = sum(counts.values()) * share, 0
-    for value in sorted(counts):
-        seen += counts[value]
-        if seen >= wanted:
-            return value
-    return 0
-
-
-def put_endpoint_slice(api, n, services):
-    """The n-th update: a headless-style slice of 3 endpoints for every
-    10th Service in turn, one of them not ready (which one changes)."""
-    i = (n * 10) % services
-    name, namespace = f"svc-{i}", f"ns-{i % 100}"
-    slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "addressType": "IPv4",
-              "metadata": {"name": f"{name}-x", "namespace": namespace,
-                           "labels": {"kubernetes.io/service-name": name}},
-              "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
-              "endpoints": [{"addresses": [f"10.{100 + e}.{(i // 256) % 256}.{i % 256}"],
-                             "hostname": f"{name}-{e}", "conditions": {"ready": e != n % 3}}
-                            for e in range(3)]}
-    put(api, f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x", slice_)
-
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def put_pod(api, n, services):
-    """The n-th PUT of the control: a pod of about the size of
-    put_endpoint_slice's slice, which kube-dns does not watch (pods are
-    followed only with --pods verified)."""
-    i = (n * 10) % services
-    ip = f"10.{100 + n % 3}.{(i // 256) % 256}.{i % 256}"
-    pod = {"kind": "Pod", "apiVersion": "v1",
-           "metadata": {"name": f"pod-{i}", "namespace": f"ns-{i % 100}", "labels": {"app": f"svc-{i}"}},
-           "spec": {"hostname": f"svc-{i}-0", "subdomain": f"svc-{i}"},
-           "status": {"podIP": ip, "podIPs": [{"ip": ip}], "phase": "Running",
-                      "conditions": [{"type": "Ready", "status": "True" if n % 3 else "False"}]}}
-    put(api, f"/api/v1/namespaces/ns-{i % 100}/pods/pod-{i}", pod)
+    return {"qps": field("Queries per second"), "p99_latency_us": percentile(latencies, 0.99), "received": received,
+            "lost": sent - received}
 
 
 def churn(services=10_000, seconds=5, rate=100, rounds=6, load=loadgen):

@@ -610,6 +610,33 @@ static uint8_t *copy_kept(dp_record *r, const source *s, uint8_t *wires) {
     return wires + s->span_len;
 }
 
+/* Writes a builder's name to `r`, and its distinct wires to `wires`;
+ * returns where the next record's wires go. */
+static uint8_t *write_source(dp_record *r, const source *s, uint8_t *wires) {
+    memset(r, 0, source_bytes(s));
+    r->answer_count = s->answer_count;
+    r->any_answer = s->any_answer;
+    r->zone = s->zone;
+    r->name_len = s->name_len;
+    r->hash = s->hash;
+    for (uint16_t j = 0; j < s->answer_count; j++) {
+        dp_answer a = s->answers[j];
+        uint16_t first = first_with_wire(s, j);
+        if (a.wire != NULL && first == j) {
+            size_t size = dp_answer_wire_size(&a, s->whole_len);
+            memcpy(wires, a.wire, size);
+            a.wire = wires;
+            wires += (size + 7) & ~(size_t)7;
+        } else if (a.wire != NULL) {
+            a.wire = r->answers[first].wire; /* shared, as in the source */
+        }
+        r->answers[j] = a;
+    }
+    if (s->rrset != NULL) memcpy((uint8_t *)r->answers, s->rrset, s->rrset_len);
+    memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
+    return wires;
+}
+
 /* Puts the record at `offset` in the first free slot from its hash's start. */
 static void add_slot(dp_shard *shard, uint32_t hash, size_t offset) {
     size_t slot = dp_slot_start(shard->slot_count, hash);
@@ -645,35 +672,8 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
     for (size_t i = 0; i < count; i++) {
         const source *s = &sources[i];
         dp_record *r = (dp_record *)(shard->records + offset);
-        if (s->kept != NULL) {
-            wires = copy_kept(r, s, wires);
-            shard->answer_count += dp_record_has_rrset(r) ? 1 : r->answer_count;
-            add_slot(shard, s->hash, offset);
-            offset += source_bytes(s);
-            continue;
-        }
-        memset(r, 0, source_bytes(s));
-        r->answer_count = s->answer_count;
-        r->any_answer = s->any_answer;
-        r->zone = s->zone;
-        r->name_len = s->name_len;
-        r->hash = s->hash;
-        for (uint16_t j = 0; j < s->answer_count; j++) {
-            dp_answer a = s->answers[j];
-            uint16_t first = first_with_wire(s, j);
-            if (a.wire != NULL && first == j) {
-                size_t size = dp_answer_wire_size(&a, s->whole_len);
-                memcpy(wires, a.wire, size);
-                a.wire = wires;
-                wires += (size + 7) & ~(size_t)7;
-            } else if (a.wire != NULL) {
-                a.wire = r->answers[first].wire; /* shared, as in the source */
-            }
-            r->answers[j] = a;
-        }
-        shard->answer_count += s->rrset != NULL ? 1 : s->answer_count;
-        if (s->rrset != NULL) memcpy((uint8_t *)r->answers, s->rrset, s->rrset_len);
-        memcpy((uint8_t *)dp_record_name(r), s->name, s->name_len);
+        wires = s->kept != NULL ? copy_kept(r, s, wires) : write_source(r, s, wires);
+        shard->answer_count += dp_record_has_rrset(r) ? 1 : r->answer_count;
         add_slot(shard, s->hash, offset);
         offset += source_bytes(s);
     }

@@ -14,7 +14,7 @@ extension Node {
     private func appendJSON(to text: inout [UInt8]) throws(ObjectsFileError) {
         switch self {
         case .scalar(let scalar):
-            text += Self.json(scalar, tag: Tag.Name(rawValue: tag.rawValue)).utf8
+            text += (scalarJSON ?? Self.quoted(scalar.string)).utf8
         case .mapping(let mapping):
             text.append(UInt8(ascii: "{"))
             for (number, (key, value)) in mapping.enumerated() {
@@ -40,16 +40,16 @@ extension Node {
         }
     }
 
-    private static func json(_ scalar: Node.Scalar, tag: Tag.Name) -> String {
-        let node = Node.scalar(scalar)
-        switch tag {
+    /// A scalar YAML reads as null, a boolean or a number, in JSON; nil for
+    /// one that stays a string.
+    private var scalarJSON: String? {
+        switch Tag.Name(rawValue: tag.rawValue) {
         case .null: return "null"
-        case .bool: if let flag = node.bool { return String(flag) }
-        case .int: if let number = node.int { return String(number) }
-        case .float: if let number = node.float, number.isFinite { return "\(number)" }
-        default: break
+        case .bool: return bool.map { String($0) }
+        case .int: return int.map { String($0) }
+        case .float: return float.flatMap { $0.isFinite ? "\($0)" : nil }
+        default: return nil
         }
-        return quoted(scalar.string)
     }
 
     /// A JSON string (RFC 8259 section 7).
