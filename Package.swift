@@ -34,10 +34,13 @@ let package = Package(
             path: "CSupport/CDataPlane",
             cSettings: [.define("_GNU_SOURCE")]),
 
+        // DNS in Swift terms: names, records, zones, their answers, and the
+        // zones and changes a table is built from. Pure Swift, no I/O.
+        .target(name: "DNSModel"),
         // Kubernetes objects in, DNS records and answers out. Pure Swift, no I/O.
-        .target(name: "RecordModel", dependencies: ["JSONDecoding"]),
+        .target(name: "RecordModel", dependencies: ["DNSModel", "JSONDecoding"]),
         // The Swift face of the data plane: server lifecycle and answer-table publication.
-        .target(name: "DataPlane", dependencies: ["CDataPlane", "RecordModel"]),
+        .target(name: "DataPlane", dependencies: ["CDataPlane", "DNSModel"]),
         // JSON indexed in one pass and read in place: the API's lists and watch events, the objects file.
         .target(name: "JSONDecoding"),
         // The Kubernetes API: kubeconfig and in-cluster access, list and watch, informers.
@@ -53,18 +56,24 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The one publication loop: a source's batches applied to its records, published as answer tables.
+        .target(
+            name: "RecordPublisher",
+            dependencies: [
+                "DNSModel", "DataPlane", "Health", "ServerMetrics", .product(name: "Logging", package: "swift-log"),
+            ]),
         // Where Kubernetes objects come from: a static objects file, or the API's informers.
         .target(
             name: "ObjectSources",
             dependencies: [
-                "RecordModel", "KubeAPI", "JSONDecoding",
+                "RecordModel", "RecordPublisher", "KubeAPI", "JSONDecoding",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Where names outside the cluster go: --nameservers, resolv.conf, the ConfigMap directory.
         .target(
             name: "Upstreams",
-            dependencies: ["DataPlane", "RecordModel", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["DataPlane", "DNSModel", .product(name: "Logging", package: "swift-log")]),
         // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         .target(
             name: "ServerMetrics",
@@ -106,23 +115,27 @@ let package = Package(
         .target(
             name: "Kube2Sky",
             dependencies: [
-                "Etcd", "ObjectSources", "KubeAPI", "RecordModel", "Health", .product(name: "Logging", package: "swift-log"),
+                "Etcd", "ObjectSources", "RecordPublisher", "KubeAPI", "RecordModel", "Health",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // skydns's source of records: the keys under the domain in etcd, read and watched.
         .target(
             name: "SkyDNSSource",
-            dependencies: ["Etcd", "KubeAPI", "RecordModel", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Etcd", "KubeAPI", "RecordModel", "RecordPublisher", .product(name: "Logging", package: "swift-log"),
+            ]),
         // The `kube-dns` executable: commands that wire the modules together.
         .executableTarget(
             name: "KubeDNS",
             dependencies: [
-                "RecordModel", "DataPlane", "ObjectSources", "KubeAPI", "Health", "Upstreams", "ServerMetrics",
-                "Etcd", "Kube2Sky", "SkyDNSSource",
+                "RecordModel", "DataPlane", "RecordPublisher", "ObjectSources", "KubeAPI", "Health", "Upstreams",
+                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
         .testTarget(
             name: "RecordModelTests",
             dependencies: ["RecordModel", "ObjectSources", "JSONDecoding", "TestSupport"]),
@@ -134,7 +147,7 @@ let package = Package(
             dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "TestSupport"]),
         .testTarget(
             name: "UpstreamsTests",
-            dependencies: ["Upstreams", "DataPlane", "RecordModel"]),
+            dependencies: ["Upstreams", "DataPlane", "DNSModel"]),
         .testTarget(
             name: "EtcdTests",
             dependencies: ["Etcd", "RecordModel", "TestSupport"]),
@@ -149,6 +162,12 @@ let package = Package(
             name: "KubeAPISimulatorTests",
             dependencies: ["KubeAPISimulator", "TestSupport"]),
         .testTarget(
+            name: "RecordPublisherTests",
+            dependencies: [
+                "RecordPublisher", "ObjectSources", "RecordModel", "DataPlane", "Health", "ServerMetrics", "KubeAPI",
+                "KubeAPISimulator", "TestSupport",
+            ]),
+        .testTarget(
             name: "KubeDNSTests",
             dependencies: [
                 "KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator", "Etcd", .product(name: "Yams", package: "Yams"),
@@ -156,7 +175,7 @@ let package = Package(
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(
             name: "TestSupport",
-            dependencies: ["RecordModel", "CLdns", "Etcd"],
+            dependencies: ["RecordModel", "RecordPublisher", "CLdns", "Etcd", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             resources: [.copy("Fixtures")]),
     ],

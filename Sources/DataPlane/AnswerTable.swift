@@ -1,7 +1,7 @@
 import CDataPlane
 import Dispatch
 import Synchronization
-import RecordModel
+import DNSModel
 
 /// A data-plane answer table built from a zone set: every answer
 /// precomputed as wire data (see dataplane.h). Owned until published.
@@ -13,45 +13,32 @@ public struct AnswerTable: ~Copyable {
     /// Bytes of names, answers and slots.
     public let byteCount: Int
 
-    /// Builds the table: each zone, the pod rule, and for every name its
-    /// answers by type plus its default answer.
-    public init(_ zones: ZoneSet) throws(DataPlaneError) {
-        guard let builder = dp_table_builder_new() else { throw DataPlaneError("out of memory") }
-        try self.init(builder) { builder throws(DataPlaneError) in
-            var writer = AnswerWriter(builder: builder)
-            try writer.addZones(zones)
-            guard !zones.unsynced else { return }
-            for zone in zones.zones {
-                for name in zone.names { try writer.addAnswers(of: name, in: zone) }
-            }
-        }
-    }
-
-    /// Builds the table of everything a record store holds, region by
-    /// region: two threads take the store's parts in turn, each into its
-    /// own builder, and lay out the table's shards from both.
-    public init(_ store: ClusterRecordStore) throws(DataPlaneError) {
-        let threads = 2
+    /// Builds the table of `contents`: its zones, the pod rule, and for
+    /// every name its answers by type plus its default answer. Two threads
+    /// take the parts in turn, each into its own builder, and the table's
+    /// shards are laid out from both.
+    public init(_ contents: some TableContents) throws(DataPlaneError) {
+        let heads = contents.heads
+        let threads = heads.unsynced ? 1 : min(2, max(1, contents.partCount))
         let builders = (0..<threads).map { _ in BuilderHandle(pointer: dp_table_builder_new()) }
         guard builders.allSatisfy({ $0.pointer != nil }) else {
             for builder in builders { dp_table_builder_free(builder.pointer) }
             throw DataPlaneError("out of memory")
         }
-        let parts = store.regionParts()
         let taken = Atomic<Int>(0)
         let failures = Mutex<[DataPlaneError]>([])
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             do {
                 var writer = AnswerWriter(builder: builders[thread].pointer!)
-                let ttl = store.options.ttl
-                try writer.addZones(store.zoneHeads)
+                try writer.addZones(heads)
+                guard !heads.unsynced else { return }
                 while true {
                     let part = taken.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard part < parts.count else { break }
-                    try store.forEachRegion(in: parts, part: part) { region throws(DataPlaneError) in
-                        for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
-                    } lone: { name throws(DataPlaneError) in
-                        try writer.addAnswers(of: name, ttl: ttl)
+                    guard part < contents.partCount else { break }
+                    try contents.forEachName(inPart: part) { names throws(DataPlaneError) in
+                        for name in names.names { try writer.addAnswers(of: name, in: names.zone) }
+                    } pointers: { pointer throws(DataPlaneError) in
+                        try writer.addAnswers(of: pointer)
                     }
                 }
             } catch let error as DataPlaneError {
@@ -72,17 +59,17 @@ public struct AnswerTable: ~Copyable {
         self.init(finished: table)
     }
 
-    /// The table after `base` with `changes` made: their regions' names
-    /// answered again, the names gone dropped; every other name keeps its
-    /// answers from `base`, whose unchanged shards the new table shares.
-    init(_ heads: ZoneSet, changes: ClusterRecordStore.Changes, base: OpaquePointer) throws(DataPlaneError) {
+    /// The table after `base` with `changes` made: their names answered
+    /// again, the names gone dropped; every other name keeps its answers
+    /// from `base`, whose unchanged shards the new table shares.
+    init(_ heads: ZoneSet, changes: ZoneChanges, base: OpaquePointer) throws(DataPlaneError) {
         guard let builder = dp_table_builder_new_delta(base) else { throw DataPlaneError("out of memory") }
         try self.init(builder) { builder throws(DataPlaneError) in
             var writer = AnswerWriter(builder: builder)
             try writer.addZones(heads)
             for name in changes.removed { try writer.remove(name) }
-            for region in changes.regions {
-                for name in region.names { try writer.addAnswers(of: name, in: region.zone) }
+            for answered in changes.answered {
+                for name in answered.names { try writer.addAnswers(of: name, in: answered.zone) }
             }
         }
     }
@@ -168,12 +155,12 @@ private struct AnswerWriter {
         try addDefault(wire, answers.otherTypes, any: answers.any)
     }
 
-    /// A lone PTR name, its records written by the data plane from the targets.
-    mutating func addAnswers(of lone: ClusterRecordStore.LonePTR, ttl: UInt32) throws(DataPlaneError) {
-        let name = lone.name.wire
+    /// A PTR name, its records written by the data plane from the targets.
+    mutating func addAnswers(of pointer: PointerName) throws(DataPlaneError) {
+        let name = pointer.name.wire
         targets.removeAll(keepingCapacity: true)
-        for target in lone.targets { targets += target.wire }
-        let status = dp_table_builder_add_ptr_records(builder, name, name.count, targets, targets.count, ttl, &err, err.count)
+        for target in pointer.targets { targets += target.wire }
+        let status = dp_table_builder_add_ptr_records(builder, name, name.count, targets, targets.count, pointer.ttl, &err, err.count)
         guard status == 0 else { throw DataPlaneError(err) }
     }
 

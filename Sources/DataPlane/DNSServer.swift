@@ -1,5 +1,5 @@
 import CDataPlane
-import RecordModel
+import DNSModel
 import Synchronization
 
 /// The DNS server: the C data plane's worker threads and sockets.
@@ -91,11 +91,11 @@ public final class DNSServer: Sendable {
     }
 
     /// Publishes the table that follows the current one with `changes`
-    /// made (see ClusterRecordStore.takeChanges): built as a delta under the
+    /// made, under the zone heads `heads`: built as a delta under the
     /// lock, so no other publication frees its base meanwhile. Returns the
     /// new table's name count.
     @discardableResult
-    public func publish(_ heads: ZoneSet, changes: ClusterRecordStore.Changes) throws(DataPlaneError) -> Int {
+    public func publish(_ heads: ZoneSet, changes: ZoneChanges) throws(DataPlaneError) -> Int {
         try server.withLock { s throws(DataPlaneError) -> Int in
             guard let server = s.pointer else { throw DataPlaneError("the server is stopped") }
             let table = try AnswerTable(heads, changes: changes, base: dp_server_table(server))

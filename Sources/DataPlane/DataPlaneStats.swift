@@ -1,5 +1,5 @@
 import CDataPlane
-import RecordModel
+import DNSModel
 
 /// The data plane's counters, summed over workers at the time of reading.
 public struct DataPlaneStats: Sendable, Equatable {

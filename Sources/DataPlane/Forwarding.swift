@@ -1,5 +1,5 @@
 import CDataPlane
-import RecordModel
+import DNSModel
 
 /// Where the data plane sends names that are not ours: each domain with
 /// its upstreams (a name goes to the longest domain it lies under; the root

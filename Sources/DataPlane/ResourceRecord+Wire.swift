@@ -1,4 +1,4 @@
-import RecordModel
+import DNSModel
 
 /// Uncompressed wire form of records (RFC 1035 §4.1.3), the form the
 /// data plane's table builder takes; it compresses them itself.

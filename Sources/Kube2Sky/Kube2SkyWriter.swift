@@ -4,6 +4,7 @@ import KubeAPI
 import Logging
 import ObjectSources
 import RecordModel
+import RecordPublisher
 import Synchronization
 
 /// kube2sky's job: keeps the skydns layout in etcd equal to the cluster.
@@ -23,19 +24,19 @@ public struct Kube2SkyWriter: Sendable {
     let etcd: EtcdClient
     let domain: DNSName
     let readiness: Readiness
-    /// How many resources make a complete cluster.
-    let resourceCount: Int
+    /// The resources that make a complete cluster.
+    let resources: Set<ClusterResource>
     let checkPeriod: Duration
     let logger: Logger
 
     public init(
-        etcd: EtcdClient, domain: DNSName, readiness: Readiness, resourceCount: Int, checkPeriod: Duration = .seconds(2),
+        etcd: EtcdClient, domain: DNSName, readiness: Readiness, resources: Set<ClusterResource>, checkPeriod: Duration = .seconds(2),
         logger: Logger
     ) {
         self.etcd = etcd
         self.domain = domain
         self.readiness = readiness
-        self.resourceCount = resourceCount
+        self.resources = resources
         self.checkPeriod = checkPeriod
         self.logger = logger
     }
@@ -66,13 +67,13 @@ public struct Kube2SkyWriter: Sendable {
 
     private func write(_ queue: UpdateQueue, lost: LostFlag) async {
         var state = ClusterKeys(domain: domain)
-        var listed: Set<String> = []
+        var gate = SyncGate(required: resources)
         // What etcd holds, as last read or written; nil: read it again whole.
         var stored: [String: [String: String]]?
         var backoff = Backoff()
         for await _ in queue.wakeups {
-            take(queue, into: &state, listed: &listed)
-            guard listed.count == resourceCount else { continue }
+            take(queue, into: &state, gate: &gate)
+            guard gate.isOpen else { continue }
             if lost.flag.exchange(false, ordering: .acquiring) { stored = nil }
             while !Task.isCancelled {
                 do {
@@ -90,16 +91,16 @@ public struct Kube2SkyWriter: Sendable {
                     readiness.markNotReady("etcd: \(error)")
                     logger.error("etcd write failed; reconciling when it answers", metadata: ["error": "\(error)", "retry in": "\(wait)"])
                     try? await Task.sleep(for: wait)
-                    take(queue, into: &state, listed: &listed)
+                    take(queue, into: &state, gate: &gate)
                 }
             }
         }
     }
 
-    private func take(_ queue: UpdateQueue, into state: inout ClusterKeys, listed: inout Set<String>) {
+    private func take(_ queue: UpdateQueue, into state: inout ClusterKeys, gate: inout SyncGate<ClusterResource>) {
         for update in queue.take() {
             state.apply(update)
-            if let resource = update.listedResource { listed.insert(resource) }
+            if let resource = update.listedResource { gate.listed(resource) }
         }
     }
 

@@ -73,7 +73,7 @@ struct Kube2SkyCommand: AsyncParsableCommand {
             "etcd": "\(etcdServer)", "domain": "\(domain)", "healthz port": "\(probe.port)",
         ])
         let writer = Kube2SkyWriter(
-            etcd: etcd, domain: try DNSName(domain), readiness: readiness, resourceCount: source.resourceCount, logger: logger)
+            etcd: etcd, domain: try DNSName(domain), readiness: readiness, resources: source.resources, logger: logger)
         let queue = UpdateQueue()
         try await Lifecycle.run(
             [("informers", { await source.run(into: queue) }), ("etcd", { await writer.run(queue) })],

@@ -6,6 +6,7 @@ import KubeAPI
 import Logging
 import ObjectSources
 import RecordModel
+import RecordPublisher
 import ServerMetrics
 import Upstreams
 
@@ -50,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
         let options = try records.options(serial: 0)
         let metrics = MetricsRegistry(version: BuildInfo.version)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
-        var (source, fileObjects) = try Source.open(
+        let (source, fileObjects) = try Source.open(
             records.kubeObjects, api, watchPods: records.pods == .verified, metrics: metrics, logger: logger)
         let frontEnd = try await DNSFrontEnd.start(
             address: dnsBindAddress, port: dnsPort, healthzPort: healthzPort, domain: options.domain,
@@ -58,47 +59,30 @@ struct ServeCommand: AsyncParsableCommand {
             notReadyReason: "the first lists of the cluster have not loaded", server: serverFlags, forwarding: forwarding,
             metrics: metrics, logger: logger)
         let (server, readiness) = (frontEnd.server, frontEnd.readiness)
-        var publisher = Publisher(options: options, metrics: metrics, logger: logger)
-
-        let synced = SyncFlag()
-        // Published now, and not kept: the table is all that is needed of them.
-        if let objects = fileObjects.take() {
-            do {
-                try publisher.publish(objects, to: server)
-                synced.set()
-                readiness.markReady()
-            } catch {
-                logger.error("records not published", metadata: ["error": "\(error)"])
-            }
+        func publisher<State: RecordState>(_: State.Type) -> Publisher<State> {
+            Publisher(server: server, readiness: readiness, metrics: metrics, logger: logger)
         }
         var tasks: [(name: String, run: @Sendable () async -> Void)] = []
         switch source {
         case .file(let watcher, let identity):
-            tasks.append(("objects file", { [publisher] in
-                var publisher = publisher
-                for await objects in watcher.changes(since: identity) {
-                    do {
-                        try publisher.publish(objects, to: server)
-                    } catch {
-                        logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
-                    }
-                }
+            let queue = BatchQueue<ClusterObjects>()
+            if let fileObjects { queue.push(fileObjects) }
+            tasks.append(("objects file", {
+                for await objects in watcher.changes(since: identity) { queue.push(objects) }
             }))
+            let publisher = publisher(ObjectsFileState.self)
+            tasks.append(("records", { await publisher.run(ObjectsFileState(options: options), from: queue) }))
         case .api(let source):
             let queue = UpdateQueue()
+            let publisher = publisher(ClusterState.self)
             tasks.append(("informers", { await source.run(into: queue) }))
             tasks.append(("records", {
-                await ClusterFollower(
-                    options: options, server: server, readiness: readiness,
-                    resourceCount: source.resourceCount, synced: synced, metrics: metrics, logger: logger
-                ).run(queue, followingOn: source.client.streamExecutor)
+                await publisher.run(
+                    ClusterState(options: options, resources: source.resources), from: queue,
+                    followingOn: source.client.streamExecutor)
             }))
             tasks.append(("initial sync timeout", { [initialSyncTimeout] in
-                try? await Task.sleep(for: initialSyncTimeout.duration)
-                if !Task.isCancelled, !synced.isSet {
-                    // kube-dns exited here and crash-looped; serving SERVFAIL and retrying is better.
-                    logger.error("initial sync not done in time; still trying", metadata: ["timeout": "\(initialSyncTimeout)"])
-                }
+                await publisher.warnUnlessReady(after: initialSyncTimeout.duration, what: "initial sync")
             }))
         }
         try await frontEnd.run(tasks, lameduck: serverFlags.lameduck.duration, logger: logger)
@@ -134,30 +118,5 @@ enum Source {
         } catch {
             throw ValidationError("\(error)")
         }
-    }
-}
-
-/// Turns objects into a published answer table, with the SOA serial of
-/// the second it is published in (ClusterFollower.serial(after:)).
-struct Publisher: Sendable {
-    private(set) var options: RecordOptions
-    let metrics: MetricsRegistry
-    let logger: Logger
-
-    init(options: RecordOptions, metrics: MetricsRegistry, logger: Logger) {
-        self.options = options
-        self.metrics = metrics
-        self.logger = logger
-    }
-
-    mutating func publish(_ objects: ClusterObjects, to server: DNSServer) throws {
-        options.serial = ClusterFollower.serial(after: options.serial)
-        let clock = ContinuousClock()
-        let start = clock.now
-        var store = ClusterRecordStore(options: options)
-        store.load(objects)
-        for problem in store.problems { logger.warning("object skipped", metadata: ["reason": "\(problem)"]) }
-        let names = try server.publishWhole(store, modelStart: start, logger: logger)
-        metrics.published(after: clock.now - start, names: names, bytes: server.tableByteCount())
     }
 }

@@ -4,6 +4,7 @@ import Etcd
 import Foundation
 import Logging
 import RecordModel
+import RecordPublisher
 import ServerMetrics
 import SkyDNSSource
 import Upstreams
@@ -73,35 +74,13 @@ struct SkyDNSCommand: AsyncParsableCommand {
             server: serverFlags, forwarding: forwarding, metrics: metrics, logger: logger)
         let (server, readiness) = (frontEnd.server, frontEnd.readiness)
         let follower = SkyDNSFollower(etcd: etcd, domain: zone, ttl: ttl, logger: logger)
+        let publisher = Publisher<SkyDNSState>(server: server, readiness: readiness, metrics: metrics, logger: logger)
+        let queue = BatchQueue<SkyDNSBatch>()
         try await frontEnd.run(
-            [("etcd", {
-                await follower.run { publication, revision in
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    do {
-                        let names: Int
-                        switch publication {
-                        case .whole(let zones, let records):
-                            let table = try AnswerTable(zones)
-                            names = table.nameCount
-                            server.publish(table)
-                            logger.info("records published", metadata: [
-                                "keys": "\(records)", "names": "\(names)", "revision": "\(revision)", "after": "\(clock.now - start)",
-                            ])
-                        case .delta(let heads, let changes):
-                            names = try server.publish(heads, changes: changes)
-                            logger.debug("changes published", metadata: [
-                                "answered": "\(changes.regions.count)", "removed": "\(changes.removed.count)",
-                                "revision": "\(revision)", "after": "\(clock.now - start)",
-                            ])
-                        }
-                        metrics.published(after: clock.now - start, names: names, bytes: server.tableByteCount())
-                        readiness.markReady()
-                    } catch {
-                        logger.error("records not published; serving the last ones", metadata: ["error": "\(error)"])
-                    }
-                }
-            })],
+            [
+                ("etcd", { await follower.run(into: queue) }),
+                ("records", { await publisher.run(SkyDNSState(domain: zone, ttl: ttl), from: queue) }),
+            ],
             lameduck: serverFlags.lameduck.duration, logger: logger)
         await etcd.shutdown()
     }

@@ -39,8 +39,8 @@ public struct APISource: Sendable {
         }
     }
 
-    /// How many resources must have been listed before the cluster is known.
-    public var resourceCount: Int { watchPods ? 4 : 3 }
+    /// The resources that must have been listed before the cluster is known.
+    public var resources: Set<ClusterResource> { watchPods ? [.services, .endpoints, .namespaces, .pods] : [.services, .endpoints, .namespaces] }
 
     private func informer<Object>(_ type: Object.Type, _ resource: ResourceKind) -> Informer<Object> {
         Informer(client: client, resource: resource, settings: settings, logger: logger)

@@ -10,12 +10,12 @@ public enum ObjectUpdate: Sendable {
     case pods(InformerUpdate<Pod>)
 
     /// The resource listed, when this is a full list (its informer has synced).
-    public var listedResource: String? {
+    public var listedResource: ClusterResource? {
         switch self {
-        case .services(.replaced): return "services"
-        case .endpointSlices(.replaced), .endpoints(.replaced): return "endpoints"
-        case .namespaces(.replaced): return "namespaces"
-        case .pods(.replaced): return "pods"
+        case .services(.replaced): return .services
+        case .endpointSlices(.replaced), .endpoints(.replaced): return .endpoints
+        case .namespaces(.replaced): return .namespaces
+        case .pods(.replaced): return .pods
         default: return nil
         }
     }

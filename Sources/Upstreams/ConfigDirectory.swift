@@ -1,6 +1,6 @@
 import DataPlane
 import Foundation
-import RecordModel
+import DNSModel
 
 /// The kube-dns ConfigMap as files (mounted at `--config-dir`): `stubDomains`,
 /// a JSON object of domain to a list of `ip[:port]`, and

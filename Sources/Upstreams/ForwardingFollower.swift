@@ -1,7 +1,7 @@
 import DataPlane
 import Foundation
 import Logging
-import RecordModel
+import DNSModel
 
 /// Keeps the data plane's forwarding in step with its sources: the
 /// nameservers (`--nameservers`, else resolv.conf) and the ConfigMap

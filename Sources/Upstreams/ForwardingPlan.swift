@@ -1,5 +1,5 @@
 import DataPlane
-import RecordModel
+import DNSModel
 
 /// Where names outside the cluster go, from every source in kube-dns's
 /// order: the ConfigMap's `upstreamNameservers` replace `--nameservers`,

@@ -110,7 +110,7 @@ import Testing
         let whole = ClusterRecords.zones(for: objects, options: options)
         let reference = try started(try AnswerTable(whole))
         defer { reference.stop() }
-        let loaded = try started(try AnswerTable(store))
+        let loaded = try started(try AnswerTable(store.contents))
         defer { loaded.stop() }
         for (got, want) in zip(try answers(loaded, names), try answers(reference, names)) where got != want {
             Issue.record("loaded:\n\(got)\nwhole zones:\n\(want)")
@@ -123,7 +123,7 @@ import Testing
         var random = SeededRandom(seed: seed)
         var store = ClusterRecordStore(options: options)
         store.load(ClusterObjects())
-        let incremental = try started(try AnswerTable(store))
+        let incremental = try started(try AnswerTable(store.contents))
         defer { incremental.stop() }
         var everName: Set<String> = ["nothing.ns0.svc.cluster.local", "1.0.0.10.in-addr.arpa"]
         for step in 0..<40 {
@@ -140,7 +140,7 @@ import Testing
             fresh.load(store.objects)
             let reference = try started(try AnswerTable(whole))
             defer { reference.stop() }
-            let regions = try started(try AnswerTable(fresh))
+            let regions = try started(try AnswerTable(fresh.contents))
             defer { regions.stop() }
             for zone in whole.zones { everName.formUnion(zone.names.map { $0.description.hasSuffix(".") ? String($0.description.dropLast()) : $0.description }) }
             let names = everName.sorted()

@@ -123,7 +123,7 @@ import Testing
         for each in final { fresh.put(each) }
         let after = fresh.wholeZones(serial: 1)
 
-        let regions = Dictionary(uniqueKeysWithValues: changes.regions.flatMap { region in region.names.map { ($0, region.zone) } })
+        let regions = Dictionary(uniqueKeysWithValues: changes.answered.flatMap { region in region.names.map { ($0, region.zone) } })
         #expect(regions.keys.contains(try DNSName("_pg._tcp.db.prod.svc.cluster.local")))
         #expect(regions.keys.contains(try DNSName("hand.cluster.local")))
         #expect(changes.removed.contains(try DNSName("v6.cluster.local")))

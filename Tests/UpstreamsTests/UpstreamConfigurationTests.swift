@@ -1,6 +1,6 @@
 import DataPlane
 import Foundation
-import RecordModel
+import DNSModel
 import Testing
 import Upstreams
 

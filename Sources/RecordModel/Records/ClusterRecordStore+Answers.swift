@@ -1,63 +1,48 @@
 /// The zones of a region, to answer its names from.
 extension ClusterRecordStore {
-    /// A region to publish: a zone holding every record its answers read,
-    /// and the names of the region in it.
-    public struct RegionAnswers: Sendable {
-        public var zone: Zone
-        public var names: [DNSName]
-    }
+    /// Everything the store holds, for a whole table: first every region
+    /// but the Services', then the Services in runs, each with the PTR
+    /// names only it gives records to, so that no thread waits long for another.
+    public struct Contents: TableContents {
+        let store: ClusterRecordStore
+        let services: [ObjectKey]
+        static let servicesPerPart = 1024
 
-    /// The PTR name of an address that one contributor alone gives
-    /// records to (nearly every one): published from its targets, each
-    /// once in the order made, with no zone made for it.
-    public struct LonePTR: Sendable {
-        public var name: DNSName
-        public var targets: [DNSName]
-    }
+        public var heads: ZoneSet { store.zoneHeads }
+        public var partCount: Int { 1 + (services.count + Self.servicesPerPart - 1) / Self.servicesPerPart }
 
-    /// What changed since the last call: the regions to answer again, and
-    /// the names that are gone.
-    public struct Changes: Sendable {
-        public var regions: [RegionAnswers] = []
-        public var removed: [DNSName] = []
-        public var isEmpty: Bool { regions.isEmpty && removed.isEmpty }
-    }
-
-    /// The regions in parts that threads take in turn, so that none waits
-    /// long for another: first every region but the Services', then the
-    /// Services in runs, each with the PTR names only it gives records to.
-    public struct RegionParts: Sendable {
-        fileprivate let services: [ObjectKey]
-        public var count: Int { 1 + (services.count + Self.servicesPerPart - 1) / Self.servicesPerPart }
-        fileprivate static let servicesPerPart = 1024
-    }
-
-    public func regionParts() -> RegionParts { RegionParts(services: Array(objects.services.keys)) }
-
-    /// The regions of one part (from 0 to `parts.count - 1`), and the
-    /// lone PTR names among them.
-    public func forEachRegion(
-        in parts: RegionParts, part: Int, _ body: (RegionAnswers) throws -> Void, lone: (LonePTR) throws -> Void
-    ) rethrows {
-        guard part > 0 else {
-            try body(answers(.apex))
-            for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
-            for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
-            for name in podsByName.keys { try body(answers(.podName(name))) }
-            for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
-            for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
-            return
+        public func forEachName(
+            inPart part: Int, _ names: (ZoneNames) throws -> Void, pointers: (PointerName) throws -> Void
+        ) rethrows {
+            guard part > 0 else { return try store.forEachNonServiceRegion(names) }
+            let first = (part - 1) * Self.servicesPerPart
+            try store.forEachService(services[first..<min(first + Self.servicesPerPart, services.count)], names, pointers: pointers)
         }
+    }
+
+    public var contents: Contents { Contents(store: self, services: Array(objects.services.keys)) }
+
+    private func forEachNonServiceRegion(_ body: (ZoneNames) throws -> Void) rethrows {
+        try body(answers(.apex))
+        for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
+        for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
+        for name in podsByName.keys { try body(answers(.podName(name))) }
+        for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
+        for name in reverseBranches.keys { try body(answers(.reverseBranch(name))) }
+    }
+
+    private func forEachService(
+        _ keys: ArraySlice<ObjectKey>, _ body: (ZoneNames) throws -> Void, pointers: (PointerName) throws -> Void
+    ) rethrows {
         let (owners, heads, layout) = (addressOwners, heads, layout)
-        let first = (part - 1) * RegionParts.servicesPerPart
-        for key in parts.services[first..<min(first + RegionParts.servicesPerPart, parts.services.count)] {
+        for key in keys {
             let made = contribution(.service(key))
             let region = Region.service(key)
             var zone = Zone(emptyLike: heads[0], floor: layout.root(of: region))
             put(made, into: &zone, only: 0)
             chaseCNAMEs(&zone, from: region)
-            try body(RegionAnswers(zone: zone, names: regionNames(region, zone)))
-            try Self.forEachOwnAddress(of: made, owners: owners, lone)
+            try body(ZoneNames(zone: zone, names: regionNames(region, zone)))
+            try Self.forEachOwnAddress(of: made, owners: owners, ttl: options.ttl, pointers)
         }
     }
 
@@ -65,11 +50,11 @@ extension ClusterRecordStore {
     /// (nearly all), published from its pointers rather than made again
     /// per name. Static, so that no copy of the store is made per Service.
     private static func forEachOwnAddress(
-        of made: Contribution, owners: [IPAddress: Owners], _ lone: (LonePTR) throws -> Void
+        of made: Contribution, owners: [IPAddress: Owners], ttl: UInt32, _ lone: (PointerName) throws -> Void
     ) rethrows {
         // Most Services have one address, and need no lookup to group by it.
         let grouped = made.pointers.count > 1
-        var names: [LonePTR] = []
+        var names: [PointerName] = []
         var positions: [IPAddress: Int] = [:]
         for pointer in made.pointers where owners[pointer.address]?.isSingle == true {
             if grouped, let i = positions[pointer.address] {
@@ -77,14 +62,14 @@ extension ClusterRecordStore {
                 continue
             }
             if grouped { positions[pointer.address] = names.count }
-            names.append(LonePTR(name: pointer.address.reverseName, targets: [pointer.target]))
+            names.append(PointerName(name: pointer.address.reverseName, targets: [pointer.target], ttl: ttl))
         }
         for name in names { try lone(name) }
     }
 
     /// The regions changed since the last call, with those reached through
     /// CNAMEs into them.
-    public mutating func takeChanges() -> Changes {
+    public mutating func takeChanges() -> ZoneChanges {
         var regions = pending
         pending = [:]
         var frontier = Array(regions.keys)
@@ -98,10 +83,10 @@ extension ClusterRecordStore {
             }
             frontier = next
         }
-        var changes = Changes()
+        var changes = ZoneChanges()
         for (region, candidates) in regions {
             let answers = answers(region)
-            changes.regions.append(answers)
+            changes.answered.append(answers)
             changes.removed += candidates.subtracting(answers.names)
         }
         recent = [:]
@@ -136,7 +121,7 @@ extension ClusterRecordStore {
 
     // MARK: One region
 
-    func answers(_ region: Region) -> RegionAnswers {
+    func answers(_ region: Region) -> ZoneNames {
         let head = heads[layout.zoneIndex(of: region)]
         var zone: Zone
         switch region {
@@ -145,7 +130,7 @@ extension ClusterRecordStore {
         }
         fill(&zone, region)
         chaseCNAMEs(&zone, from: region)
-        return RegionAnswers(zone: zone, names: regionNames(region, zone))
+        return ZoneNames(zone: zone, names: regionNames(region, zone))
     }
 
     /// The region's own records and names.

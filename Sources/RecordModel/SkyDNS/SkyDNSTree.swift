@@ -77,9 +77,9 @@ public struct SkyDNSTree: Sendable {
 
     /// The apex (the zone with its SOA of `serial`, and nothing below it),
     /// and the names to answer again or drop since the last call.
-    public mutating func takeChanges(serial: UInt32) -> (heads: ZoneSet, changes: ClusterRecordStore.Changes) {
+    public mutating func takeChanges(serial: UInt32) -> (heads: ZoneSet, changes: ZoneChanges) {
         let head = Zone(apex: domain, authoritative: true, soa: soa(serial: serial), ttl: ttl)
-        var changes = ClusterRecordStore.Changes()
+        var changes = ZoneChanges()
         var answered: [DNSName: [ResourceRecord]] = [:]
         for name in changed {
             let own = subtrees[name] == nil ? [] : records(at: name)
@@ -115,7 +115,7 @@ public struct SkyDNSTree: Sendable {
                 zone.add(distinct: answered[target] ?? records(at: target))
                 if depth < Zone.maxCNAMEChain { pending += (targets[target] ?? []).map { ($0, depth + 1) } }
             }
-            changes.regions.append(.init(zone: zone, names: [name]))
+            changes.answered.append(ZoneNames(zone: zone, names: [name]))
         }
         return (ZoneSet(zones: [head]), changes)
     }

@@ -45,7 +45,7 @@ public struct Zone: Sendable {
     /// The zone's apex, authority and SOA with no records yet, not even
     /// the SOA's own: a region below the apex answers from this, for its
     /// names at or below `floor` when one is given.
-    init(emptyLike zone: Zone, floor: DNSName? = nil) {
+    public init(emptyLike zone: Zone, floor: DNSName? = nil) {
         apex = zone.apex
         authoritative = zone.authoritative
         soa = zone.soa
@@ -92,7 +92,7 @@ public struct Zone: Sendable {
     }
 
     /// An RRset's records, at `name`.
-    func records(_ name: DNSName, _ set: RRSet) -> [ResourceRecord] {
+    public func records(_ name: DNSName, _ set: RRSet) -> [ResourceRecord] {
         set.records.map { ResourceRecord(name, ttl: set.ttl, $0) }
     }
 

@@ -18,7 +18,7 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static let root = DNSName(wire: [0])
 
     /// For wire bytes known to be a valid lower-case name.
-    init(wire: [UInt8]) { self.wire = wire }
+    public init(wire: [UInt8]) { self.wire = wire }
 
     /// Parses presentation form (`kube-dns.kube-system.svc.cluster.local`,
     /// with or without the trailing dot). Escapes are not supported.
@@ -64,7 +64,7 @@ public struct DNSName: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// For labels known to be valid (fixed words, digits, lower-case
     /// labels of other names) under a name that leaves room for them.
-    init(validated labels: [String], under parent: DNSName = .root) {
+    public init(validated labels: [String], under parent: DNSName = .root) {
         var bytes: [UInt8] = []
         for label in labels {
             bytes.append(UInt8(label.utf8.count))

@@ -3,7 +3,7 @@
 /// server says.
 extension Zone {
     /// CNAME chains followed inside the zone, at most (a loop stops earlier).
-    static let maxCNAMEChain = 8
+    public static let maxCNAMEChain = 8
 
     /// What the data plane keeps of a name (see `answers(for:)`).
     public struct NameAnswers: Sendable {
@@ -58,7 +58,7 @@ extension Zone {
     }
 
     /// RFC 2308 §2.2: NOERROR, no answer, the SOA in authority.
-    func noData() -> Answer { Answer(.noError, authority: [soa]) }
+    public func noData() -> Answer { Answer(.noError, authority: [soa]) }
 
     /// An RRset, with the addresses of the names it points at (RFC 2782).
     private func positive(_ records: [ResourceRecord]) -> Answer {

@@ -26,6 +26,12 @@ public struct ZoneSet: Sendable {
         self.unsynced = unsynced
     }
 
+    /// The first zone's SOA serial (every zone of a set shares it).
+    public var serial: UInt32? {
+        guard case .soa(let soa)? = zones.first?.soa.data else { return nil }
+        return soa.serial
+    }
+
     /// The zone with the longest apex that holds the name.
     public func zone(for name: DNSName) -> Zone? {
         zones.filter { name.isSubdomain(of: $0.apex) }.max { $0.apex.wire.count < $1.apex.wire.count }

@@ -1,4 +1,4 @@
-import RecordModel
+import DNSModel
 import Testing
 
 @Suite struct DNSNameTests {

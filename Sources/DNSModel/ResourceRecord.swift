@@ -46,6 +46,18 @@ public struct SOAData: Hashable, Sendable {
     public var expire: UInt32
     /// The TTL of negative answers (RFC 2308 §4).
     public var minimum: UInt32
+
+    public init(
+        primary: DNSName, mailbox: DNSName, serial: UInt32, refresh: UInt32, retry: UInt32, expire: UInt32, minimum: UInt32
+    ) {
+        self.primary = primary
+        self.mailbox = mailbox
+        self.serial = serial
+        self.refresh = refresh
+        self.retry = retry
+        self.expire = expire
+        self.minimum = minimum
+    }
 }
 
 /// The data of the record types cluster DNS serves.
