@@ -18,14 +18,20 @@
 #define BATCH 32
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: ceiling PORT\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: ceiling PORT\n");
+        return 2;
+    }
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     int size = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) { perror("bind"); return 1; }
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        perror("bind");
+        return 1;
+    }
     static unsigned char buf[BATCH][512];
     struct sockaddr_storage peers[BATCH];
     struct iovec iov[BATCH];

@@ -41,7 +41,10 @@ static uint64_t percentile(uint64_t received, double share) {
     return HISTOGRAM_US;
 }
 
-typedef struct { uint8_t wire[MAX_QUERY]; uint16_t len; } query;
+typedef struct {
+    uint8_t wire[MAX_QUERY];
+    uint16_t len;
+} query;
 
 static uint64_t now_ns(void) {
     struct timespec t;
@@ -60,7 +63,10 @@ static int type_code(const char *t) {
 
 static size_t load(const char *path, query **out) {
     FILE *f = fopen(path, "r");
-    if (!f) { perror(path); exit(1); }
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
     size_t cap = 1024, n = 0;
     query *qs = malloc(cap * sizeof(query));
     char name[512], type[32];
@@ -79,8 +85,10 @@ static size_t load(const char *path, query **out) {
         }
         w[pos++] = 0;
         int t = type_code(type);
-        w[pos++] = (uint8_t)(t >> 8); w[pos++] = (uint8_t)t;
-        w[pos++] = 0; w[pos++] = 1;
+        w[pos++] = (uint8_t)(t >> 8);
+        w[pos++] = (uint8_t)t;
+        w[pos++] = 0;
+        w[pos++] = 1;
         qs[n++].len = (uint16_t)pos;
     }
     fclose(f);
@@ -89,10 +97,16 @@ static size_t load(const char *path, query **out) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) { fprintf(stderr, "usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW [RATE]]\n"); return 2; }
+    if (argc < 5) {
+        fprintf(stderr, "usage: loadgen SERVER PORT QUERY_FILE SECONDS [WINDOW [RATE]]\n");
+        return 2;
+    }
     query *queries;
     size_t count = load(argv[3], &queries);
-    if (count == 0) { fprintf(stderr, "no queries\n"); return 1; }
+    if (count == 0) {
+        fprintf(stderr, "no queries\n");
+        return 1;
+    }
     double seconds = atof(argv[4]);
     unsigned window = argc > 5 ? (unsigned)atoi(argv[5]) : 200;
     if (window < 1 || window > 65535) window = 200;
@@ -104,7 +118,10 @@ int main(int argc, char **argv) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
     inet_pton(AF_INET, argv[1], &addr.sin_addr);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) { perror("connect"); return 1; }
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        perror("connect");
+        return 1;
+    }
 
     uint64_t *sent_at = calloc(window, sizeof(uint64_t)); /* 0: free */
     unsigned *free_slots = malloc(window * sizeof(unsigned));
@@ -188,8 +205,10 @@ int main(int argc, char **argv) {
     double elapsed = (double)(end - start) / 1e9;
     printf("sent=%llu received=%llu lost=%llu seconds=%.2f qps=%.0f mean_latency_us=%.1f "
            "p50_latency_us=%llu p99_latency_us=%llu\n",
-           (unsigned long long)sent, (unsigned long long)received, (unsigned long long)(sent - received),
-           elapsed, received / elapsed, received ? latency_total / 1e3 / received : 0.0,
-           (unsigned long long)percentile(received, 0.5), (unsigned long long)percentile(received, 0.99));
+           (unsigned long long)sent, (unsigned long long)received,
+           (unsigned long long)(sent - received), elapsed, received / elapsed,
+           received ? latency_total / 1e3 / received : 0.0,
+           (unsigned long long)percentile(received, 0.5),
+           (unsigned long long)percentile(received, 0.99));
     return 0;
 }

@@ -31,7 +31,8 @@ static void deltas_into(int names, int deltas) {
         double us = (now() - start) * 1e6 / deltas;
         if (us < best) best = us;
     }
-    printf("%d names: %.1f us per delta of 23 names (best of 5 rounds of %d)\n", names, best, deltas);
+    printf("%d names: %.1f us per delta of 23 names (best of 5 rounds of %d)\n", names, best,
+           deltas);
     dp_table_free(current);
 }
 

@@ -64,9 +64,8 @@ size_t dp_reply_limit(const dp_query *q, size_t cap, int transport) {
 }
 
 /* Header and question only, with `rcode`; TC when `truncated`. */
-size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative,
-                              bool truncated, uint8_t extended_rcode, uint8_t *out,
-                              size_t cap) {
+size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative, bool truncated,
+                              uint8_t extended_rcode, uint8_t *out, size_t cap) {
     size_t qlen = q->question_end;
     if (qlen + DP_OPT_RR_SIZE > cap) return 0;
     memcpy(out, q->wire, qlen);
@@ -76,8 +75,8 @@ size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritati
     return q->edns ? dp_append_opt(out, qlen, q, extended_rcode) : qlen;
 }
 
-size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcode,
-                            uint8_t *out, size_t cap) {
+size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcode, uint8_t *out,
+                            size_t cap) {
     if (query_len < DP_HEADER_SIZE || cap < DP_HEADER_SIZE) return 0;
     out[0] = query[0];
     out[1] = query[1];
@@ -117,8 +116,8 @@ static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_q
 
 /* A precomputed answer, made to fit the limit (RFC 2181 §9: drop the
  * additional section first, then truncate with TC). */
-static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *out,
-                                size_t cap, int transport) {
+static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *out, size_t cap,
+                                int transport) {
     size_t limit = dp_reply_limit(q, cap, transport);
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t len = a->len;
@@ -197,7 +196,9 @@ static kept_target read_target(const dp_table *t, const uint8_t *target) {
 
 /* Its bytes in the table, and in a reply. */
 static size_t target_kept_len(kept_target k) { return k.labels_len + (k.zone != NULL); }
-static size_t target_wire_len(kept_target k) { return k.labels_len + (k.zone ? k.zone->apex_len : 0); }
+static size_t target_wire_len(kept_target k) {
+    return k.labels_len + (k.zone ? k.zone->apex_len : 0);
+}
 
 /* A record's RRset, written from its rdatas (dp_rrset): each owner a
  * pointer to the question; PTR targets uncompressed, in their order, in
@@ -211,14 +212,16 @@ static size_t reply_rrset(const dp_table *t, const dp_record *r, const dp_query 
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t limit = dp_reply_limit(q, cap, transport);
     size_t len = q->question_end + (size_t)s->count * 12 + (type == DP_TYPE_PTR ? 0 : s->rdata_len);
-    if (len + opt > limit) return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+    if (len + opt > limit)
+        return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
     uint8_t *rr = start_answer(out, q, s->count);
     if (type == DP_TYPE_PTR) {
         for (uint16_t i = 0; i < s->count; i++) {
             kept_target k = read_target(t, rdata);
             size_t target_len = target_wire_len(k);
             len += target_len;
-            if (len + opt > limit) return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+            if (len + opt > limit)
+                return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
             rr += put_answer_fields(rr, DP_TYPE_PTR, s->ttl, target_len);
             memcpy(rr, rdata, k.labels_len);
             if (k.zone != NULL) memcpy(rr + k.labels_len, k.zone->apex, k.zone->apex_len);
@@ -311,7 +314,8 @@ void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_par
 void dp_query_probe(const dp_table *t, const dp_parsed *p) {
     if (p->result != DP_PARSE_OK) return;
     const dp_shard_view *v = dp_table_view(t, p->query.hash);
-    const dp_slot *slot = dp_shard_probe(v, dp_slot_start(v->slot_count, p->query.hash), p->query.hash);
+    const dp_slot *slot =
+        dp_shard_probe(v, dp_slot_start(v->slot_count, p->query.hash), p->query.hash);
     if (slot != NULL) __builtin_prefetch(v->records + slot->offset - 1);
 }
 
@@ -330,16 +334,15 @@ void dp_query_locate(const dp_table *t, dp_parsed *p) {
     if (p->answer->wire != NULL) __builtin_prefetch(p->answer->wire);
 }
 
-size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8_t *out,
-                       size_t cap, int transport) {
+size_t dp_query_answer(const dp_table *t, const uint8_t *wire, size_t len, uint8_t *out, size_t cap,
+                       int transport) {
     dp_parsed p;
     dp_query_prepare(t, wire, len, &p);
     dp_query_locate(t, &p);
     return dp_query_reply(t, &p, out, cap, transport);
 }
 
-size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
-                      int transport) {
+size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap, int transport) {
     const dp_query *q = &p->query;
     p->outside = false;
     p->chase = false;
@@ -359,7 +362,8 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
     if (q->edns && q->edns_version != 0)
         return dp_reply_question_only(q, DP_RCODE_NOERROR, false, false, 1, out, cap);
     /* OPT is a pseudo-RR; it is no question (RFC 6891 §6.1.1). */
-    if (q->qtype == DP_TYPE_OPT) return dp_reply_question_only(q, DP_RCODE_FORMERR, false, false, 0, out, cap);
+    if (q->qtype == DP_TYPE_OPT)
+        return dp_reply_question_only(q, DP_RCODE_FORMERR, false, false, 0, out, cap);
     /* Only class IN is served. Zone transfers are not offered. */
     if (q->qclass != DP_CLASS_IN || q->qtype == DP_TYPE_AXFR || q->qtype == DP_TYPE_IXFR)
         return dp_reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);

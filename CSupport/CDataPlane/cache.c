@@ -219,18 +219,24 @@ static void unlink_chain(dp_cache *c, dp_cache_entry *e) {
 }
 
 static void unlink_clock(dp_cache *c, dp_cache_entry *e) {
-    if (e->older) e->older->newer = e->newer;
-    else c->oldest = e->newer;
-    if (e->newer) e->newer->older = e->older;
-    else c->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
     e->older = e->newer = NULL;
 }
 
 static void append_clock(dp_cache *c, dp_cache_entry *e) {
     e->older = c->newest;
     e->newer = NULL;
-    if (c->newest) c->newest->newer = e;
-    else c->oldest = e;
+    if (c->newest)
+        c->newest->newer = e;
+    else
+        c->oldest = e;
     c->newest = e;
 }
 

@@ -16,7 +16,8 @@
 #define DP_MAX_NAME 255
 #define DP_MAX_LABELS 128
 #define DP_MAX_ZONES 16
-#define DP_MAX_ANSWERS 252 /* per name: a count and an index + 1 in a byte (dp_record), below DP_RECORD_AAAA */
+#define DP_MAX_ANSWERS                                                                             \
+    252 /* per name: a count and an index + 1 in a byte (dp_record), below DP_RECORD_AAAA */
 #define DP_OPT_RR_SIZE 11
 #define DP_TCP_MAX_MESSAGE 65535
 
@@ -142,7 +143,9 @@ static inline const dp_rrset *dp_record_rrset(const dp_record *r) {
 }
 
 static inline uint16_t dp_record_rrset_type(const dp_record *r) {
-    return r->any_answer == DP_RECORD_PTR ? DP_TYPE_PTR : r->any_answer == DP_RECORD_A ? DP_TYPE_A : DP_TYPE_AAAA;
+    return r->any_answer == DP_RECORD_PTR ? DP_TYPE_PTR
+           : r->any_answer == DP_RECORD_A ? DP_TYPE_A
+                                          : DP_TYPE_AAAA;
 }
 
 /* The labels of a record's name above its zone's apex. */
@@ -289,8 +292,8 @@ const dp_table *dp_table_builder_table(const dp_table_builder *b);
  * (rrset_records.c checks them): `rrset` and the `rrset->rdata_len`
  * bytes at `rdatas`. */
 int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
-                               uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas, char *err,
-                               size_t errlen);
+                               uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas,
+                               char *err, size_t errlen);
 
 /* Frees `old` now that `next` replaces it: the shards a delta of `old`
  * shares become the delta's. */
@@ -340,7 +343,7 @@ typedef struct dp_parsed {
     dp_query query;
     dp_parse_result result;
     const dp_answer *answer; /* set by dp_query_locate; NULL: not in the table */
-    const dp_record *rrset; /* set by dp_query_locate: a record's RRset asked for */
+    const dp_record *rrset;  /* set by dp_query_locate: a record's RRset asked for */
     /* set by dp_query_reply: the name is not ours (outside the table's
      * zones, or an address outside the cluster's): REFUSED, unless
      * the server forwards it */
@@ -352,9 +355,8 @@ typedef struct dp_parsed {
 
 /* Header and question only, with `rcode` (AA when `authoritative`, TC
  * when `truncated`), and OPT when the query had one. */
-size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative,
-                              bool truncated, uint8_t extended_rcode, uint8_t *out,
-                              size_t cap);
+size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritative, bool truncated,
+                              uint8_t extended_rcode, uint8_t *out, size_t cap);
 /* The size a reply to `q` may have over `transport`. */
 size_t dp_reply_limit(const dp_query *q, size_t cap, int transport);
 /* Appends our OPT record to a reply of `len` bytes. */
@@ -393,7 +395,6 @@ size_t dp_records_end(const uint8_t *wire, size_t len, size_t pos);
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);
 void dp_query_probe(const dp_table *t, const dp_parsed *p);
 void dp_query_locate(const dp_table *t, dp_parsed *p);
-size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
-                      int transport);
+size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap, int transport);
 
 #endif

@@ -72,7 +72,9 @@ static void attempt(dp_pending *p);
 static void adopt(evutil_socket_t fd, short what, void *arg);
 
 /* The question the client asked (not the target's, for a chase). */
-static inline const dp_query *client_query(const dp_pending *p) { return p->chased ? &p->client : &p->query; }
+static inline const dp_query *client_query(const dp_pending *p) {
+    return p->chased ? &p->client : &p->query;
+}
 
 static inline dp_upstream_slot *slot_of(dp_pending *p) { return &p->w->server->slots[p->slot]; }
 static inline dp_upstream_counters *counters_of(dp_pending *p) { return &p->w->upstream[p->slot]; }
@@ -129,8 +131,10 @@ static void release(dp_pending *p) {
     p->fwd = NULL;
     p->conn = NULL;
     p->busy = false;
-    if (p->probe) p->w->probes_open--;
-    else p->w->pending_open--;
+    if (p->probe)
+        p->w->probes_open--;
+    else
+        p->w->pending_open--;
     p->next_free = p->w->free_pending;
     p->w->free_pending = p;
 }
@@ -170,7 +174,8 @@ static void give_up(dp_pending *p) {
     uint64_t stale_ms = (uint64_t)w->server->config.serve_stale_s * 1000;
     const dp_query *q = client_query(p);
     uint64_t now = dp_monotonic_ms();
-    const dp_cache_entry *stale = stale_ms > 0 ? dp_cache_lookup(w->server->cache, q, now, stale_ms) : NULL;
+    const dp_cache_entry *stale =
+        stale_ms > 0 ? dp_cache_lookup(w->server->cache, q, now, stale_ms) : NULL;
     size_t len;
     if (stale != NULL) {
         dp_count(&w->counters.stale_served);
@@ -198,7 +203,8 @@ static void upstream_failed(dp_pending *p, bool timeout) {
 static void upstream_answered(dp_pending *p) {
     dp_upstream_slot *s = slot_of(p);
     dp_count(&counters_of(p)->replies);
-    if (atomic_load_explicit(&s->failures, memory_order_relaxed) != 0) atomic_store(&s->failures, 0);
+    if (atomic_load_explicit(&s->failures, memory_order_relaxed) != 0)
+        atomic_store(&s->failures, 0);
     if (atomic_load_explicit(&s->down, memory_order_relaxed)) atomic_store(&s->down, false);
 }
 
@@ -217,8 +223,8 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
     dp_cache_entry *e;
     if (p->chased) {
         size_t composed_len;
-        uint8_t *composed = dp_chase_compose(p->table_reply, p->table_reply_len, wire, len,
-                                             &composed_len, &ttl);
+        uint8_t *composed =
+            dp_chase_compose(p->table_reply, p->table_reply_len, wire, len, &composed_len, &ttl);
         e = composed ? dp_cache_entry_make(composed, composed_len, q, ttl, now) : NULL;
         free(composed);
     } else {
@@ -231,8 +237,10 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
         reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     } else {
         reply_len = dp_cache_entry_reply(e, q, now, 0, out, cap, p->transport);
-        if (reply->cacheable && ttl > 0) dp_cache_insert(w->server->cache, e);
-        else dp_cache_entry_free(e);
+        if (reply->cacheable && ttl > 0)
+            dp_cache_insert(w->server->cache, e);
+        else
+            dp_cache_entry_free(e);
     }
     give_back(p, out, reply_len);
 }
@@ -407,13 +415,18 @@ static void attempt(dp_pending *p) {
 
 /* A free query of the pool, for a client (within the cap) or a probe. */
 static dp_pending *take_pending(dp_worker *w, bool probe) {
-    if (probe ? w->probes_open >= DP_MAX_UPSTREAM_SLOTS : w->pending_open >= w->pending_cap) return NULL;
+    if (probe ? w->probes_open >= DP_MAX_UPSTREAM_SLOTS : w->pending_open >= w->pending_cap)
+        return NULL;
     dp_pending *p = w->free_pending;
-    if (p != NULL) w->free_pending = p->next_free;
-    else p = make_pending(w);
+    if (p != NULL)
+        w->free_pending = p->next_free;
+    else
+        p = make_pending(w);
     if (p == NULL) return NULL;
-    if (probe) w->probes_open++;
-    else w->pending_open++;
+    if (probe)
+        w->probes_open++;
+    else
+        w->pending_open++;
     p->busy = true;
     p->attempts = 0;
     p->probe = probe;

@@ -29,7 +29,11 @@
 #define DP_LOOP_PROBE_MS 10000
 
 /* Names under this one are loop probes: never forwarded (see forward.c). */
-#define DP_LOOP_PROBE_DOMAIN "\x0d" "kube-dns-loop" "\x05" "check"
+#define DP_LOOP_PROBE_DOMAIN                                                                       \
+    "\x0d"                                                                                         \
+    "kube-dns-loop"                                                                                \
+    "\x05"                                                                                         \
+    "check"
 
 /* An upstream address, its health and whether it sends our queries back. */
 typedef struct dp_upstream_slot {
@@ -56,7 +60,7 @@ struct dp_forwarding {
     atomic_uint refs; /* the server's, each worker's, each query's in flight */
     dp_route routes[DP_MAX_ROUTES];
     unsigned route_count;
-    unsigned last_route; /* the one upstreams are added to */
+    unsigned last_route;         /* the one upstreams are added to */
     uint32_t timeout_ms;         /* from the client's query to SERVFAIL */
     uint32_t attempt_timeout_ms; /* one upstream's turn */
     uint8_t nonce[17];           /* the loop probes' label: 16 hex digits */
@@ -89,8 +93,7 @@ typedef struct dp_upstream_reply {
  * cap what it may be cached for.
  */
 bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const dp_query *q,
-                             uint32_t max_ttl, uint32_t max_negative_ttl,
-                             dp_upstream_reply *out);
+                             uint32_t max_ttl, uint32_t max_negative_ttl, dp_upstream_reply *out);
 
 /*
  * Where a checked reply's RRs are: the place of each TTL but OPT's

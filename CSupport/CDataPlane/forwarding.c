@@ -53,8 +53,10 @@ int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t p
     if (f->route_count == 0) return dp_fail(err, errlen, "an upstream before any domain");
     dp_route *r = &f->routes[f->last_route];
     if (r->upstream_count == DP_MAX_ROUTE_UPSTREAMS)
-        return dp_fail(err, errlen, "more than %d upstreams for one domain", DP_MAX_ROUTE_UPSTREAMS);
-    if (dp_parse_address(address, port, &r->addr[r->upstream_count], &r->addr_len[r->upstream_count]) != 0)
+        return dp_fail(err, errlen, "more than %d upstreams for one domain",
+                       DP_MAX_ROUTE_UPSTREAMS);
+    if (dp_parse_address(address, port, &r->addr[r->upstream_count],
+                         &r->addr_len[r->upstream_count]) != 0)
         return dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", address);
     r->upstream_count++;
     return 0;

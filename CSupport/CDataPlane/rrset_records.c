@@ -24,7 +24,8 @@ static size_t answer_room(size_t qname_len) {
 static size_t keep_target(const dp_table *t, const uint8_t *target, size_t len, uint8_t *out) {
     uint8_t offsets[DP_MAX_LABELS];
     int labels = dp_name_labels(target, len, offsets);
-    const dp_zone *z = labels < 0 ? NULL : dp_table_zone_of(t, target, len, offsets, (unsigned)labels);
+    const dp_zone *z =
+        labels < 0 ? NULL : dp_table_zone_of(t, target, len, offsets, (unsigned)labels);
     if (z == NULL) {
         memcpy(out, target, len);
         return len;
@@ -51,13 +52,16 @@ int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, 
     if (kept == NULL) return dp_fail(err, errlen, "out of memory");
     size_t room = answer_room(qname_len);
     dp_rrset rrset = {.ttl = ttl};
-    for (size_t used = 0, pos = 0, len; rrset.count < count; rrset.count++, used += 12 + len, pos += len) {
+    for (size_t used = 0, pos = 0, len; rrset.count < count;
+         rrset.count++, used += 12 + len, pos += len) {
         len = dp_wire_name_length(targets + pos, targets_len - pos);
         if (used + 12 + len > room) break;
-        size_t kept_len = keep_target(dp_table_builder_table(b), targets + pos, len, kept + rrset.rdata_len);
+        size_t kept_len =
+            keep_target(dp_table_builder_table(b), targets + pos, len, kept + rrset.rdata_len);
         rrset.rdata_len = (uint16_t)(rrset.rdata_len + kept_len);
     }
-    int status = dp_table_builder_add_rrset(b, qname, qname_len, DP_TYPE_PTR, &rrset, kept, err, errlen);
+    int status =
+        dp_table_builder_add_rrset(b, qname, qname_len, DP_TYPE_PTR, &rrset, kept, err, errlen);
     if (kept != small) free(kept);
     return status;
 }

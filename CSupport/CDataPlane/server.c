@@ -8,10 +8,10 @@
 #include <event2/thread.h>
 #include <malloc.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,7 +259,8 @@ int dp_server_start(dp_server *s, char *err, size_t errlen) {
             return dp_fail(err, errlen, "event_new failed");
         struct timeval period = {0, DP_HEARTBEAT_MS * 1000};
         atomic_store(&w->heartbeat_ms, dp_monotonic_ms());
-        if (event_add(w->heartbeat_event, &period) != 0) return dp_fail(err, errlen, "event_add failed");
+        if (event_add(w->heartbeat_event, &period) != 0)
+            return dp_fail(err, errlen, "event_add failed");
         if (dp_udp_attach(w) != 0 || dp_tcp_attach(w) != 0 || dp_forward_attach(w) != 0)
             return dp_fail(err, errlen, "cannot set up worker %u: %s", i, strerror(errno));
     }
@@ -308,7 +309,8 @@ void dp_server_publish(dp_server *s, dp_table *table) {
      * than keep it as free heap. A delta frees a few shards: not worth a
      * walk over the heap. */
     uint32_t shared = 0;
-    for (uint32_t i = 0; old != NULL && old->shard_count == table->shard_count && i < old->shard_count; i++)
+    for (uint32_t i = 0;
+         old != NULL && old->shard_count == table->shard_count && i < old->shard_count; i++)
         shared += old->shards[i] == table->shards[i];
     bool whole = old != NULL && shared < old->shard_count / 2;
     dp_table_retire(old, table);
@@ -348,7 +350,8 @@ void dp_server_stop(dp_server *s) {
 void dp_server_free(dp_server *s) {
     if (s == NULL) return;
     dp_server_stop(s);
-    for (unsigned i = 0; i < s->worker_count; i++) pthread_mutex_destroy(&s->workers[i].mailbox_lock);
+    for (unsigned i = 0; i < s->worker_count; i++)
+        pthread_mutex_destroy(&s->workers[i].mailbox_lock);
     dp_forwarding_release(s->forwarding);
     dp_cache_free(s->cache);
     free(s->workers);
@@ -378,12 +381,14 @@ void dp_server_stats(const dp_server *s, dp_stats *out) {
         out->loops_refused += atomic_load_explicit(&c->loops_refused, memory_order_relaxed);
         for (int t = 0; t < 2; t++)
             for (int b = 0; b < DP_QTYPE_BUCKETS; b++)
-                out->requests[t][b] += atomic_load_explicit(&c->requests[t][b], memory_order_relaxed);
+                out->requests[t][b] +=
+                    atomic_load_explicit(&c->requests[t][b], memory_order_relaxed);
         for (int b = 0; b <= DP_SIZE_BUCKETS; b++)
             out->size_bucket[b] += atomic_load_explicit(&c->size_bucket[b], memory_order_relaxed);
         out->size_sum += atomic_load_explicit(&c->size_sum, memory_order_relaxed);
         for (int b = 0; b <= DP_DURATION_BUCKETS; b++)
-            out->duration_bucket[b] += atomic_load_explicit(&c->duration_bucket[b], memory_order_relaxed);
+            out->duration_bucket[b] +=
+                atomic_load_explicit(&c->duration_bucket[b], memory_order_relaxed);
         out->duration_sum_us += atomic_load_explicit(&c->duration_sum_us, memory_order_relaxed);
     }
     out->cache_entries = dp_cache_count(s->cache);
@@ -416,7 +421,8 @@ int dp_server_set_forwarding(dp_server *s, dp_forwarding *f, char *err, size_t e
             int slot = slot_for(s, &route->addr[i], route->addr_len[i]);
             if (slot < 0) {
                 dp_forwarding_release(f);
-                return dp_fail(err, errlen, "more than %d upstream addresses over the server's life",
+                return dp_fail(err, errlen,
+                               "more than %d upstream addresses over the server's life",
                                DP_MAX_UPSTREAM_SLOTS);
             }
             route->slot[i] = (unsigned)slot;

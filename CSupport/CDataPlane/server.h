@@ -73,8 +73,8 @@ typedef struct dp_client {
     int transport;
     const struct sockaddr_storage *peer; /* UDP */
     socklen_t peer_len;
-    const struct msghdr *received;       /* UDP: the query's control messages */
-    dp_tcp_conn *conn;                   /* TCP */
+    const struct msghdr *received; /* UDP: the query's control messages */
+    dp_tcp_conn *conn;             /* TCP */
 } dp_client;
 
 typedef struct dp_worker {
@@ -100,7 +100,7 @@ typedef struct dp_worker {
     dp_tcp_conn *connections; /* open TCP connections, to free at stop */
     bool draining;            /* stopping: no new queries; replies still go out */
     struct event *drain_limit_event;
-    uint8_t *tcp_reply;       /* 2-byte length + one reply */
+    uint8_t *tcp_reply; /* 2-byte length + one reply */
     /* the table this worker reads now, or NULL (see dataplane.h, "Tables") */
     _Atomic(dp_table *) hazard;
     dp_counters counters;
@@ -128,7 +128,7 @@ typedef struct dp_worker {
     struct event *adopt_event;
     dp_pending *pending;
     dp_pending *free_pending;
-    unsigned pending_cap;   /* clients' queries in flight, at most */
+    unsigned pending_cap; /* clients' queries in flight, at most */
     unsigned pending_open;
     unsigned pending_slots; /* the pool: pending_cap, and room for probes */
     unsigned pending_made;  /* entries made ready so far, from the first */
@@ -166,7 +166,8 @@ static inline void dp_worker_release(dp_worker *w) {
 
 /* Counts a query by transport and type (a malformed one as "other"). */
 static inline void dp_count_request(dp_worker *w, int transport, const dp_parsed *p) {
-    unsigned bucket = p->result == DP_PARSE_OK ? dp_qtype_bucket(p->query.qtype) : DP_QTYPE_BUCKETS - 1;
+    unsigned bucket =
+        p->result == DP_PARSE_OK ? dp_qtype_bucket(p->query.qtype) : DP_QTYPE_BUCKETS - 1;
     dp_count(&w->counters.requests[transport][bucket]);
 }
 

@@ -5,10 +5,11 @@
 #include "server.h"
 
 /* The types CoreDNS's metrics name; any other is counted as "other". */
-static const uint16_t counted_types[DP_QTYPE_BUCKETS - 1] = {1, 2, 5, 6, 12, 15, 16, 28, 33, 65, 255};
+static const uint16_t counted_types[DP_QTYPE_BUCKETS - 1] = {1,  2,  5,  6,  12, 15,
+                                                             16, 28, 33, 65, 255};
 
 /* Upper bounds of the reply-size buckets, CoreDNS's. */
-static const uint32_t size_bounds[DP_SIZE_BUCKETS] = {0,    100,  200,   300,   400,   511,   1023,
+static const uint32_t size_bounds[DP_SIZE_BUCKETS] = {0,    100,  200,  300,   400,   511,   1023,
                                                       2047, 4095, 8291, 16000, 32000, 48000, 64000};
 
 uint16_t dp_stats_qtype(unsigned bucket) {

@@ -46,8 +46,8 @@ bool dp_record_is(const dp_table *t, const dp_record *r, const uint8_t *name, si
 
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash) {
     const dp_shard_view *v = dp_table_view(t, hash);
-    for (const dp_slot *slot = dp_shard_probe(v, dp_slot_start(v->slot_count, hash), hash); slot != NULL;
-         slot = dp_shard_probe(v, (size_t)(slot - v->slots) + 1, hash)) {
+    for (const dp_slot *slot = dp_shard_probe(v, dp_slot_start(v->slot_count, hash), hash);
+         slot != NULL; slot = dp_shard_probe(v, (size_t)(slot - v->slots) + 1, hash)) {
         const dp_record *r = (const dp_record *)(v->records + slot->offset - 1);
         if (dp_record_is(t, r, name, len)) return r;
     }
@@ -60,8 +60,7 @@ const dp_zone *dp_table_zone_of(const dp_table *t, const uint8_t *name, size_t l
         const dp_zone *z = &t->zones[i];
         if (labels < z->apex_labels) continue;
         size_t start = z->apex_labels == 0 ? len - 1 : label_offsets[labels - z->apex_labels];
-        if (len - start == z->apex_len && memcmp(name + start, z->apex, z->apex_len) == 0)
-            return z;
+        if (len - start == z->apex_len && memcmp(name + start, z->apex, z->apex_len) == 0) return z;
     }
     return NULL;
 }

@@ -22,10 +22,11 @@ typedef struct build_name {
     const uint8_t *name; /* in the builder's arena */
     uint32_t hash;
     uint8_t name_len;
-    uint8_t apex_len; /* of the zone it is in */
-    bool removed : 1; /* a delta drops the name */
+    uint8_t apex_len;     /* of the zone it is in */
+    bool removed : 1;     /* a delta drops the name */
     bool has_default : 1; /* a default answer given, or NODATA by add_name */
-    uint8_t rrset_kind; /* DP_RECORD_PTR, _A or _AAAA: the one answer's wire is a dp_rrset; else 0 */
+    uint8_t
+        rrset_kind;    /* DP_RECORD_PTR, _A or _AAAA: the one answer's wire is a dp_rrset; else 0 */
     uint16_t any_type; /* the type whose answer ANY gets; 0: the default */
     uint16_t answer_count;
     uint32_t first_answer; /* in the builder's log */
@@ -42,7 +43,7 @@ struct dp_table_builder {
     size_t log_cap;
     uint32_t *slots; /* open addressing: index into names + 1, 0 = empty */
     size_t slot_mask;
-    uint8_t *scratch; /* one reply being written */
+    uint8_t *scratch;     /* one reply being written */
     const dp_table *base; /* a delta's: read until finished */
 };
 
@@ -113,14 +114,16 @@ static bool is_wire_soa(const uint8_t *rr, size_t len) {
 }
 
 int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len,
-                              int authoritative, const uint8_t *soa_rr, size_t soa_len,
-                              char *err, size_t errlen) {
+                              int authoritative, const uint8_t *soa_rr, size_t soa_len, char *err,
+                              size_t errlen) {
     dp_table *t = b->table;
     uint8_t offsets[DP_MAX_LABELS];
     int labels = dp_name_labels(apex, apex_len, offsets);
     if (labels < 0) return dp_fail(err, errlen, "zone apex is not a lower-case wire name");
-    if (t->zone_count == DP_MAX_ZONES) return dp_fail(err, errlen, "too many zones (at most %d)", DP_MAX_ZONES);
-    if (!is_wire_soa(soa_rr, soa_len)) return dp_fail(err, errlen, "zone SOA is not one wire SOA record");
+    if (t->zone_count == DP_MAX_ZONES)
+        return dp_fail(err, errlen, "too many zones (at most %d)", DP_MAX_ZONES);
+    if (!is_wire_soa(soa_rr, soa_len))
+        return dp_fail(err, errlen, "zone SOA is not one wire SOA record");
 
     /* Keep the longest apex first so the most specific zone matches. */
     unsigned at = t->zone_count;
@@ -148,8 +151,7 @@ static dp_zone *zone_for_builder(dp_table *t, const uint8_t *name, size_t len) {
 }
 
 int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffix,
-                                       size_t suffix_len, uint32_t ttl, char *err,
-                                       size_t errlen) {
+                                       size_t suffix_len, uint32_t ttl, char *err, size_t errlen) {
     uint8_t offsets[DP_MAX_LABELS];
     int labels = dp_name_labels(suffix, suffix_len, offsets);
     if (labels < 0) return dp_fail(err, errlen, "pod suffix is not a lower-case wire name");
@@ -165,15 +167,16 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
 
 /* The builder's name that is `head` then `tail`, or NULL: a table's record
  * keeps its name without its zone's apex, so a delta asks with the two. */
-static build_name *builder_find_split(const dp_table_builder *b, const uint8_t *head, size_t head_len,
-                                      const uint8_t *tail, size_t tail_len, uint32_t hash) {
+static build_name *builder_find_split(const dp_table_builder *b, const uint8_t *head,
+                                      size_t head_len, const uint8_t *tail, size_t tail_len,
+                                      uint32_t hash) {
     if (b->slots == NULL) return NULL;
     for (size_t i = hash & b->slot_mask;; i = (i + 1) & b->slot_mask) {
         uint32_t slot = b->slots[i];
         if (slot == 0) return NULL;
         build_name *n = &b->names[slot - 1];
-        if (n->hash == hash && n->name_len == head_len + tail_len && memcmp(n->name, head, head_len) == 0 &&
-            memcmp(n->name + head_len, tail, tail_len) == 0)
+        if (n->hash == hash && n->name_len == head_len + tail_len &&
+            memcmp(n->name, head, head_len) == 0 && memcmp(n->name + head_len, tail, tail_len) == 0)
             return n;
     }
 }
@@ -231,10 +234,13 @@ static build_name *add_name_entry(dp_table_builder *b, const uint8_t *name, size
 static uint16_t rotatable(const uint8_t *buf, size_t start, size_t end, uint16_t count) {
     if (count < 2) return 0;
     size_t size = (end - start) / count;
-    uint16_t type = size == DP_ROTATE_A_SIZE ? DP_TYPE_A : size == DP_ROTATE_AAAA_SIZE ? DP_TYPE_AAAA : 0;
+    uint16_t type = size == DP_ROTATE_A_SIZE      ? DP_TYPE_A
+                    : size == DP_ROTATE_AAAA_SIZE ? DP_TYPE_AAAA
+                                                  : 0;
     if (type == 0 || (end - start) % count != 0) return 0;
     for (size_t at = start; at < end; at += size)
-        if ((buf[at] & 0xC0) != 0xC0 || (uint16_t)(buf[at + 2] << 8 | buf[at + 3]) != type) return 0;
+        if ((buf[at] & 0xC0) != 0xC0 || (uint16_t)(buf[at + 2] << 8 | buf[at + 3]) != type)
+            return 0;
     return count;
 }
 
@@ -291,15 +297,17 @@ static size_t records_end(const uint8_t *rrs, size_t len, unsigned count) {
  * other. False when the records are malformed.
  */
 static bool build_fitting_reply(uint8_t *wire, const uint8_t *qname, size_t qname_len,
-                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
-                                size_t rrs_len, const uint16_t counts[3], dp_answer *answer) {
+                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
+                                const uint16_t counts[3], dp_answer *answer) {
     const size_t cap = DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE;
     if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, rrs_len, counts, answer))
         return true;
-    if (records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1] + counts[2]) != rrs_len) return false;
+    if (records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1] + counts[2]) != rrs_len)
+        return false;
     uint16_t without_additional[3] = {counts[0], counts[1], 0};
     size_t len = records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1]);
-    if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, len, without_additional, answer))
+    if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, len, without_additional,
+                    answer))
         return true;
     /* Answers can be cut short only where no authority records follow them. */
     if (counts[1] != 0) return false;
@@ -308,15 +316,15 @@ static bool build_fitting_reply(uint8_t *wire, const uint8_t *qname, size_t qnam
     while (fails - fits > 1) {
         uint16_t mid = (uint16_t)(fits + (fails - fits) / 2);
         uint16_t trial[3] = {mid, 0, 0};
-        if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, records_end(rrs, rrs_len, mid),
-                        trial, answer))
+        if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs,
+                        records_end(rrs, rrs_len, mid), trial, answer))
             fits = mid;
         else
             fails = mid;
     }
     uint16_t kept[3] = {fits, 0, 0};
-    return build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, records_end(rrs, rrs_len, fits),
-                       kept, answer);
+    return build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs,
+                       records_end(rrs, rrs_len, fits), kept, answer);
 }
 
 #define DP_TYPE_CNAME 5
@@ -332,7 +340,8 @@ static bool ends_outside(const dp_table *t, const uint8_t *rrs, size_t len, uint
     uint16_t type = (uint16_t)(rrs[pos] << 8 | rrs[pos + 1]);
     size_t rdlen = (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
     size_t rdata = pos + 10;
-    if (type != DP_TYPE_CNAME || rdlen == 0 || rdlen > DP_MAX_NAME || rdata + rdlen > len) return false;
+    if (type != DP_TYPE_CNAME || rdlen == 0 || rdlen > DP_MAX_NAME || rdata + rdlen > len)
+        return false;
     uint8_t target[DP_MAX_NAME];
     for (size_t i = 0; i < rdlen; i++) {
         uint8_t c = rrs[rdata + i];
@@ -360,7 +369,8 @@ static bool same_reply(const dp_answer *a, const uint8_t *wire, size_t len, size
 }
 
 /* Keeps a built reply without its question (see dp_answer). */
-static const uint8_t *keep_wire(dp_arena *arena, const uint8_t *wire, size_t len, size_t qname_len) {
+static const uint8_t *keep_wire(dp_arena *arena, const uint8_t *wire, size_t len,
+                                size_t qname_len) {
     size_t after_question = DP_HEADER_SIZE + qname_len + 4;
     uint8_t *kept = dp_arena_alloc(arena, len - qname_len - 4);
     if (kept == NULL) return NULL;
@@ -455,13 +465,14 @@ static build_name *entry_for_answer(dp_table_builder *b, const uint8_t *qname, s
 }
 
 int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
-                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
-                                size_t rrs_len, uint16_t ancount, uint16_t nscount,
-                                uint16_t arcount, char *err, size_t errlen) {
+                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
+                                uint16_t ancount, uint16_t nscount, uint16_t arcount, char *err,
+                                size_t errlen) {
     dp_table *t = b->table;
     char text[1024];
     if (qtype == DP_TYPE_ANY)
-        return dp_fail(err, errlen, "ANY takes the answer of a type: dp_table_builder_answer_any_as");
+        return dp_fail(err, errlen,
+                       "ANY takes the answer of a type: dp_table_builder_answer_any_as");
     build_name *n = entry_for_answer(b, qname, qname_len, qtype, err, errlen);
     if (n == NULL) return -1;
     if (qtype == 0) n->has_default = true;
@@ -512,7 +523,6 @@ int dp_table_builder_answer_any_as(dp_table_builder *b, const uint8_t *qname, si
     return dp_fail(err, errlen, "ANY for %s: it has no answer for type %u", text, qtype);
 }
 
-
 int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                  char *err, size_t errlen) {
     uint8_t offsets[DP_MAX_LABELS];
@@ -531,8 +541,8 @@ int dp_table_builder_remove_name(dp_table_builder *b, const uint8_t *qname, size
 }
 
 int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
-                               uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas, char *err,
-                               size_t errlen) {
+                               uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas,
+                               char *err, size_t errlen) {
     build_name *n = entry_for_answer(b, qname, qname_len, type, err, errlen);
     if (n == NULL) return -1;
     if (n->answer_count != 0 || n->has_default) {
@@ -547,7 +557,9 @@ int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t
     memcpy(kept + sizeof(dp_rrset), rdatas, rrset->rdata_len);
     dp_answer answer = {.wire = kept, .len = (uint16_t)len, .qtype = type};
     if (append_answer(b, n, answer, err, errlen) != 0) return -1;
-    n->rrset_kind = type == DP_TYPE_PTR ? DP_RECORD_PTR : type == DP_TYPE_A ? DP_RECORD_A : DP_RECORD_AAAA;
+    n->rrset_kind = type == DP_TYPE_PTR ? DP_RECORD_PTR
+                    : type == DP_TYPE_A ? DP_RECORD_A
+                                        : DP_RECORD_AAAA;
     n->has_default = true;
     return 0;
 }
@@ -564,7 +576,7 @@ typedef struct source {
     uint8_t any_answer; /* as in dp_record */
     uint8_t zone;
     uint8_t name_len;
-    uint8_t whole_len; /* the name's, apex included */
+    uint8_t whole_len;    /* the name's, apex included */
     const uint8_t *rrset; /* a dp_rrset and its rdatas, or NULL */
     size_t rrset_len;
     /* A kept record: copied as it is, and its wires as the one span they
@@ -685,7 +697,8 @@ static dp_shard *lay_out_shard(const source *sources, size_t count) {
 static uint8_t zone_index(const dp_table *t, const build_name *n) {
     const uint8_t *apex = n->name + n->name_len - n->apex_len;
     unsigned i = 0;
-    while (t->zones[i].apex_len != n->apex_len || memcmp(t->zones[i].apex, apex, n->apex_len) != 0) i++;
+    while (t->zones[i].apex_len != n->apex_len || memcmp(t->zones[i].apex, apex, n->apex_len) != 0)
+        i++;
     return (uint8_t)i;
 }
 
@@ -788,7 +801,8 @@ static dp_shard *lay_out_one(layout_share *share, uint32_t i, uint32_t s, source
             offset += dp_record_bytes(r);
             if (shard_of(r->hash, l->table->shard_count) != s) continue;
             const dp_zone *z = &l->base->zones[r->zone];
-            if (builder_find_split(l->builders[0], dp_record_name(r), r->name_len, z->apex, z->apex_len, r->hash) == NULL)
+            if (builder_find_split(l->builders[0], dp_record_name(r), r->name_len, z->apex,
+                                   z->apex_len, r->hash) == NULL)
                 scratch[count++] = kept_record(l->base, r);
         }
     }
@@ -947,11 +961,14 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
     dp_table *t = l->table;
     const dp_table *base = l->base;
     size_t names = 0;
-    if (base != NULL) names = delta_name_count(l);
-    else for (size_t k = 0; k < l->count; k++) names += l->builders[k]->name_count;
+    if (base != NULL)
+        names = delta_name_count(l);
+    else
+        for (size_t k = 0; k < l->count; k++) names += l->builders[k]->name_count;
     uint32_t shard_count = shards_for(names);
     if (base != NULL) {
-        bool crowded = names > (size_t)base->shard_count * SHARD_NAMES * 2 && base->shard_count < (1u << 16);
+        bool crowded =
+            names > (size_t)base->shard_count * SHARD_NAMES * 2 && base->shard_count < (1u << 16);
         bool sparse = names < (size_t)base->shard_count * SHARD_NAMES / 4 && base->shard_count > 16;
         l->shares_base = !crowded && !sparse;
         if (l->shares_base) shard_count = base->shard_count;
@@ -978,8 +995,10 @@ static int lay_out_shards(layout *l, char *err, size_t errlen) {
         started[i] = i > 0 && pthread_create(&threads[i], NULL, lay_out_share, &shares[i]) == 0;
     }
     for (unsigned i = 0; i < l->count; i++) {
-        if (started[i]) pthread_join(threads[i], NULL);
-        else lay_out_share(&shares[i]);
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        else
+            lay_out_share(&shares[i]);
     }
     for (unsigned i = 0; i < l->count; i++) {
         const layout_share *share = &shares[i];
@@ -1026,7 +1045,9 @@ dp_table *dp_table_builders_finish(dp_table_builder **builders, size_t count, ch
         dp_fail(err, errlen, "from 1 to %d builders make a table", DP_MAX_BUILDERS);
         return NULL;
     }
-    layout l = {.builders = builders, .count = count, .base = builders[0]->base,
+    layout l = {.builders = builders,
+                .count = count,
+                .base = builders[0]->base,
                 .table = builders[0]->table};
     int status = 0;
     if (count > 1 && l.base != NULL)

@@ -48,8 +48,10 @@ int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
 /* Closes the connection; the struct stays while forwarded queries hold it. */
 static void conn_free(dp_tcp_conn *c) {
     dp_worker *w = c->worker;
-    if (c->prev) c->prev->next = c->next;
-    else w->connections = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->connections = c->next;
     if (c->next) c->next->prev = c->prev;
     bufferevent_free(c->bev);
     c->bev = NULL;
@@ -132,8 +134,8 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         dp_worker_release(w);
         if (p->outside || p->chase) {
             dp_client client = {.transport = DP_TCP, .conn = c};
-            reply = dp_forward(w, p, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply,
-                               received_us);
+            reply =
+                dp_forward(w, p, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply, received_us);
             dp_cache_quiescent(w->server->cache, w->index);
             if (reply == 0) {
                 evbuffer_drain(in, 2 + len);
@@ -170,8 +172,8 @@ static void conn_event(struct bufferevent *bev, short what, void *arg) {
     conn_free(arg);
 }
 
-static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd,
-                         struct sockaddr *addr, int addrlen, void *arg) {
+static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
+                         int addrlen, void *arg) {
     (void)listener;
     (void)addr;
     (void)addrlen;
@@ -203,7 +205,8 @@ static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd,
 }
 
 int dp_tcp_attach(dp_worker *w) {
-    w->listener = evconnlistener_new(w->base, tcp_accepted, w, LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fd);
+    w->listener =
+        evconnlistener_new(w->base, tcp_accepted, w, LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fd);
     if (w->listener == NULL) return -1;
     w->tcp_fd = -1; /* owned by the listener now */
     return 0;

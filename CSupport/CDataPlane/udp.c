@@ -132,8 +132,8 @@ void dp_udp_send_one(dp_worker *w, const struct sockaddr_storage *peer, socklen_
                      const struct msghdr *received, const uint8_t *reply, size_t len) {
     struct iovec iov = {.iov_base = (void *)reply, .iov_len = len};
     _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
-    struct msghdr h = {.msg_name = (void *)peer, .msg_namelen = peer_len, .msg_iov = &iov,
-                       .msg_iovlen = 1};
+    struct msghdr h = {
+        .msg_name = (void *)peer, .msg_namelen = peer_len, .msg_iov = &iov, .msg_iovlen = 1};
     if (w->pktinfo) set_reply_source(received, &h, control);
     if (sendmsg(w->udp_fd, &h, 0) < 0) dp_count(&w->counters.send_failed);
 }
@@ -171,7 +171,8 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             dp_count_request(w, DP_UDP, &w->parsed[i]);
             size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
             if (w->parsed[i].outside || w->parsed[i].chase) {
-                dp_client client = {.transport = DP_UDP, .peer = &w->peers[i],
+                dp_client client = {.transport = DP_UDP,
+                                    .peer = &w->peers[i],
                                     .peer_len = w->rx[i].msg_hdr.msg_namelen,
                                     .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
                 len = dp_forward(w, &w->parsed[i], &client, reply, DP_EDNS_UDP_SIZE, len,

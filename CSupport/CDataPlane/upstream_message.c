@@ -21,8 +21,8 @@ size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t ca
     if (len > cap) return 0;
     memcpy(out, q->wire, q->question_end);
     dp_write16(out, id);
-    out[2] = 0x01;               /* QUERY, RD */
-    out[3] = q->wire[3] & 0x10;  /* the client's CD */
+    out[2] = 0x01;              /* QUERY, RD */
+    out[3] = q->wire[3] & 0x10; /* the client's CD */
     dp_write16(out + 4, 1);
     dp_write16(out + 6, 0);
     dp_write16(out + 8, 0);
@@ -42,15 +42,15 @@ size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t ca
 #define DP_TYPE_SOA 6
 
 bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const dp_query *q,
-                             uint32_t max_ttl, uint32_t max_negative_ttl,
-                             dp_upstream_reply *out) {
+                             uint32_t max_ttl, uint32_t max_negative_ttl, dp_upstream_reply *out) {
     if (len < DP_HEADER_SIZE || dp_read16(wire) != id) return false;
     if (!(wire[2] & 0x80) || ((wire[2] >> 3) & 0x0F) != 0) return false;
     if (dp_read16(wire + 4) != 1) return false;
     size_t pos = DP_HEADER_SIZE;
     if (!name_equals(wire, len, pos, q->name, q->name_len)) return false;
     pos += q->name_len;
-    if (pos + 4 > len || dp_read16(wire + pos) != q->qtype || dp_read16(wire + pos + 2) != q->qclass)
+    if (pos + 4 > len || dp_read16(wire + pos) != q->qtype ||
+        dp_read16(wire + pos + 2) != q->qclass)
         return false;
     pos += 4;
 
@@ -81,7 +81,8 @@ bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const
                                      &opt_seen))
             return false;
         if (i < ancount + nscount && ttl < min_ttl) min_ttl = ttl;
-        if (i >= ancount && i < ancount + nscount && type == DP_TYPE_SOA && rdlen >= 20 && !has_soa) {
+        if (i >= ancount && i < ancount + nscount && type == DP_TYPE_SOA && rdlen >= 20 &&
+            !has_soa) {
             uint32_t minimum = dp_read32(wire + rr + 10 + rdlen - 4);
             negative_ttl = ttl < minimum ? ttl : minimum;
             has_soa = true;

@@ -97,7 +97,9 @@ static bool put_rdata(dp_wire *w, uint16_t type, const uint8_t *rdata, size_t rd
     size_t fixed_before = 0, names = 0, fixed_after = 0;
     bool compress = true;
     switch (type) {
-    case 2: case 5: case 12: /* NS, CNAME, PTR */
+    case 2:
+    case 5:
+    case 12: /* NS, CNAME, PTR */
         names = 1;
         break;
     case 6: /* SOA: two names, then five 32-bit values */

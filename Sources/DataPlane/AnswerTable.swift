@@ -1,7 +1,7 @@
 import CDataPlane
+import DNSModel
 import Dispatch
 import Synchronization
-import DNSModel
 
 /// A data-plane answer table built from a zone set: every answer
 /// precomputed as wire data (see dataplane.h). Owned until published.

@@ -133,8 +133,10 @@ public final class EtcdClient: Sendable {
     public func watch(
         prefix: String, from revision: Int64, _ handle: @escaping @Sendable (EtcdWatchBatch) async throws -> Void
     ) async throws {
-        let body = try Self.encode(WatchCreate(create_request: .init(
-            key: Self.base64(prefix), range_end: Self.base64(Self.rangeEnd(prefix)), start_revision: String(revision))))
+        let body = try Self.encode(
+            WatchCreate(
+                create_request: .init(
+                    key: Self.base64(prefix), range_end: Self.base64(Self.rangeEnd(prefix)), start_revision: String(revision))))
         let response = try await send("/v3/watch", body, deadline: nil)
         var pending = ByteBuffer()
         do {
@@ -146,7 +148,8 @@ public final class EtcdClient: Sendable {
                     let line = pending.readData(length: newline - pending.readerIndex)!
                     pending.moveReaderIndex(forwardBy: 1)
                     guard let message = try? JSONDecoder().decode(WatchMessage.self, from: line) else {
-                        throw EtcdError.protocolError("a watch message that is not JSON: \(String(decoding: line.prefix(200), as: UTF8.self))")
+                        throw EtcdError.protocolError(
+                            "a watch message that is not JSON: \(String(decoding: line.prefix(200), as: UTF8.self))")
                     }
                     if let error = message.error { throw EtcdError.server(error.message ?? "watch failed") }
                     guard let result = message.result else { continue }
@@ -175,7 +178,9 @@ public final class EtcdClient: Sendable {
         let body = try Self.encode(request)
         let response = try await send(path, body, deadline: .now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
         let data: ByteBuffer
-        do { data = try await response.body.collect(upTo: 64 << 20) } catch { throw EtcdError.unreachable(endpoints[current.withLock { $0 }], "\(error)") }
+        do { data = try await response.body.collect(upTo: 64 << 20) } catch {
+            throw EtcdError.unreachable(endpoints[current.withLock { $0 }], "\(error)")
+        }
         guard response.status == .ok else {
             let message = (try? JSONDecoder().decode(GatewayError.self, from: Data(buffer: data)))?.message ?? response.status.description
             throw EtcdError.server(message)

@@ -37,7 +37,8 @@ struct ClusterKeys {
     func keys(of directory: String) -> [String: String] {
         if let service = serviceAt(directory) { return keys(of: service) }
         guard let pod = podsAt[directory]?.first.flatMap({ objects.pods[$0] }) else { return [:] }
-        for ip in pod.addresses where SkyDNSLayout.directory(ofPodAddress: ip, namespace: pod.metadata.namespace, domain: domain) == directory {
+        for ip in pod.addresses
+        where SkyDNSLayout.directory(ofPodAddress: ip, namespace: pod.metadata.namespace, domain: domain) == directory {
             return SkyDNSLayout.keys(ofPodAddress: ip, namespace: pod.metadata.namespace, domain: domain)
         }
         return [:]

@@ -119,9 +119,11 @@ public struct Kube2SkyWriter: Sendable {
         for (directory, keys) in wanted { writes += Self.writes(from: stored[directory] ?? [:], to: keys, directory: directory) }
         for (directory, keys) in stored where wanted[directory] == nil { writes += Self.writes(from: keys, to: [:], directory: directory) }
         try await etcd.apply(writes)
-        logger.notice("etcd reconciled with the cluster", metadata: [
-            "directories": "\(wanted.count)", "writes": "\(writes.count)",
-        ])
+        logger.notice(
+            "etcd reconciled with the cluster",
+            metadata: [
+                "directories": "\(wanted.count)", "writes": "\(writes.count)",
+            ])
         return wanted
     }
 

@@ -100,7 +100,8 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                     if Task.isCancelled { return }
                     settings.observe(resource.description, .error)
                     let wait = backoff.next()
-                    logger.error("list failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
+                    logger.error(
+                        "list failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
                     try? await Task.sleep(for: wait)
                     continue
                 }
@@ -114,7 +115,8 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
             } catch let error as APIError where error.isGone {
                 // The history since our version is gone: only a new list
                 // can tell what changed (and what was deleted) meanwhile.
-                logger.notice("resourceVersion expired; relisting", metadata: ["resource": "\(resource)", "resourceVersion": "\(version.value)"])
+                logger.notice(
+                    "resourceVersion expired; relisting", metadata: ["resource": "\(resource)", "resourceVersion": "\(version.value)"])
                 resourceVersion = nil
             } catch {
                 if Task.isCancelled { return }

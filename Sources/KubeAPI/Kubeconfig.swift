@@ -94,45 +94,45 @@ extension ClusterAccess {
     private static func access(from config: Kubeconfig, directory: String, server: String?)
         throws(AccessError) -> ClusterAccess
     {
-            guard let contextName = config.currentContext, !contextName.isEmpty else {
-                throw AccessError("no current-context")
-            }
-            guard let context = config.contexts?.first(where: { $0.name == contextName })?.value else {
-                throw AccessError("current-context \"\(contextName)\" is not among its contexts")
-            }
-            guard let clusterName = context.cluster,
-                let cluster = config.clusters?.first(where: { $0.name == clusterName })?.value
-            else { throw AccessError("context \"\(contextName)\": cluster \"\(context.cluster ?? "")\" is not among its clusters") }
+        guard let contextName = config.currentContext, !contextName.isEmpty else {
+            throw AccessError("no current-context")
+        }
+        guard let context = config.contexts?.first(where: { $0.name == contextName })?.value else {
+            throw AccessError("current-context \"\(contextName)\" is not among its contexts")
+        }
+        guard let clusterName = context.cluster,
+            let cluster = config.clusters?.first(where: { $0.name == clusterName })?.value
+        else { throw AccessError("context \"\(contextName)\": cluster \"\(context.cluster ?? "")\" is not among its clusters") }
 
-            let serverText = server ?? cluster.server ?? ""
-            var access = ClusterAccess(
-                server: try serverURL(serverText, source: server == nil ? "cluster \"\(clusterName)\" server" : "--kube-master-url"))
-            access.insecureSkipTLSVerify = cluster.insecureSkipTLSVerify ?? false
-            access.certificateAuthority = try material(
-                file: cluster.certificateAuthority, data: cluster.certificateAuthorityData,
-                field: "certificate-authority", directory: directory)
+        let serverText = server ?? cluster.server ?? ""
+        var access = ClusterAccess(
+            server: try serverURL(serverText, source: server == nil ? "cluster \"\(clusterName)\" server" : "--kube-master-url"))
+        access.insecureSkipTLSVerify = cluster.insecureSkipTLSVerify ?? false
+        access.certificateAuthority = try material(
+            file: cluster.certificateAuthority, data: cluster.certificateAuthorityData,
+            field: "certificate-authority", directory: directory)
 
-            if let userName = context.user, !userName.isEmpty {
-                guard let user = config.users?.first(where: { $0.name == userName })?.value else {
-                    throw AccessError("context \"\(contextName)\": user \"\(userName)\" is not among its users")
-                }
-                access.clientCertificate = try material(
-                    file: user.clientCertificate, data: user.clientCertificateData,
-                    field: "client-certificate", directory: directory)
-                access.clientKey = try material(
-                    file: user.clientKey, data: user.clientKeyData, field: "client-key", directory: directory)
-                guard (access.clientCertificate == nil) == (access.clientKey == nil) else {
-                    throw AccessError("user \"\(userName)\": a client certificate needs its client key, and a key its certificate")
-                }
-                if let token = user.token, !token.isEmpty {
-                    access.credentials = .token(token)
-                } else if let file = user.tokenFile, !file.isEmpty {
-                    access.credentials = .tokenFile(resolve(file, directory))
-                } else if let name = user.username, let password = user.password {
-                    access.credentials = .basic(username: name, password: password)
-                }
+        if let userName = context.user, !userName.isEmpty {
+            guard let user = config.users?.first(where: { $0.name == userName })?.value else {
+                throw AccessError("context \"\(contextName)\": user \"\(userName)\" is not among its users")
             }
-            return access
+            access.clientCertificate = try material(
+                file: user.clientCertificate, data: user.clientCertificateData,
+                field: "client-certificate", directory: directory)
+            access.clientKey = try material(
+                file: user.clientKey, data: user.clientKeyData, field: "client-key", directory: directory)
+            guard (access.clientCertificate == nil) == (access.clientKey == nil) else {
+                throw AccessError("user \"\(userName)\": a client certificate needs its client key, and a key its certificate")
+            }
+            if let token = user.token, !token.isEmpty {
+                access.credentials = .token(token)
+            } else if let file = user.tokenFile, !file.isEmpty {
+                access.credentials = .tokenFile(resolve(file, directory))
+            } else if let name = user.username, let password = user.password {
+                access.credentials = .basic(username: name, password: password)
+            }
+        }
+        return access
     }
 
     /// A file path or inline base64 data (`<field>-data`, which wins, as in clientcmd).

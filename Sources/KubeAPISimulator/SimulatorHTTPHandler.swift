@@ -72,7 +72,8 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         switch path {
         case "/version":
-            return respondJSON(context, .object(["major": .string("1"), "minor": .string("30"), "gitVersion": .string("v1.30.0-simulator")]))
+            return respondJSON(
+                context, .object(["major": .string("1"), "minor": .string("30"), "gitVersion": .string("v1.30.0-simulator")]))
         case "/apis/discovery.k8s.io/v1":
             guard served else { return respondStatus(context, 404, "NotFound", "the server could not find the requested resource") }
             return respondJSON(context, .object(["kind": .string("APIResourceList"), "groupVersion": .string("discovery.k8s.io/v1")]))
@@ -206,7 +207,8 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             }
             context.write(wrapOutboundOut(.head(Self.streamHead())), promise: nil)
             for change in replay {
-                context.write(wrapOutboundOut(.body(.byteBuffer(KubeAPISimulator.eventLine(type: change.type, object: change.object)))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.body(.byteBuffer(KubeAPISimulator.eventLine(type: change.type, object: change.object)))), promise: nil)
             }
             context.flush()
             state.watches[id] = .init(resource: resource, channel: channel, bookmarks: wantsBookmarks)
@@ -241,7 +243,8 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
                         "metadata": .object(["resourceVersion": .string("\(state.revision)")]),
                     ])
                     channel.writeAndFlush(
-                        HTTPServerResponsePart.body(.byteBuffer(KubeAPISimulator.eventLine(type: "BOOKMARK", object: bookmark))), promise: nil)
+                        HTTPServerResponsePart.body(.byteBuffer(KubeAPISimulator.eventLine(type: "BOOKMARK", object: bookmark))),
+                        promise: nil)
                 }
             }
         }
@@ -276,7 +279,8 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func respondStatus(_ context: ChannelHandlerContext, _ code: Int, _ reason: String, _ message: String) {
-        respondJSON(context, KubeAPISimulator.statusObject(code, reason: reason, message: message), status: HTTPResponseStatus(statusCode: code))
+        respondJSON(
+            context, KubeAPISimulator.statusObject(code, reason: reason, message: message), status: HTTPResponseStatus(statusCode: code))
     }
 }
 

@@ -46,10 +46,12 @@ struct DNSFrontEnd {
         let upstreamConfig = upstreams.start(server)
         try server.start()
         liveness.watch(server)
-        logger.notice("serving DNS", metadata: [
-            "address": "\(address)", "port": "\(server.port)", "domain": "\(domain)",
-            "healthz port": "\(probe.port)", "metrics port": "\(metricsServer.port)",
-        ])
+        logger.notice(
+            "serving DNS",
+            metadata: [
+                "address": "\(address)", "port": "\(server.port)", "domain": "\(domain)",
+                "healthz port": "\(probe.port)", "metrics port": "\(metricsServer.port)",
+            ])
         return DNSFrontEnd(
             server: server, readiness: readiness, probe: probe, metricsServer: metricsServer,
             upstreams: upstreams, upstreamConfig: upstreamConfig)
@@ -63,9 +65,13 @@ struct DNSFrontEnd {
         all.append(("upstreams", { [upstreams, upstreamConfig] in await upstreams.run(server, from: upstreamConfig) }))
         if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
             // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
-            all.append(("test hooks", {
-                for await _ in Signals.stream([SIGUSR2]) { server.blockWorkerForTest(0, for: .seconds(5)) }
-            }))
+            all.append(
+                (
+                    "test hooks",
+                    {
+                        for await _ in Signals.stream([SIGUSR2]) { server.blockWorkerForTest(0, for: .seconds(5)) }
+                    }
+                ))
         }
         defer { server.stop() }
         try await Lifecycle.run(all, lameDuck: LameDuck(readiness: readiness, period: lameduck, logger: logger), logger: logger)

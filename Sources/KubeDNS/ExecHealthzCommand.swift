@@ -42,15 +42,20 @@ struct ExecHealthzCommand: AsyncParsableCommand {
         let probe = try await ProbeServer(host: "0.0.0.0", port: port, routes: ["/healthz": { healthz.answer() }])
         logger.notice("serving /healthz", metadata: ["port": "\(probe.port)", "cmd": "\(cmd)"])
         try await Lifecycle.run(
-            [("exechealthz", { [quiet] in
-                await healthz.run { outcome in
-                    if let error = outcome.error {
-                        logger.error("command failed", metadata: ["error": "\(error)", "output": "\(outcome.output)"])
-                    } else if !quiet {
-                        logger.info("command succeeded", metadata: ["output": "\(outcome.output)"])
+            [
+                (
+                    "exechealthz",
+                    { [quiet] in
+                        await healthz.run { outcome in
+                            if let error = outcome.error {
+                                logger.error("command failed", metadata: ["error": "\(error)", "output": "\(outcome.output)"])
+                            } else if !quiet {
+                                logger.info("command succeeded", metadata: ["output": "\(outcome.output)"])
+                            }
+                        }
                     }
-                }
-            })],
+                )
+            ],
             lameDuck: LameDuck(readiness: nil, period: .zero, logger: logger), logger: logger)
         await probe.close()
     }

@@ -25,7 +25,9 @@ struct ForwardFlags: ParsableArguments {
     @Option(name: .customLong("cache-size"), help: "Forwarded answers the cache keeps at most (0: no cache).")
     var cacheSize = 10_000
 
-    @Option(name: .customLong("serve-stale"), help: "Serve expired answers this long past their TTL while every upstream fails (RFC 8767; 0s: never).")
+    @Option(
+        name: .customLong("serve-stale"),
+        help: "Serve expired answers this long past their TTL while every upstream fails (RFC 8767; 0s: never).")
     var serveStale = GoDuration(.zero, "0s")
 
     func validate() throws {

@@ -2,8 +2,8 @@ import ArgumentParser
 import Etcd
 import Foundation
 import Health
-import KubeAPI
 import Kube2Sky
+import KubeAPI
 import Logging
 import ObjectSources
 import RecordModel
@@ -69,9 +69,11 @@ struct Kube2SkyCommand: AsyncParsableCommand {
                 "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
                 "/healthz": { .ok() },
             ])
-        logger.notice("writing the cluster into etcd", metadata: [
-            "etcd": "\(etcdServer)", "domain": "\(domain)", "healthz port": "\(probe.port)",
-        ])
+        logger.notice(
+            "writing the cluster into etcd",
+            metadata: [
+                "etcd": "\(etcdServer)", "domain": "\(domain)", "healthz port": "\(probe.port)",
+            ])
         let writer = Kube2SkyWriter(
             etcd: etcd, domain: try DNSName(domain), readiness: readiness, resources: source.resources, logger: logger)
         let queue = UpdateQueue()

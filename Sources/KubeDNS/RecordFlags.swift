@@ -16,7 +16,9 @@ struct RecordFlags: ParsableArguments {
 
     @Option(
         name: [.customLong("kube-objects"), .customLong("kube_objects")],
-        help: "A YAML or JSON file of Services, Endpoints, EndpointSlices, Pods and Namespaces to serve as a static cluster; re-read when it changes.")
+        help:
+            "A YAML or JSON file of Services, Endpoints, EndpointSlices, Pods and Namespaces to serve as a static cluster; re-read when it changes."
+    )
     var kubeObjects: String?
 
     func validate() throws {

@@ -28,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: [.customLong("dns-port"), .customLong("dns_port")], help: "Port to serve DNS on, UDP and TCP.")
     var dnsPort: UInt16 = 53
 
-    @Option(name: [.customLong("healthz-port"), .customLong("healthz_port")], help: "Port of the probe endpoint: GET /readiness and /healthz.")
+    @Option(
+        name: [.customLong("healthz-port"), .customLong("healthz_port")], help: "Port of the probe endpoint: GET /readiness and /healthz.")
     var healthzPort = 8081
 
     @Option(
@@ -67,23 +68,35 @@ struct ServeCommand: AsyncParsableCommand {
         case .file(let watcher, let identity):
             let queue = BatchQueue<ClusterObjects>()
             if let fileObjects { queue.push(fileObjects) }
-            tasks.append(("objects file", {
-                for await objects in watcher.changes(since: identity) { queue.push(objects) }
-            }))
+            tasks.append(
+                (
+                    "objects file",
+                    {
+                        for await objects in watcher.changes(since: identity) { queue.push(objects) }
+                    }
+                ))
             let publisher = publisher(ObjectsFileState.self)
             tasks.append(("records", { await publisher.run(ObjectsFileState(options: options), from: queue) }))
         case .api(let source):
             let queue = UpdateQueue()
             let publisher = publisher(ClusterState.self)
             tasks.append(("informers", { await source.run(into: queue) }))
-            tasks.append(("records", {
-                await publisher.run(
-                    ClusterState(options: options, resources: source.resources), from: queue,
-                    followingOn: source.client.streamExecutor)
-            }))
-            tasks.append(("initial sync timeout", { [initialSyncTimeout] in
-                await publisher.warnUnlessReady(after: initialSyncTimeout.duration, what: "initial sync")
-            }))
+            tasks.append(
+                (
+                    "records",
+                    {
+                        await publisher.run(
+                            ClusterState(options: options, resources: source.resources), from: queue,
+                            followingOn: source.client.streamExecutor)
+                    }
+                ))
+            tasks.append(
+                (
+                    "initial sync timeout",
+                    { [initialSyncTimeout] in
+                        await publisher.warnUnlessReady(after: initialSyncTimeout.duration, what: "initial sync")
+                    }
+                ))
         }
         try await frontEnd.run(tasks, lameduck: serverFlags.lameduck.duration, logger: logger)
         if case .api(let source) = source { await source.client.shutdown() }

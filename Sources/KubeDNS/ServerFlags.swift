@@ -12,7 +12,9 @@ struct ServerFlags: ParsableArguments {
     @Option(name: .customLong("tcp-idle-timeout"), help: "Seconds before an idle DNS-over-TCP connection is closed (RFC 7766).")
     var tcpIdleTimeout = 10
 
-    @Option(name: [.customLong("metrics-port"), .customLong("metrics_port")], help: "Port of GET /metrics (Prometheus text); 0: the kernel's choice.")
+    @Option(
+        name: [.customLong("metrics-port"), .customLong("metrics_port")],
+        help: "Port of GET /metrics (Prometheus text); 0: the kernel's choice.")
     var metricsPort = 10055
 
     @Option(

@@ -22,9 +22,11 @@ public struct APISource: Sendable {
     /// server serves discovery.k8s.io/v1 (Kubernetes 1.21 and later), else v1 Endpoints.
     public func run(into queue: UpdateQueue) async {
         guard let slices = await servesEndpointSlices() else { return }
-        logger.info("watching the API", metadata: [
-            "server": "\(client.access.server)", "endpoints from": "\(slices ? "EndpointSlices" : "Endpoints")",
-        ])
+        logger.info(
+            "watching the API",
+            metadata: [
+                "server": "\(client.access.server)", "endpoints from": "\(slices ? "EndpointSlices" : "Endpoints")",
+            ])
         await withDiscardingTaskGroup { group in
             group.addTask { await informer(Service.self, .services).run { queue.push(.services($0)) } }
             group.addTask { await informer(Namespace.self, .namespaces).run { queue.push(.namespaces($0)) } }
@@ -40,7 +42,9 @@ public struct APISource: Sendable {
     }
 
     /// The resources that must have been listed before the cluster is known.
-    public var resources: Set<ClusterResource> { watchPods ? [.services, .endpoints, .namespaces, .pods] : [.services, .endpoints, .namespaces] }
+    public var resources: Set<ClusterResource> {
+        watchPods ? [.services, .endpoints, .namespaces, .pods] : [.services, .endpoints, .namespaces]
+    }
 
     private func informer<Object>(_ type: Object.Type, _ resource: ResourceKind) -> Informer<Object> {
         Informer(client: client, resource: resource, settings: settings, logger: logger)
@@ -54,9 +58,11 @@ public struct APISource: Sendable {
                 return try await client.serves(groupVersion: "discovery.k8s.io/v1")
             } catch {
                 let wait = backoff.next()
-                logger.error("API discovery failed; retrying", metadata: [
-                    "server": "\(client.access.server)", "error": "\(error)", "retry in": "\(wait)",
-                ])
+                logger.error(
+                    "API discovery failed; retrying",
+                    metadata: [
+                        "server": "\(client.access.server)", "error": "\(error)", "retry in": "\(wait)",
+                    ])
                 try? await Task.sleep(for: wait)
             }
         }

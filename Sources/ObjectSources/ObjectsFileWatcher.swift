@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import RecordModel
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Follows an objects file: yields its objects each time it changes.
 ///
@@ -63,9 +64,11 @@ public struct ObjectsFileWatcher: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let objects = try ObjectsFile.load(path)
-        logger.info("objects file loaded", metadata: [
-            "path": "\(path)", "services": "\(objects.services.count)", "duration": "\(clock.now - start)",
-        ])
+        logger.info(
+            "objects file loaded",
+            metadata: [
+                "path": "\(path)", "services": "\(objects.services.count)", "duration": "\(clock.now - start)",
+            ])
         return (objects, before)
     }
 }

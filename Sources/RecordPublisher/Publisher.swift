@@ -122,10 +122,13 @@ public struct Publisher<State: RecordState>: Sendable {
             let (names, answers, bytes) = (table.nameCount, table.answerCount, table.byteCount)
             server.publish(table)
             let done = ContinuousClock.now
-            logger.info("records published", metadata: [
-                "records": "\(state.summary)", "names": "\(names)", "answers": "\(answers)", "table MiB": "\(bytes >> 20)",
-                "serial": "\(contents.heads.serial ?? 0)", "model": "\(modelled - received)", "table": "\(built - modelled)", "swap": "\(done - built)",
-            ])
+            logger.info(
+                "records published",
+                metadata: [
+                    "records": "\(state.summary)", "names": "\(names)", "answers": "\(answers)", "table MiB": "\(bytes >> 20)",
+                    "serial": "\(contents.heads.serial ?? 0)", "model": "\(modelled - received)", "table": "\(built - modelled)",
+                    "swap": "\(done - built)",
+                ])
             metrics.published(after: done - received, names: names, bytes: server.tableByteCount())
             return names
         } catch {
@@ -140,10 +143,12 @@ public struct Publisher<State: RecordState>: Sendable {
         do {
             let names = try server.publish(heads, changes: changes)
             let done = ContinuousClock.now
-            logger.debug("changes published", metadata: [
-                "answered": "\(changes.answered.count)", "removed": "\(changes.removed.count)", "names": "\(names)",
-                "serial": "\(heads.serial ?? 0)", "model": "\(modelled - received)", "table": "\(done - modelled)",
-            ])
+            logger.debug(
+                "changes published",
+                metadata: [
+                    "answered": "\(changes.answered.count)", "removed": "\(changes.removed.count)", "names": "\(names)",
+                    "serial": "\(heads.serial ?? 0)", "model": "\(modelled - received)", "table": "\(done - modelled)",
+                ])
             metrics.published(after: done - received, names: names, bytes: server.tableByteCount())
             return names
         } catch {

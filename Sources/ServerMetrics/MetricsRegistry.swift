@@ -19,7 +19,9 @@ public final class MetricsRegistry: Sendable {
         publications = registry.makeCounter(name: "kube_dns_publications_total", help: "Answer tables published to the data plane.")
         publicationDuration = registry.makeDurationHistogram(
             name: "kube_dns_publication_duration_seconds",
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)],
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10),
+            ],
             help: "From changed objects to a published table: the record model and the table.")
         names = registry.makeGauge(name: "kube_dns_names", help: "Names in the published answer table.")
         tableBytes = registry.makeGauge(name: "kube_dns_table_bytes", help: "Bytes the published answer table takes.")

@@ -1,6 +1,6 @@
+import DNSModel
 import DataPlane
 import Foundation
-import DNSModel
 
 /// The kube-dns ConfigMap as files (mounted at `--config-dir`): `stubDomains`,
 /// a JSON object of domain to a list of `ip[:port]`, and
@@ -10,7 +10,8 @@ public struct ConfigDirectory: Equatable, Sendable {
     public var stubDomains: [(domain: DNSName, upstreams: [Forwarding.Upstream])]
     public var upstreamNameservers: [Forwarding.Upstream]?
 
-    public init(stubDomains: [(domain: DNSName, upstreams: [Forwarding.Upstream])] = [], upstreamNameservers: [Forwarding.Upstream]? = nil) {
+    public init(stubDomains: [(domain: DNSName, upstreams: [Forwarding.Upstream])] = [], upstreamNameservers: [Forwarding.Upstream]? = nil)
+    {
         self.stubDomains = stubDomains
         self.upstreamNameservers = upstreamNameservers
     }

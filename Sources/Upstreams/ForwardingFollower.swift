@@ -1,7 +1,7 @@
+import DNSModel
 import DataPlane
 import Foundation
 import Logging
-import DNSModel
 
 /// Keeps the data plane's forwarding in step with its sources: the
 /// nameservers (`--nameservers`, else resolv.conf) and the ConfigMap
@@ -81,18 +81,22 @@ public struct ForwardingFollower: Sendable {
             return
         }
         let routes = forwarding?.routes.map { "\($0.domain) → \($0.upstreams.map(\.description).joined(separator: ","))" }
-        logger.info("forwarding", metadata: ["routes": "\(routes?.joined(separator: "; ") ?? "none: names outside the cluster get REFUSED")"])
+        logger.info(
+            "forwarding", metadata: ["routes": "\(routes?.joined(separator: "; ") ?? "none: names outside the cluster get REFUSED")"])
     }
 
     private func report(_ stats: [UpstreamStats], _ reported: inout [String: (down: Bool, looped: Bool)]) {
         for upstream in stats {
             let before = reported[upstream.address] ?? (false, false)
             if upstream.looped, !before.looped {
-                logger.error("forwarding loop: the upstream sends our queries back to us; not used", metadata: ["upstream": "\(upstream.address)"])
+                logger.error(
+                    "forwarding loop: the upstream sends our queries back to us; not used", metadata: ["upstream": "\(upstream.address)"])
             }
             if upstream.down != before.down {
                 if upstream.down {
-                    logger.warning("upstream down; probing it", metadata: ["upstream": "\(upstream.address)", "timeouts": "\(upstream.timeouts)", "errors": "\(upstream.errors)"])
+                    logger.warning(
+                        "upstream down; probing it",
+                        metadata: ["upstream": "\(upstream.address)", "timeouts": "\(upstream.timeouts)", "errors": "\(upstream.errors)"])
                 } else {
                     logger.notice("upstream up", metadata: ["upstream": "\(upstream.address)"])
                 }

@@ -1,5 +1,5 @@
-import DataPlane
 import DNSModel
+import DataPlane
 
 /// Where names outside the cluster go, from every source in kube-dns's
 /// order: the ConfigMap's `upstreamNameservers` replace `--nameservers`,

@@ -1,7 +1,7 @@
 import DataPlane
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whether an upstream is this server itself: same port, and the address

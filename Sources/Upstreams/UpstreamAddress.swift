@@ -2,7 +2,7 @@ import DataPlane
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`, as kube-dns's flags and

@@ -29,12 +29,20 @@ static size_t put_name(uint8_t *p, const char *labels[], int count) {
     return n + sizeof(apex);
 }
 
-static size_t put_rr_header(uint8_t *p, const uint8_t *owner, size_t owner_len, uint16_t type, uint16_t rdlen) {
+static size_t put_rr_header(uint8_t *p, const uint8_t *owner, size_t owner_len, uint16_t type,
+                            uint16_t rdlen) {
     memcpy(p, owner, owner_len);
     uint8_t *h = p + owner_len;
-    h[0] = type >> 8; h[1] = type & 0xFF; h[2] = 0; h[3] = 1;
-    h[4] = 0; h[5] = 0; h[6] = 0; h[7] = 30;
-    h[8] = rdlen >> 8; h[9] = rdlen & 0xFF;
+    h[0] = type >> 8;
+    h[1] = type & 0xFF;
+    h[2] = 0;
+    h[3] = 1;
+    h[4] = 0;
+    h[5] = 0;
+    h[6] = 0;
+    h[7] = 30;
+    h[8] = rdlen >> 8;
+    h[9] = rdlen & 0xFF;
     return owner_len + 10;
 }
 
@@ -46,7 +54,10 @@ static size_t soa_rr(uint8_t *p) {
     r += put_name(rdata + r, mbox, 1);
     const uint32_t values[5] = {1, 7200, 1800, 86400, 30};
     for (int i = 0; i < 5; i++) {
-        rdata[r++] = values[i] >> 24; rdata[r++] = values[i] >> 16; rdata[r++] = values[i] >> 8; rdata[r++] = values[i];
+        rdata[r++] = values[i] >> 24;
+        rdata[r++] = values[i] >> 16;
+        rdata[r++] = values[i] >> 8;
+        rdata[r++] = values[i];
     }
     size_t n = put_rr_header(p, apex, sizeof(apex), 6, (uint16_t)r);
     memcpy(p + n, rdata, r);
@@ -69,10 +80,15 @@ static void add_web(dp_table_builder *b, uint8_t address_byte, uint8_t *soa, siz
     size_t n = 0;
     for (int i = 0; i < 40; i++) {
         n += put_rr_header(rrs + n, name, web_len, 1, 4);
-        rrs[n++] = 10; rrs[n++] = 0; rrs[n++] = (uint8_t)i; rrs[n++] = address_byte;
+        rrs[n++] = 10;
+        rrs[n++] = 0;
+        rrs[n++] = (uint8_t)i;
+        rrs[n++] = address_byte;
     }
-    if (dp_table_builder_add_answer(b, name, web_len, 1, 0, rrs, n, 40, 0, 0, NULL, 0) != 0) abort();
-    if (dp_table_builder_add_answer(b, name, web_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_answer(b, name, web_len, 1, 0, rrs, n, 40, 0, 0, NULL, 0) != 0)
+        abort();
+    if (dp_table_builder_add_answer(b, name, web_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0)
+        abort();
 }
 
 size_t fixture_filler_name(int i, uint8_t *name) {
@@ -86,9 +102,13 @@ static void add_filler(dp_table_builder *b, int i, uint8_t *soa, size_t soa_len)
     uint8_t rr[64], name[256];
     size_t len = fixture_filler_name(i, name);
     size_t n = put_rr_header(rr, name, len, 1, 4);
-    rr[n++] = 10; rr[n++] = 9; rr[n++] = (uint8_t)(i >> 8); rr[n++] = (uint8_t)i;
+    rr[n++] = 10;
+    rr[n++] = 9;
+    rr[n++] = (uint8_t)(i >> 8);
+    rr[n++] = (uint8_t)i;
     if (dp_table_builder_add_answer(b, name, len, 1, 0, rr, n, 1, 0, 0, NULL, 0) != 0) abort();
-    if (dp_table_builder_add_answer(b, name, len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_answer(b, name, len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0)
+        abort();
 }
 
 dp_table_builder *fixture_fillers(int first, int count) {
@@ -106,28 +126,37 @@ dp_table *fixture_table(uint8_t address_byte) {
     size_t soa_len = soa_rr(soa);
     add_zone(b, soa, soa_len);
     /* apex: SOA answer, default NODATA */
-    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 6, 0, soa, soa_len, 1, 0, 0, NULL, 0) != 0) abort();
-    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 6, 0, soa, soa_len, 1, 0, 0, NULL, 0) !=
+        0)
+        abort();
+    if (dp_table_builder_add_answer(b, apex, sizeof(apex), 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) !=
+        0)
+        abort();
     add_web(b, address_byte, soa, soa_len);
     /* ns.pod: exists, so pod names below it are synthesised */
     const char *nspod[] = {"ns", "pod"};
     size_t nspod_len = put_name(name, nspod, 2);
-    if (dp_table_builder_add_answer(b, name, nspod_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_answer(b, name, nspod_len, 0, 0, soa, soa_len, 0, 1, 0, NULL, 0) != 0)
+        abort();
     /* ptr.ns.svc: PTR records to web and n1, kept as their targets */
-    const char *ptr[] = {"ptr", "ns", "svc"}, *web[] = {"web", "ns", "svc"}, *n1[] = {"n1", "ns", "svc"};
+    const char *ptr[] = {"ptr", "ns", "svc"}, *web[] = {"web", "ns", "svc"},
+               *n1[] = {"n1", "ns", "svc"};
     uint8_t targets[512];
     size_t targets_len = put_name(targets, web, 3);
     targets_len += put_name(targets + targets_len, n1, 3);
     size_t ptr_len = put_name(name, ptr, 3);
-    if (dp_table_builder_add_ptr_records(b, name, ptr_len, targets, targets_len, 30, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_ptr_records(b, name, ptr_len, targets, targets_len, 30, NULL, 0) != 0)
+        abort();
     /* addr.ns.svc: 3 A records, addr6.ns.svc: 2 AAAA records, kept as addresses */
     const char *addr[] = {"addr", "ns", "svc"}, *addr6[] = {"addr6", "ns", "svc"};
     const uint8_t v4[] = {10, 1, 0, 1, 10, 1, 0, 2, 10, 1, 0, 3};
     const uint8_t v6[32] = {0xfd, 0, [15] = 1, [16] = 0xfd, [31] = 2};
     size_t addr_len = put_name(name, addr, 3);
-    if (dp_table_builder_add_address_records(b, name, addr_len, 1, v4, 3, 30, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_address_records(b, name, addr_len, 1, v4, 3, 30, NULL, 0) != 0)
+        abort();
     addr_len = put_name(name, addr6, 3);
-    if (dp_table_builder_add_address_records(b, name, addr_len, 28, v6, 2, 30, NULL, 0) != 0) abort();
+    if (dp_table_builder_add_address_records(b, name, addr_len, 28, v6, 2, 30, NULL, 0) != 0)
+        abort();
     /* The fillers are written by a second builder, as a parallel build does. */
     dp_table_builder *other = dp_table_builder_new();
     add_zone(other, soa, soa_len);
@@ -146,7 +175,8 @@ dp_table *fixture_filler_delta(const dp_table *base, int first_added, int added,
     add_zone(b, soa, soa_len);
     for (int i = first_added; i < first_added + added; i++) add_filler(b, i, soa, soa_len);
     for (int i = first_removed; i < first_removed + removed; i++)
-        if (dp_table_builder_remove_name(b, name, fixture_filler_name(i, name), NULL, 0) != 0) abort();
+        if (dp_table_builder_remove_name(b, name, fixture_filler_name(i, name), NULL, 0) != 0)
+            abort();
     dp_table *table = dp_table_builder_finish(b, NULL, 0);
     if (table == NULL) abort();
     return table;

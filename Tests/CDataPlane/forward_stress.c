@@ -12,8 +12,8 @@
  * reader says it is quiescent (with an immediate free, ASan reports it).
  */
 #define STRESS_NAME "forward_stress"
-#include "stress_support.h"
 #include "forward.h"
+#include "stress_support.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -49,7 +49,8 @@ static size_t make_query(uint8_t *q, uint16_t id, int k) {
     q[len++] = (uint8_t)n;
     memcpy(q + len, label, (size_t)n);
     len += (size_t)n;
-    static const uint8_t rest[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};
+    static const uint8_t rest[] = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 4,
+                                   't', 'e', 's', 't', 0,   0,   1,   0,   1};
     memcpy(q + len, rest, sizeof(rest));
     return len + sizeof(rest);
 }
@@ -73,7 +74,8 @@ static void *upstream(void *arg) {
         r[3] = 0x80;
         r[6] = 0, r[7] = 1, r[8] = 0, r[9] = 0, r[10] = 0, r[11] = 0;
         int k = q[12] > 1 ? atoi((const char *)q + 14) : 0;
-        const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, (uint8_t)(k >> 8), (uint8_t)k};
+        const uint8_t rr[] = {
+            0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, (uint8_t)(k >> 8), (uint8_t)k};
         memcpy(r + pos, rr, sizeof(rr));
         sendto(upstream_fd, r, pos + sizeof(rr), 0, (struct sockaddr *)&from, fromlen);
     }
@@ -81,10 +83,12 @@ static void *upstream(void *arg) {
 }
 
 static void check_reply(const uint8_t *r, size_t len, uint16_t id, int k) {
-    if (len < 12 || r[0] != (uint8_t)(id >> 8) || r[1] != (uint8_t)id) fail("reply with a wrong ID");
+    if (len < 12 || r[0] != (uint8_t)(id >> 8) || r[1] != (uint8_t)id)
+        fail("reply with a wrong ID");
     if (!(r[2] & 0x80) || (r[3] & 0x0F) != 0) fail("reply is not a NOERROR response");
     if ((r[6] << 8 | r[7]) != 1 || len < 4) fail("reply without its answer");
-    if (r[len - 2] != (uint8_t)(k >> 8) || r[len - 1] != (uint8_t)k) fail("the answer of another name");
+    if (r[len - 2] != (uint8_t)(k >> 8) || r[len - 1] != (uint8_t)k)
+        fail("the answer of another name");
 }
 
 static void *udp_client(void *arg) {
@@ -195,11 +199,17 @@ int main(void) {
     pthread_t up;
     pthread_create(&up, NULL, upstream, NULL);
 
-    dp_server_config config = {.address = "127.0.0.1", .threads = 2, .tcp_max_connections = 64,
-                               .tcp_idle_timeout_ms = 5000, .forward_max_concurrent = 256,
-                               .cache_size = 32, .cache_max_ttl = 3600, .cache_max_negative_ttl = 60};
+    dp_server_config config = {.address = "127.0.0.1",
+                               .threads = 2,
+                               .tcp_max_connections = 64,
+                               .tcp_idle_timeout_ms = 5000,
+                               .forward_max_concurrent = 256,
+                               .cache_size = 32,
+                               .cache_max_ttl = 3600,
+                               .cache_max_negative_ttl = 60};
     dp_table_builder *b = dp_table_builder_new();
-    dp_server *s = dp_server_new(&config, dp_table_builder_finish(b, err, sizeof(err)), err, sizeof(err));
+    dp_server *s =
+        dp_server_new(&config, dp_table_builder_finish(b, err, sizeof(err)), err, sizeof(err));
     if (s == NULL || dp_server_set_forwarding(s, configuration(), err, sizeof(err)) != 0 ||
         dp_server_start(s, err, sizeof(err)) != 0)
         fail(err);
@@ -221,13 +231,15 @@ int main(void) {
     uint64_t queries = 2 * UDP_QUERIES + TCP_ROUNDS * PIPELINE;
     if (stats.udp_queries + stats.tcp_queries != queries || stats.rcode[0] != queries)
         fail("counters do not match the queries sent");
-    if (stats.cache_hits + stats.forwarded != queries || stats.cache_hits == 0 || stats.forwarded == 0)
+    if (stats.cache_hits + stats.forwarded != queries || stats.cache_hits == 0 ||
+        stats.forwarded == 0)
         fail("every query is a cache hit or forwarded, and there are both");
     dp_server_free(s);
     atomic_store(&upstream_stop, true);
     pthread_join(up, NULL);
     close(upstream_fd);
-    printf("forward_stress: %llu queries, %llu from the cache, %llu forwarded, during %d configurations\n",
+    printf("forward_stress: %llu queries, %llu from the cache, %llu forwarded, during %d "
+           "configurations\n",
            (unsigned long long)queries, (unsigned long long)stats.cache_hits,
            (unsigned long long)stats.forwarded, CONFIGURATIONS);
     return 0;

@@ -12,7 +12,8 @@
 
 static dp_table *table;
 
-static void check(const uint8_t *query, size_t len, const uint8_t *reply, size_t rlen, size_t limit) {
+static void check(const uint8_t *query, size_t len, const uint8_t *reply, size_t rlen,
+                  size_t limit) {
     if (rlen == 0) return;
     if (rlen < 12 || rlen > limit) abort();
     if (!(reply[2] & 0x80) || reply[0] != query[0] || reply[1] != query[1]) abort();

@@ -9,8 +9,8 @@
  * run must not be lost).
  */
 #define STRESS_NAME "server_stress"
-#include "stress_support.h"
 #include "fixture_table.h"
+#include "stress_support.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -33,11 +33,10 @@ static atomic_int published; /* number of the newest table published */
 
 /* A query for web.ns.svc.cluster.local A with EDNS (its 40 records need more than 512 bytes). */
 static size_t make_query(uint8_t *q, uint16_t id) {
-    static const uint8_t body[] = {0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1,
-                                   3, 'w', 'e', 'b', 2, 'n', 's', 3, 's', 'v', 'c',
-                                   7, 'c', 'l', 'u', 's', 't', 'e', 'r', 5, 'l', 'o', 'c', 'a', 'l', 0,
-                                   0, 1, 0, 1,
-                                   0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t body[] = {
+        0x01, 0x00, 0,   1,   0, 0,   0,   0,   0,   1,    3,    'w', 'e', 'b', 2,   'n', 's',
+        3,    's',  'v', 'c', 7, 'c', 'l', 'u', 's', 't',  'e',  'r', 5,   'l', 'o', 'c', 'a',
+        'l',  0,    0,   1,   0, 1,   0,   0,   41,  0x04, 0xD0, 0,   0,   0,   0,   0,   0};
     q[0] = (uint8_t)(id >> 8);
     q[1] = (uint8_t)id;
     memcpy(q + 2, body, sizeof(body));
@@ -46,7 +45,8 @@ static size_t make_query(uint8_t *q, uint16_t id) {
 
 /* Checks a reply; returns the table number its addresses carry. */
 static int check_reply(const uint8_t *r, size_t len, uint16_t id) {
-    if (len < 12 || r[0] != (uint8_t)(id >> 8) || r[1] != (uint8_t)id) fail("reply with a wrong ID");
+    if (len < 12 || r[0] != (uint8_t)(id >> 8) || r[1] != (uint8_t)id)
+        fail("reply with a wrong ID");
     if (!(r[2] & 0x80) || (r[3] & 0x0F) != 0) fail("reply is not a NOERROR response");
     if ((r[6] << 8 | r[7]) != 40) fail("reply without its 40 answers");
     /* header 12, question 26 + 4; the first answer RR is 16 bytes, its address last */
@@ -64,7 +64,8 @@ static void *udp_client(void *arg) {
         ssize_t n = recv(fd, r, sizeof(r), 0);
         if (n <= 0) fail("a UDP query was lost");
         int table = check_reply(r, (size_t)n, (uint16_t)i);
-        if (table < newest || table > atomic_load(&published)) fail("UDP reply from a table out of order");
+        if (table < newest || table > atomic_load(&published))
+            fail("UDP reply from a table out of order");
         newest = table;
     }
     close(fd);
@@ -92,7 +93,8 @@ static void *tcp_client(void *arg) {
             if (rlen > sizeof(r)) fail("TCP reply too long");
             read_exactly(fd, r, rlen);
             int table = check_reply(r, rlen, (uint16_t)(round * PIPELINE + i));
-            if (table < newest || table > atomic_load(&published)) fail("TCP reply from a table out of order");
+            if (table < newest || table > atomic_load(&published))
+                fail("TCP reply from a table out of order");
             newest = table;
         }
     }
@@ -120,7 +122,8 @@ int main(void) {
     for (int g = 1; g <= PUBLICATIONS; g++) {
         atomic_store(&published, g);
         /* Whole tables and deltas in turn: shards shared, then reclaimed. */
-        dp_table *next = g % 2 ? fixture_table((uint8_t)g) : fixture_delta(dp_server_table(s), (uint8_t)g);
+        dp_table *next =
+            g % 2 ? fixture_table((uint8_t)g) : fixture_delta(dp_server_table(s), (uint8_t)g);
         dp_server_publish(s, next);
         struct timespec pause = {0, 2000000};
         nanosleep(&pause, NULL);
@@ -133,7 +136,7 @@ int main(void) {
     if (stats.udp_queries != UDP_QUERIES || stats.tcp_queries != TCP_ROUNDS * PIPELINE)
         fail("counters do not match the queries sent");
     dp_server_free(s);
-    printf("server_stress: %d UDP and %d TCP queries answered during %d publications\n", UDP_QUERIES,
-           TCP_ROUNDS * PIPELINE, PUBLICATIONS);
+    printf("server_stress: %d UDP and %d TCP queries answered during %d publications\n",
+           UDP_QUERIES, TCP_ROUNDS * PIPELINE, PUBLICATIONS);
     return 0;
 }

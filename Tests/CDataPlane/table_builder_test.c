@@ -64,8 +64,8 @@ static void an_unpublished_delta_frees_only_its_own_shards(void) {
 /* A zone of the reverse tree: non-authoritative (only the cluster's
  * addresses are ours), with an SOA naming a made-up server. */
 static void add_reverse_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len) {
-    static const uint8_t rdata[] = {2, 'n', 's', 0, 2, 'h', 'm', 0, 0, 0, 0, 1, 0, 0, 28, 32,
-                                    0, 0, 7, 8, 0, 1, 81, 128, 0, 0, 0, 30};
+    static const uint8_t rdata[] = {2,  'n', 's', 0, 2, 'h', 'm', 0, 0,  0,   0, 1, 0, 0,
+                                    28, 32,  0,   0, 7, 8,   0,   1, 81, 128, 0, 0, 0, 30};
     uint8_t soa[300];
     memcpy(soa, apex, apex_len);
     const uint8_t fields[] = {0, 6, 0, 1, 0, 0, 0, 30, 0, sizeof(rdata)};
@@ -81,7 +81,8 @@ static void add_reverse_zone(dp_table_builder *b, const uint8_t *apex, size_t ap
 static void add_ptr(dp_table_builder *b, const uint8_t *name, size_t len, const uint8_t *targets,
                     size_t targets_len) {
     char err[256] = "";
-    if (dp_table_builder_add_ptr_records(b, name, len, targets, targets_len, 30, err, sizeof(err)) != 0)
+    if (dp_table_builder_add_ptr_records(b, name, len, targets, targets_len, 30, err,
+                                         sizeof(err)) != 0)
         fail(err);
 }
 
@@ -102,7 +103,8 @@ static size_t ask_over(const dp_table *t, int transport, const uint8_t *name, si
     const uint8_t tail[] = {(uint8_t)(qtype >> 8), (uint8_t)qtype, 0, 1};
     memcpy(query + 12 + len, tail, sizeof(tail));
     static uint8_t reply[65535];
-    size_t reply_len = dp_query_answer(t, query, 12 + len + sizeof(tail), reply, sizeof(reply), transport);
+    size_t reply_len =
+        dp_query_answer(t, query, 12 + len + sizeof(tail), reply, sizeof(reply), transport);
     if (reply_len < 12) fail("no reply");
     *rcode = reply[3] & 0x0F;
     *ancount = reply[6] << 8 | reply[7];
@@ -146,19 +148,24 @@ static void a_delta_that_grows_or_shrinks_the_table_lays_it_out_anew(void) {
     dp_table *small = finished(fixture_fillers(0, 100));
     if (small->shard_count != 16) fail("100 names are not in 16 shards");
     dp_table *grown = fixture_filler_delta(small, 100, 4000, 0, 0);
-    if (grown->shard_count != 64 || grown->fresh != NULL) fail("4,100 names were not laid out in 64 shards anew");
+    if (grown->shard_count != 64 || grown->fresh != NULL)
+        fail("4,100 names were not laid out in 64 shards anew");
     if (dp_table_name_count(grown) != 4100) fail("a grown table lost names");
-    if (!has_filler(grown, 0) || !has_filler(grown, 99) || !has_filler(grown, 4099) || has_filler(grown, 4100))
+    if (!has_filler(grown, 0) || !has_filler(grown, 99) || !has_filler(grown, 4099) ||
+        has_filler(grown, 4100))
         fail("a grown table answers other names than its own");
     dp_table *touched = fixture_filler_delta(grown, 5000, 1, 0, 0);
-    if (touched->shard_count != 64 || touched->fresh == NULL) fail("a small delta did not share its base's shards");
+    if (touched->shard_count != 64 || touched->fresh == NULL)
+        fail("a small delta did not share its base's shards");
     dp_table_free(touched);
     dp_table_retire(small, grown);
 
     dp_table *shrunk = fixture_filler_delta(grown, 0, 0, 0, 4000);
-    if (shrunk->shard_count != 16 || shrunk->fresh != NULL) fail("100 names left were not laid out in 16 shards anew");
+    if (shrunk->shard_count != 16 || shrunk->fresh != NULL)
+        fail("100 names left were not laid out in 16 shards anew");
     if (dp_table_name_count(shrunk) != 100) fail("a shrunk table has other names than those left");
-    if (has_filler(shrunk, 0) || has_filler(shrunk, 3999) || !has_filler(shrunk, 4000) || !has_filler(shrunk, 4099))
+    if (has_filler(shrunk, 0) || has_filler(shrunk, 3999) || !has_filler(shrunk, 4000) ||
+        !has_filler(shrunk, 4099))
         fail("a shrunk table answers other names than those left");
     dp_table_retire(grown, shrunk);
     dp_table_free(shrunk);
@@ -189,8 +196,10 @@ static bool same_replies(const dp_table *a, const dp_table *b, const uint8_t *co
     static uint8_t from_a[65535], from_b[65535];
     for (size_t i = 0; i < count; i++)
         for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
-            size_t want = reply_to(a, DP_TCP, names[i], lens[i], types[k], 7, from_a, sizeof(from_a));
-            size_t got = reply_to(b, DP_TCP, names[i], lens[i], types[k], 7, from_b, sizeof(from_b));
+            size_t want =
+                reply_to(a, DP_TCP, names[i], lens[i], types[k], 7, from_a, sizeof(from_a));
+            size_t got =
+                reply_to(b, DP_TCP, names[i], lens[i], types[k], 7, from_b, sizeof(from_b));
             if (want == 0 || got != want || memcmp(from_a, from_b, want) != 0) return false;
         }
     return true;
@@ -201,7 +210,8 @@ static size_t txt_rr(uint8_t *rr, const uint8_t *name, size_t len, int i) {
     memcpy(rr, name, len);
     char text[16];
     int text_len = snprintf(text, sizeof(text), "n%d", i);
-    const uint8_t fields[] = {0, 16, 0, 1, 0, 0, 0, 30, 0, (uint8_t)(text_len + 1), (uint8_t)text_len};
+    const uint8_t fields[] = {
+        0, 16, 0, 1, 0, 0, 0, 30, 0, (uint8_t)(text_len + 1), (uint8_t)text_len};
     memcpy(rr + len, fields, sizeof(fields));
     memcpy(rr + len + sizeof(fields), text, (size_t)text_len);
     return len + sizeof(fields) + (size_t)text_len;
@@ -215,8 +225,10 @@ static dp_table *fillers_with_shared_replies(void) {
     uint8_t name[256], rr[300];
     for (int i = 0; i < 600; i += 3) {
         size_t len = fixture_filler_name(i, name), rr_len = txt_rr(rr, name, len, i);
-        if (dp_table_builder_add_answer(b, name, len, 16, 0, rr, rr_len, 1, 0, 0, err, sizeof(err)) != 0 ||
-            dp_table_builder_add_answer(b, name, len, 99, 0, rr, rr_len, 1, 0, 0, err, sizeof(err)) != 0)
+        if (dp_table_builder_add_answer(b, name, len, 16, 0, rr, rr_len, 1, 0, 0, err,
+                                        sizeof(err)) != 0 ||
+            dp_table_builder_add_answer(b, name, len, 99, 0, rr, rr_len, 1, 0, 0, err,
+                                        sizeof(err)) != 0)
             fail(err);
     }
     return finished(b);
@@ -236,19 +248,23 @@ static void a_delta_keeps_the_replies_of_the_names_it_leaves_alone(void) {
         lens[i] = fixture_filler_name(i, filler_names[i]);
         names[i] = filler_names[i];
     }
-    static const uint8_t web[] = "\3web\2ns\3svc\7cluster\5local", ptr[] = "\3ptr\2ns\3svc\7cluster\5local",
-                         addr[] = "\4addr\2ns\3svc\7cluster\5local", addr6[] = "\5addr6\2ns\3svc\7cluster\5local",
-                         apex[] = "\7cluster\5local";
+    static const uint8_t web[] = "\3web\2ns\3svc\7cluster\5local",
+                         ptr[] = "\3ptr\2ns\3svc\7cluster\5local",
+                         addr[] = "\4addr\2ns\3svc\7cluster\5local",
+                         addr6[] = "\5addr6\2ns\3svc\7cluster\5local", apex[] = "\7cluster\5local";
     const uint8_t *const fixed[] = {web, ptr, addr, addr6, apex};
-    const size_t fixed_lens[] = {sizeof(web), sizeof(ptr), sizeof(addr), sizeof(addr6), sizeof(apex)};
+    const size_t fixed_lens[] = {sizeof(web), sizeof(ptr), sizeof(addr), sizeof(addr6),
+                                 sizeof(apex)};
     for (int k = 0; k < 2; k++) {
         dp_table *copy = k == 0 ? fillers_with_shared_replies() : fixture_table(1);
         dp_table *base = k == 0 ? fillers_with_shared_replies() : fixture_table(1);
         dp_table *delta = fixture_filler_delta(base, 1000, 600, 0, 0);
         for (uint32_t s = 0; s < delta->shard_count; s++)
-            if (delta->fresh == NULL || !delta->fresh[s]) fail("a delta of 600 names left one of 16 shards alone");
+            if (delta->fresh == NULL || !delta->fresh[s])
+                fail("a delta of 600 names left one of 16 shards alone");
         dp_table_retire(base, delta);
-        if (!same_replies(copy, delta, names, lens, 600) || !same_replies(copy, delta, fixed, fixed_lens, 5))
+        if (!same_replies(copy, delta, names, lens, 600) ||
+            !same_replies(copy, delta, fixed, fixed_lens, 5))
             fail("a name a delta left alone answers otherwise after it");
         dp_table_free(delta);
         dp_table_free(copy);
@@ -266,7 +282,8 @@ static void each_delta_takes_the_directory_the_last_publication_let_go(void) {
         dp_table_retire(current, next);
         current = next;
         next = fixture_filler_delta(current, 2000 + i, 1, 0, 0);
-        if (next->shards != freed) fail("a delta did not take the directory its base's base let go");
+        if (next->shards != freed)
+            fail("a delta did not take the directory its base's base let go");
     }
     dp_table_retire(current, next);
     if (dp_table_name_count(next) != 2021) fail("deltas in a row lost or doubled names");
@@ -339,8 +356,10 @@ static void ptr_targets_in_a_zone_are_written_whole(void) {
     dp_table *t = finished(b);
     static uint8_t reply[65535];
     size_t len = reply_to(t, DP_TCP, name, sizeof(name), 12, 1, reply, sizeof(reply));
-    size_t at = 12 + sizeof(name) + 4, first = sizeof(cluster) + 11, second = sizeof(targets) - first;
-    if (len != at + 12 + first + 12 + second || (size_t)(reply[at + 10] << 8 | reply[at + 11]) != first ||
+    size_t at = 12 + sizeof(name) + 4, first = sizeof(cluster) + 11,
+           second = sizeof(targets) - first;
+    if (len != at + 12 + first + 12 + second ||
+        (size_t)(reply[at + 10] << 8 | reply[at + 11]) != first ||
         memcmp(reply + at + 12, targets, first) != 0 ||
         memcmp(reply + at + 12 + first + 12, targets + first, second) != 0)
         fail("PTR targets were not written whole");
@@ -373,7 +392,8 @@ static void many_ptr_records_are_truncated_and_cut(void) {
     int rcode, ancount;
     bool truncated;
     ask_over(t, DP_UDP, few_name, sizeof(few_name), 12, &rcode, &ancount, &truncated);
-    if (rcode != 0 || ancount != 0 || !truncated) fail("6 PTR records (711 bytes) were not truncated over UDP");
+    if (rcode != 0 || ancount != 0 || !truncated)
+        fail("6 PTR records (711 bytes) were not truncated over UDP");
     ask_over(t, DP_TCP, few_name, sizeof(few_name), 12, &rcode, &ancount, &truncated);
     if (rcode != 0 || ancount != 6 || truncated) fail("6 PTR records are not all in a TCP reply");
     /* 39 bytes of header and question, 112 a record: 584 fit with room for OPT. */
@@ -382,7 +402,6 @@ static void many_ptr_records_are_truncated_and_cut(void) {
         fail("700 PTR records were not cut to the 584 a TCP message holds");
     dp_table_free(t);
 }
-
 
 /* A table of `name` in zone `apex` with `count` A records of TTL 30 and
  * nothing else: kept as a reply (add_answer, add_name, answer_any_as), or
@@ -404,11 +423,12 @@ static dp_table *addresses_table(const uint8_t *apex, size_t apex_len, const uin
     dp_table_builder *b = dp_table_builder_new();
     add_reverse_zone(b, apex, apex_len);
     int status = as_addresses
-        ? dp_table_builder_add_address_records(b, name, len, 1, addresses, count, 30, err, sizeof(err))
-        : dp_table_builder_add_answer(b, name, len, 1, 0, rrs, rrs_len, (uint16_t)count, 0, 0, err,
-                                      sizeof(err)) |
-              dp_table_builder_add_name(b, name, len, err, sizeof(err)) |
-              dp_table_builder_answer_any_as(b, name, len, 1, err, sizeof(err));
+                     ? dp_table_builder_add_address_records(b, name, len, 1, addresses, count, 30,
+                                                            err, sizeof(err))
+                     : dp_table_builder_add_answer(b, name, len, 1, 0, rrs, rrs_len,
+                                                   (uint16_t)count, 0, 0, err, sizeof(err)) |
+                           dp_table_builder_add_name(b, name, len, err, sizeof(err)) |
+                           dp_table_builder_answer_any_as(b, name, len, 1, err, sizeof(err));
     if (status != 0) fail(err);
     return finished(b);
 }
@@ -428,10 +448,13 @@ static void address_records_answer_as_a_kept_reply_does(void) {
         for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++)
             for (int transport = DP_UDP; transport <= DP_TCP; transport++)
                 for (uint16_t id = 0; id < 50; id += 7) {
-                    size_t want = reply_to(kept, transport, name, sizeof(name), types[k], id, kept_reply, sizeof(kept_reply));
-                    size_t got = reply_to(made, transport, name, sizeof(name), types[k], id, reply, sizeof(reply));
+                    size_t want = reply_to(kept, transport, name, sizeof(name), types[k], id,
+                                           kept_reply, sizeof(kept_reply));
+                    size_t got = reply_to(made, transport, name, sizeof(name), types[k], id, reply,
+                                          sizeof(reply));
                     if (want == 0 || got != want || memcmp(reply, kept_reply, want) != 0) {
-                        fprintf(stderr, "table_builder_test: %zu addresses, type %u, transport %d, ID %u: "
+                        fprintf(stderr,
+                                "table_builder_test: %zu addresses, type %u, transport %d, ID %u: "
                                 "the reply (%zu bytes) is not the kept reply (%zu bytes)\n",
                                 count, types[k], transport, id, got, want);
                         exit(1);
@@ -444,10 +467,12 @@ static void address_records_answer_as_a_kept_reply_does(void) {
     dp_table_builder *b = dp_table_builder_new();
     add_reverse_zone(b, zone, sizeof(zone));
     static const uint8_t address[16] = {10, 0, 0, 1};
-    if (dp_table_builder_add_address_records(b, name, sizeof(name), 16, address, 1, 30, err, sizeof(err)) == 0 ||
+    if (dp_table_builder_add_address_records(b, name, sizeof(name), 16, address, 1, 30, err,
+                                             sizeof(err)) == 0 ||
         strstr(err, "type 16 records are not addresses") == NULL)
         fail("TXT records were taken as addresses");
-    if (dp_table_builder_add_address_records(b, name, sizeof(name), 1, address, 0, 30, err, sizeof(err)) == 0 ||
+    if (dp_table_builder_add_address_records(b, name, sizeof(name), 1, address, 0, 30, err,
+                                             sizeof(err)) == 0 ||
         strstr(err, "no addresses") == NULL)
         fail("a name was given no addresses");
     dp_table_builder_free(b);
@@ -463,10 +488,12 @@ static void many_address_records_are_cut(void) {
     bool truncated;
     size_t len = ask_over(t, DP_TCP, name, sizeof(name), 1, &rcode, &ancount, &truncated);
     size_t fit = (65535 - 11 - 12 - sizeof(name) - 4) / 16;
-    if (rcode != 0 || (size_t)ancount != fit || truncated || len != 12 + sizeof(name) + 4 + fit * 16)
+    if (rcode != 0 || (size_t)ancount != fit || truncated ||
+        len != 12 + sizeof(name) + 4 + fit * 16)
         fail("4,096 A records were not cut to those a TCP message holds");
     ask_over(t, DP_UDP, name, sizeof(name), 1, &rcode, &ancount, &truncated);
-    if (rcode != 0 || ancount != 0 || !truncated) fail("4,096 A records were not truncated over UDP");
+    if (rcode != 0 || ancount != 0 || !truncated)
+        fail("4,096 A records were not truncated over UDP");
     dp_table_free(t);
 }
 
@@ -529,14 +556,17 @@ static bool soa_is_refused(const uint8_t *soa, size_t len) {
  * cut of a good one, another type, an RDLENGTH one off, a byte after it,
  * a compression pointer or a label over 63 bytes in MNAME. */
 static void a_zone_s_soa_is_checked(void) {
-    static const uint8_t good[] = {3, 's', 'v', 'c', 0, 0, 6, 0, 1, 0, 0, 0, 30, 0, 28,
-                                   2, 'n', 's', 0, 2, 'h', 'm', 0, 0, 0, 0, 1, 0, 0, 28, 32,
-                                   0, 0, 7, 8, 0, 1, 81, 128, 0, 0, 0, 30};
+    static const uint8_t good[] = {3,  's', 'v', 'c', 0, 0,   6,   0,  1,   0, 0, 0, 30, 0, 28,
+                                   2,  'n', 's', 0,   2, 'h', 'm', 0,  0,   0, 0, 1, 0,  0, 28,
+                                   32, 0,   0,   7,   8, 0,   1,   81, 128, 0, 0, 0, 30};
     if (soa_is_refused(good, sizeof(good))) fail("a good SOA was refused");
     for (size_t len = 0; len < sizeof(good); len++)
         if (!soa_is_refused(good, len)) fail("a cut SOA was taken");
     /* Offset and value of each change: type NS, RDLENGTH 27, a pointer, a 64-byte label. */
-    static const struct { size_t at; uint8_t value; } changes[] = {{6, 2}, {14, 27}, {15, 0xC0}, {15, 64}};
+    static const struct {
+        size_t at;
+        uint8_t value;
+    } changes[] = {{6, 2}, {14, 27}, {15, 0xC0}, {15, 64}};
     uint8_t bad[sizeof(good) + 1];
     for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
         memcpy(bad, good, sizeof(good));

@@ -45,7 +45,9 @@ import Testing
         let port = server.port
         let sender = Task.detached { () -> (answered: Int, wrong: Int, lost: Int) in
             let socket = try LoopbackSocket(tcp: false, port: port, timeoutMilliseconds: 1000)
-            var answered = 0, wrong = 0, lost = 0
+            var answered = 0
+            var wrong = 0
+            var lost = 0
             for i in 0..<4000 {
                 socket.send(QueryPacket.make(id: UInt16(i & 0xFFFF), name: "s.ns.svc.cluster.local", type: 1))
                 guard let reply = socket.receiveDatagram() else {

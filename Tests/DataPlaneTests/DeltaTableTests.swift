@@ -31,14 +31,20 @@ import Testing
             return .namespace(namespace, Bool.random(using: &random) ? Namespace(metadata: ObjectMeta(name: namespace)) : nil)
         case 2:
             let target = "s\(Int.random(in: 0..<6, using: &random)).\(namespace).svc.cluster.local"
-            return .service(key, Service(metadata: meta, spec: .init(type: "ExternalName", externalName: Bool.random(using: &random) ? target : "example.org")))
+            return .service(
+                key,
+                Service(
+                    metadata: meta, spec: .init(type: "ExternalName", externalName: Bool.random(using: &random) ? target : "example.org")))
         case 3, 4:
-            let ips = ["10.0.\(Int.random(in: 0..<3, using: &random)).\(Int.random(in: 1..<4, using: &random))"]
+            let ips =
+                ["10.0.\(Int.random(in: 0..<3, using: &random)).\(Int.random(in: 1..<4, using: &random))"]
                 + (Bool.random(using: &random) ? ["fd00::\(Int.random(in: 1..<4, using: &random))"] : [])
             let ports = Bool.random(using: &random) ? [Service.Port(name: "http", port: 80, protocol: "TCP")] : []
             return .service(key, Service(metadata: meta, spec: .init(clusterIP: ips[0], clusterIPs: ips, ports: ports)))
         case 5:
-            return .service(key, Service(metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")])))
+            return .service(
+                key, Service(metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")]))
+            )
         case 6:
             return .endpointSlice(ObjectKey(namespace: namespace, name: name + "-a"), nil)
         default:
@@ -51,7 +57,9 @@ import Testing
             }
             return .endpointSlice(
                 ObjectKey(namespace: namespace, name: name + "-a"),
-                EndpointSlice(metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints, ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")]))
+                EndpointSlice(
+                    metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints,
+                    ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")]))
         }
     }
 
@@ -87,19 +95,22 @@ import Testing
             let meta = ObjectMeta(name: "s\(i)", namespace: "ns\(i % 3)")
             let name = "s\(i).ns\(i % 3).svc.cluster.local"
             if i % 500 == 7 {
-                objects.services[meta.key] = Service(metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")]))
+                objects.services[meta.key] = Service(
+                    metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")]))
                 var sliceMeta = ObjectMeta(name: "s\(i)-a", namespace: meta.namespace)
                 sliceMeta.labels[EndpointSlice.serviceNameLabel] = meta.name
                 let endpoints = (0..<3).map { e in
                     EndpointSlice.Endpoint(addresses: ["10.1.\(i / 256).\(e)"], hostname: e == 0 ? "host" : nil, ready: true)
                 }
                 objects.endpointSlices[sliceMeta.key] = EndpointSlice(
-                    metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints, ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")])
+                    metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints,
+                    ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")])
                 names += [name, "_db._tcp.\(name)", "host.\(name)", "0.\(i / 256).1.10.in-addr.arpa"]
             } else {
                 // Service i and i + 5,000 (in another run) share an address.
                 let ip = "10.0.\(i % 5_000 / 256).\(i % 5_000 % 256)"
-                objects.services[meta.key] = Service(metadata: meta, spec: .init(clusterIP: ip, ports: [Service.Port(name: "http", port: 80, protocol: "TCP")]))
+                objects.services[meta.key] = Service(
+                    metadata: meta, spec: .init(clusterIP: ip, ports: [Service.Port(name: "http", port: 80, protocol: "TCP")]))
                 if i % 250 == 3 || i % 5_000 == 11 {
                     names += [name, "_http._tcp.\(name)", "\(i % 5_000 % 256).\(i % 5_000 / 256).0.10.in-addr.arpa"]
                 }
@@ -142,7 +153,9 @@ import Testing
             defer { reference.stop() }
             let regions = try started(try AnswerTable(fresh.contents))
             defer { regions.stop() }
-            for zone in whole.zones { everName.formUnion(zone.names.map { $0.description.hasSuffix(".") ? String($0.description.dropLast()) : $0.description }) }
+            for zone in whole.zones {
+                everName.formUnion(zone.names.map { $0.description.hasSuffix(".") ? String($0.description.dropLast()) : $0.description })
+            }
             let names = everName.sorted()
             let expected = try answers(reference, names)
             for (server, what) in [(incremental, "delta"), (regions, "regions")] {

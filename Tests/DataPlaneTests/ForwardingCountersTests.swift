@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The forwarder's limits and counters, in process: the cap on queries in
@@ -16,9 +16,13 @@ import Glibc
         defer { silent.stop() }
         var configuration = DNSServer.Configuration(address: "127.0.0.1", port: 0, threads: 1)
         configuration.forwardMaxConcurrent = 2
-        let server = try DNSServer(configuration, initial: try AnswerTable(ClusterRecords.unsyncedZones(options: RecordOptions(domain: try DNSName("cluster.local")))))
+        let server = try DNSServer(
+            configuration,
+            initial: try AnswerTable(ClusterRecords.unsyncedZones(options: RecordOptions(domain: try DNSName("cluster.local")))))
         defer { server.stop() }
-        try server.forward(Forwarding(routes: [(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .seconds(30), attemptTimeout: .seconds(30)))
+        try server.forward(
+            Forwarding(
+                routes: [(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .seconds(30), attemptTimeout: .seconds(30)))
         try server.start()
         let socket = try LoopbackSocket(tcp: false, port: server.port)
         for i in 0..<10 { socket.send(QueryPacket.make(id: UInt16(i), name: "name-\(i).example.test", type: 1)) }
@@ -38,9 +42,14 @@ import Glibc
     @Test func anUpstreamThatNeverAnswersIsSetAsideAndProbed() throws {
         let silent = try SilentUpstream()
         defer { silent.stop() }
-        let server = try DNSServer(.init(address: "127.0.0.1", port: 0, threads: 1), initial: try AnswerTable(ClusterRecords.unsyncedZones(options: RecordOptions(domain: try DNSName("cluster.local")))))
+        let server = try DNSServer(
+            .init(address: "127.0.0.1", port: 0, threads: 1),
+            initial: try AnswerTable(ClusterRecords.unsyncedZones(options: RecordOptions(domain: try DNSName("cluster.local")))))
         defer { server.stop() }
-        try server.forward(Forwarding(routes: [(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .milliseconds(300), attemptTimeout: .milliseconds(300)))
+        try server.forward(
+            Forwarding(
+                routes: [(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .milliseconds(300),
+                attemptTimeout: .milliseconds(300)))
         try server.start()
         let socket = try LoopbackSocket(tcp: false, port: server.port)
         for i in 0..<3 {

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Stopping: the replies a worker has made for TCP clients still go out
@@ -35,12 +35,13 @@ import Glibc
             }
         }.start()
         var answered: UInt64 = 0
-        #expect(eventually(timeout: .seconds(10)) {
-            let now = server.stats().replies[0]
-            defer { answered = now }
-            usleep(100_000)
-            return now > 1000 && now == answered
-        })
+        #expect(
+            eventually(timeout: .seconds(10)) {
+                let now = server.stats().replies[0]
+                defer { answered = now }
+                usleep(100_000)
+                return now > 1000 && now == answered
+            })
         let answeredBeforeStop = server.stats().replies[0]
         let stopping = Thread { server.stop() }
         stopping.start()

@@ -83,8 +83,9 @@ private struct Object: Decodable, JSONDecodable, Equatable {
     }
 
     @Test func wholeNumbers() throws {
-        #expect(try JSONNode.decode([Int].self, from: "[0, -1, 1e3, 80.0, 9223372036854775807]".utf8)
-            == [0, -1, 1000, 80, Int.max])
+        #expect(
+            try JSONNode.decode([Int].self, from: "[0, -1, 1e3, 80.0, 9223372036854775807]".utf8)
+                == [0, -1, 1000, 80, Int.max])
         #expect(throws: DecodingError.self) { try JSONNode.decode(Int.self, from: "1.5".utf8) }
         #expect(throws: DecodingError.self) { try JSONNode(parsing: "256".utf8).integer(UInt8.self) }
         #expect(throws: DecodingError.self) { try JSONNode.decode(Int.self, from: "9223372036854775808".utf8) }

@@ -43,9 +43,10 @@ import Testing
             endpoints: [.init(addresses: ["10.1.0.1"], hostname: "db-0", ready: true)], ports: [])
         keys.apply(.endpointSlices(.added(slice)))
         #expect(keys.dirty == ["/skydns/local/cluster/svc/prod/db"])
-        #expect(keys.keys(of: "/skydns/local/cluster/svc/prod/db") == [
-            "/skydns/local/cluster/svc/prod/db/db-0": SkyDNSLayout.value(host: "10.1.0.1")
-        ])
+        #expect(
+            keys.keys(of: "/skydns/local/cluster/svc/prod/db") == [
+                "/skydns/local/cluster/svc/prod/db/db-0": SkyDNSLayout.value(host: "10.1.0.1")
+            ])
         // A pod moving from one address to another touches both.
         keys.dirty.removeAll()
         keys.apply(.pods(.added(pod("p", ip: "10.2.0.1"))))
@@ -59,19 +60,22 @@ import Testing
         let directory = "/skydns/local/cluster/svc/prod/web"
         let old = ["\(directory)/a": "1", "\(directory)/b": "2"]
         let new = ["\(directory)/b": "2", "\(directory)/c": "3"]
-        #expect(Kube2SkyWriter.writes(from: old, to: new, directory: directory) == [
-            .put(key: "\(directory)/c", value: "3"), .delete(key: "\(directory)/a"),
-        ])
+        #expect(
+            Kube2SkyWriter.writes(from: old, to: new, directory: directory) == [
+                .put(key: "\(directory)/c", value: "3"), .delete(key: "\(directory)/a"),
+            ])
         #expect(Kube2SkyWriter.writes(from: old, to: old, directory: directory).isEmpty)
         #expect(Kube2SkyWriter.writes(from: old, to: [:], directory: directory) == [.deletePrefix("\(directory)/")])
         #expect(Kube2SkyWriter.writes(from: [:], to: [:], directory: directory).isEmpty)
     }
 
     @Test func ownerDirectoriesOfKeys() {
-        #expect(SkyDNSLayout.ownerDirectory(ofKey: "/skydns/local/cluster/svc/prod/web/_tcp/_http/abc", domain: domain)
-            == "/skydns/local/cluster/svc/prod/web")
-        #expect(SkyDNSLayout.ownerDirectory(ofKey: "/skydns/local/cluster/pod/prod/10-2-0-5/abc", domain: domain)
-            == "/skydns/local/cluster/pod/prod/10-2-0-5")
+        #expect(
+            SkyDNSLayout.ownerDirectory(ofKey: "/skydns/local/cluster/svc/prod/web/_tcp/_http/abc", domain: domain)
+                == "/skydns/local/cluster/svc/prod/web")
+        #expect(
+            SkyDNSLayout.ownerDirectory(ofKey: "/skydns/local/cluster/pod/prod/10-2-0-5/abc", domain: domain)
+                == "/skydns/local/cluster/pod/prod/10-2-0-5")
         // Stray keys higher up belong to the directory they are in.
         #expect(SkyDNSLayout.ownerDirectory(ofKey: "/skydns/local/cluster/svc/prod/x", domain: domain) == "/skydns/local/cluster/svc/prod")
         // Keys kube2sky does not own.

@@ -16,7 +16,9 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
     }
 
-    func withSimulator(_ configuration: KubeAPISimulator.Configuration = .init(), _ body: (KubeAPISimulator, String) async throws -> Void) async throws {
+    func withSimulator(_ configuration: KubeAPISimulator.Configuration = .init(), _ body: (KubeAPISimulator, String) async throws -> Void)
+        async throws
+    {
         let simulator = try KubeAPISimulator(configuration)
         let port = try await simulator.start()
         do {
@@ -54,7 +56,8 @@ import Testing
             try simulator.apply(KubeObjectJSON.namespace("a"))
             try simulator.apply(KubeObjectJSON.namespace("b"))
             simulator.delete(.namespaces, name: "a")
-            let (status, body) = try curl(base + "/api/v1/namespaces?watch=true&resourceVersion=2&timeoutSeconds=1&allowWatchBookmarks=true")
+            let (status, body) = try curl(
+                base + "/api/v1/namespaces?watch=true&resourceVersion=2&timeoutSeconds=1&allowWatchBookmarks=true")
             #expect(status == 200)
             let events = try body.split(separator: "\n").map { try json(String($0)) }
             #expect(events.prefix(2).map { $0["type"] as? String } == ["ADDED", "DELETED"])

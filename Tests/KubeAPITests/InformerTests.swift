@@ -105,10 +105,11 @@ import Testing
         let onStreamLoop = Mutex<[String: Bool]>([:])
         let task = Task(executorPreference: BlockingExecutor.shared) {
             await informer.run { update in
-                let kind = switch update {
-                case .listing, .replaced: "list"
-                case .added, .modified, .deleted: "event"
-                }
+                let kind =
+                    switch update {
+                    case .listing, .replaced: "list"
+                    case .added, .modified, .deleted: "event"
+                    }
                 onStreamLoop.withLock { $0[kind] = client.streamExecutor.loop.inEventLoop }
             }
         }

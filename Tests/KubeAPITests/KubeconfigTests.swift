@@ -40,7 +40,10 @@ import Testing
     @Test func tokenAndInlineCA() throws {
         let ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
         let path = try write(
-            "config", config(cluster: "server: https://10.0.0.1:6443\ncertificate-authority-data: \(Data(ca.utf8).base64EncodedString())", user: "token: abc123"))
+            "config",
+            config(
+                cluster: "server: https://10.0.0.1:6443\ncertificate-authority-data: \(Data(ca.utf8).base64EncodedString())",
+                user: "token: abc123"))
         let access = try ClusterAccess.kubeconfig(path: path)
         #expect(access.server.absoluteString == "https://10.0.0.1:6443")
         #expect(access.certificateAuthority == Data(ca.utf8))
@@ -66,7 +69,9 @@ import Testing
             "config",
             config(
                 cluster: "server: https://127.0.0.1:6443\ninsecure-skip-tls-verify: true",
-                user: "client-certificate-data: \(Data("CERT".utf8).base64EncodedString())\nclient-key-data: \(Data("KEY".utf8).base64EncodedString())"))
+                user:
+                    "client-certificate-data: \(Data("CERT".utf8).base64EncodedString())\nclient-key-data: \(Data("KEY".utf8).base64EncodedString())"
+            ))
         let access = try ClusterAccess.kubeconfig(path: path)
         #expect(access.clientCertificate == Data("CERT".utf8))
         #expect(access.clientKey == Data("KEY".utf8))
@@ -86,9 +91,18 @@ import Testing
         ("kind: Config\nclusters: []\n", "no current-context"),
         ("current-context: nope\ncontexts: []\n", "\"nope\" is not among its contexts"),
         ("current-context: x\ncontexts:\n- name: x\n  context: {cluster: gone}\n", "cluster \"gone\" is not among its clusters"),
-        ("current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: 'not a url'}\n", "is not an http"),
-        ("current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: 'https://a', certificate-authority-data: '***'}\n", "certificate-authority-data is not base64"),
-        ("current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://a'}\nusers:\n- name: u\n  user: {client-certificate-data: QQ==}\n", "needs its client key"),
+        (
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: 'not a url'}\n",
+            "is not an http"
+        ),
+        (
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c}\nclusters:\n- name: c\n  cluster: {server: 'https://a', certificate-authority-data: '***'}\n",
+            "certificate-authority-data is not base64"
+        ),
+        (
+            "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://a'}\nusers:\n- name: u\n  user: {client-certificate-data: QQ==}\n",
+            "needs its client key"
+        ),
         ("clusters: 7\n", "clusters: expected"),
     ])
     func brokenKubeconfigsAreOneLineErrors(_ text: String, _ expected: String) throws {

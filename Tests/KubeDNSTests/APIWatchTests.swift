@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real binary watching the simulated API: every kind of change shows
@@ -75,7 +75,8 @@ import Glibc
     }
 
     @Test func everyKindOfServiceChangeShowsUp() async throws {
-        try await Self.withCluster([J.namespace("prod"), J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) { simulator, server, _ throws in
+        try await Self.withCluster([J.namespace("prod"), J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) {
+            simulator, server, _ throws in
             let port = server.port
             Self.expectEventually("web.prod.svc", port: port, Self.ok("a 10.0.0.20"))
 
@@ -89,10 +90,13 @@ import Glibc
 
             // Headless: ready endpoints only, then one becomes ready, then a port is added.
             try simulator.apply(J.service("db", "prod", clusterIPs: ["None"]))
-            try simulator.apply(J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.1", hostname: "db-0"), .init("10.1.0.2", ready: false)]))
+            try simulator.apply(
+                J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.1", hostname: "db-0"), .init("10.1.0.2", ready: false)]))
             Self.expectEventually("db.prod.svc", port: port, Self.ok("a 10.1.0.1"))
             Self.expectEventually("db-0.db.prod.svc", port: port, Self.ok("a 10.1.0.1"))
-            try simulator.apply(J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.1", hostname: "db-0"), .init("10.1.0.2")], ports: [.init("pg", 5432)]))
+            try simulator.apply(
+                J.endpointSlice(
+                    "db", "prod", endpoints: [.init("10.1.0.1", hostname: "db-0"), .init("10.1.0.2")], ports: [.init("pg", 5432)]))
             Self.expectEventually("db.prod.svc", port: port, Self.ok("a 10.1.0.1", "a 10.1.0.2"))
             Self.expectEventually(
                 "_pg._tcp.db.prod.svc", "SRV", port: port,
@@ -183,24 +187,36 @@ import Glibc
             Self.expectEventually("web.prod.svc", port: port, Self.ok("a 10.0.0.20"))
             let faults: [(String, () -> Void)] = [
                 ("dropped watches", { simulator.dropWatches() }),
-                ("410 as a status", {
-                    simulator.reportGoneAsHTTPStatus(true)
-                    simulator.dropWatches()
-                    simulator.compact()
-                }),
-                ("410 in the stream", {
-                    simulator.reportGoneAsHTTPStatus(false)
-                    simulator.compact(endingWatches: true)
-                }),
+                (
+                    "410 as a status",
+                    {
+                        simulator.reportGoneAsHTTPStatus(true)
+                        simulator.dropWatches()
+                        simulator.compact()
+                    }
+                ),
+                (
+                    "410 in the stream",
+                    {
+                        simulator.reportGoneAsHTTPStatus(false)
+                        simulator.compact(endingWatches: true)
+                    }
+                ),
                 ("a stalled stream", { simulator.stallWatches() }),
-                ("500s for 3 s", {
-                    simulator.fail(status: 500, for: .seconds(3))
-                    simulator.dropWatches()
-                }),
-                ("429s for 2 s", {
-                    simulator.fail(status: 429, for: .seconds(2))
-                    simulator.dropWatches()
-                }),
+                (
+                    "500s for 3 s",
+                    {
+                        simulator.fail(status: 500, for: .seconds(3))
+                        simulator.dropWatches()
+                    }
+                ),
+                (
+                    "429s for 2 s",
+                    {
+                        simulator.fail(status: 429, for: .seconds(2))
+                        simulator.dropWatches()
+                    }
+                ),
             ]
             for (index, (fault, inject)) in faults.enumerated() {
                 inject()
@@ -248,7 +264,8 @@ import Glibc
             try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.20"]))
             simulator.delayLists(by: .seconds(4))
             let apiPort = try await simulator.start()
-            let server = try ServerProcess(["--kube-master-url", "http://127.0.0.1:\(apiPort)", "--initial-sync-timeout", "1s"], untilSynced: false)
+            let server = try ServerProcess(
+                ["--kube-master-url", "http://127.0.0.1:\(apiPort)", "--initial-sync-timeout", "1s"], untilSynced: false)
             defer { server.stop() }
             let readiness = "http://127.0.0.1:\(server.healthzPort)/readiness"
             #expect(try httpStatus(readiness) == 503)
@@ -347,7 +364,9 @@ import Glibc
             let certificates = try TestCertificates()
             defer { certificates.remove() }
             var configuration = KubeAPISimulator.Configuration()
-            configuration.tls = (try certificates.read(certificates.serverCertificatePath), try certificates.read(certificates.serverKeyPath))
+            configuration.tls = (
+                try certificates.read(certificates.serverCertificatePath), try certificates.read(certificates.serverKeyPath)
+            )
             configuration.clientCA = try certificates.read(certificates.caPath)
             configuration.bearerToken = "sekret"
             let simulator = try KubeAPISimulator(configuration)

@@ -70,7 +70,8 @@ struct AnswerTableOverDigTests {
         let without = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port, options: ["+noedns"])
         #expect(without.ednsUDPSize == nil)
         #expect(without.rcode == "NOERROR")
-        let badVersion = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port, options: ["+edns=1", "+noednsnegotiation"])
+        let badVersion = try Dig.query(
+            "kubernetes.default.svc.cluster.local.", "A", port: port, options: ["+edns=1", "+noednsnegotiation"])
         #expect(badVersion.rcode == "BADVERS")
     }
 

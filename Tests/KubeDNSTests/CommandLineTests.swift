@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The command line: spellings, errors, signals, pod modes.
@@ -22,7 +22,10 @@ import Glibc
         (["--kube-objects", "x", "--domain", String(repeating: "abcdefghi.", count: 25)], "too long for dns-version"),
         (["--kube-objects", "x", "--dns-port", "70000"], "70000"),
         (["--dns-port", "0"], "KUBERNETES_SERVICE_HOST"),
-        (["--kube-objects", Fixtures.clusterPath, "--dns-bind-address", "not-an-address", "--dns-port", "0", "--healthz-port", "0"], "not-an-address"),
+        (
+            ["--kube-objects", Fixtures.clusterPath, "--dns-bind-address", "not-an-address", "--dns-port", "0", "--healthz-port", "0"],
+            "not-an-address"
+        ),
         (["--kube-objects", "x", "--kube-master-url", "http://127.0.0.1:1"], "--kube-objects"),
         (["--kube-master-url", "ftp://example"], "--kube-master-url"),
         (["--kubecfg-file", "/nonexistent/kubeconfig"], "/nonexistent/kubeconfig"),

@@ -29,7 +29,8 @@ import Yams
         let legacy = Self.manifests(in: LegacyManifestTests.directory)
         #expect(Self.manifests.count >= 4)
         #expect(legacy.count >= 2)
-        let result = try runToEnd("/usr/bin/env", ["python3", "-m", "kubernetes_validate", "--strict", "--quiet"] + Self.manifests + legacy)
+        let result = try runToEnd(
+            "/usr/bin/env", ["python3", "-m", "kubernetes_validate", "--strict", "--quiet"] + Self.manifests + legacy)
         #expect(result.status == 0, "kubernetes-validate (pip install kubernetes-validate): \(result.stdout) \(result.stderr)")
     }
 
@@ -52,7 +53,9 @@ import Yams
         let mounts = (container["volumeMounts"] as? [[String: Any]]) ?? []
         #expect(mounts.contains { $0["mountPath"] as? String == flag("config-dir") && $0["name"] as? String == "kube-dns-config" })
         let volumes = ((pod["spec"] as? [String: Any])?["volumes"] as? [[String: Any]]) ?? []
-        let configMapName = volumes.first { $0["name"] as? String == "kube-dns-config" }.flatMap { ($0["configMap"] as? [String: Any])?["name"] as? String }
+        let configMapName = volumes.first { $0["name"] as? String == "kube-dns-config" }.flatMap {
+            ($0["configMap"] as? [String: Any])?["name"] as? String
+        }
         let configMap = try #require(documents.first { $0["kind"] as? String == "ConfigMap" })
         #expect(configMapName == (configMap["metadata"] as? [String: Any])?["name"] as? String)
         let data = (configMap["data"] as? [String: String]) ?? [:]

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `kube-dns exechealthz`, the exec-healthz sidecar, run as a process and
@@ -48,7 +48,9 @@ import Glibc
             // Healthy for the first latency, as the original starts.
             #expect(try httpStatus(url) == 200)
             #expect(eventually(timeout: .seconds(5)) { (try? httpStatus(url)) == 503 })
-            let child = try #require(eventually { FileManager.default.fileExists(atPath: pidFile) } ? Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) : nil)
+            let child = try #require(
+                eventually { FileManager.default.fileExists(atPath: pidFile) }
+                    ? Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) : nil)
             // The run is killed at the latency, the background sleep with it.
             #expect(eventually(timeout: .seconds(5)) { kill(child, 0) != 0 })
             #expect(eventually(timeout: .seconds(5)) { ((try? body(url)) ?? "").contains("did not finish") })

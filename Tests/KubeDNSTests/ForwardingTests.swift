@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Names that are not the cluster's go to real upstreams (Unbound and Knot
@@ -82,7 +82,9 @@ import Glibc
         #expect(try Dig.query("nothing.default.svc.cluster.local.", "A", port: server.port).rcode == "NXDOMAIN")
         #expect(try Dig.query("1.0.0.10.in-addr.arpa.", "PTR", port: server.port).rcode == "NOERROR")
         #expect(!upstream.queriedNames.isEmpty)
-        #expect(upstream.queriedNames.allSatisfy { !$0.contains("cluster.local") && !$0.hasSuffix("10.in-addr.arpa.") }, "\(upstream.queriedNames)")
+        #expect(
+            upstream.queriedNames.allSatisfy { !$0.contains("cluster.local") && !$0.hasSuffix("10.in-addr.arpa.") },
+            "\(upstream.queriedNames)")
     }
 
     @Test func repeatsComeFromTheCacheWithTTLsCountedDown() throws {
@@ -120,10 +122,11 @@ import Glibc
             let reply = try Dig.query("Ext.Prod.svc.cluster.local.", "A", port: server.port, tcp: tcp)
             #expect(reply.rcode == "NOERROR")
             #expect(Self.question(reply) == "Ext.Prod.svc.cluster.local.")
-            #expect(reply.answer.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == [
-                "Ext.Prod.svc.cluster.local. 30 IN CNAME api.example.com.",
-                "api.example.com. 120 IN A 192.0.2.80", "api.example.com. 120 IN A 192.0.2.81",
-            ])
+            #expect(
+                reply.answer.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == [
+                    "Ext.Prod.svc.cluster.local. 30 IN CNAME api.example.com.",
+                    "api.example.com. 120 IN A 192.0.2.80", "api.example.com. 120 IN A 192.0.2.81",
+                ])
         }
         // No such type at the target: the CNAME, and the target zone's SOA.
         let nodata = try Dig.query("ext.prod.svc.cluster.local.", "TXT", port: server.port)
@@ -148,7 +151,10 @@ import Glibc
             let reply = try Dig.query("brief.example.com.", "A", port: server.port, options: ["+time=4", "+tries=1"])
             if serveStale {
                 // RFC 8767 §4: a stale answer with a TTL of 30 s.
-                #expect(reply.answer.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == ["brief.example.com. 30 IN A 192.0.2.90"])
+                #expect(
+                    reply.answer.map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == [
+                        "brief.example.com. 30 IN A 192.0.2.90"
+                    ])
             } else {
                 #expect(reply.rcode == "SERVFAIL")
             }
@@ -206,9 +212,11 @@ import Glibc
 
         // A corrected file is read again within the period.
         try write("stubDomains", #"{"corp.test": ["\#(stub.address)"]}"#)
-        #expect(try eventually(timeout: .seconds(10)) {
-            try Dig.query("x.sub.example.test.", "A", port: server.port, options: ["+time=4", "+tries=1"]).answer.first?.hasSuffix("192.0.2.99") == true
-        })
+        #expect(
+            try eventually(timeout: .seconds(10)) {
+                try Dig.query("x.sub.example.test.", "A", port: server.port, options: ["+time=4", "+tries=1"]).answer.first?.hasSuffix(
+                    "192.0.2.99") == true
+            })
         #expect(server.log.contains("upstream configuration reloaded"))
     }
 
@@ -284,12 +292,15 @@ import Glibc
             to: directory.appendingPathComponent("upstreamNameservers"), atomically: true, encoding: .utf8)
         #expect(try eventually { server.log.contains("forwarding loop: the upstream sends our queries back to us; not used") })
         #expect(server.log.contains("upstream=127.0.0.1:\(forwarder.port)"))
-        #expect(try Dig.query("www.example.test.", "A", port: server.port, options: ["+time=4", "+tries=1"]).answer.first?.hasSuffix("192.0.2.10") == true)
+        #expect(
+            try Dig.query("www.example.test.", "A", port: server.port, options: ["+time=4", "+tries=1"]).answer.first?.hasSuffix(
+                "192.0.2.10") == true)
 
         // Ourselves as an upstream is refused before any query is sent.
         try #"["127.0.0.1:\#(server.port)"]"#.write(
             to: directory.appendingPathComponent("upstreamNameservers"), atomically: true, encoding: .utf8)
-        #expect(try eventually { server.log.contains("upstream 127.0.0.1:\(server.port) for names outside the cluster is this server itself") })
+        #expect(
+            try eventually { server.log.contains("upstream 127.0.0.1:\(server.port) for names outside the cluster is this server itself") })
     }
 }
 

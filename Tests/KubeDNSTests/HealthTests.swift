@@ -4,13 +4,14 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `/healthz` tells a wedged worker loop from a busy one.
 @Suite struct HealthTests {
     @Test func healthzFailsWhileAWorkerLoopIsWedgedAndRecovers() throws {
-        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--threads", "2"], environment: ["KUBE_DNS_TEST_HOOKS": "1"])
+        let server = try ServerProcess(
+            ["--kube-objects", Fixtures.clusterPath, "--threads", "2"], environment: ["KUBE_DNS_TEST_HOOKS": "1"])
         defer { server.stop() }
         let healthz = "http://127.0.0.1:\(server.healthzPort)/healthz"
         #expect(try httpStatus(healthz) == 200)

@@ -93,12 +93,13 @@ import Testing
                 try runToEnd("/usr/bin/env", ["ETCDCTL_ENDPOINTS=\(etcd.url)", "/bin/sh", etcdctl] + arguments)
             }
             let listed = try run("ls", "/skydns/local/cluster/svc/kube-system/kube-dns")
-            #expect(listed.stdout == """
-                /skydns/local/cluster/svc/kube-system/kube-dns/21172049
-                /skydns/local/cluster/svc/kube-system/kube-dns/_tcp
-                /skydns/local/cluster/svc/kube-system/kube-dns/_udp
+            #expect(
+                listed.stdout == """
+                    /skydns/local/cluster/svc/kube-system/kube-dns/21172049
+                    /skydns/local/cluster/svc/kube-system/kube-dns/_tcp
+                    /skydns/local/cluster/svc/kube-system/kube-dns/_udp
 
-                """, "\(listed)")
+                    """, "\(listed)")
             let value = try run("get", "/skydns/local/cluster/svc/kube-system/kube-dns/21172049")
             #expect(value.stdout == #"{"host":"10.0.0.10","priority":10,"weight":10,"ttl":30,"targetstrip":0}"# + "\n", "\(value)")
             let missing = try run("get", "/skydns/local/cluster/svc/kube-system/nosuch")
@@ -116,10 +117,13 @@ import Testing
             APIWatchTests.expectEventually("kube-dns.kube-system.svc", port: port, APIWatchTests.ok("a 10.0.0.10"))
             APIWatchTests.expectEventually("db.prod.svc", port: port, APIWatchTests.ok("a 10.1.0.1", "a 10.1.0.2"))
             APIWatchTests.expectEventually("db-0.db.prod.svc", port: port, APIWatchTests.ok("a 10.1.0.1"))
-            APIWatchTests.expectEventually("_dns._udp.kube-dns.kube-system.svc", "SRV", port: port,
+            APIWatchTests.expectEventually(
+                "_dns._udp.kube-dns.kube-system.svc", "SRV", port: port,
                 APIWatchTests.ok("srv 10 100 53 kube-dns.kube-system.svc.cluster.local."))
-            APIWatchTests.expectEventually("_pg._tcp.db.prod.svc", "SRV", port: port, APIWatchTests.ok(
-                "srv 10 50 5432 db-0.db.prod.svc.cluster.local.", "srv 10 50 5432 \(unnamed).db.prod.svc.cluster.local."))
+            APIWatchTests.expectEventually(
+                "_pg._tcp.db.prod.svc", "SRV", port: port,
+                APIWatchTests.ok(
+                    "srv 10 50 5432 db-0.db.prod.svc.cluster.local.", "srv 10 50 5432 \(unnamed).db.prod.svc.cluster.local."))
             APIWatchTests.expectEventually("10-2-0-5.prod.pod", port: port, APIWatchTests.ok("a 10.2.0.5"))
             // kube2sky writes nothing for ExternalName services.
             APIWatchTests.expectEventually("mail.prod.svc", port: port, APIWatchTests.nxdomain)
@@ -141,18 +145,24 @@ import Testing
                         socket.send(QueryPacket.make(id: id, name: name, type: 1))
                         guard let reply = socket.receiveDatagram() else { continue }
                         counts.asked.add(1, ordering: .relaxed)
-                        if ReplyCheck.rcode(reply) != 0 || ReplyCheck.count(reply, section: 1) == 0 { counts.missing.add(1, ordering: .relaxed) }
+                        if ReplyCheck.rcode(reply) != 0 || ReplyCheck.count(reply, section: 1) == 0 {
+                            counts.missing.add(1, ordering: .relaxed)
+                        }
                     }
                 }
             }
             poller.start()
             // Each endpoint moves, one after the other, and the service's IP too.
             for step in 0..<20 {
-                try simulator.apply(J.endpointSlice("db", "prod", endpoints: [
-                    .init("10.1.1.\(step)", hostname: "db-0"), .init("10.1.2.\(step)"),
-                ], ports: [.init("pg", 5432)]))
-                try simulator.apply(J.service(
-                    "kube-dns", "kube-system", clusterIPs: ["10.0.1.\(step)"], ports: [.init("dns", 53, "UDP"), .init("dns-tcp", 53)]))
+                try simulator.apply(
+                    J.endpointSlice(
+                        "db", "prod",
+                        endpoints: [
+                            .init("10.1.1.\(step)", hostname: "db-0"), .init("10.1.2.\(step)"),
+                        ], ports: [.init("pg", 5432)]))
+                try simulator.apply(
+                    J.service(
+                        "kube-dns", "kube-system", clusterIPs: ["10.0.1.\(step)"], ports: [.init("dns", 53, "UDP"), .init("dns-tcp", 53)]))
                 usleep(50_000)
             }
             APIWatchTests.expectEventually("db.prod.svc", port: dns.port, APIWatchTests.ok("a 10.1.1.19", "a 10.1.2.19"))
@@ -211,7 +221,9 @@ import Testing
             try etcd.restart()
             #expect(eventually { kube2sky.readiness == 200 }, "\(kube2sky.log)")
             #expect(kube2sky.isRunning)
-            let keys = await Self.eventuallyKeys(client) { keys in keys.keys.contains { $0.hasPrefix("/skydns/local/cluster/svc/prod/late/") } }
+            let keys = await Self.eventuallyKeys(client) { keys in
+                keys.keys.contains { $0.hasPrefix("/skydns/local/cluster/svc/prod/late/") }
+            }
             #expect(keys.keys.contains { $0.hasPrefix("/skydns/local/cluster/svc/prod/late/") }, "\(kube2sky.log)")
         }
     }
@@ -233,8 +245,10 @@ import Testing
                 APIWatchTests.expectEventually("web.hand", "AAAA", port: port, APIWatchTests.ok("aaaa fd00::9"))
                 APIWatchTests.expectEventually("alias.hand", "CNAME", port: port, APIWatchTests.ok("cname web.hand.cluster.local."))
                 APIWatchTests.expectEventually("alias.hand", port: port, APIWatchTests.ok("a 10.9.0.1", "cname web.hand.cluster.local."))
-                APIWatchTests.expectEventually("api.hand", "SRV", port: port, APIWatchTests.ok(
-                    "srv 10 25 8080 s1.api.hand.cluster.local.", "srv 10 75 8080 s2.api.hand.cluster.local."))
+                APIWatchTests.expectEventually(
+                    "api.hand", "SRV", port: port,
+                    APIWatchTests.ok(
+                        "srv 10 25 8080 s1.api.hand.cluster.local.", "srv 10 75 8080 s2.api.hand.cluster.local."))
 
                 // Hand deletes are followed.
                 try await client.delete("/skydns/local/cluster/hand/web/x2")

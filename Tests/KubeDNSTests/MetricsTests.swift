@@ -22,7 +22,8 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString).txt")
         try text.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let script = "import sys; from prometheus_client.parser import text_string_to_metric_families as p; print(len(list(p(open(sys.argv[1]).read()))))"
+        let script =
+            "import sys; from prometheus_client.parser import text_string_to_metric_families as p; print(len(list(p(open(sys.argv[1]).read()))))"
         let (status, stdout, stderr) = try runToEnd("/usr/bin/env", ["python3", "-c", script, file.path])
         if status != 0 { Issue.record("the parser refused it: \(stderr)") }
         return status == 0 && (Int(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 20
@@ -49,7 +50,9 @@ import Testing
         #expect(delta("coredns_dns_responses_total{\(zone),rcode=\"NXDOMAIN\"}") == 1)
         #expect(delta("coredns_dns_responses_total{\(zone),rcode=\"NOERROR\"}") == 6)
         #expect(delta("coredns_dns_request_duration_seconds_count{\(zone)}") == 7)
-        #expect(after["coredns_dns_request_duration_seconds_bucket{\(zone),le=\"+Inf\"}"] == after["coredns_dns_request_duration_seconds_count{\(zone)}"])
+        #expect(
+            after["coredns_dns_request_duration_seconds_bucket{\(zone),le=\"+Inf\"}"]
+                == after["coredns_dns_request_duration_seconds_count{\(zone)}"])
         #expect(delta("coredns_dns_response_size_bytes_count{\(zone)}") == 7)
         #expect(delta("coredns_cache_misses_total{server=\"dns://:\(server.port)\"}") == 1)
         #expect(delta("coredns_cache_hits_total{server=\"dns://:\(server.port)\"}") == 1)

@@ -64,7 +64,8 @@ struct RawTransportTests {
         var loop = Array(valid.prefix(12))
         loop += [0xC0, 0x0C, 0, 1, 0, 1]
         #expect(reply(loop).map(ReplyCheck.rcode) == 1)
-        let long = QueryPacket.make(id: 9, name: Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: "."), type: 1)
+        let long = QueryPacket.make(
+            id: 9, name: Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: "."), type: 1)
         #expect(reply(long).map(ReplyCheck.rcode) == 1)
         #expect(reply(Array(valid.dropLast(2))).map(ReplyCheck.rcode) == 1)
         // FORMERR: a datagram longer than any query (an OPT option of 3000 bytes).

@@ -9,7 +9,8 @@ import Testing
     }
 
     @Test func severalYAMLDocumentsWithUnknownKindsAndFields() throws {
-        let objects = try parse("""
+        let objects = try parse(
+            """
             apiVersion: v1
             kind: Service
             metadata:
@@ -43,7 +44,8 @@ import Testing
     /// string, a plain one what YAML makes of it (`0x50` is 80, a date
     /// stays text), and a string keeps its quotes and tabs.
     @Test func yamlScalarsAreReadAsKubectlReadsThem() throws {
-        let objects = try parse("""
+        let objects = try parse(
+            """
             kind: Service
             metadata:
               name: "123"
@@ -64,7 +66,8 @@ import Testing
     }
 
     @Test func aJSONListAndNestedLists() throws {
-        let objects = try parse("""
+        let objects = try parse(
+            """
             {"apiVersion": "v1", "kind": "List", "items": [
               {"kind": "Namespace", "metadata": {"name": "ns"}},
               {"kind": "EndpointSlice", "metadata": {"name": "s", "namespace": "ns",

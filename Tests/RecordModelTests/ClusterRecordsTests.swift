@@ -141,9 +141,10 @@ import Testing
         let zones = ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain, ttl: 5, serial: 77))
         #expect(zones.answer(try DNSName("s.ns.svc.cluster.local"), .a).answer.first?.ttl == 5)
         let negative = zones.answer(try DNSName("x.ns.svc.cluster.local"), .a)
-        #expect(negative.authority.map(\.description) == [
-            "cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 77 7200 1800 86400 5"
-        ])
+        #expect(
+            negative.authority.map(\.description) == [
+                "cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 77 7200 1800 86400 5"
+            ])
     }
 
     @Test func objectsThatMakeNoNameAreReported() throws {

@@ -15,7 +15,10 @@ import Testing
         try [
             // kube2sky: a ClusterIP service with a named port.
             (try DNSName("21172049.kube-dns.kube-system.svc.cluster.local"), value("10.0.0.10")),
-            (try DNSName("21172049._dns._udp.kube-dns.kube-system.svc.cluster.local"), value("kube-dns.kube-system.svc.cluster.local.", port: 53)),
+            (
+                try DNSName("21172049._dns._udp.kube-dns.kube-system.svc.cluster.local"),
+                value("kube-dns.kube-system.svc.cluster.local.", port: 53)
+            ),
             // kube2sky: a headless service, one endpoint with a hostname, one without.
             (try DNSName("db-0.db.prod.svc.cluster.local"), value("10.1.0.1")),
             (try DNSName("6c6e1f3a.db.prod.svc.cluster.local"), value("10.1.0.2")),
@@ -45,13 +48,15 @@ import Testing
         let zones = Self.zones(try Self.records())
         #expect(try Self.answer(zones, "kube-dns.kube-system.svc.cluster.local", .a) == ["A 30 10.0.0.10"])
         #expect(try Self.answer(zones, "21172049.kube-dns.kube-system.svc.cluster.local", .a) == ["A 30 10.0.0.10"])
-        #expect(try Self.answer(zones, "_dns._udp.kube-dns.kube-system.svc.cluster.local", .srv)
-            == ["SRV 30 10 100 53 kube-dns.kube-system.svc.cluster.local."])
+        #expect(
+            try Self.answer(zones, "_dns._udp.kube-dns.kube-system.svc.cluster.local", .srv)
+                == ["SRV 30 10 100 53 kube-dns.kube-system.svc.cluster.local."])
         #expect(try Self.answer(zones, "db.prod.svc.cluster.local", .a) == ["A 30 10.1.0.1", "A 30 10.1.0.2"])
         #expect(try Self.answer(zones, "db-0.db.prod.svc.cluster.local", .a) == ["A 30 10.1.0.1"])
-        #expect(try Self.answer(zones, "_pg._tcp.db.prod.svc.cluster.local", .srv) == [
-            "SRV 30 10 50 5432 6c6e1f3a.db.prod.svc.cluster.local.", "SRV 30 10 50 5432 db-0.db.prod.svc.cluster.local.",
-        ])
+        #expect(
+            try Self.answer(zones, "_pg._tcp.db.prod.svc.cluster.local", .srv) == [
+                "SRV 30 10 50 5432 6c6e1f3a.db.prod.svc.cluster.local.", "SRV 30 10 50 5432 db-0.db.prod.svc.cluster.local.",
+            ])
         #expect(try Self.answer(zones, "alias.cluster.local", .cname) == ["CNAME 3600 example.org."])
         #expect(try Self.answer(zones, "v6.cluster.local", .aaaa) == ["AAAA 120 fd00::1"])
         #expect(zones.answer(try DNSName("nothing.cluster.local"), .a).rcode == .nxDomain)
@@ -77,7 +82,8 @@ import Testing
         for service in 0..<1000 {
             for endpoint in 0..<20 {
                 let name = try DNSName("e\(endpoint).s\(service).ns.svc.cluster.local")
-                records.append(try .init(name: name, json: Self.value("10.\(service / 250).\(service % 250).\(endpoint)"), domain: Self.domain))
+                records.append(
+                    try .init(name: name, json: Self.value("10.\(service / 250).\(service % 250).\(endpoint)"), domain: Self.domain))
             }
         }
         // The same record under another key adds nothing to the names above it.
@@ -90,7 +96,8 @@ import Testing
     /// An answer, its sections' records sorted (a set's order is free).
     static func canonical(_ answer: Answer?) -> String {
         guard let answer else { return "none" }
-        return "\(answer.rcode) \(answer.answer.map(\.description).sorted()) \(answer.authority.map(\.description)) \(answer.additional.map(\.description).sorted())"
+        return
+            "\(answer.rcode) \(answer.answer.map(\.description).sorted()) \(answer.authority.map(\.description)) \(answer.additional.map(\.description).sorted())"
     }
 
     /// After any changes, the names a delta answers again answer as the
@@ -113,7 +120,10 @@ import Testing
         let (_, changes) = tree.takeChanges(serial: 1)
 
         var fresh = SkyDNSTree(domain: Self.domain)
-        var final = try Self.records().filter { !["6c6e1f3a", "v6"].contains($0.name.label(0)) && $0.name.description != "db-0.db.prod.svc.cluster.local." && $0.name.label(0) != "alias" }
+        var final = try Self.records().filter {
+            !["6c6e1f3a", "v6"].contains($0.name.label(0)) && $0.name.description != "db-0.db.prod.svc.cluster.local."
+                && $0.name.label(0) != "alias"
+        }
         final += [
             try record("hand.cluster.local", #"{"host":"db-0.db.prod.svc.cluster.local"}"#),
             try record("db-0.db.prod.svc.cluster.local", Self.value("10.1.0.9")),
@@ -132,9 +142,9 @@ import Testing
             for type in [RecordType.a, .aaaa, .srv, .cname] {
                 let expected = Self.canonical(after.zones[0].answer(name, type))
                 let got: String =
-                    if let zone = regions[name] { Self.canonical(zone.answer(name, type)) }
-                    else if changes.removed.contains(name) { "none" }
-                    else { Self.canonical(before.zones[0].answer(name, type)) }
+                    if let zone = regions[name] { Self.canonical(zone.answer(name, type)) } else if changes.removed.contains(name) {
+                        "none"
+                    } else { Self.canonical(before.zones[0].answer(name, type)) }
                 #expect(got == expected, "\(name) \(type)")
             }
         }

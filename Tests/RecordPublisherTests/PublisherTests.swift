@@ -113,7 +113,9 @@ import Testing
 
         queue.push(.endpointSlices(.replaced([])))
         #expect(await asyncEventually { harness.readiness.notReadyReason == nil })
-        try await offThePool { () async throws in #expect(try harness.answer("web.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.1") == true) }
+        try await offThePool { () async throws in
+            #expect(try harness.answer("web.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.1") == true)
+        }
     }
 
     @Test func aTableThatCannotBeBuiltKeepsTheLastOneServed() async throws {
@@ -137,7 +139,9 @@ import Testing
         otherHeads.zones.append(Zone(apex: try DNSName("example.org"), authoritative: true, soa: soa, ttl: 30))
         queue.push(.delta(otherHeads, ZoneChanges(answered: [ZoneNames(zone: good.zones[0], names: [good.zones[0].apex])])))
         #expect(await asyncEventually { harness.log.count("changes not published; serving the last records") == 1 })
-        try await offThePool { () async throws in #expect(try harness.answer("web.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.1") == true) }
+        try await offThePool { () async throws in
+            #expect(try harness.answer("web.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.1") == true)
+        }
         #expect(harness.readiness.notReadyReason == nil)
 
         // A whole table with more zones than the data plane takes.
@@ -145,7 +149,9 @@ import Testing
         broken.zones += (0..<40).map { Zone(apex: try! DNSName("z\($0).test"), authoritative: true, soa: soa, ttl: 30) }
         queue.push(.whole(broken))
         #expect(await asyncEventually { harness.log.count("records not published; serving the last ones") == 1 })
-        try await offThePool { () async throws in #expect(try harness.answer("web.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.1") == true) }
+        try await offThePool { () async throws in
+            #expect(try harness.answer("web.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.1") == true)
+        }
 
         // And the next good one is published.
         queue.push(.whole(ClusterRecords.zones(for: try objects(service("web", ip: "10.0.0.9")), options: options)))
@@ -169,7 +175,9 @@ import Testing
         queue.push(.services(.replaced(many)))
         #expect(await asyncEventually { harness.log.count("records published") == 2 })
         #expect(harness.log.count("changes published") == 0)
-        try await offThePool { () async throws in #expect(try harness.answer("s7.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.1.7") == true) }
+        try await offThePool { () async throws in
+            #expect(try harness.answer("s7.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.1.7") == true)
+        }
     }
 
     @Test func theInitialSyncDeadlineIsLoggedByTheClock() async throws {

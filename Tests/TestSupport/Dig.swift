@@ -14,8 +14,10 @@ public struct DigReply: Sendable {
 
     /// The record sections, normalised like ExpectedAnswer's.
     public var normalized: (answer: [String], authority: [String], additional: [String]) {
-        (answer.map(ExpectedAnswer.normalize).sorted(), authority.map(ExpectedAnswer.normalize).sorted(),
-         additional.map(ExpectedAnswer.normalize).sorted())
+        (
+            answer.map(ExpectedAnswer.normalize).sorted(), authority.map(ExpectedAnswer.normalize).sorted(),
+            additional.map(ExpectedAnswer.normalize).sorted()
+        )
     }
 }
 

@@ -71,13 +71,17 @@ public enum KubeObjectJSON {
     }
 
     /// v1 Endpoints of `service`, for clusters without EndpointSlices.
-    public static func endpoints(_ service: String, _ namespace: String, ready: [String], notReady: [String] = [], ports: [Port] = []) -> String {
+    public static func endpoints(_ service: String, _ namespace: String, ready: [String], notReady: [String] = [], ports: [Port] = [])
+        -> String
+    {
         encode([
             "kind": "Endpoints", "apiVersion": "v1", "metadata": meta(service, namespace),
-            "subsets": [[
-                "addresses": ready.map { ["ip": $0] }, "notReadyAddresses": notReady.map { ["ip": $0] },
-                "ports": ports.map(\.json),
-            ]],
+            "subsets": [
+                [
+                    "addresses": ready.map { ["ip": $0] }, "notReadyAddresses": notReady.map { ["ip": $0] },
+                    "ports": ports.map(\.json),
+                ]
+            ],
         ])
     }
 

@@ -6,7 +6,9 @@ public enum QueryPacket {
         id: UInt16, name: String, type: UInt16, recursionDesired: Bool = true, ednsSize: UInt16? = nil,
         ednsVersion: UInt8 = 0, dnssecOK: Bool = false
     ) -> [UInt8] {
-        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), recursionDesired ? 0x01 : 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, ednsSize == nil ? 0 : 1]
+        var bytes: [UInt8] = [
+            UInt8(id >> 8), UInt8(id & 0xFF), recursionDesired ? 0x01 : 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, ednsSize == nil ? 0 : 1,
+        ]
         for label in name.split(separator: ".") {
             bytes.append(UInt8(label.utf8.count))
             bytes += label.utf8

@@ -1,6 +1,6 @@
+import DNSModel
 import DataPlane
 import Foundation
-import DNSModel
 import Testing
 import Upstreams
 
@@ -85,9 +85,13 @@ import Upstreams
         #expect(ignored.filter { $0.contains("127.0.0.1:5300") && $0.contains("loop") }.count == 2)
 
         let plain = ForwardingPlan.make(
-            nameservers: [.init(host: "10.0.0.2")], config: ConfigDirectory(), clusterDomain: cluster, timeout: .seconds(2), ourselves: ourselves)
+            nameservers: [.init(host: "10.0.0.2")], config: ConfigDirectory(), clusterDomain: cluster, timeout: .seconds(2),
+            ourselves: ourselves)
         #expect(plain.forwarding?.routes.map(\.upstreams) == [[.init(host: "10.0.0.2")]])
-        #expect(ForwardingPlan.make(nameservers: [], config: ConfigDirectory(), clusterDomain: cluster, timeout: .seconds(2), ourselves: ourselves).forwarding == nil)
+        #expect(
+            ForwardingPlan.make(
+                nameservers: [], config: ConfigDirectory(), clusterDomain: cluster, timeout: .seconds(2), ourselves: ourselves
+            ).forwarding == nil)
     }
 
     @Test func aWildcardServerIsEveryLocalAddressOnItsPort() {

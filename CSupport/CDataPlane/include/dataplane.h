@@ -59,8 +59,8 @@ dp_table_builder *dp_table_builder_new(void);
  * cluster's addresses are ours) it is not ours and gets REFUSED.
  */
 int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len,
-                              int authoritative, const uint8_t *soa_rr, size_t soa_len,
-                              char *err, size_t errlen);
+                              int authoritative, const uint8_t *soa_rr, size_t soa_len, char *err,
+                              size_t errlen);
 
 /*
  * Synthesises A/AAAA for `<a-b-c-d>.<ns>.<suffix>` from the first label
@@ -68,8 +68,7 @@ int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t a
  * suffix must lie in a zone added before.
  */
 int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffix,
-                                       size_t suffix_len, uint32_t ttl, char *err,
-                                       size_t errlen);
+                                       size_t suffix_len, uint32_t ttl, char *err, size_t errlen);
 
 /*
  * Adds the answer for (`qname`, `qtype`). `qtype` 0 is the name's answer for
@@ -81,9 +80,9 @@ int dp_table_builder_add_pod_synthesis(dp_table_builder *b, const uint8_t *suffi
  * in a zone added before.
  */
 int dp_table_builder_add_answer(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
-                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs,
-                                size_t rrs_len, uint16_t ancount, uint16_t nscount,
-                                uint16_t arcount, char *err, size_t errlen);
+                                uint16_t qtype, uint8_t rcode, const uint8_t *rrs, size_t rrs_len,
+                                uint16_t ancount, uint16_t nscount, uint16_t arcount, char *err,
+                                size_t errlen);
 
 /*
  * Makes `qname` exist with NODATA (NOERROR, its zone's SOA in authority) as
@@ -192,17 +191,17 @@ enum { DP_UDP = 0, DP_TCP = 1 };
  * or shorter than a DNS header). Never allocates for well-formed queries of
  * the usual shape (one question, at most an OPT record besides).
  */
-size_t dp_query_answer(const dp_table *table, const uint8_t *query, size_t query_len,
-                       uint8_t *out, size_t out_cap, int transport);
+size_t dp_query_answer(const dp_table *table, const uint8_t *query, size_t query_len, uint8_t *out,
+                       size_t out_cap, int transport);
 
 /* ---- Serving ---------------------------------------------------------- */
 
 typedef struct dp_server_config {
-    const char *address;          /* IPv4 or IPv6 literal to bind */
-    uint16_t port;                /* UDP and TCP */
-    unsigned threads;             /* worker threads, at least 1 */
-    unsigned tcp_max_connections; /* across all workers */
-    unsigned tcp_idle_timeout_ms; /* RFC 7766 §6.2.3 */
+    const char *address;             /* IPv4 or IPv6 literal to bind */
+    uint16_t port;                   /* UDP and TCP */
+    unsigned threads;                /* worker threads, at least 1 */
+    unsigned tcp_max_connections;    /* across all workers */
+    unsigned tcp_idle_timeout_ms;    /* RFC 7766 §6.2.3 */
     unsigned forward_max_concurrent; /* forwarded queries in flight, across all workers */
     unsigned cache_size;             /* forwarded answers kept, at most */
     uint32_t cache_max_ttl;          /* seconds an answer is kept, at most */
@@ -337,13 +336,13 @@ typedef struct dp_stats {
     uint64_t duration_sum_us;
     uint64_t udp_queries;
     uint64_t tcp_queries;
-    uint64_t dropped;          /* no reply: responses, runts */
-    uint64_t rcode[16];        /* replies by the header's 4-bit RCODE */
-    uint64_t truncated;        /* UDP replies sent with TC */
-    uint64_t send_failed;      /* UDP replies the kernel would not take */
-    uint64_t tcp_connections;  /* accepted */
-    uint64_t tcp_refused;      /* closed at once: over the connection cap */
-    uint64_t forwarded;        /* sent upstream */
+    uint64_t dropped;         /* no reply: responses, runts */
+    uint64_t rcode[16];       /* replies by the header's 4-bit RCODE */
+    uint64_t truncated;       /* UDP replies sent with TC */
+    uint64_t send_failed;     /* UDP replies the kernel would not take */
+    uint64_t tcp_connections; /* accepted */
+    uint64_t tcp_refused;     /* closed at once: over the connection cap */
+    uint64_t forwarded;       /* sent upstream */
     uint64_t cache_hits;
     uint64_t cache_misses;
     uint64_t forward_over_cap; /* SERVFAIL at once: too many in flight */

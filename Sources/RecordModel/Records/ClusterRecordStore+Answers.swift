@@ -104,7 +104,8 @@ extension ClusterRecordStore {
     /// prints, and what the tests hold the regions' answers to.
     public func wholeZones() -> ZoneSet {
         var zones = heads
-        var contributors: [Contributor] = [.apex] + namespaceObjects.keys.map { .namespace($0) } + objects.services.keys.map { .service($0) }
+        var contributors: [Contributor] =
+            [.apex] + namespaceObjects.keys.map { .namespace($0) } + objects.services.keys.map { .service($0) }
         if options.pods == .verified { contributors += objects.pods.keys.map { .pod($0) } }
         for contributor in contributors {
             let made = contribution(contributor)

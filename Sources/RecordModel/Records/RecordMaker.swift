@@ -131,7 +131,8 @@ struct RecordMaker {
             if endpoint.ports != ports {
                 ports = endpoint.ports
                 owners = endpoint.ports.compactMap { port in
-                    guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
+                    guard let portName = port.name,
+                        let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
                         let number = port.port.flatMap({ UInt16(exactly: $0) })
                     else { return nil }
                     let index = srv.firstIndex { $0.owner == owner } ?? srv.endIndex

@@ -87,7 +87,11 @@ public enum SkyDNSRecords {
                 let target = value.address == nil ? value.hostName : member.name
             else { continue }
             let weight = (100 * (value.weight == 0 ? 100 : value.weight)) / sum
-            add(value.ttl, .srv(priority: UInt16(clamping: value.priority), weight: UInt16(clamping: weight), port: UInt16(clamping: port), target: target))
+            add(
+                value.ttl,
+                .srv(
+                    priority: UInt16(clamping: value.priority), weight: UInt16(clamping: weight), port: UInt16(clamping: port),
+                    target: target))
         }
         return result
     }
