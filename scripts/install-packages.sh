@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kube-dns builds and tests with, if any is
 # missing: libevent and ldns (the data plane), pkg-config (to find them),
-# dig (the tests' DNS client), curl and openssl (probes and certificates in
-# tests), Unbound and Knot DNS (real upstreams for the forwarding tests),
-# etcd (a real etcd for the etcd client's tests). Needs root when something is missing.
+# dig and drill (the tests' DNS clients), curl and openssl (probes and
+# certificates in tests), Unbound and Knot DNS (real upstreams for the
+# forwarding tests), etcd (a real etcd), libtsan2 (gcc's ThreadSanitizer
+# for the C stresses), clang-format (the C linter). The one list: CI, the
+# demo, the tests and the benchmarks all call this script.
+# Needs root when something is missing.
 # Usage: scripts/install-packages.sh [extra packages...]
 set -euo pipefail
-packages=(libevent-dev libldns-dev pkg-config bind9-dnsutils curl openssl unbound knot etcd-server etcd-client "$@")
+packages=(libevent-dev libldns-dev pkg-config bind9-dnsutils ldnsutils curl openssl unbound knot etcd-server
+  etcd-client libtsan2 clang-format "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the Swift suites (record model, Kubernetes API client
+# Runs every test: the linters (swift-format with .swift-format,
+# clang-format with .clang-format), the Swift suites (record model, Kubernetes API client
 # and simulator, the data plane in process, the kube-dns binary end to end
 # with dig and curl, the deploy manifests), then the C packet path fuzzed
 # under AddressSanitizer and UBSan.
@@ -10,6 +11,8 @@ scripts/install-packages.sh
 # /metrics with the Prometheus client library's parser (both from PyPI).
 python3 -c "import kubernetes_validate" 2>/dev/null || python3 -m pip install --quiet kubernetes-validate
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet prometheus-client
+swift-format lint --strict --recursive --configuration .swift-format Sources Tests Package.swift
+clang-format --dry-run -Werror CSupport/CDataPlane/*.[ch] CSupport/CDataPlane/include/*.h Tests/CDataPlane/*.[ch] Benchmarks/*.c
 swift build --build-tests
 swift test --skip-build
 Tests/CDataPlane/run.sh "${FUZZ_SECONDS:-60}"

@@ -16,8 +16,9 @@ seconds="${1:-30}"
 out=.build/cdataplane
 mkdir -p "$out/corpus"
 src=CSupport/CDataPlane
-core="$src/query.c $src/answer.c $src/table.c $src/table_builder.c $src/arena.c $src/table_directory.c $src/wire.c $src/records.c $src/rrset_records.c Tests/CDataPlane/fixture_table.c"
-server="$core $src/server.c $src/udp.c $src/tcp.c $src/forward.c $src/forwarding.c $src/cache.c $src/upstream_message.c $src/chase.c $src/stats.c"
+# Every C file of the CDataPlane target, as Package.swift builds it, and
+# the libraries its module maps link.
+sources="$(ls $src/*.c) Tests/CDataPlane/fixture_table.c"
 flags="-g -O1 -D_GNU_SOURCE -I$src/include -I$src -ITests/CDataPlane"
 libs="-levent_core -levent_pthreads -lldns -lpthread"
 
@@ -28,7 +29,7 @@ build() { # output, compiler and flags...
 }
 
 build "$out/query_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  $core Tests/CDataPlane/query_fuzzer.c -lldns -o "$out/query_fuzzer"
+  $sources Tests/CDataPlane/query_fuzzer.c $libs -o "$out/query_fuzzer"
 if ! "$out/query_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$seconds" -max_len=600 \
   "$out/corpus" Tests/CDataPlane/corpus > "$out/fuzz.log" 2>&1; then
   tail -n 40 "$out/fuzz.log"
@@ -38,8 +39,7 @@ grep "^Done" "$out/fuzz.log"
 
 mkdir -p "$out/upstream_corpus"
 build "$out/upstream_reply_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  $core $src/cache.c $src/upstream_message.c Tests/CDataPlane/upstream_reply_fuzzer.c -lldns -lpthread \
-  -o "$out/upstream_reply_fuzzer"
+  $sources Tests/CDataPlane/upstream_reply_fuzzer.c $libs -o "$out/upstream_reply_fuzzer"
 if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/upstream_reply_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
   -max_len=2000 "$out/upstream_corpus" Tests/CDataPlane/upstream_corpus > "$out/upstream_fuzz.log" 2>&1; then
   tail -n 40 "$out/upstream_fuzz.log"
@@ -48,22 +48,21 @@ fi
 grep "^Done" "$out/upstream_fuzz.log"
 
 build "$out/table_builder_test" clang $flags -fsanitize=address,undefined \
-  -fno-sanitize-recover=undefined $core Tests/CDataPlane/table_builder_test.c -lldns -lpthread \
-  -o "$out/table_builder_test"
+  -fno-sanitize-recover=undefined $sources Tests/CDataPlane/table_builder_test.c $libs -o "$out/table_builder_test"
 "$out/table_builder_test"
 
-build "$out/stress_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/server_stress.c $libs \
+build "$out/stress_tsan" gcc $flags -fsanitize=thread $sources Tests/CDataPlane/server_stress.c $libs \
   -o "$out/stress_tsan"
 TSAN_OPTIONS="halt_on_error=1" "$out/stress_tsan"
 
 build "$out/stress_asan" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-  $server Tests/CDataPlane/server_stress.c $libs -o "$out/stress_asan"
+  $sources Tests/CDataPlane/server_stress.c $libs -o "$out/stress_asan"
 "$out/stress_asan"
 
-build "$out/forward_tsan" gcc $flags -fsanitize=thread $server Tests/CDataPlane/forward_stress.c $libs \
+build "$out/forward_tsan" gcc $flags -fsanitize=thread $sources Tests/CDataPlane/forward_stress.c $libs \
   -o "$out/forward_tsan"
 TSAN_OPTIONS="halt_on_error=1" "$out/forward_tsan"
 
 build "$out/forward_asan" clang $flags -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-  $server Tests/CDataPlane/forward_stress.c $libs -o "$out/forward_asan"
+  $sources Tests/CDataPlane/forward_stress.c $libs -o "$out/forward_asan"
 "$out/forward_asan"
