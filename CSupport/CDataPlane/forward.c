@@ -57,12 +57,11 @@ struct dp_pending {
     uint8_t client_question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     uint8_t table_reply[DP_EDNS_UDP_SIZE];
     size_t table_reply_len;
+    /* The client's transport: its limits, and how the reply goes back. */
     int transport;
-    struct sockaddr_storage peer;
-    socklen_t peer_len;
-    _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
-    size_t control_len;
-    dp_tcp_conn *conn;
+    size_t reply_cap;
+    void (*reply)(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len);
+    dp_reply_context kept;
     dp_pending *next_free;
 };
 
@@ -129,7 +128,7 @@ static void release(dp_pending *p) {
     end_attempt(p);
     dp_forwarding_release(p->fwd);
     p->fwd = NULL;
-    p->conn = NULL;
+    p->reply = NULL;
     p->busy = false;
     if (p->probe)
         p->w->probes_open--;
@@ -145,12 +144,7 @@ static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
     if (!p->probe) {
         if (reply != NULL && dp_count_reply(w, reply, len))
             dp_count_durations(w, 1, p->received_us, dp_monotonic_us());
-        if (p->transport == DP_TCP) {
-            dp_tcp_reply_held(p->conn, reply, len);
-        } else if (reply != NULL) {
-            struct msghdr received = {.msg_control = p->control, .msg_controllen = p->control_len};
-            dp_udp_send_one(w, &p->peer, p->peer_len, &received, reply, len);
-        }
+        p->reply(w, &p->kept, reply, len);
     }
     release(p);
 }
@@ -158,7 +152,7 @@ static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
 /* Where a reply to the client is written: the upstream's buffer, free
  * once its reply has been checked and kept (or given up on). */
 static uint8_t *reply_buffer(dp_pending *p, size_t *cap) {
-    *cap = p->transport == DP_TCP ? DP_TCP_MAX_MESSAGE : DP_EDNS_UDP_SIZE;
+    *cap = p->reply_cap;
     return p->w->upstream_buf;
 }
 
@@ -432,7 +426,7 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     p->probe = probe;
     p->chased = false;
     p->route = NULL;
-    p->conn = NULL;
+    p->reply = NULL;
     p->fwd = NULL;
     return p;
 }
@@ -530,18 +524,9 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
     p->deadline_ms = now + w->fwd->timeout_ms;
     p->received_us = received_us;
     p->transport = client->transport;
-    if (client->transport == DP_TCP) {
-        p->conn = client->conn;
-        dp_tcp_hold(p->conn);
-    } else {
-        memcpy(&p->peer, client->peer, client->peer_len);
-        p->peer_len = client->peer_len;
-        p->control_len = 0;
-        if (client->received != NULL && client->received->msg_controllen <= sizeof(p->control)) {
-            memcpy(p->control, client->received->msg_control, client->received->msg_controllen);
-            p->control_len = client->received->msg_controllen;
-        }
-    }
+    p->reply_cap = client->reply_cap;
+    p->reply = client->reply;
+    client->keep(client->query_source, &p->kept);
     attempt(p);
     return 0;
 }

@@ -67,17 +67,32 @@ static inline void dp_count(_Atomic uint64_t *c) { dp_count_n(c, 1); }
 
 typedef struct dp_tcp_conn dp_tcp_conn;
 typedef struct dp_pending dp_pending;
+typedef struct dp_worker dp_worker;
 
-/* Where the reply to a forwarded query goes. */
+/* What a transport keeps of a query the forwarder answers later: where
+ * its reply goes. Written and read by that transport's callbacks only. */
+#define DP_REPLY_CONTEXT_SIZE 208
+typedef struct dp_reply_context {
+    _Alignas(16) uint8_t bytes[DP_REPLY_CONTEXT_SIZE];
+} dp_reply_context;
+
+/*
+ * The client of a forwarded query, as the transport that read it (udp.c,
+ * tcp.c) hands it to dp_forward: the forwarder sizes the reply by
+ * `transport` (dp_reply_limit) and never sends it itself. When it keeps
+ * the query to answer later, it calls `keep` once, with storage of its
+ * own that lives until it calls `reply` once with the same storage
+ * (`reply` NULL: no reply, the server stops).
+ */
 typedef struct dp_client {
     int transport;
-    const struct sockaddr_storage *peer; /* UDP */
-    socklen_t peer_len;
-    const struct msghdr *received; /* UDP: the query's control messages */
-    dp_tcp_conn *conn;             /* TCP */
+    size_t reply_cap;         /* the largest reply the transport sends */
+    const void *query_source; /* the transport's view of the query, for keep */
+    void (*keep)(const void *query_source, dp_reply_context *kept);
+    void (*reply)(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len);
 } dp_client;
 
-typedef struct dp_worker {
+struct dp_worker {
     struct dp_server *server;
     unsigned index;
     pthread_t thread;
@@ -136,7 +151,7 @@ typedef struct dp_worker {
     uint8_t *upstream_buf; /* one upstream reply */
     uint64_t next_loop_probe_ms;
     dp_upstream_counters upstream[DP_MAX_UPSTREAM_SLOTS];
-} dp_worker;
+};
 
 struct dp_server {
     dp_server_config config;
@@ -213,16 +228,6 @@ void dp_forward_hand_over(dp_worker *w, dp_forwarding *f);
 void dp_forward_heartbeat(dp_worker *w);
 /* Ends every query in flight without replying, and frees the pool. */
 void dp_forward_close(dp_worker *w);
-
-/* Sends one reply from the worker's UDP socket, from the address the query came to. */
-void dp_udp_send_one(dp_worker *w, const struct sockaddr_storage *peer, socklen_t peer_len,
-                     const struct msghdr *received, const uint8_t *reply, size_t len);
-
-/* A forwarded query's connection: kept (not freed) until its reply is
- * given back, even when the client has gone. */
-void dp_tcp_hold(dp_tcp_conn *c);
-/* Sends the reply, unless `reply` is NULL or the client has gone; drops the hold. */
-void dp_tcp_reply_held(dp_tcp_conn *c, const uint8_t *reply, size_t len);
 
 int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
 int dp_udp_attach(dp_worker *w);

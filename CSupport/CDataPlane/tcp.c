@@ -85,9 +85,19 @@ unsigned dp_tcp_drain(dp_worker *w) {
     return w->tcp_open;
 }
 
-void dp_tcp_hold(dp_tcp_conn *c) { c->held++; }
+/* A forwarded query's connection is kept (not freed) until its reply is
+ * given back, even when the client has gone. */
+static void hold(const void *query_source, dp_reply_context *kept) {
+    dp_tcp_conn *c = (dp_tcp_conn *)query_source;
+    c->held++;
+    memcpy(kept->bytes, &c, sizeof(c));
+}
 
-void dp_tcp_reply_held(dp_tcp_conn *c, const uint8_t *reply, size_t len) {
+/* Sends the reply, unless `reply` is NULL or the client has gone; drops the hold. */
+static void reply_held(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len) {
+    (void)w;
+    dp_tcp_conn *c;
+    memcpy(&c, kept->bytes, sizeof(c));
     c->held--;
     if (c->bev == NULL) {
         if (c->held == 0) free(c);
@@ -133,7 +143,11 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         size_t reply = dp_query_reply(t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
         dp_worker_release(w);
         if (p->outside || p->chase) {
-            dp_client client = {.transport = DP_TCP, .conn = c};
+            dp_client client = {.transport = DP_TCP,
+                                .reply_cap = DP_TCP_MAX_MESSAGE,
+                                .query_source = c,
+                                .keep = hold,
+                                .reply = reply_held};
             reply =
                 dp_forward(w, p, &client, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, reply, received_us);
             dp_cache_quiescent(w->server->cache, w->index);

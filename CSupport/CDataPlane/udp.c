@@ -128,13 +128,46 @@ static void set_reply_source(const struct msghdr *rx, struct msghdr *tx, uint8_t
     }
 }
 
-void dp_udp_send_one(dp_worker *w, const struct sockaddr_storage *peer, socklen_t peer_len,
-                     const struct msghdr *received, const uint8_t *reply, size_t len) {
+/* A UDP client as a forwarded query's reply needs it: the peer, and the
+ * control messages that say which of our addresses the query came to. */
+typedef struct udp_return {
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    size_t control_len;
+    _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
+} udp_return;
+_Static_assert(sizeof(udp_return) <= DP_REPLY_CONTEXT_SIZE, "a UDP return fits a reply context");
+
+/* The query as the batch holds it, while dp_forward runs. */
+typedef struct udp_source {
+    const struct sockaddr_storage *peer;
+    socklen_t peer_len;
+    const struct msghdr *received; /* NULL without pktinfo */
+} udp_source;
+
+static void keep_return(const void *query_source, dp_reply_context *kept) {
+    const udp_source *source = query_source;
+    udp_return *r = (udp_return *)kept->bytes;
+    memcpy(&r->peer, source->peer, source->peer_len);
+    r->peer_len = source->peer_len;
+    r->control_len = 0;
+    if (source->received != NULL && source->received->msg_controllen <= sizeof(r->control)) {
+        memcpy(r->control, source->received->msg_control, source->received->msg_controllen);
+        r->control_len = source->received->msg_controllen;
+    }
+}
+
+/* Sends a forwarded query's reply from the worker's UDP socket, from the
+ * address the query came to. */
+static void send_kept(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len) {
+    if (reply == NULL) return;
+    udp_return *r = (udp_return *)kept->bytes;
+    struct msghdr received = {.msg_control = r->control, .msg_controllen = r->control_len};
     struct iovec iov = {.iov_base = (void *)reply, .iov_len = len};
     _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
     struct msghdr h = {
-        .msg_name = (void *)peer, .msg_namelen = peer_len, .msg_iov = &iov, .msg_iovlen = 1};
-    if (w->pktinfo) set_reply_source(received, &h, control);
+        .msg_name = &r->peer, .msg_namelen = r->peer_len, .msg_iov = &iov, .msg_iovlen = 1};
+    if (w->pktinfo) set_reply_source(&received, &h, control);
     if (sendmsg(w->udp_fd, &h, 0) < 0) dp_count(&w->counters.send_failed);
 }
 
@@ -171,10 +204,14 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             dp_count_request(w, DP_UDP, &w->parsed[i]);
             size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
             if (w->parsed[i].outside || w->parsed[i].chase) {
+                udp_source source = {.peer = &w->peers[i],
+                                     .peer_len = w->rx[i].msg_hdr.msg_namelen,
+                                     .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
                 dp_client client = {.transport = DP_UDP,
-                                    .peer = &w->peers[i],
-                                    .peer_len = w->rx[i].msg_hdr.msg_namelen,
-                                    .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
+                                    .reply_cap = DP_EDNS_UDP_SIZE,
+                                    .query_source = &source,
+                                    .keep = keep_return,
+                                    .reply = send_kept};
                 len = dp_forward(w, &w->parsed[i], &client, reply, DP_EDNS_UDP_SIZE, len,
                                  received_us);
                 if (len == 0) continue; /* the reply comes later */
