@@ -12,19 +12,12 @@
 
 #include <arpa/inet.h>
 
-static inline void write16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline uint16_t read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
 /* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT. */
 static inline void set_counts(uint8_t *out, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
-    write16(out + 4, qd);
-    write16(out + 6, an);
-    write16(out + 8, ns);
-    write16(out + 10, ar);
+    dp_write16(out + 4, qd);
+    dp_write16(out + 6, an);
+    dp_write16(out + 8, ns);
+    dp_write16(out + 10, ar);
 }
 
 /* Flags: QR and our AA/RA/RCODE from the template, RD and CD from the query. */
@@ -40,14 +33,14 @@ static inline void patch_header(uint8_t *out, const uint8_t *query, uint8_t flag
 size_t dp_append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t extended_rcode) {
     uint8_t *p = out + len;
     p[0] = 0;
-    write16(p + 1, DP_TYPE_OPT);
-    write16(p + 3, DP_EDNS_UDP_SIZE);
+    dp_write16(p + 1, DP_TYPE_OPT);
+    dp_write16(p + 3, DP_EDNS_UDP_SIZE);
     p[5] = extended_rcode;
     p[6] = 0;
     p[7] = q->edns_do ? 0x80 : 0;
     p[8] = 0;
-    write16(p + 9, 0);
-    write16(out + 10, (uint16_t)(read16(out + 10) + 1));
+    dp_write16(p + 9, 0);
+    dp_write16(out + 10, (uint16_t)(dp_read16(out + 10) + 1));
     return len + DP_OPT_RR_SIZE;
 }
 
@@ -90,7 +83,7 @@ size_t dp_reply_header_only(const uint8_t *query, size_t query_len, uint8_t rcod
  * place chosen by the query's ID (random, RFC 5452), so clients of a
  * headless service spread over its endpoints, as kube-dns's round robin did. */
 static size_t first_address(const dp_query *q, size_t count) {
-    return (size_t)(q->wire[0] << 8 | q->wire[1]) % count;
+    return (size_t)dp_read16(q->wire) % count;
 }
 
 /* Writes the first `len` bytes of an answer's reply: its header, the
@@ -130,7 +123,7 @@ static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *
     }
     copy_answer(out, a, len, q);
     patch_header(out, q->wire, a->wire[2], a->wire[3]);
-    if (drop_additional) write16(out + 10, 0);
+    if (drop_additional) dp_write16(out + 10, 0);
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 
@@ -161,12 +154,12 @@ static uint8_t *start_answer(uint8_t *out, const dp_query *q, uint16_t ancount) 
 /* Writes the fixed fields of an answer record whose owner is the
  * question's name; its rdata, `rdlen` bytes, follows them. Returns their size. */
 static size_t put_answer_fields(uint8_t *rr, uint16_t type, uint32_t ttl, size_t rdlen) {
-    write16(rr, 0xC000 | DP_HEADER_SIZE);
-    write16(rr + 2, type);
-    write16(rr + 4, DP_CLASS_IN);
-    write16(rr + 6, (uint16_t)(ttl >> 16));
-    write16(rr + 8, (uint16_t)ttl);
-    write16(rr + 10, (uint16_t)rdlen);
+    dp_write16(rr, 0xC000 | DP_HEADER_SIZE);
+    dp_write16(rr + 2, type);
+    dp_write16(rr + 4, DP_CLASS_IN);
+    dp_write16(rr + 6, (uint16_t)(ttl >> 16));
+    dp_write16(rr + 8, (uint16_t)ttl);
+    dp_write16(rr + 10, (uint16_t)rdlen);
     return 12;
 }
 

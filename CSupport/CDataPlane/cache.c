@@ -330,11 +330,6 @@ size_t dp_cache_count(dp_cache *c) {
     return n;
 }
 
-static inline void write32(uint8_t *p, uint32_t v) {
-    dp_write16(p, (uint16_t)(v >> 16));
-    dp_write16(p + 2, (uint16_t)v);
-}
-
 size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t now_ms,
                             uint32_t stale_ttl, uint8_t *out, size_t cap, int transport) {
     size_t limit = dp_reply_limit(q, cap, transport);
@@ -364,7 +359,7 @@ size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t
     uint64_t age = (now_ms - e->stored_ms) / 1000;
     for (size_t i = 0; i < ttls; i++) {
         uint32_t ttl = stale ? stale_ttl : e->ttls[i] > age ? e->ttls[i] - (uint32_t)age : 0;
-        write32(out + e->ttl_offsets[i], ttl);
+        dp_write32(out + e->ttl_offsets[i], ttl);
     }
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }

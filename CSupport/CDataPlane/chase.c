@@ -59,23 +59,6 @@ size_t dp_chase_target(const uint8_t *reply, size_t len, size_t question_end, ui
     }
     if (ancount == 0) return 0;
     /* The last RR's RDATA: a name our own writer compressed. */
-    size_t out = 0;
-    for (int jumps = 0; rdata < len && jumps < 64;) {
-        uint8_t label = reply[rdata];
-        if ((label & 0xC0) == 0xC0) {
-            if (rdata + 1 >= len) return 0;
-            rdata = (size_t)(label & 0x3F) << 8 | reply[rdata + 1];
-            jumps++;
-            continue;
-        }
-        if (out + 1 + label > DP_MAX_NAME || rdata + 1 + label > len) return 0;
-        target[out++] = label;
-        if (label == 0) return out;
-        for (unsigned i = 1; i <= label; i++) {
-            uint8_t c = reply[rdata + i];
-            target[out++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-        }
-        rdata += 1 + (size_t)label;
-    }
-    return 0;
+    size_t end;
+    return dp_copy_name(reply, len, rdata, true, target, NULL, NULL, &end);
 }

@@ -5,6 +5,7 @@
 #define KUBEDNS_DP_INTERNAL_H
 
 #include "dataplane.h"
+#include "dp_wire_format.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -12,39 +13,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define DP_HEADER_SIZE 12
-#define DP_MAX_NAME 255
-#define DP_MAX_LABELS 128
 #define DP_MAX_ZONES 16
 #define DP_MAX_ANSWERS                                                                             \
     252 /* per name: a count and an index + 1 in a byte (dp_record), below DP_RECORD_AAAA */
 #define DP_OPT_RR_SIZE 11
 #define DP_TCP_MAX_MESSAGE 65535
-
-enum {
-    DP_RCODE_NOERROR = 0,
-    DP_RCODE_FORMERR = 1,
-    DP_RCODE_SERVFAIL = 2,
-    DP_RCODE_NXDOMAIN = 3,
-    DP_RCODE_NOTIMP = 4,
-    DP_RCODE_REFUSED = 5,
-};
-
-enum {
-    DP_TYPE_A = 1,
-    DP_TYPE_SOA = 6,
-    DP_TYPE_PTR = 12,
-    DP_TYPE_AAAA = 28,
-    DP_TYPE_OPT = 41,
-    DP_TYPE_TSIG = 250,
-    DP_TYPE_IXFR = 251,
-    DP_TYPE_AXFR = 252,
-    DP_TYPE_MAILB = 253,
-    DP_TYPE_MAILA = 254,
-    DP_TYPE_ANY = 255,
-};
-
-#define DP_CLASS_IN 1
 
 /* Writes a one-line reason to `err` (see dataplane.h, "Return values");
  * returns -1. */
@@ -257,10 +230,6 @@ static inline const dp_shard_view *dp_table_view(const dp_table *t, uint32_t has
 }
 
 uint32_t dp_name_hash(const uint8_t *name, size_t len);
-/* Checks a wire name (lower case, well formed, at most 255 bytes) and
- * records where its labels start (`offsets`: DP_MAX_LABELS). Returns the
- * label count, or -1. */
-int dp_name_labels(const uint8_t *name, size_t len, uint8_t *offsets);
 /* Whether a record of `t` is that of the whole name `name`. */
 bool dp_record_is(const dp_table *t, const dp_record *r, const uint8_t *name, size_t len);
 const dp_record *dp_table_find(const dp_table *t, const uint8_t *name, size_t len, uint32_t hash);
@@ -361,36 +330,6 @@ size_t dp_reply_question_only(const dp_query *q, uint8_t rcode, bool authoritati
 size_t dp_reply_limit(const dp_query *q, size_t cap, int transport);
 /* Appends our OPT record to a reply of `len` bytes. */
 size_t dp_append_opt(uint8_t *out, size_t len, const dp_query *q, uint8_t extended_rcode);
-
-static inline void dp_write16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline uint16_t dp_read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static inline uint32_t dp_read32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* ---- Records of messages from outside (records.c) ------------------- */
-
-/* Skips a name at `pos` (labels, ending with the root or a pointer).
- * Returns the offset past it, or 0 when it runs off the message or is not
- * a name. */
-size_t dp_skip_name(const uint8_t *wire, size_t len, size_t pos);
-
-/* Whether a record of `type`, the `index`-th of `count` in the message
- * (the additional section starting at `first_additional`), may be there:
- * OPT once and only as additional data, TSIG only last. Messages that
- * break this are malformed, and ldns_wire2pkt reads them by leaking the
- * records it then drops (a second TSIG), so they never reach it. */
-bool dp_meta_record_in_place(uint16_t type, unsigned index, unsigned first_additional,
-                             unsigned count, bool *opt_seen);
-
-/* The end of the last record after the question ending at `pos`, or 0
- * when a record is cut short or a meta-record is out of place. */
-size_t dp_records_end(const uint8_t *wire, size_t len, size_t pos);
 
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p);
 void dp_query_probe(const dp_table *t, const dp_parsed *p);

@@ -23,10 +23,6 @@ typedef struct dp_wire {
     } names[DP_WIRE_NAMES];
 } dp_wire;
 
-/* The length of the uncompressed wire name at `name`, or 0 when it is not
- * one (a pointer, a label over 63 bytes, over 255 bytes, cut short). */
-size_t dp_wire_name_length(const uint8_t *name, size_t available);
-
 /* Starts a reply in `buf`: header (ID 0, QR, AA, `rcode`) and question. */
 void dp_wire_start(dp_wire *w, uint8_t *buf, size_t cap, const uint8_t *qname, size_t qname_len,
                    uint16_t qtype, uint8_t rcode);

@@ -30,7 +30,6 @@
 
 /* Seconds a stale answer is given for (RFC 8767 §4 recommends 30). */
 #define DP_STALE_TTL 30
-#define DP_TYPE_NS 2
 
 struct dp_pending {
     dp_worker *w;
@@ -248,7 +247,7 @@ static void tcp_readable(struct bufferevent *bev, void *arg) {
     struct evbuffer *in = bufferevent_get_input(bev);
     uint8_t prefix[2];
     if (evbuffer_copyout(in, prefix, 2) != 2) return;
-    size_t len = (size_t)prefix[0] << 8 | prefix[1];
+    size_t len = (size_t)dp_read16(prefix);
     if (evbuffer_get_length(in) < 2 + len) return;
     uint8_t *wire = p->w->upstream_buf;
     evbuffer_drain(in, 2);

@@ -10,8 +10,6 @@
 
 #include <ldns/ldns.h>
 
-static inline uint16_t read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
 /*
  * Reads the question name at offset 12 into q->name, lower-cased.
  * Returns the offset past the name, or 0 when the name is malformed: a
@@ -20,52 +18,34 @@ static inline uint16_t read16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | 
  * (RFC 6891 §5), or a name over 255 bytes (RFC 1035 §3.1).
  */
 static size_t parse_qname(const uint8_t *wire, size_t len, dp_query *q) {
-    size_t pos = DP_HEADER_SIZE;
-    size_t out = 0;
-    unsigned labels = 0;
-    for (;;) {
-        if (pos >= len) return 0;
-        uint8_t label = wire[pos];
-        if (label & 0xC0) return 0;
-        if (out + 1 + label > DP_MAX_NAME) return 0;
-        if (label == 0) {
-            q->name[out++] = 0;
-            pos++;
-            break;
-        }
-        if (pos + 1 + label > len) return 0;
-        if (labels == DP_MAX_LABELS) return 0;
-        q->label_offsets[labels++] = (uint8_t)out;
-        q->name[out++] = label;
-        for (unsigned i = 1; i <= label; i++) {
-            uint8_t c = wire[pos + i];
-            q->name[out++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-        }
-        pos += 1 + label;
-    }
-    q->name_len = (uint8_t)out;
+    unsigned labels;
+    size_t end;
+    size_t name_len =
+        dp_copy_name(wire, len, DP_HEADER_SIZE, false, q->name, q->label_offsets, &labels, &end);
+    if (name_len == 0) return 0;
+    q->name_len = (uint8_t)name_len;
     q->labels = (uint8_t)labels;
-    return pos;
+    return end;
 }
 
 /* Reads an OPT record that must be the only RR after the question. */
 static bool parse_opt(const uint8_t *wire, size_t len, size_t pos, dp_query *q) {
     /* root owner (1) + type (2) + class (2) + TTL (4) + RDLENGTH (2) */
     if (pos + DP_OPT_RR_SIZE > len) return false;
-    if (wire[pos] != 0 || read16(wire + pos + 1) != DP_TYPE_OPT) return false;
-    uint16_t rdlen = read16(wire + pos + 9);
+    if (wire[pos] != 0 || dp_read16(wire + pos + 1) != DP_TYPE_OPT) return false;
+    uint16_t rdlen = dp_read16(wire + pos + 9);
     if (pos + DP_OPT_RR_SIZE + rdlen > len) return false;
     /* Each option is code (2), length (2), data (RFC 6891 §6.1.2). */
     size_t opt = pos + DP_OPT_RR_SIZE;
     size_t end = opt + rdlen;
     while (opt < end) {
         if (opt + 4 > end) return false;
-        uint16_t olen = read16(wire + opt + 2);
+        uint16_t olen = dp_read16(wire + opt + 2);
         if (opt + 4 + olen > end) return false;
         opt += 4 + olen;
     }
     q->edns = true;
-    q->edns_udp_size = read16(wire + pos + 3);
+    q->edns_udp_size = dp_read16(wire + pos + 3);
     q->edns_version = wire[pos + 6];
     q->edns_do = (wire[pos + 7] & 0x80) != 0;
     return true;
@@ -73,7 +53,7 @@ static bool parse_opt(const uint8_t *wire, size_t len, size_t pos, dp_query *q) 
 
 /* Validates an unusual query with ldns; takes its OPT record from there. */
 static bool validate_with_ldns(const uint8_t *wire, size_t len, dp_query *q) {
-    if (dp_records_end(wire, len, q->question_end) == 0) return false;
+    if (dp_message_records_end(wire, len, q->question_end) == 0) return false;
     ldns_pkt *pkt = NULL;
     if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) return false;
     if (ldns_pkt_edns(pkt)) {
@@ -101,18 +81,18 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q) {
     /* Only QUERY is implemented (RFC 1035 §4.1.1 OPCODE). */
     if ((wire[2] >> 3) & 0x0F) return DP_PARSE_NOTIMP;
     /* Exactly one question: other counts are undefined for QUERY. */
-    if (read16(wire + 4) != 1) return DP_PARSE_FORMERR;
+    if (dp_read16(wire + 4) != 1) return DP_PARSE_FORMERR;
 
     size_t pos = parse_qname(wire, len, q);
     if (pos == 0 || pos + 4 > len) return DP_PARSE_FORMERR;
-    q->qtype = read16(wire + pos);
-    q->qclass = read16(wire + pos + 2);
+    q->qtype = dp_read16(wire + pos);
+    q->qclass = dp_read16(wire + pos + 2);
     q->question_end = pos + 4;
     q->hash = dp_name_hash(q->name, q->name_len);
 
-    uint16_t ancount = read16(wire + 6);
-    uint16_t nscount = read16(wire + 8);
-    uint16_t arcount = read16(wire + 10);
+    uint16_t ancount = dp_read16(wire + 6);
+    uint16_t nscount = dp_read16(wire + 8);
+    uint16_t arcount = dp_read16(wire + 10);
     if (ancount == 0 && nscount == 0) {
         if (arcount == 0) return DP_PARSE_OK;
         if (arcount == 1 && parse_opt(wire, len, q->question_end, q)) return DP_PARSE_OK;

@@ -41,7 +41,7 @@ int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, 
                                      char *err, size_t errlen) {
     size_t count = 0;
     for (size_t pos = 0, len; pos < targets_len; pos += len, count++) {
-        len = dp_wire_name_length(targets + pos, targets_len - pos);
+        len = dp_name_length(targets + pos, targets_len - pos);
         if (len == 0) return dp_fail(err, errlen, "PTR target %zu is not a wire name", count);
     }
     if (count == 0 || count > UINT16_MAX)
@@ -54,7 +54,7 @@ int dp_table_builder_add_ptr_records(dp_table_builder *b, const uint8_t *qname, 
     dp_rrset rrset = {.ttl = ttl};
     for (size_t used = 0, pos = 0, len; rrset.count < count;
          rrset.count++, used += 12 + len, pos += len) {
-        len = dp_wire_name_length(targets + pos, targets_len - pos);
+        len = dp_name_length(targets + pos, targets_len - pos);
         if (used + 12 + len > room) break;
         size_t kept_len =
             keep_target(dp_table_builder_table(b), targets + pos, len, kept + rrset.rdata_len);

@@ -47,22 +47,6 @@ struct dp_table_builder {
     const dp_table *base; /* a delta's: read until finished */
 };
 
-int dp_name_labels(const uint8_t *name, size_t len, uint8_t *offsets) {
-    if (len == 0 || len > DP_MAX_NAME) return -1;
-    size_t pos = 0;
-    int labels = 0;
-    while (pos < len) {
-        uint8_t label = name[pos];
-        if (label == 0) return pos + 1 == len ? labels : -1;
-        if (label > 63 || pos + 1 + label >= len) return -1;
-        for (size_t i = pos + 1; i <= pos + label; i++)
-            if (name[i] >= 'A' && name[i] <= 'Z') return -1;
-        offsets[labels++] = (uint8_t)pos;
-        pos += 1 + label;
-    }
-    return -1;
-}
-
 static void name_to_text(const uint8_t *name, size_t len, char *text, size_t cap) {
     ldns_rdf *rdf = ldns_dname_new_frm_data(len, name);
     char *s = rdf ? ldns_rdf2str(rdf) : NULL;
@@ -102,14 +86,14 @@ const dp_table *dp_table_builder_table(const dp_table_builder *b) { return b->ta
  * section 3.3.13). Checked by hand: every delta adds its zones again, and
  * ldns took about a sixth of a delta's publication parsing them. */
 static bool is_wire_soa(const uint8_t *rr, size_t len) {
-    size_t owner = dp_wire_name_length(rr, len);
+    size_t owner = dp_name_length(rr, len);
     if (owner == 0 || len < owner + 10) return false;
     const uint8_t *fixed = rr + owner;
     size_t rdlen = dp_read16(fixed + 8);
     if (dp_read16(fixed) != DP_TYPE_SOA || owner + 10 + rdlen != len) return false;
     const uint8_t *rdata = fixed + 10;
-    size_t mname = dp_wire_name_length(rdata, rdlen);
-    size_t rname = mname == 0 ? 0 : dp_wire_name_length(rdata + mname, rdlen - mname);
+    size_t mname = dp_name_length(rdata, rdlen);
+    size_t rname = mname == 0 ? 0 : dp_name_length(rdata + mname, rdlen - mname);
     return rname != 0 && mname + rname + 20 == rdlen;
 }
 
@@ -239,8 +223,7 @@ static uint16_t rotatable(const uint8_t *buf, size_t start, size_t end, uint16_t
                                                   : 0;
     if (type == 0 || (end - start) % count != 0) return 0;
     for (size_t at = start; at < end; at += size)
-        if ((buf[at] & 0xC0) != 0xC0 || (uint16_t)(buf[at + 2] << 8 | buf[at + 3]) != type)
-            return 0;
+        if ((buf[at] & 0xC0) != 0xC0 || dp_read16(buf + at + 2) != type) return 0;
     return count;
 }
 
@@ -267,27 +250,6 @@ static bool build_reply(uint8_t *buf, size_t cap, const uint8_t *qname, size_t q
     return !w.failed && pos == rrs_len;
 }
 
-/* Where the type of the uncompressed RR at `pos` is (past its owner), or
- * 0 when its fixed fields run past the end of `rrs`. */
-static size_t rr_fields(const uint8_t *rrs, size_t len, size_t pos) {
-    while (pos < len && rrs[pos] != 0) pos += 1 + rrs[pos];
-    pos++;
-    return pos + 10 <= len ? pos : 0;
-}
-
-/* The end of the first `count` uncompressed RRs of `rrs`, or 0 when they
- * run past its end. */
-static size_t records_end(const uint8_t *rrs, size_t len, unsigned count) {
-    size_t pos = 0;
-    for (unsigned i = 0; i < count; i++) {
-        pos = rr_fields(rrs, len, pos);
-        if (pos == 0) return 0;
-        pos += 10 + (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
-        if (pos > len) return 0;
-    }
-    return pos;
-}
-
 /*
  * The reply, within a TCP message with room for OPT. One that cannot fit
  * (a headless service of thousands of endpoints; skydns's answer for a
@@ -302,10 +264,10 @@ static bool build_fitting_reply(uint8_t *wire, const uint8_t *qname, size_t qnam
     const size_t cap = DP_TCP_MAX_MESSAGE - DP_OPT_RR_SIZE;
     if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, rrs_len, counts, answer))
         return true;
-    if (records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1] + counts[2]) != rrs_len)
+    if (dp_rrs_end(rrs, rrs_len, (unsigned)counts[0] + counts[1] + counts[2]) != rrs_len)
         return false;
     uint16_t without_additional[3] = {counts[0], counts[1], 0};
-    size_t len = records_end(rrs, rrs_len, (unsigned)counts[0] + counts[1]);
+    size_t len = dp_rrs_end(rrs, rrs_len, (unsigned)counts[0] + counts[1]);
     if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs, len, without_additional,
                     answer))
         return true;
@@ -317,36 +279,31 @@ static bool build_fitting_reply(uint8_t *wire, const uint8_t *qname, size_t qnam
         uint16_t mid = (uint16_t)(fits + (fails - fits) / 2);
         uint16_t trial[3] = {mid, 0, 0};
         if (build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs,
-                        records_end(rrs, rrs_len, mid), trial, answer))
+                        dp_rrs_end(rrs, rrs_len, mid), trial, answer))
             fits = mid;
         else
             fails = mid;
     }
     uint16_t kept[3] = {fits, 0, 0};
     return build_reply(wire, cap, qname, qname_len, qtype, rcode, rrs,
-                       records_end(rrs, rrs_len, fits), kept, answer);
+                       dp_rrs_end(rrs, rrs_len, fits), kept, answer);
 }
-
-#define DP_TYPE_CNAME 5
 
 /* Whether the last of `ancount` uncompressed answer RRs is a CNAME to a
  * name under none of the table's authoritative zones. */
 static bool ends_outside(const dp_table *t, const uint8_t *rrs, size_t len, uint16_t ancount) {
     /* The last answer RR starts where the ones before it end. */
-    size_t start = records_end(rrs, len, (unsigned)ancount - 1);
+    size_t start = dp_rrs_end(rrs, len, (unsigned)ancount - 1);
     if (ancount > 1 && start == 0) return false;
-    size_t pos = rr_fields(rrs, len, start);
+    size_t pos = dp_rr_fields(rrs, len, start);
     if (pos == 0) return false;
-    uint16_t type = (uint16_t)(rrs[pos] << 8 | rrs[pos + 1]);
-    size_t rdlen = (size_t)(rrs[pos + 8] << 8 | rrs[pos + 9]);
+    uint16_t type = dp_read16(rrs + pos);
+    size_t rdlen = (size_t)dp_read16(rrs + pos + 8);
     size_t rdata = pos + 10;
     if (type != DP_TYPE_CNAME || rdlen == 0 || rdlen > DP_MAX_NAME || rdata + rdlen > len)
         return false;
     uint8_t target[DP_MAX_NAME];
-    for (size_t i = 0; i < rdlen; i++) {
-        uint8_t c = rrs[rdata + i];
-        target[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-    }
+    for (size_t i = 0; i < rdlen; i++) target[i] = dp_lower(rrs[rdata + i]);
     for (size_t at = 0; at < rdlen; at += 1 + target[at]) {
         for (unsigned z = 0; z < t->zone_count; z++) {
             const dp_zone *zone = &t->zones[z];

@@ -128,7 +128,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         size_t available = evbuffer_get_length(in);
         uint8_t prefix[2];
         if (available < 2 || evbuffer_copyout(in, prefix, 2) != 2) return;
-        size_t len = (size_t)prefix[0] << 8 | prefix[1];
+        size_t len = (size_t)dp_read16(prefix);
         if (available < 2 + len) return;
         const uint8_t *message = evbuffer_pullup(in, (ssize_t)(2 + len));
         if (message == NULL) return;

@@ -4,18 +4,6 @@
  */
 #include "forward.h"
 
-/* Whether the name at `pos` is `name` (lower-case wire), letters in any case. */
-static bool name_equals(const uint8_t *wire, size_t len, size_t pos, const uint8_t *name,
-                        size_t name_len) {
-    if (pos + name_len > len) return false;
-    for (size_t i = 0; i < name_len; i++) {
-        uint8_t c = wire[pos + i];
-        if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
-        if (c != name[i]) return false;
-    }
-    return true;
-}
-
 size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t cap) {
     size_t len = q->question_end + DP_OPT_RR_SIZE;
     if (len > cap) return 0;
@@ -39,15 +27,13 @@ size_t dp_upstream_query(const dp_query *q, uint16_t id, uint8_t *out, size_t ca
     return len;
 }
 
-#define DP_TYPE_SOA 6
-
 bool dp_upstream_reply_check(const uint8_t *wire, size_t len, uint16_t id, const dp_query *q,
                              uint32_t max_ttl, uint32_t max_negative_ttl, dp_upstream_reply *out) {
     if (len < DP_HEADER_SIZE || dp_read16(wire) != id) return false;
     if (!(wire[2] & 0x80) || ((wire[2] >> 3) & 0x0F) != 0) return false;
     if (dp_read16(wire + 4) != 1) return false;
     size_t pos = DP_HEADER_SIZE;
-    if (!name_equals(wire, len, pos, q->name, q->name_len)) return false;
+    if (!dp_name_equals_at(wire, len, pos, q->name, q->name_len)) return false;
     pos += q->name_len;
     if (pos + 4 > len || dp_read16(wire + pos) != q->qtype ||
         dp_read16(wire + pos + 2) != q->qclass)

@@ -12,24 +12,6 @@
 
 #include <string.h>
 
-static inline void put16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-size_t dp_wire_name_length(const uint8_t *name, size_t available) {
-    size_t pos = 0;
-    while (pos < available) {
-        uint8_t label = name[pos];
-        if (label == 0) return pos + 1 <= DP_MAX_NAME ? pos + 1 : 0;
-        if (label > 63) return 0;
-        pos += 1 + (size_t)label;
-    }
-    return 0;
-}
-
 /* Where an identical name was written before, or -1. */
 static int find_name(const dp_wire *w, const uint8_t *name, size_t len) {
     for (unsigned i = 0; i < w->name_count; i++)
@@ -48,7 +30,7 @@ static bool put_name(dp_wire *w, const uint8_t *name, size_t len, bool compress)
             int at = find_name(w, name + pos, len - pos);
             if (at >= 0) {
                 if (w->len + 2 > w->cap) return false;
-                put16(w->buf + w->len, (uint16_t)(0xC000 | at));
+                dp_write16(w->buf + w->len, (uint16_t)(0xC000 | at));
                 w->len += 2;
                 return true;
             }
@@ -81,13 +63,13 @@ void dp_wire_start(dp_wire *w, uint8_t *buf, size_t cap, const uint8_t *qname, s
     memset(buf, 0, DP_HEADER_SIZE);
     buf[2] = 0x84; /* QR, AA */
     buf[3] = rcode;
-    put16(buf + 4, 1);
+    dp_write16(buf + 4, 1);
     if (!put_name(w, qname, qname_len, true) || w->len + 4 > cap) {
         w->failed = true;
         return;
     }
-    put16(buf + w->len, qtype);
-    put16(buf + w->len + 2, DP_CLASS_IN);
+    dp_write16(buf + w->len, qtype);
+    dp_write16(buf + w->len + 2, DP_CLASS_IN);
     w->len += 4;
 }
 
@@ -127,7 +109,7 @@ static bool put_rdata(dp_wire *w, uint16_t type, const uint8_t *rdata, size_t rd
     w->len += fixed_before;
     pos += fixed_before;
     for (size_t i = 0; i < names; i++) {
-        size_t len = dp_wire_name_length(rdata + pos, rdlen - pos);
+        size_t len = dp_name_length(rdata + pos, rdlen - pos);
         if (len == 0 || !put_name(w, rdata + pos, len, compress)) return false;
         pos += len;
     }
@@ -139,17 +121,17 @@ static bool put_rdata(dp_wire *w, uint16_t type, const uint8_t *rdata, size_t rd
 
 size_t dp_wire_put_rr(dp_wire *w, const uint8_t *rr, size_t available, int section) {
     if (w->failed) return 0;
-    size_t owner = dp_wire_name_length(rr, available);
+    size_t owner = dp_name_length(rr, available);
     if (owner == 0 || owner + 10 > available) goto malformed;
-    size_t rdlen = get16(rr + owner + 8);
+    size_t rdlen = dp_read16(rr + owner + 8);
     if (owner + 10 + rdlen > available) goto malformed;
     if (!put_name(w, rr, owner, true) || w->len + 10 > w->cap) goto malformed;
     memcpy(w->buf + w->len, rr + owner, 8); /* type, class, TTL */
     size_t rdlength_at = w->len + 8;
     w->len += 10;
-    if (!put_rdata(w, get16(rr + owner), rr + owner + 10, rdlen)) goto malformed;
-    put16(w->buf + rdlength_at, (uint16_t)(w->len - rdlength_at - 2));
-    put16(w->buf + 6 + 2 * section, (uint16_t)(get16(w->buf + 6 + 2 * section) + 1));
+    if (!put_rdata(w, dp_read16(rr + owner), rr + owner + 10, rdlen)) goto malformed;
+    dp_write16(w->buf + rdlength_at, (uint16_t)(w->len - rdlength_at - 2));
+    dp_write16(w->buf + 6 + 2 * section, (uint16_t)(dp_read16(w->buf + 6 + 2 * section) + 1));
     return owner + 10 + rdlen;
 malformed:
     w->failed = true;
