@@ -77,7 +77,7 @@ let package = Package(
         // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         .target(
             name: "ServerMetrics",
-            dependencies: ["DataPlane", .product(name: "Prometheus", package: "swift-prometheus")]),
+            dependencies: ["DataPlane", "DNSModel", .product(name: "Prometheus", package: "swift-prometheus")]),
         // etcd v3 over its JSON gateway, and the skydns layout of kube2sky's records.
         .target(
             name: "Etcd",
@@ -144,7 +144,7 @@ let package = Package(
             dependencies: ["ObjectSources", "RecordModel", "KubeAPI"]),
         .testTarget(
             name: "DataPlaneTests",
-            dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "TestSupport"]),
+            dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "ServerMetrics", "TestSupport"]),
         .testTarget(
             name: "UpstreamsTests",
             dependencies: ["Upstreams", "DataPlane", "DNSModel"]),

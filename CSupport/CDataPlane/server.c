@@ -359,37 +359,26 @@ void dp_server_free(dp_server *s) {
     free(s);
 }
 
+static inline uint64_t load(const _Atomic uint64_t *c) {
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
 void dp_server_stats(const dp_server *s, dp_stats *out) {
     memset(out, 0, sizeof(*out));
     for (unsigned i = 0; i < s->worker_count; i++) {
         const dp_counters *c = &s->workers[i].counters;
-        out->udp_queries += atomic_load_explicit(&c->udp_queries, memory_order_relaxed);
-        out->tcp_queries += atomic_load_explicit(&c->tcp_queries, memory_order_relaxed);
-        out->dropped += atomic_load_explicit(&c->dropped, memory_order_relaxed);
-        for (int r = 0; r < 16; r++)
-            out->rcode[r] += atomic_load_explicit(&c->rcode[r], memory_order_relaxed);
-        out->truncated += atomic_load_explicit(&c->truncated, memory_order_relaxed);
-        out->send_failed += atomic_load_explicit(&c->send_failed, memory_order_relaxed);
-        out->tcp_connections += atomic_load_explicit(&c->tcp_connections, memory_order_relaxed);
-        out->tcp_refused += atomic_load_explicit(&c->tcp_refused, memory_order_relaxed);
-        out->forwarded += atomic_load_explicit(&c->forwarded, memory_order_relaxed);
-        out->cache_hits += atomic_load_explicit(&c->cache_hits, memory_order_relaxed);
-        out->cache_misses += atomic_load_explicit(&c->cache_misses, memory_order_relaxed);
-        out->forward_over_cap += atomic_load_explicit(&c->forward_over_cap, memory_order_relaxed);
-        out->forward_failed += atomic_load_explicit(&c->forward_failed, memory_order_relaxed);
-        out->stale_served += atomic_load_explicit(&c->stale_served, memory_order_relaxed);
-        out->loops_refused += atomic_load_explicit(&c->loops_refused, memory_order_relaxed);
+#define DP_SUM(field, metric, server_label, help) out->field += load(&c->field);
+        DP_COUNTERS(DP_SUM)
+#undef DP_SUM
+        for (int r = 0; r < 16; r++) out->rcode[r] += load(&c->rcode[r]);
         for (int t = 0; t < 2; t++)
             for (int b = 0; b < DP_QTYPE_BUCKETS; b++)
-                out->requests[t][b] +=
-                    atomic_load_explicit(&c->requests[t][b], memory_order_relaxed);
-        for (int b = 0; b <= DP_SIZE_BUCKETS; b++)
-            out->size_bucket[b] += atomic_load_explicit(&c->size_bucket[b], memory_order_relaxed);
-        out->size_sum += atomic_load_explicit(&c->size_sum, memory_order_relaxed);
+                out->requests[t][b] += load(&c->requests[t][b]);
+        for (int b = 0; b <= DP_SIZE_BUCKETS; b++) out->size_bucket[b] += load(&c->size_bucket[b]);
+        out->size_sum += load(&c->size_sum);
         for (int b = 0; b <= DP_DURATION_BUCKETS; b++)
-            out->duration_bucket[b] +=
-                atomic_load_explicit(&c->duration_bucket[b], memory_order_relaxed);
-        out->duration_sum_us += atomic_load_explicit(&c->duration_sum_us, memory_order_relaxed);
+            out->duration_bucket[b] += load(&c->duration_bucket[b]);
+        out->duration_sum_us += load(&c->duration_sum_us);
     }
     out->cache_entries = dp_cache_count(s->cache);
 }

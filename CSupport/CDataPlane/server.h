@@ -19,22 +19,13 @@
 
 /* Counters of one worker. Only the worker writes them (plain loads and
  * stores, relaxed): no shared atomics on the packet path. */
+/* One worker's counters (DP_COUNTERS in dataplane.h, then the arrays and
+ * histograms of dp_stats), written by the worker only. */
 typedef struct dp_counters {
-    _Atomic uint64_t udp_queries;
-    _Atomic uint64_t tcp_queries;
-    _Atomic uint64_t dropped;
+#define DP_COUNTERS_FIELD(field, metric, server_label, help) _Atomic uint64_t field;
+    DP_COUNTERS(DP_COUNTERS_FIELD)
+#undef DP_COUNTERS_FIELD
     _Atomic uint64_t rcode[16];
-    _Atomic uint64_t truncated;
-    _Atomic uint64_t send_failed;
-    _Atomic uint64_t tcp_connections;
-    _Atomic uint64_t tcp_refused;
-    _Atomic uint64_t forwarded;
-    _Atomic uint64_t cache_hits;
-    _Atomic uint64_t cache_misses;
-    _Atomic uint64_t forward_over_cap;
-    _Atomic uint64_t forward_failed;
-    _Atomic uint64_t stale_served;
-    _Atomic uint64_t loops_refused;
     _Atomic uint64_t requests[2][DP_QTYPE_BUCKETS];
     _Atomic uint64_t size_bucket[DP_SIZE_BUCKETS + 1];
     _Atomic uint64_t size_sum;

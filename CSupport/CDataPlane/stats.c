@@ -12,6 +12,19 @@ static const uint16_t counted_types[DP_QTYPE_BUCKETS - 1] = {1,  2,  5,  6,  12,
 static const uint32_t size_bounds[DP_SIZE_BUCKETS] = {0,    100,  200,  300,   400,   511,   1023,
                                                       2047, 4095, 8291, 16000, 32000, 48000, 64000};
 
+static const dp_counter_info counters[] = {
+#define DP_DESCRIBE(field, metric, server_label, help)                                             \
+    {#field, metric, server_label, help, offsetof(dp_stats, field)},
+    DP_COUNTERS(DP_DESCRIBE)
+#undef DP_DESCRIBE
+};
+
+unsigned dp_counter_count(void) { return sizeof(counters) / sizeof(counters[0]); }
+
+const dp_counter_info *dp_counter_describe(unsigned index) {
+    return index < dp_counter_count() ? &counters[index] : NULL;
+}
+
 uint16_t dp_stats_qtype(unsigned bucket) {
     return bucket < DP_QTYPE_BUCKETS - 1 ? counted_types[bucket] : 0;
 }

@@ -1,33 +1,33 @@
 import CDataPlane
 import DNSModel
 
+/// One counter of the data plane's list (dataplane.h, DP_COUNTERS).
+public struct DataPlaneCounter: Sendable, Hashable {
+    /// Its field in the C structures (`cache_hits`).
+    public let field: String
+    /// Its metric under /metrics, nil for none.
+    public let metric: String?
+    /// Whether the metric carries the `server` label.
+    public let hasServerLabel: Bool
+    public let help: String
+    let offset: Int
+
+    /// Every counter of the list, in its order.
+    public static let all: [DataPlaneCounter] = (0..<dp_counter_count()).map { index in
+        let info = dp_counter_describe(index)!.pointee
+        let metric = String(cString: info.metric)
+        return DataPlaneCounter(
+            field: String(cString: info.field), metric: metric.isEmpty ? nil : metric, hasServerLabel: info.server_label != 0,
+            help: String(cString: info.help), offset: info.offset)
+    }
+}
+
 /// The data plane's counters, summed over workers at the time of reading.
 public struct DataPlaneStats: Sendable, Equatable {
-    public var udpQueries: UInt64
-    public var tcpQueries: UInt64
-    /// Queries that got no reply: responses, runts.
-    public var dropped: UInt64
+    /// Every counter of the list (DataPlaneCounter.all), by its field.
+    public var counters: [String: UInt64]
     /// Replies by the header's RCODE (index 0 is NOERROR).
     public var replies: [UInt64]
-    /// UDP replies sent with TC set.
-    public var truncated: UInt64
-    /// UDP replies the kernel would not take (a full socket buffer).
-    public var sendFailed: UInt64
-    public var tcpConnections: UInt64
-    /// TCP connections closed at once because of the connection cap.
-    public var tcpRefused: UInt64
-    /// Queries sent upstream (cache misses that found room).
-    public var forwarded: UInt64
-    public var cacheHits: UInt64
-    public var cacheMisses: UInt64
-    /// SERVFAIL at once: too many forwarded queries in flight.
-    public var forwardOverCap: UInt64
-    /// SERVFAIL after every upstream failed.
-    public var forwardFailed: UInt64
-    /// Stale answers given while every upstream failed (RFC 8767).
-    public var staleServed: UInt64
-    /// Loop probes that came back to us.
-    public var loopsRefused: UInt64
     public var cacheEntries: UInt64
     /// Requests by transport (`udp`, `tcp`) and type (`A`, ..., `other`).
     public var requests: [String: [String: UInt64]]
@@ -38,6 +38,9 @@ public struct DataPlaneStats: Sendable, Equatable {
     /// Replies by how long they took, likewise (`durationBounds`).
     public var durationBuckets: [UInt64]
     public var durationSum: Duration
+
+    /// A counter of the list by its C field (`forward_over_cap`); nil for a name not in the list.
+    public subscript(_ field: String) -> UInt64? { counters[field] }
 
     /// The types counted apart, in the order of the C buckets; the last is "other".
     public static let countedTypes: [String] = (0..<Int(DP_QTYPE_BUCKETS)).map { bucket in
@@ -56,21 +59,11 @@ public struct DataPlaneStats: Sendable, Equatable {
     }
 
     init(_ s: dp_stats) {
-        udpQueries = s.udp_queries
-        tcpQueries = s.tcp_queries
-        dropped = s.dropped
+        counters = withUnsafeBytes(of: s) { bytes in
+            Dictionary(
+                uniqueKeysWithValues: DataPlaneCounter.all.map { ($0.field, bytes.load(fromByteOffset: $0.offset, as: UInt64.self)) })
+        }
         replies = counts(s.rcode)
-        truncated = s.truncated
-        sendFailed = s.send_failed
-        tcpConnections = s.tcp_connections
-        tcpRefused = s.tcp_refused
-        forwarded = s.forwarded
-        cacheHits = s.cache_hits
-        cacheMisses = s.cache_misses
-        forwardOverCap = s.forward_over_cap
-        forwardFailed = s.forward_failed
-        staleServed = s.stale_served
-        loopsRefused = s.loops_refused
         cacheEntries = s.cache_entries
         let perTransport = counts(s.requests)
         let buckets = Int(DP_QTYPE_BUCKETS)

@@ -1,3 +1,4 @@
+import DNSModel
 import DataPlane
 
 /// The data plane's counters as metrics, under CoreDNS's names where
@@ -15,12 +16,11 @@ enum DataPlaneMetrics {
             }
         }
         out.counter("coredns_dns_requests_total", "Queries received, by transport and type.", requests)
-        let rcodes = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"]
         out.counter(
             "coredns_dns_responses_total", "Replies sent, by RCODE.",
             stats.replies.enumerated().compactMap { rcode, count in
-                rcode < rcodes.count || count > 0
-                    ? (zone + [("rcode", rcode < rcodes.count ? rcodes[rcode] : "RCODE\(rcode)")], count) : nil
+                let name = ResponseCode(rawValue: UInt8(rcode))?.description
+                return name != nil || count > 0 ? (zone + [("rcode", name ?? "RCODE\(rcode)")], count) : nil
             })
         out.histogram(
             "coredns_dns_request_duration_seconds", "From a query's receipt to its reply (forwarded ones: the upstream's time included).",
@@ -29,25 +29,12 @@ enum DataPlaneMetrics {
         out.histogram(
             "coredns_dns_response_size_bytes", "Sizes of the replies sent.", zone,
             bounds: DataPlaneStats.sizeBounds, counts: stats.sizeBuckets, sum: Double(stats.sizeSum))
-        out.counter("kube_dns_dns_dropped_total", "Queries given no reply: responses, runts.", [([("server", server)], stats.dropped)])
-        out.counter("kube_dns_dns_truncated_total", "UDP replies sent with TC.", [([("server", server)], stats.truncated)])
-        out.counter(
-            "kube_dns_udp_send_failures_total", "UDP replies the kernel would not take.", [([("server", server)], stats.sendFailed)])
-        out.counter("kube_dns_tcp_connections_total", "TCP connections accepted.", [([("server", server)], stats.tcpConnections)])
-        out.counter(
-            "kube_dns_tcp_refused_total", "TCP connections closed at once, over the cap.", [([("server", server)], stats.tcpRefused)])
-
-        let cache: PrometheusText.Labels = [("server", server)]
-        out.counter("coredns_cache_hits_total", "Forwarded names answered from the cache.", [(cache, stats.cacheHits)])
-        out.counter("coredns_cache_misses_total", "Forwarded names not in the cache.", [(cache, stats.cacheMisses)])
-        out.gauge("coredns_cache_entries", "Answers in the cache.", [(cache, Double(stats.cacheEntries))])
-        out.counter("coredns_cache_served_stale_total", "Expired answers served while every upstream failed.", [(cache, stats.staleServed)])
-        out.counter(
-            "coredns_forward_max_concurrent_rejects_total", "Queries given SERVFAIL at once: too many forwarded ones in flight.",
-            [([], stats.forwardOverCap)])
-        out.counter(
-            "kube_dns_forward_failed_total", "Forwarded queries given SERVFAIL: every upstream failed.", [([], stats.forwardFailed)])
-        out.counter("kube_dns_forward_loops_refused_total", "Loop probes that came back to us.", [([], stats.loopsRefused)])
+        for counter in DataPlaneCounter.all {
+            guard let metric = counter.metric else { continue }
+            let labels: PrometheusText.Labels = counter.hasServerLabel ? [("server", server)] : []
+            out.counter(metric, counter.help, [(labels, stats[counter.field] ?? 0)])
+        }
+        out.gauge("coredns_cache_entries", "Answers in the cache.", [([("server", server)], Double(stats.cacheEntries))])
 
         func perUpstream(_ value: (UpstreamStats) -> UInt64) -> [(PrometheusText.Labels, UInt64)] {
             upstreams.map { ([("to", $0.address)], value($0)) }

@@ -327,30 +327,63 @@ uint16_t dp_stats_qtype(unsigned bucket); /* 0 for the last: "other" */
 uint32_t dp_stats_size_bound(unsigned bucket);
 uint64_t dp_stats_duration_bound_us(unsigned bucket);
 
-/* Counters summed over workers at the time of the call. */
+/*
+ * The data plane's counters, defined here once: each worker counts them
+ * (dp_counters in server.h), dp_server_stats sums them into dp_stats, and
+ * the Swift side reads and exports them from this list through
+ * dp_counter_describe, so a counter added here reaches /metrics with no
+ * other change. X(field, metric, server_label, help): the metric's name
+ * under /metrics ("" for none), whether it carries the `server` label (1)
+ * or none (0), and its help text.
+ */
+#define DP_COUNTERS(X)                                                                             \
+    X(udp_queries, "", 0, "Queries received over UDP.")                                            \
+    X(tcp_queries, "", 0, "Queries received over TCP.")                                            \
+    X(dropped, "kube_dns_dns_dropped_total", 1, "Queries given no reply: responses, runts.")       \
+    X(truncated, "kube_dns_dns_truncated_total", 1, "UDP replies sent with TC.")                   \
+    X(send_failed, "kube_dns_udp_send_failures_total", 1,                                          \
+      "UDP replies the kernel would not take.")                                                    \
+    X(tcp_connections, "kube_dns_tcp_connections_total", 1, "TCP connections accepted.")           \
+    X(tcp_refused, "kube_dns_tcp_refused_total", 1,                                                \
+      "TCP connections closed at once, over the cap.")                                             \
+    X(forwarded, "", 0, "Queries sent upstream (cache misses that found room).")                   \
+    X(cache_hits, "coredns_cache_hits_total", 1, "Forwarded names answered from the cache.")       \
+    X(cache_misses, "coredns_cache_misses_total", 1, "Forwarded names not in the cache.")          \
+    X(forward_over_cap, "coredns_forward_max_concurrent_rejects_total", 0,                         \
+      "Queries given SERVFAIL at once: too many forwarded ones in flight.")                        \
+    X(forward_failed, "kube_dns_forward_failed_total", 0,                                          \
+      "Forwarded queries given SERVFAIL: every upstream failed.")                                  \
+    X(stale_served, "coredns_cache_served_stale_total", 1,                                         \
+      "Expired answers served while every upstream failed.")                                       \
+    X(loops_refused, "kube_dns_forward_loops_refused_total", 0, "Loop probes that came back to us.")
+
+/* Counters summed over workers at the time of the call: the list's, then
+ * the arrays and histograms. */
 typedef struct dp_stats {
+#define DP_STATS_FIELD(field, metric, server_label, help) uint64_t field;
+    DP_COUNTERS(DP_STATS_FIELD)
+#undef DP_STATS_FIELD
+    uint64_t rcode[16];                     /* replies by the header's 4-bit RCODE */
     uint64_t requests[2][DP_QTYPE_BUCKETS]; /* by transport (DP_UDP, DP_TCP), then type */
     uint64_t size_bucket[DP_SIZE_BUCKETS + 1];
     uint64_t size_sum;
     uint64_t duration_bucket[DP_DURATION_BUCKETS + 1];
     uint64_t duration_sum_us;
-    uint64_t udp_queries;
-    uint64_t tcp_queries;
-    uint64_t dropped;         /* no reply: responses, runts */
-    uint64_t rcode[16];       /* replies by the header's 4-bit RCODE */
-    uint64_t truncated;       /* UDP replies sent with TC */
-    uint64_t send_failed;     /* UDP replies the kernel would not take */
-    uint64_t tcp_connections; /* accepted */
-    uint64_t tcp_refused;     /* closed at once: over the connection cap */
-    uint64_t forwarded;       /* sent upstream */
-    uint64_t cache_hits;
-    uint64_t cache_misses;
-    uint64_t forward_over_cap; /* SERVFAIL at once: too many in flight */
-    uint64_t forward_failed;   /* SERVFAIL: every upstream failed */
-    uint64_t stale_served;     /* stale answers while upstreams failed */
-    uint64_t loops_refused;    /* loop probes that came back */
     uint64_t cache_entries;
 } dp_stats;
+
+/* One counter of DP_COUNTERS, and where dp_stats keeps it. */
+typedef struct dp_counter_info {
+    const char *field;
+    const char *metric;
+    int server_label;
+    const char *help;
+    size_t offset; /* of its uint64_t in dp_stats */
+} dp_counter_info;
+
+/* The counters of DP_COUNTERS, in its order: index 0 to dp_counter_count() - 1. */
+unsigned dp_counter_count(void);
+const dp_counter_info *dp_counter_describe(unsigned index);
 
 void dp_server_stats(const dp_server *s, dp_stats *out);
 
