@@ -1,21 +1,11 @@
 /*
  * arena.c — the memory of one table: many small allocations, freed at once
- * when the table is reclaimed. And dp_fail, the one way errors are written.
+ * when the table is reclaimed.
  */
 #include "dp_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-int dp_fail(char *err, size_t errlen, const char *format, ...) {
-    if (err != NULL && errlen > 0) {
-        va_list args;
-        va_start(args, format);
-        vsnprintf(err, errlen, format, args);
-        va_end(args);
-    }
-    return -1;
-}
 
 /* A delta's arenas hold a few names and answers, a whole table's many
  * megabytes: blocks start small and double, up to the largest. */

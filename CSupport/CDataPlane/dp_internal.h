@@ -1,5 +1,28 @@
 /*
  * dp_internal.h — types shared by the data plane's files, not seen by Swift.
+ *
+ * Who owns what (each file's one job; headers say who may call it):
+ *   the wire format   wire_format.c (dp_wire_format.h): integers, names,
+ *                     records; every other file reads messages through it
+ *   a query           query.c: sanity checks and parse; answer.c: lookup,
+ *                     EDNS, TC, pod names; rrset_records.c: one RRset kept
+ *                     as rdatas, written per reply
+ *   the table         table.c: reading it (shards, lookups); arena.c: its
+ *                     memory; table_directory.c: its shard directory
+ *   building tables   table_builder.c (dp_table_builder.h): a builder's
+ *                     zones, names and answers; reply_fit.c: each reply
+ *                     written once (wire.c, dp_wire.h) and fitted to a
+ *                     message; table_layout.c: shards, whole or delta
+ *   the server        server.c (server.h): workers, loops, publication;
+ *                     udp.c, tcp.c: the transports, which hand forwarded
+ *                     queries a reply callback (dp_client); stats.c: the
+ *                     counters' buckets and descriptors (DP_COUNTERS)
+ *   forwarding        forwarding.c (forward.h): routes and upstreams;
+ *                     forward.c: queries in flight, failover, health,
+ *                     loop probes; upstream_message.c: the query sent and
+ *                     the checks of a reply; cache.c: the shared cache;
+ *                     chase.c: ExternalName targets outside the cluster
+ *   utilities         fail.c: errors (dp_fail); address.c: socket addresses
  */
 #ifndef KUBEDNS_DP_INTERNAL_H
 #define KUBEDNS_DP_INTERNAL_H
