@@ -175,7 +175,10 @@ let package = Package(
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(
             name: "TestSupport",
-            dependencies: ["RecordModel", "RecordPublisher", "CLdns", "Etcd", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "RecordModel", "RecordPublisher", "CLdns", "Etcd", "KubeAPISimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/TestSupport",
             resources: [.copy("Fixtures")]),
     ],

@@ -4,6 +4,9 @@ a table per load generator, and the ratios of kube-dns to the faster of
 Knot DNS and NSD (queries/s, and CPU time per answered query).
 
 usage: report.py RUNS_TSV SERVICES SECONDS RSS_10K_KIB RSS_100K_KIB LOAD_100K_SECONDS
+                 [BASE_RSS_10K_KIB BASE_RSS_100K_KIB BASE_LOAD_100K_SECONDS]
+With a baseline ("kube-dns-base" runs), kube-dns is also compared with it:
+the ratio of the medians, and the spread of the ratios round by round.
 """
 import csv
 import statistics
@@ -12,6 +15,7 @@ import sys
 
 def main():
     runs_path, services, seconds, rss10, rss100, load100 = sys.argv[1:7]
+    base = sys.argv[7:10]
     with open(runs_path) as f:
         measured = list(csv.DictReader(f, delimiter="\t"))
     # The median of the rounds of each (server, load); lost queries added up.
@@ -53,7 +57,18 @@ def main():
             print(f"The ceiling (a UDP echo doing no DNS work) answers {ceiling['qps'] / ours['qps']:.2f}× "
                   f"kube-dns's queries/s at {ceiling['cpu_us_per_query'] / ours['cpu_us_per_query']:.2f}× its CPU "
                   f"per query: kube-dns reaches {ours['qps'] / ceiling['qps']:.0%} of what the kernel's UDP path allows.")
+        if any(r["server"] == "kube-dns-base" for r in rows):
+            old = next(r for r in rows if r["server"] == "kube-dns-base")
+            theirs = [r for r in measured if r["server"] == "kube-dns-base" and r["load"] == load]
+            ratios = [float(a["qps"]) / float(b["qps"]) for a, b in zip(mine, theirs)]
+            cpus = [float(a["cpu_us_per_query"]) / float(b["cpu_us_per_query"]) for a, b in zip(mine, theirs)]
+            print(f"kube-dns / kube-dns-base (the build before): {ours['qps'] / old['qps']:.3f}× the queries/s "
+                  f"(rounds {min(ratios):.3f} to {max(ratios):.3f}), {ours['cpu_us_per_query'] / old['cpu_us_per_query']:.3f}× "
+                  f"the CPU per query (rounds {min(cpus):.3f} to {max(cpus):.3f}).")
         print()
+    if base:
+        print(f"kube-dns-base RSS: {int(base[0]) / 1024:.1f} MiB with {services} services; "
+              f"{int(base[1]) / 1024:.1f} MiB with 100,000 services (start to first answer: {base[2]} s).")
     print(f"kube-dns RSS: {int(rss10) / 1024:.1f} MiB with {services} services; "
           f"{int(rss100) / 1024:.1f} MiB with 100,000 services "
           f"(start to first answer: {load100} s).")

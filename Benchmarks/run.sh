@@ -10,6 +10,9 @@
 #
 # usage: Benchmarks/run.sh [SERVICES (10000)] [SECONDS per run (10)]
 # (three rounds of six runs: about 20 times SECONDS, plus the builds)
+# BASELINE=PATH: another kube-dns binary (a build before a change) measured
+# in the same rounds as "kube-dns-base", with its RSS, and compared.
+# SCRATCH=DIR: the release build's scratch path (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 services="${1:-10000}"
@@ -20,11 +23,14 @@ mkdir -p "$out/knot" "$out/nsd"
 root=$(pwd)
 
 scripts/install-packages.sh knot nsd dnsperf psmisc
-swift build -c release --product kube-dns
+scratch="${SCRATCH:-.build}"
+baseline="${BASELINE:-}"
+swift build -c release --scratch-path "$scratch" --product kube-dns
+kube_dns="$scratch/release/kube-dns"
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
 gcc -O2 -std=gnu11 -o "$out/ceiling" Benchmarks/ceiling.c
 python3 Benchmarks/generate.py "$services" 100 "$out"
-.build/release/kube-dns records --kube-objects "$out/cluster.json" --cluster-zone-only \
+"$kube_dns" records --kube-objects "$out/cluster.json" --cluster-zone-only \
   | grep -v '^;' > "$out/nsd/cluster.local.zone"
 cp "$out/nsd/cluster.local.zone" "$out/knot/cluster.local.zone"
 pids=()
@@ -74,18 +80,23 @@ zone:
     zonefile: cluster.local.zone
 CONF
 
-taskset -c 1 .build/release/kube-dns --kube-objects "$out/cluster.json" --threads 1 \
+taskset -c 1 "$kube_dns" --kube-objects "$out/cluster.json" --threads 1 \
   --dns-bind-address 127.0.0.1 --dns-port 5300 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns.log" &
 pids+=($!); kubedns=$!
+if [ -n "$baseline" ]; then
+  taskset -c 1 "$baseline" --kube-objects "$out/cluster.json" --threads 1 \
+    --dns-bind-address 127.0.0.1 --dns-port 5305 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns-base.log" &
+  pids+=($!); base=$!
+fi
 taskset -c 1 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
 pids+=($!); knot=$!
 taskset -c 1 nsd -d -c "$out/nsd/nsd.conf" 2> "$out/nsd.log" &
 pids+=($!); nsd=$!
 taskset -c 1 "$out/ceiling" 5304 &
 pids+=($!); ceiling=$!
-for port in 5300 5301 5302; do wait_answering "$port"; done
+for port in 5300 5301 5302 ${baseline:+5305}; do wait_answering "$port"; done
 # knotd and nsd place their own threads and children: pin them all again.
-for p in $kubedns $knot $nsd; do
+for p in $kubedns $knot $nsd ${base:-}; do
   for pid in $(pstree -p "$p" | grep -o '([0-9]*)' | tr -d '()'); do taskset -a -p -c 1 "$pid" > /dev/null; done
 done
 
@@ -107,28 +118,39 @@ measure() { # name pid port load
 for round in 1 2 3; do
   for load in dnsperf loadgen; do
     measure kube-dns "$kubedns" 5300 "$load"
+    [ -z "$baseline" ] || measure kube-dns-base "$base" 5305 "$load"
     measure knot "$knot" 5301 "$load"
     measure nsd "$nsd" 5302 "$load"
   done
   measure ceiling "$ceiling" 5304 loadgen
 done
 rss10=$(awk '/VmRSS/ {print $2}' "/proc/$kubedns/status")
+rss10base=$([ -z "$baseline" ] || awk '/VmRSS/ {print $2}' "/proc/$base/status")
 cleanup
 pids=()
 
-# RSS at 100,000 services (10% headless with 3 endpoints), kube-dns only.
+# RSS at 100,000 services (10% headless with 3 endpoints): kube-dns, and the baseline.
 mkdir -p "$out/100k"
 python3 Benchmarks/generate.py 100000 100 "$out/100k" 1000
-start=$(date +%s.%N)
-.build/release/kube-dns --kube-objects "$out/100k/cluster.json" --threads 1 \
-  --dns-bind-address 127.0.0.1 --dns-port 5303 --healthz-port 0 --metrics-port 0 -v 2 2> "$out/kube-dns-100k.log" &
-pids+=($!); big=$!
-wait_answering 5303
-loaded=$(date +%s.%N)
-sleep 1 # the freed heap goes back to the system just after the table is swapped in
-rss100=$(awk '/VmRSS/ {print $2}' "/proc/$big/status")
-cleanup
+# Start to first answer, and RSS a second later (the freed heap goes back
+# to the system just after the table is swapped in).
+big_rss() { # binary port log
+  local start loaded
+  start=$(date +%s.%N)
+  "$1" --kube-objects "$out/100k/cluster.json" --threads 1 \
+    --dns-bind-address 127.0.0.1 --dns-port "$2" --healthz-port 0 --metrics-port 0 -v 2 > /dev/null 2> "$3" &
+  pids+=($!); big=$!
+  wait_answering "$2"
+  loaded=$(date +%s.%N)
+  sleep 1
+  echo "$(awk '/VmRSS/ {print $2}' "/proc/$big/status") $(awk -v a="$start" -v b="$loaded" 'BEGIN {printf "%.1f", b - a}')"
+  cleanup
+  pids=()
+}
+read -r rss100 load100 < <(big_rss "$kube_dns" 5303 "$out/kube-dns-100k.log")
+rss100base=; load100base=
+[ -z "$baseline" ] || read -r rss100base load100base < <(big_rss "$baseline" 5306 "$out/kube-dns-base-100k.log")
 
-python3 Benchmarks/report.py "$results" "$services" "$seconds" "$rss10" "$rss100" \
-  "$(awk -v a="$start" -v b="$loaded" 'BEGIN {printf "%.1f", b - a}')" > "$out/results.md"
+python3 Benchmarks/report.py "$results" "$services" "$seconds" "$rss10" "$rss100" "$load100" \
+  ${baseline:+"$rss10base" "$rss100base" "$load100base"} > "$out/results.md"
 cat "$out/results.md"

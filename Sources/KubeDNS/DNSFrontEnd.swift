@@ -46,6 +46,8 @@ struct DNSFrontEnd {
         let upstreamConfig = upstreams.start(server)
         try server.start()
         liveness.watch(server)
+        try PortFile.write(
+            ["dns": Int(server.port), "healthz": probe.port, "metrics": metricsServer.port], to: flags.portFile)
         logger.notice(
             "serving DNS",
             metadata: [

@@ -38,6 +38,10 @@ struct Kube2SkyCommand: AsyncParsableCommand {
     @Option(name: [.customShort("v"), .customLong("v")], help: "Log verbosity: 0 notices and errors, 2 routine events, 4 debugging.")
     var verbosity = 0
 
+    @Option(
+        name: .customLong("port-file"), help: "Write the port bound (healthz=PORT) to this file once it is bound.")
+    var portFile: String?
+
     func validate() throws {
         _ = try etcdEndpoints()
         do { _ = try DNSName(domain) } catch { throw ValidationError("--domain \(domain): \(error)") }
@@ -69,6 +73,7 @@ struct Kube2SkyCommand: AsyncParsableCommand {
                 "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
                 "/healthz": { .ok() },
             ])
+        try PortFile.write(["healthz": probe.port], to: portFile)
         logger.notice(
             "writing the cluster into etcd",
             metadata: [

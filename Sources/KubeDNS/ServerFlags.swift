@@ -22,6 +22,11 @@ struct ServerFlags: ParsableArguments {
         help: "On SIGTERM or SIGINT, keep answering this long after /readiness turns 503, so clients and the Service move away first.")
     var lameduck = GoDuration(.seconds(5), "5s")
 
+    @Option(
+        name: .customLong("port-file"),
+        help: "Write the ports bound (dns, healthz, metrics), one name=port a line, to this file once they are bound.")
+    var portFile: String?
+
     @Option(name: [.customShort("v"), .customLong("v")], help: "Log verbosity: 0 notices and errors, 2 routine events, 4 debugging.")
     var verbosity = 0
 

@@ -12,7 +12,6 @@ import Testing
 /// etcd), work together: kube2sky fills etcd, skydns answers from it, and
 /// the exechealthz command probes skydns.
 @Suite struct LegacyManifestTests {
-    typealias J = KubeObjectJSON
 
     static let directory = DeployManifestTests.directory.deletingLastPathComponent().appendingPathComponent("legacy")
 
@@ -92,7 +91,7 @@ import Testing
             Self.args(containers["skydns"]).filter { !$0.hasPrefix("-addr=") }.map(toTestEtcd),
             listen: ["--addr", "127.0.0.1:0"])
         defer { skydns.stop() }
-        APIWatchTests.expectEventually("kubernetes.default.svc", port: skydns.port, APIWatchTests.ok("a 10.0.0.1"))
+        Lookup.expectEventually("kubernetes.default.svc", port: skydns.port, Lookup.ok("a 10.0.0.1"))
 
         // The probe command, against this skydns: true now, false for a name that is not there.
         let healthz = Self.args(containers["healthz"])

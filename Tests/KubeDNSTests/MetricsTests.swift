@@ -68,12 +68,11 @@ import Testing
     }
 
     @Test func informersCountEventsAndErrors() async throws {
-        typealias J = KubeObjectJSON
-        try await APIWatchTests.withCluster([J.namespace("prod")]) { simulator, server, _ throws in
+        try await withSimulatedCluster([J.namespace("prod")]) { simulator, server, _ throws in
             try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.20"]))
-            APIWatchTests.expectEventually("web.prod.svc", port: server.port, APIWatchTests.ok("a 10.0.0.20"))
+            Lookup.expectEventually("web.prod.svc", port: server.port, Lookup.ok("a 10.0.0.20"))
             try simulator.apply(J.service("web", "prod", clusterIPs: ["10.0.0.21"]))
-            APIWatchTests.expectEventually("web.prod.svc", port: server.port, APIWatchTests.ok("a 10.0.0.21"))
+            Lookup.expectEventually("web.prod.svc", port: server.port, Lookup.ok("a 10.0.0.21"))
             let samples = try Self.scrape(server.metricsPort).samples
             #expect(samples["kube_dns_informer_events_total{resource=\"services\",type=\"ADDED\"}"] == 1)
             #expect(samples["kube_dns_informer_events_total{resource=\"services\",type=\"MODIFIED\"}"] == 1)

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// The real `kube-dns kube2sky`, writing a simulated cluster into a real
-/// etcd; its probe on a port of the kernel's choosing, read from its log.
+/// etcd; its probe on a port of the kernel's choosing, read from its port file.
 public final class Kube2SkyProcess: @unchecked Sendable {
     // @unchecked: `healthzPort` is a constant; the Process is started and
     // stopped by the owner alone; the log buffer has its own lock.
@@ -21,18 +21,19 @@ public final class Kube2SkyProcess: @unchecked Sendable {
 
     /// `arguments`: the whole command line after the binary, `kube2sky` first.
     public init(arguments: [String]) throws {
+        let portFile = PortFileReader.temporaryPath()
         process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-        process.arguments = arguments
+        process.arguments = arguments + ["--port-file", portFile]
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         stderr.follow(pipe.fileHandleForReading)
-        let line = stderr.waitForLine(endingWith: "writing the cluster into etcd", of: process)
-        guard let port = line?.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) }) else {
+        guard let port = PortFileReader.wait(portFile, for: process)?["healthz"] else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
+            stderr.waitForEnd()
             throw ServerProcess.ServerError.exited(stderr: stderr.text)
         }
         healthzPort = port

@@ -6,7 +6,8 @@ import Synchronization
 #endif
 
 /// The real `kube-dns` binary, started on loopback ports of the kernel's
-/// choosing (read back from its log) and stopped by its PID. Ports picked
+/// choosing (read back from the file it writes them to, `--port-file`)
+/// and stopped by its PID. Ports picked
 /// by the test and bound later could be taken meanwhile, and the DNS
 /// sockets use SO_REUSEPORT, so a second server of the same user would
 /// share them instead of failing: the kernel's choice avoids both.
@@ -47,6 +48,8 @@ public final class ServerProcess: @unchecked Sendable {
         if !arguments.contains("--config-dir") { arguments += ["--config-dir", "/nonexistent/kube-dns-config"] }
         // Tests stop servers often: no lame-duck wait unless a test asks for one.
         if !arguments.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
+        let portFile = PortFileReader.temporaryPath()
+        arguments += ["--port-file", portFile]
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
         process.arguments = arguments + (listen ?? ["--dns-bind-address", bindAddress, "--dns-port", "0"])
@@ -56,21 +59,15 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         stderr.follow(pipe.fileHandleForReading)
-        // "... healthz port=<n> port=<m> [KubeDNS] serving DNS"
-        var ports: (dns: UInt16, healthz: UInt16, metrics: UInt16)?
-        if let line = stderr.waitForLine(endingWith: "serving DNS", of: process),
-            let dns = line.firstMatch(of: /\sport=(\d+) \[/).flatMap({ UInt16($0.1) }),
-            let healthz = line.firstMatch(of: /healthz port=(\d+)/).flatMap({ UInt16($0.1) }),
-            let metrics = line.firstMatch(of: /metrics port=(\d+)/).flatMap({ UInt16($0.1) })
-        {
-            ports = (dns, healthz, metrics)
-        }
-        guard let ports else {
+        let written = PortFileReader.wait(portFile, for: process)
+        guard let written, let dns = written["dns"], let healthz = written["healthz"], let metrics = written["metrics"] else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
+            stderr.waitForEnd()
             throw process.terminationReason == .exit && process.terminationStatus != 0
                 ? ServerError.exited(stderr: stderr.text) : ServerError.notAnswering(stderr: stderr.text)
         }
+        let ports = (dns: dns, healthz: healthz, metrics: metrics)
         port = ports.dns
         healthzPort = ports.healthz
         metricsPort = ports.metrics
@@ -178,17 +175,6 @@ final class LogBuffer: Sendable {
     }
 
     var text: String { String(decoding: data.withLock { $0 }, as: UTF8.self) }
-
-    /// The first line ending with `suffix`, waiting for it (10 s at most)
-    /// while `process` runs; nil when it never comes.
-    func waitForLine(endingWith suffix: String, of process: Process) -> Substring? {
-        for _ in 0..<200 {
-            if let line = text.split(separator: "\n").first(where: { $0.hasSuffix(suffix) }) { return line }
-            if !process.isRunning { return nil }
-            usleep(50_000)
-        }
-        return nil
-    }
 
     /// Waits (a second at most) until the writer has closed its end.
     func waitForEnd() {

@@ -30,7 +30,7 @@ public final class UpstreamServer: @unchecked Sendable {
         let zonePath = directory.appendingPathComponent("zone").path
         try zone.write(toFile: zonePath, atomically: true, encoding: .utf8)
         logPath = directory.appendingPathComponent("log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         var started: (Process, UInt16)?
         for _ in 0..<5 where started == nil {
             let port = try freePort()
