@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         let options = try records.options(serial: 0)
         let metrics = MetricsRegistry(version: BuildInfo.version)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
-        let (source, fileObjects) = try Source.open(
+        var (source, fileObjects) = try Source.open(
             records.kubeObjects, api, watchPods: records.pods == .verified, metrics: metrics, logger: logger)
         let frontEnd = try await DNSFrontEnd.start(
             address: dnsBindAddress, port: dnsPort, healthzPort: healthzPort, domain: options.domain,
@@ -67,7 +67,8 @@ struct ServeCommand: AsyncParsableCommand {
         switch source {
         case .file(let watcher, let identity):
             let queue = BatchQueue<ClusterObjects>()
-            if let fileObjects { queue.push(fileObjects) }
+            // Handed over, not kept: the publisher lets them go once they are served.
+            if let objects = fileObjects.take() { queue.push(objects) }
             tasks.append(
                 (
                     "objects file",

@@ -81,7 +81,7 @@ public struct Publisher<State: RecordState>: Sendable {
             }
             state.stamp(epochSeconds: clock.epochSeconds)
             state.discardChanges()
-            guard let names = publishWhole(state, received: received) else { continue }
+            guard let names = publishWhole(&state, received: received) else { continue }
             readiness.markReady()
             logger.notice("initial sync done; ready", metadata: ["records": "\(state.summary)", "after": "\(ContinuousClock.now - start)"])
             return names
@@ -99,9 +99,9 @@ public struct Publisher<State: RecordState>: Sendable {
         state.stamp(epochSeconds: clock.epochSeconds)
         switch state.takeChanges() {
         case .whole:
-            return publishWhole(state, received: received)
+            return publishWhole(&state, received: received)
         case .delta(let heads, let changes):
-            if changes.nameCount * Self.wholeTableShare > tableNames { return publishWhole(state, received: received) }
+            if changes.nameCount * Self.wholeTableShare > tableNames { return publishWhole(&state, received: received) }
             return publishDelta(heads, changes, received: received)
         }
     }
@@ -113,7 +113,7 @@ public struct Publisher<State: RecordState>: Sendable {
     }
 
     /// Builds and publishes the whole table; its name count, nil when it failed.
-    private func publishWhole(_ state: State, received: ContinuousClock.Instant) -> Int? {
+    private func publishWhole(_ state: inout State, received: ContinuousClock.Instant) -> Int? {
         let modelled = ContinuousClock.now
         do {
             let contents = state.contents
@@ -121,6 +121,7 @@ public struct Publisher<State: RecordState>: Sendable {
             let built = ContinuousClock.now
             let (names, answers, bytes) = (table.nameCount, table.answerCount, table.byteCount)
             server.publish(table)
+            state.tablePublished()
             let done = ContinuousClock.now
             logger.info(
                 "records published",

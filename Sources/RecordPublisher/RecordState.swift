@@ -5,7 +5,8 @@ import DNSModel
 /// Kubernetes API's informers, an objects file, skydns's etcd tree)
 /// conforms with its own model; the publisher owns the value and calls it
 /// from one task, in this order: `apply` for each batch, then, once
-/// `isComplete`, `stamp` and `takeChanges` (or `discardChanges` before).
+/// `isComplete`, `stamp` and `takeChanges` (or `discardChanges` before),
+/// and `tablePublished` once a whole table built from `contents` is out.
 public protocol RecordState: Sendable {
     associatedtype Batch: Sendable
     associatedtype Contents: TableContents
@@ -34,8 +35,16 @@ public protocol RecordState: Sendable {
     /// Everything, for a whole table.
     var contents: Contents { get }
 
+    /// A whole table made from `contents` is served: what was kept only to
+    /// build it can go (a file's objects, which the next read replaces).
+    mutating func tablePublished()
+
     /// A few words for the log line of a whole publication ("120 services").
     var summary: String { get }
+}
+
+extension RecordState {
+    public mutating func tablePublished() {}
 }
 
 /// What a state has to publish.

@@ -18,7 +18,7 @@ public struct SkyDNSState: RecordState {
     private var replaced = false
     private var changed = false
     /// The whole zone, made when a read was taken (making it indexes the
-    /// tree's targets), until the next batch.
+    /// tree's targets), until it is published or the next batch comes.
     private var whole: ZoneSet?
 
     public init(domain: DNSName, ttl: UInt32) { tree = SkyDNSTree(domain: domain, ttl: ttl) }
@@ -67,6 +67,8 @@ public struct SkyDNSState: RecordState {
         var copy = tree
         return copy.wholeZones(serial: serial)
     }
+
+    public mutating func tablePublished() { whole = nil }
 
     public var summary: String { "\(tree.recordCount) keys, revision \(revision)" }
 

@@ -160,6 +160,32 @@ import Testing
         }
     }
 
+    @Test func eachReadOfAnObjectsFileIsPublishedWholeAndLetGo() async throws {
+        let options = RecordOptions(domain: domain)
+        let harness = try Harness(options: options)
+        defer { harness.server.stop() }
+        let queue = BatchQueue<ClusterObjects>()
+        let (applied, published) = (Counter(), Counter())
+        let publisher = harness.publisher(Counted<ObjectsFileState>.self)
+        let running = Task { await publisher.run(Counted(ObjectsFileState(options: options), applied, published: published), from: queue) }
+        defer { running.cancel() }
+
+        queue.push(try objects(service("web", ip: "10.0.0.1")))
+        #expect(await asyncEventually { harness.readiness.notReadyReason == nil })
+        #expect(published.value == 1)
+
+        // The next read replaces the first whole, with a later serial.
+        harness.clock.advance(by: .seconds(5))
+        queue.push(try objects(service("db", ip: "10.0.0.2")))
+        #expect(await asyncEventually { published.value == 2 })
+        try await offThePool { () async throws in
+            #expect(try harness.answer("db.ns.svc.cluster.local").answer.first?.hasSuffix("10.0.0.2") == true)
+            #expect(try harness.answer("web.ns.svc.cluster.local").rcode == "NXDOMAIN")
+            #expect(try harness.serial() == "1000005")
+        }
+        #expect(harness.log.count("changes published") == 0)
+    }
+
     @Test func aChangeTouchingMuchOfTheTableIsPublishedWhole() async throws {
         let options = RecordOptions(domain: domain)
         let harness = try Harness(options: options)
@@ -194,14 +220,17 @@ import Testing
     }
 }
 
-/// A state that counts the batches applied to the one it wraps.
+/// A state that counts the batches applied to the one it wraps, and the
+/// whole tables it was told were published.
 struct Counted<Wrapped: RecordState>: RecordState {
     var wrapped: Wrapped
     let applied: Counter
+    let published: Counter
 
-    init(_ wrapped: Wrapped, _ applied: Counter) {
+    init(_ wrapped: Wrapped, _ applied: Counter, published: Counter = Counter()) {
         self.wrapped = wrapped
         self.applied = applied
+        self.published = published
     }
 
     mutating func apply(_ batch: Wrapped.Batch) -> [String] {
@@ -214,6 +243,10 @@ struct Counted<Wrapped: RecordState>: RecordState {
     mutating func takeChanges() -> PendingChanges { wrapped.takeChanges() }
     mutating func discardChanges() { wrapped.discardChanges() }
     var contents: Wrapped.Contents { wrapped.contents }
+    mutating func tablePublished() {
+        published.add()
+        wrapped.tablePublished()
+    }
     var summary: String { wrapped.summary }
 }
 
