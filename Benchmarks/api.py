@@ -274,6 +274,41 @@ def dnsperf(queries, seconds):
             "lost": sent - received}
 
 
+def put_endpoint_slice(api, n, services):
+    """The n-th update: a headless-style slice of 3 endpoints for every
+    10th Service in turn, one of them not ready (which one changes)."""
+    i = (n * 10) % services
+    name, namespace = f"svc-{i}", f"ns-{i % 100}"
+    slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "addressType": "IPv4",
+              "metadata": {"name": f"{name}-x", "namespace": namespace,
+                           "labels": {"kubernetes.io/service-name": name}},
+              "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
+              "endpoints": [{"addresses": [f"10.{100 + e}.{(i // 256) % 256}.{i % 256}"],
+                             "hostname": f"{name}-{e}", "conditions": {"ready": e != n % 3}}
+                            for e in range(3)]}
+    put(api, f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices/{name}-x", slice_)
+
+
+def put_pod(api, n, services):
+    """The n-th PUT of the control: a pod of about the size of
+    put_endpoint_slice's slice, which kube-dns does not watch (pods are
+    followed only with --pods verified)."""
+    i = (n * 10) % services
+    ip = f"10.{100 + n % 3}.{(i // 256) % 256}.{i % 256}"
+    pod = {"kind": "Pod", "apiVersion": "v1",
+           "metadata": {"name": f"pod-{i}", "namespace": f"ns-{i % 100}", "labels": {"app": f"svc-{i}"}},
+           "spec": {"hostname": f"svc-{i}-0", "subdomain": f"svc-{i}"},
+           "status": {"podIP": ip, "podIPs": [{"ip": ip}], "phase": "Running",
+                      "conditions": [{"type": "Ready", "status": "True" if n % 3 else "False"}]}}
+    put(api, f"/api/v1/namespaces/ns-{i % 100}/pods/pod-{i}", pod)
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def churn(services=10_000, seconds=5, rate=100, rounds=6, load=loadgen):
     """Each round runs LOAD (loadgen) quiet, under the control, under churn, and
     quiet again. Churn is 100 EndpointSlice PUTs a second. The control is

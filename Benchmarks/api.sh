@@ -8,12 +8,14 @@
 # usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all;
 #        churn_dnsperf: churn under dnsperf, as the issue measures it;
 #        and paired, with BASELINE=DIR: CPU per update against the kube-dns in DIR)
+# SCRATCH=DIR: the release build's scratch path (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Benchmarks/out
 mkdir -p "$out"
 scripts/install-packages.sh curl etcd-server dnsperf
-swift build -c release --product kube-dns
-swift build -c release --product kube-api-simulator
+scratch="${SCRATCH:-.build}"
+swift build -c release --scratch-path "$scratch" --product kube-dns
+swift build -c release --scratch-path "$scratch" --product kube-api-simulator
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
-python3 Benchmarks/api.py "$out" .build/release "$out/loadgen" "$@" | tee "$out/api.md"
+python3 Benchmarks/api.py "$out" "$scratch/release" "$out/loadgen" "$@" | tee "$out/api.md"

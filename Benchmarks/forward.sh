@@ -5,6 +5,7 @@
 # CPU 0, in the same run. Also kube-dns answering cluster names from its
 # table, the authoritative path the cache is compared with.
 # Usage: Benchmarks/forward.sh [NAMES] [SECONDS]   (defaults 1000 and 10)
+# SCRATCH=DIR: the release build's scratch path (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 names="${1:-1000}"
@@ -15,7 +16,8 @@ mkdir -p "$out/knot" "$out/unbound"
 root=$(pwd)
 
 scripts/install-packages.sh knot unbound dnsmasq-base dnsperf psmisc
-swift build -c release --scratch-path .build-release --product kube-dns
+scratch="${SCRATCH:-.build}"
+swift build -c release --scratch-path "$scratch" --product kube-dns
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -81,7 +83,7 @@ CONF
 taskset -c 0 knotd -c "$out/knot/knot.conf" 2> "$out/knot.log" &
 pids+=($!)
 wait_for_answer 5311 host-1.bench.test
-taskset -c 1 .build-release/release/kube-dns --kube-objects deploy/demo/cluster.yaml --threads 1 \
+taskset -c 1 "$scratch/release/kube-dns" --kube-objects deploy/demo/cluster.yaml --threads 1 \
   --nameservers 127.0.0.1:5311 --config-dir /nonexistent --cache-size 100000 \
   --dns-bind-address 127.0.0.1 --dns-port 5310 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns.log" &
 pids+=($!); kubedns=$!

@@ -5,6 +5,7 @@
 # http.client, a new connection per probe, as the kubelet makes them).
 # Prints p50, p99 and the largest probe time.
 # Usage: Benchmarks/probes.sh [SECONDS]   (default 20)
+# SCRATCH=DIR: the release build's scratch path (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
@@ -12,14 +13,15 @@ out=Benchmarks/out/probes
 rm -rf "$out"
 mkdir -p "$out"
 scripts/install-packages.sh psmisc
-swift build -c release --scratch-path .build-release --product kube-dns
+scratch="${SCRATCH:-.build}"
+swift build -c release --scratch-path "$scratch" --product kube-dns
 gcc -O2 -std=gnu11 -o "$out/loadgen" Benchmarks/loadgen.c
 source Benchmarks/common.sh
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-.build-release/release/kube-dns --kube-objects deploy/demo/cluster.yaml --threads 2 --nameservers "" \
+"$scratch/release/kube-dns" --kube-objects deploy/demo/cluster.yaml --threads 2 --nameservers "" \
   --config-dir /nonexistent --dns-bind-address 127.0.0.1 --dns-port 5320 --healthz-port 5321 \
   --metrics-port 5322 2> "$out/kube-dns.log" &
 pids+=($!)

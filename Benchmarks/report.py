@@ -35,7 +35,7 @@ def main():
     for load in ("dnsperf", "loadgen"):
         rows = [r for r in runs if r["load"] == load]
         print(f"**{load}**\n")
-        print(f"| server | queries/s | mean latency (µs) | lost (all rounds) | server CPU per query (µs) |")
+        print("| server | queries/s | mean latency (µs) | lost (all rounds) | server CPU per query (µs) |")
         print("|---|---:|---:|---:|---:|")
         for r in rows:
             print(f"| {r['server']} | {r['qps']:,.0f} | {r['latency_us']:.0f} | {r['lost']} | {r['cpu_us_per_query']:.2f} |")
