@@ -122,6 +122,9 @@ public final class KubeAPISimulator: Sendable {
 
     public var resourceVersion: Int { state.withLock { $0.revision } }
 
+    /// Watches open now, each streaming its events.
+    public var openWatchCount: Int { state.withLock { $0.watches.count } }
+
     /// The requests seen so far.
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
 

@@ -147,8 +147,7 @@ import Testing
         try simulator.apply(Self.namespace("a"))
         try await withInformer(simulator) { recorder in
             #expect(await recorder.waitFor("replaced a"))
-            #expect(await asyncEventually { simulator.requests.contains { $0.uri.contains("watch=true") } })
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(await asyncEventually { simulator.openWatchCount == 1 })
             simulator.compact(endingWatches: true)
             try simulator.apply(Self.namespace("b"))
             #expect(await asyncEventually { recorder.all.filter { $0.hasPrefix("replaced") }.count == 2 })

@@ -35,13 +35,14 @@ import Testing
                 while flooding.isSet && sent < 5_000_000 {
                     for _ in 0..<64 { socket.send(query) }
                     sent += 64
+                    flooding.count(64)
                 }
             }
         }
         flooding.set()
         floods.forEach { $0.start() }
         defer { flooding.clear() }
-        usleep(500_000)
+        #expect(eventually { flooding.sent >= 100_000 })
         // A probe waiting behind DNS work would miss the kubelet's default
         // probe timeout of one second; how fast it answers is a benchmark's
         // business, not this test's.
@@ -53,10 +54,13 @@ import Testing
     }
 }
 
-/// A flag the flood threads read.
+/// A flag the flood threads read, and how many queries they have sent.
 final class FloodFlag: Sendable {
     private let value = Atomic(false)
+    private let queries = Atomic(0)
     var isSet: Bool { value.load(ordering: .relaxed) }
+    var sent: Int { queries.load(ordering: .relaxed) }
     func set() { value.store(true, ordering: .relaxed) }
     func clear() { value.store(false, ordering: .relaxed) }
+    func count(_ sent: Int) { queries.add(sent, ordering: .relaxed) }
 }
