@@ -191,7 +191,7 @@ import Testing
             #expect(rounds > 3)
             #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 200)
             _ = try await simulator.start(port: apiPort)
-            Lookup.expectEventually("late.prod.svc", port: port, Lookup.ok("a 10.0.3.99"), )
+            Lookup.expectEventually("late.prod.svc", port: port, Lookup.ok("a 10.0.3.99"))
             Lookup.expectEventually("s1.prod.svc", port: port, Lookup.ok("a 10.0.3.1"))
             Lookup.expectEventually("s0.prod.svc", port: port, Lookup.nxdomain)
         }
