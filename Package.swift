@@ -37,6 +37,9 @@ let package = Package(
         // DNS in Swift terms: names, records, zones, their answers, and the
         // zones and changes a table is built from. Pure Swift, no I/O.
         .target(name: "DNSModel"),
+        // CoreDNS's configuration language: server blocks, directives,
+        // imports, snippets and environment variables, read into values.
+        .target(name: "Corefile", dependencies: ["DNSModel"]),
         // Kubernetes objects in, DNS records and answers out. Pure Swift, no I/O.
         .target(name: "RecordModel", dependencies: ["DNSModel", "JSONDecoding"]),
         // The Swift face of the data plane: server lifecycle and answer-table publication.
@@ -136,6 +139,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
+        .testTarget(name: "CorefileTests", dependencies: ["Corefile"]),
         .testTarget(
             name: "RecordModelTests",
             dependencies: ["RecordModel", "ObjectSources", "JSONDecoding", "TestSupport"]),
