@@ -132,7 +132,7 @@ let package = Package(
             name: "KubeDNS",
             dependencies: [
                 "RecordModel", "DataPlane", "RecordPublisher", "ObjectSources", "KubeAPI", "Health", "Upstreams",
-                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource",
+                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

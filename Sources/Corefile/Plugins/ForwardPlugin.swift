@@ -1,0 +1,111 @@
+import DNSModel
+
+/// `forward FROM TO... { ... }` (coredns.io/plugins/forward): names under
+/// FROM, but not under an `except` zone, go to the upstreams.
+public struct ForwardPlugin: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        /// An upstream, `ip[:port]` or `dns://ip[:port]` (port 53 unless written).
+        case address(IPAddress, port: Int)
+        /// The `nameserver` lines of a resolv.conf file, read when the configuration is.
+        case resolvConf(path: String)
+    }
+
+    public enum Policy: String, Sendable { case random, roundRobin = "round_robin", sequential }
+
+    public var from: DNSName
+    public var to: [Target]
+    public var except: [DNSName] = []
+    public var forceTCP = false
+    public var preferUDP = false
+    /// How long an idle upstream connection is kept.
+    public var expire: Duration = .seconds(10)
+    /// Failed health checks before an upstream is taken for down (0: never).
+    public var maxFails = 2
+    public var healthCheck: Duration = .milliseconds(500)
+    public var policy = Policy.random
+    /// Queries in flight at most; nil: no limit.
+    public var maxConcurrent: Int?
+
+    /// CoreDNS takes at most 15 upstreams per forward.
+    static let maxUpstreams = 15
+
+    init(_ directive: Directive) throws(CorefileError) {
+        let read = PluginArguments(plugin: "forward")
+        try read.count(directive, 2...Int.max)
+        from = try read.zones([directive.arguments[0]], at: directive)[0]
+        to = []
+        for text in directive.arguments.dropFirst() { to.append(try Self.target(text, read, at: directive)) }
+        guard to.count <= Self.maxUpstreams else { throw read.error("more than \(Self.maxUpstreams) upstreams", at: directive) }
+        try read.options(of: directive) { option throws(CorefileError) in
+            switch option.name {
+            case "except":
+                try read.count(option, 1...Int.max)
+                except = try read.zones(option.arguments, at: option)
+            case "force_tcp":
+                try read.count(option, 0...0)
+                forceTCP = true
+            case "prefer_udp":
+                try read.count(option, 0...0)
+                preferUDP = true
+            case "expire":
+                try read.count(option, 1...1)
+                expire = try read.duration(option.arguments[0], "expire", at: option)
+            case "max_fails":
+                try read.count(option, 1...1)
+                maxFails = try read.integer(option.arguments[0], 0...Int(Int32.max), "max_fails", at: option)
+            case "health_check":
+                try read.count(option, 1...4)
+                healthCheck = try read.duration(option.arguments[0], "health_check", at: option)
+                try Self.checkHealthOptions(Array(option.arguments.dropFirst()), read, at: option)
+            case "policy":
+                try read.count(option, 1...1)
+                policy = Policy(
+                    rawValue: try read.oneOf(option.arguments[0], ["random", "round_robin", "sequential"], "policy", at: option))!
+            case "max_concurrent":
+                try read.count(option, 1...1)
+                maxConcurrent = try read.integer(option.arguments[0], 1...Int(Int32.max), "max_concurrent", at: option)
+            case "tls", "tls_servername", "next", "failfast_all_unhealthy_upstreams", "failover":
+                throw read.notSupported(option)
+            default:
+                return false
+            }
+            return true
+        }
+        if forceTCP && preferUDP { throw read.error("force_tcp and prefer_udp cannot be used together", at: directive) }
+    }
+
+    /// `no_rec` and `domain FQDN` after the health check's interval; only the default (`.`, recursion desired) is done.
+    private static func checkHealthOptions(_ words: [String], _ read: PluginArguments, at option: Directive) throws(CorefileError) {
+        guard words.isEmpty else {
+            throw read.error("health_check \(words.joined(separator: " ")) is not supported by this server", at: option)
+        }
+    }
+
+    private static func target(_ text: String, _ read: PluginArguments, at directive: Directive) throws(CorefileError) -> Target {
+        if text.hasPrefix("tls://") { throw read.error("\(text): DNS over TLS upstreams are not supported by this server", at: directive) }
+        var rest = Substring(text)
+        if rest.hasPrefix("dns://") { rest = rest.dropFirst(6) } else if rest.contains("/") { return .resolvConf(path: text) }
+        var host = rest
+        var port = 53
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()), (1...65535).contains(number) else {
+                    throw read.error("\(text): bad port", at: directive)
+                }
+                port = number
+            }
+        } else if rest.filter({ $0 == ":" }).count == 1, let colon = rest.firstIndex(of: ":") {
+            host = rest[..<colon]
+            guard let number = Int(rest[rest.index(after: colon)...]), (1...65535).contains(number) else {
+                throw read.error("\(text): bad port", at: directive)
+            }
+            port = number
+        }
+        guard let address = IPAddress(String(host)) else {
+            throw read.error("\(text): not an IP address, dns://address or resolv.conf path", at: directive)
+        }
+        return .address(address, port: port)
+    }
+}

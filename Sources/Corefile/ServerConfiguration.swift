@@ -1,0 +1,103 @@
+import DNSModel
+
+/// One plugin of a server block, its options read.
+public enum Plugin: Sendable, Equatable {
+    case kubernetes(KubernetesPlugin)
+    case forward(ForwardPlugin)
+    case cache(CachePlugin)
+    case hosts(HostsPlugin)
+    case health(HealthPlugin)
+    /// `/ready` on this address, 200 once every plugin that reports readiness is ready.
+    case ready(address: String)
+    /// `/metrics` on this address.
+    case prometheus(address: String)
+    case reload(ReloadPlugin)
+    /// Addresses to listen on rather than every address.
+    case bind([String])
+    case errors, log, loop, loadbalance, any
+}
+
+/// A server block with its plugins read, in the order a query passes them.
+public struct ServerConfiguration: Sendable {
+    public var keys: [ServerKey]
+    public var plugins: [Plugin]
+    public var location: CorefileLocation
+
+    /// Plugins this server does not have; named in the error that stops the start.
+    static let unsupported: Set<String> = Set(PluginOrder.names).subtracting([
+        "kubernetes", "forward", "cache", "hosts", "health", "ready", "prometheus", "reload", "bind", "errors", "log", "loop",
+        "loadbalance", "any",
+    ])
+
+    /// Plugins CoreDNS takes once per server block.
+    static let once: Set<String> = [
+        "kubernetes", "forward", "cache", "hosts", "health", "ready", "prometheus", "reload", "bind", "loop", "errors", "any",
+        "loadbalance",
+    ]
+
+    public init(_ block: ServerBlock) throws(CorefileError) {
+        keys = block.keys
+        location = block.location
+        let zones = block.keys.map(\.zone)
+        var seen: Set<String> = []
+        plugins = []
+        for directive in try block.pluginChain() {
+            let name = directive.name
+            let read = PluginArguments(plugin: name)
+            if Self.unsupported.contains(name) {
+                throw CorefileError("plugin/\(name): not supported by this server", at: directive.location)
+            }
+            guard seen.insert(name).inserted || !Self.once.contains(name) else {
+                throw read.error("this plugin can only be used once per Server Block", at: directive)
+            }
+            plugins.append(try Self.plugin(directive, zones: zones, read))
+        }
+    }
+
+    private static func plugin(_ directive: Directive, zones: [DNSName], _ read: PluginArguments) throws(CorefileError) -> Plugin {
+        switch directive.name {
+        case "kubernetes": return .kubernetes(try KubernetesPlugin(directive, blockZones: zones))
+        case "forward": return .forward(try ForwardPlugin(directive))
+        case "cache": return .cache(try CachePlugin(directive, blockZones: zones))
+        case "hosts": return .hosts(try HostsPlugin(directive, blockZones: zones))
+        case "health": return .health(try HealthPlugin(directive))
+        case "reload": return .reload(try ReloadPlugin(directive))
+        case "ready", "prometheus":
+            try read.count(directive, 0...1)
+            try read.noBlock(directive)
+            let address = directive.arguments.first ?? (directive.name == "ready" ? ":8181" : "localhost:9153")
+            return directive.name == "ready" ? .ready(address: address) : .prometheus(address: address)
+        case "bind":
+            try read.count(directive, 1...Int.max)
+            if directive.block != nil { throw read.error("'except' in bind is not supported by this server", at: directive) }
+            return .bind(directive.arguments)
+        case "loadbalance":
+            try read.count(directive, 0...1)
+            if let policy = directive.arguments.first, policy != "round_robin" {
+                throw read.error("policy '\(policy)' is not supported by this server (round_robin is)", at: directive)
+            }
+            return .loadbalance
+        case "log":
+            // `log [NAMES...] [FORMAT] { class CLASSES... }`: its names and format are free text.
+            try read.options(of: directive) { $0.name == "class" }
+            return .log
+        case "errors":
+            try read.count(directive, 0...0)
+            try read.options(of: directive) { ["consolidate", "stacktrace"].contains($0.name) }
+            return .errors
+        default:
+            try read.count(directive, 0...0)
+            try read.noBlock(directive)
+            return directive.name == "loop" ? .loop : .any
+        }
+    }
+}
+
+extension Corefile {
+    /// Every server block with its plugins read.
+    public func configurations() throws(CorefileError) -> [ServerConfiguration] {
+        var configurations: [ServerConfiguration] = []
+        for block in serverBlocks { configurations.append(try ServerConfiguration(block)) }
+        return configurations
+    }
+}
