@@ -145,7 +145,7 @@ let package = Package(
             dependencies: ["RecordModel", "ObjectSources", "JSONDecoding", "TestSupport"]),
         .testTarget(
             name: "ObjectSourcesTests",
-            dependencies: ["ObjectSources", "RecordModel", "KubeAPI"]),
+            dependencies: ["ObjectSources", "RecordModel", "RecordPublisher", "KubeAPI"]),
         .testTarget(
             name: "DataPlaneTests",
             dependencies: ["DataPlane", "CDataPlane", "CLdns", "RecordModel", "ServerMetrics", "TestSupport"]),

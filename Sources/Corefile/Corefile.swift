@@ -11,8 +11,7 @@ public struct Corefile: Sendable {
     ) throws(CorefileError) {
         var expander = ImportExpander(files: files, environment: environment)
         let tokens = try expander.expand(file: path, text: text)
-        var reader = DirectiveReader(
-            tokens: tokens, defaultPort: defaultPort, end: CorefileLocation(file: path, line: text.split(separator: "\n").count))
+        var reader = DirectiveReader(tokens: tokens, defaultPort: defaultPort)
         serverBlocks = try reader.serverBlocks()
         try Self.checkKeysUnique(serverBlocks)
     }
@@ -61,13 +60,11 @@ public struct Directive: Sendable, Equatable {
 struct DirectiveReader {
     let tokens: [CorefileToken]
     let defaultPort: Int
-    let end: CorefileLocation
     var index = 0
 
-    init(tokens: [CorefileToken], defaultPort: Int, end: CorefileLocation) {
+    init(tokens: [CorefileToken], defaultPort: Int) {
         self.tokens = tokens
         self.defaultPort = defaultPort
-        self.end = end
     }
 
     mutating func serverBlocks() throws(CorefileError) -> [ServerBlock] {
@@ -116,6 +113,7 @@ struct DirectiveReader {
             }
             directives.append(Directive(name.text, arguments, block: block, at: name.location))
         }
-        throw CorefileError("Unexpected EOF: the block opened at line \(open.line) is not closed", at: end)
+        // Where the input ends: the last token, in whichever file it stands.
+        throw CorefileError("Unexpected EOF: the block opened at line \(open.line) is not closed", at: tokens[tokens.count - 1].location)
     }
 }

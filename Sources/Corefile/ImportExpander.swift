@@ -12,7 +12,7 @@ import Foundation
 struct ImportExpander {
     let files: any CorefileFiles
     let environment: [String: String]
-    private(set) var snippets: [String: [CorefileToken]] = [:]
+    private var snippets: [String: [CorefileToken]] = [:]
     private var nextLine = 0
 
     init(files: any CorefileFiles, environment: [String: String]) {
@@ -22,12 +22,16 @@ struct ImportExpander {
 
     /// The tokens of the Corefile at `path`, imports expanded.
     mutating func expand(file path: String, text: String) throws(CorefileError) -> [CorefileToken] {
-        let tokens = try CorefileLexer.tokens(of: text, file: path).map { token in
+        try expand(tokens(of: text, file: path), importing: [path], depth: 0, topLevel: true)
+    }
+
+    /// A file's tokens, environment variables substituted.
+    private func tokens(of text: String, file: String) throws(CorefileError) -> [CorefileToken] {
+        try CorefileLexer.tokens(of: text, file: file).map { token in
             var token = token
             token.text = EnvironmentSubstitution.apply(token.text, environment)
             return token
         }
-        return try expand(tokens, importing: [path], depth: 0, topLevel: true)
     }
 
     private mutating func expand(
@@ -101,25 +105,17 @@ struct ImportExpander {
             return try expand(substituted(snippet, parameters), importing: chain, depth: depth + 1, topLevel: false)
         }
         let path = Self.resolve(pattern, from: location.file)
-        let paths: [String]
-        if pattern.contains(where: { "*?[".contains($0) }) {
-            paths = files.glob(path)
-        } else {
-            guard files.read(path) != nil else { throw CorefileError("Could not import \(pattern): no such file or snippet", at: location) }
-            paths = [path]
-        }
+        let paths = pattern.contains(where: { "*?[".contains($0) }) ? files.glob(path) : [path]
         var out: [CorefileToken] = []
         for path in paths {
             guard !chain.contains(path) else {
                 throw CorefileError("import \(pattern): import cycle (\((chain + [path]).joined(separator: " imports ")))", at: location)
             }
-            guard let text = files.read(path) else { throw CorefileError("Could not import \(path): cannot be read", at: location) }
-            let tokens = try CorefileLexer.tokens(of: text, file: path).map { token in
-                var token = token
-                token.text = EnvironmentSubstitution.apply(token.text, environment)
-                return token
+            guard let text = files.read(path) else {
+                throw CorefileError("Could not import \(pattern): no such file or snippet", at: location)
             }
-            out += try expand(substituted(tokens, parameters), importing: chain + [path], depth: depth + 1, topLevel: true)
+            out += try expand(
+                substituted(tokens(of: text, file: path), parameters), importing: chain + [path], depth: depth + 1, topLevel: true)
         }
         return out
     }

@@ -23,17 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var plugins: [Plugin]
     public var location: CorefileLocation
 
-    /// Plugins this server does not have; named in the error that stops the start.
-    static let unsupported: Set<String> = Set(PluginOrder.names).subtracting([
-        "kubernetes", "forward", "cache", "hosts", "health", "ready", "prometheus", "reload", "bind", "errors", "log", "loop",
-        "loadbalance", "any",
-    ])
-
-    /// Plugins CoreDNS takes once per server block.
-    static let once: Set<String> = [
-        "kubernetes", "forward", "cache", "hosts", "health", "ready", "prometheus", "reload", "bind", "loop", "errors", "any",
-        "loadbalance",
-    ]
+    /// Plugins a server block may hold more than once; CoreDNS takes the others once.
+    static let repeatable: Set<String> = ["log"]
 
     public init(_ block: ServerBlock) throws(CorefileError) {
         keys = block.keys
@@ -42,19 +33,19 @@ public struct ServerConfiguration: Sendable {
         var seen: Set<String> = []
         plugins = []
         for directive in try block.pluginChain() {
-            let name = directive.name
-            let read = PluginArguments(plugin: name)
-            if Self.unsupported.contains(name) {
-                throw CorefileError("plugin/\(name): not supported by this server", at: directive.location)
+            let read = PluginArguments(plugin: directive.name)
+            guard let plugin = try Self.plugin(directive, zones: zones, read) else {
+                throw read.error("not supported by this server", at: directive)
             }
-            guard seen.insert(name).inserted || !Self.once.contains(name) else {
+            guard seen.insert(directive.name).inserted || Self.repeatable.contains(directive.name) else {
                 throw read.error("this plugin can only be used once per Server Block", at: directive)
             }
-            plugins.append(try Self.plugin(directive, zones: zones, read))
+            plugins.append(plugin)
         }
     }
 
-    private static func plugin(_ directive: Directive, zones: [DNSName], _ read: PluginArguments) throws(CorefileError) -> Plugin {
+    /// The plugin with its options read; nil when this server does not have it.
+    private static func plugin(_ directive: Directive, zones: [DNSName], _ read: PluginArguments) throws(CorefileError) -> Plugin? {
         switch directive.name {
         case "kubernetes": return .kubernetes(try KubernetesPlugin(directive, blockZones: zones))
         case "forward": return .forward(try ForwardPlugin(directive))
@@ -85,10 +76,12 @@ public struct ServerConfiguration: Sendable {
             try read.count(directive, 0...0)
             try read.options(of: directive) { ["consolidate", "stacktrace"].contains($0.name) }
             return .errors
-        default:
+        case "loop", "any":
             try read.count(directive, 0...0)
             try read.noBlock(directive)
             return directive.name == "loop" ? .loop : .any
+        default:
+            return nil
         }
     }
 }

@@ -12,7 +12,6 @@ import Testing
 /// etcd), work together: kube2sky fills etcd, skydns answers from it, and
 /// the exechealthz command probes skydns.
 @Suite struct LegacyManifestTests {
-
     static let directory = DeployManifestTests.directory.deletingLastPathComponent().appendingPathComponent("legacy")
 
     /// The pod template's containers, by name.

@@ -160,7 +160,7 @@ import Testing
         }
     }
 
-    @Test func eachReadOfAnObjectsFileIsPublishedWholeAndLetGo() async throws {
+    @Test func eachReadOfAnObjectsFileIsPublishedWholeAndMarkedPublished() async throws {
         let options = RecordOptions(domain: domain)
         let harness = try Harness(options: options)
         defer { harness.server.stop() }

@@ -67,10 +67,9 @@ public final class ServerProcess: @unchecked Sendable {
             throw process.terminationReason == .exit && process.terminationStatus != 0
                 ? ServerError.exited(stderr: stderr.text) : ServerError.notAnswering(stderr: stderr.text)
         }
-        let ports = (dns: dns, healthz: healthz, metrics: metrics)
-        port = ports.dns
-        healthzPort = ports.healthz
-        metricsPort = ports.metrics
+        port = dns
+        healthzPort = healthz
+        metricsPort = metrics
         try waitUntilAnswering(untilSynced: untilSynced)
     }
 

@@ -86,8 +86,7 @@ public struct CachePlugin: Sendable, Equatable {
                     }
                 }
             case "servfail":
-                try read.count(option, 1...1)
-                servfailTTL = try read.duration(option.arguments[0], "servfail", at: option)
+                servfailTTL = try read.durationValue(of: option)
                 guard servfailTTL <= .seconds(300) else { throw read.error("servfail cannot be above 5m", at: option) }
             case "disable":
                 try read.count(option, 1...Int.max)
@@ -95,8 +94,7 @@ public struct CachePlugin: Sendable, Equatable {
                 let disabled = option.arguments.count > 1 ? try read.zones(Array(option.arguments.dropFirst()), at: option) : zones
                 if kind == "success" { disableSuccess += disabled } else { disableDenial += disabled }
             case "keepttl":
-                try read.count(option, 0...0)
-                keepTTL = true
+                keepTTL = try read.flag(option)
             default:
                 return false
             }

@@ -10,7 +10,7 @@ public struct ForwardPlugin: Sendable, Equatable {
         case resolvConf(path: String)
     }
 
-    public enum Policy: String, Sendable { case random, roundRobin = "round_robin", sequential }
+    public enum Policy: String, Sendable, CaseIterable { case random, roundRobin = "round_robin", sequential }
 
     public var from: DNSName
     public var to: [Target]
@@ -42,28 +42,21 @@ public struct ForwardPlugin: Sendable, Equatable {
                 try read.count(option, 1...Int.max)
                 except = try read.zones(option.arguments, at: option)
             case "force_tcp":
-                try read.count(option, 0...0)
-                forceTCP = true
+                forceTCP = try read.flag(option)
             case "prefer_udp":
-                try read.count(option, 0...0)
-                preferUDP = true
+                preferUDP = try read.flag(option)
             case "expire":
-                try read.count(option, 1...1)
-                expire = try read.duration(option.arguments[0], "expire", at: option)
+                expire = try read.durationValue(of: option)
             case "max_fails":
-                try read.count(option, 1...1)
-                maxFails = try read.integer(option.arguments[0], 0...Int(Int32.max), "max_fails", at: option)
+                maxFails = try read.integerValue(of: option, 0...Int(Int32.max))
             case "health_check":
                 try read.count(option, 1...4)
                 healthCheck = try read.duration(option.arguments[0], "health_check", at: option)
                 try Self.checkHealthOptions(Array(option.arguments.dropFirst()), read, at: option)
             case "policy":
-                try read.count(option, 1...1)
-                policy = Policy(
-                    rawValue: try read.oneOf(option.arguments[0], ["random", "round_robin", "sequential"], "policy", at: option))!
+                policy = try read.choiceValue(of: option, "policy")
             case "max_concurrent":
-                try read.count(option, 1...1)
-                maxConcurrent = try read.integer(option.arguments[0], 1...Int(Int32.max), "max_concurrent", at: option)
+                maxConcurrent = try read.integerValue(of: option, 1...Int(Int32.max))
             case "tls", "tls_servername", "next", "failfast_all_unhealthy_upstreams", "failover":
                 throw read.notSupported(option)
             default:

@@ -30,14 +30,11 @@ public struct HostsPlugin: Sendable, Equatable {
         try read.options(of: directive) { option throws(CorefileError) in
             switch option.name {
             case "ttl":
-                try read.count(option, 1...1)
-                ttl = UInt32(try read.integer(option.arguments[0], 1...Int(Int32.max), "ttl", at: option))
+                ttl = UInt32(try read.integerValue(of: option, 1...Int(Int32.max)))
             case "no_reverse":
-                try read.count(option, 0...0)
-                noReverse = true
+                noReverse = try read.flag(option)
             case "reload":
-                try read.count(option, 1...1)
-                reload = try read.duration(option.arguments[0], "reload", at: option)
+                reload = try read.durationValue(of: option)
             case "fallthrough":
                 fallthroughZones = try read.zones(option.arguments, at: option)
             default:

@@ -3,7 +3,7 @@ import DNSModel
 /// `kubernetes [ZONES...] { ... }` (coredns.io/plugins/kubernetes): the
 /// cluster's records, from the API. Zones default to the server block's.
 public struct KubernetesPlugin: Sendable, Equatable {
-    public enum Pods: String, Sendable { case disabled, insecure, verified }
+    public enum Pods: String, Sendable, CaseIterable { case disabled, insecure, verified }
 
     public struct TLSFiles: Sendable, Equatable {
         public var cert, key, caCert: String
@@ -55,11 +55,9 @@ public struct KubernetesPlugin: Sendable, Equatable {
                 try read.count(option, 1...2)
                 kubeconfig = Kubeconfig(file: option.arguments[0], context: option.arguments.dropFirst().first)
             case "pods":
-                try read.count(option, 1...1)
-                pods = Pods(rawValue: try read.oneOf(option.arguments[0], ["disabled", "insecure", "verified"], "pods mode", at: option))!
+                pods = try read.choiceValue(of: option, "pods mode")
             case "ttl":
-                try read.count(option, 1...1)
-                ttl = UInt32(try read.integer(option.arguments[0], 0...3600, "ttl", at: option))
+                ttl = UInt32(try read.integerValue(of: option, 0...3600))
             case "fallthrough":
                 fallthroughZones = try read.zones(option.arguments, at: option)
             case let name where Self.laterOptions.contains(name):

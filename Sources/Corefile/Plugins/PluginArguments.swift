@@ -24,6 +24,35 @@ struct PluginArguments {
         }
     }
 
+    /// An option of one argument, a Go duration (`expire 10s`).
+    func durationValue(of option: Directive) throws(CorefileError) -> Duration {
+        try count(option, 1...1)
+        return try duration(option.arguments[0], option.name, at: option)
+    }
+
+    /// An option of one argument, a whole number in `range` (`ttl 30`).
+    func integerValue(of option: Directive, _ range: ClosedRange<Int>) throws(CorefileError) -> Int {
+        try count(option, 1...1)
+        return try integer(option.arguments[0], range, option.name, at: option)
+    }
+
+    /// An option of one argument, one of `Choice`'s cases (`pods insecure`).
+    func choiceValue<Choice: RawRepresentable & CaseIterable>(of option: Directive, _ what: String) throws(CorefileError) -> Choice
+    where Choice.RawValue == String {
+        try count(option, 1...1)
+        let text = option.arguments[0]
+        guard let choice = Choice(rawValue: text) else {
+            throw error("\(what) '\(text)' is not one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))", at: option)
+        }
+        return choice
+    }
+
+    /// An option without arguments (`force_tcp`): true.
+    func flag(_ option: Directive) throws(CorefileError) -> Bool {
+        try count(option, 0...0)
+        return true
+    }
+
     func noBlock(_ directive: Directive) throws(CorefileError) {
         guard directive.block == nil else { throw error("'\(directive.name)' takes no block", at: directive) }
     }

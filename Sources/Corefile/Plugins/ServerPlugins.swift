@@ -11,8 +11,7 @@ public struct HealthPlugin: Sendable, Equatable {
         if let address = directive.arguments.first { self.address = address }
         try read.options(of: directive) { option throws(CorefileError) in
             guard option.name == "lameduck" else { return false }
-            try read.count(option, 1...1)
-            lameduck = try read.duration(option.arguments[0], "lameduck", at: option)
+            lameduck = try read.durationValue(of: option)
             return true
         }
     }
