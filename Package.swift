@@ -40,6 +40,9 @@ let package = Package(
         // CoreDNS's configuration language: server blocks, directives,
         // imports, snippets and environment variables, read into values.
         .target(name: "Corefile", dependencies: ["DNSModel"]),
+        // What a Corefile asks of this server, checked against what it can do:
+        // the port and addresses, the cluster's records, routes, cache, HTTP endpoints.
+        .target(name: "CorefilePlan", dependencies: ["Corefile", "DNSModel", "DataPlane", "RecordModel"]),
         // Kubernetes objects in, DNS records and answers out. Pure Swift, no I/O.
         .target(name: "RecordModel", dependencies: ["DNSModel", "JSONDecoding"]),
         // The Swift face of the data plane: server lifecycle and answer-table publication.
@@ -73,10 +76,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        // Where names outside the cluster go: --nameservers, resolv.conf, the ConfigMap directory.
+        // Where names outside the cluster go: --nameservers, resolv.conf, the ConfigMap directory, a Corefile's routes.
         .target(
             name: "Upstreams",
-            dependencies: ["DataPlane", "DNSModel", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "DataPlane", "DNSModel", "Corefile", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
+            ]),
         // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         .target(
             name: "ServerMetrics",
@@ -132,7 +137,7 @@ let package = Package(
             name: "KubeDNS",
             dependencies: [
                 "RecordModel", "DataPlane", "RecordPublisher", "ObjectSources", "KubeAPI", "Health", "Upstreams",
-                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile",
+                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,6 +145,7 @@ let package = Package(
 
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
         .testTarget(name: "CorefileTests", dependencies: ["Corefile"]),
+        .testTarget(name: "CorefilePlanTests", dependencies: ["CorefilePlan", "Corefile", "DNSModel", "DataPlane", "RecordModel"]),
         .testTarget(
             name: "RecordModelTests",
             dependencies: ["RecordModel", "ObjectSources", "JSONDecoding", "TestSupport"]),

@@ -6,10 +6,11 @@
  * (so the kernel drops datagrams from any other address), on a port the
  * kernel picks at random, with a random ID; a reply counts only with that
  * ID and the question asked (RFC 5452). A truncated reply is asked again
- * over TCP. Each upstream has its turn (attempt timeout), then the next of
- * the route's; when every one has failed, or the query's time is up, the
+ * over TCP (or every query is, with the route's force_tcp). Each upstream
+ * has its turn (attempt timeout), then the next of the route's, starting
+ * where the route's order says; when every one has failed, or the query's time is up, the
  * client gets SERVFAIL (or a stale answer, RFC 8767). An upstream failing
- * DP_UPSTREAM_FAILURES_DOWN times in a row is set aside (tried only when
+ * its route's max_fails times in a row is set aside (tried only when
  * every other one is too) and probed every DP_UPSTREAM_PROBE_MS until it
  * answers. Stub domains never fall back to the default upstreams.
  *
@@ -167,8 +168,9 @@ static void give_up(dp_pending *p) {
     uint64_t stale_ms = (uint64_t)w->server->config.serve_stale_s * 1000;
     const dp_query *q = client_query(p);
     uint64_t now = dp_monotonic_ms();
-    const dp_cache_entry *stale =
-        stale_ms > 0 ? dp_cache_lookup(w->server->cache, q, now, stale_ms) : NULL;
+    const dp_cache_entry *stale = stale_ms > 0 && p->route->cached
+                                      ? dp_cache_lookup(w->server->cache, q, now, stale_ms)
+                                      : NULL;
     size_t len;
     if (stale != NULL) {
         dp_count(&w->counters.stale_served);
@@ -183,7 +185,8 @@ static void give_up(dp_pending *p) {
 static void upstream_failed(dp_pending *p, bool timeout) {
     dp_upstream_slot *s = slot_of(p);
     dp_count(timeout ? &counters_of(p)->timeouts : &counters_of(p)->errors);
-    if (atomic_fetch_add(&s->failures, 1) + 1 >= DP_UPSTREAM_FAILURES_DOWN)
+    unsigned max_fails = p->route != NULL ? p->route->max_fails : DP_UPSTREAM_FAILURES_DOWN;
+    if (atomic_fetch_add(&s->failures, 1) + 1 >= max_fails && max_fails > 0)
         atomic_store(&s->down, true);
     end_attempt(p);
     if (p->probe) {
@@ -230,7 +233,7 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
         reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     } else {
         reply_len = dp_cache_entry_reply(e, q, now, 0, out, cap, p->transport);
-        if (reply->cacheable && ttl > 0)
+        if (reply->cacheable && ttl > 0 && p->route->cached)
             dp_cache_insert(w->server->cache, e);
         else
             dp_cache_entry_free(e);
@@ -268,12 +271,8 @@ static void tcp_event(struct bufferevent *bev, short what, void *arg) {
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) upstream_failed(arg, false);
 }
 
-/* RFC 7766 §5: a truncated reply is asked again over TCP, of the same upstream. */
-static void retry_over_tcp(dp_pending *p) {
-    dp_count(&counters_of(p)->tcp_retries);
-    event_del(p->io);
-    close(p->fd);
-    p->fd = -1;
+/* Connects to the current slot's upstream over TCP and sends the query. */
+static bool send_over_tcp(dp_pending *p) {
     uint8_t query[2 + DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
     size_t len = dp_upstream_query(&p->query, p->id, query + 2, sizeof(query) - 2);
     query[0] = (uint8_t)(len >> 8);
@@ -281,13 +280,21 @@ static void retry_over_tcp(dp_pending *p) {
     dp_upstream_slot *s = slot_of(p);
     p->tcp = bufferevent_socket_new(p->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (p->tcp == NULL ||
-        bufferevent_socket_connect(p->tcp, (struct sockaddr *)&s->addr, (int)s->addr_len) != 0) {
-        upstream_failed(p, false);
-        return;
-    }
+        bufferevent_socket_connect(p->tcp, (struct sockaddr *)&s->addr, (int)s->addr_len) != 0)
+        return false;
     bufferevent_setcb(p->tcp, tcp_readable, NULL, tcp_event, p);
     bufferevent_write(p->tcp, query, 2 + len);
     bufferevent_enable(p->tcp, EV_READ);
+    return true;
+}
+
+/* RFC 7766 §5: a truncated reply is asked again over TCP, of the same upstream. */
+static void retry_over_tcp(dp_pending *p) {
+    dp_count(&counters_of(p)->tcp_retries);
+    event_del(p->io);
+    close(p->fd);
+    p->fd = -1;
+    if (!send_over_tcp(p)) upstream_failed(p, false);
 }
 
 static void handle_reply(dp_pending *p, const uint8_t *wire, size_t len,
@@ -341,7 +348,14 @@ static void attempt_timed_out(evutil_socket_t fd, short what, void *arg) {
 static bool choose_upstream(dp_pending *p) {
     const dp_route *r = p->route;
     const dp_upstream_slot *slots = p->w->server->slots;
-    unsigned start = p->attempts == 0 ? r->upstream_count - 1 : p->position;
+    unsigned start = p->position;
+    if (p->attempts == 0) {
+        /* The slot before the one to try first. */
+        unsigned first = 0;
+        if (r->order == DP_ORDER_ROUND_ROBIN) first = p->w->next_upstream++ % r->upstream_count;
+        if (r->order == DP_ORDER_RANDOM) first = arc4random_uniform(r->upstream_count);
+        start = first + r->upstream_count - 1;
+    }
     int fallback = -1;
     for (unsigned k = 1; k <= r->upstream_count; k++) {
         unsigned i = (start + k) % r->upstream_count;
@@ -364,17 +378,22 @@ static bool choose_upstream(dp_pending *p) {
 static bool send_query(dp_pending *p, uint64_t now) {
     dp_worker *w = p->w;
     dp_upstream_slot *s = slot_of(p);
-    uint8_t query[DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
     p->id = (uint16_t)arc4random_uniform(65536);
-    size_t len = dp_upstream_query(&p->query, p->id, query, sizeof(query));
-    int fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    p->fd = fd;
-    if (connect(fd, (struct sockaddr *)&s->addr, s->addr_len) != 0 || send(fd, query, len, 0) < 0)
-        return false;
+    if (p->route != NULL && p->route->force_tcp) {
+        if (!send_over_tcp(p)) return false;
+    } else {
+        uint8_t query[DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
+        size_t len = dp_upstream_query(&p->query, p->id, query, sizeof(query));
+        int fd = socket(s->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        p->fd = fd;
+        if (connect(fd, (struct sockaddr *)&s->addr, s->addr_len) != 0 ||
+            send(fd, query, len, 0) < 0)
+            return false;
+        event_assign(p->io, w->base, fd, EV_READ | EV_PERSIST, upstream_readable, p);
+        event_add(p->io, NULL);
+    }
     dp_count(&counters_of(p)->queries);
-    event_assign(p->io, w->base, fd, EV_READ | EV_PERSIST, upstream_readable, p);
-    event_add(p->io, NULL);
     uint64_t left = p->deadline_ms > now ? p->deadline_ms - now : 0;
     uint64_t turn = p->probe || p->fwd == NULL ? left : p->fwd->attempt_timeout_ms;
     if (turn > left) turn = left;
@@ -490,8 +509,12 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
                   size_t cap, size_t len, uint64_t received_us) {
     const dp_query *q = &parsed->query;
     if (w->fwd == NULL || (parsed->outside && is_loop_probe(w, q))) return len;
+    /* A name of no route gets REFUSED; a chase's route is its target's. */
+    const dp_route *route = parsed->chase ? NULL : dp_forwarding_route(w->fwd, q);
+    if (route == NULL && !parsed->chase) return len;
     uint64_t now = dp_monotonic_ms();
-    const dp_cache_entry *hit = dp_cache_lookup(w->server->cache, q, now, 0);
+    bool cached = parsed->chase || route->cached;
+    const dp_cache_entry *hit = cached ? dp_cache_lookup(w->server->cache, q, now, 0) : NULL;
     if (hit != NULL) {
         dp_count(&w->counters.cache_hits);
         return dp_cache_entry_reply(hit, q, now, 0, out, cap, client->transport);
@@ -510,12 +533,12 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
     } else {
         copy_query(&p->query, p->question, q);
     }
-    const dp_route *route = dp_forwarding_route(w->fwd, &p->query);
+    if (parsed->chase) route = dp_forwarding_route(w->fwd, &p->query);
     if (route == NULL) {
         release(p);
         return len;
     }
-    dp_count(&w->counters.cache_misses);
+    if (cached) dp_count(&w->counters.cache_misses);
     dp_count(&w->counters.forwarded);
     dp_forwarding_retain(w->fwd);
     p->fwd = w->fwd;

@@ -50,6 +50,10 @@ typedef struct dp_route {
     uint8_t domain[DP_MAX_NAME]; /* lower-case wire; the root for the default route */
     uint8_t domain_len;
     uint8_t labels;
+    dp_upstream_order order; /* which upstream a query tries first */
+    bool force_tcp;          /* every query over TCP */
+    bool cached;             /* answers kept in, and taken from, the cache */
+    unsigned max_fails;      /* failures in a row that set an upstream aside; 0: never */
     unsigned upstream_count;
     struct sockaddr_storage addr[DP_MAX_ROUTE_UPSTREAMS];
     socklen_t addr_len[DP_MAX_ROUTE_UPSTREAMS];

@@ -43,6 +43,9 @@ int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len,
     memcpy(r->domain, domain, len);
     r->domain_len = (uint8_t)len;
     r->labels = (uint8_t)labels;
+    r->order = DP_ORDER_SEQUENTIAL;
+    r->cached = true;
+    r->max_fails = DP_UPSTREAM_FAILURES_DOWN;
     f->route_count++;
     f->last_route = at;
     return 0;
@@ -59,6 +62,18 @@ int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t p
                          &r->addr_len[r->upstream_count]) != 0)
         return dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", address);
     r->upstream_count++;
+    return 0;
+}
+
+int dp_forwarding_set_route_options(dp_forwarding *f, dp_upstream_order order, bool force_tcp,
+                                    bool cached, unsigned max_fails, char *err, size_t errlen) {
+    if (f->route_count == 0) return dp_fail(err, errlen, "options before any domain");
+    if (order > DP_ORDER_RANDOM) return dp_fail(err, errlen, "unknown upstream order %d", order);
+    dp_route *r = &f->routes[f->last_route];
+    r->order = order;
+    r->force_tcp = force_tcp;
+    r->cached = cached;
+    r->max_fails = max_fails;
     return 0;
 }
 

@@ -67,19 +67,62 @@ static int port_taken(const struct sockaddr_storage *ss, socklen_t sslen, int ty
     return taken;
 }
 
-/* Every worker's UDP and TCP socket on one address and port; on failure
- * none stays open and errno tells why. */
-static int open_sockets(dp_server *s, struct sockaddr_storage *ss, socklen_t sslen, char *err,
+typedef struct dp_listen_address {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} dp_listen_address;
+
+/* The addresses to serve, each with the port: `text` holds one, or
+ * several separated by commas. Returns how many, or 0 (err set). */
+static unsigned parse_addresses(const char *text, uint16_t port, dp_listen_address *out, char *err,
+                                size_t errlen) {
+    unsigned count = 0;
+    for (const char *at = text;; at++) {
+        size_t len = strcspn(at, ",");
+        char one[INET6_ADDRSTRLEN];
+        if (count == DP_MAX_LISTEN) {
+            dp_fail(err, errlen, "more than %d addresses to serve", DP_MAX_LISTEN);
+            return 0;
+        }
+        if (len >= sizeof(one)) len = sizeof(one) - 1;
+        memcpy(one, at, len);
+        one[len] = 0;
+        if (dp_parse_address(one, port, &out[count].ss, &out[count].len) != 0) {
+            dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", one);
+            return 0;
+        }
+        count++;
+        at += strcspn(at, ",");
+        if (*at == 0) return count;
+    }
+}
+
+static void set_port(dp_listen_address *a, uint16_t port) {
+    if (a->ss.ss_family == AF_INET)
+        ((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+}
+
+/* Every worker's UDP and TCP socket on each address, on one port; on
+ * failure none stays open and errno tells why. */
+static int open_sockets(dp_server *s, dp_listen_address *addresses, unsigned count, char *err,
                         size_t errlen) {
-    uint16_t port = port_of(ss);
-    if (port_taken(ss, sslen, SOCK_DGRAM) || port_taken(ss, sslen, SOCK_STREAM)) {
-        errno = EADDRINUSE;
-        return dp_fail(err, errlen, "port %u is in use by another process", port);
+    for (unsigned k = 0; k < count; k++) {
+        struct sockaddr_storage *ss = &addresses[k].ss;
+        if (port_taken(ss, addresses[k].len, SOCK_DGRAM) ||
+            port_taken(ss, addresses[k].len, SOCK_STREAM)) {
+            errno = EADDRINUSE;
+            return dp_fail(err, errlen, "port %u is in use by another process", port_of(ss));
+        }
     }
     for (unsigned i = 0; i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
-        if (dp_udp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;
-        if (dp_tcp_open(w, (struct sockaddr *)ss, sslen, err, errlen) != 0) goto failed;
+        for (unsigned k = 0; k < count; k++) {
+            struct sockaddr *addr = (struct sockaddr *)&addresses[k].ss;
+            if (dp_udp_open(w, k, addr, addresses[k].len, err, errlen) != 0) goto failed;
+            if (dp_tcp_open(w, k, addr, addresses[k].len, err, errlen) != 0) goto failed;
+        }
     }
     return 0;
 failed:;
@@ -95,8 +138,7 @@ failed:;
 dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char *err,
                          size_t errlen) {
     pthread_once(&libevent_threads_once, enable_libevent_threads);
-    struct sockaddr_storage ss;
-    socklen_t sslen;
+    dp_listen_address addresses[DP_MAX_LISTEN];
     if (config->threads == 0) {
         dp_table_free(initial);
         dp_fail(err, errlen, "threads must be at least 1");
@@ -107,9 +149,9 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         dp_fail(err, errlen, "the first table is a delta: it can only replace its base");
         return NULL;
     }
-    if (dp_parse_address(config->address, config->port, &ss, &sslen) != 0) {
+    unsigned count = parse_addresses(config->address, config->port, addresses, err, errlen);
+    if (count == 0) {
         dp_table_free(initial);
-        dp_fail(err, errlen, "%s is not an IPv4 or IPv6 address", config->address);
         return NULL;
     }
     dp_server *s = calloc(1, sizeof(*s));
@@ -141,26 +183,29 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
         dp_worker *w = &workers[i];
         w->server = s;
         w->index = i;
-        w->udp_fd = -1;
-        w->tcp_fd = -1;
+        w->listen_count = count;
+        for (unsigned k = 0; k < count; k++) w->udp[k].fd = w->tcp_fd[k] = -1;
         w->tcp_cap = cap > 0 ? cap : 1;
         pthread_mutex_init(&w->mailbox_lock, NULL);
     }
     /* A port the kernel chose may be taken for TCP, or meanwhile: choose again. */
     for (int attempts = config->port == 0 ? 16 : 1;; attempts--) {
-        if (config->port == 0 && choose_port(&ss, sslen) != 0) {
-            dp_fail(err, errlen, "cannot choose a port: %s", strerror(errno));
-            dp_server_free(s);
-            return NULL;
+        if (config->port == 0) {
+            if (choose_port(&addresses[0].ss, addresses[0].len) != 0) {
+                dp_fail(err, errlen, "cannot choose a port: %s", strerror(errno));
+                dp_server_free(s);
+                return NULL;
+            }
+            for (unsigned k = 1; k < count; k++) set_port(&addresses[k], port_of(&addresses[0].ss));
         }
-        if (open_sockets(s, &ss, sslen, err, errlen) == 0) break;
+        if (open_sockets(s, addresses, count, err, errlen) == 0) break;
         if (attempts == 1 || errno != EADDRINUSE) {
             dp_server_free(s);
             return NULL;
         }
-        dp_parse_address(config->address, 0, &ss, &sslen);
+        for (unsigned k = 0; k < count; k++) set_port(&addresses[k], 0);
     }
-    s->config.port = port_of(&ss);
+    s->config.port = port_of(&addresses[0].ss);
     return s;
 }
 
@@ -183,7 +228,8 @@ static void stop_requested(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     dp_worker *w = arg;
-    if (w->udp_event != NULL) event_del(w->udp_event);
+    for (unsigned k = 0; k < w->listen_count; k++)
+        if (w->udp[k].event != NULL) event_del(w->udp[k].event);
     if (dp_tcp_drain(w) == 0) {
         event_base_loopbreak(w->base);
         return;

@@ -83,6 +83,19 @@ typedef struct dp_client {
     void (*reply)(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len);
 } dp_client;
 
+/* Addresses one server serves at once (`bind` with several). */
+#define DP_MAX_LISTEN 8
+
+/* A worker's UDP socket on one of the server's addresses. */
+typedef struct dp_udp_socket {
+    dp_worker *w;
+    int fd;
+    struct event *event;
+    /* Bound to a wildcard address: each reply leaves from the address its
+     * query came to (IP_PKTINFO / IPV6_PKTINFO), not the route's choice. */
+    bool pktinfo;
+} dp_udp_socket;
+
 struct dp_worker {
     struct dp_server *server;
     unsigned index;
@@ -97,10 +110,11 @@ struct dp_worker {
     /* Test hook: made active to block the loop for `block_ms`. */
     struct event *block_event;
     _Atomic uint64_t block_ms;
-    int udp_fd;
-    struct event *udp_event;
-    int tcp_fd;
-    struct evconnlistener *listener;
+    /* A socket of each kind per address served. */
+    unsigned listen_count;
+    dp_udp_socket udp[DP_MAX_LISTEN];
+    int tcp_fd[DP_MAX_LISTEN];
+    struct evconnlistener *listeners[DP_MAX_LISTEN];
     unsigned tcp_open;
     unsigned tcp_cap;
     dp_tcp_conn *connections; /* open TCP connections, to free at stop */
@@ -118,9 +132,6 @@ struct dp_worker {
     struct sockaddr_storage peers[DP_UDP_BATCH];
     uint8_t *rx_buf; /* DP_UDP_BATCH * DP_UDP_RX_SIZE */
     uint8_t *tx_buf; /* DP_UDP_BATCH * DP_EDNS_UDP_SIZE */
-    /* Bound to a wildcard address: each reply leaves from the address its
-     * query came to (IP_PKTINFO / IPV6_PKTINFO), not the route's choice. */
-    bool pktinfo;
     _Alignas(struct cmsghdr) uint8_t rx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     _Alignas(struct cmsghdr) uint8_t tx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     dp_parsed parsed[DP_UDP_BATCH];
@@ -139,7 +150,8 @@ struct dp_worker {
     unsigned pending_slots; /* the pool: pending_cap, and room for probes */
     unsigned pending_made;  /* entries made ready so far, from the first */
     unsigned probes_open;
-    uint8_t *upstream_buf; /* one upstream reply */
+    unsigned next_upstream; /* DP_ORDER_ROUND_ROBIN's turn */
+    uint8_t *upstream_buf;  /* one upstream reply */
     uint64_t next_loop_probe_ms;
     dp_upstream_counters upstream[DP_MAX_UPSTREAM_SLOTS];
 };
@@ -220,11 +232,13 @@ void dp_forward_heartbeat(dp_worker *w);
 /* Ends every query in flight without replying, and frees the pool. */
 void dp_forward_close(dp_worker *w);
 
-int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
+int dp_udp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_t len, char *err,
+                size_t errlen);
 int dp_udp_attach(dp_worker *w);
 void dp_udp_close(dp_worker *w);
 
-int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err, size_t errlen);
+int dp_tcp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_t len, char *err,
+                size_t errlen);
 int dp_tcp_attach(dp_worker *w);
 /* Stopping: closes the listener, reads no more queries, and closes each
  * connection once its replies are written; returns how many are open. */

@@ -23,7 +23,7 @@ struct dp_tcp_conn {
     unsigned held; /* forwarded queries whose replies are still to come */
 };
 
-int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
+int dp_tcp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_t len, char *err,
                 size_t errlen) {
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
@@ -36,7 +36,8 @@ int dp_tcp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
         errno = saved;
         return -1;
     }
-    w->tcp_fd = fd;
+    w->tcp_fd[at] = fd;
+    if (w->tcp_reply != NULL) return 0;
     w->tcp_reply = malloc(2 + DP_TCP_MAX_MESSAGE);
     if (w->tcp_reply == NULL) {
         dp_fail(err, errlen, "out of memory");
@@ -74,9 +75,15 @@ static void finish(dp_tcp_conn *c) {
     bufferevent_enable(c->bev, EV_READ);
 }
 
+static void close_listeners(dp_worker *w) {
+    for (unsigned at = 0; at < w->listen_count; at++) {
+        if (w->listeners[at] != NULL) evconnlistener_free(w->listeners[at]);
+        w->listeners[at] = NULL;
+    }
+}
+
 unsigned dp_tcp_drain(dp_worker *w) {
-    if (w->listener != NULL) evconnlistener_free(w->listener);
-    w->listener = NULL;
+    close_listeners(w);
     w->draining = true;
     for (dp_tcp_conn *c = w->connections; c != NULL; c = c->next) {
         bufferevent_disable(c->bev, EV_READ);
@@ -219,19 +226,22 @@ static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, st
 }
 
 int dp_tcp_attach(dp_worker *w) {
-    w->listener =
-        evconnlistener_new(w->base, tcp_accepted, w, LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fd);
-    if (w->listener == NULL) return -1;
-    w->tcp_fd = -1; /* owned by the listener now */
+    for (unsigned at = 0; at < w->listen_count; at++) {
+        w->listeners[at] =
+            evconnlistener_new(w->base, tcp_accepted, w, LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fd[at]);
+        if (w->listeners[at] == NULL) return -1;
+        w->tcp_fd[at] = -1; /* owned by the listener now */
+    }
     return 0;
 }
 
 void dp_tcp_close(dp_worker *w) {
     while (w->connections != NULL) conn_free(w->connections);
-    if (w->listener != NULL) evconnlistener_free(w->listener);
-    w->listener = NULL;
-    if (w->tcp_fd >= 0) close(w->tcp_fd);
-    w->tcp_fd = -1;
+    close_listeners(w);
+    for (unsigned at = 0; at < w->listen_count; at++) {
+        if (w->tcp_fd[at] >= 0) close(w->tcp_fd[at]);
+        w->tcp_fd[at] = -1;
+    }
     free(w->tcp_reply);
     w->tcp_reply = NULL;
 }

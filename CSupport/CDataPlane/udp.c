@@ -1,5 +1,5 @@
 /*
- * udp.c — one SO_REUSEPORT UDP socket per worker, drained in batches:
+ * udp.c — one SO_REUSEPORT UDP socket per worker and address, drained in batches:
  * recvmmsg up to DP_UDP_BATCH queries, answer each into its own buffer,
  * sendmmsg the replies.
  */
@@ -43,7 +43,7 @@ static int enable_pktinfo(int fd, int family) {
     return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 }
 
-int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *err,
+int dp_udp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_t len, char *err,
                 size_t errlen) {
     int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int on = 1;
@@ -56,12 +56,15 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
         return -1;
     }
     enlarge_buffers(fd);
-    w->udp_fd = fd;
-    w->pktinfo = is_wildcard(addr);
-    if (w->pktinfo && enable_pktinfo(fd, addr->sa_family) != 0) {
+    dp_udp_socket *sock = &w->udp[at];
+    sock->w = w;
+    sock->fd = fd;
+    sock->pktinfo = is_wildcard(addr);
+    if (sock->pktinfo && enable_pktinfo(fd, addr->sa_family) != 0) {
         dp_fail(err, errlen, "cannot enable IP_PKTINFO: %s", strerror(errno));
         return -1;
     }
+    if (w->rx_buf != NULL) return 0;
     w->rx_buf = malloc((size_t)DP_UDP_BATCH * DP_UDP_RX_SIZE);
     w->tx_buf = malloc((size_t)DP_UDP_BATCH * DP_EDNS_UDP_SIZE);
     if (w->rx_buf == NULL || w->tx_buf == NULL) {
@@ -79,10 +82,10 @@ int dp_udp_open(dp_worker *w, const struct sockaddr *addr, socklen_t len, char *
 /* Sends replies [0, count), going on after a partial sendmmsg. A full
  * socket buffer drops the rest of the batch (the clients retry); any
  * other error skips the one reply it was about. */
-static void send_replies(dp_worker *w, int count) {
+static void send_replies(dp_worker *w, int fd, int count) {
     int sent = 0;
     while (sent < count) {
-        int n = sendmmsg(w->udp_fd, w->tx + sent, (unsigned)(count - sent), 0);
+        int n = sendmmsg(fd, w->tx + sent, (unsigned)(count - sent), 0);
         if (n >= 0) {
             sent += n;
         } else if (errno == EAGAIN || errno == ENOBUFS) {
@@ -133,7 +136,8 @@ static void set_reply_source(const struct msghdr *rx, struct msghdr *tx, uint8_t
 typedef struct udp_return {
     struct sockaddr_storage peer;
     socklen_t peer_len;
-    size_t control_len;
+    uint16_t control_len;
+    uint8_t socket; /* the worker's UDP socket it came to */
     _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
 } udp_return;
 _Static_assert(sizeof(udp_return) <= DP_REPLY_CONTEXT_SIZE, "a UDP return fits a reply context");
@@ -143,6 +147,7 @@ typedef struct udp_source {
     const struct sockaddr_storage *peer;
     socklen_t peer_len;
     const struct msghdr *received; /* NULL without pktinfo */
+    uint8_t socket;
 } udp_source;
 
 static void keep_return(const void *query_source, dp_reply_context *kept) {
@@ -150,15 +155,16 @@ static void keep_return(const void *query_source, dp_reply_context *kept) {
     udp_return *r = (udp_return *)kept->bytes;
     memcpy(&r->peer, source->peer, source->peer_len);
     r->peer_len = source->peer_len;
+    r->socket = source->socket;
     r->control_len = 0;
     if (source->received != NULL && source->received->msg_controllen <= sizeof(r->control)) {
         memcpy(r->control, source->received->msg_control, source->received->msg_controllen);
-        r->control_len = source->received->msg_controllen;
+        r->control_len = (uint16_t)source->received->msg_controllen;
     }
 }
 
-/* Sends a forwarded query's reply from the worker's UDP socket, from the
- * address the query came to. */
+/* Sends a forwarded query's reply from the worker's UDP socket it came
+ * to, from the address it came to. */
 static void send_kept(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len) {
     if (reply == NULL) return;
     udp_return *r = (udp_return *)kept->bytes;
@@ -167,18 +173,20 @@ static void send_kept(dp_worker *w, dp_reply_context *kept, const uint8_t *reply
     _Alignas(struct cmsghdr) uint8_t control[DP_UDP_CONTROL_SIZE];
     struct msghdr h = {
         .msg_name = &r->peer, .msg_namelen = r->peer_len, .msg_iov = &iov, .msg_iovlen = 1};
-    if (w->pktinfo) set_reply_source(&received, &h, control);
-    if (sendmsg(w->udp_fd, &h, 0) < 0) dp_count(&w->counters.send_failed);
+    const dp_udp_socket *sock = &w->udp[r->socket];
+    if (sock->pktinfo) set_reply_source(&received, &h, control);
+    if (sendmsg(sock->fd, &h, 0) < 0) dp_count(&w->counters.send_failed);
 }
 
 static void udp_readable(evutil_socket_t fd, short what, void *arg) {
     (void)what;
-    dp_worker *w = arg;
+    const dp_udp_socket *sock = arg;
+    dp_worker *w = sock->w;
     for (int round = 0; round < DP_UDP_ROUNDS; round++) {
         for (int i = 0; i < DP_UDP_BATCH; i++) {
             w->rx[i].msg_hdr.msg_name = &w->peers[i];
             w->rx[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
-            if (w->pktinfo) {
+            if (sock->pktinfo) {
                 w->rx[i].msg_hdr.msg_control = w->rx_control[i];
                 w->rx[i].msg_hdr.msg_controllen = DP_UDP_CONTROL_SIZE;
             }
@@ -206,7 +214,8 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             if (w->parsed[i].outside || w->parsed[i].chase) {
                 udp_source source = {.peer = &w->peers[i],
                                      .peer_len = w->rx[i].msg_hdr.msg_namelen,
-                                     .received = w->pktinfo ? &w->rx[i].msg_hdr : NULL};
+                                     .received = sock->pktinfo ? &w->rx[i].msg_hdr : NULL,
+                                     .socket = (uint8_t)(sock - w->udp)};
                 dp_client client = {.transport = DP_UDP,
                                     .reply_cap = DP_EDNS_UDP_SIZE,
                                     .query_source = &source,
@@ -220,13 +229,13 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;
-            if (w->pktinfo) set_reply_source(&w->rx[i].msg_hdr, h, w->tx_control[replies]);
+            if (sock->pktinfo) set_reply_source(&w->rx[i].msg_hdr, h, w->tx_control[replies]);
             w->tx_iov[replies].iov_len = len;
             replies++;
         }
         dp_worker_release(w);
         dp_count_durations(w, (uint64_t)replies, received_us, dp_monotonic_us());
-        send_replies(w, replies);
+        send_replies(w, fd, replies);
         dp_cache_quiescent(w->server->cache, w->index);
         if (n < DP_UDP_BATCH) return;
     }
@@ -241,16 +250,22 @@ int dp_udp_attach(dp_worker *w) {
         w->tx[i].msg_hdr.msg_iov = &w->tx_iov[i];
         w->tx[i].msg_hdr.msg_iovlen = 1;
     }
-    w->udp_event = event_new(w->base, w->udp_fd, EV_READ | EV_PERSIST, udp_readable, w);
-    if (w->udp_event == NULL) return -1;
-    return event_add(w->udp_event, NULL);
+    for (unsigned at = 0; at < w->listen_count; at++) {
+        dp_udp_socket *sock = &w->udp[at];
+        sock->event = event_new(w->base, sock->fd, EV_READ | EV_PERSIST, udp_readable, sock);
+        if (sock->event == NULL || event_add(sock->event, NULL) != 0) return -1;
+    }
+    return 0;
 }
 
 void dp_udp_close(dp_worker *w) {
-    if (w->udp_event != NULL) event_free(w->udp_event);
-    w->udp_event = NULL;
-    if (w->udp_fd >= 0) close(w->udp_fd);
-    w->udp_fd = -1;
+    for (unsigned at = 0; at < w->listen_count; at++) {
+        dp_udp_socket *sock = &w->udp[at];
+        if (sock->event != NULL) event_free(sock->event);
+        sock->event = NULL;
+        if (sock->fd >= 0) close(sock->fd);
+        sock->fd = -1;
+    }
     free(w->rx_buf);
     free(w->tx_buf);
     w->rx_buf = NULL;

@@ -21,6 +21,8 @@ public enum Plugin: Sendable, Equatable {
 public struct ServerConfiguration: Sendable {
     public var keys: [ServerKey]
     public var plugins: [Plugin]
+    /// Where each plugin of `plugins` is written, in the same order.
+    public var pluginLocations: [CorefileLocation]
     public var location: CorefileLocation
 
     /// Plugins a server block may hold more than once; CoreDNS takes the others once.
@@ -32,6 +34,7 @@ public struct ServerConfiguration: Sendable {
         let zones = block.keys.map(\.zone)
         var seen: Set<String> = []
         plugins = []
+        pluginLocations = []
         for directive in try block.pluginChain() {
             let read = PluginArguments(plugin: directive.name)
             guard let plugin = try Self.plugin(directive, zones: zones, read) else {
@@ -41,6 +44,7 @@ public struct ServerConfiguration: Sendable {
                 throw read.error("this plugin can only be used once per Server Block", at: directive)
             }
             plugins.append(plugin)
+            pluginLocations.append(directive.location)
         }
     }
 

@@ -17,22 +17,38 @@ public struct Forwarding: Sendable, Equatable {
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
-    public var routes: [(domain: DNSName, upstreams: [Upstream])]
+    /// A domain and where its names go.
+    public struct Route: Sendable, Equatable {
+        /// Which upstream a query tries first; the others follow in turn.
+        public enum Order: Sendable, Equatable { case sequential, roundRobin, random }
+
+        public var domain: DNSName
+        /// None: the domain's names get SERVFAIL (they never go to another domain's upstreams).
+        public var upstreams: [Upstream]
+        public var order = Order.sequential
+        /// Every query over TCP, not only those whose UDP reply was truncated.
+        public var forceTCP = false
+        /// Whether its answers are kept in the cache and taken from it.
+        public var cached = true
+        /// Failures in a row that set an upstream aside; 0: never.
+        public var maxFails = 3
+
+        public init(_ domain: DNSName, _ upstreams: [Upstream]) {
+            self.domain = domain
+            self.upstreams = upstreams
+        }
+    }
+
+    public var routes: [Route]
     /// From the client's query to SERVFAIL when every upstream fails.
     public var timeout: Duration
     /// One upstream's turn before the next is tried.
     public var attemptTimeout: Duration
 
-    public init(routes: [(domain: DNSName, upstreams: [Upstream])], timeout: Duration, attemptTimeout: Duration) {
+    public init(routes: [Route], timeout: Duration, attemptTimeout: Duration) {
         self.routes = routes
         self.timeout = timeout
         self.attemptTimeout = attemptTimeout
-    }
-
-    public static func == (lhs: Forwarding, rhs: Forwarding) -> Bool {
-        lhs.timeout == rhs.timeout && lhs.attemptTimeout == rhs.attemptTimeout
-            && lhs.routes.map(\.domain) == rhs.routes.map(\.domain)
-            && lhs.routes.map(\.upstreams) == rhs.routes.map(\.upstreams)
     }
 
     func makeC() throws(DataPlaneError) -> OpaquePointer {
@@ -45,12 +61,26 @@ public struct Forwarding: Sendable, Equatable {
             for upstream in route.upstreams where status == 0 {
                 status = dp_forwarding_add_upstream(f, upstream.host, upstream.port, &err, err.count)
             }
+            if status == 0 {
+                status = dp_forwarding_set_route_options(
+                    f, route.order.c, route.forceTCP, route.cached, UInt32(max(0, route.maxFails)), &err, err.count)
+            }
             guard status == 0 else {
                 dp_forwarding_free(f)
                 throw DataPlaneError(err)
             }
         }
         return f
+    }
+}
+
+extension Forwarding.Route.Order {
+    var c: dp_upstream_order {
+        switch self {
+        case .sequential: DP_ORDER_SEQUENTIAL
+        case .roundRobin: DP_ORDER_ROUND_ROBIN
+        case .random: DP_ORDER_RANDOM
+        }
     }
 }
 

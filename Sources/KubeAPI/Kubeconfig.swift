@@ -72,7 +72,8 @@ extension ClusterAccess {
     /// `--kubecfg-file`: the current context of a kubeconfig. Relative
     /// file paths in it are relative to the file, as kubectl reads them;
     /// `server`, when given, replaces the cluster's (`--kube-master-url`).
-    public static func kubeconfig(path: String, server: String? = nil) throws(AccessError) -> ClusterAccess {
+    /// `context`, when given, is used instead of the current one (CoreDNS's `kubeconfig FILE CONTEXT`).
+    public static func kubeconfig(path: String, server: String? = nil, context: String? = nil) throws(AccessError) -> ClusterAccess {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AccessError("kubeconfig \(path): cannot be read")
         }
@@ -85,20 +86,21 @@ extension ClusterAccess {
             throw AccessError("kubeconfig \(path): not YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
         }
         do {
-            return try access(from: config, directory: (path as NSString).deletingLastPathComponent, server: server)
+            return try access(
+                from: config, directory: (path as NSString).deletingLastPathComponent, server: server, context: context)
         } catch {
             throw AccessError("kubeconfig \(path): \(error)")
         }
     }
 
-    private static func access(from config: Kubeconfig, directory: String, server: String?)
+    private static func access(from config: Kubeconfig, directory: String, server: String?, context chosen: String?)
         throws(AccessError) -> ClusterAccess
     {
-        guard let contextName = config.currentContext, !contextName.isEmpty else {
+        guard let contextName = chosen ?? config.currentContext, !contextName.isEmpty else {
             throw AccessError("no current-context")
         }
         guard let context = config.contexts?.first(where: { $0.name == contextName })?.value else {
-            throw AccessError("current-context \"\(contextName)\" is not among its contexts")
+            throw AccessError("\(chosen == nil ? "current-context" : "context") \"\(contextName)\" is not among its contexts")
         }
         guard let clusterName = context.cluster,
             let cluster = config.clusters?.first(where: { $0.name == clusterName })?.value

@@ -7,56 +7,63 @@ import ServerMetrics
 import Upstreams
 
 /// What every DNS-serving command runs around its source of records: the
-/// probe endpoint (up first), the DNS server answering SERVFAIL for the
-/// domain until the first records are published, /metrics, and the
-/// upstreams followed from the flags and the ConfigMap directory.
+/// HTTP endpoints (up first), the DNS server answering SERVFAIL for the
+/// cluster's zones until the first records are published, and the
+/// upstreams followed from the flags and the ConfigMap, or a Corefile.
 struct DNSFrontEnd {
+    /// An HTTP endpoint: its name in `--port-file`, where it listens, and its paths.
+    struct Endpoint {
+        enum Page {
+            /// 200 with `body` once the source is ready, else 503 with why not.
+            case readiness(body: String)
+            /// 200 with `body` while every DNS worker's loop turns, else 503 naming the wedged one.
+            case liveness(body: String)
+            case metrics
+        }
+
+        var name: String
+        var host: String
+        var port: Int
+        var pages: [String: Page]
+    }
+
     let server: DNSServer
     let readiness: Readiness
-    private let probe: ProbeServer
-    private let metricsServer: ProbeServer
-    private let upstreams: ForwardingFollower
-    private let upstreamConfig: ConfigDirectory
+    private let endpoints: [ProbeServer]
+    private let upstreams: @Sendable () async -> Void
 
-    /// Starts them all; `notReadyReason` is what /readiness says until the
-    /// source calls `readiness.markReady()`.
+    /// Starts them all; `notReadyReason` is what the readiness pages say
+    /// until the source calls `readiness.markReady()`.
     static func start(
-        address: String, port: UInt16, healthzPort: Int, domain: DNSName, unsynced: ZoneSet, notReadyReason: String,
-        server flags: ServerFlags, forwarding: ForwardFlags, metrics: MetricsRegistry, logger: Logger
+        dns configuration: DNSServer.Configuration, endpoints: [Endpoint], unsynced: ZoneSet, notReadyReason: String,
+        upstreams: any UpstreamFollowing, portFile: String?, metrics: MetricsRegistry, logger: Logger
     ) async throws -> DNSFrontEnd {
         let readiness = Readiness(notReadyBecause: notReadyReason)
         let liveness = WorkerLiveness()
-        let probe = try await ProbeServer(
-            host: "0.0.0.0", port: healthzPort,
-            routes: [
-                "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
-                "/healthz": { liveness.problem().map(ProbeAnswer.failing) ?? .ok() },
-            ])
-        var configuration = DNSServer.Configuration(
-            address: address, port: port, threads: flags.threads ?? ProcessInfo.processInfo.activeProcessorCount,
-            tcpMaxConnections: flags.tcpMaxConnections, tcpIdleTimeoutMilliseconds: flags.tcpIdleTimeout * 1000)
-        forwarding.apply(to: &configuration)
+        var servers: [ProbeServer] = []
+        for endpoint in endpoints {
+            let checks = endpoint.pages.mapValues { page -> ProbeServer.Check in
+                switch page {
+                case .readiness(let body): { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok(body) }
+                case .liveness(let body): { liveness.problem().map(ProbeAnswer.failing) ?? .ok(body) }
+                case .metrics: { .ok(metrics.exposition(liveness.server)) }
+                }
+            }
+            servers.append(try await ProbeServer(host: endpoint.host, port: endpoint.port, routes: checks))
+        }
         let server = try DNSServer(configuration, initial: try AnswerTable(unsynced))
-        let metricsServer = try await ProbeServer(
-            host: "0.0.0.0", port: flags.metricsPort, routes: ["/metrics": { [weak server] in .ok(metrics.exposition(server)) }])
-        let upstreams = ForwardingFollower(
-            nameservers: try forwarding.defaultNameservers(), configDirectory: forwarding.configDir,
-            period: forwarding.configPeriod.duration, clusterDomain: domain, timeout: forwarding.forwardTimeout.duration,
-            ourselves: SelfAddress(bindAddress: address, port: server.port), logger: logger)
-        let upstreamConfig = upstreams.start(server)
+        let follow = upstreams.follow(server, ourselves: SelfAddress(bindAddress: configuration.address, port: server.port))
         try server.start()
         liveness.watch(server)
-        try PortFile.write(
-            ["dns": Int(server.port), "healthz": probe.port, "metrics": metricsServer.port], to: flags.portFile)
+        let ports = [("dns", Int(server.port))] + zip(endpoints, servers).map { ($0.name, $1.port) }
+        try PortFile.write(ports, to: portFile)
         logger.notice(
             "serving DNS",
             metadata: [
-                "address": "\(address)", "port": "\(server.port)", "domain": "\(domain)",
-                "healthz port": "\(probe.port)", "metrics port": "\(metricsServer.port)",
+                "address": "\(configuration.address)", "port": "\(server.port)",
+                "endpoints": "\(zip(endpoints, servers).map { "\($0.name) \($0.host):\($1.port)" }.joined(separator: ", "))",
             ])
-        return DNSFrontEnd(
-            server: server, readiness: readiness, probe: probe, metricsServer: metricsServer,
-            upstreams: upstreams, upstreamConfig: upstreamConfig)
+        return DNSFrontEnd(server: server, readiness: readiness, endpoints: servers, upstreams: follow)
     }
 
     /// Runs `tasks` and the upstreams' follower until SIGTERM or SIGINT, then
@@ -64,7 +71,7 @@ struct DNSFrontEnd {
     func run(_ tasks: [(name: String, run: @Sendable () async -> Void)], lameduck: Duration, logger: Logger) async throws {
         let server = server
         var all = tasks
-        all.append(("upstreams", { [upstreams, upstreamConfig] in await upstreams.run(server, from: upstreamConfig) }))
+        all.append(("upstreams", upstreams))
         if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
             // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
             all.append(
@@ -77,7 +84,59 @@ struct DNSFrontEnd {
         }
         defer { server.stop() }
         try await Lifecycle.run(all, lameDuck: LameDuck(readiness: readiness, period: lameduck, logger: logger), logger: logger)
-        await probe.close()
-        await metricsServer.close()
+        for endpoint in endpoints { await endpoint.close() }
+    }
+}
+
+/// Where names outside the cluster go, kept up to date while the server runs.
+protocol UpstreamFollowing: Sendable {
+    /// Configures `server`'s forwarding (before it starts); returns what
+    /// follows the configuration's sources while it runs.
+    func follow(_ server: DNSServer, ourselves: SelfAddress) -> @Sendable () async -> Void
+}
+
+extension ForwardingFollower: UpstreamFollowing {
+    func follow(_ server: DNSServer, ourselves: SelfAddress) -> @Sendable () async -> Void {
+        let config = start(server, ourselves: ourselves)
+        return { await run(server, from: config, ourselves: ourselves) }
+    }
+}
+
+extension CorefileFollower: UpstreamFollowing {
+    func follow(_ server: DNSServer, ourselves: SelfAddress) -> @Sendable () async -> Void {
+        start(server, ourselves: ourselves)
+        return { [self] in
+            let requests = AsyncStream<Void> { continuation in
+                let task = Task {
+                    for await _ in Signals.stream([SIGUSR1]) { continuation.yield() }
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+            await run(server, requests: requests)
+        }
+    }
+}
+
+extension DNSFrontEnd.Endpoint {
+    /// kube-dns's endpoints: `/readiness` and `/healthz` on the probe port, `/metrics` on its own.
+    static func kubeDNS(healthzPort: Int, metricsPort: Int) -> [DNSFrontEnd.Endpoint] {
+        [
+            .init(
+                name: "healthz", host: "0.0.0.0", port: healthzPort,
+                pages: ["/readiness": .readiness(body: "ok"), "/healthz": .liveness(body: "ok")]),
+            .init(name: "metrics", host: "0.0.0.0", port: metricsPort, pages: ["/metrics": .metrics]),
+        ]
+    }
+}
+
+extension ServerFlags {
+    /// The DNS server's settings from the flags, on `address` and `port`.
+    func dnsConfiguration(address: String, port: UInt16, forwarding: ForwardFlags) -> DNSServer.Configuration {
+        var configuration = DNSServer.Configuration(
+            address: address, port: port, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+            tcpMaxConnections: tcpMaxConnections, tcpIdleTimeoutMilliseconds: tcpIdleTimeout * 1000)
+        forwarding.apply(to: &configuration)
+        return configuration
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import DNSModel
 import DataPlane
 import Foundation
+import Logging
 import Upstreams
 
 /// Flags of forwarding: where names outside the cluster go, and the cache.
@@ -45,6 +47,13 @@ struct ForwardFlags: ParsableArguments {
         if let nameservers { return try UpstreamAddress.parseList(nameservers) }
         let text = (try? String(contentsOfFile: ResolvConf.path, encoding: .utf8)) ?? ""
         return ResolvConf.nameservers(in: text)
+    }
+
+    /// The upstreams these flags and the ConfigMap directory give.
+    func follower(clusterDomain: DNSName, logger: Logger) throws -> ForwardingFollower {
+        ForwardingFollower(
+            nameservers: try defaultNameservers(), configDirectory: configDir, period: configPeriod.duration,
+            clusterDomain: clusterDomain, timeout: forwardTimeout.duration, logger: logger)
     }
 
     func apply(to configuration: inout DNSServer.Configuration) {

@@ -73,7 +73,7 @@ struct Kube2SkyCommand: AsyncParsableCommand {
                 "/readiness": { readiness.notReadyReason.map(ProbeAnswer.failing) ?? .ok() },
                 "/healthz": { .ok() },
             ])
-        try PortFile.write(["healthz": probe.port], to: portFile)
+        try PortFile.write([("healthz", probe.port)], to: portFile)
         logger.notice(
             "writing the cluster into etcd",
             metadata: [

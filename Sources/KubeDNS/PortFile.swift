@@ -5,10 +5,10 @@ import Foundation
 /// that start it on port 0. Written atomically (a temporary file renamed),
 /// so a reader never sees half of it.
 enum PortFile {
-    static func write(_ ports: KeyValuePairs<String, Int>, to path: String?) throws {
+    static func write(_ ports: [(String, Int)], to path: String?) throws {
         guard let path else { return }
         do {
-            try ports.map { "\($0.key)=\($0.value)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+            try ports.map { "\($0.0)=\($0.1)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
             throw PortFileError(path: path)
         }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CorefilePlan
+import DNSModel
 import DataPlane
 import Foundation
 import Health
@@ -21,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var api: APIFlags
     @OptionGroup var forwarding: ForwardFlags
     @OptionGroup var serverFlags: ServerFlags
+    @OptionGroup var corefile: CorefileFlags
 
     @Option(name: [.customLong("dns-bind-address"), .customLong("dns_bind_address")], help: "Address to serve DNS on (IPv4 or IPv6).")
     var dnsBindAddress = "0.0.0.0"
@@ -46,26 +49,42 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws { try await serve() }
 
+    /// What to serve, from the flags or a Corefile.
+    struct Setup {
+        /// nil: no cluster records (a Corefile without `kubernetes`).
+        var options: RecordOptions?
+        var access: @Sendable () throws -> ClusterAccess
+        var dns: DNSServer.Configuration
+        var endpoints: [DNSFrontEnd.Endpoint]
+        var upstreams: any UpstreamFollowing
+        var lameduck: Duration
+    }
+
     func serve() async throws {
         Verbosity.bootstrap(serverFlags.verbosity)
         let logger = Logger(label: "kube-dns")
-        let options = try records.options(serial: 0)
+        try corefile.writePID()
+        let setup = try corefile.conf.map { try corefileSetup($0, logger: logger) } ?? flagSetup(logger: logger)
         let metrics = MetricsRegistry(version: BuildInfo.version)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
         var (source, fileObjects) = try Source.open(
-            records.kubeObjects, api, watchPods: records.pods == .verified, metrics: metrics, logger: logger)
+            setup.options == nil ? .none : records.kubeObjects.map(Source.Origin.file) ?? .api(setup.access),
+            settings: api.informerSettings, watchPods: setup.options?.pods == .verified, metrics: metrics, logger: logger)
+        let unsynced = setup.options.map { ClusterRecords.unsyncedZones(options: $0) } ?? ZoneSet(zones: [])
         let frontEnd = try await DNSFrontEnd.start(
-            address: dnsBindAddress, port: dnsPort, healthzPort: healthzPort, domain: options.domain,
-            unsynced: ClusterRecords.unsyncedZones(options: options),
-            notReadyReason: "the first lists of the cluster have not loaded", server: serverFlags, forwarding: forwarding,
-            metrics: metrics, logger: logger)
+            dns: setup.dns, endpoints: setup.endpoints, unsynced: unsynced,
+            notReadyReason: "the first lists of the cluster have not loaded", upstreams: setup.upstreams,
+            portFile: serverFlags.portFile, metrics: metrics, logger: logger)
         let (server, readiness) = (frontEnd.server, frontEnd.readiness)
         func publisher<State: RecordState>(_: State.Type) -> Publisher<State> {
             Publisher(server: server, readiness: readiness, metrics: metrics, logger: logger)
         }
         var tasks: [(name: String, run: @Sendable () async -> Void)] = []
         switch source {
+        case .none:
+            readiness.markReady()
         case .file(let watcher, let identity):
+            let options = setup.options!
             let queue = BatchQueue<ClusterObjects>()
             // Handed over, not kept: the publisher lets them go once they are served.
             if let objects = fileObjects.take() { queue.push(objects) }
@@ -79,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
             let publisher = publisher(ObjectsFileState.self)
             tasks.append(("records", { await publisher.run(ObjectsFileState(options: options), from: queue) }))
         case .api(let source):
+            let options = setup.options!
             let queue = UpdateQueue()
             let publisher = publisher(ClusterState.self)
             tasks.append(("informers", { await source.run(into: queue) }))
@@ -99,38 +119,83 @@ struct ServeCommand: AsyncParsableCommand {
                     }
                 ))
         }
-        try await frontEnd.run(tasks, lameduck: serverFlags.lameduck.duration, logger: logger)
+        try await frontEnd.run(tasks, lameduck: setup.lameduck, logger: logger)
         if case .api(let source) = source { await source.client.shutdown() }
+    }
+
+    /// kube-dns's flags.
+    private func flagSetup(logger: Logger) throws -> Setup {
+        let options = try records.options(serial: 0)
+        return Setup(
+            options: options, access: { [api] in try api.access() },
+            dns: serverFlags.dnsConfiguration(address: dnsBindAddress, port: dnsPort, forwarding: forwarding),
+            endpoints: DNSFrontEnd.Endpoint.kubeDNS(healthzPort: healthzPort, metricsPort: serverFlags.metricsPort),
+            upstreams: try forwarding.follower(clusterDomain: options.domain, logger: logger),
+            lameduck: serverFlags.lameduck.duration)
+    }
+
+    /// A Corefile: its blocks and plugins decide; the server's own flags
+    /// (threads, TCP limits, forwarding timeouts) still apply.
+    private func corefileSetup(_ path: String, logger: Logger) throws -> Setup {
+        let environment = ProcessInfo.processInfo.environment
+        let plan = try CorefileFollower.load(path: path, environment: environment, defaultPort: corefile.dnsPort)
+        var dns = serverFlags.dnsConfiguration(
+            address: plan.addresses.joined(separator: ","), port: UInt16(plan.port), forwarding: forwarding)
+        dns.cacheSize = plan.cache.capacity
+        if plan.cache.capacity > 0 {
+            dns.cacheMaxTTL = Int(plan.cache.maxTTL)
+            dns.cacheMaxNegativeTTL = Int(plan.cache.maxNegativeTTL)
+        }
+        dns.serveStale = plan.cache.serveStale
+        if let limit = plan.maxConcurrentForwards { dns.forwardMaxConcurrent = limit }
+        let follower = CorefileFollower(
+            path: path, plan: plan, environment: environment, defaultPort: corefile.dnsPort,
+            timeout: forwarding.forwardTimeout.duration, logger: logger)
+        if !corefile.quiet { logger.notice("Corefile loaded", metadata: ["path": "\(path)"]) }
+        return Setup(
+            options: plan.cluster?.options, access: { [cluster = plan.cluster] in try cluster!.access() }, dns: dns,
+            endpoints: try plan.endpoints, upstreams: follower, lameduck: plan.health?.lameduck ?? .zero)
     }
 }
 
 /// Where the objects come from, checked before anything is served.
 enum Source {
+    case none
     case file(ObjectsFileWatcher, FileIdentity?)
     case api(APISource)
 
+    enum Origin {
+        case none
+        case file(String)
+        case api(@Sendable () throws -> ClusterAccess)
+    }
+
     /// The source, and for a file the objects it holds now.
     static func open(
-        _ objectsFile: String?, _ api: APIFlags, watchPods: Bool, metrics: MetricsRegistry, logger: Logger
+        _ origin: Origin, settings: InformerSettings, watchPods: Bool, metrics: MetricsRegistry, logger: Logger
     ) throws -> (Source, ClusterObjects?) {
-        if let objectsFile {
-            let watcher = ObjectsFileWatcher(path: objectsFile, logger: logger)
+        switch origin {
+        case .none:
+            return (.none, nil)
+        case .file(let path):
+            let watcher = ObjectsFileWatcher(path: path, logger: logger)
             let (objects, identity) = try watcher.load()
             return (.file(watcher, identity), objects)
-        }
-        do {
-            let client = try APIClient(access: try api.access(), userAgent: "kube-dns/\(BuildInfo.version) (linux) swift")
-            var settings = api.informerSettings
-            settings.observe = { resource, activity in
-                switch activity {
-                case .event(let type): metrics.informerCounter("events", resource: resource, type: type).increment()
-                case .relist: metrics.informerCounter("relists", resource: resource).increment()
-                case .error: metrics.informerCounter("errors", resource: resource).increment()
+        case .api(let access):
+            do {
+                let client = try APIClient(access: try access(), userAgent: "kube-dns/\(BuildInfo.version) (linux) swift")
+                var settings = settings
+                settings.observe = { resource, activity in
+                    switch activity {
+                    case .event(let type): metrics.informerCounter("events", resource: resource, type: type).increment()
+                    case .relist: metrics.informerCounter("relists", resource: resource).increment()
+                    case .error: metrics.informerCounter("errors", resource: resource).increment()
+                    }
                 }
+                return (.api(APISource(client: client, watchPods: watchPods, settings: settings, logger: logger)), nil)
+            } catch {
+                throw ValidationError("\(error)")
             }
-            return (.api(APISource(client: client, watchPods: watchPods, settings: settings, logger: logger)), nil)
-        } catch {
-            throw ValidationError("\(error)")
         }
     }
 }

@@ -68,10 +68,12 @@ struct SkyDNSCommand: AsyncParsableCommand {
         let etcd = try EtcdClient(endpoints: try etcdEndpoints())
         let metrics = MetricsRegistry(version: BuildInfo.version)
         let options = RecordOptions(domain: zone, ttl: ttl, pods: .disabled, serial: 0)
+        let dns = serverFlags.dnsConfiguration(address: listen.host, port: listen.port, forwarding: forwarding)
         let frontEnd = try await DNSFrontEnd.start(
-            address: listen.host, port: listen.port, healthzPort: healthzPort, domain: zone,
+            dns: dns, endpoints: DNSFrontEnd.Endpoint.kubeDNS(healthzPort: healthzPort, metricsPort: serverFlags.metricsPort),
             unsynced: ClusterRecords.unsyncedZones(options: options), notReadyReason: "etcd has not been read yet",
-            server: serverFlags, forwarding: forwarding, metrics: metrics, logger: logger)
+            upstreams: try forwarding.follower(clusterDomain: zone, logger: logger),
+            portFile: serverFlags.portFile, metrics: metrics, logger: logger)
         let (server, readiness) = (frontEnd.server, frontEnd.readiness)
         let follower = SkyDNSFollower(etcd: etcd, domain: zone, ttl: ttl, logger: logger)
         let publisher = Publisher<SkyDNSState>(server: server, readiness: readiness, metrics: metrics, logger: logger)

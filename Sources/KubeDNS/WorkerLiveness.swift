@@ -7,13 +7,16 @@ import Synchronization
 /// loop turns many times a second.
 final class WorkerLiveness: Sendable {
     static let deadline: Duration = .seconds(2)
-    private let server = Mutex<DNSServer?>(nil)
+    private let dns = Mutex<DNSServer?>(nil)
 
-    func watch(_ dns: DNSServer) { server.withLock { $0 = dns } }
+    func watch(_ server: DNSServer) { dns.withLock { $0 = server } }
+
+    /// The DNS server once it exists (for /metrics).
+    var server: DNSServer? { dns.withLock { $0 } }
 
     /// nil when alive, else why not.
     func problem() -> String? {
-        guard let dns = server.withLock({ $0 }), let stalled = dns.stalledWorker(deadline: Self.deadline) else { return nil }
+        guard let server, let stalled = server.stalledWorker(deadline: Self.deadline) else { return nil }
         return "DNS worker \(stalled.worker) has not turned its event loop for \(stalled.silent)"
     }
 }

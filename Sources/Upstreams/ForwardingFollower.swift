@@ -14,44 +14,43 @@ public struct ForwardingFollower: Sendable {
     public var period: Duration
     public var clusterDomain: DNSName
     public var timeout: Duration
-    public var ourselves: SelfAddress
     public var logger: Logger
 
     public init(
         nameservers: [Forwarding.Upstream], configDirectory: String, period: Duration, clusterDomain: DNSName,
-        timeout: Duration, ourselves: SelfAddress, logger: Logger
+        timeout: Duration, logger: Logger
     ) {
         self.nameservers = nameservers
         self.configDirectory = configDirectory
         self.period = period
         self.clusterDomain = clusterDomain
         self.timeout = timeout
-        self.ourselves = ourselves
         self.logger = logger
     }
 
-    /// Reads the sources and configures `server`; returns what was read
-    /// (defaults when the directory is invalid), to follow from.
-    public func start(_ server: DNSServer) -> ConfigDirectory {
+    /// Reads the sources and configures `server`, refusing upstreams that
+    /// are `ourselves`; returns what was read (defaults when the directory
+    /// is invalid), to follow from.
+    public func start(_ server: DNSServer, ourselves: SelfAddress) -> ConfigDirectory {
         let config = read() ?? ConfigDirectory()
-        apply(config, to: server)
+        apply(config, to: server, ourselves: ourselves)
         return config
     }
 
     /// Re-reads the directory every period, and watches upstream health
     /// every second, until cancelled.
-    public func run(_ server: DNSServer, from config: ConfigDirectory) async {
+    public func run(_ server: DNSServer, from config: ConfigDirectory, ourselves: SelfAddress) async {
         var current = config
-        var reported: [String: (down: Bool, looped: Bool)] = [:]
+        var health = UpstreamHealthLog(logger: logger)
         var nextRead = ContinuousClock.now + period
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            report(server.upstreamStats(), &reported)
+            health.report(server.upstreamStats())
             guard ContinuousClock.now >= nextRead else { continue }
             nextRead = ContinuousClock.now + period
             if let config = read(), config != current {
                 current = config
-                apply(config, to: server)
+                apply(config, to: server, ourselves: ourselves)
                 logger.notice("upstream configuration reloaded", metadata: ["directory": "\(configDirectory)"])
             }
         }
@@ -70,7 +69,7 @@ public struct ForwardingFollower: Sendable {
         }
     }
 
-    private func apply(_ config: ConfigDirectory, to server: DNSServer) {
+    private func apply(_ config: ConfigDirectory, to server: DNSServer, ourselves: SelfAddress) {
         let (forwarding, ignored) = ForwardingPlan.make(
             nameservers: nameservers, config: config, clusterDomain: clusterDomain, timeout: timeout, ourselves: ourselves)
         for reason in ignored { logger.error("upstream refused", metadata: ["reason": "\(reason)"]) }
@@ -80,28 +79,6 @@ public struct ForwardingFollower: Sendable {
             logger.error("forwarding not configured; keeping the previous configuration", metadata: ["error": "\(error)"])
             return
         }
-        let routes = forwarding?.routes.map { "\($0.domain) → \($0.upstreams.map(\.description).joined(separator: ","))" }
-        logger.info(
-            "forwarding", metadata: ["routes": "\(routes?.joined(separator: "; ") ?? "none: names outside the cluster get REFUSED")"])
-    }
-
-    private func report(_ stats: [UpstreamStats], _ reported: inout [String: (down: Bool, looped: Bool)]) {
-        for upstream in stats {
-            let before = reported[upstream.address] ?? (false, false)
-            if upstream.looped, !before.looped {
-                logger.error(
-                    "forwarding loop: the upstream sends our queries back to us; not used", metadata: ["upstream": "\(upstream.address)"])
-            }
-            if upstream.down != before.down {
-                if upstream.down {
-                    logger.warning(
-                        "upstream down; probing it",
-                        metadata: ["upstream": "\(upstream.address)", "timeouts": "\(upstream.timeouts)", "errors": "\(upstream.errors)"])
-                } else {
-                    logger.notice("upstream up", metadata: ["upstream": "\(upstream.address)"])
-                }
-            }
-            reported[upstream.address] = (upstream.down, upstream.looped)
-        }
+        logger.info("forwarding", metadata: ["routes": "\(forwarding?.summary ?? "none: names outside the cluster get REFUSED")"])
     }
 }

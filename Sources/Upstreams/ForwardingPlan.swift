@@ -18,7 +18,7 @@ public enum ForwardingPlan {
                 return false
             }
         }
-        var routes: [(domain: DNSName, upstreams: [Forwarding.Upstream])] = []
+        var routes: [Forwarding.Route] = []
         for stub in config.stubDomains {
             // The cluster's own names are answered from the cluster.
             if stub.domain == clusterDomain || stub.domain.isSubdomain(of: clusterDomain) {
@@ -27,14 +27,11 @@ public enum ForwardingPlan {
             }
             // A stub domain without usable servers still keeps its names
             // from the default upstreams: they get SERVFAIL, not another answer.
-            routes.append((stub.domain, usable(stub.upstreams, for: "stub domain \(stub.domain)")))
+            routes.append(Forwarding.Route(stub.domain, usable(stub.upstreams, for: "stub domain \(stub.domain)")))
         }
         let defaults = usable(config.upstreamNameservers ?? nameservers, for: "names outside the cluster")
-        if !defaults.isEmpty { routes.append((.root, defaults)) }
+        if !defaults.isEmpty { routes.append(Forwarding.Route(.root, defaults)) }
         guard !routes.isEmpty else { return (nil, ignored) }
-        // Each upstream has a turn of 2/5 of the time: the first twice
-        // over, and another once, before the client's own retry.
-        let attempt = max(timeout * 2 / 5, .milliseconds(100))
-        return (Forwarding(routes: routes, timeout: timeout, attemptTimeout: attempt), ignored)
+        return (Forwarding(routes: routes, timeout: timeout, attemptTimeout: attemptTimeout(timeout)), ignored)
     }
 }

@@ -12,11 +12,12 @@ public struct SelfAddress: Sendable {
     let addresses: Set<[UInt8]>
     let wildcard: Bool
 
+    /// `bindAddress`: one address, or several separated by commas (as the data plane takes them).
     public init(bindAddress: String, port: UInt16) {
         self.port = port
-        let bound = Self.bytes(bindAddress) ?? []
-        wildcard = bound.allSatisfy { $0 == 0 }
-        addresses = wildcard ? Self.localAddresses() : [bound]
+        let bound = bindAddress.split(separator: ",").map { Self.bytes(String($0)) ?? [] }
+        wildcard = bound.contains { $0.allSatisfy { $0 == 0 } }
+        addresses = wildcard ? Self.localAddresses() : Set(bound)
     }
 
     public func isSelf(_ upstream: Forwarding.Upstream) -> Bool {

@@ -22,7 +22,7 @@ import Testing
         defer { server.stop() }
         try server.forward(
             Forwarding(
-                routes: [(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .seconds(30), attemptTimeout: .seconds(30)))
+                routes: [.init(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .seconds(30), attemptTimeout: .seconds(30)))
         try server.start()
         let socket = try LoopbackSocket(tcp: false, port: server.port)
         for i in 0..<10 { socket.send(QueryPacket.make(id: UInt16(i), name: "name-\(i).example.test", type: 1)) }
@@ -48,7 +48,7 @@ import Testing
         defer { server.stop() }
         try server.forward(
             Forwarding(
-                routes: [(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .milliseconds(300),
+                routes: [.init(.root, [.init(host: "127.0.0.1", port: silent.port)])], timeout: .milliseconds(300),
                 attemptTimeout: .milliseconds(300)))
         try server.start()
         let socket = try LoopbackSocket(tcp: false, port: server.port)

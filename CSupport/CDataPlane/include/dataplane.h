@@ -33,6 +33,7 @@
 #ifndef KUBEDNS_DATAPLANE_H
 #define KUBEDNS_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -197,7 +198,7 @@ size_t dp_query_answer(const dp_table *table, const uint8_t *query, size_t query
 /* ---- Serving ---------------------------------------------------------- */
 
 typedef struct dp_server_config {
-    const char *address;             /* IPv4 or IPv6 literal to bind */
+    const char *address;             /* IPv4 or IPv6 literal to bind; several: comma-separated */
     uint16_t port;                   /* UDP and TCP */
     unsigned threads;                /* worker threads, at least 1 */
     unsigned tcp_max_connections;    /* across all workers */
@@ -287,6 +288,22 @@ int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len,
                             size_t errlen);
 int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t port, char *err,
                                size_t errlen);
+
+/* Which of a domain's upstreams a query tries first; the others follow in turn. */
+typedef enum dp_upstream_order {
+    DP_ORDER_SEQUENTIAL,  /* the first listed (kube-dns, CoreDNS `policy sequential`) */
+    DP_ORDER_ROUND_ROBIN, /* each in turn, per worker */
+    DP_ORDER_RANDOM,      /* any (CoreDNS's default) */
+} dp_upstream_order;
+
+/*
+ * How the last domain added forwards: the order of its upstreams, TCP for
+ * every query (`force_tcp`), whether its answers are cached, and the
+ * failures in a row that set one of its upstreams aside (0: never). The
+ * defaults: sequential, UDP first, cached, 3.
+ */
+int dp_forwarding_set_route_options(dp_forwarding *f, dp_upstream_order order, bool force_tcp,
+                                    bool cached, unsigned max_fails, char *err, size_t errlen);
 void dp_forwarding_free(dp_forwarding *f);
 
 /*

@@ -48,8 +48,10 @@ public struct ClusterRecordStore: Sendable {
         let soa = SOAData(
             primary: RecordMaker.nsName(options.domain), mailbox: DNSName(validated: ["hostmaster"], under: options.domain),
             serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
-        return [Zone(apex: options.domain, authoritative: true, soa: soa, ttl: options.ttl)]
-            + ZoneLayout.reverseApexes.map { Zone(apex: $0, authoritative: false, soa: soa, ttl: options.ttl) }
+        return [Zone(apex: options.domain, authoritative: !options.domainFallsThrough, soa: soa, ttl: options.ttl)]
+            + ZoneLayout.reverseApexes.map {
+                Zone(apex: $0, authoritative: !options.reverseFallsThrough, soa: soa, ttl: options.ttl)
+            }
     }
 
     /// The zones' apexes, SOAs and authority, with the rules the data plane

@@ -15,6 +15,13 @@ public struct RecordOptions: Hashable, Sendable {
     public var pods: PodMode
     /// The SOA serial: the caller's clock, so the model stays pure.
     public var serial: UInt32
+    /// Whether names of the domain that the cluster does not have go on
+    /// to forwarding (CoreDNS's `fallthrough`) rather than NXDOMAIN.
+    public var domainFallsThrough = false
+    /// Whether reverse names of addresses the cluster does not own go on
+    /// to forwarding (kube-dns, and every default Corefile's
+    /// `fallthrough in-addr.arpa ip6.arpa`) rather than NXDOMAIN.
+    public var reverseFallsThrough = true
 
     public init(domain: DNSName, ttl: UInt32 = 30, pods: PodMode = .insecure, serial: UInt32 = 1) {
         self.domain = domain

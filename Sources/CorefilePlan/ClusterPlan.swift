@@ -1,0 +1,54 @@
+import Corefile
+import DNSModel
+import RecordModel
+
+/// The `kubernetes` plugin as this server serves it: one cluster domain,
+/// and the reverse zones of the cluster's addresses.
+public struct ClusterPlan: Sendable, Equatable {
+    /// The record options it asks for (the serial is the publisher's).
+    public var options: RecordOptions
+    /// How the API is reached: `endpoint` (with `tls`), `kubeconfig`, else in-cluster.
+    public var plugin: KubernetesPlugin
+
+    /// Nil when no block has the plugin.
+    init?(_ configurations: [ServerConfiguration]) throws(CorefileError) {
+        var found: (KubernetesPlugin, CorefileLocation)?
+        for configuration in configurations {
+            for (plugin, location) in zip(configuration.plugins, configuration.pluginLocations) {
+                guard case .kubernetes(let kubernetes) = plugin else { continue }
+                if found != nil {
+                    throw CorefileError("plugin/kubernetes: in more than one server block is not supported by this server", at: location)
+                }
+                found = (kubernetes, location)
+            }
+        }
+        guard let (kubernetes, location) = found else { return nil }
+        let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
+        let domains = kubernetes.zones.filter { zone in !reverseApexes.contains { zone.isSubdomain(of: $0) || zone == $0 } }
+        guard domains.count == 1, let domain = domains.first, domain != .root else {
+            let what =
+                domains.isEmpty || domains == [.root]
+                ? "no cluster domain" : "more than one cluster domain (\(domains.map(\.description).joined(separator: ", ")))"
+            throw CorefileError("plugin/kubernetes: \(what) is not supported by this server; give one, such as cluster.local", at: location)
+        }
+        options = RecordOptions(domain: domain, ttl: kubernetes.ttl, pods: Self.podMode(kubernetes.pods), serial: 0)
+        options.domainFallsThrough = kubernetes.fallsThrough(domain)
+        options.reverseFallsThrough = reverseApexes.contains { apex in
+            kubernetes.fallthroughZones.map { zones in zones.isEmpty || zones.contains { $0 == apex || $0.isSubdomain(of: apex) } } ?? false
+        }
+        // Reverse zones not among the plugin's: CoreDNS would pass those
+        // names on; the cluster's PTRs are served here, the rest passed on.
+        if !kubernetes.zones.contains(where: { zone in reverseApexes.contains { zone == $0 || zone.isSubdomain(of: $0) } }) {
+            options.reverseFallsThrough = true
+        }
+        plugin = kubernetes
+    }
+
+    private static func podMode(_ pods: KubernetesPlugin.Pods) -> RecordOptions.PodMode {
+        switch pods {
+        case .disabled: .disabled
+        case .insecure: .insecure
+        case .verified: .verified
+        }
+    }
+}

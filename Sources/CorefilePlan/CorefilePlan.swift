@@ -1,0 +1,87 @@
+import Corefile
+import DNSModel
+import DataPlane
+import RecordModel
+
+/// What a Corefile asks of this server, checked against what it can do:
+/// one DNS port on one or more addresses, the cluster's records, where
+/// other names go, the cache, and the HTTP endpoints. Pure: files named in
+/// it (resolv.conf, hosts files, kubeconfigs) are read by whoever applies it.
+public struct CorefilePlan: Sendable, Equatable {
+    /// The port every server block serves.
+    public var port: Int
+    /// Addresses to serve DNS on (`bind`); every address when no block binds.
+    public var addresses: [String]
+    /// The `kubernetes` plugin's records; nil when no block has one.
+    public var cluster: ClusterPlan?
+    /// Where names the records do not answer go, by the longest domain.
+    public var routes: [RoutePlan]
+    public var cache: CachePlan
+    /// Forwarded queries in flight at most (`max_concurrent`); nil: the server's default.
+    public var maxConcurrentForwards: Int?
+    public var health: HealthPlugin?
+    /// `/ready`'s address (`ready`), `/metrics`' (`prometheus`).
+    public var readyAddress: String?
+    public var metricsAddress: String?
+    public var reload: ReloadPlugin?
+    /// What the Corefile asks that this server does differently, for the log.
+    public var notes: [String]
+
+    public init(_ configurations: [ServerConfiguration]) throws(CorefileError) {
+        guard !configurations.isEmpty else {
+            throw CorefileError("no server block", at: CorefileLocation(file: "Corefile", line: 1))
+        }
+        port = try Self.onePort(configurations)
+        addresses = try Self.addresses(configurations)
+        cluster = try ClusterPlan(configurations)
+        routes = RoutePlan.routes(configurations)
+        cache = CachePlan(configurations)
+        notes = cache.notes + RoutePlan.notes(configurations)
+        maxConcurrentForwards = nil
+        for case .forward(let forward) in configurations.flatMap(\.plugins) {
+            if let limit = forward.maxConcurrent { maxConcurrentForwards = max(maxConcurrentForwards ?? 0, limit) }
+        }
+        for plugin in configurations.flatMap(\.plugins) {
+            switch plugin {
+            case .health(let value): health = value
+            case .ready(let address): readyAddress = address
+            case .prometheus(let address): metricsAddress = address
+            case .reload(let value): reload = value
+            default: break
+            }
+        }
+    }
+
+    /// CoreDNS runs a server per port; this one serves a single port.
+    private static func onePort(_ configurations: [ServerConfiguration]) throws(CorefileError) -> Int {
+        let keys = configurations.flatMap(\.keys)
+        let port = keys[0].port
+        if let other = keys.first(where: { $0.port != port }) {
+            throw CorefileError(
+                "\(other): server blocks on more than one port (\(port), \(other.port)) are not supported by this server",
+                at: other.location)
+        }
+        return port
+    }
+
+    /// `bind`'s addresses over every block, or the wildcard when some block
+    /// listens everywhere (it would take every address anyway).
+    private static func addresses(_ configurations: [ServerConfiguration]) throws(CorefileError) -> [String] {
+        var addresses: [String] = []
+        for configuration in configurations {
+            var bound = false
+            for (plugin, location) in zip(configuration.plugins, configuration.pluginLocations) {
+                guard case .bind(let list) = plugin else { continue }
+                bound = true
+                for text in list {
+                    guard let address = IPAddress(text) else {
+                        throw CorefileError("plugin/bind: \(text): not an IP address (interface names are not supported)", at: location)
+                    }
+                    if !addresses.contains(address.description) { addresses.append(address.description) }
+                }
+            }
+            if !bound { return ["0.0.0.0"] }
+        }
+        return addresses
+    }
+}

@@ -1,0 +1,100 @@
+import Corefile
+import DNSModel
+import DataPlane
+
+/// Where the names of a domain go that the records do not answer: its
+/// server block's `forward`, or SERVFAIL when the block has none (CoreDNS
+/// answers a name that no plugin of its block handles with SERVFAIL, and a
+/// name of no block with REFUSED, which is what a name of no route gets).
+public struct RoutePlan: Sendable, Equatable {
+    public var domain: DNSName
+    /// `forward`'s upstreams, resolv.conf files to be read; none: SERVFAIL.
+    public var targets: [ForwardPlugin.Target]
+    public var order: Forwarding.Route.Order
+    public var forceTCP: Bool
+    public var cached: Bool
+    public var maxFails: Int
+
+    init(_ domain: DNSName, cached: Bool) {
+        self.domain = domain
+        targets = []
+        order = .sequential
+        forceTCP = false
+        self.cached = cached
+        maxFails = 3
+    }
+
+    /// The routes of every block: a query goes to the block of the longest
+    /// zone it lies under, and there to `forward` when its FROM covers it
+    /// and no `except` does.
+    static func routes(_ configurations: [ServerConfiguration]) -> [RoutePlan] {
+        let blockZones = configurations.flatMap { $0.keys.map(\.zone) }
+        var routes: [DNSName: RoutePlan] = [:]
+        for configuration in configurations {
+            let forward = configuration.plugins.lazy.compactMap { plugin -> ForwardPlugin? in
+                if case .forward(let value) = plugin { value } else { nil }
+            }.first
+            let cache = configuration.plugins.lazy.compactMap { plugin -> CachePlugin? in
+                if case .cache(let value) = plugin { value } else { nil }
+            }.first
+            for zone in configuration.keys.map(\.zone) {
+                // A domain under a longer zone of another block is that block's.
+                func owned(_ domain: DNSName) -> Bool {
+                    !blockZones.contains { $0 != zone && $0.isSubdomain(of: zone) && domain.isSubdomain(of: $0) }
+                }
+                func route(_ domain: DNSName) -> RoutePlan { RoutePlan(domain, cached: cache?.caches(domain) ?? false) }
+                routes[zone] = route(zone)
+                guard let forward, let covered = deeper(zone, forward.from), owned(covered) else { continue }
+                var forwarded = route(covered)
+                forwarded.targets = forward.to
+                forwarded.order = Self.order(forward.policy)
+                forwarded.forceTCP = forward.forceTCP
+                forwarded.maxFails = forward.maxFails
+                routes[covered] = forwarded
+                for except in forward.except where except.isSubdomain(of: covered) && owned(except) {
+                    routes[except] = route(except)
+                }
+            }
+        }
+        return routes.values.sorted { $0.domain.description < $1.domain.description }
+    }
+
+    /// Forward options this server does in its own way, said once at start.
+    static func notes(_ configurations: [ServerConfiguration]) -> [String] {
+        var notes: Set<String> = []
+        for case .forward(let forward) in configurations.flatMap(\.plugins) {
+            if forward.expire != .seconds(10) {
+                notes.insert("forward expire: each query has a socket of its own; no connection is kept to expire")
+            }
+            if forward.healthCheck != .milliseconds(500) {
+                notes.insert("forward health_check: an upstream set aside is probed every second")
+            }
+        }
+        return notes.sorted()
+    }
+
+    /// The longer of two domains when one lies under the other.
+    private static func deeper(_ a: DNSName, _ b: DNSName) -> DNSName? {
+        if a.isSubdomain(of: b) { return a }
+        if b.isSubdomain(of: a) { return b }
+        return nil
+    }
+
+    private static func order(_ policy: ForwardPlugin.Policy) -> Forwarding.Route.Order {
+        switch policy {
+        case .random: .random
+        case .roundRobin: .roundRobin
+        case .sequential: .sequential
+        }
+    }
+}
+
+extension CachePlugin {
+    /// Whether forwarded answers for names of `domain` are kept: the
+    /// plugin's zones cover it, and neither kind is disabled for it (the
+    /// cache is one for both kinds here).
+    func caches(_ domain: DNSName) -> Bool {
+        zones.contains { domain.isSubdomain(of: $0) }
+            && !(disableSuccess.contains { domain.isSubdomain(of: $0) } && disableDenial.contains { domain.isSubdomain(of: $0) })
+    }
+}

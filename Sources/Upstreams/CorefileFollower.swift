@@ -1,0 +1,141 @@
+import Corefile
+import CorefilePlan
+import DataPlane
+import Foundation
+import Logging
+import Synchronization
+
+/// Keeps the data plane's forwarding in step with a Corefile: its routes
+/// applied at start, and the file read again on request (SIGUSR1) and,
+/// with the `reload` plugin, every interval. A Corefile that no longer
+/// loads keeps the running configuration and says why; what changed that
+/// only a restart applies (the port, the cluster's records, the HTTP
+/// endpoints) is said too.
+public final class CorefileFollower: Sendable {
+    public let path: String
+    private let environment: [String: String]
+    private let defaultPort: Int
+    private let timeout: Duration
+    /// The server's own addresses, known once it is bound.
+    private let ourselves = Mutex(SelfAddress(bindAddress: "0.0.0.0", port: 0))
+    private let logger: Logger
+    private let current: Mutex<CorefilePlan>
+    /// Reloads that found the Corefile invalid.
+    private let failures = Atomic<Int>(0)
+
+    public init(
+        path: String, plan: CorefilePlan, environment: [String: String], defaultPort: Int, timeout: Duration, logger: Logger
+    ) {
+        self.path = path
+        self.environment = environment
+        self.defaultPort = defaultPort
+        self.timeout = timeout
+        self.logger = logger
+        current = Mutex(plan)
+    }
+
+    /// The plan of the Corefile at `path`, or why it cannot be served, in one line.
+    public static func load(path: String, environment: [String: String], defaultPort: Int) throws -> CorefilePlan {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CorefileReadError(path: path) }
+        let corefile = try Corefile(
+            path: path, text: String(decoding: data, as: UTF8.self), environment: environment, defaultPort: defaultPort)
+        return try CorefilePlan(try corefile.configurations())
+    }
+
+    public var plan: CorefilePlan { current.withLock { $0 } }
+    public var reloadFailures: Int { failures.load(ordering: .relaxed) }
+
+    /// Configures `server`'s forwarding from the plan in force, refusing
+    /// upstreams that are `ourselves`.
+    public func start(_ server: DNSServer, ourselves: SelfAddress) {
+        self.ourselves.withLock { $0 = ourselves }
+        apply(plan.routes, to: server)
+        for note in plan.notes { logger.notice("Corefile: done differently here", metadata: ["what": "\(note)"]) }
+    }
+
+    /// Upstream health logged every second, and the Corefile read again on
+    /// each request and every `reload` interval, until cancelled.
+    public func run(_ server: DNSServer, requests: AsyncStream<Void>) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                var health = UpstreamHealthLog(logger: logger)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    health.report(server.upstreamStats())
+                }
+            }
+            group.addTask { [self] in
+                for await _ in requests { reload(server, because: "SIGUSR1") }
+            }
+            group.addTask { [self] in
+                while !Task.isCancelled, let reload = plan.reload {
+                    let jitter = Double.random(in: -1...1) * reload.jitter.seconds
+                    try? await Task.sleep(for: reload.interval + .seconds(jitter))
+                    self.reload(server, because: "reload interval")
+                }
+            }
+            await group.waitForAll()
+        }
+    }
+
+    /// Reads the Corefile again and applies what changed.
+    public func reload(_ server: DNSServer, because trigger: String) {
+        let next: CorefilePlan
+        do {
+            next = try Self.load(path: path, environment: environment, defaultPort: defaultPort)
+        } catch {
+            failures.add(1, ordering: .relaxed)
+            logger.error(
+                "Corefile not reloaded; the running configuration stays", metadata: ["error": "\(error)", "trigger": "\(trigger)"])
+            return
+        }
+        let before = current.withLock { plan in
+            defer { plan = next }
+            return plan
+        }
+        guard next != before else { return }
+        if next.routes != before.routes { apply(next.routes, to: server) }
+        let unapplied = Self.restartOnly(before, next)
+        if !unapplied.isEmpty {
+            logger.warning(
+                "Corefile changes that apply at the next start", metadata: ["what": "\(unapplied.joined(separator: ", "))"])
+        }
+        logger.notice("Corefile reloaded", metadata: ["path": "\(path)", "trigger": "\(trigger)"])
+    }
+
+    /// What differs between two plans that a running server keeps until it restarts.
+    static func restartOnly(_ a: CorefilePlan, _ b: CorefilePlan) -> [String] {
+        var changed: [String] = []
+        if a.port != b.port || a.addresses != b.addresses { changed.append("the DNS port or addresses") }
+        if a.cluster != b.cluster { changed.append("the kubernetes plugin") }
+        if a.cache != b.cache { changed.append("the cache's size and TTLs") }
+        if a.maxConcurrentForwards != b.maxConcurrentForwards { changed.append("forward max_concurrent") }
+        if a.health != b.health || a.readyAddress != b.readyAddress || a.metricsAddress != b.metricsAddress {
+            changed.append("the health, ready and prometheus addresses")
+        }
+        return changed
+    }
+
+    private func apply(_ routes: [RoutePlan], to server: DNSServer) {
+        let (forwarding, ignored) = ForwardingPlan.make(
+            routes: routes, timeout: timeout, ourselves: ourselves.withLock { $0 })
+        for reason in ignored { logger.error("upstream refused", metadata: ["reason": "\(reason)"]) }
+        do {
+            try server.forward(forwarding)
+        } catch {
+            logger.error("forwarding not configured; keeping the previous configuration", metadata: ["error": "\(error)"])
+            return
+        }
+        logger.info("forwarding", metadata: ["routes": "\(forwarding?.summary ?? "none: names of no server block get REFUSED")"])
+    }
+}
+
+/// A Corefile that cannot be read at all.
+public struct CorefileReadError: Error, CustomStringConvertible {
+    public let path: String
+    public var description: String { "\(path): cannot be read" }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
