@@ -76,11 +76,22 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The hosts plugin's names: its file read and followed, served as the data plane's hosts table.
+        .target(
+            name: "HostsSource",
+            dependencies: ["CorefilePlan", "DataPlane", "RecordModel", .product(name: "Logging", package: "swift-log")]),
+        // A Corefile followed while the server runs: routes and hosts applied, reloads, what needs a restart.
+        .target(
+            name: "CorefileReload",
+            dependencies: [
+                "Corefile", "CorefilePlan", "DataPlane", "HostsSource", "Upstreams",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Where names outside the cluster go: --nameservers, resolv.conf, the ConfigMap directory, a Corefile's routes.
         .target(
             name: "Upstreams",
             dependencies: [
-                "DataPlane", "DNSModel", "Corefile", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
+                "DataPlane", "DNSModel", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
             ]),
         // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         .target(
@@ -137,7 +148,7 @@ let package = Package(
             name: "KubeDNS",
             dependencies: [
                 "RecordModel", "DataPlane", "RecordPublisher", "ObjectSources", "KubeAPI", "Health", "Upstreams",
-                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan",
+                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan", "CorefileReload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -187,7 +198,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "RecordModel", "RecordPublisher", "CLdns", "Etcd", "KubeAPISimulator",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/TestSupport",
             resources: [.copy("Fixtures")]),

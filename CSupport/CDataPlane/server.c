@@ -343,6 +343,38 @@ void dp_server_publish(dp_server *s, dp_table *table) {
     if (whole) malloc_trim(0);
 }
 
+size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
+                       int transport) {
+    size_t len = dp_query_reply(t, p, out, cap, transport);
+    if (!p->outside || atomic_load_explicit(&w->server->hosts, memory_order_relaxed) == NULL)
+        return len;
+    dp_table *hosts;
+    do {
+        hosts = atomic_load(&w->server->hosts);
+        atomic_store(&w->hosts_hazard, hosts);
+    } while (hosts != atomic_load(&w->server->hosts));
+    if (hosts != NULL) {
+        p->answer = NULL;
+        p->rrset = NULL;
+        dp_query_locate(hosts, p);
+        len = dp_query_reply(hosts, p, out, cap, transport);
+    }
+    atomic_store_explicit(&w->hosts_hazard, NULL, memory_order_release);
+    return len;
+}
+
+void dp_server_publish_hosts(dp_server *s, dp_table *table) {
+    dp_table *old = atomic_exchange(&s->hosts, table);
+    if (old == NULL) return;
+    for (unsigned i = 0; i < s->worker_count; i++) {
+        while (atomic_load(&s->workers[i].hosts_hazard) == old) {
+            struct timespec pause = {0, 20000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    dp_table_free(old);
+}
+
 void dp_tune_malloc(void) {
     mallopt(M_ARENA_MAX, 4);
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
@@ -382,6 +414,7 @@ void dp_server_free(dp_server *s) {
     dp_cache_free(s->cache);
     free(s->workers);
     dp_table_free(atomic_load(&s->table));
+    dp_table_free(atomic_load(&s->hosts));
     free(s);
 }
 

@@ -123,6 +123,7 @@ struct dp_worker {
     uint8_t *tcp_reply; /* 2-byte length + one reply */
     /* the table this worker reads now, or NULL (see dataplane.h, "Tables") */
     _Atomic(dp_table *) hazard;
+    _Atomic(dp_table *) hosts_hazard; /* the hosts table read now, or NULL */
     dp_counters counters;
     /* UDP batch buffers */
     struct mmsghdr rx[DP_UDP_BATCH];
@@ -159,6 +160,7 @@ struct dp_worker {
 struct dp_server {
     dp_server_config config;
     _Atomic(dp_table *) table;
+    _Atomic(dp_table *) hosts; /* see dp_server_publish_hosts; NULL: none */
     dp_worker *workers;
     unsigned worker_count;
     bool started;
@@ -181,6 +183,12 @@ static inline const dp_table *dp_worker_acquire(dp_worker *w) {
 static inline void dp_worker_release(dp_worker *w) {
     atomic_store_explicit(&w->hazard, NULL, memory_order_release);
 }
+
+/* The reply to a parsed query from table `t`, or from the hosts table
+ * when `t` leaves the name to forwarding (p->outside tells whether it is
+ * still left to forwarding). */
+size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
+                       int transport);
 
 /* Counts a query by transport and type (a malformed one as "other"). */
 static inline void dp_count_request(dp_worker *w, int transport, const dp_parsed *p) {

@@ -147,7 +147,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         dp_query_prepare(t, message + 2, len, p);
         dp_count_request(w, DP_TCP, p);
         dp_query_locate(t, p);
-        size_t reply = dp_query_reply(t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
+        size_t reply = dp_worker_reply(w, t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
         dp_worker_release(w);
         if (p->outside || p->chase) {
             dp_client client = {.transport = DP_TCP,

@@ -210,7 +210,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             uint8_t *reply = w->tx_iov[replies].iov_base;
             dp_count(&w->counters.udp_queries);
             dp_count_request(w, DP_UDP, &w->parsed[i]);
-            size_t len = dp_query_reply(t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
+            size_t len = dp_worker_reply(w, t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
             if (w->parsed[i].outside || w->parsed[i].chase) {
                 udp_source source = {.peer = &w->peers[i],
                                      .peer_len = w->rx[i].msg_hdr.msg_namelen,

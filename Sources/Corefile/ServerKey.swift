@@ -34,7 +34,8 @@ public struct ServerKey: Sendable, Hashable, CustomStringConvertible {
         // The port follows the last colon, unless the zone is an IPv6 network (which has colons of its own).
         if let colon = rest.lastIndex(of: ":"), !rest[..<colon].contains(":") {
             let digits = rest[rest.index(after: colon)...]
-            guard let number = Int(digits), (1...65535).contains(number) else {
+            // 0: a port of the kernel's choosing (scripts and tests read it back).
+            guard let number = Int(digits), (0...65535).contains(number) else {
                 throw CorefileError("\(text): bad port '\(digits)'", at: location)
             }
             port = number

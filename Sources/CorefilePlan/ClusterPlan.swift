@@ -24,7 +24,10 @@ public struct ClusterPlan: Sendable, Equatable {
         }
         guard let (kubernetes, location) = found else { return nil }
         let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
-        let domains = kubernetes.zones.filter { zone in !reverseApexes.contains { zone.isSubdomain(of: $0) || zone == $0 } }
+        // A zone written twice is one zone (the RKE2 chart writes cluster.local twice).
+        var domains: [DNSName] = []
+        for zone in kubernetes.zones where !domains.contains(zone) { domains.append(zone) }
+        domains = domains.filter { zone in !reverseApexes.contains { zone.isSubdomain(of: $0) || zone == $0 } }
         guard domains.count == 1, let domain = domains.first, domain != .root else {
             let what =
                 domains.isEmpty || domains == [.root]

@@ -14,6 +14,8 @@ public struct CorefilePlan: Sendable, Equatable {
     public var addresses: [String]
     /// The `kubernetes` plugin's records; nil when no block has one.
     public var cluster: ClusterPlan?
+    /// `hosts`' names; nil when no block has the plugin.
+    public var hosts: HostsPlan?
     /// Where names the records do not answer go, by the longest domain.
     public var routes: [RoutePlan]
     public var cache: CachePlan
@@ -34,6 +36,7 @@ public struct CorefilePlan: Sendable, Equatable {
         port = try Self.onePort(configurations)
         addresses = try Self.addresses(configurations)
         cluster = try ClusterPlan(configurations)
+        hosts = try HostsPlan(configurations)
         routes = RoutePlan.routes(configurations)
         cache = CachePlan(configurations)
         notes = cache.notes + RoutePlan.notes(configurations)

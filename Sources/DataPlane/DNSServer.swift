@@ -105,6 +105,15 @@ public final class DNSServer: Sendable {
         }
     }
 
+    /// Makes `table` the hosts table: asked for the names the table leaves
+    /// to forwarding (see dp_server_publish_hosts); nil: none.
+    public func publishHosts(_ table: consuming AnswerTable?) {
+        let pointer = table?.release()
+        server.withLock { s in
+            if let server = s.pointer { dp_server_publish_hosts(server, pointer) } else { dp_table_free(pointer) }
+        }
+    }
+
     /// Sends names that are not ours along `forwarding` from now on (the
     /// cache is emptied, each upstream is probed for a loop); nil: they
     /// get REFUSED.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Corefile
 import CorefilePlan
+import CorefileReload
 import DataPlane
 import Foundation
 import KubeAPI
@@ -13,7 +14,9 @@ struct CorefileFlags: ParsableArguments {
     @Option(name: .customLong("conf"), help: "A CoreDNS Corefile: serve what it configures (CoreDNS's -conf).")
     var conf: String?
 
-    @Option(name: .customLong("dns.port"), help: "With --conf: the port of server blocks that name none (CoreDNS's -dns.port).")
+    @Option(
+        name: .customLong("dns.port"),
+        help: "With --conf: the port of server blocks that name none (CoreDNS's -dns.port; 0: the kernel's choice).")
     var dnsPort = 53
 
     @Flag(name: .customLong("quiet"), help: "With --conf: do not log the start banner (CoreDNS's -quiet).")
@@ -23,7 +26,7 @@ struct CorefileFlags: ParsableArguments {
     var pidfile: String?
 
     func validate() throws {
-        guard (1...65535).contains(dnsPort) else { throw ValidationError("--dns.port \(dnsPort): not a port") }
+        guard (0...65535).contains(dnsPort) else { throw ValidationError("--dns.port \(dnsPort): not a port") }
     }
 
     func writePID() throws {

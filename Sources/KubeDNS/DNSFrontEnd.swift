@@ -1,3 +1,4 @@
+import CorefileReload
 import DataPlane
 import Foundation
 import Health

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CorefilePlan
+import CorefileReload
 import DNSModel
 import DataPlane
 import Foundation

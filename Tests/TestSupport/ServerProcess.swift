@@ -21,6 +21,9 @@ public final class ServerProcess: @unchecked Sendable {
     public let healthzPort: UInt16
     /// The metrics port (`--metrics-port`).
     public let metricsPort: UInt16
+    /// Every port it wrote to `--port-file`, by name (with a Corefile:
+    /// `dns`, `health`, `ready`, `metrics`).
+    public let ports: [String: UInt16]
     private let process: Process
     private let stderr = LogBuffer()
 
@@ -35,24 +38,19 @@ public final class ServerProcess: @unchecked Sendable {
     /// a probe port), and waits until it answers DNS: from its records, or
     /// (`untilSynced: false`) at all, SERVFAIL included.
     /// `listen`: the flags of the DNS address (`skydns` takes `--addr`).
+    /// With `--conf`, the Corefile decides the addresses, ports and upstreams.
     public init(
         _ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true,
         environment: [String: String] = [:], listen: [String]? = nil
     ) throws {
+        let corefile = arguments.contains("--conf")
         var arguments = arguments
-        if !arguments.contains("--healthz-port") { arguments += ["--healthz-port", "0"] }
-        if !arguments.contains("--metrics-port") { arguments += ["--metrics-port", "0"] }
-        // No upstreams unless a test gives them (not the machine's resolv.conf):
-        // names outside the cluster get REFUSED.
-        if !arguments.contains("--nameservers") { arguments += ["--nameservers", ""] }
-        if !arguments.contains("--config-dir") { arguments += ["--config-dir", "/nonexistent/kube-dns-config"] }
-        // Tests stop servers often: no lame-duck wait unless a test asks for one.
-        if !arguments.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
+        if !corefile { arguments += Self.kubeDNSDefaults(arguments) + (listen ?? ["--dns-bind-address", bindAddress, "--dns-port", "0"]) }
         let portFile = PortFileReader.temporaryPath()
         arguments += ["--port-file", portFile]
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + (listen ?? ["--dns-bind-address", bindAddress, "--dns-port", "0"])
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardError = pipe
@@ -60,7 +58,7 @@ public final class ServerProcess: @unchecked Sendable {
         try process.run()
         stderr.follow(pipe.fileHandleForReading)
         let written = PortFileReader.wait(portFile, for: process)
-        guard let written, let dns = written["dns"], let healthz = written["healthz"], let metrics = written["metrics"] else {
+        guard let written, let dns = written["dns"], corefile || (written["healthz"] != nil && written["metrics"] != nil) else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             stderr.waitForEnd()
@@ -68,9 +66,25 @@ public final class ServerProcess: @unchecked Sendable {
                 ? ServerError.exited(stderr: stderr.text) : ServerError.notAnswering(stderr: stderr.text)
         }
         port = dns
-        healthzPort = healthz
-        metricsPort = metrics
+        healthzPort = written["healthz"] ?? written["health"] ?? 0
+        metricsPort = written["metrics"] ?? 0
+        ports = written
         try waitUntilAnswering(untilSynced: untilSynced)
+    }
+
+    /// kube-dns's flags the tests want unless they give them: probes on
+    /// ports of the kernel's choosing, no upstreams, no lame duck.
+    private static func kubeDNSDefaults(_ given: [String]) -> [String] {
+        var arguments: [String] = []
+        if !given.contains("--healthz-port") { arguments += ["--healthz-port", "0"] }
+        if !given.contains("--metrics-port") { arguments += ["--metrics-port", "0"] }
+        // No upstreams unless a test gives them (not the machine's resolv.conf):
+        // names outside the cluster get REFUSED.
+        if !given.contains("--nameservers") { arguments += ["--nameservers", ""] }
+        if !given.contains("--config-dir") { arguments += ["--config-dir", "/nonexistent/kube-dns-config"] }
+        // Tests stop servers often: no lame-duck wait unless a test asks for one.
+        if !given.contains(where: { $0.hasPrefix("--lameduck") }) { arguments += ["--lameduck", "0"] }
+        return arguments
     }
 
     private func waitUntilAnswering(untilSynced: Bool) throws {

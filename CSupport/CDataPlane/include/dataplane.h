@@ -264,6 +264,15 @@ void dp_tune_malloc(void);
  * must be built on the table it replaces (dp_table_builder_new_delta). */
 void dp_server_publish(dp_server *s, dp_table *table);
 
+/*
+ * Replaces the hosts table (ownership taken; NULL: none): names from hosts
+ * files, asked only for a name the table leaves to forwarding (outside its
+ * zones, or a miss in a zone that falls through). A name it has is
+ * answered from it; a miss in one of its authoritative zones is NXDOMAIN;
+ * any other name goes on to forwarding. A whole table, never a delta.
+ */
+void dp_server_publish_hosts(dp_server *s, dp_table *table);
+
 /* Stops the workers and joins them; the sockets are closed. Idempotent. */
 void dp_server_stop(dp_server *s);
 

@@ -2,10 +2,12 @@ import Corefile
 import CorefilePlan
 import DataPlane
 import Foundation
+import HostsSource
 import Logging
 import Synchronization
+import Upstreams
 
-/// Keeps the data plane's forwarding in step with a Corefile: its routes
+/// Keeps the data plane in step with a Corefile: its routes and hosts
 /// applied at start, and the file read again on request (SIGUSR1) and,
 /// with the `reload` plugin, every interval. A Corefile that no longer
 /// loads keeps the running configuration and says why; what changed that
@@ -20,6 +22,7 @@ public final class CorefileFollower: Sendable {
     private let ourselves = Mutex(SelfAddress(bindAddress: "0.0.0.0", port: 0))
     private let logger: Logger
     private let current: Mutex<CorefilePlan>
+    private let hosts: HostsFollower
     /// Reloads that found the Corefile invalid.
     private let failures = Atomic<Int>(0)
 
@@ -32,6 +35,7 @@ public final class CorefileFollower: Sendable {
         self.timeout = timeout
         self.logger = logger
         current = Mutex(plan)
+        hosts = HostsFollower(plan: plan.hosts, logger: logger)
     }
 
     /// The plan of the Corefile at `path`, or why it cannot be served, in one line.
@@ -50,11 +54,13 @@ public final class CorefileFollower: Sendable {
     public func start(_ server: DNSServer, ourselves: SelfAddress) {
         self.ourselves.withLock { $0 = ourselves }
         apply(plan.routes, to: server)
+        hosts.refresh(server)
         for note in plan.notes { logger.notice("Corefile: done differently here", metadata: ["what": "\(note)"]) }
     }
 
-    /// Upstream health logged every second, and the Corefile read again on
-    /// each request and every `reload` interval, until cancelled.
+    /// Upstream health logged every second, the hosts file followed, and
+    /// the Corefile read again on each request and every `reload` interval,
+    /// until cancelled.
     public func run(_ server: DNSServer, requests: AsyncStream<Void>) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
@@ -67,6 +73,7 @@ public final class CorefileFollower: Sendable {
             group.addTask { [self] in
                 for await _ in requests { reload(server, because: "SIGUSR1") }
             }
+            group.addTask { [hosts] in await hosts.run(server) }
             group.addTask { [self] in
                 while !Task.isCancelled, let reload = plan.reload {
                     let jitter = Double.random(in: -1...1) * reload.jitter.seconds
@@ -95,6 +102,7 @@ public final class CorefileFollower: Sendable {
         }
         guard next != before else { return }
         if next.routes != before.routes { apply(next.routes, to: server) }
+        if next.hosts != before.hosts { hosts.update(next.hosts, server) }
         let unapplied = Self.restartOnly(before, next)
         if !unapplied.isEmpty {
             logger.warning(
