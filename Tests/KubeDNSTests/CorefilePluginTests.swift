@@ -1,0 +1,214 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Each plugin option of a Corefile, asserted by its effect on answers:
+/// what reaches the upstream and what does not, files read again, a
+/// Corefile reloaded, and what stops the start.
+@Suite(.serialized) struct CorefilePluginTests {
+    /// Writes `text` as a Corefile and serves it with the fixture cluster as an objects file.
+    static func serve(_ text: String, extra: [String] = []) throws -> (ServerProcess, path: String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (try ServerProcess(["--conf", path, "--kube-objects", Fixtures.clusterPath] + extra), path)
+    }
+
+    static func unbound() throws -> UpstreamServer {
+        try UpstreamServer(.unbound, origin: "example.test", zone: CorefileFixtureTests.upstreamZone)
+    }
+
+    @Test func nodeLocalDNSCacheForwardsTheClusterOverTCPAndCaches() throws {
+        let upstream = try Self.unbound()
+        defer { upstream.stop() }
+        let cluster = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        defer { cluster.stop() }
+        let directory = FileManager.default.temporaryDirectory.path
+        let text = FixtureCorefiles.adapt(
+            try FixtureCorefiles.text("nodelocaldns"),
+            .init(upstream: upstream.address, clusterDNS: "127.0.0.1:\(cluster.port)", directory: directory))
+        let (cache, _) = try Self.serve(text)
+        defer { cache.stop() }
+        // Both bound addresses answer; the cluster's names come from kube-dns over TCP.
+        for address in ["127.0.0.1", "127.0.0.2"] {
+            let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: cache.port, server: address)
+            #expect(reply.normalized.answer.first?.hasSuffix(" in a 10.0.0.1") == true, "\(reply.output)")
+        }
+        let upstreamSamples = try MetricsTests.scrape(cluster.metricsPort).samples
+        // force_tcp: each forwarded query a connection (the loop probes alone go over UDP).
+        #expect(upstreamSamples.first { $0.key.hasPrefix("kube_dns_tcp_connections_total") }?.value ?? 0 >= 2)
+        // Other names go to the node's upstream, once: the second answer is the cache's.
+        for _ in 0..<2 {
+            let reply = try Dig.query("www.example.test.", "A", port: cache.port)
+            #expect(reply.normalized.answer.count == 1, "\(reply.output)")
+        }
+        #expect(upstream.queries("www.example.test.", "A") == 1)
+        let health = try #require(cache.ports["health"])
+        #expect(try httpStatus("http://127.0.0.1:\(health)/health") == 200)
+        #expect(try MetricsTests.scrape(try #require(cache.ports["metrics"])).text.contains("coredns_cache_hits_total"))
+    }
+
+    @Test func exceptZonesAndStubBlocksKeepNamesFromTheDefaultUpstream() throws {
+        let upstream = try Self.unbound()
+        defer { upstream.stop() }
+        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+        defer { stub.stop() }
+        let (server, _) = try Self.serve(
+            """
+            .:0 {
+                kubernetes cluster.local
+                forward . \(upstream.address) {
+                    except blocked.test
+                }
+            }
+            corp.test:0 {
+                forward . \(stub.address)
+            }
+            """)
+        defer { server.stop() }
+        #expect(try Dig.query("www.blocked.test.", "A", port: server.port).rcode == "SERVFAIL")
+        #expect(try Dig.query("db.corp.test.", "A", port: server.port).normalized.answer == ["db.corp.test. 120 in a 192.0.2.77"])
+        #expect(upstream.queriedNames.allSatisfy { !$0.hasSuffix("blocked.test.") && !$0.hasSuffix("corp.test.") })
+        // No cache plugin: every query goes upstream.
+        for _ in 0..<2 { _ = try Dig.query("www.example.test.", "A", port: server.port) }
+        #expect(upstream.queries("www.example.test.", "A") == 2)
+    }
+
+    @Test func policyDecidesWhichUpstreamIsAskedFirst() throws {
+        let first = try Self.unbound()
+        defer { first.stop() }
+        let second = try Self.unbound()
+        defer { second.stop() }
+        for (policy, bothAsked) in [("sequential", false), ("round_robin", true)] {
+            let (server, _) = try Self.serve(
+                ".:0 {\nkubernetes cluster.local\nforward . \(first.address) \(second.address) {\npolicy \(policy)\n}\n}")
+            defer { server.stop() }
+            let before = (first.queries("www.example.test.", "A"), second.queries("www.example.test.", "A"))
+            for _ in 0..<8 { _ = try Dig.query("www.example.test.", "A", port: server.port) }
+            let asked = (first.queries("www.example.test.", "A") - before.0, second.queries("www.example.test.", "A") - before.1)
+            #expect(asked.0 + asked.1 == 8, "\(policy)")
+            #expect((asked.1 > 0) == bothAsked, "\(policy): \(asked)")
+        }
+    }
+
+    @Test func kubernetesFallthroughSendsTheClustersMissesOn() throws {
+        let upstream = try Self.unbound()
+        defer { upstream.stop() }
+        for fallsThrough in [false, true] {
+            let block = fallsThrough ? " {\nfallthrough\n}" : ""
+            let (server, _) = try Self.serve(".:0 {\nkubernetes cluster.local\(block)\nforward . \(upstream.address)\n}")
+            defer { server.stop() }
+            let reply = try Dig.query("nosuch.default.svc.cluster.local.", "A", port: server.port)
+            // Ours: NXDOMAIN, authoritative; passed on: what the upstream says.
+            if !fallsThrough { #expect(reply.rcode == "NXDOMAIN", "\(reply.output)") }
+            #expect(reply.flags.contains("aa") == !fallsThrough, "\(reply.output)")
+            #expect(upstream.queries("nosuch.default.svc.cluster.local.", "A") == (fallsThrough ? 1 : 0))
+            // A name the cluster has is its own either way.
+            let kubernetes = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port)
+            #expect(kubernetes.flags.contains("aa"))
+        }
+    }
+
+    @Test func aHostsFileEditedIsReadAgain() throws {
+        let hostsPath = FileManager.default.temporaryDirectory.appendingPathComponent("hosts-\(UUID().uuidString)").path
+        try "10.9.0.1 first.node\n".write(toFile: hostsPath, atomically: true, encoding: .utf8)
+        let (server, _) = try Self.serve(
+            """
+            .:0 {
+                hosts \(hostsPath) {
+                    10.9.0.9 inline.node
+                    ttl 42
+                    reload 1s
+                    no_reverse
+                }
+            }
+            """)
+        defer { server.stop() }
+        #expect(try Dig.query("first.node.", "A", port: server.port).normalized.answer == ["first.node. 42 in a 10.9.0.1"])
+        #expect(try Dig.query("inline.node.", "A", port: server.port).normalized.answer == ["inline.node. 42 in a 10.9.0.9"])
+        // no_reverse: no PTR; without fallthrough the name is NXDOMAIN, and so is a name the file lacks.
+        #expect(try Dig.query("1.0.9.10.in-addr.arpa.", "PTR", port: server.port).rcode == "NXDOMAIN")
+        #expect(try Dig.query("second.node.", "A", port: server.port).rcode == "NXDOMAIN")
+        try "10.9.0.1 first.node\n10.9.0.2 second.node second\n".write(toFile: hostsPath, atomically: false, encoding: .utf8)
+        #expect(
+            try eventually(timeout: .seconds(10)) {
+                try Dig.query("second.node.", "A", port: server.port).normalized.answer == ["second.node. 42 in a 10.9.0.2"]
+            })
+        #expect(try Dig.query("second.", "A", port: server.port).normalized.answer == ["second. 42 in a 10.9.0.2"])
+    }
+
+    @Test func aReloadedCorefileLosesNoQueryAndAnInvalidOneIsKeptOut() throws {
+        let upstream = try Self.unbound()
+        defer { upstream.stop() }
+        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+        defer { stub.stop() }
+        let base = ".:0 {\nkubernetes cluster.local\nforward . \(upstream.address)\nreload 2s 1s\n}\n"
+        let (server, path) = try Self.serve(base)
+        defer { server.stop() }
+        #expect(try Dig.query("db.corp.test.", "A", port: server.port).rcode != "NOERROR")
+        // Queries keep coming while the edited Corefile is taken, on SIGUSR1.
+        try (base + "corp.test:0 {\nforward . \(stub.address)\n}\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let failures = try Self.queryWhile(port: server.port) { kill(server.pid, SIGUSR1) }
+        #expect(failures == 0)
+        #expect(
+            try eventually(timeout: .seconds(5)) {
+                try Dig.query("db.corp.test.", "A", port: server.port).normalized.answer == ["db.corp.test. 120 in a 192.0.2.77"]
+            })
+        // An invalid edit: the running configuration stays, and the log says why.
+        try (base + "corp.test:0 {\nforward . \(stub.address)\nnosuchplugin\n}\n").write(toFile: path, atomically: true, encoding: .utf8)
+        kill(server.pid, SIGUSR1)
+        #expect(try eventually(timeout: .seconds(5)) { server.log.contains("Unknown directive 'nosuchplugin'") })
+        #expect(server.log.contains("Corefile not reloaded; the running configuration stays"))
+        #expect(try Dig.query("db.corp.test.", "A", port: server.port).normalized.answer == ["db.corp.test. 120 in a 192.0.2.77"])
+        // The reload plugin notices an edit by itself: the stub zone goes again.
+        try base.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try eventually(timeout: .seconds(10)) { try Dig.query("db.corp.test.", "A", port: server.port).rcode != "NOERROR" })
+        #expect(server.isRunning)
+    }
+
+    /// Asks a cluster name over and over while `during` runs (and a second
+    /// after); returns how many got no NOERROR answer.
+    static func queryWhile(port: UInt16, _ during: () -> Void) throws -> Int {
+        let socket = try LoopbackSocket(tcp: false, port: port)
+        var failures = 0
+        var done = false
+        var sent = 0
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            let query = QueryPacket.make(id: UInt16(sent & 0xFFFF), name: "kubernetes.default.svc.cluster.local.", type: 1)
+            socket.send(query)
+            sent += 1
+            let reply = socket.receiveDatagram()
+            if reply.map({ ReplyCheck.rcode($0) != 0 || ReplyCheck.count($0, section: 1) != 1 }) ?? true { failures += 1 }
+            if !done, sent == 50 {
+                during()
+                done = true
+            }
+        }
+        return failures
+    }
+
+    @Test(arguments: [
+        (".:0 {\nnosuchplugin\n}", "Corefile:2 - Error during parsing: Unknown directive 'nosuchplugin'"),
+        (".:0 {\nforward . 10.0.0.1 {\nbogus 1\n}\n}", "Corefile:3 - Error during parsing: plugin/forward: unknown property 'bogus'"),
+        (
+            ".:0 {\nkubernetes cluster.local {\nttl forever\n}\n}",
+            "Corefile:3 - Error during parsing: plugin/kubernetes: ttl 'forever' is not a whole number from 0 to 3600"
+        ),
+        (".:0 {\nerrors\n", "Corefile:2 - Error during parsing: Unexpected EOF: the block opened at line 1 is not closed"),
+        ("tls://.:0 {\nerrors\n}", "Corefile:1 - Error during parsing: tls://.:0: the tls:// scheme is not supported, only dns://"),
+    ])
+    func whatCannotBeServedStopsTheStartWithOneLine(_ text: String, _ message: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("Corefile").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runToEnd(ServerProcess.binaryPath, ["-conf", path])
+        #expect(result.status != 0)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasSuffix(directory.path + "/" + message), "\(result.stderr)")
+    }
+}
