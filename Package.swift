@@ -79,12 +79,14 @@ let package = Package(
         // The hosts plugin's names: its file read and followed, served as the data plane's hosts table.
         .target(
             name: "HostsSource",
-            dependencies: ["CorefilePlan", "DataPlane", "RecordModel", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "CorefilePlan", "DataPlane", "RecordModel", "ServerMetrics", .product(name: "Logging", package: "swift-log"),
+            ]),
         // A Corefile followed while the server runs: routes and hosts applied, reloads, what needs a restart.
         .target(
             name: "CorefileReload",
             dependencies: [
-                "Corefile", "CorefilePlan", "DataPlane", "HostsSource", "Upstreams",
+                "Corefile", "CorefilePlan", "DataPlane", "HostsSource", "ServerMetrics", "Upstreams",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Where names outside the cluster go: --nameservers, resolv.conf, the ConfigMap directory, a Corefile's routes.

@@ -17,6 +17,28 @@ public enum Plugin: Sendable, Equatable {
     case errors, log, loop, loadbalance, any
 }
 
+extension Plugin {
+    /// Its directive's name, as metrics and logs give it.
+    public var name: String {
+        switch self {
+        case .kubernetes: "kubernetes"
+        case .forward: "forward"
+        case .cache: "cache"
+        case .hosts: "hosts"
+        case .health: "health"
+        case .ready: "ready"
+        case .prometheus: "prometheus"
+        case .reload: "reload"
+        case .bind: "bind"
+        case .errors: "errors"
+        case .log: "log"
+        case .loop: "loop"
+        case .loadbalance: "loadbalance"
+        case .any: "any"
+        }
+    }
+}
+
 /// A server block with its plugins read, in the order a query passes them.
 public struct ServerConfiguration: Sendable {
     public var keys: [ServerKey]

@@ -28,6 +28,15 @@ public struct CorefilePlan: Sendable, Equatable {
     public var reload: ReloadPlugin?
     /// What the Corefile asks that this server does differently, for the log.
     public var notes: [String]
+    /// Each block's zones with the plugins they run, for `coredns_plugin_enabled`.
+    public var enabledPlugins: [EnabledPlugin]
+    /// A digest of the configuration read (FNV-1a of its blocks), for `coredns_reload_version_info`.
+    public var digest: String
+
+    public struct EnabledPlugin: Sendable, Hashable {
+        public var zone: String
+        public var name: String
+    }
 
     public init(_ configurations: [ServerConfiguration]) throws(CorefileError) {
         guard !configurations.isEmpty else {
@@ -40,6 +49,10 @@ public struct CorefilePlan: Sendable, Equatable {
         routes = RoutePlan.routes(configurations)
         cache = CachePlan(configurations)
         notes = cache.notes + RoutePlan.notes(configurations)
+        enabledPlugins = configurations.flatMap { configuration in
+            configuration.keys.flatMap { key in configuration.plugins.map { EnabledPlugin(zone: key.zone.description, name: $0.name) } }
+        }
+        digest = Self.digest(configurations)
         maxConcurrentForwards = nil
         for case .forward(let forward) in configurations.flatMap(\.plugins) {
             if let limit = forward.maxConcurrent { maxConcurrentForwards = max(maxConcurrentForwards ?? 0, limit) }
@@ -53,6 +66,15 @@ public struct CorefilePlan: Sendable, Equatable {
             default: break
             }
         }
+    }
+
+    /// FNV-1a (64 bits) over the blocks as read: equal Corefiles, equal digests.
+    private static func digest(_ configurations: [ServerConfiguration]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(configurations.map { ($0.keys.map(\.description), $0.plugins) })".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
     }
 
     /// CoreDNS runs a server per port; this one serves a single port.

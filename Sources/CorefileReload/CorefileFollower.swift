@@ -4,6 +4,7 @@ import DataPlane
 import Foundation
 import HostsSource
 import Logging
+import ServerMetrics
 import Synchronization
 import Upstreams
 
@@ -21,21 +22,24 @@ public final class CorefileFollower: Sendable {
     /// The server's own addresses, known once it is bound.
     private let ourselves = Mutex(SelfAddress(bindAddress: "0.0.0.0", port: 0))
     private let logger: Logger
+    private let metrics: MetricsRegistry
     private let current: Mutex<CorefilePlan>
     private let hosts: HostsFollower
     /// Reloads that found the Corefile invalid.
     private let failures = Atomic<Int>(0)
 
     public init(
-        path: String, plan: CorefilePlan, environment: [String: String], defaultPort: Int, timeout: Duration, logger: Logger
+        path: String, plan: CorefilePlan, environment: [String: String], defaultPort: Int, timeout: Duration,
+        metrics: MetricsRegistry, logger: Logger
     ) {
         self.path = path
         self.environment = environment
         self.defaultPort = defaultPort
         self.timeout = timeout
         self.logger = logger
+        self.metrics = metrics
         current = Mutex(plan)
-        hosts = HostsFollower(plan: plan.hosts, logger: logger)
+        hosts = HostsFollower(plan: plan.hosts, metrics: metrics, logger: logger)
     }
 
     /// The plan of the Corefile at `path`, or why it cannot be served, in one line.
@@ -55,6 +59,7 @@ public final class CorefileFollower: Sendable {
         self.ourselves.withLock { $0 = ourselves }
         apply(plan.routes, to: server)
         hosts.refresh(server)
+        taken(plan, previous: nil, server)
         for note in plan.notes { logger.notice("Corefile: done differently here", metadata: ["what": "\(note)"]) }
     }
 
@@ -92,6 +97,7 @@ public final class CorefileFollower: Sendable {
             next = try Self.load(path: path, environment: environment, defaultPort: defaultPort)
         } catch {
             failures.add(1, ordering: .relaxed)
+            metrics.corefileReloadFailed()
             logger.error(
                 "Corefile not reloaded; the running configuration stays", metadata: ["error": "\(error)", "trigger": "\(trigger)"])
             return
@@ -103,12 +109,20 @@ public final class CorefileFollower: Sendable {
         guard next != before else { return }
         if next.routes != before.routes { apply(next.routes, to: server) }
         if next.hosts != before.hosts { hosts.update(next.hosts, server) }
+        taken(next, previous: before, server)
         let unapplied = Self.restartOnly(before, next)
         if !unapplied.isEmpty {
             logger.warning(
                 "Corefile changes that apply at the next start", metadata: ["what": "\(unapplied.joined(separator: ", "))"])
         }
         logger.notice("Corefile reloaded", metadata: ["path": "\(path)", "trigger": "\(trigger)"])
+    }
+
+    private func taken(_ plan: CorefilePlan, previous: CorefilePlan?, _ server: DNSServer) {
+        func pairs(_ plan: CorefilePlan) -> [(zone: String, name: String)] { plan.enabledPlugins.map { ($0.zone, $0.name) } }
+        metrics.corefileTaken(
+            server: "dns://:\(server.port)", plugins: pairs(plan), digest: plan.digest,
+            previous: previous.map { (pairs($0), $0.digest) })
     }
 
     /// What differs between two plans that a running server keeps until it restarts.

@@ -2,6 +2,7 @@ import CorefilePlan
 import DataPlane
 import Foundation
 import Logging
+import ServerMetrics
 import Synchronization
 
 /// The `hosts` plugin's names, served as the data plane's hosts table:
@@ -17,10 +18,12 @@ public final class HostsFollower: Sendable {
     }
 
     private let state: Mutex<State>
+    private let metrics: MetricsRegistry
     private let logger: Logger
 
-    public init(plan: HostsPlan?, logger: Logger) {
+    public init(plan: HostsPlan?, metrics: MetricsRegistry, logger: Logger) {
         state = Mutex(State(plan: plan))
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -72,6 +75,7 @@ public final class HostsFollower: Sendable {
             state.seen = (modified, size)
             state.served = plan
         }
+        metrics.hostsPublished(entries: records.nameCount, at: Date().timeIntervalSince1970)
         logger.info("hosts published", metadata: ["file": "\(plan.file)", "names": "\(records.nameCount)"])
     }
 }

@@ -65,8 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
         Verbosity.bootstrap(serverFlags.verbosity)
         let logger = Logger(label: "kube-dns")
         try corefile.writePID()
-        let setup = try corefile.conf.map { try corefileSetup($0, logger: logger) } ?? flagSetup(logger: logger)
         let metrics = MetricsRegistry(version: BuildInfo.version)
+        let setup = try corefile.conf.map { try corefileSetup($0, metrics: metrics, logger: logger) } ?? flagSetup(logger: logger)
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
         var (source, fileObjects) = try Source.open(
             setup.options == nil ? .none : records.kubeObjects.map(Source.Origin.file) ?? .api(setup.access),
@@ -137,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// A Corefile: its blocks and plugins decide; the server's own flags
     /// (threads, TCP limits, forwarding timeouts) still apply.
-    private func corefileSetup(_ path: String, logger: Logger) throws -> Setup {
+    private func corefileSetup(_ path: String, metrics: MetricsRegistry, logger: Logger) throws -> Setup {
         let environment = ProcessInfo.processInfo.environment
         let plan = try CorefileFollower.load(path: path, environment: environment, defaultPort: corefile.dnsPort)
         var dns = serverFlags.dnsConfiguration(
@@ -151,7 +151,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let limit = plan.maxConcurrentForwards { dns.forwardMaxConcurrent = limit }
         let follower = CorefileFollower(
             path: path, plan: plan, environment: environment, defaultPort: corefile.dnsPort,
-            timeout: forwarding.forwardTimeout.duration, logger: logger)
+            timeout: forwarding.forwardTimeout.duration, metrics: metrics, logger: logger)
         if !corefile.quiet { logger.notice("Corefile loaded", metadata: ["path": "\(path)"]) }
         return Setup(
             options: plan.cluster?.options, access: { [cluster = plan.cluster] in try cluster!.access() }, dns: dns,

@@ -16,6 +16,12 @@ public final class MetricsRegistry: Sendable {
 
     public init(version: String) {
         registry.makeGauge(name: "kube_dns_build_info", labels: [("version", version)], help: "The build, in its labels.").set(to: 1.0)
+        // CoreDNS's, so its dashboards find the build and the panics they chart.
+        registry.makeGauge(
+            name: "coredns_build_info", labels: [("version", version), ("revision", ""), ("goversion", "")],
+            help: "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built."
+        ).set(to: 1.0)
+        _ = registry.makeCounter(name: "coredns_panics_total", help: "A metrics that counts the number of panics.")
         publications = registry.makeCounter(name: "kube_dns_publications_total", help: "Answer tables published to the data plane.")
         publicationDuration = registry.makeDurationHistogram(
             name: "kube_dns_publication_duration_seconds",

@@ -28,7 +28,7 @@ import Testing
         defer { cluster.stop() }
         let directory = FileManager.default.temporaryDirectory.path
         let text = FixtureCorefiles.adapt(
-            try FixtureCorefiles.text("nodelocaldns"),
+            try String(contentsOf: CorefileDeployTests.directory.appendingPathComponent("nodelocaldns.Corefile"), encoding: .utf8),
             .init(upstream: upstream.address, clusterDNS: "127.0.0.1:\(cluster.port)", directory: directory))
         let (cache, _) = try Self.serve(text)
         defer { cache.stop() }
@@ -145,7 +145,7 @@ import Testing
         defer { upstream.stop() }
         let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
         defer { stub.stop() }
-        let base = ".:0 {\nkubernetes cluster.local\nforward . \(upstream.address)\nreload 2s 1s\n}\n"
+        let base = ".:0 {\nkubernetes cluster.local\nforward . \(upstream.address)\nreload 2s 1s\nprometheus 127.0.0.1:0\n}\n"
         let (server, path) = try Self.serve(base)
         defer { server.stop() }
         #expect(try Dig.query("db.corp.test.", "A", port: server.port).rcode != "NOERROR")
@@ -163,6 +163,14 @@ import Testing
         #expect(try eventually(timeout: .seconds(5)) { server.log.contains("Unknown directive 'nosuchplugin'") })
         #expect(server.log.contains("Corefile not reloaded; the running configuration stays"))
         #expect(try Dig.query("db.corp.test.", "A", port: server.port).normalized.answer == ["db.corp.test. 120 in a 192.0.2.77"])
+        // CoreDNS's configuration metrics: the plugins each block runs, the failed reload.
+        let (text, samples) = try MetricsTests.scrape(try #require(server.ports["metrics"]))
+        let dns = "server=\"dns://:\(server.port)\""
+        #expect(samples["coredns_plugin_enabled{\(dns),zone=\"corp.test.\",view=\"\",name=\"forward\"}"] == 1)
+        #expect(samples["coredns_plugin_enabled{\(dns),zone=\".\",view=\"\",name=\"kubernetes\"}"] == 1)
+        #expect(samples["coredns_reload_failed_total"] == 1)
+        #expect(samples.filter { $0.key.hasPrefix("coredns_reload_version_info") && $0.value == 1 }.count == 1)
+        #expect(try MetricsTests.parsesAsPrometheusText(text))
         // The reload plugin notices an edit by itself: the stub zone goes again.
         try base.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try eventually(timeout: .seconds(10)) { try Dig.query("db.corp.test.", "A", port: server.port).rcode != "NOERROR" })

@@ -43,7 +43,7 @@ public final class ServerProcess: @unchecked Sendable {
         _ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true,
         environment: [String: String] = [:], listen: [String]? = nil
     ) throws {
-        let corefile = arguments.contains("--conf")
+        let corefile = arguments.contains("--conf") || arguments.contains("-conf")
         var arguments = arguments
         if !corefile { arguments += Self.kubeDNSDefaults(arguments) + (listen ?? ["--dns-bind-address", bindAddress, "--dns-port", "0"]) }
         let portFile = PortFileReader.temporaryPath()
