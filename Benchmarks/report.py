@@ -7,6 +7,9 @@ usage: report.py RUNS_TSV SERVICES SECONDS RSS_10K_KIB RSS_100K_KIB LOAD_100K_SE
                  [BASE_RSS_10K_KIB BASE_RSS_100K_KIB BASE_LOAD_100K_SECONDS]
 With a baseline ("kube-dns-base" runs), kube-dns is also compared with it:
 the ratio of the medians, and the spread of the ratios round by round.
+"kube-dns-corefile" (kube-dns configured by kubeadm's Corefile) is compared
+with kube-dns the same way, on cluster answers and on cache hits (the
+"cache" load: names of an upstream's zone, answered from the cache).
 """
 import csv
 import statistics
@@ -57,14 +60,19 @@ def main():
             print(f"The ceiling (a UDP echo doing no DNS work) answers {ceiling['qps'] / ours['qps']:.2f}× "
                   f"kube-dns's queries/s at {ceiling['cpu_us_per_query'] / ours['cpu_us_per_query']:.2f}× its CPU "
                   f"per query: kube-dns reaches {ours['qps'] / ceiling['qps']:.0%} of what the kernel's UDP path allows.")
-        if any(r["server"] == "kube-dns-base" for r in rows):
-            old = next(r for r in rows if r["server"] == "kube-dns-base")
-            theirs = [r for r in measured if r["server"] == "kube-dns-base" and r["load"] == load]
-            ratios = [float(a["qps"]) / float(b["qps"]) for a, b in zip(mine, theirs)]
-            cpus = [float(a["cpu_us_per_query"]) / float(b["cpu_us_per_query"]) for a, b in zip(mine, theirs)]
-            print(f"kube-dns / kube-dns-base (the build before): {ours['qps'] / old['qps']:.3f}× the queries/s "
-                  f"(rounds {min(ratios):.3f} to {max(ratios):.3f}), {ours['cpu_us_per_query'] / old['cpu_us_per_query']:.3f}× "
-                  f"the CPU per query (rounds {min(cpus):.3f} to {max(cpus):.3f}).")
+        compare(runs, measured, load, "kube-dns", "kube-dns-base", "the build before")
+        compare(runs, measured, load, "kube-dns-corefile", "kube-dns", "configured by flags")
+        print()
+    cache = [r for r in runs if r["load"] == "cache"]
+    if cache:
+        print("**cache hits** (loadgen, names of an upstream's zone, each answered from the cache after the first)\n")
+        print("| server | queries/s | mean latency (µs) | lost (all rounds) | server CPU per query (µs) |")
+        print("|---|---:|---:|---:|---:|")
+        for r in cache:
+            print(f"| {r['server']} | {r['qps']:,.0f} | {r['latency_us']:.0f} | {r['lost']} | {r['cpu_us_per_query']:.2f} |")
+        print()
+        compare(runs, measured, "cache", "kube-dns", "kube-dns-base", "the build before")
+        compare(runs, measured, "cache", "kube-dns-corefile", "kube-dns", "configured by flags")
         print()
     if base:
         print(f"kube-dns-base RSS: {int(base[0]) / 1024:.1f} MiB with {services} services; "
@@ -72,6 +80,21 @@ def main():
     print(f"kube-dns RSS: {int(rss10) / 1024:.1f} MiB with {services} services; "
           f"{int(rss100) / 1024:.1f} MiB with 100,000 services "
           f"(start to first answer: {load100} s).")
+
+
+def compare(runs, measured, load, name, other, what):
+    """`name` / `other` on `load`: the ratio of the medians, and the spread round by round."""
+    ours = next((r for r in runs if r["server"] == name and r["load"] == load), None)
+    theirs = next((r for r in runs if r["server"] == other and r["load"] == load), None)
+    if ours is None or theirs is None:
+        return
+    mine = [r for r in measured if r["server"] == name and r["load"] == load]
+    others = [r for r in measured if r["server"] == other and r["load"] == load]
+    ratios = [float(a["qps"]) / float(b["qps"]) for a, b in zip(mine, others)]
+    cpus = [float(a["cpu_us_per_query"]) / float(b["cpu_us_per_query"]) for a, b in zip(mine, others)]
+    print(f"{name} / {other} ({what}): {ours['qps'] / theirs['qps']:.3f}× the queries/s "
+          f"(rounds {min(ratios):.3f} to {max(ratios):.3f}), {ours['cpu_us_per_query'] / theirs['cpu_us_per_query']:.3f}× "
+          f"the CPU per query (rounds {min(cpus):.3f} to {max(cpus):.3f}).")
 
 
 if __name__ == "__main__":

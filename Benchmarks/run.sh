@@ -6,7 +6,10 @@
 # own core near 200k queries/s). Reports queries/s, mean latency, lost
 # queries, and the server's CPU time per answered query (from
 # /proc/PID/stat before and after), then kube-dns's RSS at 10,000 and
-# 100,000 services. Results go to Benchmarks/out/results.md.
+# 100,000 services. kube-dns also runs configured by kubeadm's default
+# Corefile (kube-dns-corefile), and both answer names of an upstream's
+# zone (Knot's ext.test) from their caches (the "cache" load). Results go
+# to Benchmarks/out/results.md.
 #
 # usage: Benchmarks/run.sh [SERVICES (10000)] [SECONDS per run (10)]
 # (three rounds of six runs: about 20 times SECONDS, plus the builds)
@@ -33,6 +36,17 @@ python3 Benchmarks/generate.py "$services" 100 "$out"
 "$kube_dns" records --kube-objects "$out/cluster.json" --cluster-zone-only \
   | grep -v '^;' > "$out/nsd/cluster.local.zone"
 cp "$out/nsd/cluster.local.zone" "$out/knot/cluster.local.zone"
+# The upstream zone of the cache load: 1,000 names, an hour's TTL.
+{
+  printf '$ORIGIN ext.test.\n$TTL 3600\n@ SOA ns.ext.test. admin.ext.test. 1 3600 600 86400 60\n@ NS ns.ext.test.\nns A 127.0.0.1\n'
+  for i in $(seq 1 1000); do printf 'n%d A 192.0.2.%d\n' "$i" $((i % 250 + 1)); done
+} > "$out/knot/ext.test.zone"
+for i in $(seq 1 1000); do printf 'n%d.ext.test A\n' "$i"; done > "$out/ext-queries.txt"
+# kubeadm's default Corefile, on this run's port, its HTTP endpoints on
+# ports of the kernel's choosing, forwarding to Knot.
+sed -e 's/^\.:53 {/.:5307 {/' -e 's/^    health {/    health 127.0.0.1:0 {/' -e 's/^    ready$/    ready 127.0.0.1:0/' \
+  -e 's/prometheus :9153/prometheus 127.0.0.1:0/' -e 's|forward . /etc/resolv.conf|forward . 127.0.0.1:5301|' \
+  Tests/TestSupport/Fixtures/Corefiles/kubeadm > "$out/Corefile"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -55,6 +69,10 @@ log:
 zone:
   - domain: cluster.local
     file: $root/$out/knot/cluster.local.zone
+    zonefile-sync: -1
+    journal-content: none
+  - domain: ext.test
+    file: $root/$out/knot/ext.test.zone
     zonefile-sync: -1
     journal-content: none
 CONF
@@ -80,11 +98,14 @@ zone:
     zonefile: cluster.local.zone
 CONF
 
-taskset -c 1 "$kube_dns" --kube-objects "$out/cluster.json" --threads 1 \
+taskset -c 1 "$kube_dns" --kube-objects "$out/cluster.json" --threads 1 --nameservers 127.0.0.1:5301 \
   --dns-bind-address 127.0.0.1 --dns-port 5300 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns.log" &
 pids+=($!); kubedns=$!
+taskset -c 1 "$kube_dns" -conf "$out/Corefile" --kube-objects "$out/cluster.json" --threads 1 \
+  2> "$out/kube-dns-corefile.log" &
+pids+=($!); corefile=$!
 if [ -n "$baseline" ]; then
-  taskset -c 1 "$baseline" --kube-objects "$out/cluster.json" --threads 1 \
+  taskset -c 1 "$baseline" --kube-objects "$out/cluster.json" --threads 1 --nameservers 127.0.0.1:5301 \
     --dns-bind-address 127.0.0.1 --dns-port 5305 --healthz-port 0 --metrics-port 0 2> "$out/kube-dns-base.log" &
   pids+=($!); base=$!
 fi
@@ -94,35 +115,44 @@ taskset -c 1 nsd -d -c "$out/nsd/nsd.conf" 2> "$out/nsd.log" &
 pids+=($!); nsd=$!
 taskset -c 1 "$out/ceiling" 5304 &
 pids+=($!); ceiling=$!
-for port in 5300 5301 5302 ${baseline:+5305}; do wait_answering "$port"; done
+for port in 5300 5301 5302 5307 ${baseline:+5305}; do wait_answering "$port"; done
 # knotd and nsd place their own threads and children: pin them all again.
-for p in $kubedns $knot $nsd ${base:-}; do
+for p in $kubedns $corefile $knot $nsd ${base:-}; do
   for pid in $(pstree -p "$p" | grep -o '([0-9]*)' | tr -d '()'); do taskset -a -p -c 1 "$pid" > /dev/null; done
 done
 
 results="$out/runs.tsv"
 printf 'server\tload\tqps\tlatency_us\tlost\tcpu_us_per_query\n' > "$results"
 
-measure() { # name pid port load
-  local name=$1 pid=$2 port=$3 load=$4 before after cpu
+measure() { # name pid port load [queries]
+  local name=$1 pid=$2 port=$3 load=$4 queries=${5:-$out/queries.txt} before after cpu
   before=$(ticks "$pid")
-  run_load "$load" "$out/loadgen" "$port" "$out/queries.txt" "$seconds" "$out/$name-$load.txt"
+  run_load "$load" "$out/loadgen" "$port" "$queries" "$seconds" "$out/$name-$load.txt"
   after=$(ticks "$pid")
   cpu=$(cpu_per_query "$before" "$after" "$answered")
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$load" "$qps" "$mean_us" "$lost" "$cpu" >> "$results"
   echo "$name $load: $qps q/s, $mean_us us, lost $lost, $cpu us CPU/query"
 }
 
+# The caches take the upstream zone's names once before the cache load.
+for port in 5300 5307 ${baseline:+5305}; do
+  run_load cache "$out/loadgen" "$port" "$out/ext-queries.txt" 1 "$out/warm-$port.txt"
+done
+
 # Three rounds, the servers taking turns, so drift on the machine falls on
 # all of them; the report takes the median of each.
 for round in 1 2 3; do
   for load in dnsperf loadgen; do
     measure kube-dns "$kubedns" 5300 "$load"
+    measure kube-dns-corefile "$corefile" 5307 "$load"
     [ -z "$baseline" ] || measure kube-dns-base "$base" 5305 "$load"
     measure knot "$knot" 5301 "$load"
     measure nsd "$nsd" 5302 "$load"
   done
   measure ceiling "$ceiling" 5304 loadgen
+  measure kube-dns "$kubedns" 5300 cache "$out/ext-queries.txt"
+  measure kube-dns-corefile "$corefile" 5307 cache "$out/ext-queries.txt"
+  [ -z "$baseline" ] || measure kube-dns-base "$base" 5305 cache "$out/ext-queries.txt"
 done
 rss10=$(awk '/VmRSS/ {print $2}' "/proc/$kubedns/status")
 rss10base=$([ -z "$baseline" ] || awk '/VmRSS/ {print $2}' "/proc/$base/status")

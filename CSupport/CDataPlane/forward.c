@@ -62,6 +62,7 @@ struct dp_pending {
     size_t reply_cap;
     void (*reply)(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len);
     dp_reply_context kept;
+    struct sockaddr_storage peer; /* the client's, kept while the query log is on */
     dp_pending *next_free;
 };
 
@@ -142,8 +143,10 @@ static void release(dp_pending *p) {
 static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
     dp_worker *w = p->w;
     if (!p->probe) {
-        if (reply != NULL && dp_count_reply(w, reply, len))
+        if (reply != NULL && dp_count_reply(w, reply, len)) {
             dp_count_durations(w, 1, p->received_us, dp_monotonic_us());
+            dp_query_log(w, client_query(p), &p->peer, p->transport, reply, len, p->received_us);
+        }
         p->reply(w, &p->kept, reply, len);
     }
     release(p);
@@ -548,6 +551,8 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
     p->transport = client->transport;
     p->reply_cap = client->reply_cap;
     p->reply = client->reply;
+    if (atomic_load_explicit(&w->server->query_log, memory_order_relaxed))
+        memcpy(&p->peer, client->peer, sizeof(p->peer));
     client->keep(client->query_source, &p->kept);
     attempt(p);
     return 0;

@@ -408,8 +408,10 @@ void dp_server_stop(dp_server *s) {
 void dp_server_free(dp_server *s) {
     if (s == NULL) return;
     dp_server_stop(s);
-    for (unsigned i = 0; i < s->worker_count; i++)
+    for (unsigned i = 0; i < s->worker_count; i++) {
         pthread_mutex_destroy(&s->workers[i].mailbox_lock);
+        free(s->workers[i].query_log);
+    }
     dp_forwarding_release(s->forwarding);
     dp_cache_free(s->cache);
     free(s->workers);

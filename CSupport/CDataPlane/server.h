@@ -59,6 +59,7 @@ static inline void dp_count(_Atomic uint64_t *c) { dp_count_n(c, 1); }
 typedef struct dp_tcp_conn dp_tcp_conn;
 typedef struct dp_pending dp_pending;
 typedef struct dp_worker dp_worker;
+typedef struct dp_query_log_ring dp_query_log_ring;
 
 /* What a transport keeps of a query the forwarder answers later: where
  * its reply goes. Written and read by that transport's callbacks only. */
@@ -77,8 +78,9 @@ typedef struct dp_reply_context {
  */
 typedef struct dp_client {
     int transport;
-    size_t reply_cap;         /* the largest reply the transport sends */
-    const void *query_source; /* the transport's view of the query, for keep */
+    const struct sockaddr_storage *peer; /* for the query log */
+    size_t reply_cap;                    /* the largest reply the transport sends */
+    const void *query_source;            /* the transport's view of the query, for keep */
     void (*keep)(const void *query_source, dp_reply_context *kept);
     void (*reply)(dp_worker *w, dp_reply_context *kept, const uint8_t *reply, size_t len);
 } dp_client;
@@ -124,6 +126,7 @@ struct dp_worker {
     /* the table this worker reads now, or NULL (see dataplane.h, "Tables") */
     _Atomic(dp_table *) hazard;
     _Atomic(dp_table *) hosts_hazard; /* the hosts table read now, or NULL */
+    dp_query_log_ring *query_log;     /* made on first use, freed with the server */
     dp_counters counters;
     /* UDP batch buffers */
     struct mmsghdr rx[DP_UDP_BATCH];
@@ -161,6 +164,7 @@ struct dp_server {
     dp_server_config config;
     _Atomic(dp_table *) table;
     _Atomic(dp_table *) hosts; /* see dp_server_publish_hosts; NULL: none */
+    _Atomic bool query_log;    /* see dp_server_set_query_log */
     dp_worker *workers;
     unsigned worker_count;
     bool started;
@@ -189,6 +193,16 @@ static inline void dp_worker_release(dp_worker *w) {
  * still left to forwarding). */
 size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                        int transport);
+
+/* Logs an answered query when the query log is on (see query_log.c). */
+void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_storage *peer,
+                        int transport, const uint8_t *reply, size_t len, uint64_t received_us);
+static inline void dp_query_log(dp_worker *w, const dp_query *q,
+                                const struct sockaddr_storage *peer, int transport,
+                                const uint8_t *reply, size_t len, uint64_t received_us) {
+    if (atomic_load_explicit(&w->server->query_log, memory_order_relaxed))
+        dp_query_log_write(w, q, peer, transport, reply, len, received_us);
+}
 
 /* Counts a query by transport and type (a malformed one as "other"). */
 static inline void dp_count_request(dp_worker *w, int transport, const dp_parsed *p) {

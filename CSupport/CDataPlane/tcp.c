@@ -21,6 +21,7 @@ struct dp_tcp_conn {
     dp_tcp_conn *prev;
     dp_tcp_conn *next;
     unsigned held; /* forwarded queries whose replies are still to come */
+    struct sockaddr_storage peer;
 };
 
 int dp_tcp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_t len, char *err,
@@ -151,6 +152,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         dp_worker_release(w);
         if (p->outside || p->chase) {
             dp_client client = {.transport = DP_TCP,
+                                .peer = &c->peer,
                                 .reply_cap = DP_TCP_MAX_MESSAGE,
                                 .query_source = c,
                                 .keep = hold,
@@ -163,6 +165,9 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
                 continue; /* the reply comes later */
             }
         }
+        /* Logged before the query's bytes are drained: the entry copies its name. */
+        if (reply > 0 && p->result == DP_PARSE_OK)
+            dp_query_log(w, &p->query, &c->peer, DP_TCP, w->tcp_reply + 2, reply, received_us);
         evbuffer_drain(in, 2 + len);
         if (!dp_count_reply(w, w->tcp_reply + 2, reply)) continue;
         dp_count_durations(w, 1, received_us, dp_monotonic_us());
@@ -196,8 +201,6 @@ static void conn_event(struct bufferevent *bev, short what, void *arg) {
 static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
                          int addrlen, void *arg) {
     (void)listener;
-    (void)addr;
-    (void)addrlen;
     dp_worker *w = arg;
     if (w->tcp_open >= w->tcp_cap) {
         dp_count(&w->counters.tcp_refused);
@@ -213,6 +216,7 @@ static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, st
     }
     dp_count(&w->counters.tcp_connections);
     c->worker = w;
+    if ((size_t)addrlen <= sizeof(c->peer)) memcpy(&c->peer, addr, (size_t)addrlen);
     c->bev = bev;
     c->next = w->connections;
     if (c->next) c->next->prev = c;

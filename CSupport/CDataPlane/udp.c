@@ -217,6 +217,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
                                      .received = sock->pktinfo ? &w->rx[i].msg_hdr : NULL,
                                      .socket = (uint8_t)(sock - w->udp)};
                 dp_client client = {.transport = DP_UDP,
+                                    .peer = &w->peers[i],
                                     .reply_cap = DP_EDNS_UDP_SIZE,
                                     .query_source = &source,
                                     .keep = keep_return,
@@ -226,6 +227,8 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
                 if (len == 0) continue; /* the reply comes later */
             }
             if (!dp_count_reply(w, reply, len)) continue;
+            if (w->parsed[i].result == DP_PARSE_OK)
+                dp_query_log(w, &w->parsed[i].query, &w->peers[i], DP_UDP, reply, len, received_us);
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;

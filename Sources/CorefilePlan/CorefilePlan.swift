@@ -26,6 +26,8 @@ public struct CorefilePlan: Sendable, Equatable {
     public var readyAddress: String?
     public var metricsAddress: String?
     public var reload: ReloadPlugin?
+    /// `log`: each answered query written as a line (CoreDNS's common format).
+    public var logQueries = false
     /// What the Corefile asks that this server does differently, for the log.
     public var notes: [String]
     /// Each block's zones with the plugins they run, for `coredns_plugin_enabled`.
@@ -63,6 +65,7 @@ public struct CorefilePlan: Sendable, Equatable {
             case .ready(let address): readyAddress = address
             case .prometheus(let address): metricsAddress = address
             case .reload(let value): reload = value
+            case .log: logQueries = true
             default: break
             }
         }

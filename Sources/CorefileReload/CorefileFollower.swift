@@ -59,6 +59,7 @@ public final class CorefileFollower: Sendable {
         self.ourselves.withLock { $0 = ourselves }
         apply(plan.routes, to: server)
         hosts.refresh(server)
+        server.logQueries(plan.logQueries)
         taken(plan, previous: nil, server)
         for note in plan.notes { logger.notice("Corefile: done differently here", metadata: ["what": "\(note)"]) }
     }
@@ -79,6 +80,7 @@ public final class CorefileFollower: Sendable {
                 for await _ in requests { reload(server, because: "SIGUSR1") }
             }
             group.addTask { [hosts] in await hosts.run(server) }
+            group.addTask { await Self.writeQueryLog(server) }
             group.addTask { [self] in
                 while !Task.isCancelled, let reload = plan.reload {
                     let jitter = Double.random(in: -1...1) * reload.jitter.seconds
@@ -109,6 +111,7 @@ public final class CorefileFollower: Sendable {
         guard next != before else { return }
         if next.routes != before.routes { apply(next.routes, to: server) }
         if next.hosts != before.hosts { hosts.update(next.hosts, server) }
+        if next.logQueries != before.logQueries { server.logQueries(next.logQueries) }
         taken(next, previous: before, server)
         let unapplied = Self.restartOnly(before, next)
         if !unapplied.isEmpty {
@@ -123,6 +126,20 @@ public final class CorefileFollower: Sendable {
         metrics.corefileTaken(
             server: "dns://:\(server.port)", plugins: pairs(plan), digest: plan.digest,
             previous: previous.map { (pairs($0), $0.digest) })
+    }
+
+    /// The query log's lines, written to standard output as CoreDNS writes
+    /// them, a batch at a time (the workers only fill their rings).
+    static func writeQueryLog(_ server: DNSServer) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(200))
+            var entries = server.takeQueryLog()
+            while !entries.isEmpty {
+                let text = entries.map { "[INFO] \($0.line)\n" }.joined()
+                FileHandle.standardOutput.write(Data(text.utf8))
+                entries = entries.count == 4096 ? server.takeQueryLog() : []
+            }
+        }
     }
 
     /// What differs between two plans that a running server keeps until it restarts.

@@ -114,6 +114,23 @@ public final class DNSServer: Sendable {
         }
     }
 
+    /// Turns the query log on or off (see dp_server_set_query_log).
+    public func logQueries(_ on: Bool) {
+        server.withLock { s in
+            if let pointer = s.pointer { dp_server_set_query_log(pointer, on) }
+        }
+    }
+
+    /// The queries answered since the last call, as log lines are made of.
+    public func takeQueryLog(max: Int = 4096) -> [QueryLogEntry] {
+        var entries = [dp_query_log_entry](repeating: dp_query_log_entry(), count: max)
+        let count = server.withLock { s -> Int in
+            guard let pointer = s.pointer else { return 0 }
+            return dp_server_read_query_log(pointer, &entries, max)
+        }
+        return entries.prefix(count).map(QueryLogEntry.init)
+    }
+
     /// Sends names that are not ours along `forwarding` from now on (the
     /// cache is emptied, each upstream is probed for a loop); nil: they
     /// get REFUSED.

@@ -116,6 +116,11 @@ int main(void) {
 
     dp_server *s = start_server();
     port = dp_server_port(s);
+    /* The query log on, read while the workers write it (and turned off
+     * and on again), as the control plane reads it. */
+    dp_server_set_query_log(s, true);
+    static dp_query_log_entry lines[512];
+    size_t logged = 0;
     pthread_t udp, tcp;
     pthread_create(&udp, NULL, udp_client, NULL);
     pthread_create(&tcp, NULL, tcp_client, NULL);
@@ -125,16 +130,21 @@ int main(void) {
         dp_table *next =
             g % 2 ? fixture_table((uint8_t)g) : fixture_delta(dp_server_table(s), (uint8_t)g);
         dp_server_publish(s, next);
+        logged += dp_server_read_query_log(s, lines, 512);
+        if (g == PUBLICATIONS / 2) dp_server_set_query_log(s, false);
+        if (g == PUBLICATIONS / 2 + 10) dp_server_set_query_log(s, true);
         struct timespec pause = {0, 2000000};
         nanosleep(&pause, NULL);
     }
     pthread_join(udp, NULL);
     pthread_join(tcp, NULL);
+    for (size_t n; (n = dp_server_read_query_log(s, lines, 512)) > 0;) logged += n;
 
     dp_stats stats;
     dp_server_stats(s, &stats);
     if (stats.udp_queries != UDP_QUERIES || stats.tcp_queries != TCP_ROUNDS * PIPELINE)
         fail("counters do not match the queries sent");
+    if (logged == 0 || lines[0].name_len == 0) fail("the query log holds nothing");
     dp_server_free(s);
     printf("server_stress: %d UDP and %d TCP queries answered during %d publications\n",
            UDP_QUERIES, TCP_ROUNDS * PIPELINE, PUBLICATIONS);

@@ -112,6 +112,18 @@ import Testing
         }
     }
 
+    @Test func theLogPluginWritesEachQueryInCoreDNSsFormat() throws {
+        let (server, _) = try Self.serve(".:0 {\nlog\nkubernetes cluster.local\n}")
+        defer { server.stop() }
+        _ = try Dig.query("KuBeRnEtEs.default.svc.cluster.local.", "A", port: server.port)
+        _ = try Dig.query("nosuch.default.svc.cluster.local.", "AAAA", port: server.port, tcp: true)
+        let udp =
+            #/\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN KuBeRnEtEs\.default\.svc\.cluster\.local\. udp \d+ false 1232" NOERROR qr,aa \d+ \d+(\.\d+)?s/#
+        let tcp =
+            #/\[INFO\] 127\.0\.0\.1:\d+ - \d+ "AAAA IN nosuch\.default\.svc\.cluster\.local\. tcp \d+ false \d+" NXDOMAIN qr,aa \d+ \d+(\.\d+)?s/#
+        #expect(try eventually(timeout: .seconds(5)) { server.log.contains(udp) && server.log.contains(tcp) }, "\(server.log)")
+    }
+
     @Test func aHostsFileEditedIsReadAgain() throws {
         let hostsPath = FileManager.default.temporaryDirectory.appendingPathComponent("hosts-\(UUID().uuidString)").path
         try "10.9.0.1 first.node\n".write(toFile: hostsPath, atomically: true, encoding: .utf8)

@@ -53,8 +53,9 @@ public final class ServerProcess: @unchecked Sendable {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
+        // Both streams in one log: the query log goes to standard output, as CoreDNS's does.
         process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = pipe
         try process.run()
         stderr.follow(pipe.fileHandleForReading)
         let written = PortFileReader.wait(portFile, for: process)
@@ -103,7 +104,7 @@ public final class ServerProcess: @unchecked Sendable {
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
 
-    /// What the server has logged so far (all of it once it has exited).
+    /// What the server has logged so far, on either stream (all of it once it has exited).
     public var log: String {
         if !process.isRunning { stderr.waitForEnd() }
         return stderr.text

@@ -273,6 +273,36 @@ void dp_server_publish(dp_server *s, dp_table *table);
  */
 void dp_server_publish_hosts(dp_server *s, dp_table *table);
 
+/* ---- Query log (CoreDNS's log plugin) -------------------------------- */
+
+/*
+ * One answered query, as the log plugin writes it. Each worker keeps the
+ * queries it answers in a ring of its own, with no system call; the
+ * control thread reads the rings and writes the lines. A full ring drops
+ * the line and counts it (query_log_dropped).
+ */
+typedef struct dp_query_log_entry {
+    uint8_t address[16]; /* the client's: 4 bytes for IPv4 */
+    uint8_t family;      /* 4 or 6 */
+    uint8_t transport;   /* DP_UDP, DP_TCP */
+    uint16_t port;
+    uint16_t id, qtype, qclass;
+    uint16_t request_size, reply_size;
+    uint16_t edns_size; /* 0: no EDNS */
+    bool edns_do;
+    uint8_t rcode;
+    uint8_t reply_flags[2]; /* bytes 2 and 3 of the reply's header */
+    uint64_t duration_us;
+    uint8_t name_len;
+    uint8_t name[255]; /* the question's name in wire form, as asked */
+} dp_query_log_entry;
+
+/* Turns the query log on or off (off by default; any thread). */
+void dp_server_set_query_log(dp_server *s, bool on);
+/* Takes up to `max` logged queries, oldest first, worker by worker
+ * (one control thread at a time); returns how many. */
+size_t dp_server_read_query_log(dp_server *s, dp_query_log_entry *out, size_t max);
+
 /* Stops the workers and joins them; the sockets are closed. Idempotent. */
 void dp_server_stop(dp_server *s);
 
@@ -381,7 +411,10 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
       "Forwarded queries given SERVFAIL: every upstream failed.")                                  \
     X(stale_served, "coredns_cache_served_stale_total", 1,                                         \
       "Expired answers served while every upstream failed.")                                       \
-    X(loops_refused, "kube_dns_forward_loops_refused_total", 0, "Loop probes that came back to us.")
+    X(loops_refused, "kube_dns_forward_loops_refused_total", 0,                                    \
+      "Loop probes that came back to us.")                                                         \
+    X(query_log_dropped, "kube_dns_query_log_dropped_total", 0,                                    \
+      "Query log lines lost: the log was not read in time.")
 
 /* Counters summed over workers at the time of the call: the list's, then
  * the arrays and histograms. */
