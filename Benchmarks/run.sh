@@ -150,9 +150,12 @@ for round in 1 2 3; do
     measure nsd "$nsd" 5302 "$load"
   done
   measure ceiling "$ceiling" 5304 loadgen
-  measure kube-dns "$kubedns" 5300 cache "$out/ext-queries.txt"
-  measure kube-dns-corefile "$corefile" 5307 cache "$out/ext-queries.txt"
-  [ -z "$baseline" ] || measure kube-dns-base "$base" 5305 cache "$out/ext-queries.txt"
+  # The cache runs in a turn that moves each round: no server always goes first.
+  cache_runs=("kube-dns $kubedns 5300" "kube-dns-corefile $corefile 5307" ${baseline:+"kube-dns-base $base 5305"})
+  for k in "${!cache_runs[@]}"; do
+    read -r name pid port <<< "${cache_runs[$(( (k + round) % ${#cache_runs[@]} ))]}"
+    measure "$name" "$pid" "$port" cache "$out/ext-queries.txt"
+  done
 done
 rss10=$(awk '/VmRSS/ {print $2}' "/proc/$kubedns/status")
 rss10base=$([ -z "$baseline" ] || awk '/VmRSS/ {print $2}' "/proc/$base/status")
