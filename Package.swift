@@ -158,7 +158,8 @@ let package = Package(
 
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
         .testTarget(name: "CorefileTests", dependencies: ["Corefile"]),
-        .testTarget(name: "CorefilePlanTests", dependencies: ["CorefilePlan", "Corefile", "DNSModel", "DataPlane", "RecordModel"]),
+        .testTarget(
+            name: "CorefilePlanTests", dependencies: ["CorefilePlan", "Corefile", "DNSModel", "DataPlane", "RecordModel", "TestSupport"]),
         .testTarget(
             name: "RecordModelTests",
             dependencies: ["RecordModel", "ObjectSources", "JSONDecoding", "TestSupport"]),

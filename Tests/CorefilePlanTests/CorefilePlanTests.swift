@@ -3,6 +3,7 @@ import CorefilePlan
 import DNSModel
 import DataPlane
 import RecordModel
+import TestSupport
 import Testing
 
 @Suite struct CorefilePlanTests {
@@ -21,31 +22,8 @@ import Testing
 
     func name(_ text: String) -> DNSName { try! DNSName(text) }
 
-    static let kubeadm = """
-        .:53 {
-            errors
-            health {
-               lameduck 5s
-            }
-            ready
-            kubernetes cluster.local in-addr.arpa ip6.arpa {
-               pods insecure
-               fallthrough in-addr.arpa ip6.arpa
-               ttl 30
-            }
-            prometheus :9153
-            forward . /etc/resolv.conf {
-               max_concurrent 1000
-            }
-            cache 30 {
-               disable success cluster.local
-               disable denial cluster.local
-            }
-            loop
-            reload
-            loadbalance
-        }
-        """
+    /// kubeadm's current default Corefile (the fixture).
+    static var kubeadm: String { (try? FixtureCorefiles.text("kubeadm")) ?? "" }
 
     @Test func kubeadmsDefaultIsTheClusterWithReverseFallthroughAndOneRoute() throws {
         let plan = try plan(Self.kubeadm)

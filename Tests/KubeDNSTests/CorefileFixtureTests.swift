@@ -8,24 +8,9 @@ import Testing
 /// simulator: each gives the answer table's answers, forwards the rest
 /// to a real Unbound, and answers its probes.
 @Suite(.serialized) struct CorefileFixtureTests {
-    static let upstreamZone = """
-        $ORIGIN example.test.
-        $TTL 300
-        @ IN SOA ns.example.test. admin.example.test. 1 3600 600 86400 60
-        @ IN NS ns.example.test.
-        ns IN A 127.0.0.1
-        www IN A 192.0.2.10
-
-        """
-    static let stubZone = """
-        $ORIGIN corp.test.
-        $TTL 120
-        @ IN SOA ns.corp.test. admin.corp.test. 1 3600 600 86400 60
-        @ IN NS ns.corp.test.
-        ns IN A 127.0.0.1
-        db IN A 192.0.2.77
-
-        """
+    /// A zone the default upstream serves, and a stub domain's (ForwardingTests' zones).
+    static let upstreamZone = ForwardingTests.zone
+    static let stubZone = ForwardingTests.stubZone
 
     /// The record TTL each fixture's kubernetes plugin gives (CoreDNS's default is 5).
     static let ttls: [String: UInt32] = ["kubeadm": 30, "kubeadm-1.20": 30, "k3s": 5, "eks": 5, "aks": 30, "rke2": 30]
