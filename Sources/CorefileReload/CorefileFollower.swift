@@ -25,8 +25,6 @@ public final class CorefileFollower: Sendable {
     private let metrics: MetricsRegistry
     private let current: Mutex<CorefilePlan>
     private let hosts: HostsFollower
-    /// Reloads that found the Corefile invalid.
-    private let failures = Atomic<Int>(0)
 
     public init(
         path: String, plan: CorefilePlan, environment: [String: String], defaultPort: Int, timeout: Duration,
@@ -50,8 +48,7 @@ public final class CorefileFollower: Sendable {
         return try CorefilePlan(try corefile.configurations())
     }
 
-    public var plan: CorefilePlan { current.withLock { $0 } }
-    public var reloadFailures: Int { failures.load(ordering: .relaxed) }
+    private var plan: CorefilePlan { current.withLock { $0 } }
 
     /// Configures `server`'s forwarding from the plan in force, refusing
     /// upstreams that are `ourselves`.
@@ -64,18 +61,10 @@ public final class CorefileFollower: Sendable {
         for note in plan.notes { logger.notice("Corefile: done differently here", metadata: ["what": "\(note)"]) }
     }
 
-    /// Upstream health logged every second, the hosts file followed, and
-    /// the Corefile read again on each request and every `reload` interval,
-    /// until cancelled.
+    /// The hosts file followed, the query log written, and the Corefile
+    /// read again on each request and every `reload` interval, until cancelled.
     public func run(_ server: DNSServer, requests: AsyncStream<Void>) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [self] in
-                var health = UpstreamHealthLog(logger: logger)
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    health.report(server.upstreamStats())
-                }
-            }
             group.addTask { [self] in
                 for await _ in requests { reload(server, because: "SIGUSR1") }
             }
@@ -98,7 +87,6 @@ public final class CorefileFollower: Sendable {
         do {
             next = try Self.load(path: path, environment: environment, defaultPort: defaultPort)
         } catch {
-            failures.add(1, ordering: .relaxed)
             metrics.corefileReloadFailed()
             logger.error(
                 "Corefile not reloaded; the running configuration stays", metadata: ["error": "\(error)", "trigger": "\(trigger)"])

@@ -73,6 +73,7 @@ struct DNSFrontEnd {
         let server = server
         var all = tasks
         all.append(("upstreams", upstreams))
+        all.append(("upstream health", { await UpstreamHealthLog.follow(server, logger: logger) }))
         if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
             // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
             all.append(

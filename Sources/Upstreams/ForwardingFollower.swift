@@ -37,17 +37,11 @@ public struct ForwardingFollower: Sendable {
         return config
     }
 
-    /// Re-reads the directory every period, and watches upstream health
-    /// every second, until cancelled.
+    /// Re-reads the directory every period, until cancelled.
     public func run(_ server: DNSServer, from config: ConfigDirectory, ourselves: SelfAddress) async {
         var current = config
-        var health = UpstreamHealthLog(logger: logger)
-        var nextRead = ContinuousClock.now + period
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
-            health.report(server.upstreamStats())
-            guard ContinuousClock.now >= nextRead else { continue }
-            nextRead = ContinuousClock.now + period
+            try? await Task.sleep(for: period)
             if let config = read(), config != current {
                 current = config
                 apply(config, to: server, ourselves: ourselves)

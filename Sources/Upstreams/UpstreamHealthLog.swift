@@ -9,6 +9,15 @@ public struct UpstreamHealthLog: Sendable {
 
     public init(logger: Logger) { self.logger = logger }
 
+    /// Reports `server`'s upstreams every second, until cancelled.
+    public static func follow(_ server: DNSServer, logger: Logger) async {
+        var log = UpstreamHealthLog(logger: logger)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            log.report(server.upstreamStats())
+        }
+    }
+
     public mutating func report(_ stats: [UpstreamStats]) {
         for upstream in stats {
             let before = reported[upstream.address] ?? (false, false)
