@@ -34,6 +34,14 @@ struct dp_cache_entry {
     uint32_t hash;
     uint16_t qtype;
     bool dnssec_ok;
+    bool denial;   /* NXDOMAIN or NODATA */
+    bool keep_ttl; /* replies give the upstream's TTLs, not what is left */
+    /* Prefetch: how often it was asked for with no long gap, when last,
+     * and whether it has been asked again (written by readers, relaxed:
+     * a count off by a race only moves a prefetch by a query). */
+    _Atomic uint32_t hits;
+    _Atomic uint64_t last_hit_ms;
+    _Atomic bool prefetched;
     uint8_t name_len;
     uint8_t name[DP_MAX_NAME];
     uint16_t len;
@@ -56,6 +64,8 @@ struct dp_cache {
     uint32_t mask;
     unsigned capacity;
     unsigned count;
+    unsigned denials;      /* of count */
+    uint64_t evictions[2]; /* positive answers, denials */
     dp_cache_entry *oldest;
     dp_cache_entry *newest;
     dp_cache_entry *retired;
@@ -141,7 +151,8 @@ static uint8_t *canonical(const uint8_t *wire, size_t len, size_t *out_len) {
 }
 
 dp_cache_entry *dp_cache_entry_make(const uint8_t *upstream_wire, size_t upstream_len,
-                                    const dp_query *q, uint32_t ttl, uint64_t now_ms) {
+                                    const dp_query *q, uint32_t ttl, uint64_t now_ms,
+                                    unsigned flags, uint32_t ttl_cap) {
     size_t len;
     uint8_t *wire = canonical(upstream_wire, upstream_len, &len);
     if (wire == NULL) return NULL;
@@ -164,7 +175,14 @@ dp_cache_entry *dp_cache_entry_make(const uint8_t *upstream_wire, size_t upstrea
     }
     memcpy(e->wire, wire, kept);
     dp_write16(e->wire + 10, (uint16_t)layout.arcount);
-    for (size_t i = 0; i < layout.ttl_count; i++) e->ttls[i] = dp_read32(wire + e->ttl_offsets[i]);
+    uint8_t rcode = e->wire[3] & 0x0F;
+    e->denial =
+        rcode == DP_RCODE_NXDOMAIN || (rcode == DP_RCODE_NOERROR && dp_read16(e->wire + 6) == 0);
+    uint32_t cap = !(flags & DP_CACHE_CAP_TTLS) ? UINT32_MAX : e->denial ? ttl : ttl_cap;
+    for (size_t i = 0; i < layout.ttl_count; i++) {
+        uint32_t rr_ttl = dp_read32(wire + e->ttl_offsets[i]);
+        e->ttls[i] = rr_ttl > cap ? cap : rr_ttl;
+    }
     free(wire);
     atomic_init(&e->next, NULL);
     atomic_init(&e->referenced, false);
@@ -174,6 +192,10 @@ dp_cache_entry *dp_cache_entry_make(const uint8_t *upstream_wire, size_t upstrea
     e->expires_ms = now_ms + (uint64_t)ttl * 1000;
     e->qtype = q->qtype;
     e->dnssec_ok = q->edns_do;
+    e->keep_ttl = (flags & DP_CACHE_KEEP_TTL) != 0;
+    atomic_init(&e->hits, 0);
+    atomic_init(&e->last_hit_ms, now_ms);
+    atomic_init(&e->prefetched, false);
     e->name_len = q->name_len;
     memcpy(e->name, q->name, q->name_len);
     e->hash = key_hash(q);
@@ -187,6 +209,22 @@ dp_cache_entry *dp_cache_entry_make(const uint8_t *upstream_wire, size_t upstrea
 
 bool dp_cache_entry_expired(const dp_cache_entry *e, uint64_t now_ms) {
     return now_ms >= e->expires_ms;
+}
+
+bool dp_cache_entry_denial(const dp_cache_entry *e) { return e->denial; }
+
+bool dp_cache_entry_popular(const dp_cache_entry *e, uint64_t now_ms, unsigned amount,
+                            uint64_t gap_ms, unsigned percent) {
+    dp_cache_entry *entry = (dp_cache_entry *)e; /* only its prefetch marks change */
+    uint64_t last = atomic_exchange_explicit(&entry->last_hit_ms, now_ms, memory_order_relaxed);
+    uint32_t hits =
+        now_ms - last > gap_ms ? 1 : atomic_load_explicit(&entry->hits, memory_order_relaxed) + 1;
+    atomic_store_explicit(&entry->hits, hits, memory_order_relaxed);
+    if (hits < amount || now_ms >= e->expires_ms) return false;
+    uint64_t left = e->expires_ms - now_ms;
+    uint64_t lifetime = e->expires_ms - e->stored_ms;
+    if (left * 100 >= lifetime * percent && left >= 1000) return false;
+    return !atomic_exchange_explicit(&entry->prefetched, true, memory_order_relaxed);
 }
 
 const dp_cache_entry *dp_cache_lookup(dp_cache *c, const dp_query *q, uint64_t now_ms,
@@ -245,6 +283,7 @@ static void retire(dp_cache *c, dp_cache_entry *e) {
     unlink_chain(c, e);
     unlink_clock(c, e);
     c->count--;
+    if (e->denial) c->denials--;
     e->retired_epoch = atomic_fetch_add(&c->epoch, 1) + 1;
     e->retired_next = c->retired;
     c->retired = e;
@@ -280,6 +319,7 @@ static void evict_one(dp_cache *c, uint64_t now_ms) {
             append_clock(c, e);
             continue;
         }
+        c->evictions[e->denial]++;
         retire(c, e);
         return;
     }
@@ -301,6 +341,7 @@ void dp_cache_insert(dp_cache *c, dp_cache_entry *e) {
         atomic_store_explicit(bucket, e, memory_order_release);
         append_clock(c, e);
         c->count++;
+        if (e->denial) c->denials++;
     } else {
         free(e);
     }
@@ -323,11 +364,13 @@ void dp_cache_offline(dp_cache *c, unsigned reader) {
     atomic_store(&c->readers[reader].seen, UINT64_MAX);
 }
 
-size_t dp_cache_count(dp_cache *c) {
+void dp_cache_counts(dp_cache *c, uint64_t entries[2], uint64_t evictions[2]) {
     pthread_mutex_lock(&c->lock);
-    size_t n = c->count;
+    entries[0] = c->count - c->denials;
+    entries[1] = c->denials;
+    evictions[0] = c->evictions[0];
+    evictions[1] = c->evictions[1];
     pthread_mutex_unlock(&c->lock);
-    return n;
 }
 
 size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t now_ms,
@@ -356,7 +399,7 @@ size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t
     out[3] = (uint8_t)(0x80 | (q->wire[3] & 0x10) | rcode); /* RA: we recurse for the client */
     if (drop_additional) dp_write16(out + 10, 0);
     bool stale = now_ms >= e->expires_ms;
-    uint64_t age = (now_ms - e->stored_ms) / 1000;
+    uint64_t age = e->keep_ttl ? 0 : (now_ms - e->stored_ms) / 1000;
     for (size_t i = 0; i < ttls; i++) {
         uint32_t ttl = stale ? stale_ttl : e->ttls[i] > age ? e->ttls[i] - (uint32_t)age : 0;
         dp_write32(out + e->ttl_offsets[i], ttl);

@@ -343,6 +343,8 @@ typedef struct dp_parsed {
     /* set by dp_query_reply: the reply ends with a CNAME to a name that is
      * not ours, whose records a forwarder adds */
     bool chase;
+    /* what made the reply (DP_SOURCE_...), set by whoever wrote it */
+    uint8_t source;
 } dp_parsed;
 
 /* Header and question only, with `rcode` (AA when `authoritative`, TC

@@ -46,9 +46,13 @@ struct dp_pending {
     struct event *timer;
     struct bufferevent *tcp;
     uint16_t id;
+    uint64_t sent_us; /* the current attempt's query, for the upstream's duration */
     bool busy;
     bool probe;
-    dp_query query; /* asked upstream; its wire is `question` */
+    bool health_probe; /* a probe of an upstream set aside (not of loops) */
+    bool prefetch;     /* a cached answer asked again, for no client */
+    uint8_t source;    /* what makes the client's reply (DP_SOURCE_...) */
+    dp_query query;    /* asked upstream; its wire is `question` */
     uint8_t question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     /* An ExternalName's target asked for the client: the client's own
      * question, and the table's reply that ends with the CNAME. */
@@ -139,11 +143,14 @@ static void release(dp_pending *p) {
     p->w->free_pending = p;
 }
 
+/* Whether a client waits for this query's reply. */
+static inline bool has_client(const dp_pending *p) { return !p->probe && !p->prefetch; }
+
 /* The reply goes to the client; `reply` NULL: none (the server stops). */
 static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
     dp_worker *w = p->w;
-    if (!p->probe) {
-        if (reply != NULL && dp_count_reply(w, reply, len)) {
+    if (has_client(p)) {
+        if (reply != NULL && dp_count_reply(w, p->transport, p->source, reply, len)) {
             dp_count_durations(w, 1, p->received_us, dp_monotonic_us());
             dp_query_log(w, client_query(p), &p->peer, p->transport, reply, len, p->received_us);
         }
@@ -162,7 +169,7 @@ static uint8_t *reply_buffer(dp_pending *p, size_t *cap) {
 /* Every upstream failed or the time is up: a stale answer, else SERVFAIL. */
 static void give_up(dp_pending *p) {
     dp_worker *w = p->w;
-    if (p->probe) {
+    if (!has_client(p)) {
         release(p);
         return;
     }
@@ -177,6 +184,7 @@ static void give_up(dp_pending *p) {
     size_t len;
     if (stale != NULL) {
         dp_count(&w->counters.stale_served);
+        p->source = DP_SOURCE_CACHE;
         len = dp_cache_entry_reply(stale, q, now, DP_STALE_TTL, out, cap, p->transport);
     } else {
         dp_count(&w->counters.forward_failed);
@@ -188,6 +196,7 @@ static void give_up(dp_pending *p) {
 static void upstream_failed(dp_pending *p, bool timeout) {
     dp_upstream_slot *s = slot_of(p);
     dp_count(timeout ? &counters_of(p)->timeouts : &counters_of(p)->errors);
+    if (p->health_probe) dp_count(&counters_of(p)->health_failures);
     unsigned max_fails = p->route != NULL ? p->route->max_fails : DP_UPSTREAM_FAILURES_DOWN;
     if (atomic_fetch_add(&s->failures, 1) + 1 >= max_fails && max_fails > 0)
         atomic_store(&s->down, true);
@@ -207,6 +216,13 @@ static void upstream_answered(dp_pending *p) {
     if (atomic_load_explicit(&s->down, memory_order_relaxed)) atomic_store(&s->down, false);
 }
 
+/* The most an answer's RRs may say they live, cached for `ttl`: CoreDNS
+ * gives every RR what is left of the entry, dnsmasq each its own up to
+ * its maximum. */
+static inline uint32_t ttl_cap(const dp_server_config *config, uint32_t ttl) {
+    return config->cache_ttls_within_lifetime ? ttl : config->cache_max_ttl;
+}
+
 /* A checked reply: cached when it may be, and given to the client. */
 static void complete(dp_pending *p, const uint8_t *wire, size_t len,
                      const dp_upstream_reply *reply) {
@@ -219,15 +235,30 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
     uint64_t now = dp_monotonic_ms();
     const dp_query *q = client_query(p);
     uint32_t ttl = reply->ttl;
+    const dp_server_config *config = &w->server->config;
+    bool cached = reply->cacheable && p->route->cached;
+    unsigned flags =
+        (cached ? DP_CACHE_CAP_TTLS : 0) | (config->cache_keep_ttl ? DP_CACHE_KEEP_TTL : 0);
     dp_cache_entry *e;
     if (p->chased) {
         size_t composed_len;
         uint8_t *composed =
             dp_chase_compose(p->table_reply, p->table_reply_len, wire, len, &composed_len, &ttl);
-        e = composed ? dp_cache_entry_make(composed, composed_len, q, ttl, now) : NULL;
+        e = composed ? dp_cache_entry_make(composed, composed_len, q, ttl, now, flags,
+                                           ttl_cap(config, ttl))
+                     : NULL;
         free(composed);
     } else {
-        e = dp_cache_entry_make(wire, len, q, ttl, now);
+        e = dp_cache_entry_make(wire, len, q, ttl, now, flags, ttl_cap(config, ttl));
+    }
+    bool keep = e != NULL && cached && ttl > 0;
+    if (p->prefetch) {
+        if (keep)
+            dp_cache_insert(w->server->cache, e);
+        else
+            dp_cache_entry_free(e);
+        release(p);
+        return;
     }
     size_t cap;
     uint8_t *out = reply_buffer(p, &cap);
@@ -236,7 +267,7 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
         reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     } else {
         reply_len = dp_cache_entry_reply(e, q, now, 0, out, cap, p->transport);
-        if (reply->cacheable && ttl > 0 && p->route->cached)
+        if (keep)
             dp_cache_insert(w->server->cache, e);
         else
             dp_cache_entry_free(e);
@@ -302,12 +333,19 @@ static void retry_over_tcp(dp_pending *p) {
 
 static void handle_reply(dp_pending *p, const uint8_t *wire, size_t len,
                          const dp_upstream_reply *reply) {
+    if (!p->probe) {
+        uint64_t now_us = dp_monotonic_us();
+        uint64_t us = now_us > p->sent_us ? now_us - p->sent_us : 0;
+        dp_upstream_counters *c = counters_of(p);
+        dp_count(&c->duration_bucket[reply->rcode & 0x0F][dp_duration_bucket(us)]);
+        dp_count_n(&c->duration_sum_us[reply->rcode & 0x0F], us);
+    }
     if (reply->truncated) {
         retry_over_tcp(p);
         return;
     }
     /* REFUSED or NOTIMP: this upstream will not answer it; another may. */
-    if ((reply->rcode == DP_RCODE_REFUSED || reply->rcode == DP_RCODE_NOTIMP) && !p->probe) {
+    if ((reply->rcode == DP_RCODE_REFUSED || reply->rcode == DP_RCODE_NOTIMP) && has_client(p)) {
         dp_count(&counters_of(p)->errors);
         end_attempt(p);
         attempt(p);
@@ -372,6 +410,8 @@ static bool choose_upstream(dp_pending *p) {
         if (fallback < 0) fallback = (int)i;
     }
     if (fallback < 0) return false;
+    /* CoreDNS's "healthcheck broken": none is healthy, so one set aside is tried. */
+    if (p->attempts == 0) dp_count(&p->w->counters.forward_all_down);
     p->position = (unsigned)fallback;
     p->slot = r->slot[fallback];
     return true;
@@ -397,6 +437,7 @@ static bool send_query(dp_pending *p, uint64_t now) {
         event_add(p->io, NULL);
     }
     dp_count(&counters_of(p)->queries);
+    p->sent_us = dp_monotonic_us();
     uint64_t left = p->deadline_ms > now ? p->deadline_ms - now : 0;
     uint64_t turn = p->probe || p->fwd == NULL ? left : p->fwd->attempt_timeout_ms;
     if (turn > left) turn = left;
@@ -445,6 +486,9 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     p->busy = true;
     p->attempts = 0;
     p->probe = probe;
+    p->health_probe = false;
+    p->prefetch = false;
+    p->source = DP_SOURCE_FORWARD;
     p->chased = false;
     p->route = NULL;
     p->reply = NULL;
@@ -508,7 +552,28 @@ static bool keep_chase(dp_pending *p, const dp_query *q, const uint8_t *reply, s
     return true;
 }
 
-size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client, uint8_t *out,
+/* Starts asking again for a cached answer about to expire, when the
+ * server prefetches and it has been asked for often enough, once per
+ * entry (CoreDNS's cache prefetch). */
+static void consider_prefetch(dp_worker *w, const dp_cache_entry *hit, const dp_query *q,
+                              const dp_route *route, uint64_t now) {
+    const dp_server_config *config = &w->server->config;
+    if (!dp_cache_entry_popular(hit, now, config->prefetch_amount,
+                                (uint64_t)config->prefetch_gap_s * 1000, config->prefetch_percent))
+        return;
+    dp_pending *p = take_pending(w, false);
+    if (p == NULL) return;
+    dp_count(&w->counters.prefetches);
+    copy_query(&p->query, p->question, q);
+    dp_forwarding_retain(w->fwd);
+    p->prefetch = true;
+    p->fwd = w->fwd;
+    p->route = route;
+    p->deadline_ms = now + w->fwd->timeout_ms;
+    attempt(p);
+}
+
+size_t dp_forward(dp_worker *w, dp_parsed *parsed, const dp_client *client, uint8_t *out,
                   size_t cap, size_t len, uint64_t received_us) {
     const dp_query *q = &parsed->query;
     if (w->fwd == NULL || (parsed->outside && is_loop_probe(w, q))) return len;
@@ -519,14 +584,21 @@ size_t dp_forward(dp_worker *w, const dp_parsed *parsed, const dp_client *client
     bool cached = parsed->chase || route->cached;
     const dp_cache_entry *hit = cached ? dp_cache_lookup(w->server->cache, q, now, 0) : NULL;
     if (hit != NULL) {
-        dp_count(&w->counters.cache_hits);
-        return dp_cache_entry_reply(hit, q, now, 0, out, cap, client->transport);
+        dp_count(dp_cache_entry_denial(hit) ? &w->counters.cache_denial_hits
+                                            : &w->counters.cache_hits);
+        parsed->source = DP_SOURCE_CACHE;
+        size_t reply = dp_cache_entry_reply(hit, q, now, 0, out, cap, client->transport);
+        if (w->server->config.prefetch_amount > 0 && !parsed->chase)
+            consider_prefetch(w, hit, q, route, now);
+        return reply;
     }
     dp_pending *p = take_pending(w, false);
     if (p == NULL) {
         /* Over the cap: say so at once rather than queue without bound. */
         dp_count(&w->counters.forward_over_cap);
-        return dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
+        parsed->source = DP_SOURCE_FORWARD;
+        return dp_reply_question_only(q, w->server->config.over_cap_rcode, false, false, 0, out,
+                                      cap);
     }
     if (parsed->chase) {
         if (!keep_chase(p, q, out, len)) {
@@ -563,6 +635,7 @@ static void send_probe(dp_worker *w, unsigned slot, const uint8_t *name, size_t 
                        uint16_t qtype) {
     dp_pending *p = take_pending(w, true);
     if (p == NULL) return;
+    p->health_probe = qtype == DP_TYPE_NS;
     p->slot = slot;
     p->deadline_ms = dp_monotonic_ms() + DP_UPSTREAM_PROBE_MS;
     static const uint8_t header[4] = {0};

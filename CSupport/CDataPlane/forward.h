@@ -146,10 +146,17 @@ typedef struct dp_cache dp_cache;
 dp_cache *dp_cache_new(unsigned capacity, unsigned readers);
 void dp_cache_free(dp_cache *c);
 
+/* How an entry's replies give TTLs: with DP_CACHE_CAP_TTLS, each RR's at
+ * most the entry's `ttl_cap` (a denial's at most its lifetime, RFC 2308
+ * §5), so that what a cache keeps no longer is not what clients keep
+ * longer; with DP_CACHE_KEEP_TTL, not counted down (CoreDNS's keepttl). */
+enum { DP_CACHE_CAP_TTLS = 1, DP_CACHE_KEEP_TTL = 2 };
+
 /* Makes an entry from a checked upstream reply; NULL without memory.
- * `ttl` is its lifetime from now. */
+ * `ttl` is its lifetime from now; `flags` of DP_CACHE_... */
 dp_cache_entry *dp_cache_entry_make(const uint8_t *wire, size_t len, const dp_query *q,
-                                    uint32_t ttl, uint64_t now_ms);
+                                    uint32_t ttl, uint64_t now_ms, unsigned flags,
+                                    uint32_t ttl_cap);
 void dp_cache_entry_free(dp_cache_entry *e);
 
 /* Reader `reader` (a worker) looks up the question of `q`: a live entry,
@@ -169,10 +176,19 @@ void dp_cache_clear(dp_cache *c);
 void dp_cache_quiescent(dp_cache *c, unsigned reader);
 /* Reader `reader` stops reading for good (its thread ends). */
 void dp_cache_offline(dp_cache *c, unsigned reader);
-size_t dp_cache_count(dp_cache *c);
+/* Entries and evictions so far: positive answers [0], denials [1]. */
+void dp_cache_counts(dp_cache *c, uint64_t entries[2], uint64_t evictions[2]);
 
 /* Whether the entry has expired at `now_ms`. */
 bool dp_cache_entry_expired(const dp_cache_entry *e, uint64_t now_ms);
+/* Whether it is NXDOMAIN or NODATA (RFC 2308). */
+bool dp_cache_entry_denial(const dp_cache_entry *e);
+/* A hit at `now_ms`: counts it (hits with no gap longer than `gap_ms`
+ * between them) and says whether to ask again now, once: asked for at
+ * least `amount` times and less than `percent` of its lifetime (or a
+ * second) left. */
+bool dp_cache_entry_popular(const dp_cache_entry *e, uint64_t now_ms, unsigned amount,
+                            uint64_t gap_ms, unsigned percent);
 
 /*
  * Writes the reply to `q` from an entry: the client's ID, RD and

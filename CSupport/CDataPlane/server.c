@@ -165,6 +165,7 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
     }
     s->config = *config;
     s->config.address = NULL;
+    if (s->config.over_cap_rcode == 0) s->config.over_cap_rcode = DP_RCODE_SERVFAIL;
     s->workers = workers;
     s->worker_count = config->threads;
     atomic_store(&s->table, initial);
@@ -346,6 +347,7 @@ void dp_server_publish(dp_server *s, dp_table *table) {
 size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                        int transport) {
     size_t len = dp_query_reply(t, p, out, cap, transport);
+    p->source = p->result == DP_PARSE_OK && !p->outside ? DP_SOURCE_TABLE : DP_SOURCE_NONE;
     if (!p->outside || atomic_load_explicit(&w->server->hosts, memory_order_relaxed) == NULL)
         return len;
     dp_table *hosts;
@@ -358,6 +360,7 @@ size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *o
         p->rrset = NULL;
         dp_query_locate(hosts, p);
         len = dp_query_reply(hosts, p, out, cap, transport);
+        if (!p->outside) p->source = DP_SOURCE_HOSTS;
     }
     atomic_store_explicit(&w->hosts_hazard, NULL, memory_order_release);
     return len;
@@ -431,17 +434,24 @@ void dp_server_stats(const dp_server *s, dp_stats *out) {
 #define DP_SUM(field, metric, server_label, help) out->field += load(&c->field);
         DP_COUNTERS(DP_SUM)
 #undef DP_SUM
-        for (int r = 0; r < 16; r++) out->rcode[r] += load(&c->rcode[r]);
-        for (int t = 0; t < 2; t++)
-            for (int b = 0; b < DP_QTYPE_BUCKETS; b++)
-                out->requests[t][b] += load(&c->requests[t][b]);
-        for (int b = 0; b <= DP_SIZE_BUCKETS; b++) out->size_bucket[b] += load(&c->size_bucket[b]);
-        out->size_sum += load(&c->size_sum);
+        for (int from = 0; from < DP_REPLY_SOURCES; from++)
+            for (int r = 0; r < 16; r++) out->rcode[from][r] += load(&c->rcode[from][r]);
+        for (int t = 0; t < 2; t++) {
+            for (int f = 0; f < 2; f++)
+                for (int b = 0; b < DP_QTYPE_BUCKETS; b++)
+                    out->requests[t][f][b] += load(&c->requests[t][f][b]);
+            for (int b = 0; b <= DP_SIZE_BUCKETS; b++) {
+                out->request_size_bucket[t][b] += load(&c->request_size_bucket[t][b]);
+                out->size_bucket[t][b] += load(&c->size_bucket[t][b]);
+            }
+            out->request_size_sum[t] += load(&c->request_size_sum[t]);
+            out->size_sum[t] += load(&c->size_sum[t]);
+        }
         for (int b = 0; b <= DP_DURATION_BUCKETS; b++)
             out->duration_bucket[b] += load(&c->duration_bucket[b]);
         out->duration_sum_us += load(&c->duration_sum_us);
     }
-    out->cache_entries = dp_cache_count(s->cache);
+    dp_cache_counts(s->cache, out->cache_entries, out->cache_evictions);
 }
 
 /* The slot of an upstream address: its own from an earlier configuration,
@@ -499,11 +509,17 @@ void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_st
     out->looped = atomic_load(&slot->looped);
     for (unsigned i = 0; i < s->worker_count; i++) {
         const dp_upstream_counters *c = &s->workers[i].upstream[index];
-        out->queries += atomic_load_explicit(&c->queries, memory_order_relaxed);
-        out->replies += atomic_load_explicit(&c->replies, memory_order_relaxed);
-        out->timeouts += atomic_load_explicit(&c->timeouts, memory_order_relaxed);
-        out->errors += atomic_load_explicit(&c->errors, memory_order_relaxed);
-        out->tcp_retries += atomic_load_explicit(&c->tcp_retries, memory_order_relaxed);
-        out->mismatched += atomic_load_explicit(&c->mismatched, memory_order_relaxed);
+        out->queries += load(&c->queries);
+        out->replies += load(&c->replies);
+        out->timeouts += load(&c->timeouts);
+        out->errors += load(&c->errors);
+        out->tcp_retries += load(&c->tcp_retries);
+        out->mismatched += load(&c->mismatched);
+        out->health_failures += load(&c->health_failures);
+        for (int r = 0; r < 16; r++) {
+            for (int b = 0; b <= DP_DURATION_BUCKETS; b++)
+                out->duration_bucket[r][b] += load(&c->duration_bucket[r][b]);
+            out->duration_sum_us[r] += load(&c->duration_sum_us[r]);
+        }
     }
 }

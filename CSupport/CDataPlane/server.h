@@ -17,18 +17,19 @@
 #define DP_UDP_RX_SIZE 1536
 #define DP_UDP_CONTROL_SIZE 64
 
-/* Counters of one worker. Only the worker writes them (plain loads and
- * stores, relaxed): no shared atomics on the packet path. */
 /* One worker's counters (DP_COUNTERS in dataplane.h, then the arrays and
- * histograms of dp_stats), written by the worker only. */
+ * histograms of dp_stats). Only the worker writes them (plain loads and
+ * stores, relaxed): no shared atomics on the packet path. */
 typedef struct dp_counters {
 #define DP_COUNTERS_FIELD(field, metric, server_label, help) _Atomic uint64_t field;
     DP_COUNTERS(DP_COUNTERS_FIELD)
 #undef DP_COUNTERS_FIELD
-    _Atomic uint64_t rcode[16];
-    _Atomic uint64_t requests[2][DP_QTYPE_BUCKETS];
-    _Atomic uint64_t size_bucket[DP_SIZE_BUCKETS + 1];
-    _Atomic uint64_t size_sum;
+    _Atomic uint64_t rcode[DP_REPLY_SOURCES][16];
+    _Atomic uint64_t requests[2][2][DP_QTYPE_BUCKETS];
+    _Atomic uint64_t request_size_bucket[2][DP_SIZE_BUCKETS + 1];
+    _Atomic uint64_t request_size_sum[2];
+    _Atomic uint64_t size_bucket[2][DP_SIZE_BUCKETS + 1];
+    _Atomic uint64_t size_sum[2];
     _Atomic uint64_t duration_bucket[DP_DURATION_BUCKETS + 1];
     _Atomic uint64_t duration_sum_us;
 } dp_counters;
@@ -47,6 +48,9 @@ typedef struct dp_upstream_counters {
     _Atomic uint64_t errors;
     _Atomic uint64_t tcp_retries;
     _Atomic uint64_t mismatched;
+    _Atomic uint64_t health_failures;
+    _Atomic uint64_t duration_bucket[16][DP_DURATION_BUCKETS + 1];
+    _Atomic uint64_t duration_sum_us[16];
 } dp_upstream_counters;
 
 static inline void dp_count_n(_Atomic uint64_t *c, uint64_t n) {
@@ -204,24 +208,32 @@ static inline void dp_query_log(dp_worker *w, const dp_query *q,
         dp_query_log_write(w, q, peer, transport, reply, len, received_us);
 }
 
-/* Counts a query by transport and type (a malformed one as "other"). */
-static inline void dp_count_request(dp_worker *w, int transport, const dp_parsed *p) {
-    unsigned bucket =
-        p->result == DP_PARSE_OK ? dp_qtype_bucket(p->query.qtype) : DP_QTYPE_BUCKETS - 1;
-    dp_count(&w->counters.requests[transport][bucket]);
+/* Counts a query of `len` bytes from `peer` by transport, address family
+ * and type (a malformed one as "other"), size, and DO bit. */
+static inline void dp_count_request(dp_worker *w, int transport,
+                                    const struct sockaddr_storage *peer, size_t len,
+                                    const dp_parsed *p) {
+    bool ok = p->result == DP_PARSE_OK;
+    unsigned bucket = ok ? dp_qtype_bucket(p->query.qtype) : DP_QTYPE_BUCKETS - 1;
+    dp_count(&w->counters.requests[transport][peer->ss_family == AF_INET6][bucket]);
+    dp_count(&w->counters.request_size_bucket[transport][dp_size_bucket(len)]);
+    dp_count_n(&w->counters.request_size_sum[transport], len);
+    if (ok && p->query.edns_do) dp_count(&w->counters.do_requests);
 }
 
-/* Counts one reply (or its absence) by RCODE, TC and size; its duration
- * goes to dp_count_durations. Returns whether there is a reply. */
-static inline bool dp_count_reply(dp_worker *w, const uint8_t *reply, size_t len) {
+/* Counts one reply (or its absence) by what made it (DP_SOURCE_...) and
+ * RCODE, TC and size; its duration goes to dp_count_durations. Returns
+ * whether there is a reply. */
+static inline bool dp_count_reply(dp_worker *w, int transport, unsigned source,
+                                  const uint8_t *reply, size_t len) {
     if (len == 0) {
         dp_count(&w->counters.dropped);
         return false;
     }
-    dp_count(&w->counters.rcode[reply[3] & 0x0F]);
+    dp_count(&w->counters.rcode[source][reply[3] & 0x0F]);
     if (reply[2] & 0x02) dp_count(&w->counters.truncated);
-    dp_count(&w->counters.size_bucket[dp_size_bucket(len)]);
-    dp_count_n(&w->counters.size_sum, len);
+    dp_count(&w->counters.size_bucket[transport][dp_size_bucket(len)]);
+    dp_count_n(&w->counters.size_sum[transport], len);
     return true;
 }
 
@@ -245,8 +257,8 @@ uint64_t dp_monotonic_ms(void);
  * reply goes to `client` later), or keeps the reply in `out` (no
  * forwarding, no upstream for the name, a loop probe: returns `len`).
  */
-size_t dp_forward(dp_worker *w, const dp_parsed *p, const dp_client *client, uint8_t *out,
-                  size_t cap, size_t len, uint64_t received_us);
+size_t dp_forward(dp_worker *w, dp_parsed *p, const dp_client *client, uint8_t *out, size_t cap,
+                  size_t len, uint64_t received_us);
 int dp_forward_attach(dp_worker *w);
 /* Hands a configuration to a worker (from the control thread); NULL forwards nothing. */
 void dp_forward_hand_over(dp_worker *w, dp_forwarding *f);

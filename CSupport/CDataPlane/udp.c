@@ -209,7 +209,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         for (int i = 0; i < n; i++) {
             uint8_t *reply = w->tx_iov[replies].iov_base;
             dp_count(&w->counters.udp_queries);
-            dp_count_request(w, DP_UDP, &w->parsed[i]);
+            dp_count_request(w, DP_UDP, &w->peers[i], w->rx[i].msg_len, &w->parsed[i]);
             size_t len = dp_worker_reply(w, t, &w->parsed[i], reply, DP_EDNS_UDP_SIZE, DP_UDP);
             if (w->parsed[i].outside || w->parsed[i].chase) {
                 udp_source source = {.peer = &w->peers[i],
@@ -226,7 +226,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
                                  received_us);
                 if (len == 0) continue; /* the reply comes later */
             }
-            if (!dp_count_reply(w, reply, len)) continue;
+            if (!dp_count_reply(w, DP_UDP, w->parsed[i].source, reply, len)) continue;
             if (w->parsed[i].result == DP_PARSE_OK)
                 dp_query_log(w, &w->parsed[i].query, &w->peers[i], DP_UDP, reply, len, received_us);
             struct msghdr *h = &w->tx[replies].msg_hdr;

@@ -10,6 +10,10 @@ public struct CachePlan: Sendable, Equatable {
     public var maxNegativeTTL: UInt32 = 0
     /// How long past their TTL answers may be served while upstreams fail; zero: never.
     public var serveStale: Duration = .zero
+    /// Replies keep the upstream's TTLs (`keepttl` in any block).
+    public var keepTTL = false
+    /// The most eager `prefetch` of any block; nil: none.
+    public var prefetch: CachePlugin.Prefetch?
     /// Settings this server does in its own way, for the log.
     public var notes: [String] = []
 
@@ -24,8 +28,10 @@ public struct CachePlan: Sendable, Equatable {
             maxTTL = max(maxTTL, cache.success.maxTTL)
             maxNegativeTTL = max(maxNegativeTTL, cache.denial.maxTTL)
             if let stale = cache.serveStale { serveStale = max(serveStale, stale) }
-            if cache.prefetch != nil { notes.insert("cache prefetch: answers are fetched again when they expire, not before") }
-            if cache.keepTTL { notes.insert("cache keepttl: cached answers' TTLs count down") }
+            if let asked = cache.prefetch, prefetch.map({ asked.amount < $0.amount || asked.percentage > $0.percentage }) ?? true {
+                prefetch = asked
+            }
+            keepTTL = keepTTL || cache.keepTTL
             if cache.success.minTTL != 5 || cache.denial.minTTL != 5 {
                 notes.insert("cache minimum TTL: answers are kept for their own TTL, however short")
             }

@@ -25,6 +25,27 @@ public final class DNSServer: Sendable {
         /// How long past its expiry an answer may be served while every
         /// upstream fails (RFC 8767); zero: never.
         public var serveStale: Duration = .zero
+        /// The reply to a query beyond `forwardMaxConcurrent`.
+        public var overCapReply: ResponseCode = .servFail
+        /// Cached answers give the upstream's TTLs, not what is left of them.
+        public var cacheKeepsTTL = false
+        /// A cached answer's RRs say at most how long the answer is kept
+        /// (CoreDNS's cache), not each its own TTL up to `cacheMaxTTL` (dnsmasq's).
+        public var cacheTTLsWithinLifetime = false
+        /// Popular cached answers asked again before they expire; nil: never.
+        public var prefetch: Prefetch?
+
+        /// An answer asked for `amount` times with no gap of `gap` between
+        /// them is asked again when under `percentage` of its TTL is left.
+        public struct Prefetch: Sendable, Equatable {
+            public var amount: Int
+            public var gap: Duration
+            public var percentage: Int
+
+            public init(amount: Int, gap: Duration, percentage: Int) {
+                (self.amount, self.gap, self.percentage) = (amount, gap, percentage)
+            }
+        }
 
         public init(
             address: String, port: UInt16, threads: Int, tcpMaxConnections: Int = 1024,
@@ -57,6 +78,14 @@ public final class DNSServer: Sendable {
         config.cache_max_ttl = UInt32(max(0, configuration.cacheMaxTTL))
         config.cache_max_negative_ttl = UInt32(max(0, configuration.cacheMaxNegativeTTL))
         config.serve_stale_s = UInt32(configuration.serveStale.components.seconds)
+        config.over_cap_rcode = configuration.overCapReply.rawValue
+        config.cache_keep_ttl = configuration.cacheKeepsTTL
+        config.cache_ttls_within_lifetime = configuration.cacheTTLsWithinLifetime
+        if let prefetch = configuration.prefetch {
+            config.prefetch_amount = UInt32(clamping: max(1, prefetch.amount))
+            config.prefetch_gap_s = UInt32(clamping: prefetch.gap.components.seconds)
+            config.prefetch_percent = UInt32(clamping: prefetch.percentage)
+        }
         let table = initial.release()
         let created = configuration.address.withCString { address in
             config.address = address

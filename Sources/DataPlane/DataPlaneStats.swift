@@ -22,26 +22,71 @@ public struct DataPlaneCounter: Sendable, Hashable {
     }
 }
 
+/// Observations in buckets: per bucket (not cumulative), the last for
+/// larger than every bound, and the sum of what was observed.
+public struct Histogram: Sendable, Equatable {
+    public var counts: [UInt64]
+    public var sum: Double
+
+    public init(counts: [UInt64], sum: Double) { (self.counts, self.sum) = (counts, sum) }
+
+    public var count: UInt64 { counts.reduce(0, +) }
+}
+
+/// What made a reply: the `plugin` label of CoreDNS's responses metric.
+public enum ReplySource: Int, CaseIterable, Sendable {
+    /// A malformed query, a name of no route.
+    case none
+    /// The answer table (the cluster's records).
+    case table
+    case hosts
+    case cache
+    /// An upstream's reply, or the forwarder giving up on it.
+    case forward
+}
+
 /// The data plane's counters, summed over workers at the time of reading.
 public struct DataPlaneStats: Sendable, Equatable {
+    /// Requests counted by transport, the client's address family and type.
+    public struct RequestKey: Sendable, Hashable {
+        /// `udp`, `tcp`.
+        public var transport: String
+        /// 4 or 6.
+        public var family: Int
+        /// `A`, ..., `other` (countedTypes).
+        public var type: String
+
+        public init(transport: String, family: Int, type: String) { (self.transport, self.family, self.type) = (transport, family, type) }
+    }
+
     /// Every counter of the list (DataPlaneCounter.all), by its field.
     public var counters: [String: UInt64]
-    /// Replies by the header's RCODE (index 0 is NOERROR).
+    /// Replies by the header's RCODE (index 0 is NOERROR), whatever made them.
     public var replies: [UInt64]
-    public var cacheEntries: UInt64
-    /// Requests by transport (`udp`, `tcp`) and type (`A`, ..., `other`).
-    public var requests: [String: [String: UInt64]]
-    /// Replies by size: per bucket (not cumulative), the last for larger
-    /// than every bound (`sizeBounds`), and the sum of their sizes.
-    public var sizeBuckets: [UInt64]
-    public var sizeSum: UInt64
-    /// Replies by how long they took, likewise (`durationBounds`).
-    public var durationBuckets: [UInt64]
-    public var durationSum: Duration
+    /// Replies by what made them, then RCODE.
+    public var repliesBySource: [ReplySource: [UInt64]]
+    public var requests: [RequestKey: UInt64]
+    /// Sizes of requests and of replies (`sizeBounds`), by transport.
+    public var requestSizes: [String: Histogram]
+    public var replySizes: [String: Histogram]
+    /// How long replies took (`durationBounds`, seconds).
+    public var durations: Histogram
+    /// The cache's positive answers and denials (NXDOMAIN, NODATA), and
+    /// how many of each it evicted.
+    public var cacheEntries: CacheKinds
+    public var cacheEvictions: CacheKinds
+
+    /// A count of the cache's, for each kind of answer it keeps.
+    public struct CacheKinds: Sendable, Equatable {
+        public var success: UInt64
+        public var denial: UInt64
+    }
 
     /// A counter of the list by its C field (`forward_over_cap`); nil for a name not in the list.
     public subscript(_ field: String) -> UInt64? { counters[field] }
 
+    /// The transports, in the order of the C arrays.
+    public static let transports = ["udp", "tcp"]
     /// The types counted apart, in the order of the C buckets; the last is "other".
     public static let countedTypes: [String] = (0..<Int(DP_QTYPE_BUCKETS)).map { bucket in
         typeName(dp_stats_qtype(UInt32(bucket)))
@@ -63,20 +108,36 @@ public struct DataPlaneStats: Sendable, Equatable {
             Dictionary(
                 uniqueKeysWithValues: DataPlaneCounter.all.map { ($0.field, bytes.load(fromByteOffset: $0.offset, as: UInt64.self)) })
         }
-        replies = counts(s.rcode)
-        cacheEntries = s.cache_entries
-        let perTransport = counts(s.requests)
-        let buckets = Int(DP_QTYPE_BUCKETS)
+        let bySource = counts(s.rcode)
+        repliesBySource = Dictionary(
+            uniqueKeysWithValues: ReplySource.allCases.map { ($0, Array(bySource[$0.rawValue * 16..<($0.rawValue + 1) * 16])) })
+        replies = (0..<16).map { rcode in ReplySource.allCases.reduce(0) { $0 + bySource[$1.rawValue * 16 + rcode] } }
+        let perRequest = counts(s.requests)
+        let types = Int(DP_QTYPE_BUCKETS)
         requests = [:]
-        for (index, transport) in ["udp", "tcp"].enumerated() {
-            var byType: [String: UInt64] = [:]
-            for (bucket, type) in Self.countedTypes.enumerated() { byType[type] = perTransport[index * buckets + bucket] }
-            requests[transport] = byType
+        for (t, transport) in Self.transports.enumerated() {
+            for (f, family) in [4, 6].enumerated() {
+                for (bucket, type) in Self.countedTypes.enumerated() {
+                    requests[RequestKey(transport: transport, family: family, type: type)] =
+                        perRequest[(t * 2 + f) * types + bucket]
+                }
+            }
         }
-        sizeBuckets = counts(s.size_bucket)
-        sizeSum = s.size_sum
-        durationBuckets = counts(s.duration_bucket)
-        durationSum = .microseconds(Int64(clamping: s.duration_sum_us))
+        let sizes = Int(DP_SIZE_BUCKETS) + 1
+        let requestBuckets = counts(s.request_size_bucket)
+        let replyBuckets = counts(s.size_bucket)
+        let requestSums = counts(s.request_size_sum)
+        let replySums = counts(s.size_sum)
+        requestSizes = [:]
+        replySizes = [:]
+        for (t, transport) in Self.transports.enumerated() {
+            let range = t * sizes..<(t + 1) * sizes
+            requestSizes[transport] = Histogram(counts: Array(requestBuckets[range]), sum: Double(requestSums[t]))
+            replySizes[transport] = Histogram(counts: Array(replyBuckets[range]), sum: Double(replySums[t]))
+        }
+        durations = Histogram(counts: counts(s.duration_bucket), sum: Double(s.duration_sum_us) / 1_000_000)
+        cacheEntries = CacheKinds(success: s.cache_entries.0, denial: s.cache_entries.1)
+        cacheEvictions = CacheKinds(success: s.cache_evictions.0, denial: s.cache_evictions.1)
     }
 }
 
@@ -102,6 +163,11 @@ public struct UpstreamStats: Sendable, Equatable {
     public var down: Bool
     /// Sends our own queries back to us: never used.
     public var looped: Bool
+    /// Probes of it, while set aside, that failed.
+    public var healthFailures: UInt64
+    /// Its replies by RCODE (the mnemonic), by how long they took from the
+    /// query sent (`DataPlaneStats.durationBounds`); RCODEs it never gave are absent.
+    public var durations: [String: Histogram]
 
     init(_ s: dp_upstream_stats) {
         address = withUnsafeBytes(of: s.address) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -113,5 +179,16 @@ public struct UpstreamStats: Sendable, Equatable {
         mismatched = s.mismatched
         down = s.down != 0
         looped = s.looped != 0
+        healthFailures = s.health_failures
+        let buckets = counts(s.duration_bucket)
+        let sums = counts(s.duration_sum_us)
+        let width = Int(DP_DURATION_BUCKETS) + 1
+        durations = [:]
+        for rcode in 0..<16 {
+            let counts = Array(buckets[rcode * width..<(rcode + 1) * width])
+            guard counts.contains(where: { $0 > 0 }) else { continue }
+            let name = ResponseCode(rawValue: UInt8(rcode))?.description ?? "\(rcode)"
+            durations[name] = Histogram(counts: counts, sum: Double(sums[rcode]) / 1_000_000)
+        }
     }
 }

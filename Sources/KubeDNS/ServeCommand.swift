@@ -148,7 +148,12 @@ struct ServeCommand: AsyncParsableCommand {
             dns.cacheMaxNegativeTTL = Int(plan.cache.maxNegativeTTL)
         }
         dns.serveStale = plan.cache.serveStale
+        dns.cacheKeepsTTL = plan.cache.keepTTL
+        dns.cacheTTLsWithinLifetime = true
+        dns.prefetch = plan.cache.prefetch.map { .init(amount: $0.amount, gap: $0.window, percentage: $0.percentage) }
         if let limit = plan.maxConcurrentForwards { dns.forwardMaxConcurrent = limit }
+        // CoreDNS's forward refuses what is beyond max_concurrent.
+        dns.overCapReply = .refused
         let follower = CorefileFollower(
             path: path, plan: plan, environment: environment, defaultPort: corefile.dnsPort,
             timeout: forwarding.forwardTimeout.duration, metrics: metrics, logger: logger)

@@ -1,3 +1,4 @@
+import DataPlane
 import Foundation
 
 /// Metrics in the Prometheus text format (version 0.0.4), for values that
@@ -18,18 +19,21 @@ struct PrometheusText {
         for (labels, value) in samples { sample(name, labels, format(value)) }
     }
 
-    /// `counts` per bucket (not cumulative), one more than `bounds` (the last: above every bound).
-    mutating func histogram(_ name: String, _ help: String, _ labels: Labels, bounds: [Double], counts: [UInt64], sum: Double) {
+    /// One series per label set; each histogram's counts are per bucket
+    /// (not cumulative), one more than `bounds` (the last: above every bound).
+    mutating func histogram(_ name: String, _ help: String, bounds: [Double], _ series: [(Labels, Histogram)]) {
         family(name, help, "histogram")
-        var cumulative: UInt64 = 0
-        for (bound, count) in zip(bounds, counts) {
-            cumulative += count
-            sample(name + "_bucket", labels + [("le", format(bound))], "\(cumulative)")
+        for (labels, histogram) in series {
+            var cumulative: UInt64 = 0
+            for (bound, count) in zip(bounds, histogram.counts) {
+                cumulative += count
+                sample(name + "_bucket", labels + [("le", format(bound))], "\(cumulative)")
+            }
+            let total = histogram.count
+            sample(name + "_bucket", labels + [("le", "+Inf")], "\(total)")
+            sample(name + "_sum", labels, format(histogram.sum))
+            sample(name + "_count", labels, "\(total)")
         }
-        let total = counts.reduce(0, +)
-        sample(name + "_bucket", labels + [("le", "+Inf")], "\(total)")
-        sample(name + "_sum", labels, format(sum))
-        sample(name + "_count", labels, "\(total)")
     }
 
     private mutating func family(_ name: String, _ help: String, _ type: String) {

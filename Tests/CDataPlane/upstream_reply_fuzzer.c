@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     dp_upstream_reply reply;
     if (!dp_upstream_reply_check(data, size, id, &q, 3600, 1800, &reply) || reply.truncated)
         return 0;
-    dp_cache_entry *e = dp_cache_entry_make(data, size, &q, reply.ttl, 1000);
+    dp_cache_entry *e =
+        dp_cache_entry_make(data, size, &q, reply.ttl, 1000, DP_CACHE_CAP_TTLS, 3600);
     if (e == NULL) return 0;
     const uint64_t times[] = {1000, 1000 + 1000ull * reply.ttl / 2,
                               1000 + 1000ull * reply.ttl + 5000};

@@ -133,10 +133,16 @@ import Testing
                 "Corefile:5 - Error during parsing: plugin/kubernetes: in more than one server block"))
     }
 
-    @Test func cacheSettingsDoneDifferentlyAreNoted() throws {
-        let plan = try plan(".:53 {\ncache {\nprefetch 10\nserve_stale 1h\n}\nforward . 10.0.0.1 {\nexpire 30s\n}\n}")
+    @Test func cacheSettingsAreTakenAndThoseDoneDifferentlyNoted() throws {
+        let plan = try plan(
+            ".:53 {\ncache {\nprefetch 10\nserve_stale 1h\nservfail 0\n}\nforward . 10.0.0.1 {\nexpire 30s\n}\n}\n"
+                + "example.org {\ncache {\nprefetch 2 1m 50%\nkeepttl\n}\n}")
         #expect(plan.cache.serveStale == .seconds(3600))
-        #expect(plan.notes.contains { $0.hasPrefix("cache prefetch") })
+        // The one cache takes the more eager prefetch, and keepttl from either block.
+        #expect(plan.cache.prefetch == .init(amount: 2, window: .seconds(60), percentage: 50))
+        #expect(plan.cache.keepTTL)
+        #expect(!plan.notes.contains { $0.hasPrefix("cache prefetch") })
+        #expect(plan.notes.contains { $0.hasPrefix("cache servfail") })
         #expect(plan.notes.contains { $0.hasPrefix("forward expire") })
     }
 }

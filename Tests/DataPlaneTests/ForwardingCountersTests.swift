@@ -1,3 +1,4 @@
+import DNSModel
 import DataPlane
 import Foundation
 import RecordModel
@@ -11,11 +12,13 @@ import Testing
 /// The forwarder's limits and counters, in process: the cap on queries in
 /// flight, and an upstream that never answers set aside.
 @Suite struct ForwardingCountersTests {
-    @Test func overTheCapIsServfailAtOnceAndCounted() throws {
+    @Test(arguments: [ResponseCode.servFail, .refused])
+    func overTheCapIsAnsweredAtOnceAndCounted(_ rcode: ResponseCode) throws {
         let silent = try SilentUpstream()
         defer { silent.stop() }
         var configuration = DNSServer.Configuration(address: "127.0.0.1", port: 0, threads: 1)
         configuration.forwardMaxConcurrent = 2
+        configuration.overCapReply = rcode
         let server = try DNSServer(
             configuration,
             initial: try AnswerTable(ClusterRecords.unsyncedZones(options: RecordOptions(domain: try DNSName("cluster.local")))))
@@ -26,11 +29,11 @@ import Testing
         try server.start()
         let socket = try LoopbackSocket(tcp: false, port: server.port)
         for i in 0..<10 { socket.send(QueryPacket.make(id: UInt16(i), name: "name-\(i).example.test", type: 1)) }
-        // Eight replies come at once (the query timeout is 30 s): SERVFAIL, each to its own query.
+        // Eight replies come at once (the query timeout is 30 s), each to its own query.
         var ids: Set<UInt16> = []
         for _ in 0..<8 {
             let reply = try #require(socket.receiveDatagram())
-            #expect(reply[3] & 0x0F == 2)
+            #expect(reply[3] & 0x0F == rcode.rawValue)
             ids.insert(UInt16(reply[0]) << 8 | UInt16(reply[1]))
         }
         #expect(ids == Set(2..<10))
@@ -60,8 +63,15 @@ import Testing
         #expect(upstream.address == "127.0.0.1:\(silent.port)")
         #expect(upstream.timeouts >= 3 && upstream.replies == 0 && upstream.down && !upstream.looped)
         #expect(server.stats()["forward_failed"] == 3)
+        #expect(server.stats()["forward_all_down"] == 0)
+        // Every upstream set aside: it is asked anyway, and that is counted.
+        socket.send(QueryPacket.make(id: 3, name: "name-3.example.test", type: 1))
+        #expect(socket.receiveDatagram().map { $0[3] & 0x0F } == 2)
+        #expect(server.stats()["forward_all_down"] == 1)
         // Set aside, it is asked `. NS` about every second (a loop probe at the start came too).
         let before = silent.queries
         #expect(try eventually(timeout: .seconds(5)) { silent.queries >= before + 2 })
+        #expect(try eventually(timeout: .seconds(5)) { (server.upstreamStats().first?.healthFailures ?? 0) >= 1 })
+        #expect(server.upstreamStats().first?.durations.isEmpty == true)
     }
 }

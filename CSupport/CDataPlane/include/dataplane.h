@@ -185,6 +185,18 @@ size_t dp_table_bytes(const dp_table *t);
 /* Transport of a query: it decides the size limit and truncation. */
 enum { DP_UDP = 0, DP_TCP = 1 };
 
+/* What made a reply (the `plugin` of CoreDNS's responses metric): none
+ * (a malformed query, a name of no route), the answer table, the hosts
+ * table, the cache, an upstream (or the forwarder giving up). */
+enum {
+    DP_SOURCE_NONE = 0,
+    DP_SOURCE_TABLE,
+    DP_SOURCE_HOSTS,
+    DP_SOURCE_CACHE,
+    DP_SOURCE_FORWARD,
+    DP_REPLY_SOURCES
+};
+
 /*
  * Answers one query from `table` into `out` (at least 65535 bytes for TCP,
  * DP_EDNS_UDP_SIZE for UDP, or the answer is truncated to fit). Returns the
@@ -209,6 +221,17 @@ typedef struct dp_server_config {
     uint32_t cache_max_negative_ttl; /* seconds NXDOMAIN/NODATA is kept, at most */
     uint32_t serve_stale_s;          /* how long past expiry an answer may be served
                                         when every upstream fails (RFC 8767); 0: never */
+    uint8_t over_cap_rcode;          /* the reply beyond forward_max_concurrent; 0: SERVFAIL */
+    bool cache_keep_ttl;             /* cached answers keep the upstream's TTLs */
+    bool cache_ttls_within_lifetime; /* cached RRs' TTLs at most the answer's (CoreDNS's
+                                        cache), else at most cache_max_ttl (dnsmasq's) */
+    /* Prefetch (CoreDNS's cache prefetch): an entry asked for at least
+     * prefetch_amount times, with no gap of prefetch_gap_s, is asked again
+     * once its time left falls under prefetch_percent of its TTL (or
+     * under a second); prefetch_amount 0: never. */
+    unsigned prefetch_amount;
+    uint32_t prefetch_gap_s;
+    unsigned prefetch_percent;
 } dp_server_config;
 
 /*
@@ -353,22 +376,6 @@ void dp_forwarding_free(dp_forwarding *f);
  */
 int dp_server_set_forwarding(dp_server *s, dp_forwarding *f, char *err, size_t errlen);
 
-/* An upstream address the server has forwarded to, and how it went. */
-typedef struct dp_upstream_stats {
-    char address[64]; /* ip:port */
-    uint64_t queries;
-    uint64_t replies;
-    uint64_t timeouts;
-    uint64_t errors;      /* refused, unreachable, malformed */
-    uint64_t tcp_retries; /* truncated over UDP, asked again over TCP */
-    uint64_t mismatched;  /* replies dropped: wrong ID or question */
-    int down;             /* set aside after failures, probed until it answers */
-    int looped;           /* sends our own queries back to us: never used */
-} dp_upstream_stats;
-
-unsigned dp_server_upstream_count(const dp_server *s);
-void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_stats *out);
-
 /* Query types counted apart (dp_stats_qtype; the last bucket is every
  * other type), reply-size buckets (bytes, at most dp_stats_size_bound;
  * one more for larger) and duration buckets (microseconds, at most
@@ -378,6 +385,27 @@ void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_st
 #define DP_QTYPE_BUCKETS 12
 #define DP_SIZE_BUCKETS 14
 #define DP_DURATION_BUCKETS 16
+
+/* An upstream address the server has forwarded to, and how it went. */
+typedef struct dp_upstream_stats {
+    char address[64]; /* ip:port */
+    uint64_t queries;
+    uint64_t replies;
+    uint64_t timeouts;
+    uint64_t errors;          /* refused, unreachable, malformed */
+    uint64_t tcp_retries;     /* truncated over UDP, asked again over TCP */
+    uint64_t mismatched;      /* replies dropped: wrong ID or question */
+    uint64_t health_failures; /* probes of it while set aside that failed */
+    /* Its replies by RCODE, by how long they took from the query sent
+     * (buckets as for requests, dp_stats_duration_bound_us). */
+    uint64_t duration_bucket[16][DP_DURATION_BUCKETS + 1];
+    uint64_t duration_sum_us[16];
+    int down;   /* set aside after failures, probed until it answers */
+    int looped; /* sends our own queries back to us: never used */
+} dp_upstream_stats;
+
+unsigned dp_server_upstream_count(const dp_server *s);
+void dp_server_upstream_stats(const dp_server *s, unsigned index, dp_upstream_stats *out);
 
 uint16_t dp_stats_qtype(unsigned bucket); /* 0 for the last: "other" */
 uint32_t dp_stats_size_bound(unsigned bucket);
@@ -403,14 +431,18 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
     X(tcp_refused, "kube_dns_tcp_refused_total", 1,                                                \
       "TCP connections closed at once, over the cap.")                                             \
     X(forwarded, "", 0, "Queries sent upstream (cache misses that found room).")                   \
-    X(cache_hits, "coredns_cache_hits_total", 1, "Forwarded names answered from the cache.")       \
-    X(cache_misses, "coredns_cache_misses_total", 1, "Forwarded names not in the cache.")          \
+    X(do_requests, "", 0, "Queries with the DO bit.")                                              \
+    X(cache_hits, "", 0, "Forwarded names answered from the cache: positive answers.")             \
+    X(cache_denial_hits, "", 0, "Forwarded names answered from the cache: NXDOMAIN, NODATA.")      \
+    X(cache_misses, "", 0, "Forwarded names not in the cache.")                                    \
+    X(prefetches, "", 0, "Cached answers asked again before they expire.")                         \
     X(forward_over_cap, "coredns_forward_max_concurrent_rejects_total", 0,                         \
-      "Queries given SERVFAIL at once: too many forwarded ones in flight.")                        \
+      "Queries refused at once: too many forwarded ones in flight.")                               \
+    X(forward_all_down, "coredns_forward_healthcheck_broken_total", 0,                             \
+      "Queries whose upstreams were all set aside after failures.")                                \
     X(forward_failed, "kube_dns_forward_failed_total", 0,                                          \
       "Forwarded queries given SERVFAIL: every upstream failed.")                                  \
-    X(stale_served, "coredns_cache_served_stale_total", 1,                                         \
-      "Expired answers served while every upstream failed.")                                       \
+    X(stale_served, "", 0, "Expired answers served while every upstream failed.")                  \
     X(loops_refused, "kube_dns_forward_loops_refused_total", 0,                                    \
       "Loop probes that came back to us.")                                                         \
     X(query_log_dropped, "kube_dns_query_log_dropped_total", 0,                                    \
@@ -422,13 +454,20 @@ typedef struct dp_stats {
 #define DP_STATS_FIELD(field, metric, server_label, help) uint64_t field;
     DP_COUNTERS(DP_STATS_FIELD)
 #undef DP_STATS_FIELD
-    uint64_t rcode[16];                     /* replies by the header's 4-bit RCODE */
-    uint64_t requests[2][DP_QTYPE_BUCKETS]; /* by transport (DP_UDP, DP_TCP), then type */
-    uint64_t size_bucket[DP_SIZE_BUCKETS + 1];
-    uint64_t size_sum;
+    uint64_t rcode[DP_REPLY_SOURCES][16]; /* replies by source, then the header's 4-bit RCODE */
+    /* Requests by transport (DP_UDP, DP_TCP), the client's address
+     * family (IPv4, IPv6), then type. */
+    uint64_t requests[2][2][DP_QTYPE_BUCKETS];
+    /* Sizes of requests and of replies, by transport. */
+    uint64_t request_size_bucket[2][DP_SIZE_BUCKETS + 1];
+    uint64_t request_size_sum[2];
+    uint64_t size_bucket[2][DP_SIZE_BUCKETS + 1];
+    uint64_t size_sum[2];
     uint64_t duration_bucket[DP_DURATION_BUCKETS + 1];
     uint64_t duration_sum_us;
-    uint64_t cache_entries;
+    /* The cache's entries and evictions: positive answers, denials. */
+    uint64_t cache_entries[2];
+    uint64_t cache_evictions[2];
 } dp_stats;
 
 /* One counter of DP_COUNTERS, and where dp_stats keeps it. */
