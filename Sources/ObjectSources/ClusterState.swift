@@ -8,6 +8,9 @@ import RecordPublisher
 public struct ClusterState: RecordState {
     public private(set) var store: ClusterRecordStore
     private var gate: SyncGate<ClusterResource>
+    private var timed: [TimedChange] = []
+    /// Timed changes kept at most while publications fail.
+    static let timedLimit = 10_000
 
     public init(options: RecordOptions, resources: Set<ClusterResource>) {
         store = ClusterRecordStore(options: options)
@@ -15,6 +18,7 @@ public struct ClusterState: RecordState {
     }
 
     public mutating func apply(_ update: ObjectUpdate) -> [String] {
+        if gate.isOpen, let change = timedChange(update), timed.count < Self.timedLimit { timed.append(change) }
         store.apply(store.objects.changes(for: update))
         if let resource = update.listedResource { gate.listed(resource) }
         return store.problems
@@ -42,4 +46,24 @@ public struct ClusterState: RecordState {
     public var contents: ClusterRecordStore.Contents { store.contents }
 
     public var summary: String { "\(store.objects.services.count) services" }
+
+    public mutating func takeTimedChanges() -> [TimedChange] {
+        defer { timed = [] }
+        return timed
+    }
+
+    /// A watched slice's change, timed by the controller, of a Service
+    /// known here (CoreDNS's programming latency measures only those; the
+    /// initial lists are not changes).
+    private func timedChange(_ update: ObjectUpdate) -> TimedChange? {
+        switch update {
+        case .endpointSlices(.added(let slice)), .endpointSlices(.modified(let slice)):
+            guard let madeAt = slice.lastChangeTriggerTime, let key = slice.serviceKey,
+                let service = store.objects.services[key]
+            else { return nil }
+            return TimedChange(serviceKind: service.isHeadless ? "headless_with_selector" : "cluster_ip", madeAt: madeAt)
+        default:
+            return nil
+        }
+    }
 }

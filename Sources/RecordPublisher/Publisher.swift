@@ -1,5 +1,6 @@
 import DNSModel
 import DataPlane
+import Foundation
 import Health
 import Logging
 import ServerMetrics
@@ -48,8 +49,13 @@ public struct Publisher<State: RecordState>: Sendable {
         guard var tableNames = await sync(&state, queue, &wakeups) else { return }
         await withTaskExecutorPreference(executor) {
             while await wakeups.next() != nil {
-                guard let names = publishChanges(&state, queue.take(), tableNames: tableNames) else { continue }
-                tableNames = names
+                let names = publishChanges(&state, queue.take(), tableNames: tableNames)
+                // Served now: published, or changing nothing that was served.
+                let served = Date().timeIntervalSince1970
+                for change in state.takeTimedChanges() {
+                    metrics.programmed(serviceKind: change.serviceKind, after: served - change.madeAt)
+                }
+                if let names { tableNames = names }
             }
         }
     }

@@ -41,10 +41,27 @@ public protocol RecordState: Sendable {
 
     /// A few words for the log line of a whole publication ("120 services").
     var summary: String { get }
+
+    /// Changes applied since the last call that carry the time they were
+    /// made at their source, taken once they are published.
+    mutating func takeTimedChanges() -> [TimedChange]
 }
 
 extension RecordState {
     public mutating func tablePublished() {}
+    public mutating func takeTimedChanges() -> [TimedChange] { [] }
+}
+
+/// A change that says when it happened at its source (an EndpointSlice's
+/// last-change-trigger-time): how long it took to be served is DNS
+/// programming latency.
+public struct TimedChange: Sendable, Equatable {
+    /// `cluster_ip` or `headless_with_selector`, as CoreDNS labels it.
+    public var serviceKind: String
+    /// Seconds since the epoch.
+    public var madeAt: Double
+
+    public init(serviceKind: String, madeAt: Double) { (self.serviceKind, self.madeAt) = (serviceKind, madeAt) }
 }
 
 /// What a state has to publish.

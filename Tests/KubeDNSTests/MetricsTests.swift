@@ -92,4 +92,33 @@ import Testing
             #expect((samples["kube_dns_publications_total"] ?? 0) >= 3)
         }
     }
+
+    /// CoreDNS's DNS programming latency: from the endpoints controller's
+    /// change time to the change served, by the kind of Service.
+    @Test func programmingLatencyRunsFromTheControllersChangeToTheAnswer() async throws {
+        let objects = [
+            J.namespace("prod"), J.service("web", "prod", clusterIPs: ["10.0.0.20"]), J.service("db", "prod", clusterIPs: ["None"]),
+        ]
+        try await withSimulatedCluster(objects) { simulator, server, _ throws in
+            let changed = Date(timeIntervalSinceNow: -3)
+            try simulator.apply(J.endpointSlice("web", "prod", endpoints: [.init("10.1.0.1")], changedAt: changed))
+            try simulator.apply(J.endpointSlice("db", "prod", endpoints: [.init("10.1.0.2")], changedAt: changed))
+            // No change time: not measured.
+            try simulator.apply(J.endpointSlice("db", "prod", suffix: "b", endpoints: [.init("10.1.0.3")]))
+            Lookup.expectEventually("db.prod.svc", port: server.port, Lookup.ok("a 10.1.0.2", "a 10.1.0.3"))
+            let name = "coredns_kubernetes_dns_programming_duration_seconds"
+            // Measured once the table is out, just after the answer above could be given.
+            var samples: [String: Double] = [:]
+            #expect(
+                try eventually(timeout: .seconds(5)) {
+                    samples = try Self.scrape(server.metricsPort).samples
+                    return samples["\(name)_count{service_kind=\"cluster_ip\"}"] != nil
+                })
+            for kind in ["cluster_ip", "headless_with_selector"] {
+                #expect(samples["\(name)_count{service_kind=\"\(kind)\"}"] == 1, "\(kind)")
+                let seconds = samples["\(name)_sum{service_kind=\"\(kind)\"}"] ?? 0
+                #expect(seconds >= 3 && seconds < 60, "\(kind): \(seconds)")
+            }
+        }
+    }
 }

@@ -51,13 +51,19 @@ public enum KubeObjectJSON {
         }
     }
 
-    /// An EndpointSlice of `service`, named `<service>-<suffix>`.
+    /// An EndpointSlice of `service`, named `<service>-<suffix>`; with
+    /// `changedAt`, the controller's last-change-trigger-time annotation.
     public static func endpointSlice(
         _ service: String, _ namespace: String, suffix: String = "a", addressType: String = "IPv4",
-        endpoints: [Endpoint], ports: [Port] = []
+        endpoints: [Endpoint], ports: [Port] = [], changedAt: Date? = nil
     ) -> String {
         var metadata = meta("\(service)-\(suffix)", namespace)
         metadata["labels"] = ["kubernetes.io/service-name": service]
+        if let changedAt {
+            let format = ISO8601DateFormatter()
+            format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            metadata["annotations"] = ["endpoints.kubernetes.io/last-change-trigger-time": format.string(from: changedAt)]
+        }
         return encode([
             "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": metadata,
             "addressType": addressType,

@@ -11,12 +11,20 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
     public var addressType: String?
     public var endpoints: [Endpoint]
     public var ports: [EndpointPort]
+    /// When the change this version carries happened, in seconds since the
+    /// epoch: the controller's annotation, from which DNS programming
+    /// latency is measured (the Kubernetes scalability SLI); nil without it.
+    public var lastChangeTriggerTime: Double?
 
-    public init(metadata: ObjectMeta, addressType: String? = nil, endpoints: [Endpoint], ports: [EndpointPort]) {
+    public init(
+        metadata: ObjectMeta, addressType: String? = nil, endpoints: [Endpoint], ports: [EndpointPort],
+        lastChangeTriggerTime: Double? = nil
+    ) {
         (self.metadata, serviceName) = Self.takingServiceName(from: metadata)
         self.addressType = addressType
         self.endpoints = endpoints
         self.ports = ports
+        self.lastChangeTriggerTime = lastChangeTriggerTime
     }
 
     /// `endpoints` and `ports` may be null in the API.
@@ -25,9 +33,14 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
         addressType = try json.decodeIfPresent(String.self, at: "addressType")
         endpoints = try json.decodeIfPresent([Endpoint].self, at: "endpoints") ?? []
         ports = try json.decodeIfPresent([EndpointPort].self, at: "ports") ?? []
+        // Read apart from the metadata, which keeps no annotation dictionary
+        // per slice; an odd value is no time, never an unreadable slice.
+        let trigger = try? json.member("metadata")?.member("annotations")?.member(Self.lastChangeTriggerTimeAnnotation)?.string()
+        lastChangeTriggerTime = trigger.flatMap(RFC3339Time.epochSeconds)
     }
 
     public static let serviceNameLabel = "kubernetes.io/service-name"
+    public static let lastChangeTriggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
 
     /// The Service this slice belongs to, from its label.
     public var serviceKey: ObjectKey? { serviceName.map { ObjectKey(namespace: metadata.namespace, name: $0) } }
