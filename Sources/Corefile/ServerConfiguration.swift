@@ -47,8 +47,9 @@ public struct ServerConfiguration: Sendable {
     public var pluginLocations: [CorefileLocation]
     public var location: CorefileLocation
 
-    /// Plugins a server block may hold more than once; CoreDNS takes the others once.
-    static let repeatable: Set<String> = ["log"]
+    /// Plugins a server block may hold more than once (CoreDNS chains
+    /// several `forward`s in written order); CoreDNS takes the others once.
+    static let repeatable: Set<String> = ["log", "forward"]
 
     public init(_ block: ServerBlock) throws(CorefileError) {
         keys = block.keys

@@ -25,15 +25,16 @@ public struct RoutePlan: Sendable, Equatable {
     }
 
     /// The routes of every block: a query goes to the block of the longest
-    /// zone it lies under, and there to `forward` when its FROM covers it
-    /// and no `except` does.
+    /// zone it lies under, and there to the first `forward` (in written
+    /// order, as CoreDNS chains them) whose FROM covers it and no `except`
+    /// of which does; a name no forward takes gets SERVFAIL.
     static func routes(_ configurations: [ServerConfiguration]) -> [RoutePlan] {
         let blockZones = configurations.flatMap { $0.keys.map(\.zone) }
         var routes: [DNSName: RoutePlan] = [:]
         for configuration in configurations {
-            let forward = configuration.plugins.lazy.compactMap { plugin -> ForwardPlugin? in
+            let forwards = configuration.plugins.compactMap { plugin -> ForwardPlugin? in
                 if case .forward(let value) = plugin { value } else { nil }
-            }.first
+            }
             let cache = configuration.plugins.lazy.compactMap { plugin -> CachePlugin? in
                 if case .cache(let value) = plugin { value } else { nil }
             }.first
@@ -42,21 +43,38 @@ public struct RoutePlan: Sendable, Equatable {
                 func owned(_ domain: DNSName) -> Bool {
                     !blockZones.contains { $0 != zone && $0.isSubdomain(of: zone) && domain.isSubdomain(of: $0) }
                 }
-                func route(_ domain: DNSName) -> RoutePlan { RoutePlan(domain, cached: cache?.caches(domain) ?? false) }
-                routes[zone] = route(zone)
-                guard let forward, let covered = deeper(zone, forward.from), owned(covered) else { continue }
-                var forwarded = route(covered)
-                forwarded.targets = forward.to
-                forwarded.order = Self.order(forward.policy)
-                forwarded.forceTCP = forward.forceTCP
-                forwarded.maxFails = forward.maxFails
-                routes[covered] = forwarded
-                for except in forward.except where except.isSubdomain(of: covered) && owned(except) {
-                    routes[except] = route(except)
+                var zoneRoutes: [DNSName: RoutePlan] = [zone: RoutePlan(zone, cached: cache?.caches(zone) ?? false)]
+                // The last forward first: each earlier one takes its names from those after it.
+                for forward in forwards.reversed() {
+                    guard let covered = deeper(zone, forward.from), owned(covered) else { continue }
+                    let excepted = forward.except.filter { $0.isSubdomain(of: covered) && owned($0) }
+                    // What its except names get: the route the forwards after it give them.
+                    let passedOn = excepted.map { except in
+                        var route = Self.longestMatch(except, in: zoneRoutes) ?? RoutePlan(except, cached: false)
+                        route.domain = except
+                        route.cached = cache?.caches(except) ?? false
+                        return route
+                    }
+                    zoneRoutes = zoneRoutes.filter { domain, _ in
+                        !domain.isSubdomain(of: covered) || excepted.contains { domain.isSubdomain(of: $0) }
+                    }
+                    var forwarded = RoutePlan(covered, cached: cache?.caches(covered) ?? false)
+                    forwarded.targets = forward.to
+                    forwarded.order = Self.order(forward.policy)
+                    forwarded.forceTCP = forward.forceTCP
+                    forwarded.maxFails = forward.maxFails
+                    zoneRoutes[covered] = forwarded
+                    for route in passedOn where zoneRoutes[route.domain] == nil { zoneRoutes[route.domain] = route }
                 }
+                routes.merge(zoneRoutes) { _, new in new }
             }
         }
         return routes.values.sorted { $0.domain.description < $1.domain.description }
+    }
+
+    /// The route of the longest domain `name` lies under.
+    private static func longestMatch(_ name: DNSName, in routes: [DNSName: RoutePlan]) -> RoutePlan? {
+        routes.filter { name.isSubdomain(of: $0.key) }.max { $0.key.labelCount < $1.key.labelCount }?.value
     }
 
     /// Forward options this server does in its own way, said once at start.

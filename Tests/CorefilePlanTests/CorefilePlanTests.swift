@@ -94,6 +94,29 @@ import Testing
         #expect(plan.cluster == nil && plan.cache.capacity == 0)
     }
 
+    /// CoreDNS chains a block's forwards in written order: the first whose
+    /// FROM covers a name takes it, and passes its except names on.
+    @Test func severalForwardsOfABlockAreTriedInWrittenOrder() throws {
+        let plan = try plan(
+            """
+            .:53 {
+                forward corp.example 10.0.0.2 {
+                    except skip.corp.example
+                }
+                forward . 10.0.0.1 {
+                    except blocked.example
+                }
+                forward lab.example 10.0.0.3
+            }
+            """)
+        let routes = Dictionary(uniqueKeysWithValues: plan.routes.map { ($0.domain.description, $0.targets) })
+        let (first, second) = (
+            ForwardPlugin.Target.address(IPAddress("10.0.0.2")!, port: 53), ForwardPlugin.Target.address(IPAddress("10.0.0.1")!, port: 53)
+        )
+        // lab.example comes after `.`, which takes every name first: it is never asked.
+        #expect(routes == [".": [second], "corp.example.": [first], "skip.corp.example.": [second], "blocked.example.": []])
+    }
+
     @Test func aForwardOfAnotherBlocksZoneIsThatBlocks() throws {
         let plan = try plan(".:53 {\nforward . 10.0.0.1\n}\nacme.local:53 {\nerrors\n}")
         #expect(plan.routes.map(\.domain.description) == [".", "acme.local."])

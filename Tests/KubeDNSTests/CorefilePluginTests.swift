@@ -77,6 +77,32 @@ import Testing
         #expect(upstream.queries("www.example.test.", "A") == 2)
     }
 
+    @Test func aBlocksForwardsAreTriedInWrittenOrder() throws {
+        let upstream = try Self.unbound()
+        defer { upstream.stop() }
+        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+        defer { stub.stop() }
+        let (server, _) = try Self.serve(
+            """
+            .:0 {
+                kubernetes cluster.local
+                forward corp.test \(stub.address) {
+                    except skip.corp.test
+                }
+                forward . \(upstream.address)
+                forward example.test \(stub.address)
+            }
+            """)
+        defer { server.stop() }
+        #expect(try Dig.query("db.corp.test.", "A", port: server.port).normalized.answer == ["db.corp.test. 120 in a 192.0.2.77"])
+        // `.` comes before example.test's forward, and takes its names first.
+        #expect(try Dig.query("www.example.test.", "A", port: server.port).normalized.answer == ["www.example.test. 300 in a 192.0.2.10"])
+        // The first forward passes its except names on to the next.
+        _ = try Dig.query("x.skip.corp.test.", "A", port: server.port)
+        #expect(upstream.queriedNames.contains("x.skip.corp.test."))
+        #expect(!upstream.queriedNames.contains("db.corp.test."))
+    }
+
     @Test func policyDecidesWhichUpstreamIsAskedFirst() throws {
         let first = try Self.unbound()
         defer { first.stop() }
