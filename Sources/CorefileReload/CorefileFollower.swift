@@ -10,9 +10,10 @@ import Upstreams
 
 /// Keeps the data plane in step with a Corefile: its routes and hosts
 /// applied at start, and the file read again on request (SIGUSR1) and,
-/// with the `reload` plugin, every interval. A Corefile that no longer
+/// with the `reload` plugin, every interval. A changed `kubernetes`
+/// plugin is handed on (`clusterChanges`). A Corefile that no longer
 /// loads keeps the running configuration and says why; what changed that
-/// only a restart applies (the port, the cluster's records, the HTTP
+/// only a restart applies (the port, the cache's size, the HTTP
 /// endpoints) is said too.
 public final class CorefileFollower: Sendable {
     public let path: String
@@ -25,6 +26,10 @@ public final class CorefileFollower: Sendable {
     private let metrics: MetricsRegistry
     private let current: Mutex<CorefilePlan>
     private let hosts: HostsFollower
+    /// Each reload's `kubernetes` plugin when it changed (nil: none now),
+    /// for the records to be read again with it.
+    public let clusterChanges: AsyncStream<ClusterPlan?>
+    private let clusterChanged: AsyncStream<ClusterPlan?>.Continuation
 
     public init(
         path: String, plan: CorefilePlan, environment: [String: String], defaultPort: Int, timeout: Duration,
@@ -38,6 +43,7 @@ public final class CorefileFollower: Sendable {
         self.metrics = metrics
         current = Mutex(plan)
         hosts = HostsFollower(plan: plan.hosts, metrics: metrics, logger: logger)
+        (clusterChanges, clusterChanged) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The plan of the Corefile at `path`, or why it cannot be served, in one line.
@@ -100,6 +106,7 @@ public final class CorefileFollower: Sendable {
         if next.routes != before.routes { apply(next.routes, to: server) }
         if next.hosts != before.hosts { hosts.update(next.hosts, server) }
         if next.logQueries != before.logQueries { server.logQueries(next.logQueries) }
+        if next.cluster != before.cluster { clusterChanged.yield(next.cluster) }
         taken(next, previous: before, server)
         let unapplied = Self.restartOnly(before, next)
         if !unapplied.isEmpty {
@@ -134,7 +141,6 @@ public final class CorefileFollower: Sendable {
     static func restartOnly(_ a: CorefilePlan, _ b: CorefilePlan) -> [String] {
         var changed: [String] = []
         if a.port != b.port || a.addresses != b.addresses { changed.append("the DNS port or addresses") }
-        if a.cluster != b.cluster { changed.append("the kubernetes plugin") }
         if a.cache != b.cache { changed.append("the cache's size and TTLs") }
         if a.maxConcurrentForwards != b.maxConcurrentForwards { changed.append("forward max_concurrent") }
         if a.health != b.health || a.readyAddress != b.readyAddress || a.metricsAddress != b.metricsAddress {

@@ -52,9 +52,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// What to serve, from the flags or a Corefile.
     struct Setup {
-        /// nil: no cluster records (a Corefile without `kubernetes`).
-        var options: RecordOptions?
-        var access: @Sendable () throws -> ClusterAccess
+        var records: RecordPipeline.Plan
+        /// Each later `kubernetes` plugin of a reloaded Corefile.
+        var clusterChanges: AsyncStream<ClusterPlan?>
         var dns: DNSServer.Configuration
         var endpoints: [DNSFrontEnd.Endpoint]
         var upstreams: any UpstreamFollowing
@@ -67,68 +67,40 @@ struct ServeCommand: AsyncParsableCommand {
         try corefile.writePID()
         let metrics = MetricsRegistry(version: BuildInfo.version)
         let setup = try corefile.conf.map { try corefileSetup($0, metrics: metrics, logger: logger) } ?? flagSetup(logger: logger)
+        let open: @Sendable (RecordPipeline.Plan) throws -> RecordPipeline = { [records, api] plan in
+            try RecordPipeline(plan, kubeObjects: records.kubeObjects, settings: api.informerSettings, metrics: metrics, logger: logger)
+        }
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
-        var (source, fileObjects) = try Source.open(
-            setup.options == nil ? .none : records.kubeObjects.map(Source.Origin.file) ?? .api(setup.access),
-            settings: api.informerSettings, watchPods: setup.options?.pods == .verified, metrics: metrics, logger: logger)
-        let unsynced = setup.options.map { ClusterRecords.unsyncedZones(options: $0) } ?? ZoneSet(zones: [])
+        let pipeline = try open(setup.records)
         let frontEnd = try await DNSFrontEnd.start(
-            dns: setup.dns, endpoints: setup.endpoints, unsynced: unsynced,
+            dns: setup.dns, endpoints: setup.endpoints, unsynced: pipeline.unsyncedZones,
             notReadyReason: "the first lists of the cluster have not loaded", upstreams: setup.upstreams,
             portFile: serverFlags.portFile, metrics: metrics, logger: logger)
         let (server, readiness) = (frontEnd.server, frontEnd.readiness)
-        func publisher<State: RecordState>(_: State.Type) -> Publisher<State> {
-            Publisher(server: server, readiness: readiness, metrics: metrics, logger: logger)
+        let initialSyncTimeout = initialSyncTimeout.duration
+        let run: @Sendable (RecordPipeline, Bool) async -> Void = { pipeline, first in
+            await pipeline.run(
+                server: server, readiness: readiness, metrics: metrics, initialSyncTimeout: first ? initialSyncTimeout : nil,
+                logger: logger)
         }
-        var tasks: [(name: String, run: @Sendable () async -> Void)] = []
-        switch source {
-        case .none:
-            readiness.markReady()
-        case .file(let watcher, let identity):
-            let options = setup.options!
-            let queue = BatchQueue<ClusterObjects>()
-            // Handed over, not kept: the publisher lets them go once they are served.
-            if let objects = fileObjects.take() { queue.push(objects) }
-            tasks.append(
-                (
-                    "objects file",
-                    {
-                        for await objects in watcher.changes(since: identity) { queue.push(objects) }
-                    }
-                ))
-            let publisher = publisher(ObjectsFileState.self)
-            tasks.append(("records", { await publisher.run(ObjectsFileState(options: options), from: queue) }))
-        case .api(let source):
-            let options = setup.options!
-            let queue = UpdateQueue()
-            let publisher = publisher(ClusterState.self)
-            tasks.append(("informers", { await source.run(into: queue) }))
-            tasks.append(
+        try await frontEnd.run(
+            [
                 (
                     "records",
                     {
-                        await publisher.run(
-                            ClusterState(options: options, resources: source.resources), from: queue,
-                            followingOn: source.client.streamExecutor)
+                        await RecordPipeline.follow(
+                            pipeline, changes: setup.clusterChanges, open: { try open(Self.records($0)) }, run: run, logger: logger)
                     }
-                ))
-            tasks.append(
-                (
-                    "initial sync timeout",
-                    { [initialSyncTimeout] in
-                        await publisher.warnUnlessReady(after: initialSyncTimeout.duration, what: "initial sync")
-                    }
-                ))
-        }
-        try await frontEnd.run(tasks, lameduck: setup.lameduck, logger: logger)
-        if case .api(let source) = source { await source.client.shutdown() }
+                )
+            ],
+            lameduck: setup.lameduck, logger: logger)
     }
 
     /// kube-dns's flags.
     private func flagSetup(logger: Logger) throws -> Setup {
         let options = try records.options(serial: 0)
         return Setup(
-            options: options, access: { [api] in try api.access() },
+            records: .init(options: options, access: { [api] in try api.access() }), clusterChanges: AsyncStream { $0.finish() },
             dns: serverFlags.dnsConfiguration(address: dnsBindAddress, port: dnsPort, forwarding: forwarding),
             endpoints: DNSFrontEnd.Endpoint.kubeDNS(healthzPort: healthzPort, metricsPort: serverFlags.metricsPort),
             upstreams: try forwarding.follower(clusterDomain: options.domain, logger: logger),
@@ -159,8 +131,13 @@ struct ServeCommand: AsyncParsableCommand {
             timeout: forwarding.forwardTimeout.duration, metrics: metrics, logger: logger)
         if !corefile.quiet { logger.notice("Corefile loaded", metadata: ["path": "\(path)"]) }
         return Setup(
-            options: plan.cluster?.options, access: { [cluster = plan.cluster] in try cluster!.access() }, dns: dns,
+            records: Self.records(plan.cluster), clusterChanges: follower.clusterChanges, dns: dns,
             endpoints: try plan.endpoints, upstreams: follower, lameduck: plan.health?.lameduck ?? .zero)
+    }
+
+    /// The records a Corefile's `kubernetes` plugin asks for.
+    private static func records(_ cluster: ClusterPlan?) -> RecordPipeline.Plan {
+        RecordPipeline.Plan(options: cluster?.options, access: { try cluster!.access() })
     }
 }
 

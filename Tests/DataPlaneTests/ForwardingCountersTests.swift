@@ -63,11 +63,13 @@ import Testing
         #expect(upstream.address == "127.0.0.1:\(silent.port)")
         #expect(upstream.timeouts >= 3 && upstream.replies == 0 && upstream.down && !upstream.looped)
         #expect(server.stats()["forward_failed"] == 3)
-        #expect(server.stats()["forward_all_down"] == 0)
-        // Every upstream set aside: it is asked anyway, and that is counted.
+        // Every upstream set aside: it is asked anyway, and that is counted
+        // (the loop probe's timeout may have set it aside a query earlier).
+        let allDown = server.stats()["forward_all_down"] ?? 0
+        #expect(allDown <= 1)
         socket.send(QueryPacket.make(id: 3, name: "name-3.example.test", type: 1))
         #expect(socket.receiveDatagram().map { $0[3] & 0x0F } == 2)
-        #expect(server.stats()["forward_all_down"] == 1)
+        #expect(server.stats()["forward_all_down"] == allDown + 1)
         // Set aside, it is asked `. NS` about every second (a loop probe at the start came too).
         let before = silent.queries
         #expect(try eventually(timeout: .seconds(5)) { silent.queries >= before + 2 })

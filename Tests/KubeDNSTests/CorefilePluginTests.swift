@@ -178,6 +178,36 @@ import Testing
         #expect(try Dig.query("second.", "A", port: server.port).normalized.answer == ["second. 42 in a 10.9.0.2"])
     }
 
+    /// CoreDNS's reload restarts the kubernetes plugin with its new
+    /// options; here the cluster is read again beside the records served,
+    /// which stay until the new ones are out.
+    @Test func aChangedKubernetesPluginIsAppliedWithoutALostQuery() throws {
+        let corefile = { (ttl: Int) in ".:0 {\nkubernetes cluster.local {\nttl \(ttl)\n}\n}\n" }
+        let (server, path) = try Self.serve(corefile(5))
+        defer { server.stop() }
+        func ttl() throws -> String? {
+            try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port).normalized.answer.first?.split(separator: " ")
+                .dropFirst()
+                .first.map(String.init)
+        }
+        #expect(try ttl() == "5")
+        try corefile(30).write(toFile: path, atomically: true, encoding: .utf8)
+        let failures = try Self.queryWhile(port: server.port) { kill(server.pid, SIGUSR1) }
+        #expect(failures == 0)
+        #expect(try eventually(timeout: .seconds(5)) { try ttl() == "30" })
+        #expect(server.log.contains("kubernetes plugin applied; the cluster is read again"))
+        // Without the plugin the block answers no cluster name; with it again, it does.
+        try ".:0 {\nerrors\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        kill(server.pid, SIGUSR1)
+        #expect(
+            try eventually(timeout: .seconds(5)) {
+                try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port).rcode == "SERVFAIL"
+            })
+        try corefile(7).write(toFile: path, atomically: true, encoding: .utf8)
+        kill(server.pid, SIGUSR1)
+        #expect(try eventually(timeout: .seconds(5)) { try ttl() == "7" })
+    }
+
     @Test func aReloadedCorefileLosesNoQueryAndAnInvalidOneIsKeptOut() throws {
         let upstream = try Self.unbound()
         defer { upstream.stop() }
@@ -206,7 +236,8 @@ import Testing
         let dns = "server=\"dns://:\(server.port)\""
         #expect(samples["coredns_plugin_enabled{\(dns),zone=\"corp.test.\",view=\"\",name=\"forward\"}"] == 1)
         #expect(samples["coredns_plugin_enabled{\(dns),zone=\".\",view=\"\",name=\"kubernetes\"}"] == 1)
-        #expect(samples["coredns_reload_failed_total"] == 1)
+        // SIGUSR1's reload, and the reload plugin's when its interval came first.
+        #expect((samples["coredns_reload_failed_total"] ?? 0) >= 1)
         #expect(samples.filter { $0.key.hasPrefix("coredns_reload_version_info") && $0.value == 1 }.count == 1)
         #expect(try MetricsTests.parsesAsPrometheusText(text))
         // The reload plugin notices an edit by itself: the stub zone goes again.
