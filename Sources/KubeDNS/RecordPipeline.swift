@@ -62,8 +62,7 @@ struct RecordPipeline: Sendable {
                     for await objects in watcher.changes(since: identity) { queue.push(objects) }
                 }
                 group.addTask { await publisher.run(ObjectsFileState(options: options), from: queue) }
-                await group.next()
-                group.cancelAll()
+                await group.waitForAll()
             }
         case .api(let source):
             let (options, queue) = (options!, UpdateQueue())
@@ -78,8 +77,7 @@ struct RecordPipeline: Sendable {
                 if let initialSyncTimeout {
                     group.addTask { await publisher.warnUnlessReady(after: initialSyncTimeout, what: "initial sync") }
                 }
-                await group.next()
-                group.cancelAll()
+                await group.waitForAll()
             }
             await source.client.shutdown()
         }

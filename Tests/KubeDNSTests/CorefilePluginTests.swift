@@ -21,6 +21,11 @@ import Testing
         try UpstreamServer(.unbound, origin: "example.test", zone: CorefileFixtureTests.upstreamZone)
     }
 
+    /// A stub domain's server: Knot with corp.test.
+    static func knotStub() throws -> UpstreamServer {
+        try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+    }
+
     @Test func nodeLocalDNSCacheForwardsTheClusterOverTCPAndCaches() throws {
         let upstream = try Self.unbound()
         defer { upstream.stop() }
@@ -54,7 +59,7 @@ import Testing
     @Test func exceptZonesAndStubBlocksKeepNamesFromTheDefaultUpstream() throws {
         let upstream = try Self.unbound()
         defer { upstream.stop() }
-        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+        let stub = try Self.knotStub()
         defer { stub.stop() }
         let (server, _) = try Self.serve(
             """
@@ -80,7 +85,7 @@ import Testing
     @Test func aBlocksForwardsAreTriedInWrittenOrder() throws {
         let upstream = try Self.unbound()
         defer { upstream.stop() }
-        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+        let stub = try Self.knotStub()
         defer { stub.stop() }
         let (server, _) = try Self.serve(
             """
@@ -211,7 +216,7 @@ import Testing
     @Test func aReloadedCorefileLosesNoQueryAndAnInvalidOneIsKeptOut() throws {
         let upstream = try Self.unbound()
         defer { upstream.stop() }
-        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: CorefileFixtureTests.stubZone)
+        let stub = try Self.knotStub()
         defer { stub.stop() }
         let base = ".:0 {\nkubernetes cluster.local\nforward . \(upstream.address)\nreload 2s 1s\nprometheus 127.0.0.1:0\n}\n"
         let (server, path) = try Self.serve(base)
