@@ -89,6 +89,10 @@ import Testing
             #expect(eventually { (try? harness.answer("api.ns.svc.cluster.local").rcode) == "NOERROR" })
             #expect(try harness.serial() == "1000060")
         }
+        // The informers end before their client: one still watching would
+        // schedule its retry on the client's shut event loop (a NIO crash).
+        running.cancel()
+        await running.value
         await simulator.stop()
         await client.shutdown()
     }
