@@ -12,6 +12,12 @@ public enum ResponseCode: UInt8, Sendable, CustomStringConvertible {
         case .refused: "REFUSED"
         }
     }
+
+    /// Any 4-bit RCODE's name as logs and metric labels write it: the
+    /// mnemonic of the ones above, `RCODE<n>` for the others.
+    public static func mnemonic(_ value: UInt8) -> String {
+        ResponseCode(rawValue: value)?.description ?? "RCODE\(value)"
+    }
 }
 
 /// The sections of an authoritative reply to one question.

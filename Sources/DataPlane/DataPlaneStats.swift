@@ -61,14 +61,12 @@ public struct DataPlaneStats: Sendable, Equatable {
 
     /// Every counter of the list (DataPlaneCounter.all), by its field.
     public var counters: [String: UInt64]
-    /// Replies by the header's RCODE (index 0 is NOERROR), whatever made them.
-    public var replies: [UInt64]
-    /// Replies by what made them, then RCODE.
+    /// Replies by what made them, then the header's RCODE (index 0 is NOERROR).
     public var repliesBySource: [ReplySource: [UInt64]]
     public var requests: [RequestKey: UInt64]
-    /// Sizes of requests and of replies (`sizeBounds`), by transport.
-    public var requestSizes: [String: Histogram]
-    public var replySizes: [String: Histogram]
+    /// Sizes of requests and of replies (`sizeBounds`), in the order of `transports`.
+    public var requestSizes: [Histogram]
+    public var replySizes: [Histogram]
     /// How long replies took (`durationBounds`, seconds).
     public var durations: Histogram
     /// The cache's positive answers and denials (NXDOMAIN, NODATA), and
@@ -84,6 +82,11 @@ public struct DataPlaneStats: Sendable, Equatable {
 
     /// A counter of the list by its C field (`forward_over_cap`); nil for a name not in the list.
     public subscript(_ field: String) -> UInt64? { counters[field] }
+
+    /// Replies by RCODE, whatever made them.
+    public var replies: [UInt64] {
+        (0..<16).map { rcode in repliesBySource.values.reduce(0) { $0 + $1[rcode] } }
+    }
 
     /// The transports, in the order of the C arrays.
     public static let transports = ["udp", "tcp"]
@@ -111,7 +114,6 @@ public struct DataPlaneStats: Sendable, Equatable {
         let bySource = counts(s.rcode)
         repliesBySource = Dictionary(
             uniqueKeysWithValues: ReplySource.allCases.map { ($0, Array(bySource[$0.rawValue * 16..<($0.rawValue + 1) * 16])) })
-        replies = (0..<16).map { rcode in ReplySource.allCases.reduce(0) { $0 + bySource[$1.rawValue * 16 + rcode] } }
         let perRequest = counts(s.requests)
         let types = Int(DP_QTYPE_BUCKETS)
         requests = [:]
@@ -128,12 +130,11 @@ public struct DataPlaneStats: Sendable, Equatable {
         let replyBuckets = counts(s.size_bucket)
         let requestSums = counts(s.request_size_sum)
         let replySums = counts(s.size_sum)
-        requestSizes = [:]
-        replySizes = [:]
-        for (t, transport) in Self.transports.enumerated() {
-            let range = t * sizes..<(t + 1) * sizes
-            requestSizes[transport] = Histogram(counts: Array(requestBuckets[range]), sum: Double(requestSums[t]))
-            replySizes[transport] = Histogram(counts: Array(replyBuckets[range]), sum: Double(replySums[t]))
+        requestSizes = Self.transports.indices.map { t in
+            Histogram(counts: Array(requestBuckets[t * sizes..<(t + 1) * sizes]), sum: Double(requestSums[t]))
+        }
+        replySizes = Self.transports.indices.map { t in
+            Histogram(counts: Array(replyBuckets[t * sizes..<(t + 1) * sizes]), sum: Double(replySums[t]))
         }
         durations = Histogram(counts: counts(s.duration_bucket), sum: Double(s.duration_sum_us) / 1_000_000)
         cacheEntries = CacheKinds(success: s.cache_entries.0, denial: s.cache_entries.1)
@@ -187,8 +188,7 @@ public struct UpstreamStats: Sendable, Equatable {
         for rcode in 0..<16 {
             let counts = Array(buckets[rcode * width..<(rcode + 1) * width])
             guard counts.contains(where: { $0 > 0 }) else { continue }
-            let name = ResponseCode(rawValue: UInt8(rcode))?.description ?? "\(rcode)"
-            durations[name] = Histogram(counts: counts, sum: Double(sums[rcode]) / 1_000_000)
+            durations[ResponseCode.mnemonic(UInt8(rcode))] = Histogram(counts: counts, sum: Double(sums[rcode]) / 1_000_000)
         }
     }
 }

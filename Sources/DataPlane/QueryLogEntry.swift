@@ -45,11 +45,9 @@ public struct QueryLogEntry: Sendable {
         let host = client.contains(":") ? "[\(client)]" : client
         let question = "\(RecordType(rawValue: type)) \(qclass == 1 ? "IN" : "CLASS\(qclass)") \(name)"
         let request = "\(tcp ? "tcp" : "udp") \(requestSize) \(dnssecOK) \(ednsSize ?? 512)"
-        return "\(host):\(port) - \(id) \"\(question) \(request)\" \(Self.rcodeNames[Int(rcode)] ?? "RCODE\(rcode)") "
+        return "\(host):\(port) - \(id) \"\(question) \(request)\" \(ResponseCode.mnemonic(rcode)) "
             + "\(flagText) \(replySize) \(seconds)s"
     }
-
-    static let rcodeNames = [0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"]
 
     /// The reply's header flags, in the order CoreDNS writes them.
     var flagText: String {

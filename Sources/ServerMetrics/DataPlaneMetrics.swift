@@ -37,10 +37,9 @@ enum DataPlaneMetrics {
         var responses: [(PrometheusText.Labels, UInt64)] = []
         for source in ReplySource.allCases {
             for (rcode, count) in (stats.repliesBySource[source] ?? []).enumerated() {
-                let name = ResponseCode(rawValue: UInt8(rcode))?.description
                 // Every RCODE of a known name, so a rate over SERVFAIL exists before the first.
-                guard (name != nil && source == .none) || count > 0 else { continue }
-                responses.append((zone + [("rcode", name ?? "RCODE\(rcode)"), ("plugin", source.plugin)], count))
+                guard (ResponseCode(rawValue: UInt8(rcode)) != nil && source == .none) || count > 0 else { continue }
+                responses.append((zone + [("rcode", ResponseCode.mnemonic(UInt8(rcode))), ("plugin", source.plugin)], count))
             }
         }
         out.counter("coredns_dns_responses_total", "Counter of response status codes.", responses)
@@ -49,10 +48,10 @@ enum DataPlaneMetrics {
             bounds: DataPlaneStats.durationBounds, [(zone, stats.durations)])
         out.histogram(
             "coredns_dns_request_size_bytes", "Size of the request in bytes per zone and protocol.", bounds: DataPlaneStats.sizeBounds,
-            DataPlaneStats.transports.map { (zone + [("proto", $0)], stats.requestSizes[$0] ?? .noSizes) })
+            zip(DataPlaneStats.transports, stats.requestSizes).map { (zone + [("proto", $0)], $1) })
         out.histogram(
             "coredns_dns_response_size_bytes", "Size of the returned response in bytes.", bounds: DataPlaneStats.sizeBounds,
-            DataPlaneStats.transports.map { (zone + [("proto", $0)], stats.replySizes[$0] ?? .noSizes) })
+            zip(DataPlaneStats.transports, stats.replySizes).map { (zone + [("proto", $0)], $1) })
     }
 
     /// The cache plugin's: one cache for every forwarded name.
@@ -123,8 +122,4 @@ extension ReplySource {
         case .forward: "forward"
         }
     }
-}
-
-extension Histogram {
-    static let noSizes = Histogram(counts: Array(repeating: 0, count: DataPlaneStats.sizeBounds.count + 1), sum: 0)
 }

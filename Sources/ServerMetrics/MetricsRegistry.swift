@@ -13,6 +13,8 @@ public final class MetricsRegistry: Sendable {
     private let names: Gauge
     private let tableBytes: Gauge
     private let informerCounters = Mutex<[InformerCounterKey: Counter]>([:])
+    /// DNS programming latency by service kind, made on first use (as the informers' counters).
+    private let programming = Mutex<[String: ValueHistogram]>([:])
 
     public init(version: String) {
         registry.makeGauge(name: "kube_dns_build_info", labels: [("version", version)], help: "The build, in its labels.").set(to: 1.0)
@@ -44,11 +46,16 @@ public final class MetricsRegistry: Sendable {
     /// A change served `seconds` after it was made at its source
     /// (CoreDNS's DNS programming latency; buckets 1 ms to about 9 minutes).
     public func programmed(serviceKind: String, after seconds: Double) {
-        registry.makeValueHistogram(
-            name: "coredns_kubernetes_dns_programming_duration_seconds", labels: [("service_kind", serviceKind)],
-            buckets: (0..<20).map { 0.001 * Double(1 << $0) },
-            help: "Histogram of the time (in seconds) it took to program a dns instance."
-        ).record(max(0, seconds))
+        let histogram = programming.withLock { made in
+            if let histogram = made[serviceKind] { return histogram }
+            let histogram = registry.makeValueHistogram(
+                name: "coredns_kubernetes_dns_programming_duration_seconds", labels: [("service_kind", serviceKind)],
+                buckets: (0..<20).map { 0.001 * Double(1 << $0) },
+                help: "Histogram of the time (in seconds) it took to program a dns instance.")
+            made[serviceKind] = histogram
+            return histogram
+        }
+        histogram.record(max(0, seconds))
     }
 
     /// An informer's counter (events by type, relists, errors), made on

@@ -190,16 +190,12 @@ import Testing
         let corefile = { (ttl: Int) in ".:0 {\nkubernetes cluster.local {\nttl \(ttl)\n}\n}\n" }
         let (server, path) = try Self.serve(corefile(5))
         defer { server.stop() }
-        func ttl() throws -> String? {
-            try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port).normalized.answer.first?.split(separator: " ")
-                .dropFirst()
-                .first.map(String.init)
-        }
-        #expect(try ttl() == "5")
+        func ttl() throws -> UInt32? { try CorefileCacheTests.ttl("kubernetes.default.svc.cluster.local.", port: server.port) }
+        #expect(try ttl() == 5)
         try corefile(30).write(toFile: path, atomically: true, encoding: .utf8)
         let failures = try Self.queryWhile(port: server.port) { kill(server.pid, SIGUSR1) }
         #expect(failures == 0)
-        #expect(try eventually(timeout: .seconds(5)) { try ttl() == "30" })
+        #expect(try eventually(timeout: .seconds(5)) { try ttl() == 30 })
         #expect(server.log.contains("kubernetes plugin applied; the cluster is read again"))
         // Without the plugin the block answers no cluster name; with it again, it does.
         try ".:0 {\nerrors\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -210,7 +206,7 @@ import Testing
             })
         try corefile(7).write(toFile: path, atomically: true, encoding: .utf8)
         kill(server.pid, SIGUSR1)
-        #expect(try eventually(timeout: .seconds(5)) { try ttl() == "7" })
+        #expect(try eventually(timeout: .seconds(5)) { try ttl() == 7 })
     }
 
     @Test func aReloadedCorefileLosesNoQueryAndAnInvalidOneIsKeptOut() throws {

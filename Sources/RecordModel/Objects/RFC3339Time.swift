@@ -1,7 +1,7 @@
 /// A timestamp as the API writes them (RFC 3339, Go's RFC3339Nano:
 /// `2024-05-01T12:30:45.123456789Z`, or with an offset such as `+02:00`),
-/// read by hand: objects carry one per update, and a formatter costs
-/// more than the rest of the object.
+/// read by hand: the record model reads its objects without Foundation,
+/// and one fixed form needs no formatter object made or shared.
 public enum RFC3339Time {
     /// Seconds since the Unix epoch; nil when `text` is not such a timestamp.
     public static func epochSeconds(_ text: String) -> Double? {
