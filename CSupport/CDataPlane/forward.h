@@ -18,7 +18,6 @@
  * counters and health across configurations). */
 #define DP_MAX_UPSTREAM_SLOTS 64
 #define DP_MAX_ROUTES 64
-#define DP_MAX_ROUTE_UPSTREAMS 8
 
 /* Consecutive failures that set an upstream aside, and how often one set
  * aside is probed. */

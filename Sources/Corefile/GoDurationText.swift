@@ -15,7 +15,8 @@ public enum GoDurationText {
             rest = rest.dropFirst(unit.count)
             seconds += value * scale
         }
-        guard !text.isEmpty else { return nil }
+        // Go refuses a duration past int64 nanoseconds (about 292 years).
+        guard !text.isEmpty, seconds * 1e9 < 9.2e18 else { return nil }
         return .nanoseconds(Int64((seconds * 1e9).rounded()))
     }
 }

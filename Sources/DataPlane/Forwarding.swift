@@ -39,6 +39,9 @@ public struct Forwarding: Sendable, Equatable {
         }
     }
 
+    /// Upstreams of one route (one domain) at most.
+    public static let maxUpstreamsPerRoute = Int(DP_MAX_ROUTE_UPSTREAMS)
+
     public var routes: [Route]
     /// From the client's query to SERVFAIL when every upstream fails.
     public var timeout: Duration

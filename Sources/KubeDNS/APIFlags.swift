@@ -19,7 +19,7 @@ struct APIFlags: ParsableArguments {
     var watchTimeout = GoDuration(.seconds(300), "5m")
 
     func validate() throws {
-        guard watchTimeout.duration >= .seconds(1) else { throw ValidationError("--watch-timeout: at least 1s") }
+        try FlagRange.check("watch-timeout", watchTimeout, .seconds(1) ... .seconds(86400))
     }
 
     /// The API server to watch: the kubeconfig (its server replaced by

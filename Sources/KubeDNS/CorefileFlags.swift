@@ -26,7 +26,7 @@ struct CorefileFlags: ParsableArguments {
     var pidfile: String?
 
     func validate() throws {
-        guard (0...65535).contains(dnsPort) else { throw ValidationError("--dns.port \(dnsPort): not a port") }
+        try FlagRange.check("dns.port", dnsPort, FlagRange.port)
     }
 
     func writePID() throws {

@@ -28,9 +28,9 @@ struct ExecHealthzCommand: AsyncParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port \(port): not a port") }
-        guard period.duration > .zero else { throw ValidationError("--period: more than 0") }
-        guard latency.duration > .zero else { throw ValidationError("--latency: more than 0") }
+        try FlagRange.check("port", port, FlagRange.port)
+        try FlagRange.check("period", period, .milliseconds(1) ... .seconds(86400))
+        try FlagRange.check("latency", latency, .milliseconds(1) ... .seconds(86400))
     }
 
     func run() async throws { try await serve() }

@@ -33,12 +33,18 @@ struct ForwardFlags: ParsableArguments {
     var serveStale = GoDuration(.zero, "0s")
 
     func validate() throws {
-        guard maxConcurrentForwards >= 1 else { throw ValidationError("--max-concurrent-forwards: at least 1") }
-        guard cacheSize >= 0 else { throw ValidationError("--cache-size: not negative") }
-        guard forwardTimeout.duration >= .milliseconds(100) else { throw ValidationError("--forward-timeout: at least 100ms") }
-        guard configPeriod.duration >= .milliseconds(100) else { throw ValidationError("--config-period: at least 100ms") }
+        try FlagRange.check("max-concurrent-forwards", maxConcurrentForwards, 1...65536)
+        try FlagRange.check("cache-size", cacheSize, 0...10_000_000)
+        try FlagRange.check("forward-timeout", forwardTimeout, .milliseconds(100) ... .seconds(60))
+        try FlagRange.check("config-period", configPeriod, .milliseconds(100) ... .seconds(86400))
+        // RFC 8767 section 5: a stale answer is served for 1 to 3 days at most, 7 days being the cap.
+        try FlagRange.check("serve-stale", serveStale, .zero ... .seconds(7 * 86400))
         if let nameservers {
-            do { _ = try UpstreamAddress.parseList(nameservers) } catch { throw ValidationError("--nameservers: \(error)") }
+            let upstreams: [Forwarding.Upstream]
+            do { upstreams = try UpstreamAddress.parseList(nameservers) } catch { throw ValidationError("--nameservers: \(error)") }
+            guard upstreams.count <= Forwarding.maxUpstreamsPerRoute else {
+                throw ValidationError("--nameservers: \(upstreams.count) servers; at most \(Forwarding.maxUpstreamsPerRoute)")
+            }
         }
     }
 

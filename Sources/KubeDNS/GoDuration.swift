@@ -13,7 +13,7 @@ struct GoDuration: ExpressibleByArgument, Equatable, CustomStringConvertible {
     }
 
     init?(argument: String) {
-        if let seconds = Double(argument), seconds >= 0 {
+        if let seconds = Double(argument), seconds >= 0, seconds < 9.2e9 {
             self.init(.milliseconds(Int64(seconds * 1000)), argument)
         } else if let duration = GoDurationText.parse(argument) {
             self.init(duration, argument)

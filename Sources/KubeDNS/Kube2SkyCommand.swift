@@ -45,8 +45,9 @@ struct Kube2SkyCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try etcdEndpoints()
         do { _ = try DNSName(domain) } catch { throw ValidationError("--domain \(domain): \(error)") }
-        guard (0...65535).contains(healthzPort) else { throw ValidationError("--healthz-port \(healthzPort): not a port") }
-        guard etcdMutationTimeout.duration >= .milliseconds(100) else { throw ValidationError("--etcd-mutation-timeout: at least 100ms") }
+        try FlagRange.check("healthz-port", healthzPort, FlagRange.port)
+        try FlagRange.check("etcd-mutation-timeout", etcdMutationTimeout, .milliseconds(100) ... .seconds(3600))
+        try FlagRange.check("v", verbosity, 0...10)
     }
 
     private func etcdEndpoints() throws -> [String] {

@@ -31,9 +31,11 @@ struct ServerFlags: ParsableArguments {
     var verbosity = 0
 
     func validate() throws {
-        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads \(threads): from 1 to 1024") }
-        guard tcpMaxConnections >= 1 else { throw ValidationError("--tcp-max-connections: at least 1") }
-        guard tcpIdleTimeout >= 1 else { throw ValidationError("--tcp-idle-timeout: at least 1 second") }
-        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port \(metricsPort): not a port") }
+        if let threads { try FlagRange.check("threads", threads, 1...1024) }
+        try FlagRange.check("tcp-max-connections", tcpMaxConnections, 1...65536)
+        try FlagRange.check("tcp-idle-timeout", tcpIdleTimeout, 1...3600)
+        try FlagRange.check("metrics-port", metricsPort, FlagRange.port)
+        try FlagRange.check("lameduck", lameduck, .zero ... .seconds(3600))
+        try FlagRange.check("v", verbosity, 0...10)
     }
 }

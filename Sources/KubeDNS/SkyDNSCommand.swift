@@ -46,7 +46,7 @@ struct SkyDNSCommand: AsyncParsableCommand {
         _ = try etcdEndpoints()
         _ = try listenAddress()
         do { _ = try DNSName(domain) } catch { throw ValidationError("--domain \(domain): \(error)") }
-        guard (0...65535).contains(healthzPort) else { throw ValidationError("--healthz-port \(healthzPort): not a port") }
+        try FlagRange.check("healthz-port", healthzPort, FlagRange.port)
         guard ttl <= 604_800 else { throw ValidationError("--ttl \(ttl): at most 604800 (one week)") }
     }
 

@@ -57,6 +57,9 @@ public struct ConfigDirectory: Equatable, Sendable {
             guard let list = value as? [String], !list.isEmpty else {
                 throw UpstreamError("stubDomains: \(key): not a non-empty list of ip[:port]")
             }
+            guard list.count <= Forwarding.maxUpstreamsPerRoute else {
+                throw UpstreamError("stubDomains: \(key): \(list.count) servers; at most \(Forwarding.maxUpstreamsPerRoute)")
+            }
             let domain: DNSName
             do { domain = try DNSName(key) } catch { throw UpstreamError("stubDomains: \(key): \(error)") }
             guard domain != .root else { throw UpstreamError("stubDomains: the root is not a stub domain") }

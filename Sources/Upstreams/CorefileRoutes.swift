@@ -26,6 +26,10 @@ extension ForwardingPlan {
                     upstreams += ResolvConf.nameservers(in: text)
                 }
             }
+            if upstreams.count > Forwarding.maxUpstreamsPerRoute {
+                ignored.append("\(plan.domain) has \(upstreams.count) upstreams; the first \(Forwarding.maxUpstreamsPerRoute) are used")
+                upstreams.removeLast(upstreams.count - Forwarding.maxUpstreamsPerRoute)
+            }
             var route = Forwarding.Route(
                 plan.domain,
                 upstreams.filter { upstream in

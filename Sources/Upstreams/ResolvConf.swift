@@ -5,12 +5,14 @@ import DataPlane
 public enum ResolvConf {
     public static let path = "/etc/resolv.conf"
 
+    /// The first `Forwarding.maxUpstreamsPerRoute` (glibc itself reads 3).
     public static func nameservers(in text: String) -> [Forwarding.Upstream] {
-        text.split(whereSeparator: \.isNewline).compactMap { line in
+        let all: [Forwarding.Upstream] = text.split(whereSeparator: \.isNewline).compactMap { line in
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard words.count >= 2, words[0] == "nameserver" else { return nil }
             // A zone index (fe80::1%eth0) cannot be used as a socket address here.
             return try? UpstreamAddress.parse(String(words[1]))
         }
+        return Array(all.prefix(Forwarding.maxUpstreamsPerRoute))
     }
 }

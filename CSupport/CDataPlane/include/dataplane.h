@@ -345,6 +345,8 @@ typedef struct dp_forwarding dp_forwarding;
 
 /* `timeout_ms`: from the query to SERVFAIL; `attempt_timeout_ms`: one upstream's turn. */
 dp_forwarding *dp_forwarding_new(uint32_t timeout_ms, uint32_t attempt_timeout_ms);
+/* Upstreams of one route at most: CoreDNS's forward takes 15. */
+#define DP_MAX_ROUTE_UPSTREAMS 15
 /* Adds a domain (wire format, lower-case); upstreams added next are its own. */
 int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len, char *err,
                             size_t errlen);
