@@ -9,7 +9,7 @@ import Synchronization
 import Upstreams
 
 /// Keeps the data plane in step with a Corefile: its routes and hosts
-/// applied at start, and the file read again on request (SIGUSR1) and,
+/// applied at start, and the file read again on request (SIGHUP or SIGUSR1) and,
 /// with the `reload` plugin, every interval. A changed `kubernetes`
 /// plugin is handed on (`clusterChanges`). A Corefile that no longer
 /// loads keeps the running configuration and says why; what changed that
@@ -72,7 +72,7 @@ public final class CorefileFollower: Sendable {
     public func run(_ server: DNSServer, requests: AsyncStream<Void>) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
-                for await _ in requests { reload(server, because: "SIGUSR1") }
+                for await _ in requests { reload(server, because: "SIGHUP or SIGUSR1") }
             }
             group.addTask { [hosts] in await hosts.run(server) }
             group.addTask { await Self.writeQueryLog(server) }

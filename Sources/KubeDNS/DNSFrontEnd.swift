@@ -100,7 +100,7 @@ protocol UpstreamFollowing: Sendable {
 extension ForwardingFollower: UpstreamFollowing {
     func follow(_ server: DNSServer, ourselves: SelfAddress) -> @Sendable () async -> Void {
         let config = start(server, ourselves: ourselves)
-        return { await run(server, from: config, ourselves: ourselves) }
+        return { await run(server, from: config, ourselves: ourselves, pause: ReloadSignal.shared.wait(upTo:)) }
     }
 }
 
@@ -108,14 +108,7 @@ extension CorefileFollower: UpstreamFollowing {
     func follow(_ server: DNSServer, ourselves: SelfAddress) -> @Sendable () async -> Void {
         start(server, ourselves: ourselves)
         return { [self] in
-            let requests = AsyncStream<Void> { continuation in
-                let task = Task {
-                    for await _ in Signals.stream([SIGUSR1]) { continuation.yield() }
-                    continuation.finish()
-                }
-                continuation.onTermination = { _ in task.cancel() }
-            }
-            await run(server, requests: requests)
+            await run(server, requests: ReloadSignal.shared.requests())
         }
     }
 }

@@ -21,6 +21,11 @@ struct RecordFlags: ParsableArguments {
     )
     var kubeObjects: String?
 
+    @Flag(
+        name: .customLong("allow-empty-cluster"),
+        help: "Serve an objects file with no objects as an empty cluster (without it, such a file is taken for a bad edit and not served).")
+    var allowEmptyCluster = false
+
     func validate() throws {
         let name: DNSName
         do {

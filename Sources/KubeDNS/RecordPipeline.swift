@@ -27,10 +27,11 @@ struct RecordPipeline: Sendable {
     let fileObjects: ClusterObjects?
 
     /// Opens the plan's source: a bad objects file or kubeconfig is an error here.
-    init(_ plan: Plan, kubeObjects: String?, settings: InformerSettings, metrics: MetricsRegistry, logger: Logger) throws {
+    init(_ plan: Plan, records: RecordFlags, settings: InformerSettings, metrics: MetricsRegistry, logger: Logger) throws {
         options = plan.options
+        let file = records.kubeObjects.map { Source.Origin.file($0, allowEmpty: records.allowEmptyCluster) }
         (source, fileObjects) = try Source.open(
-            plan.options == nil ? .none : kubeObjects.map(Source.Origin.file) ?? .api(plan.access),
+            plan.options == nil ? .none : file ?? .api(plan.access),
             settings: settings, watchPods: plan.options?.pods == .verified, metrics: metrics, logger: logger)
     }
 

@@ -42,7 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     var initialSyncTimeout = GoDuration(.seconds(60), "60s")
 
     func validate() throws {
-        guard (0...65535).contains(healthzPort) else { throw ValidationError("--healthz-port \(healthzPort): not a port") }
+        try FlagRange.check("healthz-port", healthzPort, FlagRange.port)
+        try FlagRange.check("initial-sync-timeout", initialSyncTimeout, .seconds(1) ... .seconds(86400))
         if records.kubeObjects != nil, api.kubeMasterURL != nil || api.kubecfgFile != nil {
             throw ValidationError("--kube-objects serves a file instead of the API: give it without --kube-master-url and --kubecfg-file")
         }
@@ -68,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = MetricsRegistry(version: BuildInfo.version)
         let setup = try corefile.conf.map { try corefileSetup($0, metrics: metrics, logger: logger) } ?? flagSetup(logger: logger)
         let open: @Sendable (RecordPipeline.Plan) throws -> RecordPipeline = { [records, api] plan in
-            try RecordPipeline(plan, kubeObjects: records.kubeObjects, settings: api.informerSettings, metrics: metrics, logger: logger)
+            try RecordPipeline(plan, records: records, settings: api.informerSettings, metrics: metrics, logger: logger)
         }
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
         let pipeline = try open(setup.records)
@@ -149,7 +150,7 @@ enum Source {
 
     enum Origin {
         case none
-        case file(String)
+        case file(String, allowEmpty: Bool)
         case api(@Sendable () throws -> ClusterAccess)
     }
 
@@ -160,8 +161,8 @@ enum Source {
         switch origin {
         case .none:
             return (.none, nil)
-        case .file(let path):
-            let watcher = ObjectsFileWatcher(path: path, logger: logger)
+        case .file(let path, let allowEmpty):
+            let watcher = ObjectsFileWatcher(path: path, allowEmpty: allowEmpty, pause: ReloadSignal.shared.wait(upTo:), logger: logger)
             let (objects, identity) = try watcher.load()
             return (.file(watcher, identity), objects)
         case .api(let access):

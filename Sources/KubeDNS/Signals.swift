@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -7,6 +8,24 @@ import Dispatch
 /// Signals as an async sequence, handled on a task instead of in a signal
 /// handler (SIGTERM and SIGINT are swift-service-lifecycle's: Lifecycle).
 enum Signals {
+    /// Set before anything else runs: SIGHUP, SIGUSR1 and SIGUSR2 would end
+    /// the process by default (SIGHUP and SIGUSR1 are taken later as reload
+    /// requests; SIGUSR2 means nothing here), and SIGQUIT would reach the
+    /// Swift runtime's crash reporter. SIGQUIT ends the process at once,
+    /// without the lame duck (SIGTERM's), with status 0.
+    static func prepare() {
+        for number in [SIGHUP, SIGUSR1, SIGUSR2] { signal(number, SIG_IGN) }
+        signal(SIGQUIT, SIG_IGN)
+        let quit = DispatchSource.makeSignalSource(signal: SIGQUIT, queue: .global())
+        quit.setEventHandler {
+            let line = "SIGQUIT: stopping at once\n"
+            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            _exit(0)
+        }
+        quit.resume()
+        quitSource.withLock { $0 = SignalSources([quit]) }
+    }
+
     static func stream(_ numbers: [Int32]) -> AsyncStream<Int32> {
         AsyncStream { continuation in
             let sources = SignalSources(
@@ -21,6 +40,9 @@ enum Signals {
         }
     }
 }
+
+/// Kept for the life of the process: a released source stops delivering.
+private let quitSource = Mutex<SignalSources?>(nil)
 
 /// Dispatch sources are thread-safe (their methods may be called from any
 /// queue), so handing them to the termination handler is safe.

@@ -6,6 +6,7 @@ import DataPlane
 // async entry point and a call to `run()` pick the synchronous default
 // `run()`, which only prints the help.
 DNSServer.tuneMalloc()
+Signals.prepare()
 let arguments = ArgumentSpelling.normalize(Array(CommandLine.arguments.dropFirst()))
 do {
     var command = try KubeDNSCommand.parseAsRoot(arguments)

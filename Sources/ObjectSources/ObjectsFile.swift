@@ -6,15 +6,37 @@ import Yams
 /// A static cluster in a file (`--kube-objects`): YAML, one or more
 /// documents, or JSON; each document an object or a `List` of them.
 public enum ObjectsFile {
+    /// The largest file read: a cluster of 100,000 Services is about 60 MB of YAML.
+    public static let maximumBytes = 512 << 20
+
     /// Reads and decodes the file.
     public static func load(_ path: String) throws(ObjectsFileError) -> ClusterObjects {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ObjectsFileError(path: path, reason: "cannot read: \(error.localizedDescription)")
+        try parse(try contents(path), path: path)
+    }
+
+    /// The file's bytes; a directory, a device or a file past
+    /// `maximumBytes` is an error that says so.
+    private static func contents(_ path: String) throws(ObjectsFileError) -> Data {
+        func failure(_ what: String) -> ObjectsFileError {
+            ObjectsFileError(path: path, reason: "cannot read: \(what)")
         }
-        return try parse(data, path: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure(String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw failure("not a regular file") }
+        guard info.st_size <= maximumBytes else { throw failure("\(info.st_size) bytes; at most \(maximumBytes)") }
+        var data = Data(count: Int(info.st_size))
+        var filled = 0
+        while filled < data.count {
+            let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw failure(String(cString: strerror(errno))) }
+            if count == 0 { break }
+            filled += count
+        }
+        return data.prefix(filled)
     }
 
     /// Decodes file contents; `path` names the file in errors.
@@ -44,8 +66,11 @@ public enum ObjectsFile {
         // would end the sequence there silently, losing the rest.
         let parser = try Parser(yaml: text)
         var documents: [KubeDocument] = []
+        // Written out as JSON, a document is about as long as its YAML; aliases
+        // may make it longer, but not without bound.
+        let limit = 4 * data.count + (1 << 20)
         while let node = try parser.nextRoot() {
-            documents.append(try JSONNode.decode(KubeDocument.self, from: node.jsonText()))
+            documents.append(try JSONNode.decode(KubeDocument.self, from: node.jsonText(limit: limit)))
         }
         return documents
     }

@@ -10,15 +10,32 @@ import RecordModel
 /// It polls the file's identity (device, inode, size, modification time),
 /// which also sees a ConfigMap volume swapping its symlink. A file that
 /// cannot be read or parsed is logged and yields nothing, so the records
-/// already served stay.
+/// already served stay. `pause` waits out the interval and says whether
+/// a reload was asked for meanwhile (a signal): then the file is read
+/// even if it looks the same.
 public struct ObjectsFileWatcher: Sendable {
+    public typealias Pause = @Sendable (Duration) async -> Bool
+
     public let path: String
     public let interval: Duration
+    /// Whether a file with no objects is served; else it is taken for a
+    /// bad edit (an editor or a tool that empties the file before writing
+    /// it), which would make every name of the cluster NXDOMAIN.
+    public let allowEmpty: Bool
+    private let pause: Pause
     private let logger: Logger
 
-    public init(path: String, interval: Duration = .milliseconds(500), logger: Logger) {
+    public init(
+        path: String, interval: Duration = .milliseconds(500), allowEmpty: Bool = false,
+        pause: @escaping Pause = { period in
+            try? await Task.sleep(for: period)
+            return false
+        }, logger: Logger
+    ) {
         self.path = path
         self.interval = interval
+        self.allowEmpty = allowEmpty
+        self.pause = pause
         self.logger = logger
     }
 
@@ -38,9 +55,9 @@ public struct ObjectsFileWatcher: Sendable {
             let task = Task {
                 var last = loaded
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
+                    let asked = await pause(interval)
                     let now = identity()
-                    guard now != last else { continue }
+                    guard now != last || asked else { continue }
                     last = now
                     guard now != nil else {
                         logger.error("objects file is gone; serving the last records", metadata: ["path": "\(path)"])
@@ -64,6 +81,9 @@ public struct ObjectsFileWatcher: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let objects = try ObjectsFile.load(path)
+        guard allowEmpty || objects != ClusterObjects() else {
+            throw ObjectsFileError(path: path, reason: "no objects; an empty cluster is served only with --allow-empty-cluster")
+        }
         logger.info(
             "objects file loaded",
             metadata: [

@@ -4,14 +4,27 @@ import Yams
 /// scalars that YAML reads as null, booleans or numbers become those
 /// (`yes` and `on` are booleans in YAML 1.1, as in kubectl's YAML), every
 /// other scalar a string, and mapping keys strings.
+///
+/// Each alias is written out in full, so a few nested aliases can stand for
+/// gigabytes ("billion laughs"): the text stops at `limit` bytes and at
+/// `maximumDepth` levels, with an error instead.
 extension Node {
-    func jsonText() throws(ObjectsFileError) -> [UInt8] {
+    static let maximumDepth = 64
+
+    func jsonText(limit: Int) throws(ObjectsFileError) -> [UInt8] {
         var text: [UInt8] = []
-        try appendJSON(to: &text)
+        try appendJSON(to: &text, limit: limit, depth: 0)
         return text
     }
 
-    private func appendJSON(to text: inout [UInt8]) throws(ObjectsFileError) {
+    private func appendJSON(to text: inout [UInt8], limit: Int, depth: Int) throws(ObjectsFileError) {
+        guard depth < Self.maximumDepth else {
+            throw ObjectsFileError(path: "", reason: "line \(mark?.line ?? 0): nested deeper than \(Self.maximumDepth) levels")
+        }
+        guard text.count <= limit else {
+            throw ObjectsFileError(
+                path: "", reason: "line \(mark?.line ?? 0): aliases expand the document past \(limit) bytes; written out, it is too big")
+        }
         switch self {
         case .scalar(let scalar):
             text += (scalarJSON ?? Self.quoted(scalar.string)).utf8
@@ -24,14 +37,14 @@ extension Node {
                 if number > 0 { text.append(UInt8(ascii: ",")) }
                 text += Self.quoted(name.string).utf8
                 text.append(UInt8(ascii: ":"))
-                try value.appendJSON(to: &text)
+                try value.appendJSON(to: &text, limit: limit, depth: depth + 1)
             }
             text.append(UInt8(ascii: "}"))
         case .sequence(let sequence):
             text.append(UInt8(ascii: "["))
             for (number, element) in sequence.enumerated() {
                 if number > 0 { text.append(UInt8(ascii: ",")) }
-                try element.appendJSON(to: &text)
+                try element.appendJSON(to: &text, limit: limit, depth: depth + 1)
             }
             text.append(UInt8(ascii: "]"))
         case .alias:

@@ -38,10 +38,17 @@ public struct ForwardingFollower: Sendable {
     }
 
     /// Re-reads the directory every period, until cancelled.
-    public func run(_ server: DNSServer, from config: ConfigDirectory, ourselves: SelfAddress) async {
+    /// `pause` waits out the period, or less when a reload is asked for.
+    public func run(
+        _ server: DNSServer, from config: ConfigDirectory, ourselves: SelfAddress,
+        pause: @Sendable (Duration) async -> Bool = { period in
+            try? await Task.sleep(for: period)
+            return false
+        }
+    ) async {
         var current = config
         while !Task.isCancelled {
-            try? await Task.sleep(for: period)
+            _ = await pause(period)
             if let config = read(), config != current {
                 current = config
                 apply(config, to: server, ourselves: ourselves)

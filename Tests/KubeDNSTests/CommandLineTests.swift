@@ -38,6 +38,31 @@ import Testing
         #expect(reason.contains(mentioned), "\(stderr)")
     }
 
+    /// Values past 32 bits used to trap where they met the data plane.
+    static let outOfRange: [([String], String)] = [
+        (["--cache-size", "4294967296"], "--cache-size 4294967296: from 0 to 10000000"),
+        (["--tcp-max-connections", "4294967296"], "--tcp-max-connections 4294967296: from 1 to 65536"),
+        (["--max-concurrent-forwards", "4294967296"], "--max-concurrent-forwards 4294967296: from 1 to 65536"),
+        (["--tcp-idle-timeout", "5000000"], "--tcp-idle-timeout 5000000: from 1 to 3600"),
+        (["--serve-stale", "2000000h"], "--serve-stale 2000000h: from 0s to 168h"),
+        (["--serve-stale", "99999999999999999999s"], "99999999999999999999s"),
+        (["--forward-timeout", "1e300"], "1e300"),
+        (["--lameduck", "2h"], "--lameduck 2h: from 0s to 1h"),
+        (["--threads", "0"], "--threads 0: from 1 to 1024"),
+        (["--healthz-port", "65536"], "--healthz-port 65536: from 0 to 65535"),
+        (["--nameservers", sixteenNameservers], "--nameservers: 16 servers; at most 15"),
+    ]
+    static let sixteenNameservers = (1...16).map { "127.0.0.\($0)" }.joined(separator: ",")
+
+    @Test(arguments: outOfRange)
+    func aNumericFlagOutOfRangeNamesTheFlagAndItsRange(_ given: [String], _ reason: String) throws {
+        let (status, stderr) = try runToEnd(["--kube-objects", Fixtures.clusterPath, "--dns-port", "0"] + given)
+        #expect(status != 0)
+        let line = stderr.split(separator: "\n").first { $0.hasPrefix("Error: ") }.map(String.init) ?? ""
+        #expect(line.contains(reason), "\(stderr)")
+        #expect(!stderr.contains("crashed"), "\(stderr)")
+    }
+
     @Test func aBrokenObjectsFileAtStartIsAnError() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID()).yaml").path
         try "kind: Service\nmetadata: {namespace: x}\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -63,6 +88,28 @@ import Testing
         let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
         #expect(server.stop(signal: signal) == 0)
         #expect(!server.isRunning)
+    }
+
+    /// Their default action ended the process: no lame duck, no 503 first.
+    @Test(arguments: [SIGHUP, SIGUSR1, SIGUSR2])
+    func anotherSignalLeavesTheServerAnswering(_ signal: Int32) throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        defer { server.stop() }
+        for _ in 0..<3 { kill(server.pid, signal) }
+        let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port)
+        #expect(reply.normalized.answer == ["kubernetes.default.svc.cluster.local. 30 in a 10.0.0.1"])
+        #expect(server.isRunning)
+    }
+
+    /// SIGQUIT reached the Swift runtime's crash reporter, which printed a
+    /// backtrace and left the server running.
+    @Test func sigquitEndsTheServerAtOnceWithoutACrashReport() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--lameduck", "30s"])
+        let start = ContinuousClock.now
+        #expect(server.stop(signal: SIGQUIT) == 0)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(server.log.contains("SIGQUIT: stopping at once"))
+        #expect(!server.log.contains("crashed"), "\(server.log)")
     }
 
     @Test func goAndUnderscoreSpellingsAreAccepted() throws {

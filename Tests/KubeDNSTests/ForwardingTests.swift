@@ -220,6 +220,25 @@ import Testing
         #expect(server.log.contains("upstream configuration reloaded"))
     }
 
+    @Test(arguments: [SIGHUP, SIGUSR1])
+    func aReloadSignalReadsTheConfigDirectoryAtOnce(_ signal: Int32) throws {
+        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: Self.stubZone)
+        defer { stub.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-dns-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try ServerProcess([
+            "--kube-objects", Fixtures.clusterPath, "--nameservers", "", "--config-dir", directory.path, "--config-period", "1h",
+        ])
+        defer { server.stop() }
+        #expect(try Dig.query("db.corp.test.", "A", port: server.port).rcode == "REFUSED")
+        try #"{"corp.test": ["\#(stub.address)"]}"#.write(
+            to: directory.appendingPathComponent("stubDomains"), atomically: true, encoding: .utf8)
+        kill(server.pid, signal)
+        #expect(try eventually { try Dig.query("db.corp.test.", "A", port: server.port).answer.first?.hasSuffix("192.0.2.77") == true })
+        #expect(server.isRunning)
+    }
+
     @Test func aSilentUpstreamGetsServfailInTimeWhileClusterNamesAnswer() throws {
         let silent = try SilentUpstream()
         defer { silent.stop() }

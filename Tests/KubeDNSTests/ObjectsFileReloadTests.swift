@@ -48,4 +48,28 @@ import Testing
         server.stop()
         #expect(server.log.contains("objects file not loaded"))
     }
+
+    /// An editor or a tool that truncates the file before writing it leaves
+    /// it empty for a moment; served, every cluster name would be NXDOMAIN.
+    @Test func anEmptiedFileKeepsTheRecordsUnlessAnEmptyClusterIsAllowed() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID()).yaml").path
+        let original = try String(contentsOfFile: Fixtures.clusterPath, encoding: .utf8)
+        try original.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try ServerProcess(["--kube-objects", path])
+        defer { server.stop() }
+        try "# nothing yet\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(eventually { server.log.contains("no objects; an empty cluster is served only with --allow-empty-cluster") })
+        #expect(try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port).rcode == "NOERROR")
+
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID()).yaml").path
+        try "".write(toFile: empty, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let refused = try TestSupport.runToEnd(ServerProcess.binaryPath, ["--kube-objects", empty, "--dns-port", "0"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("Error: \(empty): no objects"), "\(refused.stderr)")
+        try ServerProcess.with(["--kube-objects", empty, "--allow-empty-cluster"]) { port throws in
+            #expect(try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port).rcode == "NXDOMAIN")
+        }
+    }
 }

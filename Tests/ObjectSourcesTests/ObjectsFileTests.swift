@@ -107,11 +107,43 @@ import Testing
         }
     }
 
+    /// "Billion laughs": each level names the one before it ten times, so
+    /// ten levels stand for 10^10 strings in about 1 KB.
+    @Test func nestedAliasesStopAtALimitInsteadOfExpandingWithoutBound() {
+        var yaml = "kind: Namespace\nmetadata:\n  name: x\n  labels:\n    l0: &l0 \"lol\"\n"
+        for level in 1...10 {
+            yaml += "    l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ",") + "]\n"
+        }
+        #expect(yaml.utf8.count < 1200)
+        #expect {
+            try parse(yaml)
+        } throws: { error in
+            "\(error)".contains("aliases expand the document past")
+        }
+    }
+
+    @Test func nestingPastTheLimitIsAnErrorNotADeepRecursion() {
+        let yaml = "kind: Namespace\nmetadata: {name: x}\nspec: " + String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect {
+            try parse(yaml)
+        } throws: { error in
+            "\(error)".contains("nested deeper than 64 levels")
+        }
+    }
+
+    @Test func aDirectoryIsSaidToBeOne() {
+        #expect {
+            try ObjectsFile.load(FileManager.default.temporaryDirectory.path)
+        } throws: { error in
+            "\(error)" == "\(FileManager.default.temporaryDirectory.path): cannot read: not a regular file"
+        }
+    }
+
     @Test func aFileThatCannotBeReadSaysWhich() {
         #expect {
             try ObjectsFile.load("/nonexistent/objects.yaml")
         } throws: { error in
-            "\(error)".hasPrefix("/nonexistent/objects.yaml: cannot read")
+            "\(error)" == "/nonexistent/objects.yaml: cannot read: No such file or directory"
         }
     }
 }
