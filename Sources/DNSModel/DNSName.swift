@@ -174,8 +174,8 @@ public enum DNSNameError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .empty: "empty name"
         case .emptyLabel: "empty label"
-        case .labelTooLong(let label): "label \(label) is longer than 63 bytes"
-        case .unsupportedCharacter(let label): "label \(label) has a space, a backslash or a non-ASCII byte"
+        case .labelTooLong(let label): "label \(label.excerpt()) is longer than 63 bytes"
+        case .unsupportedCharacter(let label): "label \(label.excerpt()) has a space, a backslash or a non-ASCII byte"
         case .nameTooLong: "name is longer than 255 bytes"
         }
     }

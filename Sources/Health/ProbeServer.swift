@@ -2,6 +2,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a probe answers: 200 with the body, or 503 with the reason.
 public struct ProbeAnswer: Sendable {
     public var healthy: Bool
@@ -13,29 +17,52 @@ public struct ProbeAnswer: Sendable {
 
 /// The HTTP endpoint the kubelet probes: each path answers from its check,
 /// 200 or 503. Served on its own event loop, never shelling out, so it
-/// answers whatever the DNS workers are doing.
+/// answers whatever the DNS workers are doing, and whoever holds
+/// connections open (`HTTPConnectionLimits`).
 public final class ProbeServer: Sendable {
     public typealias Check = @Sendable () -> ProbeAnswer
     private let channel: any Channel
+    private let connections: HTTPConnectionTable
 
     public var port: Int { channel.localAddress?.port ?? 0 }
+    /// Connections open now.
+    public var connectionCount: Int { connections.count }
 
     /// Binds at once: the probe is up before anything it reports on has started.
-    public init(host: String, port: Int, routes: [String: Check]) async throws {
-        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProbeHandler(routes: routes))
+    public init(host: String, port: Int, routes: [String: Check], limits: HTTPConnectionLimits = HTTPConnectionLimits()) async throws {
+        let connections = HTTPConnectionTable(limit: limits.maxConnections)
+        self.connections = connections
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    connections.admit(channel)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        try channel.pipeline.syncOperations.addHandler(HTTPDeadlineHandler(limits: limits, table: connections))
+                        try channel.pipeline.syncOperations.addHandler(ProbeHandler(routes: routes))
+                    }
                 }
-            }
-            .bind(host: host, port: port).get()
+                .bind(host: host, port: port).get()
+        } catch let error as IOError {
+            throw ProbeServerError(host: host, port: port, reason: String(cString: strerror(error.errnoCode)))
+        } catch {
+            throw ProbeServerError(host: host, port: port, reason: "\(error)")
+        }
     }
 
     public func close() async {
         try? await channel.close()
     }
+}
+
+/// An HTTP port that cannot be served, said with the address.
+public struct ProbeServerError: Error, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+    public let reason: String
+
+    public var description: String { "HTTP port \(host):\(port): \(reason)" }
 }
 
 private final class ProbeHandler: ChannelInboundHandler {

@@ -115,12 +115,12 @@ extension CorefileFollower: UpstreamFollowing {
 
 extension DNSFrontEnd.Endpoint {
     /// kube-dns's endpoints: `/readiness` and `/healthz` on the probe port, `/metrics` on its own.
-    static func kubeDNS(healthzPort: Int, metricsPort: Int) -> [DNSFrontEnd.Endpoint] {
+    static func kubeDNS(_ flags: ServerFlags, healthzPort: Int) -> [DNSFrontEnd.Endpoint] {
         [
             .init(
-                name: "healthz", host: "0.0.0.0", port: healthzPort,
+                name: "healthz", host: flags.httpBindAddress, port: healthzPort,
                 pages: ["/readiness": .readiness(body: "ok"), "/healthz": .liveness(body: "ok")]),
-            .init(name: "metrics", host: "0.0.0.0", port: metricsPort, pages: ["/metrics": .metrics]),
+            .init(name: "metrics", host: flags.httpBindAddress, port: flags.metricsPort, pages: ["/metrics": .metrics]),
         ]
     }
 }

@@ -103,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         return Setup(
             records: .init(options: options, access: { [api] in try api.access() }), clusterChanges: AsyncStream { $0.finish() },
             dns: serverFlags.dnsConfiguration(address: dnsBindAddress, port: dnsPort, forwarding: forwarding),
-            endpoints: DNSFrontEnd.Endpoint.kubeDNS(healthzPort: healthzPort, metricsPort: serverFlags.metricsPort),
+            endpoints: DNSFrontEnd.Endpoint.kubeDNS(serverFlags, healthzPort: healthzPort),
             upstreams: try forwarding.follower(clusterDomain: options.domain, logger: logger),
             lameduck: serverFlags.lameduck.duration)
     }

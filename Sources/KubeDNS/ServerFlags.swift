@@ -1,4 +1,5 @@
 import ArgumentParser
+import Upstreams
 
 /// Flags of the DNS server process, shared by the default command and
 /// `skydns`: workers, TCP limits, the probe and metrics ports, shutdown.
@@ -18,6 +19,11 @@ struct ServerFlags: ParsableArguments {
     var metricsPort = 10055
 
     @Option(
+        name: .customLong("http-bind-address"),
+        help: "Address of the HTTP ports (/readiness, /healthz, /metrics), IPv4 or IPv6.")
+    var httpBindAddress = "0.0.0.0"
+
+    @Option(
         name: .customLong("lameduck"),
         help: "On SIGTERM or SIGINT, keep answering this long after /readiness turns 503, so clients and the Service move away first.")
     var lameduck = GoDuration(.seconds(5), "5s")
@@ -35,6 +41,9 @@ struct ServerFlags: ParsableArguments {
         try FlagRange.check("tcp-max-connections", tcpMaxConnections, 1...65536)
         try FlagRange.check("tcp-idle-timeout", tcpIdleTimeout, 1...3600)
         try FlagRange.check("metrics-port", metricsPort, FlagRange.port)
+        guard UpstreamAddress.isAddress(httpBindAddress) else {
+            throw ValidationError("--http-bind-address \(httpBindAddress): not an IP address")
+        }
         try FlagRange.check("lameduck", lameduck, .zero ... .seconds(3600))
         try FlagRange.check("v", verbosity, 0...10)
     }

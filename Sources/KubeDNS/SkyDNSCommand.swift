@@ -70,7 +70,7 @@ struct SkyDNSCommand: AsyncParsableCommand {
         let options = RecordOptions(domain: zone, ttl: ttl, pods: .disabled, serial: 0)
         let dns = serverFlags.dnsConfiguration(address: listen.host, port: listen.port, forwarding: forwarding)
         let frontEnd = try await DNSFrontEnd.start(
-            dns: dns, endpoints: DNSFrontEnd.Endpoint.kubeDNS(healthzPort: healthzPort, metricsPort: serverFlags.metricsPort),
+            dns: dns, endpoints: DNSFrontEnd.Endpoint.kubeDNS(serverFlags, healthzPort: healthzPort),
             unsynced: ClusterRecords.unsyncedZones(options: options), notReadyReason: "etcd has not been read yet",
             upstreams: try forwarding.follower(clusterDomain: zone, logger: logger),
             portFile: serverFlags.portFile, metrics: metrics, logger: logger)

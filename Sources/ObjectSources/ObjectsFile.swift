@@ -1,3 +1,4 @@
+import DNSModel
 import Foundation
 import JSONDecoding
 import RecordModel
@@ -47,7 +48,7 @@ public enum ObjectsFile {
         } catch let error as ObjectsFileError {
             throw ObjectsFileError(path: path, reason: error.reason)
         } catch {
-            throw ObjectsFileError(path: path, reason: describe(error))
+            throw ObjectsFileError(path: path, reason: describe(error).excerpt(240))
         }
         return objects
     }

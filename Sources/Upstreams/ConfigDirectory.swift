@@ -53,7 +53,8 @@ public struct ConfigDirectory: Equatable, Sendable {
             throw UpstreamError("stubDomains: not a JSON object of domain to a list of ip[:port]")
         }
         var stubs: [(domain: DNSName, upstreams: [Forwarding.Upstream])] = []
-        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+        for (fullKey, value) in object.sorted(by: { $0.key < $1.key }) {
+            let key = fullKey.excerpt()
             guard let list = value as? [String], !list.isEmpty else {
                 throw UpstreamError("stubDomains: \(key): not a non-empty list of ip[:port]")
             }
@@ -61,7 +62,7 @@ public struct ConfigDirectory: Equatable, Sendable {
                 throw UpstreamError("stubDomains: \(key): \(list.count) servers; at most \(Forwarding.maxUpstreamsPerRoute)")
             }
             let domain: DNSName
-            do { domain = try DNSName(key) } catch { throw UpstreamError("stubDomains: \(key): \(error)") }
+            do { domain = try DNSName(fullKey) } catch { throw UpstreamError("stubDomains: \(key): \(error)") }
             guard domain != .root else { throw UpstreamError("stubDomains: the root is not a stub domain") }
             var upstreams: [Forwarding.Upstream] = []
             for item in list {

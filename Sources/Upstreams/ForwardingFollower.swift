@@ -32,7 +32,13 @@ public struct ForwardingFollower: Sendable {
     /// are `ourselves`; returns what was read (defaults when the directory
     /// is invalid), to follow from.
     public func start(_ server: DNSServer, ourselves: SelfAddress) -> ConfigDirectory {
-        let config = read() ?? ConfigDirectory()
+        let config: ConfigDirectory
+        do {
+            config = try read()
+        } catch {
+            logger.error("upstream configuration invalid; using the defaults", metadata: ["error": "\(error)"])
+            config = ConfigDirectory()
+        }
         apply(config, to: server, ourselves: ourselves)
         return config
     }
@@ -47,9 +53,28 @@ public struct ForwardingFollower: Sendable {
         }
     ) async {
         var current = config
+        // What start() said, if the directory is still as it was then.
+        var problem: String? = {
+            do {
+                _ = try read()
+                return nil
+            } catch { return "\(error)" }
+        }()
         while !Task.isCancelled {
             _ = await pause(period)
-            if let config = read(), config != current {
+            let config: ConfigDirectory
+            do {
+                config = try read()
+                problem = nil
+            } catch {
+                // Said once; an unchanged bad file is not news every period.
+                if problem != error.description {
+                    logger.error("upstream configuration invalid; keeping the previous one", metadata: ["error": "\(error)"])
+                }
+                problem = error.description
+                continue
+            }
+            if config != current {
                 current = config
                 apply(config, to: server, ourselves: ourselves)
                 logger.notice("upstream configuration reloaded", metadata: ["directory": "\(configDirectory)"])
@@ -57,17 +82,12 @@ public struct ForwardingFollower: Sendable {
         }
     }
 
-    private func read() -> ConfigDirectory? {
+    private func read() throws(UpstreamError) -> ConfigDirectory {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: configDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
             return ConfigDirectory()
         }
-        do {
-            return try ConfigDirectory.read(configDirectory)
-        } catch {
-            logger.error("upstream configuration invalid; keeping the previous one", metadata: ["error": "\(error)"])
-            return nil
-        }
+        return try ConfigDirectory.read(configDirectory)
     }
 
     private func apply(_ config: ConfigDirectory, to server: DNSServer, ourselves: SelfAddress) {

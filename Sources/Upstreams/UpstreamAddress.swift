@@ -1,3 +1,4 @@
+import DNSModel
 import DataPlane
 import Foundation
 
@@ -16,23 +17,23 @@ public enum UpstreamAddress {
         var host = text
         var port: UInt16 = 53
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw UpstreamError("\(text) is not ip[:port]") }
+            guard let close = text.firstIndex(of: "]") else { throw UpstreamError("\(text.excerpt()) is not ip[:port]") }
             host = String(text[text.index(after: text.startIndex)..<close])
             let rest = text[text.index(after: close)...]
             if !rest.isEmpty {
                 guard rest.hasPrefix(":"), let p = UInt16(rest.dropFirst()), p >= least else {
-                    throw UpstreamError("\(text) is not ip[:port]")
+                    throw UpstreamError("\(text.excerpt()) is not ip[:port]")
                 }
                 port = p
             }
         } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
             host = String(text[..<colon])
             guard let p = UInt16(text[text.index(after: colon)...]), p >= least else {
-                throw UpstreamError("\(text) is not ip[:port]")
+                throw UpstreamError("\(text.excerpt()) is not ip[:port]")
             }
             port = p
         }
-        guard isAddress(host) else { throw UpstreamError("\(text) is not ip[:port]: \(host) is not an IP address") }
+        guard isAddress(host) else { throw UpstreamError("\(text.excerpt()) is not ip[:port]: \(host.excerpt()) is not an IP address") }
         return Forwarding.Upstream(host: host, port: port)
     }
 
@@ -45,7 +46,7 @@ public enum UpstreamAddress {
         return upstreams
     }
 
-    static func isAddress(_ host: String) -> Bool {
+    public static func isAddress(_ host: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1

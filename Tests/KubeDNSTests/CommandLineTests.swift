@@ -83,6 +83,17 @@ import Testing
         #expect(stderr.contains("port \(first.port) is in use by another process"), "\(stderr)")
     }
 
+    /// Said as "bind(descriptor:ptr:bytes:)", without the port.
+    @Test func aBusyHTTPPortIsNamed() throws {
+        let first = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        defer { first.stop() }
+        let (status, stderr) = try runToEnd([
+            "--kube-objects", Fixtures.clusterPath, "--dns-port", "0", "--healthz-port", "\(first.healthzPort)",
+        ])
+        #expect(status != 0)
+        #expect(stderr.contains("Error: HTTP port 0.0.0.0:\(first.healthzPort): Address already in use"), "\(stderr)")
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func aSignalStopsTheServerCleanly(_ signal: Int32) throws {
         let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])

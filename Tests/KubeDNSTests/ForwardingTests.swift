@@ -239,6 +239,25 @@ import Testing
         #expect(server.isRunning)
     }
 
+    /// A 10 MB stubDomains file made a 20-million-character log line,
+    /// repeated every period.
+    @Test func aHugeBadFileIsQuotedShortAndReportedOnce() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-dns-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let huge = String(repeating: "a", count: 1 << 20)
+        try #"{"corp.test": ["\#(huge)"]}"#.write(to: directory.appendingPathComponent("stubDomains"), atomically: true, encoding: .utf8)
+        let server = try ServerProcess([
+            "--kube-objects", Fixtures.clusterPath, "--config-dir", directory.path, "--config-period", "0.1s",
+        ])
+        defer { server.stop() }
+        usleep(1_500_000)
+        let log = server.log
+        #expect(log.components(separatedBy: "upstream configuration invalid").count == 2, "\(log.prefix(2000))")
+        #expect(log.split(separator: "\n").allSatisfy { $0.utf8.count < 1000 })
+        #expect(log.contains("(1048576 bytes) is not ip[:port]"))
+    }
+
     @Test func aSilentUpstreamGetsServfailInTimeWhileClusterNamesAnswer() throws {
         let silent = try SilentUpstream()
         defer { silent.stop() }

@@ -52,6 +52,51 @@ import Testing
     }
 }
 
+/// The HTTP ports held all the connections anyone opened (10,000 idle
+/// ones took about 8,000 descriptors and 37 MB) and kept a request that
+/// never finished forever.
+@Suite struct HTTPConnectionLimitTests {
+    static func openDescriptors(_ pid: Int32) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+    }
+
+    @Test func heldConnectionsAreCappedAndTheProbesStillAnswer() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        defer { server.stop() }
+        let before = Self.openDescriptors(server.pid)
+        var held: [LoopbackSocket] = []
+        for number in 0..<400 {
+            let socket = try LoopbackSocket(tcp: true, port: server.healthzPort)
+            // Some send half a request and go quiet.
+            if number % 4 == 0 { socket.send(Array("GET /healthz HTTP/1.1\r\nHost: x\r\n".utf8)) }
+            held.append(socket)
+        }
+        for _ in 0..<5 {
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz", extra: ["--max-time", "1"]) == 200)
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness", extra: ["--max-time", "1"]) == 200)
+        }
+        #expect(try eventually { Self.openDescriptors(server.pid) <= before + 260 }, "\(Self.openDescriptors(server.pid)) open")
+        held.removeAll()
+    }
+
+    @Test func aRequestThatNeverEndsIsClosedAtItsDeadline() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath])
+        defer { server.stop() }
+        let slow = try LoopbackSocket(tcp: true, port: server.healthzPort, timeoutMilliseconds: 9000)
+        slow.send(Array("GET /healthz HTTP/1.1\r\n".utf8))
+        let start = ContinuousClock.now
+        #expect(slow.peerClosed())
+        #expect(ContinuousClock.now - start < .seconds(8))
+    }
+
+    @Test func theHTTPPortsBindTheAddressGiven() throws {
+        let server = try ServerProcess(["--kube-objects", Fixtures.clusterPath, "--http-bind-address", "::1"])
+        defer { server.stop() }
+        #expect(try httpStatus("http://[::1]:\(server.healthzPort)/healthz") == 200)
+        #expect((try? httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz", extra: ["--max-time", "1"])) != 200)
+    }
+}
+
 /// A flag the flood threads read, and how many queries they have sent.
 final class FloodFlag: Sendable {
     private let value = Atomic(false)

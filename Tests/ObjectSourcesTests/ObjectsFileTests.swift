@@ -131,6 +131,14 @@ import Testing
         }
     }
 
+    @Test func aLongLineIsQuotedShortInTheError() {
+        #expect {
+            try parse("kind: Namespace\nmetadata: {name: [" + String(repeating: "x", count: 200_000) + "\n")
+        } throws: { error in
+            "\(error)".utf8.count < 400
+        }
+    }
+
     @Test func aDirectoryIsSaidToBeOne() {
         #expect {
             try ObjectsFile.load(FileManager.default.temporaryDirectory.path)
