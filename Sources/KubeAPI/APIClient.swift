@@ -82,10 +82,18 @@ public final class APIClient: Sendable {
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = try? await response.body.collect(upTo: 64 * 1024)
             let status = body.flatMap { try? JSONNode.decode(Status.self, from: $0.readableBytesView) }
-            throw .status(code: Int(response.status.code), message: status?.summary ?? response.status.reasonPhrase)
+            let (code, message) = (Int(response.status.code), status?.summary ?? response.status.reasonPhrase)
+            // Retry-After in seconds (RFC 9110 section 10.2.3); the date form is not used by the API server.
+            if code == 429 || code == 503, let seconds = response.headers.first(name: "Retry-After").flatMap({ Int($0) }), seconds >= 0 {
+                throw .throttled(code: code, message: message, retryAfter: .seconds(min(seconds, Self.longestRetryAfter)))
+            }
+            throw .status(code: code, message: message)
         }
         return response
     }
+
+    /// A Retry-After past this is taken as this (seconds).
+    static let longestRetryAfter = 300
 
     /// The whole body, decoded.
     func getJSON<T: JSONDecodable>(_ type: T.Type, _ path: String, _ query: [(String, String)] = []) async throws(APIError) -> T {

@@ -3,6 +3,8 @@ public enum APIError: Error, CustomStringConvertible, Sendable {
     /// The server answered with a non-success status (a `Status` object's
     /// reason and message when it sent one).
     case status(code: Int, message: String)
+    /// 429 Too Many Requests (or 503) with `Retry-After`: how long the server asks us to wait.
+    case throttled(code: Int, message: String, retryAfter: Duration)
     /// No answer: connection refused, reset, TLS failure, timeout.
     case transport(String)
     /// The server sent something that is not what the protocol says.
@@ -23,9 +25,17 @@ public enum APIError: Error, CustomStringConvertible, Sendable {
         return false
     }
 
+    /// The server's `Retry-After`, when it sent one.
+    public var retryAfter: Duration? {
+        if case .throttled(_, _, let retryAfter) = self { return retryAfter }
+        return nil
+    }
+
     public var description: String {
         switch self {
         case .status(let code, let message): return "HTTP \(code)\(message.isEmpty ? "" : ": \(message)")"
+        case .throttled(let code, let message, let retryAfter):
+            return "HTTP \(code)\(message.isEmpty ? "" : ": \(message)") (retry after \(retryAfter))"
         case .transport(let reason): return reason
         case .protocolViolation(let reason): return "unexpected answer: \(reason)"
         case .silent(let seconds): return "watch silent for \(seconds) s"

@@ -55,6 +55,8 @@ public enum InformerActivity: Sendable, Equatable {
     case relist
     /// A list or watch that failed (and is retried).
     case error
+    /// An object passed over: it cannot be decoded.
+    case skipped
 }
 
 /// List, then watch from the list's resourceVersion; watch again when the
@@ -79,15 +81,15 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
         var backoff = Backoff()
         var resourceVersion: String?
         var listed = false
+        let skips = SkipLog(resource: resource, observe: settings.observe, logger: logger)
         while !Task.isCancelled {
             if resourceVersion == nil {
                 do {
                     let clock = ContinuousClock()
                     let start = clock.now
-                    let (items, version) = try await list(page: listed ? { _ in } : { await apply(.listing($0)) })
+                    let (items, version) = try await list(skips: skips, page: listed ? { _ in } : { await apply(.listing($0)) })
                     await apply(.replaced(items))
                     resourceVersion = version
-                    backoff.reset()
                     if listed { settings.observe(resource.description, .relist) }
                     logger.info(
                         listed ? "relisted" : "listed",
@@ -99,7 +101,7 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 } catch {
                     if Task.isCancelled { return }
                     settings.observe(resource.description, .error)
-                    let wait = backoff.next()
+                    let wait = Self.wait(after: error, &backoff)
                     logger.error(
                         "list failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
                     try? await Task.sleep(for: wait)
@@ -107,9 +109,8 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 }
             }
             let version = VersionCursor(resourceVersion!)
-            let watchStart = ContinuousClock.now
             do {
-                try await watch(from: version, apply)
+                try await watch(from: version, skips: skips, apply)
                 resourceVersion = version.value
                 logger.debug("watch ended; watching again", metadata: ["resource": "\(resource)", "resourceVersion": "\(version.value)"])
             } catch let error as APIError where error.isGone {
@@ -122,25 +123,22 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 if Task.isCancelled { return }
                 settings.observe(resource.description, .error)
                 resourceVersion = version.value
-                // A watch that had been working gets one immediate retry
-                // (a dropped connection, a restarted server); failures in
-                // a row back off.
-                if ContinuousClock.now - watchStart > .seconds(1) {
-                    backoff.reset()
-                    logger.notice("watch broke; watching again", metadata: ["resource": "\(resource)", "error": "\(error)"])
-                    continue
-                }
-                let wait = backoff.next()
+                let wait = Self.wait(after: error, &backoff)
                 logger.error("watch failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
                 try? await Task.sleep(for: wait)
             }
         }
     }
 
+    /// The backoff's next wait, or longer when the server said how long.
+    static func wait(after error: any Error, _ backoff: inout Backoff) -> Duration {
+        max(backoff.next(), (error as? APIError)?.retryAfter ?? .zero)
+    }
+
     /// Every page of the list, and the collection's resourceVersion; each
     /// page is handed to `page` as it arrives. An expired continue token
     /// means a fresh list from the first page.
-    func list(page handOn: ([Object]) async -> Void = { _ in }) async throws -> ([Object], String) {
+    func list(skips: SkipLog? = nil, page handOn: ([Object]) async -> Void = { _ in }) async throws -> ([Object], String) {
         var items: [Object] = []
         var token: String?
         var version = ""
@@ -158,6 +156,7 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 continue
             }
             if token == nil { version = page.resourceVersion }
+            for object in page.skipped { skips?.skip(object) }
             await handOn(page.items)
             items += page.items
             token = page.continueToken
@@ -165,7 +164,9 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
         return (items, version)
     }
 
-    private func watch(from version: VersionCursor, _ apply: @escaping @Sendable (InformerUpdate<Object>) async -> Void) async throws {
+    private func watch(from version: VersionCursor, skips: SkipLog, _ apply: @escaping @Sendable (InformerUpdate<Object>) async -> Void)
+        async throws
+    {
         let seconds = Int.random(in: settings.watchTimeout.seconds..<(2 * settings.watchTimeout.seconds))
         let query = [
             ("watch", "true"), ("resourceVersion", version.value), ("allowWatchBookmarks", "true"),
@@ -187,12 +188,37 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 await apply(.deleted(object))
                 version.value = v
                 observe(path, .event("DELETED"))
+            case .undecodable(let object, let v):
+                skips.skip(object)
+                version.value = v
             case .bookmark(let v):
                 version.value = v
             case .error(let code, let message):
                 throw APIError.status(code: code, message: message)
             }
         }
+    }
+}
+
+/// Objects passed over, each logged once (by name and reason) and counted.
+final class SkipLog: Sendable {
+    private let resource: ResourceKind
+    private let observe: @Sendable (String, InformerActivity) -> Void
+    private let logger: Logger
+    private let logged = Mutex<Set<UndecodableObject>>([])
+
+    init(resource: ResourceKind, observe: @escaping @Sendable (String, InformerActivity) -> Void, logger: Logger) {
+        self.resource = resource
+        self.observe = observe
+        self.logger = logger
+    }
+
+    func skip(_ object: UndecodableObject) {
+        observe(resource.description, .skipped)
+        guard logged.withLock({ $0.insert(object).inserted }) else { return }
+        logger.error(
+            "object cannot be read; passed over, the rest is served",
+            metadata: ["resource": "\(resource)", "object": "\(object)", "reason": "\(object.reason)"])
     }
 }
 

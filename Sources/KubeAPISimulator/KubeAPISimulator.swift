@@ -152,9 +152,11 @@ public final class KubeAPISimulator: Sendable {
         for channel in channels { channel.close(promise: nil) }
     }
 
-    /// Answers every request with `status` (500, 429, ...) for `duration`.
-    public func fail(status: Int, for duration: Duration) {
-        state.withLock { $0.faults.failure = (status, .now + duration) }
+    /// Answers every request with `status` (500, 429, ...) for `duration`,
+    /// each answer `delay` after its request (an API server failing
+    /// slowly); a 429 says `Retry-After: retryAfter`.
+    public func fail(status: Int, for duration: Duration, delay: Duration = .zero, retryAfter: Int = 1) {
+        state.withLock { $0.faults.failure = (status, .now + duration, delay, retryAfter) }
     }
 
     /// Open watch streams stay open and send nothing more, as a dead

@@ -55,14 +55,24 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
                 RecordedRequest(
                     method: head.method.rawValue, uri: head.uri, userAgent: head.headers.first(name: "User-Agent"),
                     authorization: head.headers.first(name: "Authorization"), accept: head.headers.first(name: "Accept")))
-            let failure = state.faults.failure.flatMap { $0.until > .now ? $0.status : nil }
+            let failure = state.faults.failure.flatMap { $0.until > .now ? $0 : nil }
             return (failure, state.faults.endpointSlicesServed, state.faults.listDelay)
         }
         if let token = simulator.configuration.bearerToken, head.headers.first(name: "Authorization") != "Bearer \(token)" {
             return respondStatus(context, 401, "Unauthorized", "a valid bearer token is required")
         }
         if let failure {
-            return respondStatus(context, failure, failure == 429 ? "TooManyRequests" : "InternalError", "injected fault")
+            let reason = failure.status == 429 ? "TooManyRequests" : "InternalError"
+            guard failure.delay > .zero else {
+                return respondStatus(context, failure.status, reason, "injected fault", retryAfter: failure.retryAfter)
+            }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            timers.append(
+                context.eventLoop.scheduleTask(in: TimeAmount(failure.delay)) {
+                    let (handler, context) = loopBound.value
+                    handler.respondStatus(context, failure.status, reason, "injected fault", retryAfter: failure.retryAfter)
+                })
+            return
         }
         switch head.method {
         case .GET: break
@@ -267,20 +277,21 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
 
     // MARK: Plain responses
 
-    private func respondJSON(_ context: ChannelHandlerContext, _ body: JSONValue, status: HTTPResponseStatus = .ok) {
+    private func respondJSON(_ context: ChannelHandlerContext, _ body: JSONValue, status: HTTPResponseStatus = .ok, retryAfter: Int = 1) {
         var headers = HTTPHeaders()
         let data = body.data
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: "\(data.count)")
-        if status == .tooManyRequests { headers.add(name: "Retry-After", value: "1") }
+        if status == .tooManyRequests { headers.add(name: "Retry-After", value: "\(retryAfter)") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: data)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 
-    private func respondStatus(_ context: ChannelHandlerContext, _ code: Int, _ reason: String, _ message: String) {
+    private func respondStatus(_ context: ChannelHandlerContext, _ code: Int, _ reason: String, _ message: String, retryAfter: Int = 1) {
         respondJSON(
-            context, KubeAPISimulator.statusObject(code, reason: reason, message: message), status: HTTPResponseStatus(statusCode: code))
+            context, KubeAPISimulator.statusObject(code, reason: reason, message: message), status: HTTPResponseStatus(statusCode: code),
+            retryAfter: retryAfter)
     }
 }
 

@@ -41,8 +41,9 @@ struct SimulatorState {
     }
 
     struct Faults {
-        /// Every request is answered with this status until then.
-        var failure: (status: Int, until: ContinuousClock.Instant)?
+        /// Every request is answered with this status until then, after
+        /// `delay`, with `Retry-After: retryAfter` (seconds) on a 429.
+        var failure: (status: Int, until: ContinuousClock.Instant, delay: Duration, retryAfter: Int)?
         /// How long lists wait, and whether first pages are spared.
         var listDelay: (delay: Duration, afterFirstPage: Bool) = (.zero, false)
         /// An expired resourceVersion on a watch: HTTP 410, or (as the

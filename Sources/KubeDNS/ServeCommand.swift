@@ -174,6 +174,7 @@ enum Source {
                     case .event(let type): metrics.informerCounter("events", resource: resource, type: type).increment()
                     case .relist: metrics.informerCounter("relists", resource: resource).increment()
                     case .error: metrics.informerCounter("errors", resource: resource).increment()
+                    case .skipped: metrics.informerCounter("skipped", resource: resource).increment()
                     }
                 }
                 return (.api(APISource(client: client, watchPods: watchPods, settings: settings, logger: logger)), nil)

@@ -90,6 +90,7 @@ enum InformerHelp {
         switch name {
         case "events": "Watch events applied, by resource and type."
         case "relists": "Lists made again after a watch could not resume (410 Gone)."
+        case "skipped": "Objects passed over because they cannot be read, by resource."
         default: "Errors of lists and watches, by resource (each retried with backoff)."
         }
     }

@@ -188,6 +188,33 @@ import Testing
         }
     }
 
+    /// A watch failing after more than a second counted as having worked:
+    /// failing slowly, the server got a request every 1.5 s, forever.
+    @Test func aServerFailingSlowlyIsAskedLessAndLessOften() async throws {
+        let simulator = try KubeAPISimulator()
+        try simulator.apply(Self.namespace("a"))
+        try await withInformer(simulator) { recorder in
+            #expect(await recorder.waitFor("replaced a"))
+            let before = simulator.requests.count
+            simulator.fail(status: 500, for: .seconds(60), delay: .milliseconds(1500))
+            simulator.dropWatches()
+            try await Task.sleep(for: .seconds(12))
+            // 1.5 s each, then waits of 0.8-1.6, 1.6-3.2, 3.2-6.4 s: 4 requests at most (8 without backoff).
+            #expect(simulator.requests.count - before <= 4, "\(simulator.requests.map(\.uri))")
+        }
+    }
+
+    @Test func retryAfterIsHonoured() async throws {
+        let simulator = try KubeAPISimulator()
+        try simulator.apply(Self.namespace("a"))
+        simulator.fail(status: 429, for: .seconds(1), retryAfter: 4)
+        try await withInformer(simulator) { recorder in
+            try await Task.sleep(for: .seconds(3))
+            #expect(simulator.requests.count == 1)
+            #expect(await recorder.waitFor("replaced a"))
+        }
+    }
+
     @Test func theDiscoveryOfEndpointSlices() async throws {
         let simulator = try KubeAPISimulator()
         let port = try await simulator.start()

@@ -148,4 +148,23 @@ import Testing
         backoff.reset()
         #expect(backoff.next(using: &random) < .milliseconds(1600))
     }
+
+    /// A watch that failed after more than a second counted as having
+    /// worked: an API server answering 500 after 1.5 s got a request every
+    /// 1.5 s from each replica, forever.
+    @Test func backoffStartsOverOnlyAfterTwoMinutesWithoutAFailure() {
+        var backoff = Backoff()
+        var random = SystemRandomNumberGenerator()
+        var failed = ContinuousClock.now
+        var wait = Duration.zero
+        for _ in 0..<8 {
+            wait = backoff.next(at: failed, using: &random)
+            failed += wait + .milliseconds(1500)
+        }
+        #expect(wait >= .seconds(30))
+        // The last failure was at failed - wait - 1.5 s.
+        failed -= wait + .milliseconds(1500)
+        #expect(backoff.next(at: failed + .seconds(119), using: &random) >= .seconds(30))
+        #expect(backoff.next(at: failed + .seconds(119 + 121), using: &random) < .milliseconds(1600))
+    }
 }

@@ -63,6 +63,27 @@ import Testing
         }
     }
 
+    /// A Service whose port was a string, or that had no spec, made every
+    /// later Service change wait until it was deleted and a relist came.
+    @Test func anUndecodableServiceIsPassedOverAndTheRestFlows() async throws {
+        let noSpec = #"{"kind":"Service","apiVersion":"v1","metadata":{"name":"nospec","namespace":"prod"}}"#
+        let stringPort = J.service("odd", "prod", clusterIPs: ["10.0.0.40"], ports: [.init("http", 80)])
+            .replacingOccurrences(of: #""port":80"#, with: #""port":"eighty""#)
+        #expect(stringPort.contains("eighty"))
+        try await withSimulatedCluster([J.namespace("prod"), noSpec, J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) {
+            simulator, server, _ throws in
+            Lookup.expectEventually("web.prod.svc", port: server.port, Lookup.ok("a 10.0.0.20"))
+            try simulator.apply(stringPort)
+            try simulator.apply(J.service("later", "prod", clusterIPs: ["10.0.0.41"]))
+            Lookup.expectEventually("later.prod.svc", port: server.port, Lookup.ok("a 10.0.0.41"))
+            #expect(Lookup.of("odd.prod.svc", port: server.port) == Lookup.nxdomain)
+            let skipped = try MetricsTests.scrape(server.metricsPort).samples["kube_dns_informer_skipped_total{resource=\"services\"}"]
+            #expect(skipped == 2)
+            #expect(server.log.components(separatedBy: "object=prod/nospec").count == 2, "\(server.log)")
+            #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness") == 200)
+        }
+    }
+
     @Test func anUpdateThatChangesNothingDNSReadsPublishesNothing() async throws {
         try await withSimulatedCluster([J.service("web", "prod", clusterIPs: ["10.0.0.20"])]) { simulator, server, _ throws in
             func sample(_ name: String) throws -> Double? { try MetricsTests.scrape(server.metricsPort).samples[name] }
