@@ -40,6 +40,10 @@
 #define DP_MAX_ANSWERS                                                                             \
     252 /* per name: a count and an index + 1 in a byte (dp_record), below DP_RECORD_AAAA */
 #define DP_OPT_RR_SIZE 11
+/* The longest query answered, over UDP and TCP alike: one rule for both
+ * transports (a UDP datagram past it does not fit the receive buffer). A
+ * question and an OPT record with a few options take well under it. */
+#define DP_MAX_QUERY_SIZE 1536
 #define DP_TCP_MAX_MESSAGE 65535
 
 /* Writes a one-line reason to `err` (see dataplane.h, "Return values");

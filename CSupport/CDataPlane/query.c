@@ -28,27 +28,35 @@ static size_t parse_qname(const uint8_t *wire, size_t len, dp_query *q) {
     return end;
 }
 
-/* Reads an OPT record that must be the only RR after the question. */
-static bool parse_opt(const uint8_t *wire, size_t len, size_t pos, dp_query *q) {
-    /* root owner (1) + type (2) + class (2) + TTL (4) + RDLENGTH (2) */
-    if (pos + DP_OPT_RR_SIZE > len) return false;
-    if (wire[pos] != 0 || dp_read16(wire + pos + 1) != DP_TYPE_OPT) return false;
-    uint16_t rdlen = dp_read16(wire + pos + 9);
-    if (pos + DP_OPT_RR_SIZE + rdlen > len) return false;
-    /* Each option is code (2), length (2), data (RFC 6891 §6.1.2). */
-    size_t opt = pos + DP_OPT_RR_SIZE;
-    size_t end = opt + rdlen;
-    while (opt < end) {
-        if (opt + 4 > end) return false;
-        uint16_t olen = dp_read16(wire + opt + 2);
-        if (opt + 4 + olen > end) return false;
-        opt += 4 + olen;
+/* Whether OPT RDATA is a sequence of whole options: code (2), length
+ * (2), data (RFC 6891 §6.1.2). One running past the RDATA makes the
+ * message malformed: FORMERR (§7). */
+static bool opt_options_whole(const uint8_t *data, size_t len) {
+    size_t opt = 0;
+    while (opt < len) {
+        if (opt + 4 > len) return false;
+        size_t next = opt + 4 + dp_read16(data + opt + 2);
+        if (next > len) return false;
+        opt = next;
     }
+    return true;
+}
+
+typedef enum { OPT_OK, OPT_OTHER_SHAPE, OPT_MALFORMED } opt_parse;
+
+/* Reads an OPT record that must be the only RR after the question. */
+static opt_parse parse_opt(const uint8_t *wire, size_t len, size_t pos, dp_query *q) {
+    /* root owner (1) + type (2) + class (2) + TTL (4) + RDLENGTH (2) */
+    if (pos + DP_OPT_RR_SIZE > len) return OPT_OTHER_SHAPE;
+    if (wire[pos] != 0 || dp_read16(wire + pos + 1) != DP_TYPE_OPT) return OPT_OTHER_SHAPE;
+    uint16_t rdlen = dp_read16(wire + pos + 9);
+    if (pos + DP_OPT_RR_SIZE + rdlen > len) return OPT_OTHER_SHAPE;
+    if (!opt_options_whole(wire + pos + DP_OPT_RR_SIZE, rdlen)) return OPT_MALFORMED;
     q->edns = true;
     q->edns_udp_size = dp_read16(wire + pos + 3);
     q->edns_version = wire[pos + 6];
     q->edns_do = (wire[pos + 7] & 0x80) != 0;
-    return true;
+    return OPT_OK;
 }
 
 /* Validates an unusual query with ldns; takes its OPT record from there. */
@@ -56,14 +64,17 @@ static bool validate_with_ldns(const uint8_t *wire, size_t len, dp_query *q) {
     if (dp_message_records_end(wire, len, q->question_end) == 0) return false;
     ldns_pkt *pkt = NULL;
     if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) return false;
+    bool whole = true;
     if (ldns_pkt_edns(pkt)) {
         q->edns = true;
         q->edns_udp_size = ldns_pkt_edns_udp_size(pkt);
         q->edns_version = ldns_pkt_edns_version(pkt);
         q->edns_do = ldns_pkt_edns_do(pkt);
+        const ldns_rdf *data = ldns_pkt_edns_data(pkt);
+        if (data) whole = opt_options_whole(ldns_rdf_data(data), ldns_rdf_size(data));
     }
     ldns_pkt_free(pkt);
-    return true;
+    return whole;
 }
 
 dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q) {
@@ -76,6 +87,7 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q) {
 
     /* Shorter than a header: nothing to reply to (RFC 1035 §4.1.1). */
     if (len < DP_HEADER_SIZE) return DP_PARSE_DROP;
+    if (len > DP_MAX_QUERY_SIZE) return (wire[2] & 0x80) ? DP_PARSE_DROP : DP_PARSE_FORMERR;
     /* QR=1: a response; replying could start a loop between servers. */
     if (wire[2] & 0x80) return DP_PARSE_DROP;
     /* Only QUERY is implemented (RFC 1035 §4.1.1 OPCODE). */
@@ -95,7 +107,11 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q) {
     uint16_t arcount = dp_read16(wire + 10);
     if (ancount == 0 && nscount == 0) {
         if (arcount == 0) return DP_PARSE_OK;
-        if (arcount == 1 && parse_opt(wire, len, q->question_end, q)) return DP_PARSE_OK;
+        if (arcount == 1) {
+            opt_parse opt = parse_opt(wire, len, q->question_end, q);
+            if (opt == OPT_OK) return DP_PARSE_OK;
+            if (opt == OPT_MALFORMED) return DP_PARSE_FORMERR;
+        }
     }
     return validate_with_ldns(wire, len, q) ? DP_PARSE_OK : DP_PARSE_FORMERR;
 }

@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 
 #define DP_UDP_BATCH 32
-/* Receive buffer per datagram: larger than any sane query, small enough
+/* Receive buffer per datagram: the longest query answered, small enough
  * that a batch's buffers stay few pages (it costs the kernel less). */
-#define DP_UDP_RX_SIZE 1536
+#define DP_UDP_RX_SIZE DP_MAX_QUERY_SIZE
 #define DP_UDP_CONTROL_SIZE 64
 
 /* One worker's counters (DP_COUNTERS in dataplane.h, then the arrays and

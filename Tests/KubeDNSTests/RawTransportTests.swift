@@ -96,6 +96,41 @@ struct RawTransportTests {
         #expect(ReplyCheck.count(answer, section: 1) == 1)
     }
 
+    /// An option running past RDLENGTH got NOERROR (RFC 6891 section 7:
+    /// malformed, FORMERR); 1,000 options got FORMERR over UDP and NOERROR
+    /// over TCP. One rule now, on both transports.
+    @Test(arguments: [false, true])
+    func ednsOptionsFollowOneRuleOnBothTransports(_ tcp: Bool) throws {
+        let port = try ServerProcess.current.port
+        let socket = try LoopbackSocket(tcp: tcp, port: port, timeoutMilliseconds: 1000)
+        func rcode(_ packet: [UInt8]) -> UInt8? {
+            if tcp { socket.sendFramed(packet) } else { socket.send(packet) }
+            return (tcp ? socket.receiveFramed() : socket.receiveDatagram()).map(ReplyCheck.rcode)
+        }
+        func query(options: [UInt8], rdlength: Int? = nil) -> [UInt8] {
+            var packet = QueryPacket.make(id: 0x4321, name: "kubernetes.default.svc.cluster.local", type: 1, ednsSize: 1232)
+            let length = rdlength ?? options.count
+            packet.replaceSubrange((packet.count - 2)..., with: [UInt8(length >> 8), UInt8(length & 0xFF)])
+            return packet + options
+        }
+        // A cookie option (10) of 8 bytes, whole: answered.
+        #expect(rcode(query(options: [0, 10, 0, 8] + [UInt8](repeating: 1, count: 8))) == 0)
+        // Its length says 12 but the RDATA ends after 8.
+        #expect(rcode(query(options: [0, 10, 0, 12] + [UInt8](repeating: 1, count: 8))) == 1)
+        // Half an option header.
+        #expect(rcode(query(options: [0, 10])) == 1)
+        // The same option past RDLENGTH, in a query ldns validates (an extra A record first).
+        var unusual = QueryPacket.make(id: 0x4322, name: "kubernetes.default.svc.cluster.local", type: 1)
+        unusual[11] = 2
+        unusual += [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1]
+        unusual += [0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 12, 0, 10, 0, 12] + [UInt8](repeating: 1, count: 8)
+        #expect(rcode(unusual) == 1)
+        // 1,000 empty options (4,000 bytes): longer than any query answered, on both transports.
+        #expect(rcode(query(options: Array([[UInt8]](repeating: [0, 65, 0, 0], count: 1000).joined()))) == 1)
+        // 100 empty options fit: answered on both.
+        #expect(rcode(query(options: Array([[UInt8]](repeating: [0, 65, 0, 0], count: 100).joined()))) == 0)
+    }
+
     @Test func thousandsOfMutatedPacketsOverUDPGetWellFormedRepliesOrNone() throws {
         let port = try ServerProcess.current.port
         // Generous: a loaded CI machine may be slow; a lost reply still fails.
