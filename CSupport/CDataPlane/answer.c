@@ -107,6 +107,46 @@ static void copy_answer(uint8_t *out, const dp_answer *a, size_t len, const dp_q
     memcpy(out + start + all, sections + all, len - start - all);
 }
 
+/* An answer too long for the limit even without its additional section:
+ * TC, with as many whole answer records as fit (RFC 2181 §9), as skydns
+ * and CoreDNS (miekg/dns Truncate) reply, so a client that cannot retry
+ * over TCP still gets some. Each record's names only point backwards,
+ * so a prefix of the records stands alone. A set of addresses is cut
+ * after its turn (copy_answer), so clients get different subsets. */
+static size_t reply_truncated(const dp_answer *a, const dp_query *q, uint8_t *out, size_t room) {
+    size_t start = q->question_end;
+    const uint8_t *sections = a->wire + DP_HEADER_SIZE;
+    size_t kept = 0;
+    unsigned records = 0;
+    memcpy(out, a->wire, DP_HEADER_SIZE);
+    memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, start - DP_HEADER_SIZE);
+    if (dp_answer_rotates(a)) {
+        size_t size = sections[3] == DP_TYPE_A ? DP_ROTATE_A_SIZE : DP_ROTATE_AAAA_SIZE;
+        size_t count = a->rotate_count;
+        size_t first = first_address(q, count);
+        records = (unsigned)((room - start) / size);
+        if (records > count) records = (unsigned)count;
+        for (unsigned i = 0; i < records; i++)
+            memcpy(out + start + i * size, sections + ((first + i) % count) * size, size);
+        kept = records * size;
+    } else {
+        size_t available = a->len - start;
+        unsigned ancount = dp_read16(a->wire + 6);
+        while (records < ancount) {
+            size_t next = dp_skip_name(sections, available, kept);
+            if (next == 0 || next + 10 > available) break;
+            next += 10 + (size_t)dp_read16(sections + next + 8);
+            if (next > available || start + next > room) break;
+            kept = next;
+            records++;
+        }
+        memcpy(out + start, sections, kept);
+    }
+    patch_header(out, q->wire, (uint8_t)(a->wire[2] | 0x02), a->wire[3]);
+    set_counts(out, 1, (uint16_t)records, 0, 0);
+    return start + kept;
+}
+
 /* A precomputed answer, made to fit the limit (RFC 2181 §9: drop the
  * additional section first, then truncate with TC). */
 static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *out, size_t cap,
@@ -116,8 +156,12 @@ static size_t reply_from_answer(const dp_answer *a, const dp_query *q, uint8_t *
     size_t len = a->len;
     bool drop_additional = false;
     if (len + opt > limit) {
-        if (a->len_without_additional + opt > limit)
-            return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+        if (a->len_without_additional + opt > limit) {
+            if (q->question_end + opt > limit)
+                return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+            len = reply_truncated(a, q, out, limit - opt);
+            return opt ? dp_append_opt(out, len, q, 0) : len;
+        }
         len = a->len_without_additional;
         drop_additional = true;
     }
@@ -194,9 +238,9 @@ static size_t target_wire_len(kept_target k) {
 }
 
 /* A record's RRset, written from its rdatas (dp_rrset): each owner a
- * pointer to the question; PTR targets uncompressed, in their order, in
- * one pass that gives up at the first that does not fit; addresses from
- * first_address on, as a kept reply of them turns. */
+ * pointer to the question; PTR targets uncompressed, in their order;
+ * addresses from first_address on, as a kept reply of them turns. Past
+ * the limit, the records that fit and TC (RFC 2181 §9, reply_truncated). */
 static size_t reply_rrset(const dp_table *t, const dp_record *r, const dp_query *q, uint8_t *out,
                           size_t cap, int transport) {
     const dp_rrset *s = dp_record_rrset(r);
@@ -204,17 +248,18 @@ static size_t reply_rrset(const dp_table *t, const dp_record *r, const dp_query 
     const uint8_t *rdata = (const uint8_t *)(s + 1);
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t limit = dp_reply_limit(q, cap, transport);
-    size_t len = q->question_end + (size_t)s->count * 12 + (type == DP_TYPE_PTR ? 0 : s->rdata_len);
-    if (len + opt > limit)
+    if (q->question_end + opt > limit)
         return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
-    uint8_t *rr = start_answer(out, q, s->count);
+    size_t room = limit - opt;
+    size_t len = q->question_end;
+    uint16_t written = 0;
+    uint8_t *rr = start_answer(out, q, 0);
     if (type == DP_TYPE_PTR) {
-        for (uint16_t i = 0; i < s->count; i++) {
+        for (; written < s->count; written++) {
             kept_target k = read_target(t, rdata);
             size_t target_len = target_wire_len(k);
-            len += target_len;
-            if (len + opt > limit)
-                return dp_reply_question_only(q, DP_RCODE_NOERROR, true, true, 0, out, cap);
+            if (len + 12 + target_len > room) break;
+            len += 12 + target_len;
             rr += put_answer_fields(rr, DP_TYPE_PTR, s->ttl, target_len);
             memcpy(rr, rdata, k.labels_len);
             if (k.zone != NULL) memcpy(rr + k.labels_len, k.zone->apex, k.zone->apex_len);
@@ -223,9 +268,14 @@ static size_t reply_rrset(const dp_table *t, const dp_record *r, const dp_query 
         }
     } else {
         size_t size = type == DP_TYPE_A ? 4 : 16, first = first_address(q, s->count);
-        for (size_t i = 0; i < s->count; i++)
+        size_t fits = (room - len) / (12 + size);
+        written = (uint16_t)(fits < s->count ? fits : s->count);
+        for (size_t i = 0; i < written; i++)
             rr += put_answer_rr(rr, type, s->ttl, rdata + size * ((first + i) % s->count), size);
+        len += written * (12 + size);
     }
+    dp_write16(out + 6, written);
+    if (written < s->count) out[2] |= 0x02;
     return opt ? dp_append_opt(out, len, q, 0) : len;
 }
 

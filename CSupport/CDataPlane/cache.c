@@ -379,15 +379,31 @@ size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t
     size_t opt = q->edns ? DP_OPT_RR_SIZE : 0;
     size_t len = e->len;
     size_t ttls = e->ttl_count;
-    bool drop_additional = false;
+    bool drop_additional = false, truncated = false;
+    uint16_t answers = dp_read16(e->wire + 6);
     uint8_t rcode = e->wire[3] & 0x0F;
     if (len + opt > limit) {
-        /* RFC 2181 §9: the additional section goes first, then TC. */
-        if (e->len_without_additional + opt > limit)
-            return dp_reply_question_only(q, rcode, false, true, 0, out, cap);
+        /* RFC 2181 §9: the additional section goes first, then the answers
+         * that do not fit, with TC (as answer.c's reply_truncated). Each
+         * RR ends 6 bytes and its RDATA past its TTL. */
         len = e->len_without_additional;
         ttls = e->ttls_without_additional;
         drop_additional = true;
+        if (len + opt > limit) {
+            if (q->question_end + opt > limit)
+                return dp_reply_question_only(q, rcode, false, true, 0, out, cap);
+            len = q->question_end;
+            uint16_t kept = 0;
+            for (; kept < answers && kept < e->ttl_count; kept++) {
+                size_t at = e->ttl_offsets[kept];
+                size_t end = at + 6 + dp_read16(e->wire + at + 4);
+                if (end + opt > limit) break;
+                len = end;
+            }
+            answers = kept;
+            ttls = kept;
+            truncated = true;
+        }
     }
     /* The entry's question is the client's name in other letters: same
      * length, so every compression pointer stays right. */
@@ -395,9 +411,13 @@ size_t dp_cache_entry_reply(const dp_cache_entry *e, const dp_query *q, uint64_t
     memcpy(out + DP_HEADER_SIZE, q->wire + DP_HEADER_SIZE, q->question_end - DP_HEADER_SIZE);
     out[0] = q->wire[0];
     out[1] = q->wire[1];
-    out[2] = (uint8_t)(0x80 | (q->wire[2] & 0x01));
+    out[2] = (uint8_t)(0x80 | (truncated ? 0x02 : 0) | (q->wire[2] & 0x01));
     out[3] = (uint8_t)(0x80 | (q->wire[3] & 0x10) | rcode); /* RA: we recurse for the client */
     if (drop_additional) dp_write16(out + 10, 0);
+    if (truncated) {
+        dp_write16(out + 6, answers);
+        dp_write16(out + 8, 0);
+    }
     bool stale = now_ms >= e->expires_ms;
     uint64_t age = e->keep_ttl ? 0 : (now_ms - e->stored_ms) / 1000;
     for (size_t i = 0; i < ttls; i++) {

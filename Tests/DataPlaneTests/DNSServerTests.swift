@@ -128,6 +128,53 @@ import Testing
         #expect(try #require(udp.receiveDatagram()).suffix(4) == [10, 0, 0, 1])
     }
 
+    /// A headless service of 120 endpoints asked over UDP came back TC with
+    /// an empty answer section: clients without TCP got nothing. Now, as
+    /// skydns and CoreDNS, the whole records that fit, and TC.
+    @Test(arguments: [(UInt16(1), 4), (28, 16), (33, 0)])
+    func aTruncatedAnswerKeepsTheWholeRecordsThatFit(_ type: UInt16, _ addressSize: Int) throws {
+        var objects = ClusterObjects()
+        objects.services[ObjectKey(namespace: "ns", name: "h")] = Service(
+            metadata: ObjectMeta(name: "h", namespace: "ns"), spec: .init(clusterIP: "None"))
+        let v6 = type == 28
+        let endpoints = (0..<120).map {
+            EndpointSlice.Endpoint(addresses: [v6 ? "fd00::\($0 + 1)" : "10.9.0.\($0 + 1)"], hostname: "pod-\($0)")
+        }
+        objects.endpointSlices[ObjectKey(namespace: "ns", name: "a")] = EndpointSlice(
+            metadata: ObjectMeta(name: "a", namespace: "ns", labels: [EndpointSlice.serviceNameLabel: "h"]),
+            addressType: v6 ? "IPv6" : "IPv4", endpoints: endpoints, ports: [EndpointPort(name: "http", port: 80, protocol: "TCP")])
+        let server = try server(ClusterRecords.zones(for: objects, options: RecordOptions(domain: domain)))
+        defer { server.stop() }
+        let name = type == 33 ? "_http._tcp.h.ns.svc.cluster.local" : "h.ns.svc.cluster.local"
+        let udp = try LoopbackSocket(tcp: false, port: server.port)
+        var seen: Set<String> = []
+        var most = 0
+        for (id, edns) in [(UInt16(1), UInt16?.none), (41, 1232), (81, 1232), (101, 4096)] {
+            let query = QueryPacket.make(id: id, name: name, type: type, ednsSize: edns)
+            udp.send(query)
+            let reply = try #require(udp.receiveDatagram())
+            #expect(ReplyCheck.problem(reply: reply, query: query) == nil)
+            #expect(reply[2] & 0x02 != 0, "TC")
+            #expect(reply.count <= Int(edns.map { min($0, 1232) } ?? 512))
+            let answers = ReplyCheck.count(reply, section: 1)
+            #expect(answers > 0 && answers < 120)
+            most = max(most, answers)
+            if addressSize > 0 {
+                // Every record that fits: 12 bytes of fields and the address each.
+                let room = Int(edns.map { min($0, 1232) } ?? 512) - query.count
+                #expect(answers == room / (12 + addressSize), "\(answers) in \(reply.count) bytes")
+            }
+            seen.formUnion(ReplyCheck.normalized(reply).split(separator: "|").map(String.init))
+        }
+        // Addresses turn: different queries get different subsets.
+        if addressSize > 0 { #expect(seen.count > most + 5) }
+        let tcp = try LoopbackSocket(tcp: true, port: server.port)
+        tcp.sendFramed(QueryPacket.make(id: 5, name: name, type: type))
+        let whole = try #require(tcp.receiveFramed())
+        #expect(whole[2] & 0x02 == 0)
+        #expect(ReplyCheck.count(whole, section: 1) == 120)
+    }
+
     @Test func anAddressThatIsNotOneIsAClearError() throws {
         #expect {
             _ = try DNSServer(.init(address: "256.0.0.1", port: 0, threads: 1), initial: try AnswerTable(zones(clusterIP: "10.0.0.1")))

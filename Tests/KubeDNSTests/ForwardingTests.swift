@@ -22,6 +22,7 @@ import Testing
         txt IN TXT "hello world"
         x.sub IN A 192.0.2.99
         big IN TXT \((1...8).map { _ in "\"" + String(repeating: "x", count: 200) + "\"" }.joined(separator: " "))
+        \((1...100).map { "many IN A 192.0.2.\($0)" }.joined(separator: "\n"))
 
         """
     static let stubZone = """
@@ -158,6 +159,22 @@ import Testing
             } else {
                 #expect(reply.rcode == "SERVFAIL")
             }
+        }
+    }
+
+    /// A forwarded answer too long for the client's UDP buffer came back TC
+    /// with no records; now with the whole records that fit.
+    @Test func aForwardedAnswerTooLongForUDPKeepsTheRecordsThatFit() throws {
+        let upstream = try UpstreamServer(.knot, origin: "example.test", zone: Self.zone)
+        defer { upstream.stop() }
+        try ServerProcess.with(["--kube-objects", Fixtures.clusterPath, "--nameservers", upstream.address]) { port throws in
+            for _ in 0..<2 {
+                let udp = try Dig.query("many.example.test.", "A", port: port, options: ["+ignore", "+bufsize=512"])
+                #expect(udp.flags.contains("tc"))
+                #expect(udp.answer.count == (512 - 11 - 35) / 16, "\(udp.output)")
+            }
+            let tcp = try Dig.query("many.example.test.", "A", port: port, tcp: true)
+            #expect(tcp.answer.count == 100)
         }
     }
 
