@@ -247,7 +247,9 @@ static void heartbeat(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
     dp_worker *w = arg;
-    atomic_store_explicit(&w->heartbeat_ms, dp_monotonic_ms(), memory_order_relaxed);
+    uint64_t now = dp_monotonic_ms();
+    atomic_store_explicit(&w->heartbeat_ms, now, memory_order_relaxed);
+    dp_tcp_sweep(w, now);
     dp_forward_heartbeat(w);
     dp_cache_quiescent(w->server->cache, w->index);
 }

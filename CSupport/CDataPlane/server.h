@@ -123,8 +123,11 @@ struct dp_worker {
     struct evconnlistener *listeners[DP_MAX_LISTEN];
     unsigned tcp_open;
     unsigned tcp_cap;
-    dp_tcp_conn *connections; /* open TCP connections, to free at stop */
-    bool draining;            /* stopping: no new queries; replies still go out */
+    /* Open TCP connections, the most recently active first (tcp.c). */
+    dp_tcp_conn *connections;
+    dp_tcp_conn *least_active;
+    struct event *accept_resume_event; /* accepting again after EMFILE */
+    bool draining;                     /* stopping: no new queries; replies still go out */
     struct event *drain_limit_event;
     uint8_t *tcp_reply; /* 2-byte length + one reply */
     /* the table this worker reads now, or NULL (see dataplane.h, "Tables") */
@@ -277,6 +280,8 @@ int dp_tcp_attach(dp_worker *w);
 /* Stopping: closes the listener, reads no more queries, and closes each
  * connection once its replies are written; returns how many are open. */
 unsigned dp_tcp_drain(dp_worker *w);
+/* Closes connections whose message has been incomplete too long (from the heartbeat). */
+void dp_tcp_sweep(dp_worker *w, uint64_t now_ms);
 void dp_tcp_close(dp_worker *w);
 
 #endif

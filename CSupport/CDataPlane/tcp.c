@@ -2,6 +2,13 @@
  * tcp.c — DNS over TCP per RFC 7766: two-byte length framing, pipelined
  * queries answered in order, an idle timeout, a cap on open connections,
  * and no reading while a client leaves its replies unread.
+ *
+ * Against clients that hold connections (slowloris): a message must be
+ * whole within DP_TCP_MESSAGE_MS of its first byte (the idle timer alone
+ * restarts on every byte), and a newcomer over the cap closes the
+ * connection idle or incomplete the longest, as Knot DNS and Unbound do
+ * under pressure, rather than being refused. Connections are kept in
+ * order of their last complete message, so that one is the list's tail.
  */
 #include "server.h"
 
@@ -14,15 +21,46 @@
 
 /* Stop reading a connection whose unread replies pass this. */
 #define DP_TCP_OUTPUT_HIGH (256 * 1024)
+/* From a message's first byte to the whole message, at most (and no
+ * longer than the idle timeout). */
+#define DP_TCP_MESSAGE_MS 2000
+/* After "too many open files", accepting waits this long. */
+#define DP_TCP_ACCEPT_PAUSE_MS 100
 
 struct dp_tcp_conn {
     dp_worker *worker;
-    struct bufferevent *bev; /* NULL once closed */
-    dp_tcp_conn *prev;
-    dp_tcp_conn *next;
-    unsigned held; /* forwarded queries whose replies are still to come */
+    struct bufferevent *bev;   /* NULL once closed */
+    dp_tcp_conn *prev;         /* more recently active */
+    dp_tcp_conn *next;         /* less recently active */
+    unsigned held;             /* forwarded queries whose replies are still to come */
+    uint64_t partial_since_ms; /* when the incomplete message began; 0: none */
     struct sockaddr_storage peer;
 };
+
+static void unlink_conn(dp_tcp_conn *c) {
+    dp_worker *w = c->worker;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->connections = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        w->least_active = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* Puts `c` first: the most recently active. */
+static void push_front(dp_tcp_conn *c) {
+    dp_worker *w = c->worker;
+    c->next = w->connections;
+    c->prev = NULL;
+    if (c->next)
+        c->next->prev = c;
+    else
+        w->least_active = c;
+    w->connections = c;
+}
 
 int dp_tcp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_t len, char *err,
                 size_t errlen) {
@@ -50,11 +88,7 @@ int dp_tcp_open(dp_worker *w, unsigned at, const struct sockaddr *addr, socklen_
 /* Closes the connection; the struct stays while forwarded queries hold it. */
 static void conn_free(dp_tcp_conn *c) {
     dp_worker *w = c->worker;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        w->connections = c->next;
-    if (c->next) c->next->prev = c->prev;
+    unlink_conn(c);
     bufferevent_free(c->bev);
     c->bev = NULL;
     w->tcp_open--;
@@ -130,14 +164,28 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
     }
     for (;;) {
         if (evbuffer_get_length(out) > DP_TCP_OUTPUT_HIGH) {
+            /* Waiting on the client to read, not on its message. */
+            c->partial_since_ms = 0;
             bufferevent_disable(bev, EV_READ);
             return;
         }
         size_t available = evbuffer_get_length(in);
         uint8_t prefix[2];
-        if (available < 2 || evbuffer_copyout(in, prefix, 2) != 2) return;
-        size_t len = (size_t)dp_read16(prefix);
-        if (available < 2 + len) return;
+        size_t len = available >= 2 && evbuffer_copyout(in, prefix, 2) == 2 ? dp_read16(prefix) : 0;
+        if (available < 2 || available < 2 + len) {
+            if (available == 0)
+                c->partial_since_ms = 0;
+            else if (c->partial_since_ms == 0)
+                c->partial_since_ms = dp_monotonic_ms();
+            return;
+        }
+        /* A whole message: the connection is active, and what follows it
+         * is a new message whose time starts now. */
+        c->partial_since_ms = 0;
+        if (w->connections != c) {
+            unlink_conn(c);
+            push_front(c);
+        }
         const uint8_t *message = evbuffer_pullup(in, (ssize_t)(2 + len));
         if (message == NULL) return;
 
@@ -198,11 +246,66 @@ static void conn_event(struct bufferevent *bev, short what, void *arg) {
     conn_free(arg);
 }
 
+/* A connection that can be closed for a newcomer: nothing owed to it,
+ * no reply of its waiting to go out. */
+static bool evictable(dp_tcp_conn *c) { return settled(c); }
+
+/* Over the cap: closes the connection idle or incomplete the longest;
+ * false when every one is busy. */
+static bool make_room(dp_worker *w) {
+    for (dp_tcp_conn *c = w->least_active; c != NULL; c = c->prev) {
+        if (!evictable(c)) continue;
+        dp_count(&w->counters.tcp_evicted);
+        conn_free(c);
+        return true;
+    }
+    return false;
+}
+
+void dp_tcp_sweep(dp_worker *w, uint64_t now_ms) {
+    if (w->draining) return;
+    unsigned idle = w->server->config.tcp_idle_timeout_ms;
+    uint64_t limit = idle < DP_TCP_MESSAGE_MS ? idle : DP_TCP_MESSAGE_MS;
+    for (dp_tcp_conn *c = w->connections; c != NULL;) {
+        dp_tcp_conn *next = c->next;
+        if (c->partial_since_ms != 0 && now_ms - c->partial_since_ms > limit) {
+            dp_count(&w->counters.tcp_message_timeouts);
+            conn_free(c);
+        }
+        c = next;
+    }
+}
+
+static void accept_resume(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    dp_worker *w = arg;
+    if (w->draining) return;
+    for (unsigned at = 0; at < w->listen_count; at++)
+        if (w->listeners[at] != NULL) evconnlistener_enable(w->listeners[at]);
+}
+
+/* accept() failed. Out of descriptors (EMFILE, ENFILE) or of memory, the
+ * pending connection stays queued and the listener readable: retrying at
+ * once would spin a core (and libevent would log each failure). Pause
+ * accepting a moment instead; connections closing meanwhile free room. */
+static void accept_failed(struct evconnlistener *listener, void *arg) {
+    (void)listener;
+    dp_worker *w = arg;
+    int error = EVUTIL_SOCKET_ERROR();
+    if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) return;
+    dp_count(&w->counters.tcp_accept_pauses);
+    for (unsigned at = 0; at < w->listen_count; at++)
+        if (w->listeners[at] != NULL) evconnlistener_disable(w->listeners[at]);
+    struct timeval pause = {0, DP_TCP_ACCEPT_PAUSE_MS * 1000};
+    event_add(w->accept_resume_event, &pause);
+}
+
 static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
                          int addrlen, void *arg) {
     (void)listener;
     dp_worker *w = arg;
-    if (w->tcp_open >= w->tcp_cap) {
+    if (w->tcp_open >= w->tcp_cap && !make_room(w)) {
         dp_count(&w->counters.tcp_refused);
         close(fd);
         return;
@@ -218,9 +321,7 @@ static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, st
     c->worker = w;
     if ((size_t)addrlen <= sizeof(c->peer)) memcpy(&c->peer, addr, (size_t)addrlen);
     c->bev = bev;
-    c->next = w->connections;
-    if (c->next) c->next->prev = c;
-    w->connections = c;
+    push_front(c);
     w->tcp_open++;
     unsigned ms = w->server->config.tcp_idle_timeout_ms;
     struct timeval idle = {ms / 1000, (ms % 1000) * 1000};
@@ -230,10 +331,13 @@ static void tcp_accepted(struct evconnlistener *listener, evutil_socket_t fd, st
 }
 
 int dp_tcp_attach(dp_worker *w) {
+    w->accept_resume_event = evtimer_new(w->base, accept_resume, w);
+    if (w->accept_resume_event == NULL) return -1;
     for (unsigned at = 0; at < w->listen_count; at++) {
         w->listeners[at] =
             evconnlistener_new(w->base, tcp_accepted, w, LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fd[at]);
         if (w->listeners[at] == NULL) return -1;
+        evconnlistener_set_error_cb(w->listeners[at], accept_failed);
         w->tcp_fd[at] = -1; /* owned by the listener now */
     }
     return 0;
@@ -242,6 +346,8 @@ int dp_tcp_attach(dp_worker *w) {
 void dp_tcp_close(dp_worker *w) {
     while (w->connections != NULL) conn_free(w->connections);
     close_listeners(w);
+    if (w->accept_resume_event != NULL) event_free(w->accept_resume_event);
+    w->accept_resume_event = NULL;
     for (unsigned at = 0; at < w->listen_count; at++) {
         if (w->tcp_fd[at] >= 0) close(w->tcp_fd[at]);
         w->tcp_fd[at] = -1;

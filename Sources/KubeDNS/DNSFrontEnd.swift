@@ -39,6 +39,10 @@ struct DNSFrontEnd {
         dns configuration: DNSServer.Configuration, endpoints: [Endpoint], unsynced: ZoneSet, notReadyReason: String,
         upstreams: any UpstreamFollowing, portFile: String?, metrics: MetricsRegistry, logger: Logger
     ) async throws -> DNSFrontEnd {
+        var configuration = configuration
+        let budget = DescriptorBudget.apply(
+            to: &configuration, httpPorts: endpoints.count, httpConnectionsPerPort: HTTPConnectionLimits().maxConnections,
+            logger: logger)
         let readiness = Readiness(notReadyBecause: notReadyReason)
         let liveness = WorkerLiveness()
         var servers: [ProbeServer] = []
@@ -50,7 +54,10 @@ struct DNSFrontEnd {
                 case .metrics: { .ok(metrics.exposition(liveness.server)) }
                 }
             }
-            servers.append(try await ProbeServer(host: endpoint.host, port: endpoint.port, routes: checks))
+            servers.append(
+                try await ProbeServer(
+                    host: endpoint.host, port: endpoint.port, routes: checks,
+                    limits: HTTPConnectionLimits(maxConnections: budget.httpConnectionsPerPort)))
         }
         let server = try DNSServer(configuration, initial: try AnswerTable(unsynced))
         let follow = upstreams.follow(server, ourselves: SelfAddress(bindAddress: configuration.address, port: server.port))
@@ -74,6 +81,7 @@ struct DNSFrontEnd {
         var all = tasks
         all.append(("upstreams", upstreams))
         all.append(("upstream health", { await UpstreamHealthLog.follow(server, logger: logger) }))
+        all.append(("tcp pressure", { await TCPPressureLog.follow(server, logger: logger) }))
         if ProcessInfo.processInfo.environment["KUBE_DNS_TEST_HOOKS"] == "1" {
             // Tests only: SIGUSR2 wedges worker 0 for 5 s, so /healthz can be seen to fail.
             all.append(

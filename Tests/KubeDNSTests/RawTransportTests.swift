@@ -1,6 +1,10 @@
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Raw packets over UDP and TCP: framing, pipelining, malformed input.
 @Suite(.kubeDNS(["--kube-objects", Fixtures.clusterPath, "--threads", "2", "--tcp-idle-timeout", "1"]))
 struct RawTransportTests {
@@ -181,20 +185,66 @@ struct RawTransportTests {
     }
 }
 
-@Suite(.kubeDNS(["--kube-objects", Fixtures.clusterPath, "--threads", "1", "--tcp-max-connections", "2"]))
+/// Over the cap, a newcomer closes the connection idle or incomplete the
+/// longest; a message must be whole 2 s after its first byte. Connections
+/// that dribbled a byte every few seconds held their slots for as long as
+/// they liked, and every legitimate TCP query failed meanwhile.
+@Suite(.serialized, .kubeDNS(["--kube-objects", Fixtures.clusterPath, "--threads", "1", "--tcp-max-connections", "4"]))
 struct ConnectionCapTests {
-    @Test func connectionsOverTheCapAreClosedAtOnce() throws {
+    static let query = QueryPacket.make(id: 1, name: "kubernetes.default.svc.cluster.local", type: 1)
+
+    @Test func aNewcomerOverTheCapClosesTheConnectionIdleTheLongest() throws {
         let port = try ServerProcess.current.port
-        let first = try LoopbackSocket(tcp: true, port: port)
-        let second = try LoopbackSocket(tcp: true, port: port)
-        for socket in [first, second] {
-            socket.sendFramed(QueryPacket.make(id: 1, name: "kubernetes.default.svc.cluster.local", type: 1))
+        let sockets = try (0..<4).map { _ in try LoopbackSocket(tcp: true, port: port) }
+        for socket in sockets {
+            socket.sendFramed(Self.query)
             #expect(socket.receiveFramed() != nil)
         }
-        let third = try LoopbackSocket(tcp: true, port: port)
-        #expect(third.peerClosed())
+        // The first is now the one idle the longest, unless it speaks again.
+        sockets[0].sendFramed(Self.query)
+        #expect(sockets[0].receiveFramed() != nil)
+        let newcomer = try LoopbackSocket(tcp: true, port: port)
+        newcomer.sendFramed(Self.query)
+        #expect(newcomer.receiveFramed() != nil)
+        #expect(sockets[1].peerClosed())
+        sockets[0].sendFramed(Self.query)
+        #expect(sockets[0].receiveFramed() != nil)
         // UDP is not affected.
         let reply = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: port)
         #expect(reply.rcode == "NOERROR")
+    }
+
+    @Test func aQueryIsAnsweredWhileDribblersHoldEverySlot() throws {
+        let port = try ServerProcess.current.port
+        var dribblers: [LoopbackSocket] = []
+        for _ in 0..<8 {
+            let socket = try LoopbackSocket(tcp: true, port: port)
+            socket.send([0])
+            dribblers.append(socket)
+        }
+        for _ in 0..<3 {
+            let client = try LoopbackSocket(tcp: true, port: port, timeoutMilliseconds: 1000)
+            client.sendFramed(Self.query)
+            #expect(client.receiveFramed().map(ReplyCheck.rcode) == 0)
+        }
+    }
+
+    @Test func aMessageNotWholeInTimeClosesItsConnection() throws {
+        let port = try ServerProcess.current.port
+        let socket = try LoopbackSocket(tcp: true, port: port, timeoutMilliseconds: 100)
+        // A message of 40 bytes announced, then a byte every 300 ms, which
+        // restarts the 10 s idle timer each time.
+        socket.send([0, 40])
+        let start = ContinuousClock.now
+        var closedAfter: Duration?
+        for _ in 0..<20 where closedAfter == nil {
+            socket.send([0])
+            var byte: UInt8 = 0
+            let n = recv(socket.fd, &byte, 1, 0)
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { closedAfter = ContinuousClock.now - start }
+            usleep(200_000)
+        }
+        let after = try #require(closedAfter, "still open after 6 s of dribbling")
+        #expect(after >= .seconds(2) && after < .seconds(4), "closed after \(after)")
     }
 }

@@ -39,9 +39,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// (`untilSynced: false`) at all, SERVFAIL included.
     /// `listen`: the flags of the DNS address (`skydns` takes `--addr`).
     /// With `--conf`, the Corefile decides the addresses, ports and upstreams.
+    /// `launcher`: a command that runs the binary (`prlimit --nofile=...`).
     public init(
         _ arguments: [String], bindAddress: String = "127.0.0.1", untilSynced: Bool = true,
-        environment: [String: String] = [:], listen: [String]? = nil
+        environment: [String: String] = [:], listen: [String]? = nil, launcher: [String] = []
     ) throws {
         let corefile = arguments.contains("--conf") || arguments.contains("-conf")
         var arguments = arguments
@@ -49,8 +50,8 @@ public final class ServerProcess: @unchecked Sendable {
         let portFile = PortFileReader.temporaryPath()
         arguments += ["--port-file", portFile]
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? Self.binaryPath)
+        process.arguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [Self.binaryPath] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         // Both streams in one log: the query log goes to standard output, as CoreDNS's does.

@@ -431,7 +431,13 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
       "UDP replies the kernel would not take.")                                                    \
     X(tcp_connections, "kube_dns_tcp_connections_total", 1, "TCP connections accepted.")           \
     X(tcp_refused, "kube_dns_tcp_refused_total", 1,                                                \
-      "TCP connections closed at once, over the cap.")                                             \
+      "TCP connections closed at once, over the cap, every open one busy.")                        \
+    X(tcp_evicted, "kube_dns_tcp_evicted_total", 1,                                                \
+      "TCP connections closed to make room: idle or incomplete the longest.")                      \
+    X(tcp_message_timeouts, "kube_dns_tcp_message_timeouts_total", 1,                              \
+      "TCP connections closed: a message not whole in time after its first byte.")                 \
+    X(tcp_accept_pauses, "kube_dns_tcp_accept_pauses_total", 1,                                    \
+      "Pauses of accepting TCP connections: no file descriptor left.")                             \
     X(forwarded, "", 0, "Queries sent upstream (cache misses that found room).")                   \
     X(do_requests, "", 0, "Queries with the DO bit.")                                              \
     X(cache_hits, "", 0, "Forwarded names answered from the cache: positive answers.")             \
