@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "Upstreams",
             dependencies: [
-                "DataPlane", "DNSModel", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
+                "CLdns", "DataPlane", "DNSModel", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
             ]),
         // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         .target(

@@ -3,7 +3,7 @@ import DataPlane
 import Foundation
 
 /// The kube-dns ConfigMap as files (mounted at `--config-dir`): `stubDomains`,
-/// a JSON object of domain to a list of `ip[:port]`, and
+/// a JSON object of domain to a list of `ip[:port]` or `host[:port]`, and
 /// `upstreamNameservers`, a JSON list of at most three `ip[:port]`.
 /// A missing file means its default; a missing directory means defaults.
 public struct ConfigDirectory: Equatable, Sendable {
@@ -20,6 +20,11 @@ public struct ConfigDirectory: Equatable, Sendable {
         lhs.upstreamNameservers == rhs.upstreamNameservers
             && lhs.stubDomains.map(\.domain) == rhs.stubDomains.map(\.domain)
             && lhs.stubDomains.map(\.upstreams) == rhs.stubDomains.map(\.upstreams)
+    }
+
+    /// The stub-domain servers given by host name, to be resolved.
+    public var stubServerNames: Set<DNSName> {
+        Set(stubDomains.flatMap(\.upstreams).compactMap { UpstreamAddress.isAddress($0.host) ? nil : try? DNSName($0.host) })
     }
 
     /// kube-dns's limit on `upstreamNameservers` (as resolv.conf's MAXNS).
@@ -66,7 +71,9 @@ public struct ConfigDirectory: Equatable, Sendable {
             guard domain != .root else { throw UpstreamError("stubDomains: the root is not a stub domain") }
             var upstreams: [Forwarding.Upstream] = []
             for item in list {
-                do { upstreams.append(try UpstreamAddress.parse(item)) } catch { throw UpstreamError("stubDomains: \(key): \(error)") }
+                do { upstreams.append(try UpstreamAddress.parseStub(item)) } catch {
+                    throw UpstreamError("stubDomains: \(key): \(error)")
+                }
             }
             stubs.append((domain, upstreams))
         }

@@ -15,11 +15,14 @@ public struct ForwardingFollower: Sendable {
     public var clusterDomain: DNSName
     public var timeout: Duration
     public var logger: Logger
+    /// Stub-domain servers given by name, and their addresses.
+    let resolver: StubNameResolver
 
     public init(
         nameservers: [Forwarding.Upstream], configDirectory: String, period: Duration, clusterDomain: DNSName,
-        timeout: Duration, logger: Logger
+        timeout: Duration, logger: Logger, resolver: StubNameResolver = StubNameResolver()
     ) {
+        self.resolver = resolver
         self.nameservers = nameservers
         self.configDirectory = configDirectory
         self.period = period
@@ -53,6 +56,18 @@ public struct ForwardingFollower: Sendable {
         }
     ) async {
         var current = config
+        var resolved: [DNSName: [String]] = [:]
+        // Stub servers given by name: resolved through the default upstreams
+        // before the first period, then again when their TTL runs out.
+        func resolve(_ config: ConfigDirectory, force: Bool) async -> [DNSName: [String]] {
+            let names = config.stubServerNames
+            guard !names.isEmpty, force || resolver.isDue(names) else { return names.isEmpty ? [:] : resolved }
+            return await resolver.resolve(names, through: config.upstreamNameservers ?? nameservers)
+        }
+        if !config.stubServerNames.isEmpty {
+            resolved = await resolve(config, force: true)
+            apply(config, resolved: resolved, to: server, ourselves: ourselves)
+        }
         // What start() said, if the directory is still as it was then.
         var problem: String? = {
             do {
@@ -74,10 +89,15 @@ public struct ForwardingFollower: Sendable {
                 problem = error.description
                 continue
             }
-            if config != current {
-                current = config
-                apply(config, to: server, ourselves: ourselves)
-                logger.notice("upstream configuration reloaded", metadata: ["directory": "\(configDirectory)"])
+            let addresses = await resolve(config, force: config != current)
+            if config != current || addresses != resolved {
+                if config != current {
+                    logger.notice("upstream configuration reloaded", metadata: ["directory": "\(configDirectory)"])
+                } else {
+                    logger.notice("stub server addresses changed", metadata: ["addresses": "\(addresses)"])
+                }
+                (current, resolved) = (config, addresses)
+                apply(config, resolved: resolved, to: server, ourselves: ourselves)
             }
         }
     }
@@ -90,9 +110,12 @@ public struct ForwardingFollower: Sendable {
         return try ConfigDirectory.read(configDirectory)
     }
 
-    private func apply(_ config: ConfigDirectory, to server: DNSServer, ourselves: SelfAddress) {
+    private func apply(
+        _ config: ConfigDirectory, resolved: [DNSName: [String]] = [:], to server: DNSServer, ourselves: SelfAddress
+    ) {
         let (forwarding, ignored) = ForwardingPlan.make(
-            nameservers: nameservers, config: config, clusterDomain: clusterDomain, timeout: timeout, ourselves: ourselves)
+            nameservers: nameservers, config: config, clusterDomain: clusterDomain, timeout: timeout, ourselves: ourselves,
+            resolved: resolved)
         for reason in ignored { logger.error("upstream refused", metadata: ["reason": "\(reason)"]) }
         do {
             try server.forward(forwarding)

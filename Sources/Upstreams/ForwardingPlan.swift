@@ -3,11 +3,12 @@ import DataPlane
 
 /// Where names outside the cluster go, from every source in kube-dns's
 /// order: the ConfigMap's `upstreamNameservers` replace `--nameservers`,
-/// which replace resolv.conf's; each stub domain keeps to its own servers.
+/// which replace resolv.conf's; each stub domain keeps to its own servers,
+/// those given by name at the addresses `resolved` has for them.
 public enum ForwardingPlan {
     public static func make(
         nameservers: [Forwarding.Upstream], config: ConfigDirectory, clusterDomain: DNSName,
-        timeout: Duration, ourselves: SelfAddress
+        timeout: Duration, ourselves: SelfAddress, resolved: [DNSName: [String]] = [:]
     ) -> (forwarding: Forwarding?, ignored: [String]) {
         var ignored: [String] = []
         // Never forward to ourselves (a loop): refused, and said why.
@@ -27,7 +28,21 @@ public enum ForwardingPlan {
             }
             // A stub domain without usable servers still keeps its names
             // from the default upstreams: they get SERVFAIL, not another answer.
-            routes.append(Forwarding.Route(stub.domain, usable(stub.upstreams, for: "stub domain \(stub.domain)")))
+            var servers: [Forwarding.Upstream] = []
+            for upstream in stub.upstreams {
+                guard !UpstreamAddress.isAddress(upstream.host) else {
+                    servers.append(upstream)
+                    continue
+                }
+                let addresses = (try? DNSName(upstream.host)).flatMap { resolved[$0] } ?? []
+                if addresses.isEmpty {
+                    ignored.append("stub server \(upstream.host) for \(stub.domain) has no address (yet); not used")
+                }
+                servers += addresses.map { Forwarding.Upstream(host: $0, port: upstream.port) }
+            }
+            routes.append(
+                Forwarding.Route(
+                    stub.domain, usable(Array(servers.prefix(Forwarding.maxUpstreamsPerRoute)), for: "stub domain \(stub.domain)")))
         }
         let defaults = usable(config.upstreamNameservers ?? nameservers, for: "names outside the cluster")
         if !defaults.isEmpty { routes.append(Forwarding.Route(.root, defaults)) }

@@ -237,6 +237,27 @@ import Testing
         #expect(server.log.contains("upstream configuration reloaded"))
     }
 
+    /// kube-dns took stub servers given by host name and resolved them; a
+    /// cluster moving from it lost such stub domains without a word.
+    @Test func aStubServerGivenByNameIsResolvedThroughTheUpstreams() throws {
+        let upstream = try UpstreamServer(.unbound, origin: "example.test", zone: Self.zone)
+        defer { upstream.stop() }
+        let stub = try UpstreamServer(.knot, origin: "corp.test", zone: Self.stubZone)
+        defer { stub.stop() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-dns-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // ns.example.test is 127.0.0.1 in the upstream's zone.
+        try #"{"corp.test": ["ns.example.test:\#(stub.port)"]}"#.write(
+            to: directory.appendingPathComponent("stubDomains"), atomically: true, encoding: .utf8)
+        let server = try ServerProcess([
+            "--kube-objects", Fixtures.clusterPath, "--nameservers", upstream.address, "--config-dir", directory.path,
+        ])
+        defer { server.stop() }
+        #expect(try eventually { try Dig.query("db.corp.test.", "A", port: server.port).answer.first?.hasSuffix("192.0.2.77") == true })
+        #expect(upstream.queries("ns.example.test.", "A") >= 1)
+    }
+
     @Test(arguments: [SIGHUP, SIGUSR1])
     func aReloadSignalReadsTheConfigDirectoryAtOnce(_ signal: Int32) throws {
         let stub = try UpstreamServer(.knot, origin: "corp.test", zone: Self.stubZone)

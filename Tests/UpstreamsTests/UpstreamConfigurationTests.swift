@@ -1,8 +1,16 @@
 import DNSModel
 import DataPlane
 import Foundation
+import Synchronization
 import Testing
 import Upstreams
+
+/// Answers handed out in order, for a resolver under test.
+final class AnswerScript: Sendable {
+    private let answers: Mutex<[(addresses: [String], ttl: Int)?]>
+    init(_ answers: [(addresses: [String], ttl: Int)?]) { self.answers = Mutex(answers) }
+    func next() -> (addresses: [String], ttl: Int)? { answers.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
+}
 
 /// Reading where names outside the cluster go, from flags, resolv.conf and the ConfigMap.
 @Suite struct UpstreamConfigurationTests {
@@ -34,11 +42,17 @@ import Upstreams
         #expect(stubs.map(\.domain) == [try DNSName("acme.local"), try DNSName("corp.example")])
         #expect(stubs[1].upstreams == [.init(host: "10.0.0.5", port: 5353), .init(host: "fd00::5")])
         #expect(try ConfigDirectory.parseUpstreamNameservers(#"["8.8.8.8", "8.8.4.4:53"]"#).count == 2)
+        // Host names, as kube-dns took them: resolved later.
+        let named = try ConfigDirectory.parseStubDomains(#"{"corp.example": ["DNS.Corp.Example.", "ns-2.corp.example:5353"]}"#)
+        #expect(named[0].upstreams == [.init(host: "dns.corp.example"), .init(host: "ns-2.corp.example", port: 5353)])
+        #expect(ConfigDirectory(stubDomains: named).stubServerNames == [try DNSName("dns.corp.example"), try DNSName("ns-2.corp.example")])
 
         let errors: [(String, () throws -> Void)] = [
             ("not a JSON object", { _ = try ConfigDirectory.parseStubDomains("[1]") }),
             ("acme.local: not a non-empty list", { _ = try ConfigDirectory.parseStubDomains(#"{"acme.local": []}"#) }),
             ("acme.local: 1.2.3.4.5", { _ = try ConfigDirectory.parseStubDomains(#"{"acme.local": ["1.2.3.4.5"]}"#) }),
+            ("not ip[:port] or host[:port]", { _ = try ConfigDirectory.parseStubDomains(#"{"acme.local": ["-bad-.example"]}"#) }),
+            ("not ip[:port] or host[:port]", { _ = try ConfigDirectory.parseStubDomains(#"{"acme.local": ["dns.example:0"]}"#) }),
             ("4 servers; at most 3", { _ = try ConfigDirectory.parseUpstreamNameservers(#"["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4"]"#) }),
             ("not a JSON list", { _ = try ConfigDirectory.parseUpstreamNameservers("{") }),
         ]
@@ -50,6 +64,25 @@ import Upstreams
                 #expect("\(error)".contains(expected), "\(error)")
             }
         }
+    }
+
+    /// A name that stops resolving keeps its last addresses and is asked
+    /// again after a short while; a name no longer configured is forgotten.
+    @Test func stubServerNamesKeepTheirLastAddresses() async throws {
+        let answers = AnswerScript([(["10.0.0.9"], 0), nil, (["10.0.0.10"], 300)])
+        let resolver = StubNameResolver(lookup: { _, _ in answers.next() }, shortestTTL: 0, retry: .zero)
+        let name = try DNSName("dns.corp.example")
+        #expect(await resolver.resolve([name], through: []) == [name: ["10.0.0.9"]])
+        #expect(await resolver.resolve([name], through: []) == [name: ["10.0.0.9"]])
+        #expect(await resolver.resolve([name], through: []) == [name: ["10.0.0.10"]])
+        // A TTL of 300 s: not due again.
+        #expect(!resolver.isDue([name]))
+        #expect(resolver.isDue([name, try DNSName("other.example")]))
+        #expect(await resolver.resolve([], through: []).isEmpty)
+        // The default keeps an answer 5 s at least.
+        let kept = StubNameResolver(lookup: { _, _ in (["10.0.0.11"], 0) })
+        _ = await kept.resolve([name], through: [])
+        #expect(!kept.isDue([name]))
     }
 
     @Test func aDirectoryOfFiles() throws {
