@@ -170,7 +170,9 @@ dp_server *dp_server_new(const dp_server_config *config, dp_table *initial, char
     s->worker_count = config->threads;
     atomic_store(&s->table, initial);
     s->cache = dp_cache_new(config->cache_size, config->threads);
-    if (s->cache == NULL) {
+    s->rrl = dp_rrl_new(config);
+    if (s->cache == NULL || (config->rrl_responses_per_second > 0 && s->rrl == NULL)) {
+        dp_cache_free(s->cache);
         free(s);
         free(workers);
         dp_table_free(initial);
@@ -419,6 +421,7 @@ void dp_server_free(dp_server *s) {
     }
     dp_forwarding_release(s->forwarding);
     dp_cache_free(s->cache);
+    dp_rrl_free(s->rrl);
     free(s->workers);
     dp_table_free(atomic_load(&s->table));
     dp_table_free(atomic_load(&s->hosts));

@@ -61,6 +61,7 @@ static inline void dp_count_n(_Atomic uint64_t *c, uint64_t n) {
 static inline void dp_count(_Atomic uint64_t *c) { dp_count_n(c, 1); }
 
 typedef struct dp_tcp_conn dp_tcp_conn;
+typedef struct dp_rrl dp_rrl;
 typedef struct dp_pending dp_pending;
 typedef struct dp_worker dp_worker;
 typedef struct dp_query_log_ring dp_query_log_ring;
@@ -123,6 +124,7 @@ struct dp_worker {
     struct evconnlistener *listeners[DP_MAX_LISTEN];
     unsigned tcp_open;
     unsigned tcp_cap;
+    unsigned rrl_slip_count; /* replies over the rate limit, for slip */
     /* Open TCP connections, the most recently active first (tcp.c). */
     dp_tcp_conn *connections;
     dp_tcp_conn *least_active;
@@ -176,6 +178,7 @@ struct dp_server {
     unsigned worker_count;
     bool started;
     dp_cache *cache;
+    dp_rrl *rrl;               /* NULL: no response rate limiting */
     dp_forwarding *forwarding; /* the control thread's current configuration */
     dp_upstream_slot slots[DP_MAX_UPSTREAM_SLOTS];
     unsigned slot_count;
@@ -280,6 +283,14 @@ int dp_tcp_attach(dp_worker *w);
 /* Stopping: closes the listener, reads no more queries, and closes each
  * connection once its replies are written; returns how many are open. */
 unsigned dp_tcp_drain(dp_worker *w);
+/* Response rate limiting (rrl.c): NULL when the config turns it off. */
+dp_rrl *dp_rrl_new(const dp_server_config *config);
+void dp_rrl_free(dp_rrl *r);
+/* The reply to send to `peer`: `len` when its prefix is under the limit;
+ * else 0 (dropped) or, every slip'th time, the question with TC. */
+size_t dp_rrl_apply(dp_worker *w, const struct sockaddr_storage *peer, const dp_parsed *p,
+                    uint8_t *reply, size_t len, size_t cap, uint64_t now_s);
+
 /* Closes connections whose message has been incomplete too long (from the heartbeat). */
 void dp_tcp_sweep(dp_worker *w, uint64_t now_ms);
 void dp_tcp_close(dp_worker *w);

@@ -226,6 +226,11 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
                                  received_us);
                 if (len == 0) continue; /* the reply comes later */
             }
+            if (w->server->rrl != NULL && len > 0) {
+                len = dp_rrl_apply(w, &w->peers[i], &w->parsed[i], reply, len, DP_EDNS_UDP_SIZE,
+                                   received_us / 1000000);
+                if (len == 0) continue;
+            }
             if (!dp_count_reply(w, DP_UDP, w->parsed[i].source, reply, len)) continue;
             if (w->parsed[i].result == DP_PARSE_OK)
                 dp_query_log(w, &w->parsed[i].query, &w->peers[i], DP_UDP, reply, len, received_us);

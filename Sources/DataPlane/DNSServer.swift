@@ -34,6 +34,22 @@ public final class DNSServer: Sendable {
         public var cacheTTLsWithinLifetime = false
         /// Popular cached answers asked again before they expire; nil: never.
         public var prefetch: Prefetch?
+        /// Response rate limiting of UDP replies; nil: none.
+        public var rateLimit: RateLimit?
+
+        /// At most `responsesPerSecond` UDP replies a second to each source
+        /// prefix; every `slip`th one past it goes out truncated (0: none).
+        public struct RateLimit: Sendable, Equatable {
+            public var responsesPerSecond: Int
+            public var slip: Int
+            public var ipv4PrefixLength: Int
+            public var ipv6PrefixLength: Int
+
+            public init(responsesPerSecond: Int, slip: Int = 2, ipv4PrefixLength: Int = 24, ipv6PrefixLength: Int = 56) {
+                (self.responsesPerSecond, self.slip) = (responsesPerSecond, slip)
+                (self.ipv4PrefixLength, self.ipv6PrefixLength) = (ipv4PrefixLength, ipv6PrefixLength)
+            }
+        }
 
         /// An answer asked for `amount` times with no gap of `gap` between
         /// them is asked again when under `percentage` of its TTL is left.
@@ -70,14 +86,15 @@ public final class DNSServer: Sendable {
         var err = [CChar](repeating: 0, count: 512)
         var config = dp_server_config()
         config.port = configuration.port
-        config.threads = UInt32(max(1, configuration.threads))
-        config.tcp_max_connections = UInt32(max(1, configuration.tcpMaxConnections))
-        config.tcp_idle_timeout_ms = UInt32(max(1, configuration.tcpIdleTimeoutMilliseconds))
-        config.forward_max_concurrent = UInt32(max(1, configuration.forwardMaxConcurrent))
-        config.cache_size = UInt32(max(0, configuration.cacheSize))
-        config.cache_max_ttl = UInt32(max(0, configuration.cacheMaxTTL))
-        config.cache_max_negative_ttl = UInt32(max(0, configuration.cacheMaxNegativeTTL))
-        config.serve_stale_s = UInt32(configuration.serveStale.components.seconds)
+        // Clamped, not converted: a value past 32 bits must not trap here.
+        config.threads = UInt32(clamping: max(1, configuration.threads))
+        config.tcp_max_connections = UInt32(clamping: max(1, configuration.tcpMaxConnections))
+        config.tcp_idle_timeout_ms = UInt32(clamping: max(1, configuration.tcpIdleTimeoutMilliseconds))
+        config.forward_max_concurrent = UInt32(clamping: max(1, configuration.forwardMaxConcurrent))
+        config.cache_size = UInt32(clamping: max(0, configuration.cacheSize))
+        config.cache_max_ttl = UInt32(clamping: max(0, configuration.cacheMaxTTL))
+        config.cache_max_negative_ttl = UInt32(clamping: max(0, configuration.cacheMaxNegativeTTL))
+        config.serve_stale_s = UInt32(clamping: max(0, configuration.serveStale.components.seconds))
         config.over_cap_rcode = configuration.overCapReply.rawValue
         config.cache_keep_ttl = configuration.cacheKeepsTTL
         config.cache_ttls_within_lifetime = configuration.cacheTTLsWithinLifetime
@@ -85,6 +102,12 @@ public final class DNSServer: Sendable {
             config.prefetch_amount = UInt32(clamping: max(1, prefetch.amount))
             config.prefetch_gap_s = UInt32(clamping: prefetch.gap.components.seconds)
             config.prefetch_percent = UInt32(clamping: prefetch.percentage)
+        }
+        if let limit = configuration.rateLimit {
+            config.rrl_responses_per_second = UInt32(clamping: max(0, limit.responsesPerSecond))
+            config.rrl_slip = UInt32(clamping: max(0, limit.slip))
+            config.rrl_ipv4_prefix = UInt32(clamping: limit.ipv4PrefixLength)
+            config.rrl_ipv6_prefix = UInt32(clamping: limit.ipv6PrefixLength)
         }
         let table = initial.release()
         let created = configuration.address.withCString { address in

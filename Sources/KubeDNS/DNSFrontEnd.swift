@@ -139,6 +139,11 @@ extension ServerFlags {
         var configuration = DNSServer.Configuration(
             address: address, port: port, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
             tcpMaxConnections: tcpMaxConnections, tcpIdleTimeoutMilliseconds: tcpIdleTimeout * 1000)
+        if rrlResponsesPerSecond > 0 {
+            configuration.rateLimit = .init(
+                responsesPerSecond: rrlResponsesPerSecond, slip: rrlSlip, ipv4PrefixLength: rrlIPv4PrefixLength,
+                ipv6PrefixLength: rrlIPv6PrefixLength)
+        }
         forwarding.apply(to: &configuration)
         return configuration
     }

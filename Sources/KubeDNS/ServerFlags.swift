@@ -29,6 +29,24 @@ struct ServerFlags: ParsableArguments {
     var lameduck = GoDuration(.seconds(5), "5s")
 
     @Option(
+        name: .customLong("rrl-responses-per-second"),
+        help:
+            "Response rate limiting for a DNS port reachable from outside the cluster: UDP replies a second to each source prefix at most (0: off)."
+    )
+    var rrlResponsesPerSecond = 0
+
+    @Option(
+        name: .customLong("rrl-slip"),
+        help: "Of the replies over the rate limit, every Nth goes out truncated (TC) instead of being dropped (0: none).")
+    var rrlSlip = 2
+
+    @Option(name: .customLong("rrl-ipv4-prefix-length"), help: "The IPv4 prefix that shares one rate limit.")
+    var rrlIPv4PrefixLength = 24
+
+    @Option(name: .customLong("rrl-ipv6-prefix-length"), help: "The IPv6 prefix that shares one rate limit.")
+    var rrlIPv6PrefixLength = 56
+
+    @Option(
         name: .customLong("port-file"),
         help: "Write the ports bound (dns, healthz, metrics), one name=port a line, to this file once they are bound.")
     var portFile: String?
@@ -46,5 +64,9 @@ struct ServerFlags: ParsableArguments {
         }
         try FlagRange.check("lameduck", lameduck, .zero ... .seconds(3600))
         try FlagRange.check("v", verbosity, 0...10)
+        try FlagRange.check("rrl-responses-per-second", rrlResponsesPerSecond, 0...1_000_000)
+        try FlagRange.check("rrl-slip", rrlSlip, 0...10)
+        try FlagRange.check("rrl-ipv4-prefix-length", rrlIPv4PrefixLength, 0...32)
+        try FlagRange.check("rrl-ipv6-prefix-length", rrlIPv6PrefixLength, 0...128)
     }
 }

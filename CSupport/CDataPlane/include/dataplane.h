@@ -232,6 +232,13 @@ typedef struct dp_server_config {
     unsigned prefetch_amount;
     uint32_t prefetch_gap_s;
     unsigned prefetch_percent;
+    /* Response rate limiting of UDP replies per source prefix (rrl.c);
+     * rrl_responses_per_second 0: off. Every rrl_slip'th reply over the
+     * limit goes out truncated (0: none). */
+    unsigned rrl_responses_per_second;
+    unsigned rrl_slip;
+    unsigned rrl_ipv4_prefix;
+    unsigned rrl_ipv6_prefix;
 } dp_server_config;
 
 /*
@@ -453,6 +460,10 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
     X(stale_served, "", 0, "Expired answers served while every upstream failed.")                  \
     X(loops_refused, "kube_dns_forward_loops_refused_total", 0,                                    \
       "Loop probes that came back to us.")                                                         \
+    X(rrl_dropped, "kube_dns_rrl_dropped_total", 1,                                                \
+      "UDP replies not sent: their source prefix was over the rate limit.")                        \
+    X(rrl_slipped, "kube_dns_rrl_slipped_total", 1,                                                \
+      "UDP replies over the rate limit sent truncated (TC) instead.")                              \
     X(query_log_dropped, "kube_dns_query_log_dropped_total", 0,                                    \
       "Query log lines lost: the log was not read in time.")
 
