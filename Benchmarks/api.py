@@ -17,6 +17,12 @@
                not grow with the cluster, nor depend on how it got its size
   legacy       propagation through the Kubernetes 1.2 pod: the simulator to
                `kube-dns kube2sky`, etcd, `kube-dns skydns`, over 200 changes
+  soak         $SOAK_MINUTES (30) minutes of mixed queries (9 in 10 cluster
+               names, 1 in 10 names of a real upstream, Knot DNS, with a TTL
+               of 5 s, so the cache forwards every few seconds) at half the
+               rate that saturates kube-dns, with 100 EndpointSlice updates/s;
+               every 10 s its RSS, open descriptors, p99 latency and lost
+               queries; an SVG of RSS and p99 over time (Benchmarks/soak.svg)
   paired       CPU per EndpointSlice update of BIN_DIR's kube-dns against
                the one in $BASELINE (a directory), both following one
                simulator at once on CPU 1, each started first in turn:
@@ -66,11 +72,12 @@ def start_simulator(objects):
 
 
 @contextlib.contextmanager
-def cluster(objects, cpus="1"):
-    """The simulator serving `objects` and kube-dns (on `cpus`) watching it, stopped after."""
+def cluster(objects, cpus="1", extra=()):
+    """The simulator serving `objects` and kube-dns (on `cpus`, with `extra`
+    flags) watching it, stopped after."""
     sim = start_simulator(objects)
     started_at = time.monotonic()
-    dns = start_kube_dns(cpus)
+    dns = start_kube_dns(cpus, extra=extra)
     dns.started_at = started_at
     try:
         yield dns
@@ -81,11 +88,12 @@ def cluster(objects, cpus="1"):
         sim.wait()
 
 
-def start_kube_dns(cpus, binary=BIN, dns_port=DNS_PORT, health_port=HEALTH_PORT, log=f"{OUT}/kube-dns.log"):
+def start_kube_dns(cpus, binary=BIN, dns_port=DNS_PORT, health_port=HEALTH_PORT, log=f"{OUT}/kube-dns.log", extra=()):
     log = open(log, "w")
     proc = subprocess.Popen(["taskset", "-c", cpus, f"{binary}/kube-dns", "--kube-master-url",
                              f"http://127.0.0.1:{API_PORT}", "--dns-bind-address", "127.0.0.1",
-                             "--dns-port", str(dns_port), "--healthz-port", str(health_port), "--metrics-port", "0", "-v", "2"],
+                             "--dns-port", str(dns_port), "--healthz-port", str(health_port), "--metrics-port", "0", "-v", "2",
+                             *extra],
                             stderr=log, stdout=log)
     return proc
 
@@ -239,9 +247,11 @@ def cpu_split(pid):
     return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
-def loadgen(queries, seconds):
-    """As many queries as kube-dns can answer: qps, latency percentiles, lost."""
-    out = subprocess.run(["taskset", "-c", "0", LOADGEN, "127.0.0.1", str(DNS_PORT), queries, str(seconds)],
+def loadgen(queries, seconds, rate=None):
+    """As many queries as kube-dns can answer (or `rate` a second, on a
+    schedule): qps, latency percentiles, lost."""
+    schedule = ["256", str(rate)] if rate else []
+    out = subprocess.run(["taskset", "-c", "0", LOADGEN, "127.0.0.1", str(DNS_PORT), queries, str(seconds), *schedule],
                          capture_output=True, text=True, check=True).stdout
     return {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
 
@@ -543,6 +553,120 @@ def paired(services=10_000, changes=1000, rate=100, runs=6):
     for run, (this, base) in enumerate(rows, 1):
         print(f"| {run} | {'this' if run % 2 else 'baseline'} | {this:.3f} ms | {base:.3f} ms | {this / base:.3f} |")
     print(f"\nMedian this / baseline: {median([this / base for this, base in rows]):.3f}\n")
+
+
+KNOT_PORT = 18484
+
+
+@contextlib.contextmanager
+def knot_upstream(directory, names):
+    """Knot DNS on CPU 0 serving host-N.soak.test (N < names) with a TTL of 5 s."""
+    os.makedirs(f"{directory}/knot", exist_ok=True)
+    root = os.path.abspath(directory)
+    with open(f"{directory}/knot/soak.test.zone", "w") as zone:
+        zone.write("$ORIGIN soak.test.\n$TTL 5\n@ IN SOA ns.soak.test. admin.soak.test. 1 3600 600 86400 5\n"
+                   "@ IN NS ns.soak.test.\nns IN A 127.0.0.1\n")
+        zone.writelines(f"host-{i} IN A 198.51.{i // 250}.{i % 250 + 1}\n" for i in range(names))
+    with open(f"{directory}/knot/knot.conf", "w") as conf:
+        conf.write(f"server:\n    listen: 127.0.0.1@{KNOT_PORT}\n    rundir: {root}/knot\n"
+                   f"database:\n    storage: {root}/knot\nlog:\n  - target: stderr\n    any: error\n"
+                   f"zone:\n  - domain: soak.test\n    file: {root}/knot/soak.test.zone\n"
+                   f"    zonefile-sync: -1\n    journal-content: none\n")
+    proc = subprocess.Popen(["taskset", "-c", "0", "knotd", "-c", f"{directory}/knot/knot.conf"])
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def open_descriptors(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def soak_svg(samples, path):
+    """RSS and p99 against minutes, two panels, as an SVG."""
+    width, height, left, top = 720, 220, 70, 30
+
+    def panel(index, values, unit, colour):
+        y0 = top + index * (height + 40)
+        minutes = [s["t"] / 60 for s in samples]
+        top_value = max(values) * 1.1 or 1
+        span = max(minutes[-1], 1e-9)
+        points = " ".join(f"{left + m / span * width:.1f},{y0 + height - v / top_value * height:.1f}"
+                          for m, v in zip(minutes, values))
+        ticks = "".join(f'<text x="{left - 6}" y="{y0 + height - f * height + 4:.1f}" text-anchor="end">'
+                        f'{top_value * f:,.0f}</text>' for f in (0, 0.5, 1))
+        return (f'<text x="{left}" y="{y0 - 8}">{unit}</text>'
+                f'<rect x="{left}" y="{y0}" width="{width}" height="{height}" fill="none" stroke="#999"/>{ticks}'
+                f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>'
+                f'<text x="{left + width}" y="{y0 + height + 16}" text-anchor="end">{span:.0f} min</text>'
+                f'<text x="{left}" y="{y0 + height + 16}">0</text>')
+
+    body = panel(0, [s["rss"] for s in samples], "RSS (MiB)", "#1f77b4") + \
+        panel(1, [s["p99"] for s in samples], "p99 latency (µs), per 10 s", "#d62728")
+    with open(path, "w") as svg:
+        svg.write(f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 20}" height="{2 * (height + 40) + 20}" '
+                  f'font-family="sans-serif" font-size="12">{body}</svg>\n')
+
+
+def soak(services=10_000, rate=100, sample=10):
+    """Holds for a long run what a short one cannot show: memory, descriptors
+    and latency flat under queries, churn and forwarding."""
+    minutes = float(os.environ.get("SOAK_MINUTES", "30"))
+    directory = f"{OUT}/soak"
+    generate(services, 3, directory)
+    names = 1000
+    mix = f"{directory}/mix.txt"
+    with open(f"{directory}/queries.txt") as cluster_queries, open(mix, "w") as out:
+        lines = cluster_queries.readlines()
+        for i, line in enumerate(lines):
+            out.write(line)
+            if i % 9 == 8:
+                out.write(f"host-{(i // 9) % names}.soak.test A\n")
+    with knot_upstream(directory, names), \
+            cluster(f"{directory}/cluster.json", extra=["--nameservers", f"127.0.0.1:{KNOT_PORT}"]) as dns:
+        wait_ready()
+        saturating = loadgen(mix, 5)["qps"]
+        target = saturating / 2
+        stop, done = threading.Event(), [0]
+
+        def driver():
+            api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+            next_at = time.monotonic()
+            while not stop.is_set():
+                put_endpoint_slice(api, done[0], services)
+                done[0] += 1
+                next_at += 1 / rate
+                time.sleep(max(0, next_at - time.monotonic()))
+
+        worker = threading.Thread(target=driver)
+        worker.start()
+        samples, started = [], time.monotonic()
+        try:
+            while time.monotonic() - started < minutes * 60:
+                result = loadgen(mix, sample, target)
+                samples.append({"t": time.monotonic() - started, "rss": rss_mib(dns.pid), "fds": open_descriptors(dns.pid),
+                                "p99": result["p99_latency_us"], "lost": result["lost"], "sent": result["sent"],
+                                "qps": result["qps"], "puts": done[0]})
+        finally:
+            stop.set()
+            worker.join()
+    soak_svg(samples, "Benchmarks/soak.svg")
+    warm = [s for s in samples if s["t"] >= 120] or samples
+    elapsed = samples[-1]["t"]
+    print(f"### Soak ({minutes:g} min, {services} services, {target:,.0f} queries/s = half of {saturating:,.0f}, "
+          f"1 in 10 forwarded to Knot DNS with a TTL of 5 s, {rate} EndpointSlice updates/s)\n")
+    print("| minute | RSS (MiB) | open descriptors | p99 (µs) | queries/s | lost |")
+    print("|---|---|---|---|---|---|")
+    for s in samples[:: max(1, len(samples) // 15)] + samples[-1:]:
+        print(f"| {s['t'] / 60:.1f} | {s['rss']:.1f} | {s['fds']} | {s['p99']:.0f} | {s['qps']:,.0f} | {s['lost']:.0f} |")
+    print(f"\nAfter the first 2 minutes: RSS {min(s['rss'] for s in warm):.1f} to {max(s['rss'] for s in warm):.1f} MiB "
+          f"(first {warm[0]['rss']:.1f}, last {warm[-1]['rss']:.1f}); open descriptors {min(s['fds'] for s in warm)} to "
+          f"{max(s['fds'] for s in warm)}; p99 median {median([s['p99'] for s in warm]):.0f} µs, largest "
+          f"{max(s['p99'] for s in warm):.0f} µs. Queries sent {sum(s['sent'] for s in samples):,.0f}, lost "
+          f"{sum(s['lost'] for s in samples):,.0f}; EndpointSlice updates {samples[-1]['puts']:,} "
+          f"({samples[-1]['puts'] / elapsed:.0f}/s).\n")
 
 
 for phase in PHASES:

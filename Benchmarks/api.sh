@@ -5,7 +5,7 @@
 # propagation through the Kubernetes 1.2 pod (kube2sky, etcd, skydns).
 # Results go to Benchmarks/out/api.md.
 #
-# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all;
+# usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all; soak: 30 min;
 #        churn_dnsperf: churn under dnsperf, as the issue measures it;
 #        and paired, with BASELINE=DIR: CPU per update against the kube-dns in DIR)
 # SCRATCH=DIR: the release build's scratch path (default .build).
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=Benchmarks/out
 mkdir -p "$out"
-scripts/install-packages.sh curl etcd-server dnsperf
+scripts/install-packages.sh curl etcd-server dnsperf knot
 scratch="${SCRATCH:-.build}"
 swift build -c release --scratch-path "$scratch" --product kube-dns
 swift build -c release --scratch-path "$scratch" --product kube-api-simulator
