@@ -207,10 +207,15 @@ import Testing
     @Test func retryAfterIsHonoured() async throws {
         let simulator = try KubeAPISimulator()
         try simulator.apply(Self.namespace("a"))
-        simulator.fail(status: 429, for: .seconds(1), retryAfter: 4)
+        simulator.fail(status: 429, for: .seconds(60), retryAfter: 4)
         try await withInformer(simulator) { recorder in
-            try await Task.sleep(for: .seconds(3))
-            #expect(simulator.requests.count == 1)
+            // The time between the first request and the second: the
+            // server's 4 s, not the backoff's 0.8 to 1.6 s.
+            #expect(await asyncEventually { simulator.requests.count >= 1 })
+            let first = ContinuousClock.now
+            #expect(await asyncEventually { simulator.requests.count >= 2 })
+            #expect(ContinuousClock.now - first > .milliseconds(3500))
+            simulator.fail(status: 429, for: .zero)
             #expect(await recorder.waitFor("replaced a"))
         }
     }
