@@ -313,6 +313,31 @@ def put_pod(api, n, services):
     put(api, f"/api/v1/namespaces/ns-{i % 100}/pods/pod-{i}", pod)
 
 
+class PutDriver:
+    """A thread that PUTs `put(api, n, services)` to the simulator `rate`
+    times a second, on a schedule, until stopped; `done` counts them."""
+
+    def __init__(self, put, services, rate):
+        self.done = 0
+        self._stop = threading.Event()
+
+        def run():
+            api = http.client.HTTPConnection("127.0.0.1", API_PORT)
+            next_at = time.monotonic()
+            while not self._stop.is_set():
+                put(api, self.done, services)
+                self.done += 1
+                next_at += 1 / rate
+                time.sleep(max(0, next_at - time.monotonic()))
+
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
 def median(values):
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -331,29 +356,14 @@ def churn(services=10_000, seconds=5, rate=100, rounds=6, load=loadgen):
     generate(services, 3, directory)
 
     def measured(pid, put=None):
-        stop = threading.Event()
-        done = [0]
-
-        def driver():
-            api = http.client.HTTPConnection("127.0.0.1", API_PORT)
-            next_at = time.monotonic()
-            while not stop.is_set():
-                put(api, done[0], services)
-                done[0] += 1
-                next_at += 1 / rate
-                time.sleep(max(0, next_at - time.monotonic()))
-
-        worker = threading.Thread(target=driver) if put else None
-        if worker:
-            worker.start()
-        before, puts_before, started = cpu_seconds(pid), done[0], time.monotonic()
+        driver = PutDriver(put, services, rate) if put else None
+        before, puts_before, started = cpu_seconds(pid), driver.done if driver else 0, time.monotonic()
         result = load(f"{directory}/queries.txt", seconds)
         # dnsperf starts and ends for a while around its SECONDS of queries.
-        result["puts"] = (done[0] - puts_before) / (time.monotonic() - started)
+        result["puts"] = ((driver.done if driver else 0) - puts_before) / (time.monotonic() - started)
         result["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / result["received"]
-        stop.set()
-        if worker:
-            worker.join()
+        if driver:
+            driver.stop()
         return result
 
     with cluster(f"{directory}/cluster.json") as dns:
@@ -629,29 +639,16 @@ def soak(services=10_000, rate=100, sample=10):
         wait_ready()
         saturating = loadgen(mix, 5)["qps"]
         target = saturating / 2
-        stop, done = threading.Event(), [0]
-
-        def driver():
-            api = http.client.HTTPConnection("127.0.0.1", API_PORT)
-            next_at = time.monotonic()
-            while not stop.is_set():
-                put_endpoint_slice(api, done[0], services)
-                done[0] += 1
-                next_at += 1 / rate
-                time.sleep(max(0, next_at - time.monotonic()))
-
-        worker = threading.Thread(target=driver)
-        worker.start()
+        driver = PutDriver(put_endpoint_slice, services, rate)
         samples, started = [], time.monotonic()
         try:
             while time.monotonic() - started < minutes * 60:
                 result = loadgen(mix, sample, target)
                 samples.append({"t": time.monotonic() - started, "rss": rss_mib(dns.pid), "fds": open_descriptors(dns.pid),
                                 "p99": result["p99_latency_us"], "lost": result["lost"], "sent": result["sent"],
-                                "qps": result["qps"], "puts": done[0]})
+                                "qps": result["qps"], "puts": driver.done})
         finally:
-            stop.set()
-            worker.join()
+            driver.stop()
     soak_svg(samples, "Benchmarks/soak.svg")
     warm = [s for s in samples if s["t"] >= 120] or samples
     elapsed = samples[-1]["t"]

@@ -128,10 +128,11 @@ public final class APIClient: Sendable {
     /// each event to `handle`. A stream silent for longer than `silence`
     /// is a dead connection and ends with `.silent`.
     func watch<Object>(
-        _ path: String, _ query: [(String, String)], silence: Duration,
+        _ path: String, _ query: [(String, String)], silence: Duration, opened: @Sendable () -> Void = {},
         handle: @escaping @Sendable (WatchEvent<Object>) async throws -> Void
     ) async throws {
         let response = try await get(path, query)
+        opened()
         let lastActivity = LastActivity()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask(executorPreference: streamExecutor) {

@@ -109,8 +109,9 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 }
             }
             let version = VersionCursor(resourceVersion!)
+            let stream = WatchStream()
             do {
-                try await watch(from: version, skips: skips, apply)
+                try await watch(from: version, stream: stream, skips: skips, apply)
                 resourceVersion = version.value
                 logger.debug("watch ended; watching again", metadata: ["resource": "\(resource)", "resourceVersion": "\(version.value)"])
             } catch let error as APIError where error.isGone {
@@ -123,6 +124,15 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
                 if Task.isCancelled { return }
                 settings.observe(resource.description, .error)
                 resourceVersion = version.value
+                // A stream the server had opened and that then broke after
+                // a second or more (a dropped connection, a restarted
+                // server) is watched again at once, as client-go's
+                // reflector does; a watch the server refused, or failed
+                // before it opened however slowly, backs off.
+                if stream.brokeAfterWorking {
+                    logger.notice("watch broke; watching again", metadata: ["resource": "\(resource)", "error": "\(error)"])
+                    continue
+                }
                 let wait = Self.wait(after: error, &backoff)
                 logger.error("watch failed; retrying", metadata: ["resource": "\(resource)", "error": "\(error)", "retry in": "\(wait)"])
                 try? await Task.sleep(for: wait)
@@ -164,7 +174,10 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
         return (items, version)
     }
 
-    private func watch(from version: VersionCursor, skips: SkipLog, _ apply: @escaping @Sendable (InformerUpdate<Object>) async -> Void)
+    private func watch(
+        from version: VersionCursor, stream: WatchStream, skips: SkipLog,
+        _ apply: @escaping @Sendable (InformerUpdate<Object>) async -> Void
+    )
         async throws
     {
         let seconds = Int.random(in: settings.watchTimeout.seconds..<(2 * settings.watchTimeout.seconds))
@@ -174,7 +187,8 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
         ]
         let observe = settings.observe
         let path = resource.description
-        try await client.watch(resource.path, query, silence: .seconds(seconds + 1)) { (event: WatchEvent<Object>) in
+        try await client.watch(resource.path, query, silence: .seconds(seconds + 1), opened: stream.open) {
+            (event: WatchEvent<Object>) in
             switch event {
             case .added(let object, let v):
                 await apply(.added(object))
@@ -198,6 +212,16 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
             }
         }
     }
+}
+
+/// When the server opened a watch stream, if it did.
+final class WatchStream: Sendable {
+    private let openedAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    @Sendable func open() { openedAt.withLock { $0 = .now } }
+
+    /// Opened, and open a second or more before it ended.
+    var brokeAfterWorking: Bool { openedAt.withLock { $0.map { ContinuousClock.now - $0 >= .seconds(1) } ?? false } }
 }
 
 /// Objects passed over, each logged once (by name and reason) and counted.

@@ -18,10 +18,16 @@ import Testing
 
         """
 
-    @Test func anEditShowsUpAndABrokenEditKeepsTheOldAnswers() throws {
+    /// A temporary copy of the fixture cluster to edit: its path and text.
+    static func copyOfTheFixture() throws -> (path: String, text: String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID()).yaml").path
         let original = try String(contentsOfFile: Fixtures.clusterPath, encoding: .utf8)
         try original.write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, original)
+    }
+
+    @Test func anEditShowsUpAndABrokenEditKeepsTheOldAnswers() throws {
+        let (path, original) = try Self.copyOfTheFixture()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let server = try ServerProcess(["--kube-objects", path])
         defer { server.stop() }
@@ -52,9 +58,7 @@ import Testing
     /// An editor or a tool that truncates the file before writing it leaves
     /// it empty for a moment; served, every cluster name would be NXDOMAIN.
     @Test func anEmptiedFileKeepsTheRecordsUnlessAnEmptyClusterIsAllowed() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UUID()).yaml").path
-        let original = try String(contentsOfFile: Fixtures.clusterPath, encoding: .utf8)
-        try original.write(toFile: path, atomically: true, encoding: .utf8)
+        let (path, original) = try Self.copyOfTheFixture()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let server = try ServerProcess(["--kube-objects", path])
         defer { server.stop() }
