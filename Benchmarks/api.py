@@ -656,7 +656,8 @@ def soak(services=10_000, rate=100, sample=10):
           f"1 in 10 forwarded to Knot DNS with a TTL of 5 s, {rate} EndpointSlice updates/s)\n")
     print("| minute | RSS (MiB) | open descriptors | p99 (µs) | queries/s | lost |")
     print("|---|---|---|---|---|---|")
-    for s in samples[:: max(1, len(samples) // 15)] + samples[-1:]:
+    shown = samples[:: max(1, len(samples) // 15)]
+    for s in shown + ([] if shown[-1] is samples[-1] else samples[-1:]):
         print(f"| {s['t'] / 60:.1f} | {s['rss']:.1f} | {s['fds']} | {s['p99']:.0f} | {s['qps']:,.0f} | {s['lost']:.0f} |")
     print(f"\nAfter the first 2 minutes: RSS {min(s['rss'] for s in warm):.1f} to {max(s['rss'] for s in warm):.1f} MiB "
           f"(first {warm[0]['rss']:.1f}, last {warm[-1]['rss']:.1f}); open descriptors {min(s['fds'] for s in warm)} to "
