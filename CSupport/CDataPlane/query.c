@@ -87,9 +87,9 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q) {
 
     /* Shorter than a header: nothing to reply to (RFC 1035 §4.1.1). */
     if (len < DP_HEADER_SIZE) return DP_PARSE_DROP;
-    if (len > DP_MAX_QUERY_SIZE) return (wire[2] & 0x80) ? DP_PARSE_DROP : DP_PARSE_FORMERR;
     /* QR=1: a response; replying could start a loop between servers. */
     if (wire[2] & 0x80) return DP_PARSE_DROP;
+    if (len > DP_MAX_QUERY_SIZE) return DP_PARSE_FORMERR;
     /* Only QUERY is implemented (RFC 1035 §4.1.1 OPCODE). */
     if ((wire[2] >> 3) & 0x0F) return DP_PARSE_NOTIMP;
     /* Exactly one question: other counts are undefined for QUERY. */

@@ -283,6 +283,10 @@ int dp_tcp_attach(dp_worker *w);
 /* Stopping: closes the listener, reads no more queries, and closes each
  * connection once its replies are written; returns how many are open. */
 unsigned dp_tcp_drain(dp_worker *w);
+/* Closes connections whose message has been incomplete too long (from the heartbeat). */
+void dp_tcp_sweep(dp_worker *w, uint64_t now_ms);
+void dp_tcp_close(dp_worker *w);
+
 /* Response rate limiting (rrl.c): NULL when the config turns it off. */
 dp_rrl *dp_rrl_new(const dp_server_config *config);
 void dp_rrl_free(dp_rrl *r);
@@ -290,9 +294,5 @@ void dp_rrl_free(dp_rrl *r);
  * else 0 (dropped) or, every slip'th time, the question with TC. */
 size_t dp_rrl_apply(dp_worker *w, const struct sockaddr_storage *peer, const dp_parsed *p,
                     uint8_t *reply, size_t len, size_t cap, uint64_t now_s);
-
-/* Closes connections whose message has been incomplete too long (from the heartbeat). */
-void dp_tcp_sweep(dp_worker *w, uint64_t now_ms);
-void dp_tcp_close(dp_worker *w);
 
 #endif

@@ -172,7 +172,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         size_t available = evbuffer_get_length(in);
         uint8_t prefix[2];
         size_t len = available >= 2 && evbuffer_copyout(in, prefix, 2) == 2 ? dp_read16(prefix) : 0;
-        if (available < 2 || available < 2 + len) {
+        if (available < 2 + len) {
             if (available == 0)
                 c->partial_since_ms = 0;
             else if (c->partial_since_ms == 0)
@@ -246,15 +246,12 @@ static void conn_event(struct bufferevent *bev, short what, void *arg) {
     conn_free(arg);
 }
 
-/* A connection that can be closed for a newcomer: nothing owed to it,
- * no reply of its waiting to go out. */
-static bool evictable(dp_tcp_conn *c) { return settled(c); }
-
-/* Over the cap: closes the connection idle or incomplete the longest;
- * false when every one is busy. */
+/* Over the cap: closes the connection idle or incomplete the longest
+ * that is settled (nothing owed to it, no reply of its waiting to go
+ * out); false when every one is busy. */
 static bool make_room(dp_worker *w) {
     for (dp_tcp_conn *c = w->least_active; c != NULL; c = c->prev) {
-        if (!evictable(c)) continue;
+        if (!settled(c)) continue;
         dp_count(&w->counters.tcp_evicted);
         conn_free(c);
         return true;

@@ -194,6 +194,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
         int n = recvmmsg(fd, w->rx, DP_UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
         uint64_t received_us = dp_monotonic_us();
+        uint64_t received_s = received_us / 1000000;
 
         const dp_table *t = dp_worker_acquire(w);
         /* In passes over the batch (see dp_parsed), so cache misses overlap. */
@@ -228,7 +229,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             }
             if (w->server->rrl != NULL && len > 0) {
                 len = dp_rrl_apply(w, &w->peers[i], &w->parsed[i], reply, len, DP_EDNS_UDP_SIZE,
-                                   received_us / 1000000);
+                                   received_s);
                 if (len == 0) continue;
             }
             if (!dp_count_reply(w, DP_UDP, w->parsed[i].source, reply, len)) continue;

@@ -9,10 +9,9 @@ public struct HTTPConnectionLimits: Sendable {
     /// Open connections at most; a new one past it closes the connection
     /// idle the longest (as Knot DNS and Unbound do with TCP under pressure).
     public var maxConnections: Int
-    /// From a connection's first byte, or the end of its last answer, to
-    /// a whole request.
+    /// From a connection's opening to its first whole request.
     public var requestDeadline: TimeAmount
-    /// From the end of an answer to the next request.
+    /// From the end of an answer to the next whole request.
     public var idleTimeout: TimeAmount
 
     public init(maxConnections: Int = 256, requestDeadline: TimeAmount = .seconds(5), idleTimeout: TimeAmount = .seconds(30)) {
@@ -33,8 +32,6 @@ final class HTTPConnectionTable: Sendable {
     private let entries = NIOLockedValueBox<[ObjectIdentifier: Entry]>([:])
 
     init(limit: Int) { self.limit = max(1, limit) }
-
-    var count: Int { entries.withLockedValue { $0.count } }
 
     /// Takes `channel` in, closing the connection idle the longest when full.
     func admit(_ channel: any Channel) {
@@ -58,8 +55,9 @@ final class HTTPConnectionTable: Sendable {
     }
 }
 
-/// Closes a connection whose request does not arrive whole within the
-/// deadline, or that stays idle past the idle timeout after an answer.
+/// Closes a connection whose first request is not whole within the
+/// deadline of its opening, or whose next one is not whole within the
+/// idle timeout of the last answer (a request surfaces only once whole).
 final class HTTPDeadlineHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -96,8 +94,6 @@ final class HTTPDeadlineHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
             table.touch(context.channel)
-            // The idle time bounds a slow next request too: its head only
-            // surfaces once whole.
             arm(context, limits.idleTimeout)
         }
         context.write(data, promise: promise)

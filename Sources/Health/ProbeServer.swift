@@ -22,16 +22,12 @@ public struct ProbeAnswer: Sendable {
 public final class ProbeServer: Sendable {
     public typealias Check = @Sendable () -> ProbeAnswer
     private let channel: any Channel
-    private let connections: HTTPConnectionTable
 
     public var port: Int { channel.localAddress?.port ?? 0 }
-    /// Connections open now.
-    public var connectionCount: Int { connections.count }
 
     /// Binds at once: the probe is up before anything it reports on has started.
     public init(host: String, port: Int, routes: [String: Check], limits: HTTPConnectionLimits = HTTPConnectionLimits()) async throws {
         let connections = HTTPConnectionTable(limit: limits.maxConnections)
-        self.connections = connections
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

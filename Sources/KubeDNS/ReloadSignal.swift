@@ -12,61 +12,42 @@ final class ReloadSignal: Sendable {
     /// Signals are the process's: one instance follows them for its life.
     static let shared = ReloadSignal()
 
-    private let waiters = Mutex<[Int: CheckedContinuation<Bool, Never>]>([:])
-    private let nextWaiter = Atomic<Int>(0)
+    private let subscribers = Mutex<[Int: AsyncStream<Void>.Continuation]>([:])
+    private let nextSubscriber = Atomic<Int>(0)
 
     private init() {
         Task { [self] in
             for await _ in Signals.stream([SIGHUP, SIGUSR1]) {
-                let woken = waiters.withLock { waiters in
-                    defer { waiters.removeAll() }
-                    return Array(waiters.values)
-                }
-                for waiter in woken { waiter.resume(returning: true) }
+                for subscriber in subscribers.withLock({ Array($0.values) }) { subscriber.yield() }
             }
         }
+    }
+
+    /// Each signal from now on as an element, the last one kept while
+    /// the reader is busy.
+    func requests() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let id = nextSubscriber.add(1, ordering: .relaxed).newValue
+        subscribers.withLock { $0[id] = continuation }
+        continuation.onTermination = { _ in self.subscribers.withLock { _ = $0.removeValue(forKey: id) } }
+        return stream
     }
 
     /// Waits `period` or until a reload signal; true when signalled.
     @Sendable func wait(upTo period: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
+        let signals = requests()
+        return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try? await Task.sleep(for: period)
                 return false
             }
-            group.addTask { await self.signalled() }
+            group.addTask {
+                var iterator = signals.makeAsyncIterator()
+                return await iterator.next() != nil
+            }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
-        }
-    }
-
-    /// Each signal as an element, for a follower that only reloads on request.
-    func requests() -> AsyncStream<Void> {
-        AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
-            let task = Task {
-                while !Task.isCancelled {
-                    if await wait(upTo: .seconds(3600)) { continuation.yield() }
-                }
-                continuation.finish()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
-
-    private func signalled() async -> Bool {
-        let id = nextWaiter.add(1, ordering: .relaxed).newValue
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let cancelled = waiters.withLock { waiters in
-                    guard !Task.isCancelled else { return true }
-                    waiters[id] = continuation
-                    return false
-                }
-                if cancelled { continuation.resume(returning: false) }
-            }
-        } onCancel: {
-            waiters.withLock { $0.removeValue(forKey: id) }?.resume(returning: false)
         }
     }
 }

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,15 +14,14 @@ enum Signals {
     /// without the lame duck (SIGTERM's), with status 0.
     static func prepare() {
         for number in [SIGHUP, SIGUSR1, SIGUSR2] { signal(number, SIG_IGN) }
-        signal(SIGQUIT, SIG_IGN)
-        let quit = DispatchSource.makeSignalSource(signal: SIGQUIT, queue: .global())
-        quit.setEventHandler {
-            let line = "SIGQUIT: stopping at once\n"
-            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-            _exit(0)
+        // The stream takes SIGQUIT from the runtime at once, as it is made.
+        let quits = stream([SIGQUIT])
+        Task {
+            for await _ in quits {
+                _ = "SIGQUIT: stopping at once\n".withCString { write(STDERR_FILENO, $0, strlen($0)) }
+                _exit(0)
+            }
         }
-        quit.resume()
-        quitSource.withLock { $0 = SignalSources([quit]) }
     }
 
     static func stream(_ numbers: [Int32]) -> AsyncStream<Int32> {
@@ -40,9 +38,6 @@ enum Signals {
         }
     }
 }
-
-/// Kept for the life of the process: a released source stops delivering.
-private let quitSource = Mutex<SignalSources?>(nil)
 
 /// Dispatch sources are thread-safe (their methods may be called from any
 /// queue), so handing them to the termination handler is safe.

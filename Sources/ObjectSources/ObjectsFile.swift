@@ -21,23 +21,20 @@ public enum ObjectsFile {
         func failure(_ what: String) -> ObjectsFileError {
             ObjectsFileError(path: path, reason: "cannot read: \(what)")
         }
+        // Opened by hand for errno's words (Foundation's are "error 256").
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure(String(cString: strerror(errno))) }
-        defer { close(fd) }
+        let file = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure(String(cString: strerror(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw failure("not a regular file") }
         guard info.st_size <= maximumBytes else { throw failure("\(info.st_size) bytes; at most \(maximumBytes)") }
-        var data = Data(count: Int(info.st_size))
-        var filled = 0
-        while filled < data.count {
-            let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw failure(String(cString: strerror(errno))) }
-            if count == 0 { break }
-            filled += count
+        do {
+            // A file growing while it is read is read up to its size when opened.
+            return try file.read(upToCount: Int(info.st_size)) ?? Data()
+        } catch {
+            throw failure("\(error)")
         }
-        return data.prefix(filled)
     }
 
     /// Decodes file contents; `path` names the file in errors.

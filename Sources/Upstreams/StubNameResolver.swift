@@ -10,7 +10,7 @@ import Synchronization
 
 /// The addresses of stub-domain servers given by name (`dns.corp.example`,
 /// which kube-dns accepted and resolved), asked of the default upstreams
-/// (A and AAAA, over UDP) and asked again once their TTL has run out. A
+/// (A and AAAA) and asked again once their TTL has run out. A
 /// name that does not resolve keeps its last addresses and is asked again
 /// after `retry`.
 public final class StubNameResolver: Sendable {
@@ -65,79 +65,46 @@ public final class StubNameResolver: Sendable {
     /// A and AAAA of `name`, from the first of `servers` that answers.
     @Sendable public static func ask(_ name: DNSName, _ servers: [Forwarding.Upstream]) async -> (addresses: [String], ttl: Int)? {
         await withCheckedContinuation { continuation in
+            // ldns's resolver blocks: off the cooperative threads.
             DispatchQueue.global().async {
-                for server in servers {
-                    var addresses: [String] = []
-                    var ttl = Int.max
-                    var answered = false
-                    for type in [UInt16(1), 28] {
-                        guard let reply = exchange(query(name, type), with: server) else { continue }
-                        answered = true
-                        let (found, least) = readAddresses(reply)
-                        addresses += found
-                        if !found.isEmpty { ttl = min(ttl, least) }
-                    }
-                    if answered {
-                        continuation.resume(returning: (addresses, ttl == Int.max ? 0 : ttl))
-                        return
-                    }
-                }
-                continuation.resume(returning: nil)
+                continuation.resume(returning: servers.lazy.compactMap { lookUp(name, at: $0) }.first)
             }
         }
     }
 
-    private static func query(_ name: DNSName, _ type: UInt16) -> [UInt8] {
-        let id = UInt16.random(in: 0...UInt16.max)
-        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0]
-        bytes += name.wire
-        bytes += [UInt8(type >> 8), UInt8(type & 0xFF), 0, 1]
-        return bytes
-    }
-
-    /// One query over UDP, its reply (same ID) within 2 s, or nil.
-    private static func exchange(_ query: [UInt8], with server: Forwarding.Upstream) -> [UInt8]? {
-        var storage = sockaddr_storage()
-        var length: socklen_t = 0
-        var v4 = sockaddr_in()
-        var v6 = sockaddr_in6()
-        if inet_pton(AF_INET, server.host, &v4.sin_addr) == 1 {
-            v4.sin_family = sa_family_t(AF_INET)
-            v4.sin_port = server.port.bigEndian
-            withUnsafeBytes(of: v4) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        } else if inet_pton(AF_INET6, server.host, &v6.sin6_addr) == 1 {
-            v6.sin6_family = sa_family_t(AF_INET6)
-            v6.sin6_port = server.port.bigEndian
-            withUnsafeBytes(of: v6) { bytes in withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) } }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-        } else {
-            return nil
+    /// A and AAAA of `name` from one server, by ldns's resolver (its ID
+    /// and question checks, and TCP when a reply is truncated); nil when it
+    /// does not answer.
+    private static func lookUp(_ name: DNSName, at server: Forwarding.Upstream) -> (addresses: [String], ttl: Int)? {
+        guard let resolver = ldns_resolver_new() else { return nil }
+        defer { ldns_resolver_deep_free(resolver) }
+        let family = server.host.contains(":") ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A
+        guard let address = ldns_rdf_new_frm_str(family, server.host) else { return nil }
+        defer { ldns_rdf_deep_free(address) }
+        guard ldns_resolver_push_nameserver(resolver, address) == LDNS_STATUS_OK,
+            let owner = ldns_dname_new_frm_str(name.description)
+        else { return nil }
+        defer { ldns_rdf_deep_free(owner) }
+        ldns_resolver_set_port(resolver, server.port)
+        ldns_resolver_set_timeout(resolver, timeval(tv_sec: 2, tv_usec: 0))
+        ldns_resolver_set_retry(resolver, 1)
+        ldns_resolver_set_recursive(resolver, 1)
+        var addresses: [String] = []
+        var ttl = Int.max
+        var answered = false
+        for type in [LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA] {
+            guard let packet = ldns_resolver_query(resolver, owner, type, LDNS_RR_CLASS_IN, UInt16(LDNS_RD)) else { continue }
+            defer { ldns_pkt_free(packet) }
+            answered = true
+            let (found, least) = readAddresses(packet)
+            addresses += found
+            if !found.isEmpty { ttl = min(ttl, least) }
         }
-        let fd = socket(Int32(storage.ss_family), Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-        }
-        guard connected == 0, query.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == query.count else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        for _ in 0..<4 {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n >= 12 else { return nil }
-            if buffer[0] == query[0], buffer[1] == query[1], buffer[2] & 0x80 != 0 { return Array(buffer[..<n]) }
-        }
-        return nil
+        return answered ? (addresses, ttl == Int.max ? 0 : ttl) : nil
     }
 
     /// The A and AAAA records of the answer section, as text, and their least TTL.
-    private static func readAddresses(_ reply: [UInt8]) -> ([String], Int) {
-        var packet: UnsafeMutablePointer<ldns_pkt>?
-        let status = reply.withUnsafeBufferPointer { ldns_wire2pkt(&packet, $0.baseAddress, $0.count) }
-        guard status == LDNS_STATUS_OK, let packet else { return ([], 0) }
-        defer { ldns_pkt_free(packet) }
+    private static func readAddresses(_ packet: UnsafeMutablePointer<ldns_pkt>) -> ([String], Int) {
         var addresses: [String] = []
         var ttl = Int.max
         let answer = ldns_pkt_answer(packet)

@@ -29,7 +29,8 @@ import Testing
         #expect(server.log.contains("open-file limit too low for the caps asked; caps lowered to fit"), "\(server.log)")
         var held: [LoopbackSocket] = []
         for _ in 0..<600 { held.append(try LoopbackSocket(tcp: true, port: server.port)) }
-        #expect(Self.openDescriptors(server.pid) < 512)
+        // Within the limit less the budget's reserve of 64: room left for the probes and files.
+        #expect(Self.openDescriptors(server.pid) <= 512 - 64)
         for _ in 0..<3 {
             #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz", extra: ["--max-time", "1"]) == 200)
         }
