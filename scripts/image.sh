@@ -12,7 +12,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tag="${1:-kube-dns-swift:0.1.0}"
 scratch="${SCRATCH:-.build-static}"
-base=localhost/kube-dns-runtime-base:bookworm
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$(pwd)/deploy/containers.conf}"
 
 scripts/install-packages.sh podman runc mmdebstrap
@@ -22,20 +21,21 @@ binary="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 packages=$(grep -v '^#' deploy/runtime-packages.txt | paste -sd, -)
-mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$work/base.tar"
-# An imported root file system has no environment: PATH as Debian's images set it.
-podman import --quiet --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  "$work/base.tar" "$base" > /dev/null
+mkdir -p "$work/context/deploy/legacy"
+mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$work/context/base.tar"
 
 # The context holds what the runtime stage copies, at the same paths.
-mkdir -p "$work/context/deploy/legacy"
 cp "$binary" "$work/context/kube-dns"
 cp deploy/legacy/etcdctl "$work/context/deploy/legacy/etcdctl"
+# The base as Debian's own images are made: the root file system added to
+# an empty image, with the PATH their images set.
 {
-  echo "FROM $base"
+  echo "FROM scratch"
+  echo "ADD base.tar /"
+  echo "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   sed -n '/^FROM runtime-base$/,$p' deploy/Containerfile | tail -n +2 |
     sed 's|^COPY --from=build /kube-dns |COPY kube-dns |'
 } > "$work/context/Containerfile"
 grep -q '^COPY kube-dns ' "$work/context/Containerfile" || { echo "deploy/Containerfile's runtime stage changed shape" >&2; exit 1; }
-podman build --quiet -f "$work/context/Containerfile" -t "$tag" "$work/context" > /dev/null
+podman build --quiet --layers=false -f "$work/context/Containerfile" -t "$tag" "$work/context" > /dev/null
 echo "built $tag"

@@ -16,3 +16,5 @@ clang-format --dry-run -Werror CSupport/CDataPlane/*.[ch] CSupport/CDataPlane/in
 swift build --build-tests
 swift test --skip-build
 Tests/CDataPlane/run.sh "${FUZZ_SECONDS:-60}"
+# The image and the pods of deploy/, for real, with podman.
+scripts/test-image.sh
