@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(
             name: "CLdns", path: "CSupport/CLdns", pkgConfig: "ldns",
             providers: [.apt(["libldns-dev"])]),
+        // capget and capset, from glibc.
+        .systemLibrary(name: "CCapabilities", path: "CSupport/CCapabilities"),
 
         // The C data plane: event loops, packet path, answer table.
         .target(
@@ -150,7 +152,7 @@ let package = Package(
             name: "KubeDNS",
             dependencies: [
                 "RecordModel", "DataPlane", "RecordPublisher", "ObjectSources", "KubeAPI", "Health", "Upstreams",
-                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan", "CorefileReload",
+                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan", "CorefileReload", "CCapabilities",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

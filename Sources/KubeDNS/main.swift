@@ -5,6 +5,9 @@ import DataPlane
 // The async command is run by name: with this toolchain both ArgumentParser's
 // async entry point and a call to `run()` pick the synchronous default
 // `run()`, which only prints the help.
+// First, on the main thread alone: capabilities are per thread, and the
+// threads made later inherit them from it.
+BindCapability.raise()
 DNSServer.tuneMalloc()
 Signals.prepare()
 let arguments = ArgumentSpelling.normalize(Array(CommandLine.arguments.dropFirst()))

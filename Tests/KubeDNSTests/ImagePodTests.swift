@@ -47,6 +47,32 @@ struct ImagePodTests {
         #expect(write.status != 0 && write.stderr.contains("Read-only file system"), "\(write)")
     }
 
+    /// containerd and CRI-O add a pod's capabilities to the bounding set
+    /// but not to the ambient one, so a non-root program starts with none
+    /// (podman makes them ambient): `setpriv` clears the ambient and
+    /// inheritable sets before kube-dns starts, as those runtimes leave them.
+    @Test func portFiftyThreeIsBoundWithoutAmbientCapabilitiesAsContainerdStartsIt() throws {
+        let sandbox = try PodmanSandbox()
+        defer { sandbox.remove() }
+        let container = try sandbox.runContainer(
+            name: "kube-dns-no-ambient-\(sandbox.namespace)",
+            [
+                "--read-only", "--cap-drop=all", "--cap-add=NET_BIND_SERVICE", "-p", "127.0.0.1:15353:53/udp",
+                "-v", "\(Self.demoCluster):/demo/cluster.yaml:ro", "--entrypoint", "/usr/bin/setpriv",
+                Self.image, "--ambient-caps=-all", "--inh-caps=-all",
+                "/usr/local/bin/kube-dns", "--kube-objects", "/demo/cluster.yaml", "--nameservers", "",
+            ])
+        var reply: DigReply?
+        #expect(
+            try eventually {
+                let answer = try sandbox.dig("kubernetes.default.svc.cluster.local", "A", server: "127.0.0.1", port: 15353)
+                reply = answer
+                return Self.records(answer.answer) == Self.records(["kubernetes.default.svc.cluster.local. 30 IN A 10.0.0.1"])
+            }, "\(reply?.output ?? "") \((try? sandbox.podman(["logs", container])) ?? "")")
+        let security = try ProcessSecurity(pid: sandbox.pid(ofContainer: container))
+        #expect(security == ProcessSecurity(uid: 65532, gid: 65532, effectiveCapabilities: ProcessSecurity.netBindService))
+    }
+
     @Test func theLegacyPodServesTheSeedsAnswersFromEtcd() throws {
         try Self.withPod("deploy/legacy/kube-dns-v11.yaml") { sandbox, pod, manifest in
             var reply: DigReply?
