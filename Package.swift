@@ -26,8 +26,8 @@ let package = Package(
         .systemLibrary(
             name: "CLdns", path: "CSupport/CLdns", pkgConfig: "ldns",
             providers: [.apt(["libldns-dev"])]),
-        // capget and capset, from glibc.
-        .systemLibrary(name: "CCapabilities", path: "CSupport/CCapabilities"),
+        // Linux calls glibc has but does not declare (capabilities, unshare).
+        .systemLibrary(name: "CLinux", path: "CSupport/CLinux"),
 
         // The C data plane: event loops, packet path, answer table.
         .target(
@@ -98,6 +98,11 @@ let package = Package(
                 "CLdns", "DataPlane", "DNSModel", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
             ]),
         // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
+        // node-cache's node setup: the Corefile from its template, the
+        // dummy interface (netlink), the iptables rules.
+        .target(
+            name: "NodeCache",
+            dependencies: ["Upstreams", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "ServerMetrics",
             dependencies: ["DataPlane", "DNSModel", .product(name: "Prometheus", package: "swift-prometheus")]),
@@ -152,7 +157,7 @@ let package = Package(
             name: "KubeDNS",
             dependencies: [
                 "RecordModel", "DataPlane", "RecordPublisher", "ObjectSources", "KubeAPI", "Health", "Upstreams",
-                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan", "CorefileReload", "CCapabilities",
+                "ServerMetrics", "Etcd", "Kube2Sky", "SkyDNSSource", "Corefile", "CorefilePlan", "CorefileReload", "CLinux", "NodeCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,6 +165,7 @@ let package = Package(
 
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
         .testTarget(name: "CorefileTests", dependencies: ["Corefile"]),
+        .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "Upstreams", "DNSModel", "DataPlane", "CLinux"]),
         .testTarget(
             name: "CorefilePlanTests", dependencies: ["CorefilePlan", "Corefile", "DNSModel", "DataPlane", "RecordModel", "TestSupport"]),
         .testTarget(

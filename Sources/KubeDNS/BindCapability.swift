@@ -1,4 +1,4 @@
-import CCapabilities
+import CLinux
 
 #if canImport(Glibc)
     import Glibc
