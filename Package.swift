@@ -202,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "KubeDNSTests",
             dependencies: [
-                "KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator", "Etcd", .product(name: "Yams", package: "Yams"),
+                "KubeDNS", "CLdns", "TestSupport", "KubeAPISimulator", "Etcd", "NodeCache", .product(name: "Yams", package: "Yams"),
             ]),
         // Shared by the test targets: the fixture cluster, its expected answers, DNS clients.
         .target(

@@ -50,6 +50,7 @@ struct dp_pending {
     bool busy;
     bool probe;
     bool health_probe; /* a probe of an upstream set aside (not of loops) */
+    bool probe_tcp;    /* a probe of a route with force_tcp: TCP, as its queries */
     bool prefetch;     /* a cached answer asked again, for no client */
     uint8_t source;    /* what makes the client's reply (DP_SOURCE_...) */
     dp_query query;    /* asked upstream; its wire is `question` */
@@ -422,7 +423,7 @@ static bool send_query(dp_pending *p, uint64_t now) {
     dp_worker *w = p->w;
     dp_upstream_slot *s = slot_of(p);
     p->id = (uint16_t)arc4random_uniform(65536);
-    if (p->route != NULL && p->route->force_tcp) {
+    if (p->probe_tcp || (p->route != NULL && p->route->force_tcp)) {
         if (!send_over_tcp(p)) return false;
     } else {
         uint8_t query[DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
@@ -487,6 +488,7 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     p->attempts = 0;
     p->probe = probe;
     p->health_probe = false;
+    p->probe_tcp = false;
     p->prefetch = false;
     p->source = DP_SOURCE_FORWARD;
     p->chased = false;
@@ -630,12 +632,15 @@ size_t dp_forward(dp_worker *w, dp_parsed *parsed, const dp_client *client, uint
     return 0;
 }
 
-/* A probe to one upstream: `name` (wire) of type `qtype`, no client. */
-static void send_probe(dp_worker *w, unsigned slot, const uint8_t *name, size_t name_len,
-                       uint16_t qtype) {
+/* A probe to one upstream of `route`: `name` (wire) of type `qtype`, no
+ * client; over TCP where the route forces TCP (NodeLocal DNSCache's
+ * upstream, which must see no UDP from it). */
+static void send_probe(dp_worker *w, const dp_route *route, unsigned slot, const uint8_t *name,
+                       size_t name_len, uint16_t qtype) {
     dp_pending *p = take_pending(w, true);
     if (p == NULL) return;
     p->health_probe = qtype == DP_TYPE_NS;
+    p->probe_tcp = route->force_tcp;
     p->slot = slot;
     p->deadline_ms = dp_monotonic_ms() + DP_UPSTREAM_PROBE_MS;
     static const uint8_t header[4] = {0};
@@ -657,7 +662,7 @@ static void send_loop_probes(dp_worker *w) {
             memcpy(name + 2 + n, f->nonce, 16);
             static const uint8_t domain[] = DP_LOOP_PROBE_DOMAIN;
             memcpy(name + 18 + n, domain, sizeof(domain));
-            send_probe(w, slot, name, (size_t)(18 + n) + sizeof(domain), DP_TYPE_A);
+            send_probe(w, &f->routes[r], slot, name, (size_t)(18 + n) + sizeof(domain), DP_TYPE_A);
         }
     }
 }
@@ -711,7 +716,7 @@ void dp_forward_heartbeat(dp_worker *w) {
             uint64_t last = atomic_load_explicit(&s->last_probe_ms, memory_order_relaxed);
             if (now < last + DP_UPSTREAM_PROBE_MS) continue;
             atomic_store_explicit(&s->last_probe_ms, now, memory_order_relaxed);
-            send_probe(w, slot, root, sizeof(root), DP_TYPE_NS);
+            send_probe(w, &f->routes[r], slot, root, sizeof(root), DP_TYPE_NS);
         }
     }
 }

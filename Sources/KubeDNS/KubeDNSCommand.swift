@@ -7,7 +7,10 @@ struct KubeDNSCommand: AsyncParsableCommand {
         commandName: "kube-dns",
         abstract: "Kubernetes cluster DNS: a Swift control plane over a C data plane.",
         version: BuildInfo.version,
-        subcommands: [ServeCommand.self, RecordsCommand.self, SkyDNSCommand.self, Kube2SkyCommand.self, ExecHealthzCommand.self],
+        subcommands: [
+            ServeCommand.self, RecordsCommand.self, SkyDNSCommand.self, Kube2SkyCommand.self, ExecHealthzCommand.self,
+            NodeCacheCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self)
 }
 

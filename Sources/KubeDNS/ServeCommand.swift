@@ -62,11 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
         var lameduck: Duration
     }
 
-    func serve() async throws {
+    /// What another mode adds to the server (node-cache's): HTTP
+    /// endpoints, and tasks run beside it until the shutdown.
+    struct Additions {
+        var metrics = MetricsRegistry(version: BuildInfo.version)
+        var endpoints: [DNSFrontEnd.Endpoint] = []
+        var tasks: [(name: String, run: @Sendable () async -> Void)] = []
+    }
+
+    func serve(_ additions: Additions = Additions()) async throws {
         Verbosity.bootstrap(serverFlags.verbosity)
         let logger = Logger(label: "kube-dns")
         try corefile.writePID()
-        let metrics = MetricsRegistry(version: BuildInfo.version)
+        let metrics = additions.metrics
         let setup = try corefile.conf.map { try corefileSetup($0, metrics: metrics, logger: logger) } ?? flagSetup(logger: logger)
         let open: @Sendable (RecordPipeline.Plan) throws -> RecordPipeline = { [records, api] plan in
             try RecordPipeline(plan, records: records, settings: api.informerSettings, metrics: metrics, logger: logger)
@@ -74,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Fail fast on what cannot work: a bad objects file or kubeconfig.
         let pipeline = try open(setup.records)
         let frontEnd = try await DNSFrontEnd.start(
-            dns: setup.dns, endpoints: setup.endpoints, unsynced: pipeline.unsyncedZones,
+            dns: setup.dns, endpoints: setup.endpoints + additions.endpoints, unsynced: pipeline.unsyncedZones,
             notReadyReason: "the first lists of the cluster have not loaded", upstreams: setup.upstreams,
             portFile: serverFlags.portFile, metrics: metrics, logger: logger)
         let (server, readiness) = (frontEnd.server, frontEnd.readiness)
@@ -84,16 +92,12 @@ struct ServeCommand: AsyncParsableCommand {
                 server: server, readiness: readiness, metrics: metrics, initialSyncTimeout: first ? initialSyncTimeout : nil,
                 logger: logger)
         }
+        let clusterChanges = setup.clusterChanges
+        let records: @Sendable () async -> Void = {
+            await RecordPipeline.follow(pipeline, changes: clusterChanges, open: { try open(Self.records($0)) }, run: run, logger: logger)
+        }
         try await frontEnd.run(
-            [
-                (
-                    "records",
-                    {
-                        await RecordPipeline.follow(
-                            pipeline, changes: setup.clusterChanges, open: { try open(Self.records($0)) }, run: run, logger: logger)
-                    }
-                )
-            ],
+            [("records", records)] + additions.tasks,
             lameduck: setup.lameduck, logger: logger)
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// glog-style `-v N` to swift-log levels: 0 says what matters to an
 /// operator, 2 adds what is routine, 4 and more is for debugging.
@@ -12,7 +13,17 @@ enum Verbosity {
         }
     }
 
+    private static let bootstrapped = Mutex(false)
+
+    /// Sets the level once per process (a mode that starts another, as
+    /// node-cache starts the server, sets it first).
     static func bootstrap(_ v: Int) {
+        guard
+            bootstrapped.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
         let level = level(v)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -21,6 +21,8 @@ do {
         try await kube2sky.serve()
     } else if let exechealthz = command as? ExecHealthzCommand {
         try await exechealthz.serve()
+    } else if let nodeCache = command as? NodeCacheCommand {
+        try await nodeCache.serve()
     } else {
         try command.run()
     }

@@ -23,6 +23,7 @@ public enum RouteNetlink {
     static let addressLocal: UInt16 = 2
     static let address: UInt16 = 1
     static let interfaceUp: UInt32 = 0x1
+    static let netlinkRoute: Int32 = 0
 
     /// RTM_NEWLINK: a `dummy` interface named `name`, up.
     public static func newDummyLink(_ name: String, sequence: UInt32) -> [UInt8] {
@@ -40,7 +41,8 @@ public enum RouteNetlink {
 
     /// RTM_NEWADDR: `address` alone (/32 or /128) on the interface.
     public static func newAddress(_ address: IPAddress, index: Int32, sequence: UInt32) -> [UInt8] {
-        var body: [UInt8] = [address.family, UInt8(address.bytes.count * 8), 0, 0 /* RT_SCOPE_UNIVERSE */]
+        // struct ifaddrmsg: family, prefix length, flags, scope (RT_SCOPE_UNIVERSE), index.
+        var body: [UInt8] = [address.family, UInt8(address.bytes.count * 8), 0, 0]
         body += littleEndian(UInt32(bitPattern: index))
         body += attribute(addressLocal, address.bytes)
         body += attribute(self.address, address.bytes)
@@ -69,7 +71,7 @@ public enum RouteNetlink {
 
     /// Sends one request and reads the kernel's acknowledgement: 0, or the errno it refused with.
     public static func perform(_ request: [UInt8]) -> Int32 {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0 /* NETLINK_ROUTE */)
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkRoute)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         // An unbound, unconnected netlink socket sends to the kernel.

@@ -8,16 +8,16 @@ import Yams
 /// as a cluster runs it, and the legacy, drop-in and CoreDNS pods played
 /// by podman against the API simulator, each answering DNS from its own
 /// address and its probes on the ports its manifest names.
-@Suite(.enabled(if: PodmanSandbox.image != nil, "KUBE_DNS_IMAGE names no image"), .serialized)
+@Suite(.enabled(if: NetworkSandbox.image != nil, "KUBE_DNS_IMAGE names no image"), .serialized)
 struct ImagePodTests {
-    static var image: String { PodmanSandbox.image ?? "" }
-    static let root = PodmanSandbox.repositoryRoot
+    static var image: String { NetworkSandbox.image ?? "" }
+    static let root = NetworkSandbox.repositoryRoot
     static let demoCluster = root.appendingPathComponent("deploy/demo/cluster.yaml").path
     /// The API server's port in the pods' environment (their own loopback).
     static let apiServerPort = 6443
 
     @Test func theImageServesTheDemoClusterNonRootReadOnlyWithOneCapability() throws {
-        let sandbox = try PodmanSandbox()
+        let sandbox = try NetworkSandbox()
         defer { sandbox.remove() }
         let version = try sandbox.podman(["run", "--rm", Self.image, "--version"])
         #expect(version == (try run(ServerProcess.binaryPath, ["--version"])).trimmingCharacters(in: .whitespacesAndNewlines))
@@ -52,7 +52,7 @@ struct ImagePodTests {
     /// (podman makes them ambient): `setpriv` clears the ambient and
     /// inheritable sets before kube-dns starts, as those runtimes leave them.
     @Test func portFiftyThreeIsBoundWithoutAmbientCapabilitiesAsContainerdStartsIt() throws {
-        let sandbox = try PodmanSandbox()
+        let sandbox = try NetworkSandbox()
         defer { sandbox.remove() }
         let container = try sandbox.runContainer(
             name: "kube-dns-no-ambient-\(sandbox.namespace)",
@@ -129,7 +129,7 @@ struct ImagePodTests {
     /// serving the demo cluster in the pod's own network, over TLS with the
     /// service account's token; runs `body`; removes everything.
     static func withPod(
-        _ manifest: String, configMaps: [String] = [], _ body: (PodmanSandbox, PlayedPod, [String: Any]) throws -> Void
+        _ manifest: String, configMaps: [String] = [], _ body: (NetworkSandbox, PlayedPod, [String: Any]) throws -> Void
     ) throws {
         let workload = try #require(
             Yams.load_all(yaml: String(contentsOfFile: root.appendingPathComponent(manifest).path, encoding: .utf8))
@@ -143,7 +143,7 @@ struct ImagePodTests {
         try JSONSerialization.data(withJSONObject: ["items": cluster]).write(to: URL(fileURLWithPath: objects))
         let pod = try KubeletPod.pod(from: workload, image: image, serviceAccount: serviceAccount, apiServerPort: apiServerPort)
 
-        let sandbox = try PodmanSandbox()
+        let sandbox = try NetworkSandbox()
         defer { sandbox.remove() }
         let simulatorLog = certificates.directory + "/simulator.log"
         try Data().write(to: URL(fileURLWithPath: simulatorLog))
@@ -165,7 +165,7 @@ struct ImagePodTests {
     }
 
     /// The demo cluster's names, as a pod of the cluster asks them of the pod's address.
-    static func expectClusterAnswers(_ sandbox: PodmanSandbox, _ pod: PlayedPod, _ manifest: [String: Any]) throws {
+    static func expectClusterAnswers(_ sandbox: NetworkSandbox, _ pod: PlayedPod, _ manifest: [String: Any]) throws {
         let expected = [
             ("kubernetes.default.svc.cluster.local", "A", ["kubernetes.default.svc.cluster.local. 30 IN A 10.0.0.1"]),
             ("10.0.0.10.in-addr.arpa", "PTR", ["10.0.0.10.in-addr.arpa. 30 IN PTR kube-dns.kube-system.svc.cluster.local."]),
@@ -202,7 +202,7 @@ struct ImagePodTests {
     /// Every container's liveness and readiness probe, on the port its
     /// manifest names (a number or a port name), answers 200; and every
     /// container runs as the manifest's security context asks.
-    static func expectProbesAnswer(_ sandbox: PodmanSandbox, _ pod: PlayedPod, _ manifest: [String: Any]) throws {
+    static func expectProbesAnswer(_ sandbox: NetworkSandbox, _ pod: PlayedPod, _ manifest: [String: Any]) throws {
         let spec = try #require(manifest["spec"] as? [String: Any])
         for container in try #require(spec["containers"] as? [[String: Any]]) {
             let name = try #require(container["name"] as? String)
@@ -232,7 +232,7 @@ struct ImagePodTests {
         }
     }
 
-    static func logs(_ sandbox: PodmanSandbox, _ pod: PlayedPod, _ manifest: [String: Any]) -> String {
+    static func logs(_ sandbox: NetworkSandbox, _ pod: PlayedPod, _ manifest: [String: Any]) -> String {
         let containers = ((manifest["spec"] as? [String: Any])?["containers"] as? [[String: Any]] ?? []).compactMap {
             $0["name"] as? String
         }

@@ -48,9 +48,12 @@ import Upstreams
     }
 
     @Test func upstreamNameserversGoOverUDPAndStubDomainsGetBlocks() throws {
-        let template = "cluster.local:53 {\n    bind __PILLAR__LOCAL__DNS__\n}\n.:53 {\n    forward . __PILLAR__UPSTREAM__SERVERS__ {\n            force_tcp\n    }\n}\n"
+        let template =
+            "cluster.local:53 {\n    bind __PILLAR__LOCAL__DNS__\n}\n.:53 {\n    forward . __PILLAR__UPSTREAM__SERVERS__ {\n            force_tcp\n    }\n}\n"
         let kubeDNS = ConfigDirectory(
-            stubDomains: [(try DNSName("acme.local"), [Forwarding.Upstream(host: "10.0.0.53"), Forwarding.Upstream(host: "10.0.0.54", port: 5353)])],
+            stubDomains: [
+                (try DNSName("acme.local"), [Forwarding.Upstream(host: "10.0.0.53"), Forwarding.Upstream(host: "10.0.0.54", port: 5353)])
+            ],
             upstreamNameservers: [Forwarding.Upstream(host: "8.8.8.8")])
         let rendered = NodeCacheCorefile.render(
             template: template, localAddresses: ["169.254.20.10"], port: 53, clusterDNS: "10.0.0.11", kubeDNS: kubeDNS)

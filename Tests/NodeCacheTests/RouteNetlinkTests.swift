@@ -1,5 +1,5 @@
-import Foundation
 import CLinux
+import Foundation
 import NodeCache
 import Synchronization
 import Testing

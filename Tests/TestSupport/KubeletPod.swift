@@ -16,7 +16,7 @@ public enum KubeletPod {
         let metadata = workload["metadata"] as? [String: Any] ?? [:]
         guard let template = (workload["spec"] as? [String: Any])?["template"] as? [String: Any],
             var spec = template["spec"] as? [String: Any], let containers = spec["containers"] as? [[String: Any]]
-        else { throw PodmanSandbox.SandboxError(description: "\(metadata["name"] ?? "?"): no pod template with containers") }
+        else { throw NetworkSandbox.SandboxError(description: "\(metadata["name"] ?? "?"): no pod template with containers") }
         let environment: [[String: Any]] = [
             ["name": "KUBERNETES_SERVICE_HOST", "value": "127.0.0.1"],
             ["name": "KUBERNETES_SERVICE_PORT", "value": "\(apiServerPort)"],

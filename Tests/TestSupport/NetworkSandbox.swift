@@ -5,12 +5,13 @@ import Synchronization
     import Glibc
 #endif
 
-/// podman run inside a network namespace of the test's own: the pods'
-/// bridge, the ports podman publishes and the pods' addresses live there
-/// and nowhere else, and a client in it (`dig`, `curl`) reaches a pod's
-/// address as another pod of the cluster would. Everything it made goes
-/// at `remove()`: pods, containers, the simulators, the namespace.
-public final class PodmanSandbox: @unchecked Sendable {
+/// A network namespace of the test's own, and the programs run in it.
+/// With podman run inside it, the pods' bridge, the ports podman
+/// publishes and the pods' addresses live there and nowhere else, and a
+/// client in it (`dig`, `curl`) reaches a pod's address as another pod of
+/// the cluster would. Everything it made goes at `remove()`: pods,
+/// containers, processes, the namespace and its /etc/netns files.
+public final class NetworkSandbox: @unchecked Sendable {
     // @unchecked: a sandbox belongs to one test, which calls it from one
     // task at a time; the lists of what to remove are behind a lock all the same.
     /// The image under test (`scripts/test-image.sh` builds it and sets this).
@@ -133,15 +134,41 @@ public final class PodmanSandbox: @unchecked Sendable {
 
     /// Starts `command` in the network namespace of `pid` (a pod's), stopped at the end.
     public func start(_ command: [String], inNetworkOf pid: Int32, log: String) throws -> Process {
+        try start(["-t", "\(pid)", "-n"] + command, log: log)
+    }
+
+    /// Starts `command` in the sandbox's namespace, stopped at the end.
+    public func start(_ command: [String], environment: [String: String] = [:], log: String) throws -> Process {
+        try start(["--net=/run/netns/\(namespace)", "/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + command, log: log)
+    }
+
+    private func start(_ nsenter: [String], log: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        process.arguments = ["-t", "\(pid)", "-n"] + command
+        process.arguments = nsenter
         let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
         process.standardOutput = output
         process.standardError = output
         try process.run()
         made.withLock { $0.processes.append(process) }
         return process
+    }
+
+    /// Gives `lo` these addresses (/32), for servers to bind.
+    public func addAddresses(_ addresses: [String]) throws {
+        for address in addresses {
+            try Self.check(Self.spawnToExit(["/usr/sbin/ip", "-n", namespace, "addr", "add", "\(address)/32", "dev", "lo"]), "ip addr add")
+        }
+    }
+
+    /// Runs `command` with `ip netns exec`, which also puts
+    /// /etc/netns/NAME/resolv.conf in place of /etc/resolv.conf: how a
+    /// stub resolver (glibc's getent) is given the sandbox's nameserver.
+    public func runWithResolvConf(_ resolvConf: String, _ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let directory = "/etc/netns/\(namespace)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try resolvConf.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+        return try Self.spawnToExit(["/usr/sbin/ip", "netns", "exec", namespace] + command)
     }
 
     /// `dig` in the namespace, at `server`.
@@ -169,6 +196,7 @@ public final class PodmanSandbox: @unchecked Sendable {
         for container in made.containers { _ = try? podman(["rm", "--force", "--ignore", container]) }
         for volume in made.volumes { _ = try? podman(["volume", "rm", "--force", volume]) }
         _ = try? runToEnd("/usr/sbin/ip", ["netns", "delete", namespace])
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(namespace)")
     }
 
     private static func check(_ result: (status: Int32, stdout: String, stderr: String), _ what: String) throws {
@@ -195,7 +223,7 @@ public struct PlayedPod: Sendable {
 
     static func name(of pod: [String: Any]) throws -> String {
         guard let name = (pod["metadata"] as? [String: Any])?["name"] as? String else {
-            throw PodmanSandbox.SandboxError(description: "the pod has no metadata.name")
+            throw NetworkSandbox.SandboxError(description: "the pod has no metadata.name")
         }
         return name
     }
