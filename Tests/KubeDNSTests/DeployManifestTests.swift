@@ -27,16 +27,48 @@ import Yams
 
     @Test func everyManifestValidatesAgainstTheKubernetesSchemas() throws {
         let legacy = Self.manifests(in: LegacyManifestTests.directory)
-        #expect(Self.manifests.count >= 4)
+        let examples = Self.manifests(in: Self.directory.appendingPathComponent("examples"))
+        let nodeLocal = Self.manifests(in: Self.directory.deletingLastPathComponent().appendingPathComponent("nodelocaldns"))
+        #expect(Self.manifests.count >= 5)
         #expect(legacy.count >= 2)
+        #expect(examples.count >= 1 && nodeLocal.count >= 1)
         let result = try runToEnd(
-            "/usr/bin/env", ["python3", "-m", "kubernetes_validate", "--strict", "--quiet"] + Self.manifests + legacy)
+            "/usr/bin/env",
+            ["python3", "-m", "kubernetes_validate", "--strict", "--quiet"] + Self.manifests + legacy + examples + nodeLocal)
         #expect(result.status == 0, "kubernetes-validate (pip install kubernetes-validate): \(result.stdout) \(result.stderr)")
+    }
+
+    /// The autoscaler scales this Deployment, reads its own ConfigMap, and
+    /// that ConfigMap's linear parameters are the addons' four.
+    @Test func theAutoscalerTargetsTheDNSDeploymentWithLinearParameters() throws {
+        let documents = try Self.documents()
+        func named(_ kind: String, _ name: String) -> [String: Any]? {
+            documents.first { $0["kind"] as? String == kind && ($0["metadata"] as? [String: Any])?["name"] as? String == name }
+        }
+        let autoscaler = try #require(named("Deployment", "kube-dns-autoscaler"))
+        let pod = try #require((autoscaler["spec"] as? [String: Any])?["template"] as? [String: Any])
+        let command = try #require(((pod["spec"] as? [String: Any])?["containers"] as? [[String: Any]])?.first?["command"] as? [String])
+        #expect(command.contains("--target=deployment/kube-dns"))
+        #expect(command.contains("--namespace=kube-system"))
+        #expect(named("Deployment", "kube-dns") != nil)
+        let configMap = try #require(named("ConfigMap", "kube-dns-autoscaler"))
+        #expect(command.contains("--configmap=kube-dns-autoscaler"))
+        let linear = try #require((configMap["data"] as? [String: Any])?["linear"] as? String)
+        let parameters = try #require(try JSONSerialization.jsonObject(with: Data(linear.utf8)) as? [String: Any])
+        #expect(parameters["coresPerReplica"] as? Int == 256 && parameters["nodesPerReplica"] as? Int == 16)
+        #expect(parameters["preventSinglePointFailure"] as? Bool == true && parameters["includeUnschedulableNodes"] as? Bool == true)
+        // What it may do: list nodes and scale Deployments, nothing more.
+        let role = try #require(named("ClusterRole", "system:kube-dns-autoscaler"))
+        let resources = ((role["rules"] as? [[String: Any]]) ?? []).flatMap { $0["resources"] as? [String] ?? [] }
+        #expect(Set(resources) == ["nodes", "deployments/scale", "replicasets/scale", "configmaps"])
     }
 
     @Test func theDeploymentsFlagsPortsAndProbesAreWhatTheBinaryServes() throws {
         let documents = try Self.documents()
-        let deployment = try #require(documents.first { $0["kind"] as? String == "Deployment" })
+        let deployment = try #require(
+            documents.first {
+                $0["kind"] as? String == "Deployment" && ($0["metadata"] as? [String: Any])?["name"] as? String == "kube-dns"
+            })
         let pod = try #require((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])
         let container = try #require(((pod["spec"] as? [String: Any])?["containers"] as? [[String: Any]])?.first)
         let args = try #require(container["args"] as? [String])
@@ -56,7 +88,9 @@ import Yams
         let configMapName = volumes.first { $0["name"] as? String == "kube-dns-config" }.flatMap {
             ($0["configMap"] as? [String: Any])?["name"] as? String
         }
-        let configMap = try #require(documents.first { $0["kind"] as? String == "ConfigMap" })
+        let configMap = try #require(
+            documents.first { $0["kind"] as? String == "ConfigMap" && ($0["metadata"] as? [String: Any])?["name"] as? String == "kube-dns" }
+        )
         #expect(configMapName == (configMap["metadata"] as? [String: Any])?["name"] as? String)
         let data = (configMap["data"] as? [String: String]) ?? [:]
         #expect(Set(data.keys) == ["stubDomains", "upstreamNameservers"])
