@@ -23,6 +23,10 @@
                rate that saturates kube-dns, with 100 EndpointSlice updates/s;
                every 10 s its RSS, open descriptors, p99 latency and lost
                queries; an SVG of RSS and p99 over time (Benchmarks/soak.svg)
+  apicost      what one replica takes from the API server, through a
+               counting proxy, at 10,000 and 100,000 services: requests
+               and bytes until ready (and the time to ready), then per
+               minute of 100 EndpointSlice updates/s, and per quiet minute
   paired       CPU per EndpointSlice update of BIN_DIR's kube-dns against
                the one in $BASELINE (a directory), both following one
                simulator at once on CPU 1, each started first in turn:
@@ -88,10 +92,11 @@ def cluster(objects, cpus="1", extra=()):
         sim.wait()
 
 
-def start_kube_dns(cpus, binary=BIN, dns_port=DNS_PORT, health_port=HEALTH_PORT, log=f"{OUT}/kube-dns.log", extra=()):
+def start_kube_dns(cpus, binary=BIN, dns_port=DNS_PORT, health_port=HEALTH_PORT, log=f"{OUT}/kube-dns.log", extra=(),
+                   api_port=API_PORT):
     log = open(log, "w")
     proc = subprocess.Popen(["taskset", "-c", cpus, f"{binary}/kube-dns", "--kube-master-url",
-                             f"http://127.0.0.1:{API_PORT}", "--dns-bind-address", "127.0.0.1",
+                             f"http://127.0.0.1:{api_port}", "--dns-bind-address", "127.0.0.1",
                              "--dns-port", str(dns_port), "--healthz-port", str(health_port), "--metrics-port", "0", "-v", "2",
                              *extra],
                             stderr=log, stdout=log)
@@ -665,6 +670,103 @@ def soak(services=10_000, rate=100, sample=10):
           f"{max(s['p99'] for s in warm):.0f} µs. Queries sent {sum(s['sent'] for s in samples):,.0f}, lost "
           f"{sum(s['lost'] for s in samples):,.0f}; EndpointSlice updates {samples[-1]['puts']:,} "
           f"({samples[-1]['puts'] / elapsed:.0f}/s).\n")
+
+
+class CountingProxy:
+    """A TCP proxy in front of the simulator that counts what passes: bytes
+    each way, and requests (request lines, watches among them)."""
+
+    def __init__(self, port, upstream_port):
+        self.received = self.sent = self.requests = self.watches = 0
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", port))
+        threading.Thread(target=self._accept, daemon=True).start()
+        self._upstream = upstream_port
+
+    def snapshot(self):
+        with self._lock:
+            return {"received": self.received, "sent": self.sent, "requests": self.requests, "watches": self.watches}
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self._upstream))
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source, destination, requests):
+        tail = b""
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                with contextlib.suppress(OSError):
+                    destination.shutdown(socket.SHUT_WR)
+                return
+            with self._lock:
+                if requests:
+                    self.sent += len(data)
+                    # Request lines end with " HTTP/1.1"; keep a tail for one split across reads.
+                    text = tail + data
+                    lines = re.findall(rb"(?:GET|PUT|POST|DELETE|PATCH) (\S+) HTTP/1\.1\r\n", text)
+                    self.requests += len(lines)
+                    self.watches += sum(1 for target in lines if b"watch=true" in target or b"watch=1" in target)
+                    tail = text[-64:] if not text.endswith(b"\r\n") else b""
+                else:
+                    self.received += len(data)
+            destination.sendall(data)
+
+    def close(self):
+        # shutdown wakes the thread blocked in accept, which close alone does not.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
+
+def apicost(sizes=(10_000, 100_000), churn_seconds=60, quiet_seconds=60, rate=100):
+    proxy_port = API_PORT + 10
+    print("### What one replica takes from the API server (through a counting proxy)\n")
+    print("| services | start to ready | until ready: requests | MiB received | per minute, 100 updates/s: requests | MiB "
+          "| per quiet minute: requests | KiB | watches open | RSS when ready |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for services in sizes:
+        directory = f"{OUT}/apicost-{services}"
+        generate(services, 3, directory)
+        sim = start_simulator(f"{directory}/cluster.json")
+        proxy = CountingProxy(proxy_port, API_PORT)
+        started = time.monotonic()
+        dns = start_kube_dns("1", api_port=proxy_port)
+        try:
+            ready = wait_ready() - started
+            time.sleep(1)
+            at_ready = proxy.snapshot()
+            rss = rss_mib(dns.pid)
+            driver = PutDriver(put_endpoint_slice, services, rate)
+            time.sleep(churn_seconds)
+            driver.stop()
+            after_churn = proxy.snapshot()
+            time.sleep(quiet_seconds)
+            after_quiet = proxy.snapshot()
+        finally:
+            dns.terminate()
+            dns.wait()
+            proxy.close()
+            sim.terminate()
+            sim.wait()
+        per_minute = 60 / churn_seconds
+        quiet = 60 / quiet_seconds
+        print(f"| {services:,} | {ready:.2f} s | {at_ready['requests']} | {at_ready['received'] / 2**20:.1f} "
+              f"| {(after_churn['requests'] - at_ready['requests']) * per_minute:.0f} "
+              f"| {(after_churn['received'] - at_ready['received']) * per_minute / 2**20:.2f} "
+              f"| {(after_quiet['requests'] - after_churn['requests']) * quiet:.0f} "
+              f"| {(after_quiet['received'] - after_churn['received']) * quiet / 2**10:.1f} "
+              f"| {at_ready['watches']} | {rss:.0f} MiB |")
+    print()
 
 
 for phase in PHASES:

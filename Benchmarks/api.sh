@@ -6,6 +6,7 @@
 # Results go to Benchmarks/out/api.md.
 #
 # usage: Benchmarks/api.sh [phase ...]   (propagation churn sync updates legacy; default all; soak: 30 min;
+#        apicost: what one replica takes from the API server, at 10,000 and 100,000 services;
 #        churn_dnsperf: churn under dnsperf, as the issue measures it;
 #        and paired, with BASELINE=DIR: CPU per update against the kube-dns in DIR)
 # SCRATCH=DIR: the release build's scratch path (default .build).

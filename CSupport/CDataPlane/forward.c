@@ -217,6 +217,17 @@ static void upstream_answered(dp_pending *p) {
     if (atomic_load_explicit(&s->down, memory_order_relaxed)) atomic_store(&s->down, false);
 }
 
+/* The longest an answer (or a denial) from `p`'s upstream may be cached:
+ * the server's cap, lowered by the route's. */
+static uint32_t cache_cap(const dp_pending *p, bool negative) {
+    const dp_server_config *config = &p->w->server->config;
+    uint32_t cap = negative ? config->cache_max_negative_ttl : config->cache_max_ttl;
+    uint32_t route = p->route == NULL ? 0
+                     : negative       ? p->route->cache_max_negative_ttl
+                                      : p->route->cache_max_ttl;
+    return route != 0 && route < cap ? route : cap;
+}
+
 /* The most an answer's RRs may say they live, cached for `ttl`: CoreDNS
  * gives every RR what is left of the entry, dnsmasq each its own up to
  * its maximum. */
@@ -291,8 +302,8 @@ static void tcp_readable(struct bufferevent *bev, void *arg) {
     evbuffer_drain(in, 2);
     evbuffer_remove(in, wire, len);
     dp_upstream_reply reply;
-    if (!dp_upstream_reply_check(wire, len, p->id, &p->query, p->w->server->config.cache_max_ttl,
-                                 p->w->server->config.cache_max_negative_ttl, &reply) ||
+    if (!dp_upstream_reply_check(wire, len, p->id, &p->query, cache_cap(p, false),
+                                 cache_cap(p, true), &reply) ||
         reply.truncated) {
         dp_count(&counters_of(p)->mismatched);
         upstream_failed(p, false);
@@ -369,8 +380,7 @@ static void upstream_readable(evutil_socket_t fd, short what, void *arg) {
         }
         dp_upstream_reply reply;
         if (!dp_upstream_reply_check(w->upstream_buf, (size_t)n, p->id, &p->query,
-                                     w->server->config.cache_max_ttl,
-                                     w->server->config.cache_max_negative_ttl, &reply)) {
+                                     cache_cap(p, false), cache_cap(p, true), &reply)) {
             dp_count(&counters_of(p)->mismatched);
             continue;
         }

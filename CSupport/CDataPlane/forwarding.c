@@ -77,6 +77,15 @@ int dp_forwarding_set_route_options(dp_forwarding *f, dp_upstream_order order, b
     return 0;
 }
 
+int dp_forwarding_set_route_cache_ttls(dp_forwarding *f, uint32_t max_ttl,
+                                       uint32_t max_negative_ttl, char *err, size_t errlen) {
+    if (f->route_count == 0) return dp_fail(err, errlen, "cache TTLs before any domain");
+    dp_route *r = &f->routes[f->last_route];
+    r->cache_max_ttl = max_ttl;
+    r->cache_max_negative_ttl = max_negative_ttl;
+    return 0;
+}
+
 void dp_forwarding_free(dp_forwarding *f) { dp_forwarding_release(f); }
 
 void dp_forwarding_retain(dp_forwarding *f) { atomic_fetch_add(&f->refs, 1); }

@@ -14,6 +14,9 @@ public struct RoutePlan: Sendable, Equatable {
     public var forceTCP: Bool
     public var cached: Bool
     public var maxFails: Int
+    /// Its block's `cache` TTL caps (success, denial); 0: the server's.
+    public var cacheMaxTTL: UInt32 = 0
+    public var cacheMaxNegativeTTL: UInt32 = 0
 
     init(_ domain: DNSName, cached: Bool) {
         self.domain = domain
@@ -22,6 +25,14 @@ public struct RoutePlan: Sendable, Equatable {
         forceTCP = false
         self.cached = cached
         maxFails = 3
+    }
+
+    init(_ domain: DNSName, cache: CachePlugin?) {
+        self.init(domain, cached: cache?.caches(domain) ?? false)
+        if cached, let cache {
+            cacheMaxTTL = cache.success.maxTTL
+            cacheMaxNegativeTTL = cache.denial.maxTTL
+        }
     }
 
     /// The routes of every block: a query goes to the block of the longest
@@ -43,7 +54,7 @@ public struct RoutePlan: Sendable, Equatable {
                 func owned(_ domain: DNSName) -> Bool {
                     !blockZones.contains { $0 != zone && $0.isSubdomain(of: zone) && domain.isSubdomain(of: $0) }
                 }
-                var zoneRoutes: [DNSName: RoutePlan] = [zone: RoutePlan(zone, cached: cache?.caches(zone) ?? false)]
+                var zoneRoutes: [DNSName: RoutePlan] = [zone: RoutePlan(zone, cache: cache)]
                 // The last forward first: each earlier one takes its names from those after it.
                 for forward in forwards.reversed() {
                     guard let covered = deeper(zone, forward.from), owned(covered) else { continue }
@@ -51,14 +62,16 @@ public struct RoutePlan: Sendable, Equatable {
                     // What its except names get: the route the forwards after it give them.
                     let passedOn = excepted.map { except in
                         var route = Self.longestMatch(except, in: zoneRoutes) ?? RoutePlan(except, cached: false)
+                        let cachePlan = RoutePlan(except, cache: cache)
                         route.domain = except
-                        route.cached = cache?.caches(except) ?? false
+                        (route.cached, route.cacheMaxTTL, route.cacheMaxNegativeTTL) =
+                            (cachePlan.cached, cachePlan.cacheMaxTTL, cachePlan.cacheMaxNegativeTTL)
                         return route
                     }
                     zoneRoutes = zoneRoutes.filter { domain, _ in
                         !domain.isSubdomain(of: covered) || excepted.contains { domain.isSubdomain(of: $0) }
                     }
-                    var forwarded = RoutePlan(covered, cached: cache?.caches(covered) ?? false)
+                    var forwarded = RoutePlan(covered, cache: cache)
                     forwarded.targets = forward.to
                     forwarded.order = Self.order(forward.policy)
                     forwarded.forceTCP = forward.forceTCP

@@ -32,6 +32,10 @@ public struct Forwarding: Sendable, Equatable {
         public var cached = true
         /// Failures in a row that set an upstream aside; 0: never.
         public var maxFails = 3
+        /// How long its answers, and its denials, stay in the cache at most,
+        /// below the server's caps (its server block's `cache`); 0: the server's.
+        public var cacheMaxTTL: UInt32 = 0
+        public var cacheMaxNegativeTTL: UInt32 = 0
 
         public init(_ domain: DNSName, _ upstreams: [Upstream]) {
             self.domain = domain
@@ -67,6 +71,9 @@ public struct Forwarding: Sendable, Equatable {
             if status == 0 {
                 status = dp_forwarding_set_route_options(
                     f, route.order.c, route.forceTCP, route.cached, UInt32(max(0, route.maxFails)), &err, err.count)
+            }
+            if status == 0 {
+                status = dp_forwarding_set_route_cache_ttls(f, route.cacheMaxTTL, route.cacheMaxNegativeTTL, &err, err.count)
             }
             guard status == 0 else {
                 dp_forwarding_free(f)

@@ -41,6 +41,8 @@ extension ForwardingPlan {
             route.forceTCP = plan.forceTCP
             route.cached = plan.cached
             route.maxFails = plan.maxFails
+            route.cacheMaxTTL = plan.cacheMaxTTL
+            route.cacheMaxNegativeTTL = plan.cacheMaxNegativeTTL
             routes.append(route)
         }
         guard !routes.isEmpty else { return (nil, ignored) }

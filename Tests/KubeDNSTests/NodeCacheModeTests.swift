@@ -135,6 +135,22 @@ import Yams
         }
     }
 
+    /// NodeLocal's Corefile caches the cluster's denials 5 s
+    /// (kubernetes/kubernetes#74093: StatefulSet pods polling for their
+    /// peers' names) and other answers up to 30 s: each block's cache caps
+    /// its own names, whatever the other blocks allow.
+    @Test func theClustersDenialsAreCachedFiveSecondsAndTheRestThirty() throws {
+        try Self.withNode { sandbox, _, _ in
+            let denial = try sandbox.dig("nope.default.svc.cluster.local", "A", server: Self.localAddress)
+            #expect(denial.rcode == "NXDOMAIN")
+            let soaTTL = denial.authority.first.flatMap { Int($0.split(whereSeparator: \.isWhitespace)[1]) }
+            #expect(soaTTL.map { $0 <= 5 } == true, "\(denial.output)")
+            let answer = try sandbox.dig("kubernetes.default.svc.example.com", "A", server: Self.localAddress)
+            let ttl = answer.answer.first.flatMap { Int($0.split(whereSeparator: \.isWhitespace)[1]) }
+            #expect(ttl.map { $0 > 5 && $0 <= 30 } == true, "\(answer.output)")
+        }
+    }
+
     /// Requests the cluster DNS has had over `proto`, from its /metrics.
     static func requests(_ sandbox: NetworkSandbox, _ metrics: String, proto: String) throws -> Int {
         let page = try sandbox.get(metrics).body

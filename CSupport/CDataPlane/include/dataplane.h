@@ -375,6 +375,15 @@ typedef enum dp_upstream_order {
  */
 int dp_forwarding_set_route_options(dp_forwarding *f, dp_upstream_order order, bool force_tcp,
                                     bool cached, unsigned max_fails, char *err, size_t errlen);
+
+/*
+ * The longest the last domain added keeps answers in the cache, and
+ * denials (NXDOMAIN, NODATA), below the server's caps: CoreDNS keeps a
+ * cache per server block, and NodeLocal DNSCache's caches the cluster's
+ * denials 5 s while its other blocks keep them 30 s. 0: the server's cap.
+ */
+int dp_forwarding_set_route_cache_ttls(dp_forwarding *f, uint32_t max_ttl,
+                                       uint32_t max_negative_ttl, char *err, size_t errlen);
 void dp_forwarding_free(dp_forwarding *f);
 
 /*
