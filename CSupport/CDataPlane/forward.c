@@ -222,10 +222,9 @@ static void upstream_answered(dp_pending *p) {
 static uint32_t cache_cap(const dp_pending *p, bool negative) {
     const dp_server_config *config = &p->w->server->config;
     uint32_t cap = negative ? config->cache_max_negative_ttl : config->cache_max_ttl;
-    uint32_t route = p->route == NULL ? 0
-                     : negative       ? p->route->cache_max_negative_ttl
-                                      : p->route->cache_max_ttl;
-    return route != 0 && route < cap ? route : cap;
+    if (p->route == NULL) return cap;
+    uint32_t route = negative ? p->route->cache_max_negative_ttl : p->route->cache_max_ttl;
+    return route < cap ? route : cap;
 }
 
 /* The most an answer's RRs may say they live, cached for `ttl`: CoreDNS

@@ -53,7 +53,7 @@ typedef struct dp_route {
     bool force_tcp;          /* every query over TCP */
     bool cached;             /* answers kept in, and taken from, the cache */
     unsigned max_fails;      /* failures in a row that set an upstream aside; 0: never */
-    uint32_t cache_max_ttl;  /* its block's cache caps, under the server's; 0: the server's */
+    uint32_t cache_max_ttl;  /* its block's cache caps, under the server's (0: not cached) */
     uint32_t cache_max_negative_ttl;
     unsigned upstream_count;
     struct sockaddr_storage addr[DP_MAX_ROUTE_UPSTREAMS];

@@ -46,6 +46,8 @@ int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len,
     r->order = DP_ORDER_SEQUENTIAL;
     r->cached = true;
     r->max_fails = DP_UPSTREAM_FAILURES_DOWN;
+    r->cache_max_ttl = UINT32_MAX;
+    r->cache_max_negative_ttl = UINT32_MAX;
     f->route_count++;
     f->last_route = at;
     return 0;

@@ -14,9 +14,10 @@ public struct RoutePlan: Sendable, Equatable {
     public var forceTCP: Bool
     public var cached: Bool
     public var maxFails: Int
-    /// Its block's `cache` TTL caps (success, denial); 0: the server's.
-    public var cacheMaxTTL: UInt32 = 0
-    public var cacheMaxNegativeTTL: UInt32 = 0
+    /// Its block's `cache` TTL caps (success, denial; 0: not kept, as
+    /// `disable success|denial` asks); `.max`: the server's.
+    public var cacheMaxTTL: UInt32 = .max
+    public var cacheMaxNegativeTTL: UInt32 = .max
 
     init(_ domain: DNSName, cached: Bool) {
         self.domain = domain
@@ -30,8 +31,9 @@ public struct RoutePlan: Sendable, Equatable {
     init(_ domain: DNSName, cache: CachePlugin?) {
         self.init(domain, cached: cache?.caches(domain) ?? false)
         if cached, let cache {
-            cacheMaxTTL = cache.success.maxTTL
-            cacheMaxNegativeTTL = cache.denial.maxTTL
+            let disabled = { (zones: [DNSName]) in zones.contains { domain.isSubdomain(of: $0) } }
+            cacheMaxTTL = disabled(cache.disableSuccess) ? 0 : cache.success.maxTTL
+            cacheMaxNegativeTTL = disabled(cache.disableDenial) ? 0 : cache.denial.maxTTL
         }
     }
 

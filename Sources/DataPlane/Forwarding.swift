@@ -33,9 +33,10 @@ public struct Forwarding: Sendable, Equatable {
         /// Failures in a row that set an upstream aside; 0: never.
         public var maxFails = 3
         /// How long its answers, and its denials, stay in the cache at most,
-        /// below the server's caps (its server block's `cache`); 0: the server's.
-        public var cacheMaxTTL: UInt32 = 0
-        public var cacheMaxNegativeTTL: UInt32 = 0
+        /// below the server's caps (its server block's `cache`; 0: not
+        /// kept); `.max`: the server's.
+        public var cacheMaxTTL: UInt32 = .max
+        public var cacheMaxNegativeTTL: UInt32 = .max
 
         public init(_ domain: DNSName, _ upstreams: [Upstream]) {
             self.domain = domain

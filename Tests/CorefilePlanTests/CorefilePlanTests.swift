@@ -168,4 +168,18 @@ import Testing
         #expect(plan.notes.contains { $0.hasPrefix("cache servfail") })
         #expect(plan.notes.contains { $0.hasPrefix("forward expire") })
     }
+
+    /// Each block's cache caps its own routes, as CoreDNS's cache per block
+    /// does: NodeLocal's cluster zone keeps denials 5 s, its root block 30 s.
+    @Test func eachRouteTakesItsBlocksCacheCaps() throws {
+        let plan = try plan(
+            "cluster.local {\ncache {\nsuccess 9984 30\ndenial 9984 5\n}\nforward . 10.0.0.11 {\nforce_tcp\n}\n}\n"
+                + ".:53 {\ncache 30\nforward . 10.0.0.53\n}\n" + "example.org {\ncache {\ndisable denial\n}\nforward . 10.0.0.54\n}\n"
+                + "uncached.test {\nforward . 10.0.0.55\n}\n")
+        let routes = Dictionary(uniqueKeysWithValues: plan.routes.map { ($0.domain.description, $0) })
+        #expect(routes["cluster.local."].map { ($0.cacheMaxTTL, $0.cacheMaxNegativeTTL) } ?? (0, 0) == (30, 5))
+        #expect(routes["."].map { ($0.cacheMaxTTL, $0.cacheMaxNegativeTTL) } ?? (0, 0) == (30, 30))
+        #expect(routes["example.org."].map { ($0.cacheMaxTTL, $0.cacheMaxNegativeTTL) } ?? (0, 0) == (3600, 0))
+        #expect(routes["uncached.test."]?.cached == false)
+    }
 }

@@ -380,7 +380,8 @@ int dp_forwarding_set_route_options(dp_forwarding *f, dp_upstream_order order, b
  * The longest the last domain added keeps answers in the cache, and
  * denials (NXDOMAIN, NODATA), below the server's caps: CoreDNS keeps a
  * cache per server block, and NodeLocal DNSCache's caches the cluster's
- * denials 5 s while its other blocks keep them 30 s. 0: the server's cap.
+ * denials 5 s while its other blocks keep them 30 s. 0: not cached
+ * (`disable denial`); UINT32_MAX, the default: the server's cap.
  */
 int dp_forwarding_set_route_cache_ttls(dp_forwarding *f, uint32_t max_ttl,
                                        uint32_t max_negative_ttl, char *err, size_t errlen);
