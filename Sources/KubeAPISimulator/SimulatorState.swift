@@ -124,4 +124,6 @@ public struct RecordedRequest: Sendable {
     public var userAgent: String?
     public var authorization: String?
     public var accept: String?
+    /// When its head arrived.
+    public var receivedAt = ContinuousClock.now
 }

@@ -104,21 +104,29 @@ struct ImagePodTests {
         }
     }
 
-    @Test func theDropInDeploymentAnswersAndItsProbesPass() throws {
-        try Self.withPod("deploy/kubernetes/deployment.yaml", configMaps: ["deploy/kubernetes/configmap.yaml"]) { sandbox, pod, manifest in
-            try Self.expectClusterAnswers(sandbox, pod, manifest)
-            try Self.expectProbesAnswer(sandbox, pod, manifest)
-            let metrics = try sandbox.get("http://\(pod.address):10055/metrics")
-            #expect(metrics.status == 200 && metrics.body.contains("kube_dns_"), "\(metrics.status)")
-        }
+    /// The drop-in Deployment, and kubeadm's CoreDNS Deployment with this image.
+    struct Deployment: Sendable, CustomTestStringConvertible {
+        let manifest: String
+        let configMap: String
+        let metricsPort: Int
+        let metric: String
+        var testDescription: String { manifest }
     }
 
-    @Test func theCoreDNSDeploymentAnswersAndItsProbesPass() throws {
-        try Self.withPod("deploy/coredns/deployment.yaml", configMaps: ["deploy/coredns/configmap.yaml"]) { sandbox, pod, manifest in
+    @Test(arguments: [
+        Deployment(
+            manifest: "deploy/kubernetes/deployment.yaml", configMap: "deploy/kubernetes/configmap.yaml", metricsPort: 10055,
+            metric: "kube_dns_"),
+        Deployment(
+            manifest: "deploy/coredns/deployment.yaml", configMap: "deploy/coredns/configmap.yaml", metricsPort: 9153,
+            metric: "coredns_dns_requests_total"),
+    ])
+    func aDeploymentAnswersAndItsProbesPass(_ deployment: Deployment) throws {
+        try Self.withPod(deployment.manifest, configMaps: [deployment.configMap]) { sandbox, pod, manifest in
             try Self.expectClusterAnswers(sandbox, pod, manifest)
             try Self.expectProbesAnswer(sandbox, pod, manifest)
-            let metrics = try sandbox.get("http://\(pod.address):9153/metrics")
-            #expect(metrics.status == 200 && metrics.body.contains("coredns_dns_requests_total"), "\(metrics.status)")
+            let metrics = try sandbox.get("http://\(pod.address):\(deployment.metricsPort)/metrics")
+            #expect(metrics.status == 200 && metrics.body.contains(deployment.metric), "\(metrics.status)")
         }
     }
 
