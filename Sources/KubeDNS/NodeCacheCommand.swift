@@ -99,11 +99,11 @@ struct NodeCacheCommand: AsyncParsableCommand {
         let logger = Logger(label: "node-cache")
         let addresses = try localAddresses()
         let served = conf ?? corefile
-        let writer = try corefileWriter(addresses: addresses, path: served, logger: logger)
-        try writer.write()
-
         let metrics = MetricsRegistry(version: BuildInfo.version)
         metrics.prepareNodeCacheSetupErrors()
+        let writer = try corefileWriter(addresses: addresses, path: served, countError: metrics.nodeCacheSetupError, logger: logger)
+        try writer.write()
+
         let networking = NodeNetworking(
             interface: setupinterface ? DummyInterface(name: interfacename, addresses: addresses) : nil,
             rules: setupiptables
@@ -144,7 +144,9 @@ struct NodeCacheCommand: AsyncParsableCommand {
         try await server.serve(additions)
     }
 
-    private func corefileWriter(addresses: [IPAddress], path: String, logger: Logger) throws -> NodeCacheCorefileWriter {
+    private func corefileWriter(
+        addresses: [IPAddress], path: String, countError: @escaping @Sendable (String) -> Void, logger: Logger
+    ) throws -> NodeCacheCorefileWriter {
         var directory = kubednscm
         if directory == nil, FileManager.default.fileExists(atPath: NodeCacheCorefileWriter.defaultKubeDNSDirectory) {
             directory = NodeCacheCorefileWriter.defaultKubeDNSDirectory
@@ -152,7 +154,8 @@ struct NodeCacheCommand: AsyncParsableCommand {
         let variable = NodeCacheCorefile.serviceHostVariable(upstreamsvc)
         return NodeCacheCorefileWriter(
             template: basecorefile, output: path, kubeDNSDirectory: directory, localAddresses: addresses.map(\.description),
-            port: dnsPort, clusterDNS: ProcessInfo.processInfo.environment[variable], clusterDNSVariable: variable, logger: logger)
+            port: dnsPort, clusterDNS: ProcessInfo.processInfo.environment[variable], clusterDNSVariable: variable,
+            countError: countError, logger: logger)
     }
 }
 
@@ -167,6 +170,8 @@ struct NodeCacheCorefileWriter: Sendable {
     let port: Int
     let clusterDNS: String?
     let clusterDNSVariable: String
+    /// Counts a bad kube-dns ConfigMap (`configmap`), as node-cache does.
+    let countError: @Sendable (String) -> Void
     let logger: Logger
 
     /// Whether it wrote. At start a missing template or upstream Service
@@ -191,6 +196,7 @@ struct NodeCacheCorefileWriter: Sendable {
                 }
             } catch {
                 logger.error("kube-dns ConfigMap not used", metadata: ["directory": "\(kubeDNSDirectory)", "error": "\(error)"])
+                countError("configmap")
                 kubeDNS = ConfigDirectory()
             }
         }

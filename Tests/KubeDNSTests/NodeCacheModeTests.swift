@@ -33,7 +33,10 @@ import Yams
 
     /// A node: the namespace, the two upstreams, node-cache; `body` gets
     /// the sandbox, node-cache's process and the cluster DNS's metrics URL.
-    static func withNode(_ extra: [String] = [], _ body: (NetworkSandbox, Process, String) throws -> Void) throws {
+    static func withNode(
+        _ extra: [String] = [], upstreamNameservers: String = #"["\#(outsideUpstream)"]"#,
+        _ body: (NetworkSandbox, Process, String) throws -> Void
+    ) throws {
         let sandbox = try NetworkSandbox()
         defer { sandbox.remove() }
         try sandbox.addAddresses([localAddress, dnsServer, clusterUpstream, outsideUpstream])
@@ -54,7 +57,7 @@ import Yams
             ]
                 + common, log: directory + "/outside.log")
         // The kube-dns ConfigMap names the outside upstream (else node-cache uses the node's resolv.conf).
-        try #"["\#(outsideUpstream)"]"#.write(toFile: directory + "/kube-dns/upstreamNameservers", atomically: true, encoding: .utf8)
+        try upstreamNameservers.write(toFile: directory + "/kube-dns/upstreamNameservers", atomically: true, encoding: .utf8)
         try baseCorefile().write(toFile: directory + "/Corefile.base", atomically: true, encoding: .utf8)
         let nodeCache = try sandbox.start(
             [
@@ -148,6 +151,15 @@ import Yams
             let answer = try sandbox.dig("kubernetes.default.svc.example.com", "A", server: Self.localAddress)
             let ttl = answer.answer.first.flatMap { Int($0.split(whereSeparator: \.isWhitespace)[1]) }
             #expect(ttl.map { $0 > 5 && $0 <= 30 } == true, "\(answer.output)")
+        }
+    }
+
+    /// A kube-dns ConfigMap node-cache cannot use is left out and counted;
+    /// the cluster's names are answered all the same.
+    @Test func aBadKubeDNSConfigMapIsCountedAndLeftOut() throws {
+        try Self.withNode(upstreamNameservers: "not json") { sandbox, _, _ in
+            let metrics = try sandbox.get("http://127.0.0.1:9353/metrics").body
+            #expect(metrics.contains(#"coredns_nodecache_setup_errors_total{errortype="configmap"} 1"#), "\(metrics.prefix(2000))")
         }
     }
 
