@@ -711,12 +711,14 @@ class CountingProxy:
             with self._lock:
                 if requests:
                     self.sent += len(data)
-                    # Request lines end with " HTTP/1.1"; keep a tail for one split across reads.
+                    # Whole lines only: the unfinished last line waits for the next read.
                     text = tail + data
-                    lines = re.findall(rb"(?:GET|PUT|POST|DELETE|PATCH) (\S+) HTTP/1\.1\r\n", text)
+                    end = text.rfind(b"\r\n")
+                    end = end + 2 if end >= 0 else 0
+                    lines = re.findall(rb"(?:GET|PUT|POST|DELETE|PATCH) (\S+) HTTP/1\.1\r\n", text[:end])
                     self.requests += len(lines)
                     self.watches += sum(1 for target in lines if b"watch=true" in target or b"watch=1" in target)
-                    tail = text[-64:] if not text.endswith(b"\r\n") else b""
+                    tail = text[end:]
                 else:
                     self.received += len(data)
             destination.sendall(data)
