@@ -41,7 +41,9 @@ let package = Package(
         .target(name: "DNSModel"),
         // CoreDNS's configuration language: server blocks, directives,
         // imports, snippets and environment variables, read into values.
-        .target(name: "Corefile", dependencies: ["DNSModel"]),
+        .target(name: "Corefile", dependencies: ["DNSModel", "LabelSelectors"]),
+        // Kubernetes label selectors: parsed, matched, written as the API takes them.
+        .target(name: "LabelSelectors"),
         // What a Corefile asks of this server, checked against what it can do:
         // the port and addresses, the cluster's records, routes, cache, HTTP endpoints.
         .target(name: "CorefilePlan", dependencies: ["Corefile", "DNSModel", "DataPlane", "RecordModel"]),
@@ -97,12 +99,12 @@ let package = Package(
             dependencies: [
                 "CLdns", "DataPlane", "DNSModel", "CorefilePlan", .product(name: "Logging", package: "swift-log"),
             ]),
-        // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         // node-cache's node setup: the Corefile from its template, the
         // dummy interface (netlink), the iptables rules.
         .target(
             name: "NodeCache",
             dependencies: ["Upstreams", .product(name: "Logging", package: "swift-log")]),
+        // What /metrics says: CoreDNS's names, the data plane's counters read at scrape time.
         .target(
             name: "ServerMetrics",
             dependencies: ["DataPlane", "DNSModel", .product(name: "Prometheus", package: "swift-prometheus")]),
@@ -128,6 +130,7 @@ let package = Package(
         .target(
             name: "KubeAPISimulator",
             dependencies: [
+                "LabelSelectors",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -165,6 +168,7 @@ let package = Package(
 
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
         .testTarget(name: "CorefileTests", dependencies: ["Corefile"]),
+        .testTarget(name: "LabelSelectorsTests", dependencies: ["LabelSelectors"]),
         .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "Upstreams", "DNSModel", "DataPlane", "CLinux"]),
         .testTarget(
             name: "CorefilePlanTests", dependencies: ["CorefilePlan", "Corefile", "DNSModel", "DataPlane", "RecordModel", "TestSupport"]),

@@ -44,6 +44,9 @@ public struct ClusterPlan: Sendable, Equatable {
         if !kubernetes.zones.contains(where: { zone in reverseApexes.contains { zone == $0 || zone.isSubdomain(of: $0) } }) {
             options.reverseFallsThrough = true
         }
+        options.exposure = kubernetes.namespaces.map { .listed($0) } ?? (kubernetes.namespaceLabels == nil ? .all : .namespaceObjects)
+        options.endpointPodNames = kubernetes.endpointPodNames
+        options.ignoreEmptyServices = kubernetes.ignoreEmptyService
         plugin = kubernetes
     }
 

@@ -6,9 +6,22 @@ import Synchronization
 public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
     /// The collection's path, as `/api/v1/services`.
     public var path: String
+    /// Only objects this label selector picks (the API's `labelSelector`); nil: all.
+    public var labelSelector: String?
     public var description: String { path.split(separator: "/").last.map(String.init) ?? path }
 
-    public init(path: String) { self.path = path }
+    public init(path: String, labelSelector: String? = nil) {
+        self.path = path
+        self.labelSelector = labelSelector
+    }
+
+    /// The same collection, only the objects `selector` picks.
+    public func selecting(_ selector: String?) -> ResourceKind { ResourceKind(path: path, labelSelector: selector) }
+
+    /// A list's or watch's query with the selector added.
+    func query(_ items: [(String, String)]) -> [(String, String)] {
+        labelSelector.map { items + [("labelSelector", $0)] } ?? items
+    }
 
     public static let services = ResourceKind(path: "/api/v1/services")
     public static let endpoints = ResourceKind(path: "/api/v1/endpoints")
@@ -157,7 +170,7 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
             if let token { query.append(("continue", token)) }
             let page: ListPage<Object>
             do {
-                page = try await client.getJSON(ListPage<Object>.self, resource.path, query)
+                page = try await client.getJSON(ListPage<Object>.self, resource.path, resource.query(query))
             } catch {
                 guard error.isGone, token != nil else { throw error }
                 logger.notice("list continuation expired; listing from the start", metadata: ["resource": "\(resource)"])
@@ -187,7 +200,7 @@ public struct Informer<Object: JSONDecodable & Sendable>: Sendable {
         ]
         let observe = settings.observe
         let path = resource.description
-        try await client.watch(resource.path, query, silence: .seconds(seconds + 1), opened: stream.open) {
+        try await client.watch(resource.path, resource.query(query), silence: .seconds(seconds + 1), opened: stream.open) {
             (event: WatchEvent<Object>) in
             switch event {
             case .added(let object, let v):

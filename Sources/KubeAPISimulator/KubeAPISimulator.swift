@@ -129,9 +129,9 @@ public final class KubeAPISimulator: Sendable {
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
 
     func deliver(_ change: SimulatorState.Change, _ state: inout SimulatorState) {
-        let line = Self.eventLine(type: change.type, object: change.object)
         for watch in state.watches.values where watch.resource == change.resource && !watch.stalled {
-            watch.channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(line)), promise: nil)
+            guard let (type, object) = change.seen(through: watch.selector) else { continue }
+            watch.channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(Self.eventLine(type: type, object: object))), promise: nil)
         }
     }
 

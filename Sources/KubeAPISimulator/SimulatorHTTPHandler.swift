@@ -1,4 +1,5 @@
 import Foundation
+import LabelSelectors
 import NIOCore
 import NIOHTTP1
 
@@ -93,8 +94,14 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             served || resource != .endpointSlices
         else { return respondStatus(context, 404, "NotFound", "the server could not find the requested resource") }
 
+        var selector: LabelSelector?
+        if let text = query["labelSelector"], !text.isEmpty {
+            do { selector = try LabelSelector(text) } catch {
+                return respondStatus(context, 400, "BadRequest", "unable to parse requirement: \(error)")
+            }
+        }
         if query["watch"] == "true" || query["watch"] == "1" {
-            return watch(context, resource, query)
+            return watch(context, resource, query, selector)
         }
         if delay.delay > .zero, !delay.afterFirstPage || query["continue"] != nil {
             let query = query
@@ -102,11 +109,11 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             timers.append(
                 context.eventLoop.scheduleTask(in: TimeAmount(delay.delay)) {
                     let (handler, context) = loopBound.value
-                    handler.list(context, resource, query)
+                    handler.list(context, resource, query, selector)
                 })
             return
         }
-        list(context, resource, query)
+        list(context, resource, query, selector)
     }
 
     // MARK: Writes
@@ -155,7 +162,9 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
 
     // MARK: List
 
-    private func list(_ context: ChannelHandlerContext, _ resource: SimulatedResource, _ query: [String: String]) {
+    private func list(
+        _ context: ChannelHandlerContext, _ resource: SimulatedResource, _ query: [String: String], _ selector: LabelSelector?
+    ) {
         let limit = query["limit"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? Int.max
         let result = simulator.state.withLock { state -> Result<JSONValue, ListFailure> in
             var listVersion = state.revision
@@ -169,7 +178,8 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
                 after = String(decoded[decoded.index(after: colon)...])
             }
             let objects = state.objects[resource] ?? [:]
-            let sorted = state.sortedKeys(resource)
+            var sorted = state.sortedKeys(resource)
+            if let selector { sorted = sorted.filter { selector.matches(objects[$0]!.labels) } }
             let start = after.map { sorted.firstIndex(after: $0) } ?? 0
             let page = sorted[start...].prefix(limit)
             var metadata: [String: JSONValue] = ["resourceVersion": .string("\(listVersion)")]
@@ -194,7 +204,9 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
 
     // MARK: Watch
 
-    private func watch(_ context: ChannelHandlerContext, _ resource: SimulatedResource, _ query: [String: String]) {
+    private func watch(
+        _ context: ChannelHandlerContext, _ resource: SimulatedResource, _ query: [String: String], _ selector: LabelSelector?
+    ) {
         let channel = context.channel
         let id = ObjectIdentifier(channel)
         let requested = query["resourceVersion"] ?? ""
@@ -204,7 +216,7 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             if requested.isEmpty || requested == "0" {
                 // "Any version": the current objects as ADDED, then changes.
                 replay = (state.objects[resource] ?? [:]).values.map {
-                    .init(revision: state.revision, resource: resource, type: "ADDED", object: $0)
+                    .init(revision: state.revision, resource: resource, type: "ADDED", object: $0, previous: nil)
                 }
             } else if let version = Int(requested), let changes = state.changes(resource, after: version) {
                 replay = changes
@@ -217,11 +229,11 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             }
             context.write(wrapOutboundOut(.head(Self.streamHead())), promise: nil)
             for change in replay {
-                context.write(
-                    wrapOutboundOut(.body(.byteBuffer(KubeAPISimulator.eventLine(type: change.type, object: change.object)))), promise: nil)
+                guard let (type, object) = change.seen(through: selector) else { continue }
+                context.write(wrapOutboundOut(.body(.byteBuffer(KubeAPISimulator.eventLine(type: type, object: object)))), promise: nil)
             }
             context.flush()
-            state.watches[id] = .init(resource: resource, channel: channel, bookmarks: wantsBookmarks)
+            state.watches[id] = .init(resource: resource, selector: selector, channel: channel, bookmarks: wantsBookmarks)
             return true
         }
         guard accepted else {

@@ -1,4 +1,5 @@
 import Foundation
+import LabelSelectors
 import NIOCore
 
 /// What the simulated API server holds: objects at their resourceVersions,
@@ -30,10 +31,28 @@ struct SimulatorState {
         var resource: SimulatedResource
         var type: String
         var object: JSONValue
+        /// The object before a MODIFIED, for watches with a label selector.
+        var previous: JSONValue?
+
+        /// The event a watch picking objects by `selector` sees, as the
+        /// API server's watch cache sends it: an object that starts
+        /// matching is ADDED, one that stops matching is DELETED.
+        func seen(through selector: LabelSelector?) -> (type: String, object: JSONValue)? {
+            guard let selector else { return (type, object) }
+            let now = selector.matches(object.labels)
+            let before = previous.map { selector.matches($0.labels) } ?? false
+            switch (type, before, now) {
+            case ("MODIFIED", false, true): return ("ADDED", object)
+            case ("MODIFIED", true, false): return ("DELETED", object)
+            case (_, _, true): return (type, object)
+            default: return nil
+            }
+        }
     }
 
     struct Watch {
         var resource: SimulatedResource
+        var selector: LabelSelector?
         var channel: any Channel
         var bookmarks: Bool
         /// A stalled stream stays open and sends nothing more.
@@ -61,10 +80,11 @@ struct SimulatorState {
         if object["metadata"]?["uid"] == nil { object["metadata"]?["uid"] = .string(UUID().uuidString.lowercased()) }
         object["kind"] = .string(resource.kind)
         object["apiVersion"] = .string(resource.groupVersion)
-        let type = objects[resource]?[key] == nil ? "ADDED" : "MODIFIED"
+        let previous = objects[resource]?[key]
+        let type = previous == nil ? "ADDED" : "MODIFIED"
         objects[resource, default: [:]][key] = object
         if type == "ADDED" { sortedKeyCache[resource] = nil }
-        let change = Change(revision: revision, resource: resource, type: type, object: object)
+        let change = Change(revision: revision, resource: resource, type: type, object: object, previous: previous)
         record(change)
         return change
     }
@@ -126,4 +146,12 @@ public struct RecordedRequest: Sendable {
     public var accept: String?
     /// When its head arrived.
     public var receivedAt = ContinuousClock.now
+}
+
+extension JSONValue {
+    /// `metadata.labels`, its string values.
+    var labels: [String: String] {
+        guard case .object(let labels)? = self["metadata"]?["labels"] else { return [:] }
+        return labels.compactMapValues(\.stringValue)
+    }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CorefilePlan
 import DNSModel
 import DataPlane
@@ -19,6 +20,7 @@ struct RecordPipeline: Sendable {
     struct Plan: Sendable {
         var options: RecordOptions?
         var access: @Sendable () throws -> ClusterAccess
+        var selection = APISource.Selection()
     }
 
     let options: RecordOptions?
@@ -30,9 +32,13 @@ struct RecordPipeline: Sendable {
     init(_ plan: Plan, records: RecordFlags, settings: InformerSettings, metrics: MetricsRegistry, logger: Logger) throws {
         options = plan.options
         let file = records.kubeObjects.map { Source.Origin.file($0, allowEmpty: records.allowEmptyCluster) }
+        if file != nil, plan.selection.labels != nil || plan.selection.namespaceLabels != nil {
+            throw ValidationError("plugin/kubernetes: labels and namespace_labels pick objects from the API, not from --kube-objects")
+        }
+        TargetPodName.isRead.store(plan.options?.endpointPodNames ?? false, ordering: .relaxed)
         (source, fileObjects) = try Source.open(
-            plan.options == nil ? .none : file ?? .api(plan.access),
-            settings: settings, watchPods: plan.options?.pods == .verified, metrics: metrics, logger: logger)
+            plan.options == nil ? .none : file ?? .api(plan.access), settings: settings,
+            watchPods: plan.options?.pods == .verified, selection: plan.selection, metrics: metrics, logger: logger)
     }
 
     /// Zones served until the first table: the cluster's, answering SERVFAIL.

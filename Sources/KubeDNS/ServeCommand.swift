@@ -142,7 +142,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The records a Corefile's `kubernetes` plugin asks for.
     private static func records(_ cluster: ClusterPlan?) -> RecordPipeline.Plan {
-        RecordPipeline.Plan(options: cluster?.options, access: { try cluster!.access() })
+        let plugin = cluster?.plugin
+        return RecordPipeline.Plan(
+            options: cluster?.options, access: { try cluster!.access() },
+            selection: APISource.Selection(
+                labels: plugin?.labels?.description, namespaceLabels: plugin?.namespaceLabels?.description,
+                endpoints: !(plugin?.noEndpoints ?? false)))
     }
 }
 
@@ -160,7 +165,8 @@ enum Source {
 
     /// The source, and for a file the objects it holds now.
     static func open(
-        _ origin: Origin, settings: InformerSettings, watchPods: Bool, metrics: MetricsRegistry, logger: Logger
+        _ origin: Origin, settings: InformerSettings, watchPods: Bool, selection: APISource.Selection, metrics: MetricsRegistry,
+        logger: Logger
     ) throws -> (Source, ClusterObjects?) {
         switch origin {
         case .none:
@@ -181,7 +187,9 @@ enum Source {
                     case .skipped: metrics.informerCounter("skipped", resource: resource).increment()
                     }
                 }
-                return (.api(APISource(client: client, watchPods: watchPods, settings: settings, logger: logger)), nil)
+                return (
+                    .api(APISource(client: client, watchPods: watchPods, selection: selection, settings: settings, logger: logger)), nil
+                )
             } catch {
                 throw ValidationError("\(error)")
             }

@@ -9,11 +9,28 @@ public struct APISource: Sendable {
     /// Pods are watched only when pod names are verified against them.
     public let watchPods: Bool
     public let settings: InformerSettings
+    public let selection: Selection
     let logger: Logger
 
-    public init(client: APIClient, watchPods: Bool, settings: InformerSettings, logger: Logger) {
+    /// Which objects are listed and watched (CoreDNS's `labels`,
+    /// `namespace_labels` and `noendpoints`): the API server does the
+    /// picking, as for CoreDNS, so unpicked objects cost no traffic.
+    public struct Selection: Sendable, Equatable {
+        /// Picks Services, endpoints and pods.
+        public var labels: String?
+        /// Picks Namespaces.
+        public var namespaceLabels: String?
+        public var endpoints = true
+
+        public init(labels: String? = nil, namespaceLabels: String? = nil, endpoints: Bool = true) {
+            (self.labels, self.namespaceLabels, self.endpoints) = (labels, namespaceLabels, endpoints)
+        }
+    }
+
+    public init(client: APIClient, watchPods: Bool, selection: Selection = Selection(), settings: InformerSettings, logger: Logger) {
         self.client = client
         self.watchPods = watchPods
+        self.selection = selection
         self.settings = settings
         self.logger = logger
     }
@@ -21,16 +38,21 @@ public struct APISource: Sendable {
     /// Runs the informers until cancelled. EndpointSlices are read when the
     /// server serves discovery.k8s.io/v1 (Kubernetes 1.21 and later), else v1 Endpoints.
     public func run(into queue: UpdateQueue) async {
-        guard let slices = await servesEndpointSlices() else { return }
+        guard let slices = selection.endpoints ? await servesEndpointSlices() : false else { return }
         logger.info(
             "watching the API",
             metadata: [
-                "server": "\(client.access.server)", "endpoints from": "\(slices ? "EndpointSlices" : "Endpoints")",
+                "server": "\(client.access.server)",
+                "endpoints from": "\(selection.endpoints ? slices ? "EndpointSlices" : "Endpoints" : "nowhere (noendpoints)")",
             ])
         await withDiscardingTaskGroup { group in
             group.addTask { await informer(Service.self, .services).run { queue.push(.services($0)) } }
-            group.addTask { await informer(Namespace.self, .namespaces).run { queue.push(.namespaces($0)) } }
-            if slices {
+            group.addTask {
+                await informer(Namespace.self, .namespaces, selector: selection.namespaceLabels).run { queue.push(.namespaces($0)) }
+            }
+            if !selection.endpoints {
+                queue.push(.endpoints(.replaced([])))
+            } else if slices {
                 group.addTask { await informer(EndpointSlice.self, .endpointSlices).run { queue.push(.endpointSlices($0)) } }
             } else {
                 group.addTask { await informer(Endpoints.self, .endpoints).run { queue.push(.endpoints($0)) } }
@@ -46,8 +68,9 @@ public struct APISource: Sendable {
         watchPods ? [.services, .endpoints, .namespaces, .pods] : [.services, .endpoints, .namespaces]
     }
 
-    private func informer<Object>(_ type: Object.Type, _ resource: ResourceKind) -> Informer<Object> {
-        Informer(client: client, resource: resource, settings: settings, logger: logger)
+    /// An informer of the objects `selector` picks; by default, the `labels` selection's.
+    private func informer<Object>(_ type: Object.Type, _ resource: ResourceKind, selector: String?? = nil) -> Informer<Object> {
+        Informer(client: client, resource: resource.selecting(selector ?? selection.labels), settings: settings, logger: logger)
     }
 
     /// Asks until the server answers; nil when cancelled first.

@@ -121,6 +121,24 @@ import Testing
             ])
     }
 
+    @Test func kubernetesFiltersAndNamingOptions() throws {
+        guard
+            case .kubernetes(let plugin) = try plugins(
+                "kubernetes cluster.local {\n namespaces prod staging\n labels app in (web, api), !canary\n"
+                    + " endpoint_pod_names\n noendpoints\n ignore empty_service\n}")[0],
+            case .kubernetes(let byLabel) = try plugins("kubernetes cluster.local {\n namespace_labels team=dns\n}")[0]
+        else {
+            Issue.record("no kubernetes")
+            return
+        }
+        #expect(plugin.namespaces == ["prod", "staging"])
+        #expect(plugin.labels?.description == "app in (web,api),!canary")
+        #expect(plugin.endpointPodNames && plugin.noEndpoints && plugin.ignoreEmptyService)
+        #expect(plugin.namespaceLabels == nil)
+        #expect(byLabel.namespaceLabels?.description == "team=dns")
+        #expect(byLabel.namespaces == nil && byLabel.labels == nil && !byLabel.endpointPodNames && !byLabel.ignoreEmptyService)
+    }
+
     @Test func badOptionsStopTheStartNamingTheLine() {
         #expect(
             error("kubernetes {\n  podz insecure\n}") == "Corefile:3 - Error during parsing: plugin/kubernetes: unknown property 'podz'")
@@ -131,8 +149,21 @@ import Testing
             error("kubernetes {\n  ttl 7200\n}")
                 == "Corefile:3 - Error during parsing: plugin/kubernetes: ttl '7200' is not a whole number from 0 to 3600")
         #expect(
-            error("kubernetes {\n  namespaces prod\n}")
-                == "Corefile:3 - Error during parsing: plugin/kubernetes: property 'namespaces' is not supported by this server")
+            error("kubernetes {\n  namespaces prod\n  namespace_labels team=a\n}")
+                == "Corefile:2 - Error during parsing: plugin/kubernetes: namespaces and namespace_labels cannot both be set")
+        #expect(
+            error("kubernetes {\n  labels app in (a\n}")
+                == "Corefile:3 - Error during parsing: plugin/kubernetes: unable to parse label selector value: 'app in (a': "
+                + "expected ')' to close the set of values at character 10 of 'app in (a'")
+        #expect(
+            error("kubernetes {\n  ignore empty_services\n}")
+                == "Corefile:3 - Error during parsing: plugin/kubernetes: unable to parse ignore value: 'empty_services'")
+        #expect(
+            error("kubernetes {\n  noendpoints please\n}")
+                == "Corefile:3 - Error during parsing: plugin/kubernetes: 'noendpoints' takes no arguments, not 1")
+        #expect(
+            error("kubernetes {\n  namespaces\n}")
+                == "Corefile:3 - Error during parsing: plugin/kubernetes: 'namespaces' takes at least 1 argument, not none")
         #expect(error("forward .") == "Corefile:2 - Error during parsing: plugin/forward: 'forward' takes at least 2 arguments, not 1")
         #expect(error("forward . 8.8.8.8:99999") == "Corefile:2 - Error during parsing: plugin/forward: 8.8.8.8:99999: bad port")
         #expect(

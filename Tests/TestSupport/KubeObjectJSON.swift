@@ -22,14 +22,15 @@ public enum KubeObjectJSON {
 
     /// A ClusterIP service (one IP, or two for dual-stack); `clusterIPs: ["None"]` is headless.
     public static func service(
-        _ name: String, _ namespace: String, clusterIPs: [String], ports: [Port] = [], publishNotReady: Bool = false
+        _ name: String, _ namespace: String, clusterIPs: [String], ports: [Port] = [], publishNotReady: Bool = false,
+        labels: [String: String] = [:]
     ) -> String {
         var spec: [String: Any] = [
             "type": "ClusterIP", "clusterIP": clusterIPs.first ?? "", "clusterIPs": clusterIPs,
             "ports": ports.map(\.json),
         ]
         if publishNotReady { spec["publishNotReadyAddresses"] = true }
-        return encode(["kind": "Service", "apiVersion": "v1", "metadata": meta(name, namespace), "spec": spec])
+        return encode(["kind": "Service", "apiVersion": "v1", "metadata": meta(name, namespace, labels: labels), "spec": spec])
     }
 
     public static func externalName(_ name: String, _ namespace: String, target: String) -> String {
@@ -43,22 +44,26 @@ public enum KubeObjectJSON {
         public var ip: String
         public var ready: Bool
         public var hostname: String?
+        /// The pod its `targetRef` names.
+        public var pod: String?
 
-        public init(_ ip: String, ready: Bool = true, hostname: String? = nil) {
+        public init(_ ip: String, ready: Bool = true, hostname: String? = nil, pod: String? = nil) {
             self.ip = ip
             self.ready = ready
             self.hostname = hostname
+            self.pod = pod
         }
     }
 
-    /// An EndpointSlice of `service`, named `<service>-<suffix>`; with
+    /// An EndpointSlice of `service`, named `<service>-<suffix>`, with the
+    /// service's `labels` (as the controller copies them); with
     /// `changedAt`, the controller's last-change-trigger-time annotation.
     public static func endpointSlice(
         _ service: String, _ namespace: String, suffix: String = "a", addressType: String = "IPv4",
-        endpoints: [Endpoint], ports: [Port] = [], changedAt: Date? = nil
+        endpoints: [Endpoint], ports: [Port] = [], changedAt: Date? = nil, labels: [String: String] = [:]
     ) -> String {
         var metadata = meta("\(service)-\(suffix)", namespace)
-        metadata["labels"] = ["kubernetes.io/service-name": service]
+        metadata["labels"] = labels.merging(["kubernetes.io/service-name": service]) { $1 }
         if let changedAt {
             let format = ISO8601DateFormatter()
             format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -70,6 +75,7 @@ public enum KubeObjectJSON {
             "endpoints": endpoints.map { endpoint -> [String: Any] in
                 var fields: [String: Any] = ["addresses": [endpoint.ip], "conditions": ["ready": endpoint.ready]]
                 if let hostname = endpoint.hostname { fields["hostname"] = hostname }
+                if let pod = endpoint.pod { fields["targetRef"] = ["kind": "Pod", "name": pod, "namespace": namespace] }
                 return fields
             },
             "ports": ports.map(\.json),
@@ -91,8 +97,8 @@ public enum KubeObjectJSON {
         ])
     }
 
-    public static func namespace(_ name: String) -> String {
-        encode(["kind": "Namespace", "apiVersion": "v1", "metadata": ["name": name]])
+    public static func namespace(_ name: String, labels: [String: String] = [:]) -> String {
+        encode(["kind": "Namespace", "apiVersion": "v1", "metadata": ["name": name, "labels": labels]])
     }
 
     public static func pod(_ name: String, _ namespace: String, ip: String) -> String {
@@ -102,8 +108,8 @@ public enum KubeObjectJSON {
         ])
     }
 
-    private static func meta(_ name: String, _ namespace: String) -> [String: Any] {
-        ["name": name, "namespace": namespace]
+    private static func meta(_ name: String, _ namespace: String, labels: [String: String] = [:]) -> [String: Any] {
+        ["name": name, "namespace": namespace, "labels": labels]
     }
 
     private static func encode(_ object: [String: Any]) -> String {

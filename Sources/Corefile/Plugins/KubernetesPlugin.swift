@@ -1,4 +1,5 @@
 import DNSModel
+import LabelSelectors
 
 /// `kubernetes [ZONES...] { ... }` (coredns.io/plugins/kubernetes): the
 /// cluster's records, from the API. Zones default to the server block's.
@@ -32,12 +33,23 @@ public struct KubernetesPlugin: Sendable, Equatable {
     /// Names of these zones (all of the plugin's when empty) that it does
     /// not have go on to the next plugin; nil: they are NXDOMAIN.
     public var fallthroughZones: [DNSName]?
+    /// `namespaces`: only these namespaces' objects make records; nil: every namespace's.
+    public var namespaces: Set<String>?
+    /// `labels`: only Services, endpoints and pods this selects make records.
+    public var labels: LabelSelector?
+    /// `namespace_labels`: only the objects of namespaces this selects make records.
+    public var namespaceLabels: LabelSelector?
+    /// `endpoint_pod_names`: an endpoint without a hostname is named for its pod.
+    public var endpointPodNames = false
+    /// `noendpoints`: endpoints are not watched; headless services and endpoint names have no records.
+    public var noEndpoints = false
+    /// `ignore empty_service`: a service without ready endpoints has no records.
+    public var ignoreEmptyService = false
 
-    /// Options of the kubernetes plugin that select or reshape records;
-    /// known, and refused with a clear error until they are built.
+    /// Options of the kubernetes plugin this server knows from CoreDNS
+    /// and refuses with a clear error: they tune its API client.
     static let laterOptions: Set<String> = [
-        "namespaces", "labels", "namespace_labels", "endpoint_pod_names", "noendpoints", "ignore", "multicluster",
-        "apiserver_qps", "apiserver_burst", "apiserver_max_inflight", "startup_timeout",
+        "multicluster", "apiserver_qps", "apiserver_burst", "apiserver_max_inflight", "startup_timeout",
     ]
 
     init(_ directive: Directive, blockZones: [DNSName]) throws(CorefileError) {
@@ -60,12 +72,37 @@ public struct KubernetesPlugin: Sendable, Equatable {
                 ttl = UInt32(try read.integerValue(of: option, 0...3600))
             case "fallthrough":
                 fallthroughZones = try read.zones(option.arguments, at: option)
+            case "namespaces":
+                try read.count(option, 1...Int.max)
+                namespaces = Set(option.arguments)
+            case "labels", "namespace_labels":
+                try read.count(option, 1...Int.max)
+                // The selector is the rest of the line: `labels app in (a, b)`.
+                let text = option.arguments.joined(separator: " ")
+                let selector: LabelSelector
+                do { selector = try LabelSelector(text) } catch {
+                    throw read.error("unable to parse label selector value: '\(text)': \(error)", at: option)
+                }
+                if option.name == "labels" { labels = selector } else { namespaceLabels = selector }
+            case "endpoint_pod_names":
+                endpointPodNames = try read.flag(option)
+            case "noendpoints":
+                noEndpoints = try read.flag(option)
+            case "ignore":
+                try read.count(option, 1...1)
+                guard option.arguments[0] == "empty_service" else {
+                    throw read.error("unable to parse ignore value: '\(option.arguments[0])'", at: option)
+                }
+                ignoreEmptyService = true
             case let name where Self.laterOptions.contains(name):
                 throw read.notSupported(option)
             default:
                 return false
             }
             return true
+        }
+        if namespaces != nil, namespaceLabels != nil {
+            throw read.error("namespaces and namespace_labels cannot both be set", at: directive)
         }
     }
 

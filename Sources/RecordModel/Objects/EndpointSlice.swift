@@ -56,17 +56,21 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
         public var addresses: Addresses
         public var hostname: String?
         public var conditions: Conditions?
+        /// The pod behind it, when read (see TargetPodName).
+        public var podName: String?
 
-        public init(addresses: [String], hostname: String? = nil, ready: Bool? = nil) {
+        public init(addresses: [String], hostname: String? = nil, ready: Bool? = nil, podName: String? = nil) {
             self.addresses = Addresses(addresses)
             self.hostname = hostname
             self.conditions = Conditions(ready: ready)
+            self.podName = podName
         }
 
         public init(json: JSONNode) throws {
             addresses = Addresses(try json.decode([String].self, at: "addresses"))
             hostname = try json.decodeIfPresent(String.self, at: "hostname")
             conditions = try json.decodeIfPresent(Conditions.self, at: "conditions")
+            podName = try TargetPodName.read(from: json, hostname: hostname)
         }
 
         /// A nil `ready` is an unknown state, to be read as ready (API reference).

@@ -36,15 +36,19 @@ public struct Endpoints: Hashable, Sendable, JSONDecodable {
     public struct Address: Hashable, Sendable, JSONDecodable {
         public var ip: String
         public var hostname: String?
+        /// The pod behind it, when read (see TargetPodName).
+        public var podName: String?
 
-        public init(ip: String, hostname: String? = nil) {
+        public init(ip: String, hostname: String? = nil, podName: String? = nil) {
             self.ip = ip
             self.hostname = hostname
+            self.podName = podName
         }
 
         public init(json: JSONNode) throws {
             ip = try json.decode(String.self, at: "ip")
             hostname = try json.decodeIfPresent(String.self, at: "hostname")
+            podName = try TargetPodName.read(from: json, hostname: hostname)
         }
     }
 }

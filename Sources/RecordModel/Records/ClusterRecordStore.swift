@@ -146,7 +146,11 @@ public struct ClusterRecordStore: Sendable {
             for service in Set([objects.endpointSlices[key]?.serviceKey, new?.serviceKey].compactMap { $0 }) {
                 result.append(.service(service))
             }
-        case .namespace: break
+        case .namespace(let name, _):
+            // A Namespace object that comes or goes shows or hides all of its namespace's records.
+            guard options.exposure == .namespaceObjects else { break }
+            result += objects.services.keys.filter { $0.namespace == name }.map { .service($0) }
+            if options.pods == .verified { result += objects.pods.keys.filter { $0.namespace == name }.map { .pod($0) } }
         case .pod(let key, _):
             if options.pods == .verified { result.append(.pod(key)) }
         }
@@ -164,6 +168,7 @@ public struct ClusterRecordStore: Sendable {
         let existed = objects.apply(change)
         let exists = !change.isDeletion
         guard existed != exists else { return }
+        if case .namespace = change, options.exposure == .namespaceObjects { pending[.apex, default: []].formUnion(apexBranches) }
         let count = namespaceObjects[change.namespace, default: 0] + (exists ? 1 : -1)
         namespaceObjects[change.namespace] = count > 0 ? count : nil
         // A namespace that comes or goes changes `svc.<zone>` and `pod.<zone>` too.
@@ -178,16 +183,27 @@ public struct ClusterRecordStore: Sendable {
         case .apex:
             maker.addApex(dnsService: objects.services[Self.dnsService])
         case .namespace(let name):
-            if !name.isEmpty, namespaceObjects[name] != nil { maker.addNamespace(name) }
+            if !name.isEmpty, namespaceObjects[name] != nil, exposes(name) { maker.addNamespace(name) }
         case .service(let key):
-            guard let service = objects.services[key] else { break }
+            guard let service = objects.services[key], exposes(key.namespace) else { break }
             let slices = slicesByService[key].map { $0.compactMap { objects.endpointSlices[$0] } } ?? []
-            maker.addService(
-                service, endpoints: ClusterRecords.endpointAddresses(of: service, slices: slices, endpoints: objects.endpoints[key]))
+            let endpoints = ClusterRecords.endpointAddresses(
+                of: service, slices: slices, endpoints: objects.endpoints[key], podNames: options.endpointPodNames)
+            if options.ignoreEmptyServices, !service.isExternalName, !service.isHeadless, endpoints.isEmpty { break }
+            maker.addService(service, endpoints: endpoints)
         case .pod(let key):
-            if let pod = objects.pods[key] { maker.addPod(pod) }
+            if let pod = objects.pods[key], exposes(key.namespace) { maker.addPod(pod) }
         }
         return maker.contribution
+    }
+
+    /// Whether a namespace's objects make records (`namespaces`, `namespace_labels`).
+    private func exposes(_ namespace: String) -> Bool {
+        switch options.exposure {
+        case .all: true
+        case .listed(let names): names.contains(namespace)
+        case .namespaceObjects: objects.namespaces[namespace] != nil
+        }
     }
 
     /// Keeps the indexes of who gives PTR names, pod names and CNAMEs.

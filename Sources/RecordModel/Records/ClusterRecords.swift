@@ -29,7 +29,7 @@ public enum ClusterRecords {
     /// two are never added up), else from its Endpoints. Ready addresses
     /// only, unless the service publishes not-ready ones.
     public static func endpointAddresses(
-        of service: Service, slices: [EndpointSlice], endpoints: Endpoints?
+        of service: Service, slices: [EndpointSlice], endpoints: Endpoints?, podNames: Bool = false
     ) -> [EndpointAddress] {
         let includeNotReady = service.publishesNotReady
         var result: [EndpointAddress] = []
@@ -39,7 +39,8 @@ public enum ClusterRecords {
                 for endpoint in slice.endpoints where endpoint.isReady || includeNotReady {
                     for text in endpoint.addresses {
                         guard let ip = IPAddress(text) else { continue }
-                        result.append(EndpointAddress(ip: ip, hostname: endpoint.hostname, ports: slice.ports))
+                        result.append(
+                            EndpointAddress(ip: ip, hostname: endpoint.hostname ?? (podNames ? endpoint.podName : nil), ports: slice.ports))
                     }
                 }
             }
@@ -48,7 +49,9 @@ public enum ClusterRecords {
                 let addresses = (subset.addresses ?? []) + (includeNotReady ? subset.notReadyAddresses ?? [] : [])
                 for address in addresses {
                     guard let ip = IPAddress(address.ip) else { continue }
-                    result.append(EndpointAddress(ip: ip, hostname: address.hostname, ports: subset.ports ?? []))
+                    result.append(
+                        EndpointAddress(
+                            ip: ip, hostname: address.hostname ?? (podNames ? address.podName : nil), ports: subset.ports ?? []))
                 }
             }
         }
@@ -62,7 +65,8 @@ public struct EndpointAddress: Hashable, Sendable {
     public var hostname: String?
     public var ports: [EndpointPort]
 
-    /// The endpoint's hostname, lower-cased, when it is a DNS label.
+    /// The endpoint's hostname (or its pod's name, with `endpoint_pod_names`),
+    /// lower-cased, when it is a DNS label.
     public var hostnameLabel: String? {
         guard let hostname, DNSName.isLabel(hostname) else { return nil }
         return hostname.lowercased()

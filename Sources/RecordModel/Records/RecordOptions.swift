@@ -22,6 +22,24 @@ public struct RecordOptions: Hashable, Sendable {
     /// to forwarding (kube-dns, and every default Corefile's
     /// `fallthrough in-addr.arpa ip6.arpa`) rather than NXDOMAIN.
     public var reverseFallsThrough = true
+    /// Which namespaces' objects make records (CoreDNS's `namespaces` and
+    /// `namespace_labels`); the others' names are NXDOMAIN.
+    public var exposure = NamespaceExposure.all
+    /// An endpoint without a hostname is named for its pod rather than its
+    /// address (CoreDNS's `endpoint_pod_names`).
+    public var endpointPodNames = false
+    /// A Service with a cluster IP but no ready endpoint has no records, so
+    /// a client goes on down its search path (CoreDNS's `ignore empty_service`).
+    public var ignoreEmptyServices = false
+
+    public enum NamespaceExposure: Hashable, Sendable {
+        case all
+        /// These namespaces only.
+        case listed(Set<String>)
+        /// The namespaces among the objects' Namespace objects: the source
+        /// lists only those a label selector picks.
+        case namespaceObjects
+    }
 
     public init(domain: DNSName, ttl: UInt32 = 30, pods: PodMode = .insecure, serial: UInt32 = 1) {
         self.domain = domain

@@ -1,0 +1,148 @@
+import Foundation
+import KubeAPISimulator
+import TestSupport
+import Testing
+
+/// The kubernetes plugin's options that pick and name records, asserted
+/// by answers from a Corefile served against the API simulator, and by
+/// what they make the server ask the API.
+@Suite(.serialized) struct KubernetesOptionsTests {
+    typealias JSON = KubeObjectJSON
+
+    /// prod (team=a), dev (team=b) and staging (no label), each with a
+    /// `web` service; in prod also a canary, a service without ready
+    /// endpoints and a headless one whose endpoint is the pod db-7f9c.
+    static func loadCluster(into simulator: KubeAPISimulator) throws {
+        let web = ["app": "web"]
+        for (number, namespace, team) in [(1, "prod", "a"), (2, "dev", "b"), (3, "staging", nil)] {
+            try simulator.apply(JSON.namespace(namespace, labels: team.map { ["team": $0] } ?? [:]))
+            try simulator.apply(JSON.service("web", namespace, clusterIPs: ["10.0.\(number).1"], labels: web))
+            try simulator.apply(JSON.endpointSlice("web", namespace, endpoints: [.init("10.1.\(number).1")], labels: web))
+        }
+        let canary = ["app": "web", "canary": "true"]
+        try simulator.apply(JSON.service("canary", "prod", clusterIPs: ["10.0.1.3"], labels: canary))
+        try simulator.apply(JSON.endpointSlice("canary", "prod", endpoints: [.init("10.1.1.3")], labels: canary))
+        try simulator.apply(JSON.service("idle", "prod", clusterIPs: ["10.0.1.2"], labels: web))
+        try simulator.apply(JSON.endpointSlice("idle", "prod", endpoints: [.init("10.1.1.2", ready: false)], labels: web))
+        try simulator.apply(JSON.service("db", "prod", clusterIPs: ["None"], labels: ["app": "db"]))
+        try simulator.apply(JSON.endpointSlice("db", "prod", endpoints: [.init("10.1.1.9", pod: "db-7f9c")], labels: ["app": "db"]))
+    }
+
+    /// Runs `body` with a server of `.:0 { kubernetes cluster.local { endpoint ... ; options } }`.
+    static func withServer(
+        _ options: String, _ body: (ServerProcess, KubeAPISimulator) async throws -> Void
+    ) async throws {
+        try await offThePool {
+            let simulator = try KubeAPISimulator()
+            try loadCluster(into: simulator)
+            let apiPort = try await simulator.start()
+            do {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
+                try ".:0 {\n  kubernetes cluster.local {\n    endpoint http://127.0.0.1:\(apiPort)\n    \(options)\n  }\n}\n"
+                    .write(toFile: path, atomically: true, encoding: .utf8)
+                let server = try ServerProcess(["--conf", path])
+                defer { server.stop() }
+                try await body(server, simulator)
+            } catch {
+                await simulator.stop()
+                throw error
+            }
+            await simulator.stop()
+        }
+    }
+
+    static func answer(_ name: String, _ server: ServerProcess, _ type: String = "A") throws -> [String] {
+        let reply = try Dig.query(name, type, port: server.port)
+        return reply.rcode == "NOERROR" ? reply.normalized.answer : [reply.rcode]
+    }
+
+    @Test func namespacesServesOnlyTheListedOnes() async throws {
+        try await Self.withServer("namespaces prod staging") { server, _ throws in
+            #expect(try Self.answer("web.prod.svc.cluster.local.", server) == ["web.prod.svc.cluster.local. 5 in a 10.0.1.1"])
+            #expect(try Self.answer("web.staging.svc.cluster.local.", server) == ["web.staging.svc.cluster.local. 5 in a 10.0.3.1"])
+            #expect(try Self.answer("web.dev.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(try Self.answer("dev.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(
+                try Self.answer("1.1.0.10.in-addr.arpa.", server, "PTR") == ["1.1.0.10.in-addr.arpa. 5 in ptr web.prod.svc.cluster.local."])
+            #expect(try Dig.query("1.2.0.10.in-addr.arpa.", "PTR", port: server.port).rcode != "NOERROR")
+        }
+    }
+
+    @Test func labelsPickObjectsAtTheAPIServerAndFollowRelabelling() async throws {
+        try await Self.withServer("labels app=web,!canary") { server, simulator throws in
+            #expect(try Self.answer("web.dev.svc.cluster.local.", server) == ["web.dev.svc.cluster.local. 5 in a 10.0.2.1"])
+            #expect(try Self.answer("canary.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(try Self.answer("db.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+            // The selector went to the API server, as CoreDNS sends it.
+            let asked = simulator.requests.compactMap { $0.uri.removingPercentEncoding }.filter { $0.hasPrefix("/api/v1/services?") }
+            #expect(asked.count >= 2 && asked.allSatisfy { $0.contains("labelSelector=app=web,!canary") }, "\(asked)")
+            #expect(simulator.requests.contains { $0.uri.hasPrefix("/api/v1/namespaces?") && !$0.uri.contains("labelSelector") })
+            // Relabelled: the canary comes in (ADDED to the watch), web.dev goes (DELETED).
+            try simulator.apply(JSON.service("canary", "prod", clusterIPs: ["10.0.1.3"], labels: ["app": "web"]))
+            try simulator.apply(JSON.service("web", "dev", clusterIPs: ["10.0.2.1"], labels: ["app": "other"]))
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try Self.answer("canary.prod.svc.cluster.local.", server) == ["canary.prod.svc.cluster.local. 5 in a 10.0.1.3"]
+                        && Self.answer("web.dev.svc.cluster.local.", server) == ["NXDOMAIN"]
+                })
+        }
+    }
+
+    @Test func namespaceLabelsFollowTheNamespacesLabels() async throws {
+        try await Self.withServer("namespace_labels team in (a)") { server, simulator throws in
+            #expect(try Self.answer("web.prod.svc.cluster.local.", server) == ["web.prod.svc.cluster.local. 5 in a 10.0.1.1"])
+            #expect(try Self.answer("web.dev.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(try Self.answer("web.staging.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(
+                simulator.requests.contains {
+                    $0.uri.hasPrefix("/api/v1/namespaces?") && $0.uri.removingPercentEncoding!.contains("labelSelector=team=a")
+                })
+            try simulator.apply(JSON.namespace("dev", labels: ["team": "a"]))
+            try simulator.apply(JSON.namespace("prod", labels: ["team": "gone"]))
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try Self.answer("web.dev.svc.cluster.local.", server) == ["web.dev.svc.cluster.local. 5 in a 10.0.2.1"]
+                        && Self.answer("web.prod.svc.cluster.local.", server) == ["NXDOMAIN"]
+                        && Self.answer("prod.svc.cluster.local.", server) == ["NXDOMAIN"]
+                })
+        }
+    }
+
+    @Test func endpointPodNamesNameAnEndpointForItsPod() async throws {
+        try await Self.withServer("endpoint_pod_names") { server, _ throws in
+            #expect(try Self.answer("db-7f9c.db.prod.svc.cluster.local.", server) == ["db-7f9c.db.prod.svc.cluster.local. 5 in a 10.1.1.9"])
+            #expect(try Self.answer("10-1-1-9.db.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(
+                try Self.answer("9.1.1.10.in-addr.arpa.", server, "PTR") == [
+                    "9.1.1.10.in-addr.arpa. 5 in ptr db-7f9c.db.prod.svc.cluster.local."
+                ])
+        }
+        try await Self.withServer("") { server, _ throws in
+            #expect(
+                try Self.answer("10-1-1-9.db.prod.svc.cluster.local.", server) == ["10-1-1-9.db.prod.svc.cluster.local. 5 in a 10.1.1.9"])
+            #expect(try Self.answer("db-7f9c.db.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+        }
+    }
+
+    @Test func noendpointsWatchesNoEndpointsAndHeadlessNamesAreNXDOMAIN() async throws {
+        try await Self.withServer("noendpoints") { server, simulator throws in
+            #expect(try Self.answer("web.prod.svc.cluster.local.", server) == ["web.prod.svc.cluster.local. 5 in a 10.0.1.1"])
+            #expect(try Self.answer("db.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(try Self.answer("10-1-1-9.db.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(!simulator.requests.contains { $0.uri.contains("endpoints") }, "\(simulator.requests.map(\.uri))")
+        }
+    }
+
+    @Test func ignoreEmptyServiceHidesAServiceUntilAnEndpointIsReady() async throws {
+        try await Self.withServer("ignore empty_service") { server, simulator throws in
+            #expect(try Self.answer("web.prod.svc.cluster.local.", server) == ["web.prod.svc.cluster.local. 5 in a 10.0.1.1"])
+            #expect(try Self.answer("idle.prod.svc.cluster.local.", server) == ["NXDOMAIN"])
+            #expect(try Dig.query("2.1.0.10.in-addr.arpa.", "PTR", port: server.port).rcode != "NOERROR")
+            try simulator.apply(JSON.endpointSlice("idle", "prod", endpoints: [.init("10.1.1.2")], labels: ["app": "web"]))
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try Self.answer("idle.prod.svc.cluster.local.", server) == ["idle.prod.svc.cluster.local. 5 in a 10.0.1.2"]
+                })
+        }
+    }
+}
