@@ -3,6 +3,7 @@ import DNSModel
 /// One plugin of a server block, its options read.
 public enum Plugin: Sendable, Equatable {
     case kubernetes(KubernetesPlugin)
+    case k8sExternal(K8sExternalPlugin)
     case forward(ForwardPlugin)
     case cache(CachePlugin)
     case hosts(HostsPlugin)
@@ -22,6 +23,7 @@ extension Plugin {
     public var name: String {
         switch self {
         case .kubernetes: "kubernetes"
+        case .k8sExternal: "k8s_external"
         case .forward: "forward"
         case .cache: "cache"
         case .hosts: "hosts"
@@ -75,6 +77,7 @@ public struct ServerConfiguration: Sendable {
     private static func plugin(_ directive: Directive, zones: [DNSName], _ read: PluginArguments) throws(CorefileError) -> Plugin? {
         switch directive.name {
         case "kubernetes": return .kubernetes(try KubernetesPlugin(directive, blockZones: zones))
+        case "k8s_external": return .k8sExternal(try K8sExternalPlugin(directive, blockZones: zones))
         case "forward": return .forward(try ForwardPlugin(directive))
         case "cache": return .cache(try CachePlugin(directive, blockZones: zones))
         case "hosts": return .hosts(try HostsPlugin(directive, blockZones: zones))

@@ -22,7 +22,14 @@ public struct ClusterPlan: Sendable, Equatable {
                 found = (kubernetes, location)
             }
         }
-        guard let (kubernetes, location) = found else { return nil }
+        guard let (kubernetes, location) = found else {
+            for configuration in configurations {
+                for case (.k8sExternal, let location) in zip(configuration.plugins, configuration.pluginLocations) {
+                    throw CorefileError("plugin/k8s_external: serves the kubernetes plugin's objects; add kubernetes", at: location)
+                }
+            }
+            return nil
+        }
         let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
         // A zone written twice is one zone (the RKE2 chart writes cluster.local twice).
         var domains: [DNSName] = []
@@ -47,7 +54,30 @@ public struct ClusterPlan: Sendable, Equatable {
         options.exposure = kubernetes.namespaces.map { .listed($0) } ?? (kubernetes.namespaceLabels == nil ? .all : .namespaceObjects)
         options.endpointPodNames = kubernetes.endpointPodNames
         options.ignoreEmptyServices = kubernetes.ignoreEmptyService
+        options.external = try Self.externalZones(configurations, domain: domain)
         plugin = kubernetes
+    }
+
+    /// `k8s_external`'s zones, from the one block that has it.
+    private static func externalZones(_ configurations: [ServerConfiguration], domain: DNSName) throws(CorefileError)
+        -> RecordOptions.ExternalZones?
+    {
+        var found: RecordOptions.ExternalZones?
+        for configuration in configurations {
+            for (plugin, location) in zip(configuration.plugins, configuration.pluginLocations) {
+                guard case .k8sExternal(let external) = plugin else { continue }
+                if found != nil {
+                    throw CorefileError("plugin/k8s_external: in more than one server block is not supported by this server", at: location)
+                }
+                if let zone = external.zones.first(where: { $0 == domain || domain.isSubdomain(of: $0) || $0.isSubdomain(of: domain) }) {
+                    throw CorefileError("plugin/k8s_external: zone \(zone) overlaps the cluster domain \(domain)", at: location)
+                }
+                found = RecordOptions.ExternalZones(
+                    zones: external.zones, apex: external.apex, ttl: external.ttl, headless: external.headless,
+                    fallingThrough: Set(external.zones.filter(external.fallsThrough)))
+            }
+        }
+        return found
     }
 
     private static func podMode(_ pods: KubernetesPlugin.Pods) -> RecordOptions.PodMode {

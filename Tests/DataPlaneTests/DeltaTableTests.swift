@@ -9,14 +9,31 @@ import Testing
 @Suite struct DeltaTableTests {
     /// Pods verified, so pod names come and go with pods.
     let options = RecordOptions(domain: try! DNSName("cluster.local"), pods: .verified)
+
+    /// The options of each seed: from seed 4 on, k8s_external zones (one
+    /// falling through) with headless services, services hidden while
+    /// empty, endpoints named for their pods; from seed 6 on, only the
+    /// namespaces that have a Namespace object (`namespace_labels`).
+    func options(seed: UInt64) -> RecordOptions {
+        var options = options
+        if seed >= 4 {
+            options.external = .init(
+                zones: [try! DNSName("example.org"), try! DNSName("ext.test")], ttl: 7, headless: true,
+                fallingThrough: [try! DNSName("ext.test")])
+            options.ignoreEmptyServices = true
+            options.endpointPodNames = true
+        }
+        if seed >= 6 { options.exposure = .namespaceObjects }
+        return options
+    }
     static let types: [UInt16] = [1, 28, 33, 12, 5, 255, 6, 2, 16]
 
     /// A random change to a small cluster: services of every kind (an
     /// ExternalName may point at another service, so CNAME chains cross
     /// objects), their slices, namespaces.
     func randomChange(_ store: ClusterRecordStore, _ random: inout SeededRandom) -> ObjectChange {
-        let namespace = "ns\(Int.random(in: 0..<3, using: &random))"
-        let name = "s\(Int.random(in: 0..<6, using: &random))"
+        let namespace = Int.random(in: 0..<8, using: &random) == 0 ? "kube-system" : "ns\(Int.random(in: 0..<3, using: &random))"
+        let name = namespace == "kube-system" ? "kube-dns" : "s\(Int.random(in: 0..<6, using: &random))"
         let key = ObjectKey(namespace: namespace, name: name)
         let meta = ObjectMeta(name: name, namespace: namespace)
         switch Int.random(in: 0..<12, using: &random) {
@@ -40,7 +57,14 @@ import Testing
                 ["10.0.\(Int.random(in: 0..<3, using: &random)).\(Int.random(in: 1..<4, using: &random))"]
                 + (Bool.random(using: &random) ? ["fd00::\(Int.random(in: 1..<4, using: &random))"] : [])
             let ports = Bool.random(using: &random) ? [Service.Port(name: "http", port: 80, protocol: "TCP")] : []
-            return .service(key, Service(metadata: meta, spec: .init(clusterIP: ips[0], clusterIPs: ips, ports: ports)))
+            let external = [[], ["192.0.2.\(Int.random(in: 1..<3, using: &random))"], ["2001:db8::1", "192.0.2.9"]][
+                Int.random(in: 0..<3, using: &random)]
+            let balancer = Int.random(in: 0..<4, using: &random) == 0 ? ["lb.example.net"] : []
+            return .service(
+                key,
+                Service(
+                    metadata: meta,
+                    spec: .init(clusterIP: ips[0], clusterIPs: ips, ports: ports, externalIPs: external, loadBalancerIngress: balancer)))
         case 5:
             return .service(
                 key, Service(metadata: meta, spec: .init(clusterIP: "None", ports: [Service.Port(name: "db", port: 5432, protocol: "TCP")]))
@@ -53,7 +77,7 @@ import Testing
             let endpoints = (0..<Int.random(in: 0..<4, using: &random)).map { i in
                 EndpointSlice.Endpoint(
                     addresses: ["10.1.\(Int.random(in: 0..<2, using: &random)).\(i + 1)"],
-                    hostname: i == 1 ? "host\(i)" : nil, ready: Bool.random(using: &random) || i == 0)
+                    hostname: i == 1 ? "host\(i)" : nil, ready: Bool.random(using: &random) || i == 0, podName: i == 2 ? "pod-\(i)" : nil)
             }
             return .endpointSlice(
                 ObjectKey(namespace: namespace, name: name + "-a"),
@@ -129,14 +153,17 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 2, 3])
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7])
     func deltasAnswerAsAWholeTableDoes(_ seed: UInt64) throws {
         var random = SeededRandom(seed: seed)
+        let options = options(seed: seed)
         var store = ClusterRecordStore(options: options)
         store.load(ClusterObjects())
         let incremental = try started(try AnswerTable(store.contents))
         defer { incremental.stop() }
-        var everName: Set<String> = ["nothing.ns0.svc.cluster.local", "1.0.0.10.in-addr.arpa"]
+        var everName: Set<String> = [
+            "nothing.ns0.svc.cluster.local", "1.0.0.10.in-addr.arpa", "nothing.ns0.example.org", "ns1.dns.example.org",
+        ]
         for step in 0..<40 {
             let changes = (0..<Int.random(in: 1..<4, using: &random)).map { _ in randomChange(store, &random) }
             store.apply(changes)

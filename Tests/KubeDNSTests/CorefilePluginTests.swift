@@ -278,6 +278,18 @@ import Testing
         ),
         (".:0 {\nerrors\n", "Corefile:2 - Error during parsing: Unexpected EOF: the block opened at line 1 is not closed"),
         ("tls://.:0 {\nerrors\n}", "Corefile:1 - Error during parsing: tls://.:0: the tls:// scheme is not supported, only dns://"),
+        (
+            ".:0 {\nk8s_external example.org\n}",
+            "Corefile:2 - Error during parsing: plugin/k8s_external: serves the kubernetes plugin's objects; add kubernetes"
+        ),
+        (
+            ".:0 {\nkubernetes cluster.local\nk8s_external example.org {\napex ns.1\n}\n}",
+            "Corefile:4 - Error during parsing: plugin/k8s_external: apex 'ns.1' is not a DNS label"
+        ),
+        (
+            ".:0 {\nkubernetes cluster.local\nk8s_external cluster.local\n}",
+            "Corefile:3 - Error during parsing: plugin/k8s_external: zone cluster.local. overlaps the cluster domain cluster.local."
+        ),
     ])
     func whatCannotBeServedStopsTheStartWithOneLine(_ text: String, _ message: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)")

@@ -32,14 +32,21 @@ import Testing
     static func withServer(
         _ options: String, _ body: (ServerProcess, KubeAPISimulator) async throws -> Void
     ) async throws {
+        try await withServer(corefile: "kubernetes cluster.local {\n    endpoint http://127.0.0.1:API\n    \(options)", body)
+    }
+
+    /// Runs `body` with a server of `.:0 { BODY\n  } }`, API standing for the simulator's port.
+    static func withServer(
+        corefile: String, _ body: (ServerProcess, KubeAPISimulator) async throws -> Void
+    ) async throws {
         try await offThePool {
             let simulator = try KubeAPISimulator()
             try loadCluster(into: simulator)
             let apiPort = try await simulator.start()
             do {
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
-                try ".:0 {\n  kubernetes cluster.local {\n    endpoint http://127.0.0.1:\(apiPort)\n    \(options)\n  }\n}\n"
-                    .write(toFile: path, atomically: true, encoding: .utf8)
+                try ".:0 {\n  \(corefile.replacing("API", with: "\(apiPort)"))\n  }\n}\n".write(
+                    toFile: path, atomically: true, encoding: .utf8)
                 let server = try ServerProcess(["--conf", path])
                 defer { server.stop() }
                 try await body(server, simulator)
@@ -143,6 +150,53 @@ import Testing
                 try eventually(timeout: .seconds(10)) {
                     try Self.answer("idle.prod.svc.cluster.local.", server) == ["idle.prod.svc.cluster.local. 5 in a 10.0.1.2"]
                 })
+        }
+    }
+}
+
+/// k8s_external: Services' external addresses in a zone of their own.
+@Suite(.serialized) struct K8sExternalTests {
+    typealias JSON = KubeObjectJSON
+
+    @Test func loadBalancersAndExternalIPsAnswerInTheExternalZone() async throws {
+        let corefile =
+            "k8s_external example.org {\n    headless\n    ttl 7\n  }\n  kubernetes cluster.local {\n    endpoint http://127.0.0.1:API"
+        try await KubernetesOptionsTests.withServer(corefile: corefile) { server, simulator throws in
+            func answer(_ name: String, _ type: String = "A") throws -> [String] {
+                try KubernetesOptionsTests.answer(name, server, type)
+            }
+            try simulator.apply(
+                JSON.service("shop", "prod", clusterIPs: ["10.0.1.7"], ports: [.init("https", 443)], loadBalancer: ["203.0.113.7"]))
+            try simulator.apply(JSON.service("api", "prod", clusterIPs: ["10.0.1.8"], externalIPs: ["198.51.100.8", "2001:db8::8"]))
+            try simulator.apply(JSON.service("cdn", "prod", clusterIPs: ["10.0.1.9"], loadBalancer: ["edge.example.net"]))
+            try simulator.apply(JSON.service("kube-dns", "kube-system", clusterIPs: ["10.0.0.10"], externalIPs: ["203.0.113.53"]))
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try answer("shop.prod.example.org.") == ["shop.prod.example.org. 7 in a 203.0.113.7"]
+                })
+            #expect(
+                try answer("_https._tcp.shop.prod.example.org.", "SRV") == [
+                    "_https._tcp.shop.prod.example.org. 7 in srv 0 100 443 shop.prod.example.org."
+                ])
+            #expect(try answer("api.prod.example.org.") == ["api.prod.example.org. 7 in a 198.51.100.8"])
+            #expect(try answer("api.prod.example.org.", "AAAA") == ["api.prod.example.org. 7 in aaaa 2001:db8::8"])
+            #expect(try answer("cdn.prod.example.org.", "CNAME") == ["cdn.prod.example.org. 7 in cname edge.example.net."])
+            // headless: the endpoints, named as in the cluster zone.
+            #expect(try answer("db.prod.example.org.") == ["db.prod.example.org. 7 in a 10.1.1.9"])
+            #expect(try answer("10-1-1-9.db.prod.example.org.") == ["10-1-1-9.db.prod.example.org. 7 in a 10.1.1.9"])
+            // No external address: not in the zone.
+            #expect(try answer("web.prod.example.org.") == ["NXDOMAIN"])
+            // The apex: SOA and NS naming ns1.dns, which has the DNS service's external address.
+            let soa = try Dig.query("example.org.", "SOA", port: server.port)
+            #expect(
+                soa.normalized.answer.first?.hasPrefix("example.org. 7 in soa ns1.dns.example.org. hostmaster.dns.example.org.") == true)
+            #expect(try answer("example.org.", "NS") == ["example.org. 7 in ns ns1.dns.example.org."])
+            #expect(try answer("ns1.dns.example.org.") == ["ns1.dns.example.org. 7 in a 203.0.113.53"])
+            let nodata = try Dig.query("shop.prod.example.org.", "TXT", port: server.port)
+            #expect(nodata.rcode == "NOERROR" && nodata.normalized.answer.isEmpty && nodata.flags.contains("aa"))
+            // Gone from the load balancer: gone from the zone.
+            try simulator.apply(JSON.service("shop", "prod", clusterIPs: ["10.0.1.7"]))
+            #expect(try eventually(timeout: .seconds(10)) { try answer("shop.prod.example.org.") == ["NXDOMAIN"] })
         }
     }
 }

@@ -21,16 +21,25 @@ public enum KubeObjectJSON {
     }
 
     /// A ClusterIP service (one IP, or two for dual-stack); `clusterIPs: ["None"]` is headless.
+    /// With `loadBalancer` (each an IP or a host name), a LoadBalancer service with that status.
     public static func service(
         _ name: String, _ namespace: String, clusterIPs: [String], ports: [Port] = [], publishNotReady: Bool = false,
-        labels: [String: String] = [:]
+        labels: [String: String] = [:], externalIPs: [String] = [], loadBalancer: [String] = []
     ) -> String {
         var spec: [String: Any] = [
-            "type": "ClusterIP", "clusterIP": clusterIPs.first ?? "", "clusterIPs": clusterIPs,
+            "type": loadBalancer.isEmpty ? "ClusterIP" : "LoadBalancer", "clusterIP": clusterIPs.first ?? "", "clusterIPs": clusterIPs,
             "ports": ports.map(\.json),
         ]
         if publishNotReady { spec["publishNotReadyAddresses"] = true }
-        return encode(["kind": "Service", "apiVersion": "v1", "metadata": meta(name, namespace, labels: labels), "spec": spec])
+        if !externalIPs.isEmpty { spec["externalIPs"] = externalIPs }
+        var object: [String: Any] = [
+            "kind": "Service", "apiVersion": "v1", "metadata": meta(name, namespace, labels: labels), "spec": spec,
+        ]
+        if !loadBalancer.isEmpty {
+            let ingress = loadBalancer.map { $0.contains(where: \.isLetter) && !$0.contains(":") ? ["hostname": $0] : ["ip": $0] }
+            object["status"] = ["loadBalancer": ["ingress": ingress]]
+        }
+        return encode(object)
     }
 
     public static func externalName(_ name: String, _ namespace: String, target: String) -> String {

@@ -19,11 +19,12 @@ public struct Service: Hashable, Sendable, JSONDecodable {
         }
     }
 
-    /// The spec as DNS reads it, in 40 bytes where the API's fields took
+    /// The spec as DNS reads it, in 48 bytes where the API's fields took
     /// 72: a cluster's Services are mostly their boxes. Kept: whether it
     /// is an ExternalName Service, and its one address (the external name,
     /// else the cluster IP); the other field of those two and a type
     /// other than ExternalName are read by no DNS rule, and not kept.
+    /// The external addresses (k8s_external's) are nil for most Services.
     private struct KeptSpec: Hashable, Sendable {
         var isExternalName: Bool
         var publishNotReadyAddresses: Bool?
@@ -31,6 +32,8 @@ public struct Service: Hashable, Sendable, JSONDecodable {
         /// Both families' cluster IPs (dual-stack); nil when `address` is the only one.
         var clusterIPs: [String]?
         var ports: [Port]?
+        /// `externalIPs`, then the load balancers' ingress IPs or host names; nil: none.
+        var external: [String]?
 
         init(_ spec: Spec) {
             isExternalName = spec.type == "ExternalName"
@@ -41,13 +44,15 @@ public struct Service: Hashable, Sendable, JSONDecodable {
             let single = spec.clusterIPs.map { $0.count == 1 && $0.first == spec.clusterIP } ?? true
             clusterIPs = isExternalName || single ? nil : spec.clusterIPs
             ports = spec.ports.map(PortLists.shared)
+            let external = (spec.externalIPs ?? []) + spec.loadBalancerIngress
+            self.external = external.isEmpty ? nil : external
         }
 
         var spec: Spec {
             Spec(
                 type: isExternalName ? "ExternalName" : nil, clusterIP: isExternalName ? nil : address,
                 clusterIPs: clusterIPs, externalName: isExternalName ? address : nil, ports: ports,
-                publishNotReadyAddresses: publishNotReadyAddresses)
+                publishNotReadyAddresses: publishNotReadyAddresses, externalIPs: external)
         }
     }
 
@@ -66,7 +71,13 @@ public struct Service: Hashable, Sendable, JSONDecodable {
     }
 
     public init(json: JSONNode) throws {
-        self.init(metadata: try json.decode(ObjectMeta.self, at: "metadata"), spec: try json.decode(Spec.self, at: "spec"))
+        var spec = try json.decode(Spec.self, at: "spec")
+        // The load balancers' addresses are status, kept with the spec's
+        // external IPs: k8s_external serves both.
+        if let ingress = try json.member("status")?.member("loadBalancer")?.member("ingress"), !ingress.isNull {
+            spec.loadBalancerIngress = try [LoadBalancerIngress](json: ingress).compactMap { $0.ip ?? $0.hostname }
+        }
+        self.init(metadata: try json.decode(ObjectMeta.self, at: "metadata"), spec: spec)
     }
 
     public static func == (lhs: Service, rhs: Service) -> Bool {
@@ -85,10 +96,14 @@ public struct Service: Hashable, Sendable, JSONDecodable {
         public var externalName: String?
         public var ports: [Port]?
         public var publishNotReadyAddresses: Bool?
+        public var externalIPs: [String]?
+        /// `status.loadBalancer.ingress`: each load balancer's IP, else its host name.
+        public var loadBalancerIngress: [String] = []
 
         public init(
             type: String? = nil, clusterIP: String? = nil, clusterIPs: [String]? = nil,
-            externalName: String? = nil, ports: [Port]? = nil, publishNotReadyAddresses: Bool? = nil
+            externalName: String? = nil, ports: [Port]? = nil, publishNotReadyAddresses: Bool? = nil,
+            externalIPs: [String]? = nil, loadBalancerIngress: [String] = []
         ) {
             self.type = type
             self.clusterIP = clusterIP
@@ -96,6 +111,8 @@ public struct Service: Hashable, Sendable, JSONDecodable {
             self.externalName = externalName
             self.ports = ports
             self.publishNotReadyAddresses = publishNotReadyAddresses
+            self.externalIPs = externalIPs
+            self.loadBalancerIngress = loadBalancerIngress
         }
 
         public init(json: JSONNode) throws {
@@ -105,6 +122,17 @@ public struct Service: Hashable, Sendable, JSONDecodable {
             externalName = try json.decodeIfPresent(String.self, at: "externalName")
             ports = try json.decodeIfPresent([Port].self, at: "ports")
             publishNotReadyAddresses = try json.decodeIfPresent(Bool.self, at: "publishNotReadyAddresses")
+            externalIPs = try json.decodeIfPresent([String].self, at: "externalIPs")
+        }
+    }
+
+    struct LoadBalancerIngress: JSONDecodable {
+        var ip: String?
+        var hostname: String?
+
+        init(json: JSONNode) throws {
+            ip = try json.decodeIfPresent(String.self, at: "ip")
+            hostname = try json.decodeIfPresent(String.self, at: "hostname")
         }
     }
 
@@ -162,6 +190,9 @@ public struct Service: Hashable, Sendable, JSONDecodable {
         if let dualStack = fields.spec.clusterIPs { return dualStack.compactMap(IPAddress.init) }
         return fields.spec.address.flatMap(IPAddress.init).map { [$0] } ?? []
     }
+
+    /// Its external IPs and load balancers' addresses (IPs or host names), for k8s_external.
+    public var externalAddresses: [String] { fields.spec.external ?? [] }
 
     /// Whether not-ready endpoints are published too: the field, or the
     /// annotation it replaced.

@@ -25,6 +25,7 @@ extension ClusterRecordStore {
     private func forEachNonServiceRegion(_ body: (ZoneNames) throws -> Void) rethrows {
         try body(answers(.apex))
         for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
+        for region in externalRegions { try body(answers(region)) }
         for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
         for name in podsByName.keys { try body(answers(.podName(name))) }
         for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
@@ -110,10 +111,12 @@ extension ClusterRecordStore {
         for contributor in contributors {
             let made = contribution(contributor)
             for record in made.records + made.pointers.map({ $0.record(ttl: options.ttl) }) {
-                zones[layout.zoneIndex(record.name)].add(record)
+                let index = layout.zoneIndex(record.name)
+                if index < ZoneLayout.firstExternal { zones[index].add(record) }
             }
             for name in made.names { zones[0].addName(name) }
         }
+        for case .external(let index) in externalRegions { fill(&zones[index], .external(index)) }
         var set = zoneHeads
         set.zones = zones
         set.problems = problems
@@ -126,7 +129,7 @@ extension ClusterRecordStore {
         let head = heads[layout.zoneIndex(of: region)]
         var zone: Zone
         switch region {
-        case .apex, .reverseApex: zone = head
+        case .apex, .reverseApex, .external: zone = head
         default: zone = Zone(emptyLike: head, floor: layout.root(of: region))
         }
         fill(&zone, region)
@@ -160,7 +163,21 @@ extension ClusterRecordStore {
             }
         case .reverseBranch(let name):
             if reverseBranches[name] != nil { zone.addName(name) }
+        case .external(let index):
+            fillExternal(&zone, index)
         }
+    }
+
+    /// A k8s_external zone: NS naming `ns1.<apex>.<zone>`, with the DNS
+    /// service's external addresses there, and every Service's records.
+    private func fillExternal(_ zone: inout Zone, _ index: Int) {
+        guard let external = options.external else { return }
+        let server = Self.externalNameServer(zone.apex, external)
+        zone.add(ResourceRecord(zone.apex, ttl: external.ttl, .ns(server)))
+        for text in objects.services[Self.dnsService]?.externalAddresses ?? [] {
+            if let address = IPAddress(text) { zone.add(ResourceRecord(server, ttl: external.ttl, .address(address))) }
+        }
+        for key in externalServices { put(made(.service(key)), into: &zone, only: index) }
     }
 
     /// The records of the regions in-zone CNAMEs lead to (RFC 1034

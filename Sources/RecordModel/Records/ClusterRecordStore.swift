@@ -27,6 +27,8 @@ public struct ClusterRecordStore: Sendable {
     private(set) var reverseBranches: [DNSName: Int32] = [:]
     /// The ExternalName services whose CNAME leads into each region.
     private(set) var cnameReferrers: [Region: Set<ObjectKey>] = [:]
+    /// The Services with records in the k8s_external zones.
+    private(set) var externalServices: Set<ObjectKey> = []
     /// Regions to answer again, with names they may have had.
     var pending: [Region: Set<DNSName>] = [:]
     /// The contributions made again since `takeChanges()`, as the objects
@@ -39,7 +41,7 @@ public struct ClusterRecordStore: Sendable {
 
     public init(options: RecordOptions) {
         self.options = options
-        layout = ZoneLayout(domain: options.domain)
+        layout = ZoneLayout(domain: options.domain, externalZones: options.external?.zones ?? [])
         heads = []
         heads = makeHeads()
     }
@@ -51,7 +53,28 @@ public struct ClusterRecordStore: Sendable {
         return [Zone(apex: options.domain, authoritative: !options.domainFallsThrough, soa: soa, ttl: options.ttl)]
             + ZoneLayout.reverseApexes.map {
                 Zone(apex: $0, authoritative: !options.reverseFallsThrough, soa: soa, ttl: options.ttl)
-            }
+            } + externalHeads()
+    }
+
+    /// k8s_external's zones: the SOA names `ns1.<apex>.<zone>` and
+    /// `hostmaster.<apex>.<zone>`, as CoreDNS's does.
+    private func externalHeads() -> [Zone] {
+        guard let external = options.external else { return [] }
+        return external.zones.map { zone in
+            let soa = SOAData(
+                primary: Self.externalNameServer(zone, external), mailbox: DNSName(validated: ["hostmaster", external.apex], under: zone),
+                serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: external.ttl)
+            return Zone(apex: zone, authoritative: !external.fallingThrough.contains(zone), soa: soa, ttl: external.ttl)
+        }
+    }
+
+    static func externalNameServer(_ zone: DNSName, _ external: RecordOptions.ExternalZones) -> DNSName {
+        DNSName(validated: ["ns1", external.apex], under: zone)
+    }
+
+    /// The regions of the k8s_external zones.
+    var externalRegions: [Region] {
+        (0..<(options.external?.zones.count ?? 0)).map { .external(ZoneLayout.firstExternal + $0) }
     }
 
     /// The zones' apexes, SOAs and authority, with the rules the data plane
@@ -70,7 +93,9 @@ public struct ClusterRecordStore: Sendable {
         guard serial != options.serial else { return }
         options.serial = serial
         heads = makeHeads()
-        for region in [Region.apex, .reverseApex(1), .reverseApex(2)] { pending[region, default: []].insert(name(of: region)) }
+        for region in [Region.apex, .reverseApex(1), .reverseApex(2)] + externalRegions {
+            pending[region, default: []].insert(name(of: region))
+        }
     }
 
     // MARK: Loading and changing
@@ -119,6 +144,13 @@ public struct ClusterRecordStore: Sendable {
                 before[contributor] = recent[contributor] ?? contribution(contributor)
             }
             applyToObjects(change)
+            // The DNS service's external addresses are the k8s_external zones' name server's.
+            if case .service(Self.dnsService, _) = change, let external = options.external {
+                for region in externalRegions {
+                    let server = Self.externalNameServer(name(of: region), external)
+                    pending[region, default: []].formUnion([server, server.parent!])
+                }
+            }
         }
         problems = []
         for (contributor, old) in before {
@@ -221,6 +253,9 @@ public struct ClusterRecordStore: Sendable {
         if case .pod(let key) = contributor {
             for record in made.records { podsByName[record.name, default: []].insert(key) }
         }
+        if case .service(let key) = contributor, made.records.contains(where: { layout.zoneIndex($0.name) >= ZoneLayout.firstExternal }) {
+            externalServices.insert(key)
+        }
     }
 
     private mutating func index(_ contributor: Contributor, removing made: Contribution) {
@@ -241,6 +276,7 @@ public struct ClusterRecordStore: Sendable {
                 if podsByName[record.name]?.isEmpty == true { podsByName[record.name] = nil }
             }
         }
+        if case .service(let key) = contributor { externalServices.remove(key) }
     }
 
     /// A PTR name came or went: its branch counts it, and a branch that
@@ -300,7 +336,7 @@ public struct ClusterRecordStore: Sendable {
 
     private func name(of region: Region) -> DNSName {
         switch region {
-        case .reverseApex(let zone): return heads[zone].apex
+        case .reverseApex(let zone), .external(let zone): return heads[zone].apex
         default: return heads[0].apex
         }
     }

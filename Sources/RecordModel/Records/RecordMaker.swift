@@ -80,6 +80,58 @@ struct RecordMaker {
         } else {
             addClusterIP(service, name: name)
         }
+        if let external = options.external, !service.isExternalName {
+            for zone in external.zones { addExternal(service, zone: zone, external, endpoints: endpoints) }
+        }
+    }
+
+    /// k8s_external: `<service>.<ns>.<zone>` holds the external IPs and
+    /// load balancers' IPs (a load balancer known by host name only is a
+    /// CNAME to it), with SRV per named port; with `headless`, a headless
+    /// service without them holds its endpoints, as in the cluster zone.
+    private mutating func addExternal(
+        _ service: Service, zone: DNSName, _ external: RecordOptions.ExternalZones, endpoints: [EndpointAddress]
+    ) {
+        let key = service.metadata.key
+        guard let name = try? DNSName(labels: [key.name, key.namespace], under: zone) else { return }
+        let addresses = service.externalAddresses
+        let ips = addresses.compactMap(IPAddress.init)
+        var targets: [(host: DNSName, ports: [(name: String?, protocol: String?, port: Int?)])] = []
+        if !ips.isEmpty {
+            for ip in ips { add(ResourceRecord(name, ttl: external.ttl, .address(ip))) }
+            targets = [(name, service.ports.map { ($0.name, $0.protocol, $0.port) })]
+        } else if let host = addresses.first, let target = try? DNSName(host) {
+            add(ResourceRecord(name, ttl: external.ttl, .cname(target)))
+            return
+        } else if external.headless, service.isHeadless {
+            for endpoint in endpoints {
+                guard let host = try? DNSName(labels: [endpoint.label], under: name) else { continue }
+                add(ResourceRecord(name, ttl: external.ttl, .address(endpoint.ip)))
+                add(ResourceRecord(host, ttl: external.ttl, .address(endpoint.ip)))
+                targets.append((host, endpoint.ports.map { ($0.name, $0.protocol, $0.port) }))
+            }
+        }
+        var srv: [DNSName: [RecordData]] = [:]
+        var owners: [DNSName] = []
+        for (host, ports) in targets {
+            for port in ports {
+                guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
+                    let number = port.port.flatMap({ UInt16(exactly: $0) })
+                else { continue }
+                if srv[owner] == nil { owners.append(owner) }
+                srv[owner, default: []].append(.srv(priority: 0, weight: 0, port: number, target: host))
+            }
+        }
+        // Equal weights summing to about 100, as in the cluster zone.
+        for owner in owners {
+            let all = srv[owner]!
+            for case .srv(let priority, _, let port, let target) in all {
+                add(
+                    ResourceRecord(
+                        owner, ttl: external.ttl,
+                        .srv(priority: priority, weight: UInt16(max(1, 100 / all.count)), port: port, target: target)))
+            }
+        }
     }
 
     /// Spec §2.5: a CNAME to the external name (an address there is not a name).

@@ -32,6 +32,24 @@ public struct RecordOptions: Hashable, Sendable {
     /// a client goes on down its search path (CoreDNS's `ignore empty_service`).
     public var ignoreEmptyServices = false
 
+    /// Services' external addresses in zones of their own (CoreDNS's `k8s_external`); nil: none.
+    public var external: ExternalZones?
+
+    public struct ExternalZones: Hashable, Sendable {
+        public var zones: [DNSName]
+        /// The label of the zone's own name server, `ns1.<apex>.<zone>`.
+        public var apex: String
+        public var ttl: UInt32
+        /// Headless services without external IPs answer with their endpoints.
+        public var headless: Bool
+        /// The zones whose missing names go on to forwarding rather than NXDOMAIN.
+        public var fallingThrough: Set<DNSName>
+
+        public init(zones: [DNSName], apex: String = "dns", ttl: UInt32 = 5, headless: Bool = false, fallingThrough: Set<DNSName> = []) {
+            (self.zones, self.apex, self.ttl, self.headless, self.fallingThrough) = (zones, apex, ttl, headless, fallingThrough)
+        }
+    }
+
     public enum NamespaceExposure: Hashable, Sendable {
         case all
         /// These namespaces only.

@@ -19,23 +19,32 @@ enum Region: Hashable, Sendable {
     case address(DNSName)
     /// A name between a reverse apex and the PTR names below it.
     case reverseBranch(DNSName)
+    /// A whole k8s_external zone (zone 3 on): few Services have external
+    /// addresses, so its answers are made together.
+    case external(Int)
 }
 
-/// The cluster zone, then the IPv4 and IPv6 reverse zones.
+/// The cluster zone, then the IPv4 and IPv6 reverse zones, then the k8s_external zones.
 struct ZoneLayout: Sendable {
     let domain: DNSName
     let domainLabels: Int
+    let externalZones: [DNSName]
     static let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
     /// Labels of a PTR name below its reverse apex: four bytes, or 32 nibbles.
     static let addressLabels = [4, 32]
 
-    init(domain: DNSName) {
+    /// The index of the first k8s_external zone.
+    static let firstExternal = 3
+
+    init(domain: DNSName, externalZones: [DNSName] = []) {
         self.domain = domain
         domainLabels = domain.labelCount
+        self.externalZones = externalZones
     }
 
-    /// 0 for the cluster zone, 1 and 2 for the reverse zones.
+    /// 0 for the cluster zone, 1 and 2 for the reverse zones, 3 on for the k8s_external zones.
     func zoneIndex(_ name: DNSName) -> Int {
+        for (index, zone) in externalZones.enumerated() where name.isSubdomain(of: zone) { return Self.firstExternal + index }
         if name.isSubdomain(of: Self.reverseApexes[0]) { return 1 }
         if name.isSubdomain(of: Self.reverseApexes[1]) { return 2 }
         return 0
@@ -44,6 +53,7 @@ struct ZoneLayout: Sendable {
     func region(of name: DNSName) -> Region {
         let zone = zoneIndex(name)
         let count = name.labelCount
+        if zone >= Self.firstExternal { return .external(zone) }
         if zone != 0 {
             let depth = count - 2
             if depth == 0 { return .reverseApex(zone) }
@@ -65,7 +75,7 @@ struct ZoneLayout: Sendable {
         switch region {
         case .service(let key): return try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain)
         case .podName(let name), .address(let name), .reverseBranch(let name): return name
-        case .apex, .namespace, .reverseApex: return nil
+        case .apex, .namespace, .reverseApex, .external: return nil
         }
     }
 
@@ -84,7 +94,7 @@ struct ZoneLayout: Sendable {
     func zoneIndex(of region: Region) -> Int {
         switch region {
         case .apex, .namespace, .service, .podName: return 0
-        case .reverseApex(let zone): return zone
+        case .reverseApex(let zone), .external(let zone): return zone
         case .address(let name), .reverseBranch(let name): return zoneIndex(name)
         }
     }
