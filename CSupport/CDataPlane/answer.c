@@ -350,6 +350,7 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
     p->answer = NULL;
     p->rrset = NULL;
+    p->rewrite = NULL;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
@@ -396,6 +397,8 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
         return dp_reply_header_only(q->wire, q->len, DP_RCODE_FORMERR, out, cap);
     case DP_PARSE_NOTIMP:
         return dp_reply_header_only(q->wire, q->len, DP_RCODE_NOTIMP, out, cap);
+    case DP_PARSE_SERVFAIL:
+        return dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     case DP_PARSE_OK:
         break;
     }

@@ -299,9 +299,10 @@ void dp_table_retire(dp_table *old, dp_table *next);
 
 typedef enum {
     DP_PARSE_OK,
-    DP_PARSE_DROP,    /* no reply: a response, or shorter than a header */
-    DP_PARSE_FORMERR, /* reply FORMERR with the header only */
-    DP_PARSE_NOTIMP,  /* reply NOTIMP with the header only */
+    DP_PARSE_DROP,     /* no reply: a response, or shorter than a header */
+    DP_PARSE_FORMERR,  /* reply FORMERR with the header only */
+    DP_PARSE_NOTIMP,   /* reply NOTIMP with the header only */
+    DP_PARSE_SERVFAIL, /* reply SERVFAIL with the question: a rewrite made no name */
 } dp_parse_result;
 
 typedef struct dp_query {
@@ -324,6 +325,11 @@ typedef struct dp_query {
 dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q);
 
 /* ---- Reply assembly -------------------------------------------------- */
+
+/* The rules that run before any answer (rewrite.h). */
+typedef struct dp_block dp_block;
+typedef struct dp_stages dp_stages;
+typedef struct dp_rewritten dp_rewritten;
 
 /*
  * A query on its way through a batch. A batch is answered in passes, each
@@ -349,7 +355,15 @@ typedef struct dp_parsed {
     bool chase;
     /* what made the reply (DP_SOURCE_...), set by whoever wrote it */
     uint8_t source;
+    /* set when rewrite rules matched (dp_rewrite_request): the query as
+     * asked, with the block and the rules the reply is mapped back by */
+    dp_rewritten *rewrite;
+    const dp_block *block;
+    uint64_t rules;
 } dp_parsed;
+
+/* The query as the client asked it: before any rewrite. */
+const dp_query *dp_parsed_asked(const dp_parsed *p);
 
 /* Header and question only, with `rcode` (AA when `authoritative`, TC
  * when `truncated`), and OPT when the query had one. */

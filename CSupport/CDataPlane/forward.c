@@ -19,6 +19,7 @@
  * such a name coming back to us marks that upstream as a loop, and it is
  * not used again while the configuration lasts.
  */
+#include "rewrite.h"
 #include "server.h"
 
 #include <errno.h>
@@ -62,6 +63,12 @@ struct dp_pending {
     uint8_t client_question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     uint8_t table_reply[DP_EDNS_UDP_SIZE];
     size_t table_reply_len;
+    /* A rewritten query (rewrite.h): the block and rules its reply is
+     * mapped back by (NULL: none), and the client's question. */
+    const dp_block *rewrite_block;
+    uint64_t rewrite_rules;
+    dp_query asked;
+    uint8_t asked_question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     /* The client's transport: its limits, and how the reply goes back. */
     int transport;
     size_t reply_cap;
@@ -151,9 +158,17 @@ static inline bool has_client(const dp_pending *p) { return !p->probe && !p->pre
 static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
     dp_worker *w = p->w;
     if (has_client(p)) {
+        if (reply != NULL && p->rewrite_block != NULL && w->rewrite_reply != NULL) {
+            /* Mapped back to what the client asked, in a buffer of its own. */
+            memcpy(w->rewrite_reply, reply, len);
+            len = dp_rewrite_reply(p->rewrite_block, p->rewrite_rules, &p->asked, client_query(p),
+                                   w->rewrite_reply, len, p->reply_cap, p->transport);
+            reply = w->rewrite_reply;
+        }
         if (reply != NULL && dp_count_reply(w, p->transport, p->source, reply, len)) {
             dp_count_durations(w, 1, p->received_us, dp_monotonic_us());
-            dp_query_log(w, client_query(p), &p->peer, p->transport, reply, len, p->received_us);
+            dp_query_log(w, p->rewrite_block != NULL ? &p->asked : client_query(p), &p->peer,
+                         p->transport, reply, len, p->received_us);
         }
         p->reply(w, &p->kept, reply, len);
     }
@@ -501,6 +516,7 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     p->prefetch = false;
     p->source = DP_SOURCE_FORWARD;
     p->chased = false;
+    p->rewrite_block = NULL;
     p->route = NULL;
     p->reply = NULL;
     p->fwd = NULL;
@@ -619,6 +635,9 @@ size_t dp_forward(dp_worker *w, dp_parsed *parsed, const dp_client *client, uint
     } else {
         copy_query(&p->query, p->question, q);
     }
+    p->rewrite_block = parsed->rewrite != NULL ? parsed->block : NULL;
+    p->rewrite_rules = parsed->rules;
+    if (parsed->rewrite != NULL) copy_query(&p->asked, p->asked_question, dp_parsed_asked(parsed));
     if (parsed->chase) route = dp_forwarding_route(w->fwd, &p->query);
     if (route == NULL) {
         release(p);

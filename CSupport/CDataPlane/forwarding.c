@@ -5,6 +5,7 @@
  * started with).
  */
 #include "forward.h"
+#include "rewrite.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,9 @@ void dp_forwarding_free(dp_forwarding *f) { dp_forwarding_release(f); }
 void dp_forwarding_retain(dp_forwarding *f) { atomic_fetch_add(&f->refs, 1); }
 
 void dp_forwarding_release(dp_forwarding *f) {
-    if (f != NULL && atomic_fetch_sub(&f->refs, 1) == 1) free(f);
+    if (f == NULL || atomic_fetch_sub(&f->refs, 1) != 1) return;
+    dp_stages_free(f->stages);
+    free(f);
 }
 
 const dp_route *dp_forwarding_route(const dp_forwarding *f, const dp_query *q) {

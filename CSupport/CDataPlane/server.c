@@ -418,6 +418,8 @@ void dp_server_free(dp_server *s) {
     for (unsigned i = 0; i < s->worker_count; i++) {
         pthread_mutex_destroy(&s->workers[i].mailbox_lock);
         free(s->workers[i].query_log);
+        free(s->workers[i].rewritten);
+        free(s->workers[i].rewrite_reply);
     }
     dp_forwarding_release(s->forwarding);
     dp_cache_free(s->cache);

@@ -148,6 +148,10 @@ struct dp_worker {
     _Alignas(struct cmsghdr) uint8_t rx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     _Alignas(struct cmsghdr) uint8_t tx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     dp_parsed parsed[DP_UDP_BATCH];
+    /* Made on the first rewrite: the queries of a batch as asked, and
+     * a reply mapped back (see rewrite.h). */
+    dp_rewritten *rewritten;
+    uint8_t *rewrite_reply;
     /* Forwarding: the configuration this worker uses (see forward.c),
      * the next one handed over by the control thread, and the queries in
      * flight, from a pool of forward_cap. */
@@ -203,6 +207,17 @@ static inline void dp_worker_release(dp_worker *w) {
  * still left to forwarding). */
 size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                        int transport);
+
+/* Runs the rewrite rules of the worker's configuration over the first
+ * `n` parsed queries, when it has any (rewrite.c). */
+void dp_worker_rewrite(dp_worker *w, const dp_table *t, unsigned n);
+static inline void dp_worker_rewrite_batch(dp_worker *w, const dp_table *t, unsigned n) {
+    if (w->fwd != NULL && w->fwd->stages != NULL) dp_worker_rewrite(w, t, n);
+}
+/* A reply to a rewritten query mapped back to what the client asked;
+ * `len` when the query was not rewritten. */
+size_t dp_worker_unrewrite(const dp_parsed *p, uint8_t *reply, size_t len, size_t cap,
+                           int transport);
 
 /* Logs an answered query when the query log is on (see query_log.c). */
 void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_storage *peer,

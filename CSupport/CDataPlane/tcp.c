@@ -194,6 +194,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         const dp_table *t = dp_worker_acquire(w);
         dp_parsed *p = &w->parsed[0];
         dp_query_prepare(t, message + 2, len, p);
+        dp_worker_rewrite_batch(w, t, 1);
         dp_count_request(w, DP_TCP, &c->peer, len, p);
         dp_query_locate(t, p);
         size_t reply = dp_worker_reply(w, t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);
@@ -213,9 +214,11 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
                 continue; /* the reply comes later */
             }
         }
+        reply = dp_worker_unrewrite(p, w->tcp_reply + 2, reply, DP_TCP_MAX_MESSAGE, DP_TCP);
         /* Logged before the query's bytes are drained: the entry copies its name. */
         if (reply > 0 && p->result == DP_PARSE_OK)
-            dp_query_log(w, &p->query, &c->peer, DP_TCP, w->tcp_reply + 2, reply, received_us);
+            dp_query_log(w, dp_parsed_asked(p), &c->peer, DP_TCP, w->tcp_reply + 2, reply,
+                         received_us);
         evbuffer_drain(in, 2 + len);
         if (!dp_count_reply(w, DP_TCP, p->source, w->tcp_reply + 2, reply)) continue;
         dp_count_durations(w, 1, received_us, dp_monotonic_us());

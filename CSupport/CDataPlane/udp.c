@@ -204,6 +204,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             if ((w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) && w->parsed[i].result == DP_PARSE_OK)
                 w->parsed[i].result = DP_PARSE_FORMERR;
         }
+        dp_worker_rewrite_batch(w, t, (unsigned)n);
         for (int i = 0; i < n; i++) dp_query_probe(t, &w->parsed[i]);
         for (int i = 0; i < n; i++) dp_query_locate(t, &w->parsed[i]);
         int replies = 0;
@@ -227,6 +228,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
                                  received_us);
                 if (len == 0) continue; /* the reply comes later */
             }
+            len = dp_worker_unrewrite(&w->parsed[i], reply, len, DP_EDNS_UDP_SIZE, DP_UDP);
             if (w->server->rrl != NULL && len > 0) {
                 len = dp_rrl_apply(w, &w->peers[i], &w->parsed[i], reply, len, DP_EDNS_UDP_SIZE,
                                    received_s);
@@ -234,7 +236,8 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             }
             if (!dp_count_reply(w, DP_UDP, w->parsed[i].source, reply, len)) continue;
             if (w->parsed[i].result == DP_PARSE_OK)
-                dp_query_log(w, &w->parsed[i].query, &w->peers[i], DP_UDP, reply, len, received_us);
+                dp_query_log(w, dp_parsed_asked(&w->parsed[i]), &w->peers[i], DP_UDP, reply, len,
+                             received_us);
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;

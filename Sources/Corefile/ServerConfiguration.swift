@@ -4,6 +4,7 @@ import DNSModel
 public enum Plugin: Sendable, Equatable {
     case kubernetes(KubernetesPlugin)
     case k8sExternal(K8sExternalPlugin)
+    case rewrite(RewriteRule)
     case forward(ForwardPlugin)
     case cache(CachePlugin)
     case hosts(HostsPlugin)
@@ -24,6 +25,7 @@ extension Plugin {
         switch self {
         case .kubernetes: "kubernetes"
         case .k8sExternal: "k8s_external"
+        case .rewrite: "rewrite"
         case .forward: "forward"
         case .cache: "cache"
         case .hosts: "hosts"
@@ -51,7 +53,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Plugins a server block may hold more than once (CoreDNS chains
     /// several `forward`s in written order); CoreDNS takes the others once.
-    static let repeatable: Set<String> = ["log", "forward"]
+    static let repeatable: Set<String> = ["log", "forward", "rewrite"]
 
     public init(_ block: ServerBlock) throws(CorefileError) {
         keys = block.keys
@@ -78,6 +80,7 @@ public struct ServerConfiguration: Sendable {
         switch directive.name {
         case "kubernetes": return .kubernetes(try KubernetesPlugin(directive, blockZones: zones))
         case "k8s_external": return .k8sExternal(try K8sExternalPlugin(directive, blockZones: zones))
+        case "rewrite": return .rewrite(try RewriteRule(directive))
         case "forward": return .forward(try ForwardPlugin(directive))
         case "cache": return .cache(try CachePlugin(directive, blockZones: zones))
         case "hosts": return .hosts(try HostsPlugin(directive, blockZones: zones))

@@ -18,6 +18,9 @@ public struct CorefilePlan: Sendable, Equatable {
     public var hosts: HostsPlan?
     /// Where names the records do not answer go, by the longest domain.
     public var routes: [RoutePlan]
+    /// Every server block with its rewrite rules, when some block has
+    /// any (a query takes the rules of its block); else none.
+    public var blocks: [Forwarding.Block]
     public var cache: CachePlan
     /// Forwarded queries in flight at most (`max_concurrent`); nil: the server's default.
     public var maxConcurrentForwards: Int?
@@ -49,6 +52,7 @@ public struct CorefilePlan: Sendable, Equatable {
         cluster = try ClusterPlan(configurations)
         hosts = try HostsPlan(configurations)
         routes = RoutePlan.routes(configurations)
+        blocks = Self.blocks(configurations)
         cache = CachePlan(configurations)
         notes = cache.notes + RoutePlan.notes(configurations)
         enabledPlugins = configurations.flatMap { configuration in
@@ -69,6 +73,17 @@ public struct CorefilePlan: Sendable, Equatable {
             default: break
             }
         }
+    }
+
+    private static func blocks(_ configurations: [ServerConfiguration]) -> [Forwarding.Block] {
+        let blocks = configurations.map { configuration in
+            Forwarding.Block(
+                zones: configuration.keys.map(\.zone),
+                rewrites: configuration.plugins.compactMap { plugin in
+                    if case .rewrite(let rule) = plugin { rule } else { nil }
+                })
+        }
+        return blocks.contains { !$0.rewrites.isEmpty } ? blocks : []
     }
 
     /// FNV-1a (64 bits) over the blocks as read: equal Corefiles, equal digests.

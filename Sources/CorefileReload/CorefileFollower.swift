@@ -60,7 +60,7 @@ public final class CorefileFollower: Sendable {
     /// upstreams that are `ourselves`.
     public func start(_ server: DNSServer, ourselves: SelfAddress) {
         self.ourselves.withLock { $0 = ourselves }
-        apply(plan.routes, to: server)
+        apply(plan, to: server)
         hosts.refresh(server)
         server.logQueries(plan.logQueries)
         taken(plan, previous: nil, server)
@@ -103,7 +103,7 @@ public final class CorefileFollower: Sendable {
             return plan
         }
         guard next != before else { return }
-        if next.routes != before.routes { apply(next.routes, to: server) }
+        if next.routes != before.routes || next.blocks != before.blocks { apply(next, to: server) }
         if next.hosts != before.hosts { hosts.update(next.hosts, server) }
         if next.logQueries != before.logQueries { server.logQueries(next.logQueries) }
         if next.cluster != before.cluster { clusterChanged.yield(next.cluster) }
@@ -149,9 +149,10 @@ public final class CorefileFollower: Sendable {
         return changed
     }
 
-    private func apply(_ routes: [RoutePlan], to server: DNSServer) {
+    /// The plan's routes and blocks' rules, as the data plane's forwarding.
+    private func apply(_ plan: CorefilePlan, to server: DNSServer) {
         let (forwarding, ignored) = ForwardingPlan.make(
-            routes: routes, timeout: timeout, ourselves: ourselves.withLock { $0 })
+            routes: plan.routes, blocks: plan.blocks, timeout: timeout, ourselves: ourselves.withLock { $0 })
         for reason in ignored { logger.error("upstream refused", metadata: ["reason": "\(reason)"]) }
         do {
             try server.forward(forwarding)

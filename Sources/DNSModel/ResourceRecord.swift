@@ -15,8 +15,9 @@ public struct RecordType: Hashable, Sendable, Comparable, CustomStringConvertibl
     public static let any = RecordType(rawValue: 255)
 
     private static let names: [UInt16: String] = [
-        1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
-        33: "SRV", 65: "HTTPS", 255: "ANY",
+        1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA",
+        33: "SRV", 35: "NAPTR", 39: "DNAME", 43: "DS", 44: "SSHFP", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY",
+        52: "TLSA", 64: "SVCB", 65: "HTTPS", 251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA",
     ]
 
     /// Parses a mnemonic (`AAAA`) or the RFC 3597 form (`TYPE65`).

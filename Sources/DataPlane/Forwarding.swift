@@ -48,13 +48,28 @@ public struct Forwarding: Sendable, Equatable {
     public static let maxUpstreamsPerRoute = Int(DP_MAX_ROUTE_UPSTREAMS)
 
     public var routes: [Route]
+    /// Server blocks whose rules run before any answer; none: nothing runs.
+    public var blocks: [Block] = []
     /// From the client's query to SERVFAIL when every upstream fails.
     public var timeout: Duration
     /// One upstream's turn before the next is tried.
     public var attemptTimeout: Duration
 
-    public init(routes: [Route], timeout: Duration, attemptTimeout: Duration) {
+    /// A server block's zones, and its rules: a query goes to the block of
+    /// the longest zone it lies under, whose rules apply to it.
+    public struct Block: Sendable, Equatable {
+        public var zones: [DNSName]
+        public var rewrites: [RewriteRule]
+
+        public init(zones: [DNSName], rewrites: [RewriteRule]) {
+            self.zones = zones
+            self.rewrites = rewrites
+        }
+    }
+
+    public init(routes: [Route], blocks: [Block] = [], timeout: Duration, attemptTimeout: Duration) {
         self.routes = routes
+        self.blocks = blocks
         self.timeout = timeout
         self.attemptTimeout = attemptTimeout
     }
@@ -81,7 +96,80 @@ public struct Forwarding: Sendable, Equatable {
                 throw DataPlaneError(err)
             }
         }
+        do {
+            for block in blocks { try block.add(to: f) }
+        } catch {
+            dp_forwarding_free(f)
+            throw error
+        }
         return f
+    }
+}
+
+extension Forwarding.Block {
+    fileprivate func add(to f: OpaquePointer) throws(DataPlaneError) {
+        var err = [CChar](repeating: 0, count: 512)
+        var status = dp_forwarding_add_block(f, &err, err.count)
+        for zone in zones where status == 0 {
+            status = zone.wire.withUnsafeBufferPointer { dp_forwarding_add_block_zone(f, $0.baseAddress, $0.count, &err, err.count) }
+        }
+        for rule in rewrites where status == 0 {
+            status = rule.add(to: f, &err)
+        }
+        guard status == 0 else { throw DataPlaneError(err) }
+    }
+}
+
+extension RewriteRule {
+    /// The rule as the data plane's spec, added to the last block.
+    fileprivate func add(to f: OpaquePointer, _ err: inout [CChar]) -> Int32 {
+        var spec = dp_rewrite_spec()
+        spec.stop = stop
+        switch action {
+        case .type(let from, let to):
+            spec.field = DP_REWRITE_TYPE
+            (spec.from_code, spec.to_code) = (from.rawValue, to.rawValue)
+            return dp_forwarding_add_rewrite(f, &spec, &err, err.count)
+        case .class(let from, let to):
+            spec.field = DP_REWRITE_CLASS
+            (spec.from_code, spec.to_code) = (from, to)
+            return dp_forwarding_add_rewrite(f, &spec, &err, err.count)
+        case .ttl(let match, let name, let min, let max):
+            spec.field = DP_REWRITE_TTL
+            spec.match = match.c
+            (spec.ttl_min, spec.ttl_max) = (min, max)
+            return name.withCString { from in
+                spec.from = from
+                return dp_forwarding_add_rewrite(f, &spec, &err, err.count)
+            }
+        case .name(let match, let from, let to, let answerAuto, let answerNames):
+            spec.field = DP_REWRITE_NAME
+            spec.match = match.c
+            spec.answer_auto = answerAuto
+            var status = from.withCString { fromText in
+                to.withCString { toText in
+                    spec.from = fromText
+                    spec.to = toText
+                    return dp_forwarding_add_rewrite(f, &spec, &err, err.count)
+                }
+            }
+            for answer in answerNames where status == 0 {
+                status = dp_forwarding_add_rewrite_answer(f, answer.pattern, answer.replacement, &err, err.count)
+            }
+            return status
+        }
+    }
+}
+
+extension RewriteRule.Match {
+    var c: dp_match_kind {
+        switch self {
+        case .exact: DP_MATCH_EXACT
+        case .prefix: DP_MATCH_PREFIX
+        case .suffix: DP_MATCH_SUFFIX
+        case .substring: DP_MATCH_SUBSTRING
+        case .regex: DP_MATCH_REGEX
+        }
     }
 }
 

@@ -7,7 +7,7 @@ extension ForwardingPlan {
     /// files read now (CoreDNS reads them when it loads the Corefile), and
     /// upstreams that are this server itself refused, saying why.
     public static func make(
-        routes plans: [RoutePlan], timeout: Duration, ourselves: SelfAddress,
+        routes plans: [RoutePlan], blocks: [Forwarding.Block] = [], timeout: Duration, ourselves: SelfAddress,
         readFile: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }
     ) -> (forwarding: Forwarding?, ignored: [String]) {
         var ignored: [String] = []
@@ -45,8 +45,8 @@ extension ForwardingPlan {
             route.cacheMaxNegativeTTL = plan.cacheMaxNegativeTTL
             routes.append(route)
         }
-        guard !routes.isEmpty else { return (nil, ignored) }
-        return (Forwarding(routes: routes, timeout: timeout, attemptTimeout: attemptTimeout(timeout)), ignored)
+        guard !routes.isEmpty || !blocks.isEmpty else { return (nil, ignored) }
+        return (Forwarding(routes: routes, blocks: blocks, timeout: timeout, attemptTimeout: attemptTimeout(timeout)), ignored)
     }
 
     /// Each upstream has a turn of 2/5 of the time: the first twice over,

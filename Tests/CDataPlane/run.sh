@@ -3,7 +3,8 @@
 # 1. the packet path (parse, lookup, reply writer, table) fuzzed with
 #    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here,
 #    and likewise what upstreams send (checks, cache entries, replies made
-#    from them), for half as long;
+#    from them), for half as long, and the rewrite rules (the query
+#    rewritten, the reply mapped back), for half as long;
 # 2. the table builders' refusals, and who frees a delta's shards
 #    (table_builder_test.c), under AddressSanitizer and UBSan;
 # 3. the server's threads, sockets and table publication (server_stress.c),
@@ -46,6 +47,16 @@ if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/ups
   exit 1
 fi
 grep "^Done" "$out/upstream_fuzz.log"
+
+mkdir -p "$out/rewrite_corpus"
+build "$out/rewrite_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  $sources Tests/CDataPlane/rewrite_fuzzer.c $libs -o "$out/rewrite_fuzzer"
+if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/rewrite_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
+  -max_len=1000 "$out/rewrite_corpus" Tests/CDataPlane/rewrite_corpus > "$out/rewrite_fuzz.log" 2>&1; then
+  tail -n 40 "$out/rewrite_fuzz.log"
+  exit 1
+fi
+grep "^Done" "$out/rewrite_fuzz.log"
 
 build "$out/table_builder_test" clang $flags -fsanitize=address,undefined \
   -fno-sanitize-recover=undefined $sources Tests/CDataPlane/table_builder_test.c $libs -o "$out/table_builder_test"

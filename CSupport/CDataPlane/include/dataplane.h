@@ -387,6 +387,58 @@ int dp_forwarding_set_route_cache_ttls(dp_forwarding *f, uint32_t max_ttl,
                                        uint32_t max_negative_ttl, char *err, size_t errlen);
 void dp_forwarding_free(dp_forwarding *f);
 
+/* ---- Rewriting (CoreDNS's rewrite plugin) ---------------------------- */
+
+/*
+ * A configuration's server blocks, for the rules that run before any
+ * answer: a query goes to the block of the longest zone it lies under (as
+ * CoreDNS sends it to one server block), and that block's rules apply to
+ * it. Without blocks nothing is rewritten, at no cost per query. Zones
+ * added next are the last block's, as are the rules.
+ */
+int dp_forwarding_add_block(dp_forwarding *f, char *err, size_t errlen);
+int dp_forwarding_add_block_zone(dp_forwarding *f, const uint8_t *zone, size_t len, char *err,
+                                 size_t errlen);
+
+typedef enum {
+    DP_REWRITE_NAME,
+    DP_REWRITE_TYPE,
+    DP_REWRITE_CLASS,
+    DP_REWRITE_TTL
+} dp_rewrite_field;
+
+/* How a rule matches the question's name, in text form (lower case,
+ * ending with a dot, as CoreDNS matches it). REGEX: a POSIX extended
+ * regular expression, unanchored. */
+typedef enum {
+    DP_MATCH_EXACT,
+    DP_MATCH_PREFIX,
+    DP_MATCH_SUFFIX,
+    DP_MATCH_SUBSTRING,
+    DP_MATCH_REGEX,
+} dp_match_kind;
+
+typedef struct dp_rewrite_spec {
+    dp_rewrite_field field;
+    bool stop;           /* no rule after this one applies when it matches */
+    dp_match_kind match; /* NAME, TTL */
+    const char *from;    /* NAME, TTL: the name, prefix, suffix, substring or pattern */
+    const char *to;      /* NAME: the replacement; with REGEX, {N} is the Nth group */
+    bool answer_auto;    /* NAME: the reply's names mapped back to the client's */
+    uint16_t from_code;  /* TYPE, CLASS: the question's, rewritten to to_code */
+    uint16_t to_code;
+    uint32_t ttl_min; /* TTL: the reply's TTLs raised to min, lowered to max */
+    uint32_t ttl_max;
+} dp_rewrite_spec;
+
+/* Adds a rule to the last block, after those added before. */
+int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, char *err,
+                              size_t errlen);
+/* `answer name FROM TO` of the last NAME rule: a reply's owner names
+ * that match the pattern FROM become TO ({N}: its Nth group). */
+int dp_forwarding_add_rewrite_answer(dp_forwarding *f, const char *from, const char *to, char *err,
+                                     size_t errlen);
+
 /*
  * Replaces the forwarding configuration (ownership taken, also on
  * failure; NULL: forward nothing). The cache is emptied, and each
