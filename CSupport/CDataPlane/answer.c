@@ -9,6 +9,7 @@
  */
 #include "dp_internal.h"
 #include "dp_wire.h"
+#include "stages.h"
 
 #include <arpa/inet.h>
 
@@ -350,13 +351,15 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
     p->answer = NULL;
     p->rrset = NULL;
-    p->rewrite = NULL;
+    p->staged = NULL;
+    p->rules = 0;
+    p->templated = false;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
 
 void dp_query_probe(const dp_table *t, const dp_parsed *p) {
-    if (p->result != DP_PARSE_OK) return;
+    if (p->result != DP_PARSE_OK || p->templated) return;
     const dp_shard_view *v = dp_table_view(t, p->query.hash);
     const dp_slot *slot =
         dp_shard_probe(v, dp_slot_start(v->slot_count, p->query.hash), p->query.hash);
@@ -364,7 +367,7 @@ void dp_query_probe(const dp_table *t, const dp_parsed *p) {
 }
 
 void dp_query_locate(const dp_table *t, dp_parsed *p) {
-    if (p->result != DP_PARSE_OK) return;
+    if (p->result != DP_PARSE_OK || p->templated) return;
     const dp_record *r = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
     if (r == NULL) return;
     if (dp_record_has_rrset(r)) {
@@ -402,6 +405,7 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
     case DP_PARSE_OK:
         break;
     }
+    if (p->templated) return dp_template_reply(p, out, cap, transport);
 
     /* RFC 6891 §6.1.3: we speak EDNS version 0 only; BADVERS is 16, whose
      * upper 8 bits (1) go into the OPT record. */

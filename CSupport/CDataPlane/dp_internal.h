@@ -326,10 +326,10 @@ dp_parse_result dp_query_parse(const uint8_t *wire, size_t len, dp_query *q);
 
 /* ---- Reply assembly -------------------------------------------------- */
 
-/* The rules that run before any answer (rewrite.h). */
+/* The rules that run before any answer (stages.h). */
 typedef struct dp_block dp_block;
 typedef struct dp_stages dp_stages;
-typedef struct dp_rewritten dp_rewritten;
+typedef struct dp_staged dp_staged;
 
 /*
  * A query on its way through a batch. A batch is answered in passes, each
@@ -355,11 +355,14 @@ typedef struct dp_parsed {
     bool chase;
     /* what made the reply (DP_SOURCE_...), set by whoever wrote it */
     uint8_t source;
-    /* set when rewrite rules matched (dp_rewrite_request): the query as
-     * asked, with the block and the rules the reply is mapped back by */
-    dp_rewritten *rewrite;
+    /* set when the rules of its server block did something (stages.h):
+     * where that is kept (the query as asked, a template's records); the
+     * block, and the rewrite rules the reply is mapped back by (0: none);
+     * whether a template answers it */
+    dp_staged *staged;
     const dp_block *block;
     uint64_t rules;
+    bool templated;
 } dp_parsed;
 
 /* The query as the client asked it: before any rewrite. */

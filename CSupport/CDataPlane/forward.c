@@ -19,8 +19,8 @@
  * such a name coming back to us marks that upstream as a loop, and it is
  * not used again while the configuration lasts.
  */
-#include "rewrite.h"
 #include "server.h"
+#include "stages.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -63,7 +63,7 @@ struct dp_pending {
     uint8_t client_question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     uint8_t table_reply[DP_EDNS_UDP_SIZE];
     size_t table_reply_len;
-    /* A rewritten query (rewrite.h): the block and rules its reply is
+    /* A rewritten query (stages.h): the block and rules its reply is
      * mapped back by (NULL: none), and the client's question. */
     const dp_block *rewrite_block;
     uint64_t rewrite_rules;
@@ -635,9 +635,9 @@ size_t dp_forward(dp_worker *w, dp_parsed *parsed, const dp_client *client, uint
     } else {
         copy_query(&p->query, p->question, q);
     }
-    p->rewrite_block = parsed->rewrite != NULL ? parsed->block : NULL;
+    p->rewrite_block = parsed->rules != 0 ? parsed->block : NULL;
     p->rewrite_rules = parsed->rules;
-    if (parsed->rewrite != NULL) copy_query(&p->asked, p->asked_question, dp_parsed_asked(parsed));
+    if (parsed->rules != 0) copy_query(&p->asked, p->asked_question, dp_parsed_asked(parsed));
     if (parsed->chase) route = dp_forwarding_route(w->fwd, &p->query);
     if (route == NULL) {
         release(p);

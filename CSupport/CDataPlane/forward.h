@@ -69,7 +69,7 @@ struct dp_forwarding {
     uint32_t timeout_ms;         /* from the client's query to SERVFAIL */
     uint32_t attempt_timeout_ms; /* one upstream's turn */
     uint8_t nonce[17];           /* the loop probes' label: 16 hex digits */
-    dp_stages *stages;           /* server blocks with rules (rewrite.h), or NULL */
+    dp_stages *stages;           /* server blocks with rules (stages.h), or NULL */
 };
 
 /* An IPv4 or IPv6 literal and a port as a socket address; -1 when it is neither. */

@@ -5,7 +5,7 @@
  * started with).
  */
 #include "forward.h"
-#include "rewrite.h"
+#include "stages.h"
 
 #include <stdio.h>
 #include <stdlib.h>

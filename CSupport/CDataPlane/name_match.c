@@ -6,7 +6,7 @@
  * must hold, found once when the rule is made: most names are rejected
  * by one memmem.
  */
-#include "rewrite.h"
+#include "stages.h"
 
 #include <stdio.h>
 #include <stdlib.h>

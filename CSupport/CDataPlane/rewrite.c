@@ -1,6 +1,6 @@
 /*
  * rewrite.c — CoreDNS's rewrite plugin: the rules of a query's server
- * block, in written order; each that matches changes the question (name,
+ * block (stages.c), in written order; each that matches changes the question (name,
  * type, class) or asks for a change to the reply (TTLs), and `stop` ends
  * the rules there. The reply then gets the client's question back and,
  * for name rules, its names mapped back: always for an exact rule, with
@@ -9,59 +9,17 @@
  *
  * The reply is mapped with ldns: only rewritten queries take that path.
  */
-#include "rewrite.h"
-#include "server.h"
+#include "forward.h"
+#include "stages.h"
 
 #include <ldns/ldns.h>
 #include <stdlib.h>
 
 /* ---- Configuration ------------------------------------------------- */
 
-static dp_stages *stages_of(dp_forwarding *f) {
-    if (f->stages == NULL) f->stages = calloc(1, sizeof(dp_stages));
-    return f->stages;
-}
-
-int dp_forwarding_add_block(dp_forwarding *f, char *err, size_t errlen) {
-    dp_stages *s = stages_of(f);
-    if (s == NULL) return dp_fail(err, errlen, "out of memory");
-    if (s->block_count == DP_MAX_BLOCKS)
-        return dp_fail(err, errlen, "more than %d server blocks", DP_MAX_BLOCKS);
-    s->block_count++;
-    return 0;
-}
-
-int dp_forwarding_add_block_zone(dp_forwarding *f, const uint8_t *zone, size_t len, char *err,
-                                 size_t errlen) {
-    dp_stages *s = f->stages;
-    if (s == NULL || s->block_count == 0) return dp_fail(err, errlen, "a zone before any block");
-    if (s->zone_count == DP_MAX_BLOCK_ZONES)
-        return dp_fail(err, errlen, "more than %d server block zones", DP_MAX_BLOCK_ZONES);
-    uint8_t offsets[DP_MAX_LABELS];
-    int labels = dp_name_labels(zone, len, offsets);
-    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format zone");
-    /* Longest first, so the first zone a name lies under is its block's. */
-    unsigned at = 0;
-    while (at < s->zone_count && s->zones[at].labels >= (unsigned)labels) at++;
-    memmove(&s->zones[at + 1], &s->zones[at], (s->zone_count - at) * sizeof(dp_block_zone));
-    dp_block_zone *z = &s->zones[at];
-    memcpy(z->zone, zone, len);
-    z->len = (uint8_t)len;
-    z->labels = (uint8_t)labels;
-    z->block = (uint8_t)(s->block_count - 1);
-    s->zone_count++;
-    return 0;
-}
-
-static dp_block *last_block(dp_forwarding *f) {
-    return f->stages == NULL || f->stages->block_count == 0
-               ? NULL
-               : &f->stages->blocks[f->stages->block_count - 1];
-}
-
 int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, char *err,
                               size_t errlen) {
-    dp_block *b = last_block(f);
+    dp_block *b = dp_stages_last_block(f);
     if (b == NULL) return dp_fail(err, errlen, "a rule before any block");
     if (b->rule_count == DP_MAX_BLOCK_RULES)
         return dp_fail(err, errlen, "more than %d rules in a block", DP_MAX_BLOCK_RULES);
@@ -95,7 +53,7 @@ int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, cha
 
 int dp_forwarding_add_rewrite_answer(dp_forwarding *f, const char *from, const char *to, char *err,
                                      size_t errlen) {
-    dp_block *b = last_block(f);
+    dp_block *b = dp_stages_last_block(f);
     if (b == NULL || b->rule_count == 0 || b->rules[b->rule_count - 1].field != DP_REWRITE_NAME)
         return dp_fail(err, errlen, "an answer rule without a name rule before it");
     dp_rewrite_rule *r = &b->rules[b->rule_count - 1];
@@ -115,36 +73,7 @@ int dp_forwarding_add_rewrite_answer(dp_forwarding *f, const char *from, const c
     return 0;
 }
 
-void dp_stages_free(dp_stages *s) {
-    if (s == NULL) return;
-    for (unsigned i = 0; i < s->block_count; i++) {
-        dp_block *b = &s->blocks[i];
-        for (unsigned j = 0; j < b->rule_count; j++) {
-            dp_rewrite_rule *r = &b->rules[j];
-            dp_matcher_free(&r->match);
-            free(r->to);
-            for (unsigned k = 0; k < r->answer_count; k++) {
-                dp_matcher_free(&r->answers[k]);
-                free(r->answer_to[k]);
-            }
-        }
-    }
-    free(s);
-}
-
 /* ---- The query -------------------------------------------------------- */
-
-/* The block of the longest zone the name lies under, or NULL. */
-static const dp_block *block_of(const dp_stages *s, const dp_query *q) {
-    for (unsigned i = 0; i < s->zone_count; i++) {
-        const dp_block_zone *z = &s->zones[i];
-        if (z->labels == 0) return &s->blocks[z->block];
-        if (z->labels > q->labels) continue;
-        const uint8_t *suffix = q->name + q->label_offsets[q->labels - z->labels];
-        if (memcmp(suffix, z->zone, z->len) == 0) return &s->blocks[z->block];
-    }
-    return NULL;
-}
 
 /* The new name's text for a name rule that matched `text`. */
 static size_t rewritten_text(const dp_rewrite_rule *r, const char *text, size_t len,
@@ -203,11 +132,8 @@ static size_t requery(const dp_query *q, const uint8_t *name, size_t name_len, u
     return len;
 }
 
-void dp_rewrite_request(const dp_stages *s, dp_parsed *p, dp_rewritten *slot) {
-    if (p->result != DP_PARSE_OK) return;
+void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot) {
     const dp_query *q = &p->query;
-    const dp_block *b = block_of(s, q);
-    if (b == NULL || b->rule_count == 0) return;
     char text[DP_NAME_TEXT];
     size_t text_len = b->needs_text ? dp_name_to_text(q->name, q->name_len, text) : 0;
     uint8_t name[DP_MAX_NAME];
@@ -258,7 +184,7 @@ void dp_rewrite_request(const dp_stages *s, dp_parsed *p, dp_rewritten *slot) {
     if (matched == 0) return;
     p->block = b;
     p->rules = matched;
-    p->rewrite = slot;
+    p->staged = slot;
     slot->asked = *q;
     if (!renamed && qtype == q->qtype && qclass == q->qclass) return;
     size_t len = requery(q, name, name_len, qtype, qclass, slot->wire, sizeof(slot->wire));
@@ -405,30 +331,4 @@ size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, const dp_query *asked
     free(wire);
     ldns_pkt_free(pkt);
     return result;
-}
-
-/* ---- A worker's batches ---------------------------------------------- */
-
-const dp_query *dp_parsed_asked(const dp_parsed *p) {
-    return p->rewrite != NULL ? &p->rewrite->asked : &p->query;
-}
-
-void dp_worker_rewrite(dp_worker *w, const dp_table *t, unsigned n) {
-    if (w->rewritten == NULL) {
-        w->rewritten = calloc(DP_UDP_BATCH, sizeof(dp_rewritten));
-        w->rewrite_reply = malloc(DP_TCP_MAX_MESSAGE);
-        if (w->rewritten == NULL || w->rewrite_reply == NULL) return;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        dp_parsed *p = &w->parsed[i];
-        dp_rewrite_request(w->fwd->stages, p, &w->rewritten[i]);
-        if (p->rewrite != NULL && p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
-    }
-}
-
-size_t dp_worker_unrewrite(const dp_parsed *p, uint8_t *reply, size_t len, size_t cap,
-                           int transport) {
-    if (p->rewrite == NULL || len == 0) return len;
-    return dp_rewrite_reply(p->block, p->rules, &p->rewrite->asked, &p->query, reply, len, cap,
-                            transport);
 }

@@ -352,6 +352,7 @@ size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *o
                        int transport) {
     size_t len = dp_query_reply(t, p, out, cap, transport);
     p->source = p->result == DP_PARSE_OK && !p->outside ? DP_SOURCE_TABLE : DP_SOURCE_NONE;
+    if (p->templated) p->source = DP_SOURCE_TEMPLATE;
     if (!p->outside || atomic_load_explicit(&w->server->hosts, memory_order_relaxed) == NULL)
         return len;
     dp_table *hosts;
@@ -418,7 +419,7 @@ void dp_server_free(dp_server *s) {
     for (unsigned i = 0; i < s->worker_count; i++) {
         pthread_mutex_destroy(&s->workers[i].mailbox_lock);
         free(s->workers[i].query_log);
-        free(s->workers[i].rewritten);
+        free(s->workers[i].staged);
         free(s->workers[i].rewrite_reply);
     }
     dp_forwarding_release(s->forwarding);

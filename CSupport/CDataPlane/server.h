@@ -149,8 +149,8 @@ struct dp_worker {
     _Alignas(struct cmsghdr) uint8_t tx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     dp_parsed parsed[DP_UDP_BATCH];
     /* Made on the first rewrite: the queries of a batch as asked, and
-     * a reply mapped back (see rewrite.h). */
-    dp_rewritten *rewritten;
+     * a reply mapped back (see stages.h). */
+    dp_staged *staged;
     uint8_t *rewrite_reply;
     /* Forwarding: the configuration this worker uses (see forward.c),
      * the next one handed over by the control thread, and the queries in
@@ -208,11 +208,13 @@ static inline void dp_worker_release(dp_worker *w) {
 size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                        int transport);
 
-/* Runs the rewrite rules of the worker's configuration over the first
- * `n` parsed queries, when it has any (rewrite.c). */
-void dp_worker_rewrite(dp_worker *w, const dp_table *t, unsigned n);
-static inline void dp_worker_rewrite_batch(dp_worker *w, const dp_table *t, unsigned n) {
-    if (w->fwd != NULL && w->fwd->stages != NULL) dp_worker_rewrite(w, t, n);
+/* Runs the rules of the worker's configuration (rewrite, template) over
+ * the first `n` parsed queries, from `peers`, when it has any (stages.c). */
+void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
+                      const struct sockaddr_storage *peers);
+static inline void dp_worker_run_stages(dp_worker *w, const dp_table *t, unsigned n,
+                                        const struct sockaddr_storage *peers) {
+    if (w->fwd != NULL && w->fwd->stages != NULL) dp_worker_stages(w, t, n, peers);
 }
 /* A reply to a rewritten query mapped back to what the client asked;
  * `len` when the query was not rewritten. */

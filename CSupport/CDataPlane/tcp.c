@@ -194,7 +194,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         const dp_table *t = dp_worker_acquire(w);
         dp_parsed *p = &w->parsed[0];
         dp_query_prepare(t, message + 2, len, p);
-        dp_worker_rewrite_batch(w, t, 1);
+        dp_worker_run_stages(w, t, 1, &c->peer);
         dp_count_request(w, DP_TCP, &c->peer, len, p);
         dp_query_locate(t, p);
         size_t reply = dp_worker_reply(w, t, p, w->tcp_reply + 2, DP_TCP_MAX_MESSAGE, DP_TCP);

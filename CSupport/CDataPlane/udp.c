@@ -204,7 +204,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             if ((w->rx[i].msg_hdr.msg_flags & MSG_TRUNC) && w->parsed[i].result == DP_PARSE_OK)
                 w->parsed[i].result = DP_PARSE_FORMERR;
         }
-        dp_worker_rewrite_batch(w, t, (unsigned)n);
+        dp_worker_run_stages(w, t, (unsigned)n, w->peers);
         for (int i = 0; i < n; i++) dp_query_probe(t, &w->parsed[i]);
         for (int i = 0; i < n; i++) dp_query_locate(t, &w->parsed[i]);
         int replies = 0;

@@ -5,6 +5,7 @@ public enum Plugin: Sendable, Equatable {
     case kubernetes(KubernetesPlugin)
     case k8sExternal(K8sExternalPlugin)
     case rewrite(RewriteRule)
+    case template(TemplateRule)
     case forward(ForwardPlugin)
     case cache(CachePlugin)
     case hosts(HostsPlugin)
@@ -26,6 +27,7 @@ extension Plugin {
         case .kubernetes: "kubernetes"
         case .k8sExternal: "k8s_external"
         case .rewrite: "rewrite"
+        case .template: "template"
         case .forward: "forward"
         case .cache: "cache"
         case .hosts: "hosts"
@@ -53,7 +55,7 @@ public struct ServerConfiguration: Sendable {
 
     /// Plugins a server block may hold more than once (CoreDNS chains
     /// several `forward`s in written order); CoreDNS takes the others once.
-    static let repeatable: Set<String> = ["log", "forward", "rewrite"]
+    static let repeatable: Set<String> = ["log", "forward", "rewrite", "template"]
 
     public init(_ block: ServerBlock) throws(CorefileError) {
         keys = block.keys
@@ -81,6 +83,7 @@ public struct ServerConfiguration: Sendable {
         case "kubernetes": return .kubernetes(try KubernetesPlugin(directive, blockZones: zones))
         case "k8s_external": return .k8sExternal(try K8sExternalPlugin(directive, blockZones: zones))
         case "rewrite": return .rewrite(try RewriteRule(directive))
+        case "template": return .template(try TemplateRule(directive, blockZones: zones))
         case "forward": return .forward(try ForwardPlugin(directive))
         case "cache": return .cache(try CachePlugin(directive, blockZones: zones))
         case "hosts": return .hosts(try HostsPlugin(directive, blockZones: zones))

@@ -18,8 +18,8 @@ public struct CorefilePlan: Sendable, Equatable {
     public var hosts: HostsPlan?
     /// Where names the records do not answer go, by the longest domain.
     public var routes: [RoutePlan]
-    /// Every server block with its rewrite rules, when some block has
-    /// any (a query takes the rules of its block); else none.
+    /// Every server block with its rewrite rules and templates, when some
+    /// block has any (a query takes the rules of its block); else none.
     public var blocks: [Forwarding.Block]
     public var cache: CachePlan
     /// Forwarded queries in flight at most (`max_concurrent`); nil: the server's default.
@@ -81,9 +81,12 @@ public struct CorefilePlan: Sendable, Equatable {
                 zones: configuration.keys.map(\.zone),
                 rewrites: configuration.plugins.compactMap { plugin in
                     if case .rewrite(let rule) = plugin { rule } else { nil }
+                },
+                templates: configuration.plugins.compactMap { plugin in
+                    if case .template(let template) = plugin { template } else { nil }
                 })
         }
-        return blocks.contains { !$0.rewrites.isEmpty } ? blocks : []
+        return blocks.contains(where: \.hasRules) ? blocks : []
     }
 
     /// FNV-1a (64 bits) over the blocks as read: equal Corefiles, equal digests.

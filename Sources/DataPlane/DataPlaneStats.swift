@@ -43,6 +43,7 @@ public enum ReplySource: Int, CaseIterable, Sendable {
     case cache
     /// An upstream's reply, or the forwarder giving up on it.
     case forward
+    case template
 }
 
 /// The data plane's counters, summed over workers at the time of reading.

@@ -56,15 +56,21 @@ public struct Forwarding: Sendable, Equatable {
     public var attemptTimeout: Duration
 
     /// A server block's zones, and its rules: a query goes to the block of
-    /// the longest zone it lies under, whose rules apply to it.
+    /// the longest zone it lies under, whose rewrite rules, then
+    /// templates, apply to it.
     public struct Block: Sendable, Equatable {
         public var zones: [DNSName]
         public var rewrites: [RewriteRule]
+        public var templates: [TemplateRule]
 
-        public init(zones: [DNSName], rewrites: [RewriteRule]) {
+        public init(zones: [DNSName], rewrites: [RewriteRule], templates: [TemplateRule] = []) {
             self.zones = zones
             self.rewrites = rewrites
+            self.templates = templates
         }
+
+        /// Whether it has any rule to run.
+        public var hasRules: Bool { !rewrites.isEmpty || !templates.isEmpty }
     }
 
     public init(routes: [Route], blocks: [Block] = [], timeout: Duration, attemptTimeout: Duration) {
@@ -116,7 +122,37 @@ extension Forwarding.Block {
         for rule in rewrites where status == 0 {
             status = rule.add(to: f, &err)
         }
+        for template in templates where status == 0 {
+            status = template.add(to: f, &err)
+        }
         guard status == 0 else { throw DataPlaneError(err) }
+    }
+}
+
+extension TemplateRule {
+    /// The template as the data plane's, added to the last block.
+    fileprivate func add(to f: OpaquePointer, _ err: inout [CChar]) -> Int32 {
+        var status = dp_forwarding_add_template(f, qclass, qtype.rawValue, rcode, fallthroughZones != nil, &err, err.count)
+        for (zone, fallsThrough) in zones.map({ ($0, false) }) + (fallthroughZones ?? []).map({ ($0, true) }) where status == 0 {
+            status = zone.wire.withUnsafeBufferPointer {
+                dp_forwarding_add_template_zone(f, $0.baseAddress, $0.count, fallsThrough, &err, err.count)
+            }
+        }
+        for pattern in patterns where status == 0 {
+            let named = pattern.namedGroups.map { Int8(clamping: $0) }
+            status = named.withUnsafeBufferPointer {
+                dp_forwarding_add_template_match(f, pattern.posix, $0.baseAddress, $0.count, &err, err.count)
+            }
+        }
+        let sections: [(dp_template_section, [Text])] = [
+            (DP_TEMPLATE_ANSWER, answer), (DP_TEMPLATE_ADDITIONAL, additional), (DP_TEMPLATE_AUTHORITY, authority),
+        ]
+        for (section, records) in sections {
+            for record in records where status == 0 {
+                status = dp_forwarding_add_template_record(f, section, record.marked, &err, err.count)
+            }
+        }
+        return status
     }
 }
 

@@ -120,6 +120,7 @@ extension ReplySource {
         case .hosts: "hosts"
         case .cache: "cache"
         case .forward: "forward"
+        case .template: "template"
         }
     }
 }

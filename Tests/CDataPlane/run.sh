@@ -3,8 +3,9 @@
 # 1. the packet path (parse, lookup, reply writer, table) fuzzed with
 #    libFuzzer under AddressSanitizer and UBSan, from the seed corpus here,
 #    and likewise what upstreams send (checks, cache entries, replies made
-#    from them), for half as long, and the rewrite rules (the query
-#    rewritten, the reply mapped back), for half as long;
+#    from them), for half as long, and the rules that run before any
+#    answer (a query rewritten, its reply mapped back, templates), for
+#    half as long;
 # 2. the table builders' refusals, and who frees a delta's shards
 #    (table_builder_test.c), under AddressSanitizer and UBSan;
 # 3. the server's threads, sockets and table publication (server_stress.c),
@@ -48,15 +49,15 @@ if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/ups
 fi
 grep "^Done" "$out/upstream_fuzz.log"
 
-mkdir -p "$out/rewrite_corpus"
-build "$out/rewrite_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  $sources Tests/CDataPlane/rewrite_fuzzer.c $libs -o "$out/rewrite_fuzzer"
-if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/rewrite_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
-  -max_len=1000 "$out/rewrite_corpus" Tests/CDataPlane/rewrite_corpus > "$out/rewrite_fuzz.log" 2>&1; then
-  tail -n 40 "$out/rewrite_fuzz.log"
+mkdir -p "$out/stages_corpus"
+build "$out/stages_fuzzer" clang $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  $sources Tests/CDataPlane/stages_fuzzer.c $libs -o "$out/stages_fuzzer"
+if ! LSAN_OPTIONS="suppressions=$PWD/Tests/CDataPlane/ldns_leaks.supp" "$out/stages_fuzzer" -seed=1 -artifact_prefix="$out/" -max_total_time="$(( (seconds + 1) / 2 ))" \
+  -max_len=1000 "$out/stages_corpus" Tests/CDataPlane/stages_corpus > "$out/stages_fuzz.log" 2>&1; then
+  tail -n 40 "$out/stages_fuzz.log"
   exit 1
 fi
-grep "^Done" "$out/rewrite_fuzz.log"
+grep "^Done" "$out/stages_fuzz.log"
 
 build "$out/table_builder_test" clang $flags -fsanitize=address,undefined \
   -fno-sanitize-recover=undefined $sources Tests/CDataPlane/table_builder_test.c $libs -o "$out/table_builder_test"

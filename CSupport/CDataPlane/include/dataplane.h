@@ -187,13 +187,14 @@ enum { DP_UDP = 0, DP_TCP = 1 };
 
 /* What made a reply (the `plugin` of CoreDNS's responses metric): none
  * (a malformed query, a name of no route), the answer table, the hosts
- * table, the cache, an upstream (or the forwarder giving up). */
+ * table, the cache, an upstream (or the forwarder giving up), a template. */
 enum {
     DP_SOURCE_NONE = 0,
     DP_SOURCE_TABLE,
     DP_SOURCE_HOSTS,
     DP_SOURCE_CACHE,
     DP_SOURCE_FORWARD,
+    DP_SOURCE_TEMPLATE,
     DP_REPLY_SOURCES
 };
 
@@ -439,6 +440,39 @@ int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, cha
 int dp_forwarding_add_rewrite_answer(dp_forwarding *f, const char *from, const char *to, char *err,
                                      size_t errlen);
 
+/* ---- Templates (CoreDNS's template plugin) --------------------------- */
+
+/*
+ * Adds a template to the last block, after its rewrite rules and the
+ * templates added before: the class and type it answers (255: any), its
+ * RCODE, and whether names of its zones that no pattern matches go on
+ * (`fallthrough`; to the zones added with `fallthrough` set, or all when
+ * none is) rather than get SERVFAIL.
+ */
+int dp_forwarding_add_template(dp_forwarding *f, uint16_t qclass, uint16_t qtype, uint8_t rcode,
+                               bool falls, char *err, size_t errlen);
+/* A zone the last template answers in, or (`fallthrough`) one it falls through in. */
+int dp_forwarding_add_template_zone(dp_forwarding *f, const uint8_t *zone, size_t len,
+                                    bool fallthrough, char *err, size_t errlen);
+/* A pattern of the last template (POSIX extended, unanchored); `named`
+ * gives, for each of the template's group names, its group here (-1: none). */
+int dp_forwarding_add_template_match(dp_forwarding *f, const char *pattern, const int8_t *named,
+                                     size_t names, char *err, size_t errlen);
+
+/* The sections of a reply, in the message's order. */
+typedef enum {
+    DP_TEMPLATE_ANSWER,
+    DP_TEMPLATE_AUTHORITY,
+    DP_TEMPLATE_ADDITIONAL,
+} dp_template_section;
+
+/* A record of the last template, in zone-file form with its fields as
+ * markers: byte 1, then N (the name), T (type), C (class), Z (zone), R
+ * (the client's address), '0'+N (group N), or g then '0'+N (the template's
+ * Nth group name). */
+int dp_forwarding_add_template_record(dp_forwarding *f, dp_template_section section,
+                                      const char *marked, char *err, size_t errlen);
+
 /*
  * Replaces the forwarding configuration (ownership taken, also on
  * failure; NULL: forward nothing). The cache is emptied, and each
@@ -527,7 +561,10 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
     X(rrl_slipped, "kube_dns_rrl_slipped_total", 1,                                                \
       "UDP replies over the rate limit sent truncated (TC) instead.")                              \
     X(query_log_dropped, "kube_dns_query_log_dropped_total", 0,                                    \
-      "Query log lines lost: the log was not read in time.")
+      "Query log lines lost: the log was not read in time.")                                       \
+    X(template_matches, "coredns_template_matches_total", 1, "Queries a template answered.")       \
+    X(template_failures, "coredns_template_rr_failures_total", 1,                                  \
+      "Template records that were no valid record once filled in.")
 
 /* Counters summed over workers at the time of the call: the list's, then
  * the arrays and histograms. */

@@ -131,7 +131,7 @@ extension RewriteRule {
     /// A pattern checked as the data plane will compile it (see NamePattern).
     private static func pattern(_ text: String, _ read: PluginArguments, at directive: Directive) throws(CorefileError) -> String {
         do {
-            return try NamePattern.posix(text)
+            return try NamePattern(text).posix
         } catch {
             throw read.error("invalid regex pattern '\(text)': \(error)", at: directive)
         }

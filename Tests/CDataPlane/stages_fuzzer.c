@@ -1,14 +1,17 @@
 /*
- * rewrite_fuzzer.c — libFuzzer harness for the rewrite rules: any bytes
- * as a query run through a block's rules (every kind of name rule, a
- * type, a class and a TTL rule) and are answered from the fixture table,
- * and the same bytes as an upstream's reply to a rewritten query are
- * mapped back. Every reply must parse, keep the client's ID, and fit its
- * transport. Built with ASan and UBSan by Tests/CDataPlane/run.sh.
+ * stages_fuzzer.c — libFuzzer harness for the rules that run before any
+ * answer: any bytes as a query run through a block's rewrite rules (every
+ * kind of name rule, a type, a class and a TTL rule) and templates, and
+ * are answered from them or the fixture table, and the same bytes as an
+ * upstream's reply to a rewritten query are mapped back. Every reply must parse, keep the client's
+ * ID, and fit its transport. Built with ASan and UBSan by Tests/CDataPlane/run.sh.
  */
 #include "fixture_table.h"
 #include "forward.h"
-#include "rewrite.h"
+#include "stages.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
 
 #include <ldns/ldns.h>
 #include <stdlib.h>
@@ -49,7 +52,34 @@ static void configure(void) {
         abort();
     add(DP_REWRITE_TYPE, DP_MATCH_EXACT, NULL, NULL, false);
     add(DP_REWRITE_CLASS, DP_MATCH_EXACT, NULL, NULL, false);
-    add(DP_REWRITE_TTL, DP_MATCH_REGEX, "[0-9]", NULL, true);
+    add(DP_REWRITE_TTL, DP_MATCH_REGEX, "[0-9]", NULL, false);
+    /* Templates: every field, groups by name, a record that may fail to read. */
+    static const int8_t named[] = {1, 2};
+    char err[256];
+#define F "\x01" /* a field's marker, then its code */
+    if (dp_forwarding_add_template(forwarding, 255, 255, 0, true, err, sizeof(err)) != 0 ||
+        dp_forwarding_add_template_zone(forwarding,
+                                        (const uint8_t *)"\x07"
+                                                         "example",
+                                        9, false, err, sizeof(err)) != 0 ||
+        dp_forwarding_add_template_match(forwarding, "^([a-z0-9]*)-([0-9]+)[.]", named, 2, err,
+                                         sizeof(err)) != 0 ||
+        dp_forwarding_add_template_record(forwarding, DP_TEMPLATE_ANSWER,
+                                          F "N 60 " F "C A 10.0.0." F "g1", err,
+                                          sizeof(err)) != 0 ||
+        dp_forwarding_add_template_record(forwarding, DP_TEMPLATE_ANSWER,
+                                          F "N 60 IN TXT \"" F "R " F "T " F "Z " F "0 " F "g0\"",
+                                          err, sizeof(err)) != 0 ||
+        dp_forwarding_add_template_record(forwarding, DP_TEMPLATE_ADDITIONAL,
+                                          F "g0.example. 60 IN CNAME " F "N", err,
+                                          sizeof(err)) != 0 ||
+        dp_forwarding_add_template(forwarding, 1, 28, 0, false, err, sizeof(err)) != 0 ||
+        dp_forwarding_add_template_zone(forwarding, (const uint8_t *)"", 1, false, err,
+                                        sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        abort();
+    }
+#undef F
 }
 
 static void check(const uint8_t *query, const uint8_t *reply, size_t rlen, size_t limit) {
@@ -63,7 +93,8 @@ static void check(const uint8_t *query, const uint8_t *reply, size_t rlen, size_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static uint8_t reply[65536];
-    static dp_rewritten slot;
+    static dp_staged slot;
+    static const struct sockaddr_storage peer = {.ss_family = AF_INET};
     static const int transports[] = {DP_UDP, DP_TCP};
     if (table == NULL) {
         table = fixture_table(1);
@@ -73,10 +104,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t cap = transports[i] == DP_UDP ? DP_EDNS_UDP_SIZE : sizeof(reply);
         dp_parsed p;
         dp_query_prepare(table, data, size, &p);
-        dp_rewrite_request(forwarding->stages, &p, &slot);
+        dp_stages_run(forwarding->stages, &p, &slot, &peer);
         dp_query_locate(table, &p);
         size_t rlen = dp_query_reply(table, &p, reply, cap, transports[i]);
-        if (p.rewrite == NULL) {
+        if (p.rules == 0) {
             check(data, reply, rlen, cap);
             continue;
         }

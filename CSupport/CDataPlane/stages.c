@@ -1,0 +1,119 @@
+/*
+ * stages.c — the server blocks whose rules run before any answer: a
+ * query goes to the block of the longest zone it lies under (as CoreDNS
+ * gives it to one server block), and that block's rewrite rules, then
+ * its templates, run on it, in the worker, right after the parse.
+ */
+#include "stages.h"
+#include "server.h"
+
+#include <stdlib.h>
+
+/* ---- Configuration --------------------------------------------------- */
+
+int dp_forwarding_add_block(dp_forwarding *f, char *err, size_t errlen) {
+    if (f->stages == NULL) f->stages = calloc(1, sizeof(dp_stages));
+    dp_stages *s = f->stages;
+    if (s == NULL) return dp_fail(err, errlen, "out of memory");
+    if (s->block_count == DP_MAX_BLOCKS)
+        return dp_fail(err, errlen, "more than %d server blocks", DP_MAX_BLOCKS);
+    s->block_count++;
+    return 0;
+}
+
+int dp_forwarding_add_block_zone(dp_forwarding *f, const uint8_t *zone, size_t len, char *err,
+                                 size_t errlen) {
+    dp_stages *s = f->stages;
+    if (s == NULL || s->block_count == 0) return dp_fail(err, errlen, "a zone before any block");
+    if (s->zone_count == DP_MAX_BLOCK_ZONES)
+        return dp_fail(err, errlen, "more than %d server block zones", DP_MAX_BLOCK_ZONES);
+    uint8_t offsets[DP_MAX_LABELS];
+    int labels = dp_name_labels(zone, len, offsets);
+    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format zone");
+    /* Longest first, so the first zone a name lies under is its block's. */
+    unsigned at = 0;
+    while (at < s->zone_count && s->zones[at].zone.labels >= (unsigned)labels) at++;
+    memmove(&s->zones[at + 1], &s->zones[at], (s->zone_count - at) * sizeof(dp_block_zone));
+    dp_block_zone *z = &s->zones[at];
+    memcpy(z->zone.name, zone, len);
+    z->zone.len = (uint8_t)len;
+    z->zone.labels = (uint8_t)labels;
+    z->block = (uint8_t)(s->block_count - 1);
+    s->zone_count++;
+    return 0;
+}
+
+dp_block *dp_stages_last_block(dp_forwarding *f) {
+    return f->stages == NULL || f->stages->block_count == 0
+               ? NULL
+               : &f->stages->blocks[f->stages->block_count - 1];
+}
+
+void dp_stages_free(dp_stages *s) {
+    if (s == NULL) return;
+    for (unsigned i = 0; i < s->block_count; i++) {
+        dp_block *b = &s->blocks[i];
+        for (unsigned j = 0; j < b->rule_count; j++) {
+            dp_rewrite_rule *r = &b->rules[j];
+            dp_matcher_free(&r->match);
+            free(r->to);
+            for (unsigned k = 0; k < r->answer_count; k++) {
+                dp_matcher_free(&r->answers[k]);
+                free(r->answer_to[k]);
+            }
+        }
+        for (unsigned j = 0; j < b->template_count; j++) dp_template_free(&b->templates[j]);
+        free(b->templates);
+    }
+    free(s);
+}
+
+/* ---- A query ----------------------------------------------------------- */
+
+bool dp_zone_holds(const dp_zone_name *zone, const dp_query *q) {
+    if (zone->labels == 0) return true;
+    if (zone->labels > q->labels) return false;
+    const uint8_t *suffix = q->name + q->label_offsets[q->labels - zone->labels];
+    return memcmp(suffix, zone->name, zone->len) == 0;
+}
+
+unsigned dp_stages_run(const dp_stages *s, dp_parsed *p, dp_staged *slot,
+                       const struct sockaddr_storage *peer) {
+    if (p->result != DP_PARSE_OK) return 0;
+    const dp_block *b = NULL;
+    for (unsigned i = 0; i < s->zone_count && b == NULL; i++)
+        if (dp_zone_holds(&s->zones[i].zone, &p->query)) b = &s->blocks[s->zones[i].block];
+    if (b == NULL) return 0;
+    if (b->rule_count > 0) dp_rewrite_request(b, p, slot);
+    if (b->template_count == 0 || p->result != DP_PARSE_OK) return 0;
+    return dp_template_request(b, p, slot, peer);
+}
+
+/* ---- A worker's batches ---------------------------------------------- */
+
+const dp_query *dp_parsed_asked(const dp_parsed *p) {
+    return p->rules != 0 ? &p->staged->asked : &p->query;
+}
+
+void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
+                      const struct sockaddr_storage *peers) {
+    if (w->staged == NULL) {
+        w->staged = calloc(DP_UDP_BATCH, sizeof(dp_staged));
+        w->rewrite_reply = malloc(DP_TCP_MAX_MESSAGE);
+        if (w->staged == NULL || w->rewrite_reply == NULL) return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        dp_parsed *p = &w->parsed[i];
+        unsigned done = dp_stages_run(w->fwd->stages, p, &w->staged[i], &peers[i]);
+        if (done & DP_STAGED_TEMPLATE) dp_count(&w->counters.template_matches);
+        if (done & DP_STAGED_TEMPLATE_FAILED) dp_count(&w->counters.template_failures);
+        if (p->rules != 0 && p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
+    }
+}
+
+size_t dp_worker_unrewrite(const dp_parsed *p, uint8_t *reply, size_t len, size_t cap,
+                           int transport) {
+    if (p->rules == 0 || len == 0) return len;
+    return dp_rewrite_reply(p->block, p->rules, &p->staged->asked, &p->query, reply, len, cap,
+                            transport);
+}
