@@ -61,6 +61,7 @@ void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_s
     e->rcode = reply[3] & 0x0F;
     e->reply_flags[0] = reply[2];
     e->reply_flags[1] = reply[3];
+    e->answer_count = dp_read16(reply + 6);
     e->duration_us = dp_monotonic_us() - received_us;
     /* The question's name as the client wrote it: no compression there. */
     e->name_len = q->name_len;

@@ -17,7 +17,9 @@ public enum Plugin: Sendable, Equatable {
     case reload(ReloadPlugin)
     /// Addresses to listen on rather than every address.
     case bind([String])
-    case errors, log, loop, loadbalance, any
+    /// Its rules, in written order.
+    case log([LogRule])
+    case errors, loop, loadbalance, any
 }
 
 extension Plugin {
@@ -105,9 +107,7 @@ public struct ServerConfiguration: Sendable {
             }
             return .loadbalance
         case "log":
-            // `log [NAMES...] [FORMAT] { class CLASSES... }`: its names and format are free text.
-            try read.options(of: directive) { $0.name == "class" }
-            return .log
+            return .log(try LogRule.rules(directive))
         case "errors":
             try read.count(directive, 0...0)
             try read.options(of: directive) { ["consolidate", "stacktrace"].contains($0.name) }

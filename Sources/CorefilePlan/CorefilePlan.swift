@@ -29,8 +29,16 @@ public struct CorefilePlan: Sendable, Equatable {
     public var readyAddress: String?
     public var metricsAddress: String?
     public var reload: ReloadPlugin?
-    /// `log`: each answered query written as a line (CoreDNS's common format).
-    public var logQueries = false
+    /// `log`: every server block with its log rules, when some block has
+    /// any (a query is logged by its block's); else none.
+    public var queryLog: [QueryLogBlock] = []
+    /// Whether answered queries are logged at all.
+    public var logQueries: Bool { !queryLog.isEmpty }
+
+    public struct QueryLogBlock: Sendable, Equatable {
+        public var zones: [DNSName]
+        public var rules: [LogRule]
+    }
     /// What the Corefile asks that this server does differently, for the log.
     public var notes: [String]
     /// Each block's zones with the plugins they run, for `coredns_plugin_enabled`.
@@ -53,6 +61,14 @@ public struct CorefilePlan: Sendable, Equatable {
         hosts = try HostsPlan(configurations)
         routes = RoutePlan.routes(configurations)
         blocks = Self.blocks(configurations)
+        let logBlocks = configurations.map { configuration in
+            QueryLogBlock(
+                zones: configuration.keys.map(\.zone),
+                rules: configuration.plugins.flatMap { plugin -> [LogRule] in
+                    if case .log(let rules) = plugin { rules } else { [] }
+                })
+        }
+        queryLog = logBlocks.contains { !$0.rules.isEmpty } ? logBlocks : []
         cache = CachePlan(configurations)
         notes = cache.notes + RoutePlan.notes(configurations)
         enabledPlugins = configurations.flatMap { configuration in
@@ -69,7 +85,6 @@ public struct CorefilePlan: Sendable, Equatable {
             case .ready(let address): readyAddress = address
             case .prometheus(let address): metricsAddress = address
             case .reload(let value): reload = value
-            case .log: logQueries = true
             default: break
             }
         }

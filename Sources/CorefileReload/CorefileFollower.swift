@@ -75,7 +75,7 @@ public final class CorefileFollower: Sendable {
                 for await _ in requests { reload(server, because: "SIGHUP or SIGUSR1") }
             }
             group.addTask { [hosts] in await hosts.run(server) }
-            group.addTask { await Self.writeQueryLog(server) }
+            group.addTask { [self] in await writeQueryLog(server) }
             group.addTask { [self] in
                 while !Task.isCancelled, let reload = plan.reload {
                     let jitter = Double.random(in: -1...1) * reload.jitter.seconds
@@ -124,13 +124,15 @@ public final class CorefileFollower: Sendable {
     }
 
     /// The query log's lines, written to standard output as CoreDNS writes
-    /// them, a batch at a time (the workers only fill their rings).
-    static func writeQueryLog(_ server: DNSServer) async {
+    /// them, a batch at a time (the workers only fill their rings), by
+    /// the log rules in force.
+    func writeQueryLog(_ server: DNSServer) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
             var entries = server.takeQueryLog()
+            let lines = QueryLogLines(blocks: plan.queryLog)
             while !entries.isEmpty {
-                let text = entries.map { "[INFO] \($0.line)\n" }.joined()
+                let text = entries.compactMap { lines.line($0).map { "[INFO] \($0)\n" } }.joined()
                 FileHandle.standardOutput.write(Data(text.utf8))
                 entries = entries.count == 4096 ? server.takeQueryLog() : []
             }

@@ -19,6 +19,7 @@ public struct QueryLogEntry: Sendable {
     public var dnssecOK: Bool
     public var rcode: UInt8
     public var flags: (UInt8, UInt8)
+    public var answerCount: Int
     public var duration: Duration
 
     init(_ e: dp_query_log_entry) {
@@ -37,20 +38,43 @@ public struct QueryLogEntry: Sendable {
         dnssecOK = e.edns_do
         rcode = e.rcode
         flags = (e.reply_flags.0, e.reply_flags.1)
+        answerCount = Int(e.answer_count)
         duration = .microseconds(Int64(e.duration_us))
     }
 
-    /// The line, as CoreDNS's log plugin writes it (without its `[INFO] ` prefix).
+    /// The line in `{common}` format, as CoreDNS's log plugin writes it (without its `[INFO] ` prefix).
     public var line: String {
-        let host = client.contains(":") ? "[\(client)]" : client
-        let question = "\(RecordType(rawValue: type)) \(qclass == 1 ? "IN" : "CLASS\(qclass)") \(name)"
         let request = "\(tcp ? "tcp" : "udp") \(requestSize) \(dnssecOK) \(ednsSize ?? 512)"
-        return "\(host):\(port) - \(id) \"\(question) \(request)\" \(ResponseCode.mnemonic(rcode)) "
+        return "\(remote):\(port) - \(id) \"\(typeText) \(classText) \(name) \(request)\" \(ResponseCode.mnemonic(rcode)) "
             + "\(flagText) \(replySize) \(seconds)s"
     }
 
+    /// The client's address, an IPv6 one in brackets.
+    public var remote: String { client.contains(":") ? "[\(client)]" : client }
+    public var typeText: String { RecordType(rawValue: type).description }
+    public var classText: String { qclass == 1 ? "IN" : "CLASS\(qclass)" }
+
+    /// What the reply says, as CoreDNS's response.Typify names it: NOERROR
+    /// with answers, NODATA without, NXDOMAIN, else OTHERERROR.
+    public var replyType: String {
+        switch rcode {
+        case 0: answerCount > 0 ? "NOERROR" : "NODATA"
+        case 3: "NXDOMAIN"
+        default: "OTHERERROR"
+        }
+    }
+
+    /// The reply's class, as the log plugin's `class` option reads it.
+    public var replyClass: String {
+        switch replyType {
+        case "NOERROR": "success"
+        case "NODATA", "NXDOMAIN": "denial"
+        default: "error"
+        }
+    }
+
     /// The reply's header flags, in the order CoreDNS writes them.
-    var flagText: String {
+    public var flagText: String {
         let (high, low) = flags
         let names: [(Bool, String)] = [
             (high & 0x80 != 0, "qr"), (high & 0x04 != 0, "aa"), (high & 0x02 != 0, "tc"), (high & 0x01 != 0, "rd"),
@@ -60,7 +84,7 @@ public struct QueryLogEntry: Sendable {
     }
 
     /// Seconds in Go's shortest fixed notation (0.000123), as CoreDNS prints a duration's seconds.
-    var seconds: String {
+    public var seconds: String {
         let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
         let fraction = String(micros % 1_000_000)
         var text = "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction

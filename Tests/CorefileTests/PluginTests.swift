@@ -116,9 +116,22 @@ import Testing
         #expect(reload.interval == .seconds(10) && reload.jitter == .seconds(5))
         #expect(
             Array(chain.dropFirst()) == [
-                .bind(["169.254.20.10", "10.0.0.10"]), .ready(address: ":8181"), .prometheus(address: "localhost:9153"), .errors, .log,
-                .any, .loadbalance, .loop,
+                .bind(["169.254.20.10", "10.0.0.10"]), .ready(address: ":8181"), .prometheus(address: "localhost:9153"), .errors,
+                .log([LogRule(name: .root, format: LogRule.commonFormat, classes: [.all])]), .any, .loadbalance, .loop,
             ])
+    }
+
+    @Test func logReadsNamesAFormatAndClasses() throws {
+        guard case .log(let rules) = try plugins("log a.example b.example \"{name} {rcode}\" {\n class denial error\n}")[0],
+            case .log(let combined) = try plugins("log . {combined}")[0]
+        else {
+            Issue.record("no log")
+            return
+        }
+        #expect(rules.map(\.name) == [name("a.example"), name("b.example")])
+        #expect(rules.allSatisfy { $0.format == "{name} {rcode}" && $0.classes == [.denial, .error] })
+        #expect(combined == [LogRule(name: .root, format: LogRule.combinedFormat, classes: [.all])])
+        #expect(error("log {\n class maybe\n}") == "Corefile:3 - Error during parsing: plugin/log: invalid Class: maybe")
     }
 
     @Test func kubernetesFiltersAndNamingOptions() throws {

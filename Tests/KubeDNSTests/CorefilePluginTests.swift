@@ -155,6 +155,34 @@ import Testing
         #expect(try eventually(timeout: .seconds(5)) { server.log.contains(udp) && server.log.contains(tcp) }, "\(server.log)")
     }
 
+    @Test func logRulesPickNamesClassesAndFormat() throws {
+        let corefile = """
+            .:0 {
+                log prod.svc.cluster.local "{proto} {name} {type} {rcode} {/log/class} {/log/type} {>id}" {
+                    class denial
+                }
+                log default.svc.cluster.local
+                kubernetes cluster.local
+            }
+            """
+        let (server, _) = try Self.serve(corefile)
+        defer { server.stop() }
+        _ = try Dig.query("web.prod.svc.cluster.local.", "A", port: server.port)
+        _ = try Dig.query("nosuch.prod.svc.cluster.local.", "A", port: server.port)
+        _ = try Dig.query("web.prod.svc.cluster.local.", "TXT", port: server.port, tcp: true)
+        _ = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port)
+        _ = try Dig.query("kube-dns.kube-system.svc.cluster.local.", "A", port: server.port)
+        let common = #/\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN kubernetes\.default\.svc\.cluster\.local\. udp \d+ false \d+" NOERROR/#
+        #expect(
+            try eventually(timeout: .seconds(5)) {
+                server.log.contains(common) && server.log.contains("[INFO] udp nosuch.prod.svc.cluster.local. A NXDOMAIN denial NXDOMAIN ")
+                    && server.log.contains("[INFO] tcp web.prod.svc.cluster.local. TXT NOERROR denial NODATA ")
+            }, "\(server.log)")
+        // A success under the first rule's name is not of its class; a name under no rule's is not logged.
+        #expect(!server.log.contains("web.prod.svc.cluster.local. A NOERROR"), "\(server.log)")
+        #expect(!server.log.contains("kube-dns.kube-system"), "\(server.log)")
+    }
+
     @Test func aHostsFileEditedIsReadAgain() throws {
         let hostsPath = FileManager.default.temporaryDirectory.appendingPathComponent("hosts-\(UUID().uuidString)").path
         try "10.9.0.1 first.node\n".write(toFile: hostsPath, atomically: true, encoding: .utf8)

@@ -323,6 +323,7 @@ typedef struct dp_query_log_entry {
     bool edns_do;
     uint8_t rcode;
     uint8_t reply_flags[2]; /* bytes 2 and 3 of the reply's header */
+    uint16_t answer_count;  /* the reply's ANCOUNT */
     uint64_t duration_us;
     uint8_t name_len;
     uint8_t name[255]; /* the question's name in wire form, as asked */
