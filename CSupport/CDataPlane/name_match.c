@@ -100,6 +100,27 @@ static void find_required(dp_matcher *m) {
     m->required_len = best_len;
 }
 
+/* The longest run of `text` without a dot (nor a backslash, which an
+ * escape in the text form brings): every wire name whose text holds
+ * `text` holds it. */
+static void find_piece(dp_matcher *m, const char *text, size_t len) {
+    size_t best = 0, best_at = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && text[j] != '.' && text[j] != '\\') j++;
+        if (j - i > best) {
+            best = j - i;
+            best_at = i;
+        }
+        i = j + 1;
+    }
+    if (best == 0) return;
+    m->piece = malloc(best);
+    if (m->piece == NULL) return;
+    memcpy(m->piece, text + best_at, best);
+    m->piece_len = best;
+}
+
 int dp_matcher_init(dp_matcher *m, dp_match_kind kind, const char *text, char *err, size_t errlen) {
     memset(m, 0, sizeof(*m));
     m->kind = kind;
@@ -119,6 +140,9 @@ int dp_matcher_init(dp_matcher *m, dp_match_kind kind, const char *text, char *e
         }
         m->compiled = true;
         find_required(m);
+        if (m->required != NULL) find_piece(m, m->required, m->required_len);
+    } else if (kind != DP_MATCH_EXACT) {
+        find_piece(m, m->text, m->len);
     }
     return 0;
 }
@@ -127,6 +151,7 @@ void dp_matcher_free(dp_matcher *m) {
     if (m->compiled) regfree(&m->regex);
     free(m->text);
     free(m->required);
+    free(m->piece);
     memset(m, 0, sizeof(*m));
 }
 
@@ -146,6 +171,23 @@ bool dp_matcher_matches(const dp_matcher *m, const char *text, size_t len, regma
         return regexec(&m->regex, text, DP_MAX_GROUPS, groups, 0) == 0;
     }
     return false;
+}
+
+bool dp_matcher_matches_name(const dp_matcher *m, dp_name_text *name, regmatch_t *groups) {
+    if (m->kind == DP_MATCH_EXACT)
+        return name->wire_len == m->wire_len && memcmp(name->wire, m->wire, m->wire_len) == 0;
+    if (m->piece != NULL && memmem(name->wire, name->wire_len, m->piece, m->piece_len) == NULL)
+        return false;
+    const char *text = dp_name_text_of(name);
+    return dp_matcher_matches(m, text, name->len, groups);
+}
+
+const char *dp_name_text_of(dp_name_text *n) {
+    if (!n->made) {
+        n->len = dp_name_to_text(n->wire, n->wire_len, n->text);
+        n->made = true;
+    }
+    return n->text;
 }
 
 size_t dp_name_to_text(const uint8_t *name, size_t len, char *out) {

@@ -38,7 +38,6 @@ int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, cha
             dp_matcher_free(&r->match);
             return -1;
         }
-        if (spec->match != DP_MATCH_EXACT) b->needs_text = true;
     }
     if (spec->field == DP_REWRITE_NAME) {
         r->to = strdup(spec->to != NULL ? spec->to : "");
@@ -134,11 +133,11 @@ static size_t requery(const dp_query *q, const uint8_t *name, size_t name_len, u
 
 void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot) {
     const dp_query *q = &p->query;
-    char text[DP_NAME_TEXT];
-    size_t text_len = b->needs_text ? dp_name_to_text(q->name, q->name_len, text) : 0;
     uint8_t name[DP_MAX_NAME];
     size_t name_len = q->name_len;
     memcpy(name, q->name, name_len);
+    dp_name_text text;
+    dp_name_text_init(&text, name, name_len);
     uint16_t qtype = q->qtype, qclass = q->qclass;
     uint64_t matched = 0;
     bool renamed = false;
@@ -157,20 +156,18 @@ void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot) {
             break;
         case DP_REWRITE_TTL:
         case DP_REWRITE_NAME:
-            if (r->match.kind == DP_MATCH_EXACT && !renamed)
-                hit = name_len == r->match.wire_len && memcmp(name, r->match.wire, name_len) == 0;
-            else
-                hit = dp_matcher_matches(&r->match, text, text_len, groups);
+            hit = dp_matcher_matches_name(&r->match, &text, groups);
             if (hit && r->field == DP_REWRITE_NAME) {
                 char next[DP_NAME_TEXT];
-                size_t next_len = rewritten_text(r, text, text_len, groups, next);
+                const char *now = dp_name_text_of(&text);
+                size_t next_len = rewritten_text(r, now, text.len, groups, next);
                 name_len = next_len == 0 ? 0 : dp_name_from_text(next, next_len, name);
                 if (name_len == 0) {
                     /* No name: CoreDNS answers SERVFAIL. */
                     p->result = DP_PARSE_SERVFAIL;
                     return;
                 }
-                text_len = dp_name_to_text(name, name_len, text);
+                dp_name_text_init(&text, name, name_len);
                 renamed = true;
             }
             break;

@@ -41,7 +41,31 @@ typedef struct dp_matcher {
     bool compiled;
     char *required; /* REGEX: a literal every match holds, or NULL */
     size_t required_len;
+    /* The longest run without a dot of what every matching name's text
+     * holds (the required literal, or the string matched): the wire
+     * name holds it too, so a name without it is passed over before
+     * its text is made. NULL: none. */
+    char *piece;
+    size_t piece_len;
 } dp_matcher;
+
+/* A query's name, and its text form once a rule needs it. */
+typedef struct dp_name_text {
+    const uint8_t *wire;
+    size_t wire_len;
+    size_t len;
+    bool made;
+    char text[DP_NAME_TEXT];
+} dp_name_text;
+
+static inline void dp_name_text_init(dp_name_text *n, const uint8_t *wire, size_t len) {
+    n->wire = wire;
+    n->wire_len = len;
+    n->made = false;
+}
+
+/* The name's text (made now if it was not). */
+const char *dp_name_text_of(dp_name_text *n);
 
 int dp_matcher_init(dp_matcher *m, dp_match_kind kind, const char *text, char *err, size_t errlen);
 void dp_matcher_free(dp_matcher *m);
@@ -49,6 +73,9 @@ void dp_matcher_free(dp_matcher *m);
 /* Whether the name matches; for a pattern, its groups in `groups`
  * (DP_MAX_GROUPS, unset ones -1). `text` is the name in text form. */
 bool dp_matcher_matches(const dp_matcher *m, const char *text, size_t len, regmatch_t *groups);
+/* The same for a query's name, whose text is made only when its wire
+ * form holds the matcher's piece. */
+bool dp_matcher_matches_name(const dp_matcher *m, dp_name_text *name, regmatch_t *groups);
 
 /* A wire name (lower case) in text form: labels joined by dots, ending
  * with one, special bytes escaped as in zone files. Returns the length. */
@@ -114,7 +141,6 @@ typedef struct dp_template {
 struct dp_block {
     dp_rewrite_rule rules[DP_MAX_BLOCK_RULES];
     unsigned rule_count;
-    bool needs_text;        /* some rule matches other than exactly */
     dp_template *templates; /* DP_MAX_TEMPLATES, made with the first */
     unsigned template_count;
 };

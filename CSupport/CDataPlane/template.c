@@ -45,7 +45,6 @@ int dp_forwarding_add_template(dp_forwarding *f, uint16_t qclass, uint16_t qtype
     t->qtype = qtype;
     t->rcode = rcode;
     t->falls = falls;
-    b->needs_text = true;
     return 0;
 }
 
@@ -253,15 +252,14 @@ static bool falls_through(const dp_template *t, const dp_query *q) {
 unsigned dp_template_request(const dp_block *b, dp_parsed *p, dp_staged *slot,
                              const struct sockaddr_storage *peer) {
     const dp_query *q = &p->query;
-    char text[DP_NAME_TEXT];
-    size_t text_len = 0;
+    dp_name_text text;
+    dp_name_text_init(&text, q->name, q->name_len);
     for (unsigned i = 0; i < b->template_count; i++) {
         const dp_template *t = &b->templates[i];
         const dp_zone_name *zone = zone_of(t->zones, t->zone_count, q);
         if (zone == NULL) continue;
         if (t->qclass != 255 && q->qclass != 255 && q->qclass != t->qclass) continue;
         if (t->qtype != DP_TYPE_ANY && q->qtype != DP_TYPE_ANY && q->qtype != t->qtype) continue;
-        if (text_len == 0) text_len = dp_name_to_text(q->name, q->name_len, text);
         regmatch_t groups[DP_MAX_GROUPS];
         bool matched = t->match_count == 0;
         const int8_t *named = NULL;
@@ -269,10 +267,11 @@ unsigned dp_template_request(const dp_block *b, dp_parsed *p, dp_staged *slot,
             /* No pattern: `.*`, whose whole match is the name. */
             for (unsigned g = 0; g < DP_MAX_GROUPS; g++) groups[g].rm_so = groups[g].rm_eo = -1;
             groups[0].rm_so = 0;
-            groups[0].rm_eo = (regoff_t)text_len;
+            dp_name_text_of(&text);
+            groups[0].rm_eo = (regoff_t)text.len;
         }
         for (unsigned m = 0; m < t->match_count && !matched; m++) {
-            matched = dp_matcher_matches(&t->matches[m], text, text_len, groups);
+            matched = dp_matcher_matches_name(&t->matches[m], &text, groups);
             named = t->named[m];
         }
         if (!matched) {
@@ -282,7 +281,7 @@ unsigned dp_template_request(const dp_block *b, dp_parsed *p, dp_staged *slot,
         }
         static const int8_t no_names[DP_MAX_TEMPLATE_NAMES] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                                                -1, -1, -1, -1, -1, -1, -1, -1};
-        fill f = {.name = text, .name_len = text_len, .groups = groups};
+        fill f = {.name = dp_name_text_of(&text), .name_len = text.len, .groups = groups};
         f.named = named != NULL ? named : no_names;
         dp_name_to_text(zone->name, zone->len, f.zone);
         type_text(q->qtype != DP_TYPE_ANY ? q->qtype : t->qtype, f.type);
