@@ -348,12 +348,29 @@ static const dp_answer *answer_for(const dp_record *r, uint16_t qtype) {
     return default_answer(r);
 }
 
+size_t dp_record_text(const dp_record *r, uint8_t *out) {
+    if (dp_record_has_rrset(r)) return 0;
+    const dp_answer *a = answer_for(r, DP_TYPE_TXT);
+    if (a->wire == NULL || a->qtype != DP_TYPE_TXT || dp_read16(a->wire + 6) == 0) return 0;
+    /* The first answer RR, after the header: its owner (a pointer to the
+     * question, which the kept wire does not hold), fixed fields, RDATA. */
+    size_t len = dp_answer_wire_size(a, 0);
+    size_t pos = dp_skip_name(a->wire, len, DP_HEADER_SIZE);
+    if (pos == 0 || pos + 11 > len || dp_read16(a->wire + pos) != DP_TYPE_TXT) return 0;
+    size_t text = pos + 10;
+    size_t text_len = a->wire[text];
+    if (text + 1 + text_len > len) return 0;
+    memcpy(out, a->wire + text + 1, text_len);
+    return text_len;
+}
+
 void dp_query_prepare(const dp_table *t, const uint8_t *wire, size_t len, dp_parsed *p) {
     p->answer = NULL;
     p->rrset = NULL;
     p->staged = NULL;
     p->rules = 0;
     p->templated = false;
+    p->autopath = false;
     p->result = dp_query_parse(wire, len, &p->query);
     if (p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
 }
@@ -369,7 +386,7 @@ void dp_query_probe(const dp_table *t, const dp_parsed *p) {
 void dp_query_locate(const dp_table *t, dp_parsed *p) {
     if (p->result != DP_PARSE_OK || p->templated) return;
     const dp_record *r = dp_table_find(t, p->query.name, p->query.name_len, p->query.hash);
-    if (r == NULL) return;
+    if (r == NULL || r->zone == t->internal_zone) return;
     if (dp_record_has_rrset(r)) {
         /* The RRset answers its type and ANY (RFC 8482 §4.1); other types are NODATA. */
         bool asked = p->query.qtype == dp_record_rrset_type(r) || p->query.qtype == DP_TYPE_ANY;
@@ -430,7 +447,7 @@ size_t dp_query_reply(const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
     }
 
     const dp_zone *zone = dp_table_zone_of(t, q->name, q->name_len, q->label_offsets, q->labels);
-    if (zone == NULL) {
+    if (zone == NULL || zone->internal) {
         p->outside = true;
         return dp_reply_question_only(q, DP_RCODE_REFUSED, false, false, 0, out, cap);
     }

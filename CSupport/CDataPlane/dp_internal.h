@@ -211,11 +211,14 @@ typedef struct dp_shard_view {
     uint32_t unused;
 } dp_shard_view;
 
+#define DP_NO_INTERNAL_ZONE 0xFF
+
 typedef struct dp_zone {
     uint8_t apex[DP_MAX_NAME];
     uint8_t apex_len;
     uint8_t apex_labels;
     bool authoritative;
+    bool internal;         /* DP_ZONE_INTERNAL: no query is answered from it */
     const uint8_t *soa_rr; /* uncompressed, so it fits after any question */
     uint16_t soa_len;
     /* kube-dns "pods insecure": A/AAAA from the first label under pod_suffix */
@@ -230,6 +233,7 @@ struct dp_table {
     dp_arena arena;              /* zone SOAs */
     dp_zone zones[DP_MAX_ZONES]; /* longest apex first */
     unsigned zone_count;
+    uint8_t internal_zone; /* the index of the internal zone, or DP_NO_INTERNAL_ZONE */
     dp_shard **shards;
     dp_shard_view *views;
     uint32_t shard_count; /* a power of two */
@@ -290,6 +294,10 @@ const dp_table *dp_table_builder_table(const dp_table_builder *b);
 int dp_table_builder_add_rrset(dp_table_builder *b, const uint8_t *qname, size_t qname_len,
                                uint16_t type, const dp_rrset *rrset, const uint8_t *rdatas,
                                char *err, size_t errlen);
+
+/* The first string of a record's TXT answer (into 255 bytes); its
+ * length, or 0 when it has none. */
+size_t dp_record_text(const dp_record *r, uint8_t *out);
 
 /* Frees `old` now that `next` replaces it: the shards a delta of `old`
  * shares become the delta's. */
@@ -363,6 +371,7 @@ typedef struct dp_parsed {
     const dp_block *block;
     uint64_t rules;
     bool templated;
+    bool autopath; /* the question is a name of the client's search path */
 } dp_parsed;
 
 /* The query as the client asked it: before any rewrite. */

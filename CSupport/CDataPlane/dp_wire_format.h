@@ -29,6 +29,7 @@ enum {
     DP_TYPE_CNAME = 5,
     DP_TYPE_SOA = 6,
     DP_TYPE_PTR = 12,
+    DP_TYPE_TXT = 16,
     DP_TYPE_AAAA = 28,
     DP_TYPE_OPT = 41,
     DP_TYPE_TSIG = 250,

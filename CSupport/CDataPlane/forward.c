@@ -64,9 +64,12 @@ struct dp_pending {
     uint8_t table_reply[DP_EDNS_UDP_SIZE];
     size_t table_reply_len;
     /* A rewritten query (stages.h): the block and rules its reply is
-     * mapped back by (NULL: none), and the client's question. */
+     * mapped back by (NULL: none), and the client's question; an
+     * autopath's (a CNAME added) and its walk down the search path. */
     const dp_block *rewrite_block;
     uint64_t rewrite_rules;
+    bool autopath;
+    dp_autopath_walk walk;
     dp_query asked;
     uint8_t asked_question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     /* The client's transport: its limits, and how the reply goes back. */
@@ -81,6 +84,8 @@ struct dp_pending {
 static void upstream_readable(evutil_socket_t fd, short what, void *arg);
 static void attempt_timed_out(evutil_socket_t fd, short what, void *arg);
 static void attempt(dp_pending *p);
+static bool make_query(dp_query *to, uint8_t *buffer, const uint8_t header[4], const uint8_t *name,
+                       size_t name_len, uint16_t qtype);
 static void adopt(evutil_socket_t fd, short what, void *arg);
 
 /* The question the client asked (not the target's, for a chase). */
@@ -161,8 +166,9 @@ static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
         if (reply != NULL && p->rewrite_block != NULL && w->rewrite_reply != NULL) {
             /* Mapped back to what the client asked, in a buffer of its own. */
             memcpy(w->rewrite_reply, reply, len);
-            len = dp_rewrite_reply(p->rewrite_block, p->rewrite_rules, &p->asked, client_query(p),
-                                   w->rewrite_reply, len, p->reply_cap, p->transport);
+            len = dp_rewrite_reply(p->rewrite_block, p->rewrite_rules, p->autopath, &p->asked,
+                                   client_query(p), w->rewrite_reply, len, p->reply_cap,
+                                   p->transport);
             reply = w->rewrite_reply;
         }
         if (reply != NULL && dp_count_reply(w, p->transport, p->source, reply, len)) {
@@ -249,6 +255,25 @@ static inline uint32_t ttl_cap(const dp_server_config *config, uint32_t ttl) {
     return config->cache_ttls_within_lifetime ? ttl : config->cache_max_ttl;
 }
 
+/* An autopath's next name, asked when the upstream said NXDOMAIN for
+ * one: true when there was one and it is on its way. */
+static bool walk_on(dp_pending *p, const dp_upstream_reply *reply) {
+    if (!p->walk.left || reply->rcode != DP_RCODE_NXDOMAIN || p->chased) return false;
+    uint8_t name[DP_MAX_NAME];
+    size_t len = dp_autopath_walk_next(&p->walk, name);
+    if (len == 0) return false;
+    bool edns_do = p->query.edns_do;
+    if (!make_query(&p->query, p->question, p->asked.wire, name, len, p->query.qtype)) return false;
+    p->query.edns_do = edns_do;
+    const dp_route *route = dp_forwarding_route(p->fwd, &p->query);
+    if (route == NULL) return false;
+    p->route = route;
+    p->attempts = 0;
+    end_attempt(p);
+    attempt(p);
+    return true;
+}
+
 /* A checked reply: cached when it may be, and given to the client. */
 static void complete(dp_pending *p, const uint8_t *wire, size_t len,
                      const dp_upstream_reply *reply) {
@@ -286,6 +311,14 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
         release(p);
         return;
     }
+    if (walk_on(p, reply)) {
+        if (keep)
+            dp_cache_insert(w->server->cache, e);
+        else
+            dp_cache_entry_free(e);
+        return;
+    }
+    if (p->autopath && reply->rcode != DP_RCODE_NXDOMAIN) dp_count(&w->counters.autopath_success);
     size_t cap;
     uint8_t *out = reply_buffer(p, &cap);
     size_t reply_len;
@@ -517,6 +550,8 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     p->source = DP_SOURCE_FORWARD;
     p->chased = false;
     p->rewrite_block = NULL;
+    p->autopath = false;
+    p->walk.left = false;
     p->route = NULL;
     p->reply = NULL;
     p->fwd = NULL;
@@ -635,9 +670,15 @@ size_t dp_forward(dp_worker *w, dp_parsed *parsed, const dp_client *client, uint
     } else {
         copy_query(&p->query, p->question, q);
     }
-    p->rewrite_block = parsed->rules != 0 ? parsed->block : NULL;
+    bool mapped = parsed->rules != 0 || parsed->autopath;
+    p->rewrite_block = mapped ? parsed->block : NULL;
     p->rewrite_rules = parsed->rules;
-    if (parsed->rules != 0) copy_query(&p->asked, p->asked_question, dp_parsed_asked(parsed));
+    p->autopath = parsed->autopath;
+    if (mapped) copy_query(&p->asked, p->asked_question, dp_parsed_asked(parsed));
+    if (parsed->autopath && parsed->staged->walk.left)
+        p->walk = parsed->staged->walk;
+    else
+        p->walk.left = false;
     if (parsed->chase) route = dp_forwarding_route(w->fwd, &p->query);
     if (route == NULL) {
         release(p);

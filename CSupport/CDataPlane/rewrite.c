@@ -131,6 +131,22 @@ static size_t requery(const dp_query *q, const uint8_t *name, size_t name_len, u
     return len;
 }
 
+/* The query asks `name` (type, class) from now on: written into the
+ * slot and parsed again, the old query kept as asked. */
+static bool requestion(dp_parsed *p, dp_staged *slot, const uint8_t *name, size_t len,
+                       uint16_t qtype, uint16_t qclass) {
+    slot->asked = p->query;
+    p->staged = slot;
+    size_t wire_len =
+        requery(&slot->asked, name, len, qtype, qclass, slot->wire, sizeof(slot->wire));
+    if (wire_len == 0 || dp_query_parse(slot->wire, wire_len, &p->query) != DP_PARSE_OK) {
+        p->query = slot->asked;
+        p->result = DP_PARSE_SERVFAIL;
+        return false;
+    }
+    return true;
+}
+
 void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot) {
     const dp_query *q = &p->query;
     uint8_t name[DP_MAX_NAME];
@@ -181,14 +197,16 @@ void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot) {
     if (matched == 0) return;
     p->block = b;
     p->rules = matched;
-    p->staged = slot;
-    slot->asked = *q;
-    if (!renamed && qtype == q->qtype && qclass == q->qclass) return;
-    size_t len = requery(q, name, name_len, qtype, qclass, slot->wire, sizeof(slot->wire));
-    if (len == 0 || dp_query_parse(slot->wire, len, &p->query) != DP_PARSE_OK) {
-        p->query = slot->asked;
-        p->result = DP_PARSE_SERVFAIL;
+    if (!renamed && qtype == q->qtype && qclass == q->qclass) {
+        p->staged = slot;
+        slot->asked = *q;
+        return;
     }
+    requestion(p, slot, name, name_len, qtype, qclass);
+}
+
+bool dp_rewrite_question(dp_parsed *p, dp_staged *slot, const uint8_t *name, size_t len) {
+    return requestion(p, slot, name, len, p->query.qtype, p->query.qclass);
 }
 
 /* ---- The reply -------------------------------------------------------- */
@@ -282,7 +300,39 @@ static void map_rr(const dp_block *b, uint64_t rules, ldns_rr *rr, const char *a
     }
 }
 
-size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, const dp_query *asked,
+/* CoreDNS's autopath's CNAME: from the client's name to the first
+ * answer's owner (when that is another name), with its TTL, first. */
+static void prepend_cname(ldns_pkt *pkt, const dp_query *asked) {
+    ldns_rr_list *answers = ldns_pkt_answer(pkt);
+    if (ldns_rr_list_rr_count(answers) == 0) return;
+    const ldns_rr *first = ldns_rr_list_rr(answers, 0);
+    size_t name_len = asked->question_end - 4 - DP_HEADER_SIZE;
+    ldns_rdf *owner = ldns_dname_new_frm_data(name_len, asked->wire + DP_HEADER_SIZE);
+    if (owner == NULL) return;
+    if (ldns_dname_compare(owner, ldns_rr_owner(first)) == 0) {
+        ldns_rdf_deep_free(owner);
+        return;
+    }
+    ldns_rr *cname = ldns_rr_new_frm_type(LDNS_RR_TYPE_CNAME);
+    ldns_rr_list *fresh = ldns_rr_list_new();
+    if (cname == NULL || fresh == NULL) {
+        ldns_rdf_deep_free(owner);
+        ldns_rr_free(cname);
+        ldns_rr_list_free(fresh);
+        return;
+    }
+    ldns_rr_set_owner(cname, owner);
+    ldns_rr_set_ttl(cname, ldns_rr_ttl(first));
+    ldns_rr_set_class(cname, LDNS_RR_CLASS_IN);
+    ldns_rr_set_rdf(cname, ldns_rdf_clone(ldns_rr_owner(first)), 0);
+    ldns_rr_list_push_rr(fresh, cname);
+    ldns_rr_list_push_rr_list(fresh, answers);
+    ldns_pkt_set_answer(pkt, fresh);
+    ldns_pkt_set_ancount(pkt, (uint16_t)ldns_rr_list_rr_count(fresh));
+    ldns_rr_list_free(answers);
+}
+
+size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, bool cname, const dp_query *asked,
                         const dp_query *rewritten, uint8_t *reply, size_t len, size_t cap,
                         int transport) {
     ldns_pkt *pkt = NULL;
@@ -299,6 +349,7 @@ size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, const dp_query *asked
         for (size_t i = 0; i < ldns_rr_list_rr_count(sections[s]); i++)
             map_rr(b, rules, ldns_rr_list_rr(sections[s], i), asked_text, asked_len, answered_text,
                    answered_len);
+    if (cname) prepend_cname(pkt, asked);
     /* The client's question, as it wrote it (its letters' case included). */
     ldns_rr_list *question = ldns_pkt_question(pkt);
     if (ldns_rr_list_rr_count(question) == 1) {

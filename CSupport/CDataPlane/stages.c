@@ -64,6 +64,7 @@ void dp_stages_free(dp_stages *s) {
         }
         for (unsigned j = 0; j < b->template_count; j++) dp_template_free(&b->templates[j]);
         free(b->templates);
+        free(b->autopath);
     }
     free(s);
 }
@@ -77,22 +78,29 @@ bool dp_zone_holds(const dp_zone_name *zone, const dp_query *q) {
     return memcmp(suffix, zone->name, zone->len) == 0;
 }
 
-unsigned dp_stages_run(const dp_stages *s, dp_parsed *p, dp_staged *slot,
+unsigned dp_stages_run(const dp_stages *s, const dp_table *t, dp_parsed *p, dp_staged *slot,
                        const struct sockaddr_storage *peer) {
     if (p->result != DP_PARSE_OK) return 0;
     const dp_block *b = NULL;
     for (unsigned i = 0; i < s->zone_count && b == NULL; i++)
         if (dp_zone_holds(&s->zones[i].zone, &p->query)) b = &s->blocks[s->zones[i].block];
     if (b == NULL) return 0;
+    p->block = b;
+    unsigned done = 0;
     if (b->rule_count > 0) dp_rewrite_request(b, p, slot);
-    if (b->template_count == 0 || p->result != DP_PARSE_OK) return 0;
-    return dp_template_request(b, p, slot, peer);
+    /* A rewritten name is not walked down a search path: its reply is
+     * mapped back by the rules, which a CNAME would come between. */
+    if (b->autopath != NULL && p->rules == 0 && p->result == DP_PARSE_OK)
+        done |= dp_autopath_request(b->autopath, t, p, slot, peer);
+    if (b->template_count > 0 && p->result == DP_PARSE_OK)
+        done |= dp_template_request(b, p, slot, peer);
+    return done;
 }
 
 /* ---- A worker's batches ---------------------------------------------- */
 
 const dp_query *dp_parsed_asked(const dp_parsed *p) {
-    return p->rules != 0 ? &p->staged->asked : &p->query;
+    return p->rules != 0 || p->autopath ? &p->staged->asked : &p->query;
 }
 
 void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
@@ -104,16 +112,18 @@ void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
     }
     for (unsigned i = 0; i < n; i++) {
         dp_parsed *p = &w->parsed[i];
-        unsigned done = dp_stages_run(w->fwd->stages, p, &w->staged[i], &peers[i]);
+        unsigned done = dp_stages_run(w->fwd->stages, t, p, &w->staged[i], &peers[i]);
         if (done & DP_STAGED_TEMPLATE) dp_count(&w->counters.template_matches);
         if (done & DP_STAGED_TEMPLATE_FAILED) dp_count(&w->counters.template_failures);
-        if (p->rules != 0 && p->result == DP_PARSE_OK) dp_table_prefetch(t, p->query.hash);
+        if (done & DP_STAGED_AUTOPATH) dp_count(&w->counters.autopath_success);
+        if ((p->rules != 0 || p->autopath) && p->result == DP_PARSE_OK)
+            dp_table_prefetch(t, p->query.hash);
     }
 }
 
 size_t dp_worker_unrewrite(const dp_parsed *p, uint8_t *reply, size_t len, size_t cap,
                            int transport) {
-    if (p->rules == 0 || len == 0) return len;
-    return dp_rewrite_reply(p->block, p->rules, &p->staged->asked, &p->query, reply, len, cap,
-                            transport);
+    if ((p->rules == 0 && !p->autopath) || len == 0) return len;
+    return dp_rewrite_reply(p->block, p->rules, p->autopath, &p->staged->asked, &p->query, reply,
+                            len, cap, transport);
 }

@@ -136,6 +136,35 @@ typedef struct dp_template {
     unsigned record_count[3];
 } dp_template;
 
+/* ---- Autopath (autopath.c) ------------------------------------------- */
+
+typedef struct dp_autopath {
+    dp_zone_name zones[DP_MAX_TEMPLATE_ZONES];
+    unsigned zone_count;
+    /* @kubernetes: the pod's search domains first, from the clients'
+     * index under `index_apex`; else only `search`. */
+    bool from_pods;
+    dp_zone_name index_apex;
+    dp_zone_name cluster_zone;
+    dp_zone_name search[DP_MAX_AUTOPATH_SEARCH];
+    unsigned search_count;
+} dp_autopath;
+
+/* A query's way down its search path: the labels asked before the first
+ * search domain, that domain, and which name comes next. */
+typedef struct dp_autopath_walk {
+    const dp_autopath *autopath;
+    uint8_t base[DP_MAX_NAME];
+    uint8_t base_len;
+    uint8_t first[DP_MAX_NAME];
+    uint8_t first_len;
+    unsigned next;
+    bool left; /* the names after the one asked go to the forwarder */
+} dp_autopath_walk;
+
+/* The next name of the walk (into DP_MAX_NAME bytes); 0 past the end. */
+size_t dp_autopath_walk_next(dp_autopath_walk *w, uint8_t *out);
+
 /* ---- Blocks (stages.c) ------------------------------------------------ */
 
 struct dp_block {
@@ -143,6 +172,7 @@ struct dp_block {
     unsigned rule_count;
     dp_template *templates; /* DP_MAX_TEMPLATES, made with the first */
     unsigned template_count;
+    dp_autopath *autopath; /* NULL: none */
 };
 
 typedef struct dp_block_zone {
@@ -173,15 +203,28 @@ struct dp_staged {
     uint16_t counts[3]; /* answer, authority, additional */
     uint16_t rrs_len;
     uint8_t rrs[DP_TEMPLATE_RRS];
+    dp_autopath_walk walk;
 };
 
 /* What running the rules did, for the counters. */
-enum { DP_STAGED_TEMPLATE = 1, DP_STAGED_TEMPLATE_FAILED = 2 };
+enum { DP_STAGED_TEMPLATE = 1, DP_STAGED_TEMPLATE_FAILED = 2, DP_STAGED_AUTOPATH = 4 };
 
-/* Runs the rules of the query's block: rewrite, then templates. Returns
- * DP_STAGED_... flags. */
-unsigned dp_stages_run(const dp_stages *s, dp_parsed *p, dp_staged *slot,
+/* Runs the rules of the query's block: rewrite, autopath (for a query no
+ * rewrite rule matched), then templates. Returns DP_STAGED_... flags. */
+unsigned dp_stages_run(const dp_stages *s, const dp_table *t, dp_parsed *p, dp_staged *slot,
                        const struct sockaddr_storage *peer);
+
+/* Makes the query ask `name` (wire, its type and class kept): written into
+ * `slot->wire` and parsed again, the old query kept in `slot->asked`.
+ * False when it cannot be (p->result is then SERVFAIL). */
+bool dp_rewrite_question(dp_parsed *p, dp_staged *slot, const uint8_t *name, size_t len);
+
+/* The block's autopath for a query from `peer`: the first name of its
+ * search path that exists becomes its question (p->autopath), or the
+ * first outside the table, which the forwarder walks on from
+ * (slot->walk). Returns DP_STAGED_AUTOPATH when a name was found here. */
+unsigned dp_autopath_request(const dp_autopath *a, const dp_table *t, dp_parsed *p, dp_staged *slot,
+                             const struct sockaddr_storage *peer);
 
 /*
  * The block's rewrite rules. When they change the question, the query is
@@ -195,12 +238,12 @@ void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot);
 /*
  * Maps a reply to a rewritten query back: the client's question, the
  * rules' answer rewrites and TTLs (RFC 1035 §4.1: the question is the
- * client's). `asked` is the client's query (its question is read),
- * `rewritten` the one answered. Returns the new length (a reply that no
- * longer fits `cap` is the question with TC), or `len` unchanged when
- * the reply cannot be read.
+ * client's); with `cname` (autopath), a CNAME from the client's name to
+ * the first answer's owner first, with its TTL, as CoreDNS's autopath adds. `asked` is the client's
+ * query (its question is read), `rewritten` the one answered. Returns the new length (a reply that
+ * no longer fits `cap` is the question with TC), or `len` unchanged when the reply cannot be read.
  */
-size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, const dp_query *asked,
+size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, bool cname, const dp_query *asked,
                         const dp_query *rewritten, uint8_t *reply, size_t len, size_t cap,
                         int transport);
 

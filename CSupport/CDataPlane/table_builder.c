@@ -35,6 +35,7 @@ dp_table_builder *dp_table_builder_new(void) {
         free(b);
         return NULL;
     }
+    b->table->internal_zone = DP_NO_INTERNAL_ZONE;
     return b;
 }
 
@@ -87,10 +88,14 @@ int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t a
     memcpy(z->apex, apex, apex_len);
     z->apex_len = (uint8_t)apex_len;
     z->apex_labels = (uint8_t)labels;
-    z->authoritative = authoritative != 0;
+    z->authoritative = authoritative == 1;
+    z->internal = authoritative == DP_ZONE_INTERNAL;
     z->soa_rr = dp_arena_copy(&t->arena, soa_rr, soa_len);
     z->soa_len = (uint16_t)soa_len;
     t->zone_count++;
+    t->internal_zone = DP_NO_INTERNAL_ZONE;
+    for (unsigned i = 0; i < t->zone_count; i++)
+        if (t->zones[i].internal) t->internal_zone = (uint8_t)i;
     return z->soa_rr ? 0 : dp_fail(err, errlen, "out of memory");
 }
 

@@ -6,6 +6,7 @@ public enum Plugin: Sendable, Equatable {
     case k8sExternal(K8sExternalPlugin)
     case rewrite(RewriteRule)
     case template(TemplateRule)
+    case autopath(AutopathPlugin)
     case forward(ForwardPlugin)
     case cache(CachePlugin)
     case hosts(HostsPlugin)
@@ -30,6 +31,7 @@ extension Plugin {
         case .k8sExternal: "k8s_external"
         case .rewrite: "rewrite"
         case .template: "template"
+        case .autopath: "autopath"
         case .forward: "forward"
         case .cache: "cache"
         case .hosts: "hosts"
@@ -86,6 +88,7 @@ public struct ServerConfiguration: Sendable {
         case "k8s_external": return .k8sExternal(try K8sExternalPlugin(directive, blockZones: zones))
         case "rewrite": return .rewrite(try RewriteRule(directive))
         case "template": return .template(try TemplateRule(directive, blockZones: zones))
+        case "autopath": return .autopath(try AutopathPlugin(directive, blockZones: zones))
         case "forward": return .forward(try ForwardPlugin(directive))
         case "cache": return .cache(try CachePlugin(directive, blockZones: zones))
         case "hosts": return .hosts(try HostsPlugin(directive, blockZones: zones))

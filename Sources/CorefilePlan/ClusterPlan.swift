@@ -55,6 +55,12 @@ public struct ClusterPlan: Sendable, Equatable {
         options.endpointPodNames = kubernetes.endpointPodNames
         options.ignoreEmptyServices = kubernetes.ignoreEmptyService
         options.external = try Self.externalZones(configurations, domain: domain)
+        // autopath @kubernetes reads the clients' namespaces, which only verified pods give.
+        options.clientIndex =
+            kubernetes.pods == .verified
+            && configurations.flatMap(\.plugins).contains { plugin in
+                if case .autopath(let autopath) = plugin { autopath.source == .kubernetes } else { false }
+            }
         plugin = kubernetes
     }
 

@@ -18,9 +18,16 @@ public struct CorefilePlan: Sendable, Equatable {
     public var hosts: HostsPlan?
     /// Where names the records do not answer go, by the longest domain.
     public var routes: [RoutePlan]
-    /// Every server block with its rewrite rules and templates, when some
-    /// block has any (a query takes the rules of its block); else none.
-    public var blocks: [Forwarding.Block]
+    /// Every server block with its rewrite rules, templates and autopath,
+    /// when some block has any (a query takes the rules of its block); else none.
+    public var blocks: [BlockPlan]
+
+    /// A block's rules, with the resolv.conf its autopath's search
+    /// domains are read from (by whoever applies the plan).
+    public struct BlockPlan: Sendable, Equatable {
+        public var block: Forwarding.Block
+        public var autopathSearchFile: String?
+    }
     public var cache: CachePlan
     /// Forwarded queries in flight at most (`max_concurrent`); nil: the server's default.
     public var maxConcurrentForwards: Int?
@@ -60,7 +67,7 @@ public struct CorefilePlan: Sendable, Equatable {
         cluster = try ClusterPlan(configurations)
         hosts = try HostsPlan(configurations)
         routes = RoutePlan.routes(configurations)
-        blocks = Self.blocks(configurations)
+        blocks = Self.blocks(configurations, clientIndex: cluster.flatMap { $0.options.clientIndex ? $0.options.domain : nil })
         let logBlocks = configurations.map { configuration in
             QueryLogBlock(
                 zones: configuration.keys.map(\.zone),
@@ -90,18 +97,36 @@ public struct CorefilePlan: Sendable, Equatable {
         }
     }
 
-    private static func blocks(_ configurations: [ServerConfiguration]) -> [Forwarding.Block] {
-        let blocks = configurations.map { configuration in
-            Forwarding.Block(
+    /// `clientIndex`: the cluster domain, when its records index the clients (pods verified).
+    private static func blocks(_ configurations: [ServerConfiguration], clientIndex: DNSName?) -> [BlockPlan] {
+        let blocks = configurations.map { configuration -> BlockPlan in
+            let autopath = configuration.plugins.lazy.compactMap { plugin -> AutopathPlugin? in
+                if case .autopath(let value) = plugin { value } else { nil }
+            }.first
+            let block = Forwarding.Block(
                 zones: configuration.keys.map(\.zone),
                 rewrites: configuration.plugins.compactMap { plugin in
                     if case .rewrite(let rule) = plugin { rule } else { nil }
                 },
                 templates: configuration.plugins.compactMap { plugin in
                     if case .template(let template) = plugin { template } else { nil }
+                },
+                autopath: autopath.flatMap { autopath in
+                    guard autopath.source == .kubernetes else { return Forwarding.Autopath(zones: autopath.zones, pods: nil, search: []) }
+                    // @kubernetes without the clients' index (pods not verified) walks nothing, as in CoreDNS.
+                    return clientIndex.map {
+                        Forwarding.Autopath(zones: autopath.zones, pods: (ClusterRecords.clientIndexApex, $0), search: [])
+                    }
                 })
+            let file: String? =
+                switch autopath?.source {
+                case .kubernetes: "/etc/resolv.conf"
+                case .resolvConf(let path): path
+                case nil: nil
+                }
+            return BlockPlan(block: block, autopathSearchFile: file)
         }
-        return blocks.contains(where: \.hasRules) ? blocks : []
+        return blocks.contains(where: \.block.hasRules) ? blocks : []
     }
 
     /// FNV-1a (64 bits) over the blocks as read: equal Corefiles, equal digests.

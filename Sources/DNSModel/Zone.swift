@@ -5,6 +5,9 @@ public struct Zone: Sendable {
     /// (NXDOMAIN). The reverse zones are not: only the cluster's addresses
     /// are ours there, so a miss is someone else's name.
     public let authoritative: Bool
+    /// A zone no query is answered from: the data plane reads its names
+    /// (the clients' index of autopath) and treats it as no zone of its own.
+    public let isInternal: Bool
     public let soa: ResourceRecord
 
     /// A set of records with one owner and type (RFC 2181 §5).
@@ -35,9 +38,10 @@ public struct Zone: Sendable {
     /// names above it are not made (for a PTR name, five of them).
     private var floor: DNSName?
 
-    public init(apex: DNSName, authoritative: Bool, soa: SOAData, ttl: UInt32) {
+    public init(apex: DNSName, authoritative: Bool, isInternal: Bool = false, soa: SOAData, ttl: UInt32) {
         self.apex = apex
         self.authoritative = authoritative
+        self.isInternal = isInternal
         self.soa = ResourceRecord(apex, ttl: ttl, .soa(soa))
         add(self.soa)
     }
@@ -48,6 +52,7 @@ public struct Zone: Sendable {
     public init(emptyLike zone: Zone, floor: DNSName? = nil) {
         apex = zone.apex
         authoritative = zone.authoritative
+        isInternal = zone.isInternal
         soa = zone.soa
         self.floor = floor
     }

@@ -135,7 +135,10 @@ private struct AnswerWriter {
             var soa: [UInt8] = []
             zone.soa.appendWire(to: &soa)
             let apex = zone.apex.wire
-            guard dp_table_builder_add_zone(builder, apex, apex.count, zone.authoritative ? 1 : 0, soa, soa.count, &err, err.count) == 0
+            guard
+                dp_table_builder_add_zone(
+                    builder, apex, apex.count, zone.isInternal ? DP_ZONE_INTERNAL : zone.authoritative ? 1 : 0, soa, soa.count, &err,
+                    err.count) == 0
             else { throw DataPlaneError(err) }
         }
         if let pods = zones.podSynthesis {

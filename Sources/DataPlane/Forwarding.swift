@@ -62,15 +62,40 @@ public struct Forwarding: Sendable, Equatable {
         public var zones: [DNSName]
         public var rewrites: [RewriteRule]
         public var templates: [TemplateRule]
+        public var autopath: Autopath?
 
-        public init(zones: [DNSName], rewrites: [RewriteRule], templates: [TemplateRule] = []) {
+        public init(zones: [DNSName], rewrites: [RewriteRule], templates: [TemplateRule] = [], autopath: Autopath? = nil) {
             self.zones = zones
             self.rewrites = rewrites
             self.templates = templates
+            self.autopath = autopath
         }
 
         /// Whether it has any rule to run.
-        public var hasRules: Bool { !rewrites.isEmpty || !templates.isEmpty }
+        public var hasRules: Bool { !rewrites.isEmpty || !templates.isEmpty || autopath != nil }
+    }
+
+    /// Search domains of an autopath at most (after a pod's own three).
+    public static let maxAutopathSearch = Int(DP_MAX_AUTOPATH_SEARCH)
+
+    /// A block's autopath: the zones whose queries walk a search path,
+    /// the pods' own first (`<ns>.svc.<cluster domain>` from the clients'
+    /// index) when `pods` is given, then `search`.
+    public struct Autopath: Sendable, Equatable {
+        public var zones: [DNSName]
+        public var pods: (indexApex: DNSName, clusterDomain: DNSName)?
+        public var search: [DNSName]
+
+        public init(zones: [DNSName], pods: (indexApex: DNSName, clusterDomain: DNSName)?, search: [DNSName]) {
+            self.zones = zones
+            self.pods = pods
+            self.search = search
+        }
+
+        public static func == (a: Autopath, b: Autopath) -> Bool {
+            a.zones == b.zones && a.search == b.search && a.pods?.indexApex == b.pods?.indexApex
+                && a.pods?.clusterDomain == b.pods?.clusterDomain
+        }
     }
 
     public init(routes: [Route], blocks: [Block] = [], timeout: Duration, attemptTimeout: Duration) {
@@ -124,6 +149,24 @@ extension Forwarding.Block {
         }
         for template in templates where status == 0 {
             status = template.add(to: f, &err)
+        }
+        if let autopath, status == 0 {
+            status =
+                autopath.pods.map { pods in
+                    pods.indexApex.wire.withUnsafeBufferPointer { apex in
+                        pods.clusterDomain.wire.withUnsafeBufferPointer { zone in
+                            dp_forwarding_set_autopath(f, apex.baseAddress, apex.count, zone.baseAddress, zone.count, &err, err.count)
+                        }
+                    }
+                } ?? dp_forwarding_set_autopath(f, nil, 0, nil, 0, &err, err.count)
+            for zone in autopath.zones where status == 0 {
+                status = zone.wire.withUnsafeBufferPointer { dp_forwarding_add_autopath_zone(f, $0.baseAddress, $0.count, &err, err.count) }
+            }
+            for domain in autopath.search where status == 0 {
+                status = domain.wire.withUnsafeBufferPointer {
+                    dp_forwarding_add_autopath_search(f, $0.baseAddress, $0.count, &err, err.count)
+                }
+            }
         }
         guard status == 0 else { throw DataPlaneError(err) }
     }

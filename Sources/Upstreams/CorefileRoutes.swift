@@ -7,7 +7,7 @@ extension ForwardingPlan {
     /// files read now (CoreDNS reads them when it loads the Corefile), and
     /// upstreams that are this server itself refused, saying why.
     public static func make(
-        routes plans: [RoutePlan], blocks: [Forwarding.Block] = [], timeout: Duration, ourselves: SelfAddress,
+        routes plans: [RoutePlan], blocks blockPlans: [CorefilePlan.BlockPlan] = [], timeout: Duration, ourselves: SelfAddress,
         readFile: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }
     ) -> (forwarding: Forwarding?, ignored: [String]) {
         var ignored: [String] = []
@@ -44,6 +44,18 @@ extension ForwardingPlan {
             route.cacheMaxTTL = plan.cacheMaxTTL
             route.cacheMaxNegativeTTL = plan.cacheMaxNegativeTTL
             routes.append(route)
+        }
+        let blocks = blockPlans.map { plan in
+            var block = plan.block
+            // autopath's search domains: those of the file, read now as CoreDNS reads it at load.
+            if let path = plan.autopathSearchFile {
+                if let text = readFile(path) {
+                    block.autopath?.search = Array(ResolvConf.searchDomains(in: text).prefix(Forwarding.maxAutopathSearch))
+                } else if block.autopath != nil, block.autopath?.pods == nil {
+                    ignored.append("autopath: \(path) cannot be read; no search path")
+                }
+            }
+            return block
         }
         guard !routes.isEmpty || !blocks.isEmpty else { return (nil, ignored) }
         return (Forwarding(routes: routes, blocks: blocks, timeout: timeout, attemptTimeout: attemptTimeout(timeout)), ignored)

@@ -1,3 +1,4 @@
+import DNSModel
 import DataPlane
 
 /// The `nameserver` lines of a resolv.conf (resolv.conf(5)): the default
@@ -14,5 +15,18 @@ public enum ResolvConf {
             return try? UpstreamAddress.parse(String(words[1]))
         }
         return Array(all.prefix(Forwarding.maxUpstreamsPerRoute))
+    }
+}
+
+extension ResolvConf {
+    /// The `search` line's domains (the last such line wins, as in glibc); `domain` when there is none.
+    public static func searchDomains(in text: String) -> [DNSName] {
+        var domains: [DNSName] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard let keyword = words.first, keyword == "search" || (keyword == "domain" && domains.isEmpty) else { continue }
+            domains = words.dropFirst().compactMap { try? DNSName($0) }
+        }
+        return domains
     }
 }

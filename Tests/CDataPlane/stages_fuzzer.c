@@ -75,7 +75,19 @@ static void configure(void) {
                                           sizeof(err)) != 0 ||
         dp_forwarding_add_template(forwarding, 1, 28, 0, false, err, sizeof(err)) != 0 ||
         dp_forwarding_add_template_zone(forwarding, (const uint8_t *)"", 1, false, err,
-                                        sizeof(err)) != 0) {
+                                        sizeof(err)) != 0 ||
+        /* A fixed search path, as `autopath FILE` gives it. */
+        dp_forwarding_set_autopath(forwarding, NULL, 0, NULL, 0, err, sizeof(err)) != 0 ||
+        dp_forwarding_add_autopath_zone(forwarding, (const uint8_t *)"", 1, err, sizeof(err)) !=
+            0 ||
+        dp_forwarding_add_autopath_search(forwarding,
+                                          (const uint8_t *)"\x03"
+                                                           "svc\x07"
+                                                           "cluster\x05"
+                                                           "local",
+                                          19, err, sizeof(err)) != 0 ||
+        dp_forwarding_add_autopath_search(forwarding, (const uint8_t *)"\x04test", 6, err,
+                                          sizeof(err)) != 0) {
         fprintf(stderr, "%s\n", err);
         abort();
     }
@@ -104,20 +116,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t cap = transports[i] == DP_UDP ? DP_EDNS_UDP_SIZE : sizeof(reply);
         dp_parsed p;
         dp_query_prepare(table, data, size, &p);
-        dp_stages_run(forwarding->stages, &p, &slot, &peer);
+        dp_stages_run(forwarding->stages, table, &p, &slot, &peer);
         dp_query_locate(table, &p);
         size_t rlen = dp_query_reply(table, &p, reply, cap, transports[i]);
-        if (p.rules == 0) {
+        if (p.rules == 0 && !p.autopath) {
             check(data, reply, rlen, cap);
             continue;
         }
-        rlen = dp_rewrite_reply(p.block, p.rules, &slot.asked, &p.query, reply, rlen, cap,
-                                transports[i]);
+        rlen = dp_rewrite_reply(p.block, p.rules, p.autopath, &slot.asked, &p.query, reply, rlen,
+                                cap, transports[i]);
         check(data, reply, rlen, cap);
         /* The input itself as what an upstream said of the rewritten query. */
         size_t len = size < cap ? size : cap;
         memcpy(reply, data, len);
-        dp_rewrite_reply(p.block, p.rules, &slot.asked, &p.query, reply, len, cap, transports[i]);
+        dp_rewrite_reply(p.block, p.rules, p.autopath, &slot.asked, &p.query, reply, len, cap,
+                         transports[i]);
     }
     return 0;
 }

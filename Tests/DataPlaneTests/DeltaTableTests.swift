@@ -12,7 +12,8 @@ import Testing
 
     /// The options of each seed: from seed 4 on, k8s_external zones (one
     /// falling through) with headless services, services hidden while
-    /// empty, endpoints named for their pods; from seed 6 on, only the
+    /// empty, endpoints named for their pods, the clients' index (whose
+    /// names the table keeps but answers no query for); from seed 6 on, only the
     /// namespaces that have a Namespace object (`namespace_labels`).
     func options(seed: UInt64) -> RecordOptions {
         var options = options
@@ -22,6 +23,7 @@ import Testing
                 fallingThrough: [try! DNSName("ext.test")])
             options.ignoreEmptyServices = true
             options.endpointPodNames = true
+            options.clientIndex = true
         }
         if seed >= 6 { options.exposure = .namespaceObjects }
         return options

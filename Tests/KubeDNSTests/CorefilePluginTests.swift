@@ -314,6 +314,11 @@ import Testing
             ".:0 {\nkubernetes cluster.local\nk8s_external example.org {\napex ns.1\n}\n}",
             "Corefile:4 - Error during parsing: plugin/k8s_external: apex 'ns.1' is not a DNS label"
         ),
+        (".:0 {\nautopath\n}", "Corefile:2 - Error during parsing: plugin/autopath: 'autopath' takes at least 1 argument, not none"),
+        (
+            ".:0 {\nautopath @etcd\n}",
+            "Corefile:2 - Error during parsing: plugin/autopath: @etcd: no plugin of that name gives a search path (@kubernetes does)"
+        ),
         (
             ".:0 {\nkubernetes cluster.local\nk8s_external cluster.local\n}",
             "Corefile:3 - Error during parsing: plugin/k8s_external: zone cluster.local. overlaps the cluster domain cluster.local."

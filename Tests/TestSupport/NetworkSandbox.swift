@@ -154,6 +154,33 @@ public final class NetworkSandbox: @unchecked Sendable {
         return process
     }
 
+    /// Starts `command` with `ip netns exec`, so that it reads `resolvConf`
+    /// as its /etc/resolv.conf; stopped at the end.
+    public func start(_ command: [String], resolvConf: String, log: String) throws -> Process {
+        let directory = "/etc/netns/\(namespace)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try resolvConf.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = ["netns", "exec", namespace] + command
+        let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        made.withLock { $0.processes.append(process) }
+        return process
+    }
+
+    /// Makes what is sent to `destination` (an address of `lo`) leave from
+    /// `source`, another of them: the local route's preferred source.
+    public func send(to destination: String, from source: String) throws {
+        try Self.check(
+            Self.spawnToExit([
+                "/usr/sbin/ip", "-n", namespace, "route", "replace", "table", "local", "local", destination, "dev", "lo", "scope", "host",
+                "src", source,
+            ]), "ip route replace")
+    }
+
     /// Gives `lo` these addresses (/32), for servers to bind.
     public func addAddresses(_ addresses: [String]) throws {
         for address in addresses {

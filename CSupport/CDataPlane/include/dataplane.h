@@ -57,8 +57,12 @@ dp_table_builder *dp_table_builder_new(void);
  * goes into the authority section of NXDOMAIN answers (RFC 2308 §3).
  * A query under an `authoritative` zone whose name is not in the table gets
  * NXDOMAIN; under a non-authoritative zone (in-addr.arpa, ip6.arpa: only the
- * cluster's addresses are ours) it is not ours and gets REFUSED.
+ * cluster's addresses are ours) it is not ours and gets REFUSED. A zone
+ * given DP_ZONE_INTERNAL answers no query, its names included: the data
+ * plane reads them (autopath's clients' index), and a query under it is
+ * not ours. One internal zone at most.
  */
+#define DP_ZONE_INTERNAL 2
 int dp_table_builder_add_zone(dp_table_builder *b, const uint8_t *apex, size_t apex_len,
                               int authoritative, const uint8_t *soa_rr, size_t soa_len, char *err,
                               size_t errlen);
@@ -441,6 +445,28 @@ int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, cha
 int dp_forwarding_add_rewrite_answer(dp_forwarding *f, const char *from, const char *to, char *err,
                                      size_t errlen);
 
+/* ---- Autopath (CoreDNS's autopath plugin) ---------------------------- */
+
+/*
+ * Walks the search path for the last block's queries: with `index_apex`
+ * (`@kubernetes`), the client pod's `<ns>.svc.<zone> svc.<zone> <zone>`
+ * (the cluster's `cluster_zone`) from the table's internal zone of that
+ * apex (DP_ZONE_INTERNAL: each pod address, dashed, TXT its namespace),
+ * then the search domains added; with NULL, only the search
+ * domains added. Then the name itself.
+ */
+int dp_forwarding_set_autopath(dp_forwarding *f, const uint8_t *index_apex, size_t len,
+                               const uint8_t *cluster_zone, size_t zone_len, char *err,
+                               size_t errlen);
+/* A zone whose queries the last block's autopath walks. */
+int dp_forwarding_add_autopath_zone(dp_forwarding *f, const uint8_t *zone, size_t len, char *err,
+                                    size_t errlen);
+/* A search domain of the last block's autopath, in order; after the
+ * pod's own three, at most DP_MAX_AUTOPATH_SEARCH. */
+#define DP_MAX_AUTOPATH_SEARCH 8
+int dp_forwarding_add_autopath_search(dp_forwarding *f, const uint8_t *domain, size_t len,
+                                      char *err, size_t errlen);
+
 /* ---- Templates (CoreDNS's template plugin) --------------------------- */
 
 /*
@@ -565,7 +591,9 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
       "Query log lines lost: the log was not read in time.")                                       \
     X(template_matches, "coredns_template_matches_total", 1, "Queries a template answered.")       \
     X(template_failures, "coredns_template_rr_failures_total", 1,                                  \
-      "Template records that were no valid record once filled in.")
+      "Template records that were no valid record once filled in.")                                \
+    X(autopath_success, "coredns_autopath_success_total", 1,                                       \
+      "Queries answered for a name of the client's search path that exists.")
 
 /* Counters summed over workers at the time of the call: the list's, then
  * the arrays and histograms. */

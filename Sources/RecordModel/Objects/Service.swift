@@ -71,13 +71,14 @@ public struct Service: Hashable, Sendable, JSONDecodable {
     }
 
     public init(json: JSONNode) throws {
+        let metadata = try json.decode(ObjectMeta.self, at: "metadata")
         var spec = try json.decode(Spec.self, at: "spec")
         // The load balancers' addresses are status, kept with the spec's
         // external IPs: k8s_external serves both.
         if let ingress = try json.member("status")?.member("loadBalancer")?.member("ingress"), !ingress.isNull {
             spec.loadBalancerIngress = try [LoadBalancerIngress](json: ingress).compactMap { $0.ip ?? $0.hostname }
         }
-        self.init(metadata: try json.decode(ObjectMeta.self, at: "metadata"), spec: spec)
+        self.init(metadata: metadata, spec: spec)
     }
 
     public static func == (lhs: Service, rhs: Service) -> Bool {

@@ -112,7 +112,7 @@ extension ClusterRecordStore {
             let made = contribution(contributor)
             for record in made.records + made.pointers.map({ $0.record(ttl: options.ttl) }) {
                 let index = layout.zoneIndex(record.name)
-                if index < ZoneLayout.firstExternal { zones[index].add(record) }
+                if !layout.isExternal(index) { zones[index].add(record) }
             }
             for name in made.names { zones[0].addName(name) }
         }
@@ -151,7 +151,8 @@ extension ClusterRecordStore {
         case .service(let key):
             put(made(.service(key)), into: &zone, only: 0)
         case .podName(let name):
-            for key in podsByName[name] ?? [] { put(made(.pod(key)), into: &zone, only: 0) }
+            let index = layout.zoneIndex(name)
+            for key in podsByName[name] ?? [] { put(made(.pod(key)), into: &zone, only: index) }
         case .reverseApex:
             break
         case .address(let name):

@@ -41,7 +41,8 @@ public struct ClusterRecordStore: Sendable {
 
     public init(options: RecordOptions) {
         self.options = options
-        layout = ZoneLayout(domain: options.domain, externalZones: options.external?.zones ?? [])
+        layout = ZoneLayout(
+            domain: options.domain, externalZones: options.external?.zones ?? [], clientIndex: options.clientIndex)
         heads = []
         heads = makeHeads()
     }
@@ -53,7 +54,7 @@ public struct ClusterRecordStore: Sendable {
         return [Zone(apex: options.domain, authoritative: !options.domainFallsThrough, soa: soa, ttl: options.ttl)]
             + ZoneLayout.reverseApexes.map {
                 Zone(apex: $0, authoritative: !options.reverseFallsThrough, soa: soa, ttl: options.ttl)
-            } + externalHeads()
+            } + externalHeads() + (options.clientIndex ? [clientIndexHead()] : [])
     }
 
     /// k8s_external's zones: the SOA names `ns1.<apex>.<zone>` and
@@ -66,6 +67,14 @@ public struct ClusterRecordStore: Sendable {
                 serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: external.ttl)
             return Zone(apex: zone, authoritative: !external.fallingThrough.contains(zone), soa: soa, ttl: external.ttl)
         }
+    }
+
+    /// The clients' index: a zone the data plane reads and answers no query from.
+    private func clientIndexHead() -> Zone {
+        let apex = ClusterRecords.clientIndexApex
+        let soa = SOAData(
+            primary: apex, mailbox: apex, serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
+        return Zone(apex: apex, authoritative: true, isInternal: true, soa: soa, ttl: options.ttl)
     }
 
     static func externalNameServer(_ zone: DNSName, _ external: RecordOptions.ExternalZones) -> DNSName {
@@ -253,7 +262,7 @@ public struct ClusterRecordStore: Sendable {
         if case .pod(let key) = contributor {
             for record in made.records { podsByName[record.name, default: []].insert(key) }
         }
-        if case .service(let key) = contributor, made.records.contains(where: { layout.zoneIndex($0.name) >= ZoneLayout.firstExternal }) {
+        if case .service(let key) = contributor, made.records.contains(where: { layout.isExternal(layout.zoneIndex($0.name)) }) {
             externalServices.insert(key)
         }
     }

@@ -18,6 +18,11 @@ public enum ClusterRecords {
         return zones
     }
 
+    /// The zone of the clients' index: `<a-b-c-d>.<apex>` TXT
+    /// `<namespace>` for each pod address, whose search path starts with
+    /// `<namespace>.svc.<domain>` (RecordOptions.clientIndex).
+    public static let clientIndexApex = DNSName(validated: ["clients", "kube-dns", "internal"])
+
     /// `_<port>._<proto>.<service>`, the owner of a named port's SRV
     /// records: the protocol lower-cased (spec §2.3.2), TCP when not given.
     public static func srvOwner(port: String, protocol proto: String?, service: DNSName) -> DNSName? {

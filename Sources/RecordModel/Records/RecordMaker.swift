@@ -214,6 +214,10 @@ struct RecordMaker {
             guard let name = try? DNSName(labels: [ip.dashed, pod.metadata.namespace, "pod"], under: domain)
             else { continue }
             add(ResourceRecord(name, ttl: ttl, .address(ip)))
+            if options.clientIndex {
+                let client = DNSName(validated: [ip.dashed], under: ClusterRecords.clientIndexApex)
+                add(ResourceRecord(client, ttl: ttl, .txt([pod.metadata.namespace])))
+            }
         }
     }
 

@@ -32,6 +32,10 @@ public struct RecordOptions: Hashable, Sendable {
     /// a client goes on down its search path (CoreDNS's `ignore empty_service`).
     public var ignoreEmptyServices = false
 
+    /// Each pod's address names its namespace's search domain in a zone no
+    /// query is answered from (ClusterRecords.clientIndexApex), for the data
+    /// plane's `autopath @kubernetes`; needs `pods` verified.
+    public var clientIndex = false
     /// Services' external addresses in zones of their own (CoreDNS's `k8s_external`); nil: none.
     public var external: ExternalZones?
 

@@ -11,7 +11,8 @@ enum Region: Hashable, Sendable {
     case namespace(String)
     /// `<service>.<ns>.svc.<zone>` and every name below it.
     case service(ObjectKey)
-    /// `<address>.<ns>.pod.<zone>` and below: the pods with that address.
+    /// `<address>.<ns>.pod.<zone>` and below: the pods with that address;
+    /// likewise an address of the clients' index.
     case podName(DNSName)
     /// `in-addr.arpa` (zone 1) or `ip6.arpa` (zone 2).
     case reverseApex(Int)
@@ -24,11 +25,14 @@ enum Region: Hashable, Sendable {
     case external(Int)
 }
 
-/// The cluster zone, then the IPv4 and IPv6 reverse zones, then the k8s_external zones.
+/// The cluster zone, then the IPv4 and IPv6 reverse zones, then the
+/// k8s_external zones, then the clients' index when there is one.
 struct ZoneLayout: Sendable {
     let domain: DNSName
     let domainLabels: Int
     let externalZones: [DNSName]
+    /// The index of the clients' index zone, or nil.
+    let clientIndexZone: Int?
     static let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
     /// Labels of a PTR name below its reverse apex: four bytes, or 32 nibbles.
     static let addressLabels = [4, 32]
@@ -36,15 +40,20 @@ struct ZoneLayout: Sendable {
     /// The index of the first k8s_external zone.
     static let firstExternal = 3
 
-    init(domain: DNSName, externalZones: [DNSName] = []) {
+    init(domain: DNSName, externalZones: [DNSName] = [], clientIndex: Bool = false) {
         self.domain = domain
         domainLabels = domain.labelCount
         self.externalZones = externalZones
+        clientIndexZone = clientIndex ? Self.firstExternal + externalZones.count : nil
     }
+
+    /// Whether a zone index is a k8s_external zone's.
+    func isExternal(_ index: Int) -> Bool { index >= Self.firstExternal && index < Self.firstExternal + externalZones.count }
 
     /// 0 for the cluster zone, 1 and 2 for the reverse zones, 3 on for the k8s_external zones.
     func zoneIndex(_ name: DNSName) -> Int {
         for (index, zone) in externalZones.enumerated() where name.isSubdomain(of: zone) { return Self.firstExternal + index }
+        if let clientIndexZone, name.isSubdomain(of: ClusterRecords.clientIndexApex) { return clientIndexZone }
         if name.isSubdomain(of: Self.reverseApexes[0]) { return 1 }
         if name.isSubdomain(of: Self.reverseApexes[1]) { return 2 }
         return 0
@@ -53,6 +62,7 @@ struct ZoneLayout: Sendable {
     func region(of name: DNSName) -> Region {
         let zone = zoneIndex(name)
         let count = name.labelCount
+        if zone == clientIndexZone { return .podName(name) }
         if zone >= Self.firstExternal { return .external(zone) }
         if zone != 0 {
             let depth = count - 2
@@ -93,7 +103,8 @@ struct ZoneLayout: Sendable {
 
     func zoneIndex(of region: Region) -> Int {
         switch region {
-        case .apex, .namespace, .service, .podName: return 0
+        case .apex, .namespace, .service: return 0
+        case .podName(let name): return zoneIndex(name)
         case .reverseApex(let zone), .external(let zone): return zone
         case .address(let name), .reverseBranch(let name): return zoneIndex(name)
         }
