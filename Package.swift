@@ -34,7 +34,9 @@ let package = Package(
             name: "CDataPlane",
             dependencies: ["CLibEvent", "CLdns"],
             path: "CSupport/CDataPlane",
-            cSettings: [.define("_GNU_SOURCE")]),
+            cSettings: [.define("_GNU_SOURCE")],
+            // DNS over TLS to upstreams: libevent's OpenSSL bufferevents (libevent-dev, libssl-dev).
+            linkerSettings: [.linkedLibrary("event_openssl"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
         // DNS in Swift terms: names, records, zones, their answers, and the
         // zones and changes a table is built from. Pure Swift, no I/O.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages kube-dns builds and tests with, if any is
-# missing: libevent and ldns (the data plane), pkg-config (to find them),
+# missing: libevent, ldns and OpenSSL (the data plane), pkg-config (to find them),
 # dig and drill (the tests' DNS clients), curl and openssl (probes and
 # certificates in tests), Unbound and Knot DNS (real upstreams for the
 # forwarding tests), etcd (a real etcd), libtsan2 (gcc's ThreadSanitizer
@@ -10,7 +10,7 @@
 # Needs root when something is missing.
 # Usage: scripts/install-packages.sh [extra packages...]
 set -euo pipefail
-packages=(libevent-dev libldns-dev pkg-config bind9-dnsutils ldnsutils curl openssl unbound knot etcd-server
+packages=(libevent-dev libldns-dev libssl-dev pkg-config bind9-dnsutils ldnsutils curl openssl unbound knot etcd-server
   etcd-client libtsan2 clang-format iptables iproute2 "$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -46,15 +46,18 @@ struct dp_pending {
     struct event *io;
     struct event *timer;
     struct bufferevent *tcp;
+    dp_tls_conn *tls; /* the attempt's TLS connection, while it waits on it */
     uint16_t id;
     uint64_t sent_us; /* the current attempt's query, for the upstream's duration */
     bool busy;
     bool probe;
     bool health_probe; /* a probe of an upstream set aside (not of loops) */
     bool probe_tcp;    /* a probe of a route with force_tcp: TCP, as its queries */
-    bool prefetch;     /* a cached answer asked again, for no client */
-    uint8_t source;    /* what makes the client's reply (DP_SOURCE_...) */
-    dp_query query;    /* asked upstream; its wire is `question` */
+    /* A probe of a TLS upstream goes over TLS, with its route's settings. */
+    const dp_route *probe_tls_route;
+    bool prefetch;  /* a cached answer asked again, for no client */
+    uint8_t source; /* what makes the client's reply (DP_SOURCE_...) */
+    dp_query query; /* asked upstream; its wire is `question` */
     uint8_t question[DP_HEADER_SIZE + DP_MAX_NAME + 4];
     /* An ExternalName's target asked for the client: the client's own
      * question, and the table's reply that ends with the CNAME. */
@@ -140,6 +143,9 @@ static void end_attempt(dp_pending *p) {
     p->fd = -1;
     if (p->tcp != NULL) bufferevent_free(p->tcp);
     p->tcp = NULL;
+    /* Its reply may still come: the connection is no use to another query. */
+    if (p->tls != NULL) dp_tls_conn_free(p->tls);
+    p->tls = NULL;
 }
 
 static void release(dp_pending *p) {
@@ -364,6 +370,29 @@ static void tcp_event(struct bufferevent *bev, short what, void *arg) {
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) upstream_failed(arg, false);
 }
 
+void dp_forward_detach_tls(dp_pending *p) { p->tls = NULL; }
+
+void dp_forward_tls_failed(dp_pending *p) { upstream_failed(p, false); }
+
+void dp_forward_tls_reply(dp_pending *p, const uint8_t *wire, size_t len) {
+    dp_upstream_reply reply;
+    if (!dp_upstream_reply_check(wire, len, p->id, &p->query, cache_cap(p, false),
+                                 cache_cap(p, true), &reply) ||
+        reply.truncated) {
+        dp_count(&counters_of(p)->mismatched);
+        upstream_failed(p, false);
+        return;
+    }
+    handle_reply(p, wire, len, &reply);
+}
+
+/* The route whose TLS settings the current attempt uses, or NULL when
+ * its upstream is not asked over TLS. */
+static const dp_route *tls_route(const dp_pending *p) {
+    if (p->probe) return p->probe_tls_route;
+    return p->route->tls[p->position] ? p->route : NULL;
+}
+
 /* Connects to the current slot's upstream over TCP and sends the query. */
 static bool send_over_tcp(dp_pending *p) {
     uint8_t query[2 + DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
@@ -480,7 +509,13 @@ static bool send_query(dp_pending *p, uint64_t now) {
     dp_worker *w = p->w;
     dp_upstream_slot *s = slot_of(p);
     p->id = (uint16_t)arc4random_uniform(65536);
-    if (p->probe_tcp || (p->route != NULL && p->route->force_tcp)) {
+    const dp_route *tls = tls_route(p);
+    if (tls != NULL) {
+        uint8_t query[DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
+        size_t len = dp_upstream_query(&p->query, p->id, query, sizeof(query));
+        p->tls = dp_tls_send(w, tls, p->slot, p, query, len);
+        if (p->tls == NULL) return false;
+    } else if (p->probe_tcp || (p->route != NULL && p->route->force_tcp)) {
         if (!send_over_tcp(p)) return false;
     } else {
         uint8_t query[DP_HEADER_SIZE + DP_MAX_NAME + 4 + DP_OPT_RR_SIZE];
@@ -546,6 +581,8 @@ static dp_pending *take_pending(dp_worker *w, bool probe) {
     p->probe = probe;
     p->health_probe = false;
     p->probe_tcp = false;
+    p->probe_tls_route = NULL;
+    p->tls = NULL;
     p->prefetch = false;
     p->source = DP_SOURCE_FORWARD;
     p->chased = false;
@@ -710,6 +747,8 @@ static void send_probe(dp_worker *w, const dp_route *route, unsigned slot, const
     if (p == NULL) return;
     p->health_probe = qtype == DP_TYPE_NS;
     p->probe_tcp = route->force_tcp;
+    for (unsigned i = 0; i < route->upstream_count; i++)
+        if (route->slot[i] == slot && route->tls[i]) p->probe_tls_route = route;
     p->slot = slot;
     p->deadline_ms = dp_monotonic_ms() + DP_UPSTREAM_PROBE_MS;
     static const uint8_t header[4] = {0};
@@ -766,8 +805,9 @@ void dp_forward_hand_over(dp_worker *w, dp_forwarding *f) {
 }
 
 void dp_forward_heartbeat(dp_worker *w) {
-    if (w->fwd == NULL) return;
     uint64_t now = dp_monotonic_ms();
+    dp_tls_expire(w, now, false);
+    if (w->fwd == NULL) return;
     if (w->index == 0 && now >= w->next_loop_probe_ms) {
         w->next_loop_probe_ms = now + DP_LOOP_PROBE_MS;
         send_loop_probes(w);
@@ -791,6 +831,7 @@ void dp_forward_heartbeat(dp_worker *w) {
 }
 
 void dp_forward_close(dp_worker *w) {
+    dp_tls_expire(w, 0, true);
     for (unsigned i = 0; w->pending != NULL && i < w->pending_made; i++) {
         dp_pending *p = &w->pending[i];
         if (p->busy) give_back(p, NULL, 0);

@@ -14,6 +14,9 @@
 
 #include <sys/socket.h>
 
+/* OpenSSL's context (SSL_CTX), kept by the routes to TLS upstreams. */
+struct ssl_ctx_st;
+
 /* Upstream addresses a server has known over its life (each keeps its
  * counters and health across configurations). */
 #define DP_MAX_UPSTREAM_SLOTS 64
@@ -58,7 +61,12 @@ typedef struct dp_route {
     unsigned upstream_count;
     struct sockaddr_storage addr[DP_MAX_ROUTE_UPSTREAMS];
     socklen_t addr_len[DP_MAX_ROUTE_UPSTREAMS];
+    bool tls[DP_MAX_ROUTE_UPSTREAMS];      /* asked over TLS (tls://) */
     unsigned slot[DP_MAX_ROUTE_UPSTREAMS]; /* set when the server takes the configuration */
+    /* Its TLS upstreams' settings (tls_upstream.c): NULL without them. */
+    struct ssl_ctx_st *tls_ctx;
+    char tls_name[256]; /* the name their certificates carry; empty: their address */
+    uint32_t tls_expire_ms;
 } dp_route;
 
 struct dp_forwarding {
@@ -78,6 +86,31 @@ int dp_parse_address(const char *address, uint16_t port, struct sockaddr_storage
 
 void dp_forwarding_retain(dp_forwarding *f);
 void dp_forwarding_release(dp_forwarding *f);
+
+/* ---- DNS over TLS (tls_upstream.c) ------------------------------------ */
+
+/* Idle TLS connections kept per worker and upstream, at most. */
+#define DP_TLS_IDLE_MAX 4
+
+typedef struct dp_tls_conn dp_tls_conn;
+typedef struct dp_pending dp_pending;
+struct dp_worker;
+
+/* Sends `query` to the route's TLS upstream of `slot` for `owner`, over an
+ * idle connection of the same settings or a new one; NULL when none can
+ * be made. The reply comes to dp_forward_tls_reply, a failure to
+ * dp_forward_tls_failed (forward.c). */
+dp_tls_conn *dp_tls_send(struct dp_worker *w, const dp_route *route, unsigned slot,
+                         dp_pending *owner, const uint8_t *query, size_t len);
+/* Closes a connection (a query's, given up on, or an idle one). */
+void dp_tls_conn_free(dp_tls_conn *c);
+/* Closes the worker's idle connections past their expiry (`all`: every one). */
+void dp_tls_expire(struct dp_worker *w, uint64_t now_ms, bool all);
+void dp_route_free_tls(dp_route *r);
+
+void dp_forward_detach_tls(dp_pending *p);
+void dp_forward_tls_reply(dp_pending *p, const uint8_t *wire, size_t len);
+void dp_forward_tls_failed(dp_pending *p);
 
 /* The route of a name: the longest domain it lies under, or NULL. */
 const dp_route *dp_forwarding_route(const dp_forwarding *f, const dp_query *q);

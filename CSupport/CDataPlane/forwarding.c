@@ -54,6 +54,14 @@ int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len,
     return 0;
 }
 
+int dp_forwarding_add_upstream_tls(dp_forwarding *f, const char *address, uint16_t port, char *err,
+                                   size_t errlen) {
+    if (dp_forwarding_add_upstream(f, address, port, err, errlen) != 0) return -1;
+    dp_route *r = &f->routes[f->last_route];
+    r->tls[r->upstream_count - 1] = true;
+    return 0;
+}
+
 int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t port, char *err,
                                size_t errlen) {
     if (f->route_count == 0) return dp_fail(err, errlen, "an upstream before any domain");
@@ -96,6 +104,7 @@ void dp_forwarding_retain(dp_forwarding *f) { atomic_fetch_add(&f->refs, 1); }
 void dp_forwarding_release(dp_forwarding *f) {
     if (f == NULL || atomic_fetch_sub(&f->refs, 1) != 1) return;
     dp_stages_free(f->stages);
+    for (unsigned i = 0; i < f->route_count; i++) dp_route_free_tls(&f->routes[i]);
     free(f);
 }
 

@@ -169,6 +169,9 @@ struct dp_worker {
     unsigned probes_open;
     unsigned next_upstream; /* DP_ORDER_ROUND_ROBIN's turn */
     uint8_t *upstream_buf;  /* one upstream reply */
+    /* Idle connections to TLS upstreams, per slot (tls_upstream.c). */
+    dp_tls_conn *tls_idle[DP_MAX_UPSTREAM_SLOTS];
+    unsigned tls_idle_count[DP_MAX_UPSTREAM_SLOTS];
     uint64_t next_loop_probe_ms;
     dp_upstream_counters upstream[DP_MAX_UPSTREAM_SLOTS];
 };

@@ -18,6 +18,8 @@ public struct RoutePlan: Sendable, Equatable {
     /// `disable success|denial` asks); `.max`: the server's.
     public var cacheMaxTTL: UInt32 = .max
     public var cacheMaxNegativeTTL: UInt32 = .max
+    /// How its `tls://` upstreams are asked.
+    public var tls = Forwarding.TLS()
 
     init(_ domain: DNSName, cached: Bool) {
         self.domain = domain
@@ -78,6 +80,9 @@ public struct RoutePlan: Sendable, Equatable {
                     forwarded.order = Self.order(forward.policy)
                     forwarded.forceTCP = forward.forceTCP
                     forwarded.maxFails = forward.maxFails
+                    forwarded.tls = Forwarding.TLS(
+                        serverName: forward.tlsServerName, ca: forward.tls.ca, certificate: forward.tls.certificate, key: forward.tls.key,
+                        expire: forward.expire)
                     zoneRoutes[covered] = forwarded
                     for route in passedOn where zoneRoutes[route.domain] == nil { zoneRoutes[route.domain] = route }
                 }
@@ -96,7 +101,8 @@ public struct RoutePlan: Sendable, Equatable {
     static func notes(_ configurations: [ServerConfiguration]) -> [String] {
         var notes: Set<String> = []
         for case .forward(let forward) in configurations.flatMap(\.plugins) {
-            if forward.expire != .seconds(10) {
+            let tls = forward.to.contains { if case .tls = $0 { true } else { false } }
+            if forward.expire != .seconds(10) && !tls {
                 notes.insert("forward expire: each query has a socket of its own; no connection is kept to expire")
             }
             if forward.healthCheck != .milliseconds(500) {

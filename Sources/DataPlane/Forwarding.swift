@@ -8,13 +8,33 @@ public struct Forwarding: Sendable, Equatable {
     public struct Upstream: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         public var port: UInt16
+        /// Asked over TLS (RFC 7858), with its route's TLS settings.
+        public var tls: Bool
 
-        public init(host: String, port: UInt16 = 53) {
+        public init(host: String, port: UInt16 = 53, tls: Bool = false) {
             self.host = host
             self.port = port
+            self.tls = tls
         }
 
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        public var description: String { (tls ? "tls://" : "") + (host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") }
+    }
+
+    /// How a route's TLS upstreams are asked: the name their certificates
+    /// carry (nil: their address), the CA that signs them (nil: the
+    /// system's), a client certificate, how long a connection idle is kept.
+    public struct TLS: Sendable, Equatable {
+        public var serverName: String?
+        public var ca: String?
+        public var certificate: String?
+        public var key: String?
+        public var expire: Duration
+
+        public init(
+            serverName: String? = nil, ca: String? = nil, certificate: String? = nil, key: String? = nil, expire: Duration = .seconds(10)
+        ) {
+            (self.serverName, self.ca, self.certificate, self.key, self.expire) = (serverName, ca, certificate, key, expire)
+        }
     }
 
     /// A domain and where its names go.
@@ -37,6 +57,8 @@ public struct Forwarding: Sendable, Equatable {
         /// kept); `.max`: the server's.
         public var cacheMaxTTL: UInt32 = .max
         public var cacheMaxNegativeTTL: UInt32 = .max
+        /// Its TLS upstreams' settings.
+        public var tls = TLS()
 
         public init(_ domain: DNSName, _ upstreams: [Upstream]) {
             self.domain = domain
@@ -113,7 +135,15 @@ public struct Forwarding: Sendable, Equatable {
         for route in routes {
             var status = route.domain.wire.withUnsafeBufferPointer { dp_forwarding_add_route(f, $0.baseAddress, $0.count, &err, err.count) }
             for upstream in route.upstreams where status == 0 {
-                status = dp_forwarding_add_upstream(f, upstream.host, upstream.port, &err, err.count)
+                status =
+                    upstream.tls
+                    ? dp_forwarding_add_upstream_tls(f, upstream.host, upstream.port, &err, err.count)
+                    : dp_forwarding_add_upstream(f, upstream.host, upstream.port, &err, err.count)
+            }
+            if status == 0, route.upstreams.contains(where: \.tls) {
+                let tls = route.tls
+                status = dp_forwarding_set_route_tls(
+                    f, tls.serverName, tls.ca, tls.certificate, tls.key, UInt32(clamping: tls.expire.wholeMilliseconds), &err, err.count)
             }
             if status == 0 {
                 status = dp_forwarding_set_route_options(

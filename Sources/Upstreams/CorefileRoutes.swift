@@ -18,6 +18,8 @@ extension ForwardingPlan {
                 switch target {
                 case .address(let address, let port):
                     upstreams.append(Forwarding.Upstream(host: address.description, port: UInt16(port)))
+                case .tls(let address, let port):
+                    upstreams.append(Forwarding.Upstream(host: address.description, port: UInt16(port), tls: true))
                 case .resolvConf(let path):
                     guard let text = readFile(path) else {
                         ignored.append("\(path) for \(plan.domain) cannot be read")
@@ -43,6 +45,7 @@ extension ForwardingPlan {
             route.maxFails = plan.maxFails
             route.cacheMaxTTL = plan.cacheMaxTTL
             route.cacheMaxNegativeTTL = plan.cacheMaxNegativeTTL
+            route.tls = plan.tls
             routes.append(route)
         }
         let blocks = blockPlans.map { plan in

@@ -22,7 +22,7 @@ src=CSupport/CDataPlane
 # the libraries its module maps link.
 sources="$(ls $src/*.c) Tests/CDataPlane/fixture_table.c"
 flags="-g -O1 -D_GNU_SOURCE -I$src/include -I$src -ITests/CDataPlane"
-libs="-levent_core -levent_pthreads -lldns -lpthread"
+libs="-levent_core -levent_pthreads -levent_openssl -lssl -lcrypto -lldns -lpthread"
 
 build() { # output, compiler and flags...
   local output=$1

@@ -152,6 +152,25 @@ import Testing
         #expect(byLabel.namespaces == nil && byLabel.labels == nil && !byLabel.endpointPodNames && !byLabel.ignoreEmptyService)
     }
 
+    @Test func forwardReadsTLSUpstreamsAndTheirOptions() throws {
+        guard
+            case .forward(let forward) = try plugins(
+                "forward . tls://9.9.9.9 tls://[2620:fe::fe]:8853 10.0.0.1 {\n tls /c.pem /k.pem /ca.pem\n tls_servername dns.quad9.net\n}")[
+                    0],
+            case .forward(let caOnly) = try plugins("forward . tls://9.9.9.9 {\n tls /ca.pem\n}")[0]
+        else {
+            Issue.record("no forward")
+            return
+        }
+        #expect(
+            forward.to == [
+                .tls(IPAddress("9.9.9.9")!, port: 853), .tls(IPAddress("2620:fe::fe")!, port: 8853),
+                .address(IPAddress("10.0.0.1")!, port: 53),
+            ])
+        #expect(forward.tls == .init(certificate: "/c.pem", key: "/k.pem", ca: "/ca.pem") && forward.tlsServerName == "dns.quad9.net")
+        #expect(caOnly.tls == .init(certificate: nil, key: nil, ca: "/ca.pem") && caOnly.tlsServerName == nil)
+    }
+
     @Test func badOptionsStopTheStartNamingTheLine() {
         #expect(
             error("kubernetes {\n  podz insecure\n}") == "Corefile:3 - Error during parsing: plugin/kubernetes: unknown property 'podz'")
@@ -181,11 +200,10 @@ import Testing
         #expect(error("forward . 8.8.8.8:99999") == "Corefile:2 - Error during parsing: plugin/forward: 8.8.8.8:99999: bad port")
         #expect(
             error("forward . dns.google")
-                == "Corefile:2 - Error during parsing: plugin/forward: dns.google: not an IP address, dns://address or resolv.conf path")
+                == "Corefile:2 - Error during parsing: plugin/forward: dns.google: not an IP address, dns://address, tls://address or resolv.conf path")
         #expect(
-            error("forward . tls://1.1.1.1")
-                == "Corefile:2 - Error during parsing: plugin/forward: tls://1.1.1.1: DNS over TLS upstreams are not supported by this server"
-        )
+            error("forward . tls://1.1.1.1:99999")
+                == "Corefile:2 - Error during parsing: plugin/forward: tls://1.1.1.1:99999: bad port")
         #expect(
             error("forward . 1.1.1.1 {\n force_tcp\n prefer_udp\n}")
                 == "Corefile:2 - Error during parsing: plugin/forward: force_tcp and prefer_udp cannot be used together")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A CA, a server certificate for 127.0.0.1 and a client certificate,
+/// A CA, a server certificate for 127.0.0.1 and dns.test, and a client certificate,
 /// made by the real openssl in a fresh temporary directory.
 public struct TestCertificates: Sendable {
     public let directory: String
@@ -17,7 +17,8 @@ public struct TestCertificates: Sendable {
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-subj", "/CN=test-ca", "-keyout", directory + "/ca.key", "-out", caPath,
         ])
-        try issue("server", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        try issue(
+            "server", subject: "/CN=127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1,DNS:dns.test\nextendedKeyUsage=serverAuth\n")
         try issue("client", subject: "/CN=kube-dns/O=system:kube-dns", extensions: "extendedKeyUsage=clientAuth\n")
     }
 

@@ -12,6 +12,8 @@ public final class UpstreamServer: @unchecked Sendable {
     // @unchecked: `port`, `directory` are constants; the Process is started
     // and stopped by the owner alone.
     public let port: UInt16
+    /// The port DNS over TLS is served on, when it is.
+    public let tlsPort: UInt16?
     public let directory: URL
     private let process: Process
     private let logPath: String
@@ -23,24 +25,36 @@ public final class UpstreamServer: @unchecked Sendable {
     }
 
     /// Serves `zone` (zone-file text) for `origin` on 127.0.0.1 (a
-    /// forwarder: answers `origin` SOA through its server).
-    public init(_ kind: Kind, origin: String, zone: String = "") throws {
+    /// forwarder: answers `origin` SOA through its server); Unbound also
+    /// over TLS with `tls`'s server certificate.
+    public init(_ kind: Kind, origin: String, zone: String = "", tls: TestCertificates? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("upstream-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let zonePath = directory.appendingPathComponent("zone").path
         try zone.write(toFile: zonePath, atomically: true, encoding: .utf8)
         logPath = directory.appendingPathComponent("log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        var started: (Process, UInt16)?
+        var started: (Process, UInt16, UInt16?)?
         for _ in 0..<5 where started == nil {
             let port = try freePort()
+            let tlsPort = tls == nil ? nil : try freePort()
             let process = Process()
             switch kind {
             case .unbound, .unboundForwarder:
+                let tlsConfig = zip([tlsPort], [tls]).compactMap { port, certificates -> String? in
+                    guard let port, let certificates else { return nil }
+                    return """
+                          interface: 127.0.0.1@\(port)
+                          tls-port: \(port)
+                          tls-service-key: "\(certificates.serverKeyPath)"
+                          tls-service-pem: "\(certificates.serverCertificatePath)"
+
+                        """
+                }.joined()
                 let config = """
                     server:
                       interface: 127.0.0.1@\(port)
-                      port: \(port)
+                    \(tlsConfig)  port: \(port)
                       do-daemonize: no
                       username: ""
                       chroot: ""
@@ -89,14 +103,14 @@ public final class UpstreamServer: @unchecked Sendable {
             process.standardError = FileHandle.nullDevice
             try process.run()
             if Self.answers(port: port, origin: origin) {
-                started = (process, port)
+                started = (process, port, tlsPort)
             } else {
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
         }
         guard let started else { throw POSIXError(.EADDRINUSE) }
-        (process, port) = started
+        (process, port, tlsPort) = started
     }
 
     private static func unboundZone(_ kind: Kind, origin: String, zonePath: String) -> String {

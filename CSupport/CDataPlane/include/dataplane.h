@@ -365,6 +365,18 @@ int dp_forwarding_add_route(dp_forwarding *f, const uint8_t *domain, size_t len,
                             size_t errlen);
 int dp_forwarding_add_upstream(dp_forwarding *f, const char *address, uint16_t port, char *err,
                                size_t errlen);
+/* An upstream asked over TLS (RFC 7858; see dp_forwarding_set_route_tls). */
+int dp_forwarding_add_upstream_tls(dp_forwarding *f, const char *address, uint16_t port, char *err,
+                                   size_t errlen);
+/*
+ * The TLS settings of the last domain's TLS upstreams: the name their
+ * certificates must carry (NULL: their address), the CA file that signs
+ * them (NULL: the system's), a client certificate and key (NULL: none),
+ * and how long a connection idle is kept for the next query.
+ */
+int dp_forwarding_set_route_tls(dp_forwarding *f, const char *server_name, const char *ca_file,
+                                const char *cert_file, const char *key_file, uint32_t expire_ms,
+                                char *err, size_t errlen);
 
 /* Which of a domain's upstreams a query tries first; the others follow in turn. */
 typedef enum dp_upstream_order {
@@ -593,7 +605,11 @@ uint64_t dp_stats_duration_bound_us(unsigned bucket);
     X(template_failures, "coredns_template_rr_failures_total", 1,                                  \
       "Template records that were no valid record once filled in.")                                \
     X(autopath_success, "coredns_autopath_success_total", 1,                                       \
-      "Queries answered for a name of the client's search path that exists.")
+      "Queries answered for a name of the client's search path that exists.")                      \
+    X(forward_tls_connections, "kube_dns_forward_tls_connections_total", 0,                        \
+      "Connections opened to TLS upstreams.")                                                      \
+    X(forward_tls_reused, "kube_dns_forward_tls_reused_total", 0,                                  \
+      "Queries to TLS upstreams sent over a connection kept open.")
 
 /* Counters summed over workers at the time of the call: the list's, then
  * the arrays and histograms. */

@@ -6,6 +6,8 @@ public struct ForwardPlugin: Sendable, Equatable {
     public enum Target: Sendable, Equatable {
         /// An upstream, `ip[:port]` or `dns://ip[:port]` (port 53 unless written).
         case address(IPAddress, port: Int)
+        /// An upstream asked over TLS, `tls://ip[:port]` (port 853 unless written).
+        case tls(IPAddress, port: Int)
         /// The `nameserver` lines of a resolv.conf file, read when the configuration is.
         case resolvConf(path: String)
     }
@@ -25,6 +27,21 @@ public struct ForwardPlugin: Sendable, Equatable {
     public var policy = Policy.random
     /// Queries in flight at most; nil: no limit.
     public var maxConcurrent: Int?
+    /// `tls [CERT KEY] [CA]`: for the `tls://` upstreams, a client
+    /// certificate and the CA their certificates are checked with (nil: the system's).
+    public var tls = TLSFiles()
+    /// `tls_servername`: the name the upstreams' certificates carry (nil: their address).
+    public var tlsServerName: String?
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String?
+        public var key: String?
+        public var ca: String?
+
+        public init(certificate: String? = nil, key: String? = nil, ca: String? = nil) {
+            (self.certificate, self.key, self.ca) = (certificate, key, ca)
+        }
+    }
 
     /// CoreDNS takes at most 15 upstreams per forward.
     static let maxUpstreams = 15
@@ -57,7 +74,16 @@ public struct ForwardPlugin: Sendable, Equatable {
                 policy = try read.choiceValue(of: option, "policy")
             case "max_concurrent":
                 maxConcurrent = try read.integerValue(of: option, 1...Int(Int32.max))
-            case "tls", "tls_servername", "next", "failfast_all_unhealthy_upstreams", "failover":
+            case "tls":
+                try read.count(option, 0...3)
+                let files = option.arguments
+                tls = TLSFiles(
+                    certificate: files.count >= 2 ? files[0] : nil, key: files.count >= 2 ? files[1] : nil,
+                    ca: files.count == 1 ? files[0] : files.count == 3 ? files[2] : nil)
+            case "tls_servername":
+                try read.count(option, 1...1)
+                tlsServerName = option.arguments[0]
+            case "next", "failfast_all_unhealthy_upstreams", "failover":
                 throw read.notSupported(option)
             default:
                 return false
@@ -75,11 +101,17 @@ public struct ForwardPlugin: Sendable, Equatable {
     }
 
     private static func target(_ text: String, _ read: PluginArguments, at directive: Directive) throws(CorefileError) -> Target {
-        if text.hasPrefix("tls://") { throw read.error("\(text): DNS over TLS upstreams are not supported by this server", at: directive) }
         var rest = Substring(text)
-        if rest.hasPrefix("dns://") { rest = rest.dropFirst(6) } else if rest.contains("/") { return .resolvConf(path: text) }
+        let tls = rest.hasPrefix("tls://")
+        if tls {
+            rest = rest.dropFirst(6)
+        } else if rest.hasPrefix("dns://") {
+            rest = rest.dropFirst(6)
+        } else if rest.contains("/") {
+            return .resolvConf(path: text)
+        }
         var host = rest
-        var port = 53
+        var port = tls ? 853 : 53
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
@@ -97,8 +129,8 @@ public struct ForwardPlugin: Sendable, Equatable {
             port = number
         }
         guard let address = IPAddress(String(host)) else {
-            throw read.error("\(text): not an IP address, dns://address or resolv.conf path", at: directive)
+            throw read.error("\(text): not an IP address, dns://address, tls://address or resolv.conf path", at: directive)
         }
-        return .address(address, port: port)
+        return tls ? .tls(address, port: port) : .address(address, port: port)
     }
 }
