@@ -34,7 +34,9 @@ public struct ClusterPlan: Sendable, Equatable {
         // A zone written twice is one zone (the RKE2 chart writes cluster.local twice).
         var domains: [DNSName] = []
         for zone in kubernetes.zones where !domains.contains(zone) { domains.append(zone) }
-        domains = domains.filter { zone in !reverseApexes.contains { zone.isSubdomain(of: $0) || zone == $0 } }
+        domains = domains.filter { zone in
+            !reverseApexes.contains { zone.isSubdomain(of: $0) || zone == $0 } && !kubernetes.multiclusterZones.contains(zone)
+        }
         guard domains.count == 1, let domain = domains.first, domain != .root else {
             let what =
                 domains.isEmpty || domains == [.root]
@@ -55,6 +57,10 @@ public struct ClusterPlan: Sendable, Equatable {
         options.endpointPodNames = kubernetes.endpointPodNames
         options.ignoreEmptyServices = kubernetes.ignoreEmptyService
         options.external = try Self.externalZones(configurations, domain: domain)
+        guard kubernetes.multiclusterZones.count <= 1 else {
+            throw CorefileError("plugin/kubernetes: more than one multicluster zone is not supported by this server", at: location)
+        }
+        options.multicluster = kubernetes.multiclusterZones.first
         // autopath @kubernetes reads the clients' namespaces, which only verified pods give.
         options.clientIndex =
             kubernetes.pods == .verified

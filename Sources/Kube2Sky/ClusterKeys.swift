@@ -82,7 +82,7 @@ struct ClusterKeys {
             return service.flatMap { SkyDNSLayout.directory(ofService: $0, domain: domain) }.map { [$0] } ?? []
         case .pod(let key, let new):
             return podDirectories(objects.pods[key]) + podDirectories(new)
-        case .namespace:
+        case .namespace, .serviceImport:
             return []
         }
     }

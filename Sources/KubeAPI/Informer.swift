@@ -28,6 +28,7 @@ public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
     public static let endpointSlices = ResourceKind(path: "/apis/discovery.k8s.io/v1/endpointslices")
     public static let namespaces = ResourceKind(path: "/api/v1/namespaces")
     public static let pods = ResourceKind(path: "/api/v1/pods")
+    public static let serviceImports = ResourceKind(path: "/apis/multicluster.x-k8s.io/v1alpha1/serviceimports")
 }
 
 /// What an informer hands on: a whole new set of objects after each list

@@ -20,6 +20,9 @@ public final class KubeAPISimulator: Sendable {
         public var clientCA: String?
         /// How often an open watch that asked for bookmarks gets one.
         public var bookmarkInterval: Duration = .seconds(1)
+        /// Whether multicluster.x-k8s.io (ServiceImports) is served, as when
+        /// the Multi-Cluster Services CRDs are installed.
+        public var servesServiceImports = true
 
         public init() {}
     }

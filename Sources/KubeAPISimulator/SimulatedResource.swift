@@ -13,8 +13,10 @@ public struct SimulatedResource: Sendable, Hashable {
         plural: "endpointslices", kind: "EndpointSlice", groupVersion: "discovery.k8s.io/v1", namespaced: true)
     public static let namespaces = SimulatedResource(plural: "namespaces", kind: "Namespace", groupVersion: "v1", namespaced: false)
     public static let pods = SimulatedResource(plural: "pods", kind: "Pod", groupVersion: "v1", namespaced: true)
+    public static let serviceImports = SimulatedResource(
+        plural: "serviceimports", kind: "ServiceImport", groupVersion: "multicluster.x-k8s.io/v1alpha1", namespaced: true)
 
-    public static let all: [SimulatedResource] = [.services, .endpoints, .endpointSlices, .namespaces, .pods]
+    public static let all: [SimulatedResource] = [.services, .endpoints, .endpointSlices, .namespaces, .pods, .serviceImports]
 
     /// The collection's path: `/api/v1/services`, `/apis/discovery.k8s.io/v1/endpointslices`.
     public var path: String { (groupVersion == "v1" ? "/api/v1/" : "/apis/\(groupVersion)/") + plural }

@@ -88,6 +88,13 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         case "/apis/discovery.k8s.io/v1":
             guard served else { return respondStatus(context, 404, "NotFound", "the server could not find the requested resource") }
             return respondJSON(context, .object(["kind": .string("APIResourceList"), "groupVersion": .string("discovery.k8s.io/v1")]))
+        case "/apis/" + SimulatedResource.serviceImports.groupVersion:
+            guard simulator.configuration.servesServiceImports else {
+                return respondStatus(context, 404, "NotFound", "the server could not find the requested resource")
+            }
+            return respondJSON(
+                context,
+                .object(["kind": .string("APIResourceList"), "groupVersion": .string(SimulatedResource.serviceImports.groupVersion)]))
         default: break
         }
         guard let resource = SimulatedResource.all.first(where: { $0.path == path }),

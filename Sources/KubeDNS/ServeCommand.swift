@@ -147,7 +147,7 @@ struct ServeCommand: AsyncParsableCommand {
             options: cluster?.options, access: { try cluster!.access() },
             selection: APISource.Selection(
                 labels: plugin?.labels?.description, namespaceLabels: plugin?.namespaceLabels?.description,
-                endpoints: !(plugin?.noEndpoints ?? false)))
+                endpoints: !(plugin?.noEndpoints ?? false), serviceImports: !(plugin?.multiclusterZones.isEmpty ?? true)))
     }
 }
 

@@ -21,9 +21,11 @@ public struct APISource: Sendable {
         /// Picks Namespaces.
         public var namespaceLabels: String?
         public var endpoints = true
+        /// ServiceImports are watched (multicluster).
+        public var serviceImports = false
 
-        public init(labels: String? = nil, namespaceLabels: String? = nil, endpoints: Bool = true) {
-            (self.labels, self.namespaceLabels, self.endpoints) = (labels, namespaceLabels, endpoints)
+        public init(labels: String? = nil, namespaceLabels: String? = nil, endpoints: Bool = true, serviceImports: Bool = false) {
+            (self.labels, self.namespaceLabels, self.endpoints, self.serviceImports) = (labels, namespaceLabels, endpoints, serviceImports)
         }
     }
 
@@ -60,12 +62,30 @@ public struct APISource: Sendable {
             if watchPods {
                 group.addTask { await informer(Pod.self, .pods).run { queue.push(.pods($0)) } }
             }
+            if selection.serviceImports {
+                group.addTask { await watchServiceImports(into: queue) }
+            }
         }
+    }
+
+    /// ServiceImports, when the API serves their group (the Multi-Cluster
+    /// Services CRDs are installed); else none, and the cluster is known without them.
+    private func watchServiceImports(into queue: UpdateQueue) async {
+        guard let served = await serves("multicluster.x-k8s.io/v1alpha1") else { return }
+        guard served else {
+            logger.notice("multicluster: the API serves no ServiceImports (multicluster.x-k8s.io/v1alpha1); the clusterset zone has none")
+            queue.push(.serviceImports(.replaced([])))
+            return
+        }
+        await informer(ServiceImport.self, .serviceImports, selector: .some(nil)).run { queue.push(.serviceImports($0)) }
     }
 
     /// The resources that must have been listed before the cluster is known.
     public var resources: Set<ClusterResource> {
-        watchPods ? [.services, .endpoints, .namespaces, .pods] : [.services, .endpoints, .namespaces]
+        var resources: Set<ClusterResource> = [.services, .endpoints, .namespaces]
+        if watchPods { resources.insert(.pods) }
+        if selection.serviceImports { resources.insert(.serviceImports) }
+        return resources
     }
 
     /// An informer of the objects `selector` picks; by default, the `labels` selection's.
@@ -73,12 +93,15 @@ public struct APISource: Sendable {
         Informer(client: client, resource: resource.selecting(selector ?? selection.labels), settings: settings, logger: logger)
     }
 
-    /// Asks until the server answers; nil when cancelled first.
-    private func servesEndpointSlices() async -> Bool? {
+    private func servesEndpointSlices() async -> Bool? { await serves("discovery.k8s.io/v1") }
+
+    /// Whether the API serves a group version, asked until the server
+    /// answers; nil when cancelled first.
+    private func serves(_ groupVersion: String) async -> Bool? {
         var backoff = Backoff()
         while !Task.isCancelled {
             do {
-                return try await client.serves(groupVersion: "discovery.k8s.io/v1")
+                return try await client.serves(groupVersion: groupVersion)
             } catch {
                 let wait = backoff.next()
                 logger.error(

@@ -2,5 +2,5 @@
 /// them: Endpoints and EndpointSlices are one resource (a server serves one
 /// or the other).
 public enum ClusterResource: Hashable, Sendable {
-    case services, endpoints, namespaces, pods
+    case services, endpoints, namespaces, pods, serviceImports
 }

@@ -10,6 +10,7 @@ enum KubeDocument: JSONDecodable {
     case endpointSlice(EndpointSlice)
     case pod(Pod)
     case namespace(Namespace)
+    case serviceImport(ServiceImport)
     case list([KubeDocument])
     case other(String)
 
@@ -21,6 +22,7 @@ enum KubeDocument: JSONDecodable {
         case "EndpointSlice": self = .endpointSlice(try EndpointSlice(json: json))
         case "Pod": self = .pod(try Pod(json: json))
         case "Namespace": self = .namespace(try Namespace(json: json))
+        case "ServiceImport": self = .serviceImport(try ServiceImport(json: json))
         case _ where kind.hasSuffix("List"):
             self = .list(try json.decodeIfPresent([KubeDocument].self, at: "items") ?? [])
         default: self = .other(kind)
@@ -38,6 +40,7 @@ extension ClusterObjects {
         case .endpointSlice(let e): Self.insert(e, into: &endpointSlices)
         case .pod(let p): Self.insert(p, into: &pods)
         case .namespace(let n): namespaces[n.metadata.name] = n
+        case .serviceImport(let s): Self.insert(s, into: &serviceImports)
         case .list(let items): for item in items { add(item) }
         case .other: break
         }
@@ -59,3 +62,4 @@ extension Service: Namespaced {}
 extension Endpoints: Namespaced {}
 extension EndpointSlice: Namespaced {}
 extension Pod: Namespaced {}
+extension ServiceImport: Namespaced {}

@@ -8,6 +8,7 @@ public enum ObjectUpdate: Sendable {
     case endpoints(InformerUpdate<Endpoints>)
     case namespaces(InformerUpdate<Namespace>)
     case pods(InformerUpdate<Pod>)
+    case serviceImports(InformerUpdate<ServiceImport>)
 
     /// The resource listed, when this is a full list (its informer has synced).
     public var listedResource: ClusterResource? {
@@ -16,6 +17,7 @@ public enum ObjectUpdate: Sendable {
         case .endpointSlices(.replaced), .endpoints(.replaced): return .endpoints
         case .namespaces(.replaced): return .namespaces
         case .pods(.replaced): return .pods
+        case .serviceImports(.replaced): return .serviceImports
         default: return nil
         }
     }
@@ -32,6 +34,7 @@ extension ClusterObjects {
         case .endpoints(let u): return endpoints.changes(u, key: \.metadata.key).map { .endpoints($0, $1) }
         case .namespaces(let u): return namespaces.changes(u, key: \.metadata.name).map { .namespace($0, $1) }
         case .pods(let u): return pods.changes(u, key: \.metadata.key).map { .pod($0, $1) }
+        case .serviceImports(let u): return serviceImports.changes(u, key: \.metadata.key).map { .serviceImport($0, $1) }
         }
     }
 }

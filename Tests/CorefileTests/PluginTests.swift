@@ -200,7 +200,8 @@ import Testing
         #expect(error("forward . 8.8.8.8:99999") == "Corefile:2 - Error during parsing: plugin/forward: 8.8.8.8:99999: bad port")
         #expect(
             error("forward . dns.google")
-                == "Corefile:2 - Error during parsing: plugin/forward: dns.google: not an IP address, dns://address, tls://address or resolv.conf path")
+                == "Corefile:2 - Error during parsing: plugin/forward: dns.google: not an IP address, dns://address, tls://address or resolv.conf path"
+        )
         #expect(
             error("forward . tls://1.1.1.1:99999")
                 == "Corefile:2 - Error during parsing: plugin/forward: tls://1.1.1.1:99999: bad port")

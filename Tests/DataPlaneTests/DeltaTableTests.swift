@@ -13,7 +13,8 @@ import Testing
     /// The options of each seed: from seed 4 on, k8s_external zones (one
     /// falling through) with headless services, services hidden while
     /// empty, endpoints named for their pods, the clients' index (whose
-    /// names the table keeps but answers no query for); from seed 6 on, only the
+    /// names the table keeps but answers no query for), the clusterset
+    /// zone's ServiceImports; from seed 6 on, only the
     /// namespaces that have a Namespace object (`namespace_labels`).
     func options(seed: UInt64) -> RecordOptions {
         var options = options
@@ -24,6 +25,7 @@ import Testing
             options.ignoreEmptyServices = true
             options.endpointPodNames = true
             options.clientIndex = true
+            options.multicluster = try! DNSName("clusterset.local")
         }
         if seed >= 6 { options.exposure = .namespaceObjects }
         return options
@@ -38,7 +40,27 @@ import Testing
         let name = namespace == "kube-system" ? "kube-dns" : "s\(Int.random(in: 0..<6, using: &random))"
         let key = ObjectKey(namespace: namespace, name: name)
         let meta = ObjectMeta(name: name, namespace: namespace)
-        switch Int.random(in: 0..<12, using: &random) {
+        switch Int.random(in: 0..<14, using: &random) {
+        case 12:
+            let headless = Bool.random(using: &random)
+            let imported = ServiceImport(
+                metadata: meta, headless: headless, ips: headless ? [] : ["10.9.0.\(Int.random(in: 1..<3, using: &random))"],
+                ports: [Service.Port(name: "http", port: 80, protocol: "TCP")])
+            return .serviceImport(key, Bool.random(using: &random) ? imported : nil)
+        case 13:
+            let cluster = ["east", "west"][Int.random(in: 0..<2, using: &random)]
+            var sliceMeta = ObjectMeta(name: "\(name)-\(cluster)", namespace: namespace)
+            sliceMeta.labels[ServiceImport.serviceNameLabel] = name
+            sliceMeta.labels[ServiceImport.sourceClusterLabel] = cluster
+            let endpoints = (0..<Int.random(in: 0..<3, using: &random)).map { i in
+                EndpointSlice.Endpoint(
+                    addresses: ["10.10.\(cluster == "east" ? 1 : 2).\(i + 1)"], hostname: i == 0 ? "host" : nil, ready: true)
+            }
+            return .endpointSlice(
+                sliceMeta.key,
+                EndpointSlice(
+                    metadata: sliceMeta, addressType: "IPv4", endpoints: endpoints,
+                    ports: [EndpointPort(name: "db", port: 5432, protocol: "TCP")]))
         case 0:
             return .service(key, nil)
         case 10:

@@ -314,6 +314,10 @@ import Testing
             ".:0 {\nkubernetes cluster.local\nk8s_external example.org {\napex ns.1\n}\n}",
             "Corefile:4 - Error during parsing: plugin/k8s_external: apex 'ns.1' is not a DNS label"
         ),
+        (
+            ".:0 {\nkubernetes cluster.local {\nmulticluster clusterset.local\n}\n}",
+            "Corefile:3 - Error during parsing: plugin/kubernetes: multicluster zone clusterset.local. is not one of the plugin's zones"
+        ),
         (".:0 {\nautopath\n}", "Corefile:2 - Error during parsing: plugin/autopath: 'autopath' takes at least 1 argument, not none"),
         (
             ".:0 {\nautopath @etcd\n}",

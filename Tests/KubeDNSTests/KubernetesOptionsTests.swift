@@ -200,3 +200,90 @@ import Testing
         }
     }
 }
+
+/// multicluster: ServiceImports in the clusterset zone, by the
+/// Multi-Cluster Services DNS specification (KEP-1645).
+@Suite(.serialized) struct MulticlusterTests {
+    typealias JSON = KubeObjectJSON
+    static let corefile =
+        "kubernetes cluster.local clusterset.local {\n    endpoint http://127.0.0.1:API\n    multicluster clusterset.local"
+
+    static func importClusterset(into simulator: KubeAPISimulator) throws {
+        try simulator.apply(JSON.serviceImport("web", "prod", ips: ["10.9.0.1"], ports: [.init("http", 80)]))
+        try simulator.apply(JSON.serviceImport("db", "prod", ips: []))
+        try simulator.apply(
+            JSON.importedSlice(
+                "db", "prod", cluster: "east", endpoints: [.init("10.10.1.1", hostname: "db-0"), .init("10.10.1.2")],
+                ports: [.init("pg", 5432)]))
+        try simulator.apply(
+            JSON.importedSlice("db", "prod", cluster: "west", endpoints: [.init("10.20.1.1", hostname: "db-0")], ports: [.init("pg", 5432)])
+        )
+    }
+
+    @Test func clusterSetIPAndHeadlessImportsAnswer() async throws {
+        try await KubernetesOptionsTests.withServer(corefile: Self.corefile) { server, simulator throws in
+            func answer(_ name: String, _ type: String = "A") throws -> [String] { try KubernetesOptionsTests.answer(name, server, type) }
+            try Self.importClusterset(into: simulator)
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try answer("web.prod.svc.clusterset.local.") == ["web.prod.svc.clusterset.local. 5 in a 10.9.0.1"]
+                })
+            #expect(
+                try answer("_http._tcp.web.prod.svc.clusterset.local.", "SRV") == [
+                    "_http._tcp.web.prod.svc.clusterset.local. 5 in srv 0 100 80 web.prod.svc.clusterset.local."
+                ])
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try answer("db.prod.svc.clusterset.local.") == [
+                        "db.prod.svc.clusterset.local. 5 in a 10.10.1.1", "db.prod.svc.clusterset.local. 5 in a 10.10.1.2",
+                        "db.prod.svc.clusterset.local. 5 in a 10.20.1.1",
+                    ]
+                })
+            #expect(try answer("db-0.east.db.prod.svc.clusterset.local.") == ["db-0.east.db.prod.svc.clusterset.local. 5 in a 10.10.1.1"])
+            #expect(try answer("db-0.west.db.prod.svc.clusterset.local.") == ["db-0.west.db.prod.svc.clusterset.local. 5 in a 10.20.1.1"])
+            #expect(
+                try answer("10-10-1-2.east.db.prod.svc.clusterset.local.") == [
+                    "10-10-1-2.east.db.prod.svc.clusterset.local. 5 in a 10.10.1.2"
+                ])
+            #expect(
+                try answer("_pg._tcp.db.prod.svc.clusterset.local.", "SRV") == [
+                    "_pg._tcp.db.prod.svc.clusterset.local. 5 in srv 0 33 5432 10-10-1-2.east.db.prod.svc.clusterset.local.",
+                    "_pg._tcp.db.prod.svc.clusterset.local. 5 in srv 0 33 5432 db-0.east.db.prod.svc.clusterset.local.",
+                    "_pg._tcp.db.prod.svc.clusterset.local. 5 in srv 0 33 5432 db-0.west.db.prod.svc.clusterset.local.",
+                ])
+            // The cluster's own names are the cluster's: an imported slice is no Service's.
+            #expect(try answer("web.prod.svc.cluster.local.") == ["web.prod.svc.cluster.local. 5 in a 10.0.1.1"])
+            #expect(try answer("nosuch.prod.svc.clusterset.local.") == ["NXDOMAIN"])
+            // Gone from the clusterset: gone from the zone.
+            #expect(simulator.delete(.serviceImports, namespace: "prod", name: "web"))
+            #expect(try eventually(timeout: .seconds(10)) { try answer("web.prod.svc.clusterset.local.") == ["NXDOMAIN"] })
+        }
+    }
+
+    @Test func anAPIWithoutServiceImportsStillSyncs() async throws {
+        try await offThePool {
+            var configuration = KubeAPISimulator.Configuration()
+            configuration.servesServiceImports = false
+            let simulator = try KubeAPISimulator(configuration)
+            try KubernetesOptionsTests.loadCluster(into: simulator)
+            let apiPort = try await simulator.start()
+            do {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
+                try ".:0 {\n  \(Self.corefile.replacing("API", with: "\(apiPort)"))\n  }\n}\n".write(
+                    toFile: path, atomically: true, encoding: .utf8)
+                let server = try ServerProcess(["--conf", path])
+                defer { server.stop() }
+                #expect(
+                    try KubernetesOptionsTests.answer("web.prod.svc.cluster.local.", server) == [
+                        "web.prod.svc.cluster.local. 5 in a 10.0.1.1"
+                    ])
+                #expect(try KubernetesOptionsTests.answer("web.prod.svc.clusterset.local.", server) == ["NXDOMAIN"])
+                #expect(server.log.contains("the API serves no ServiceImports"), "\(server.log)")
+            } catch {
+                await simulator.stop()
+                throw error
+            }
+            await simulator.stop()
+        }
+    }
+}

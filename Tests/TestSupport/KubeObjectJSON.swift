@@ -106,6 +106,31 @@ public enum KubeObjectJSON {
         ])
     }
 
+    /// A multicluster.x-k8s.io ServiceImport: ClusterSetIP with `ips`, or headless without.
+    public static func serviceImport(_ name: String, _ namespace: String, ips: [String], ports: [Port] = []) -> String {
+        encode([
+            "kind": "ServiceImport", "apiVersion": "multicluster.x-k8s.io/v1alpha1", "metadata": meta(name, namespace),
+            "spec": ["type": ips.isEmpty ? "Headless" : "ClusterSetIP", "ips": ips, "ports": ports.map(\.json)],
+        ])
+    }
+
+    /// An EndpointSlice carrying `imported`'s endpoints from `cluster` (the Multi-Cluster Services labels).
+    public static func importedSlice(
+        _ imported: String, _ namespace: String, cluster: String, endpoints: [Endpoint], ports: [Port] = []
+    ) -> String {
+        var metadata = meta("\(imported)-\(cluster)", namespace)
+        metadata["labels"] = ["multicluster.kubernetes.io/service-name": imported, "multicluster.kubernetes.io/source-cluster": cluster]
+        return encode([
+            "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": metadata, "addressType": "IPv4",
+            "endpoints": endpoints.map { endpoint -> [String: Any] in
+                var fields: [String: Any] = ["addresses": [endpoint.ip], "conditions": ["ready": endpoint.ready]]
+                if let hostname = endpoint.hostname { fields["hostname"] = hostname }
+                return fields
+            },
+            "ports": ports.map(\.json),
+        ])
+    }
+
     public static func namespace(_ name: String, labels: [String: String] = [:]) -> String {
         encode(["kind": "Namespace", "apiVersion": "v1", "metadata": ["name": name, "labels": labels]])
     }

@@ -45,11 +45,13 @@ public struct KubernetesPlugin: Sendable, Equatable {
     public var noEndpoints = false
     /// `ignore empty_service`: a service without ready endpoints has no records.
     public var ignoreEmptyService = false
+    /// `multicluster ZONES`: the clusterset zones (KEP-1645), among the plugin's zones.
+    public var multiclusterZones: [DNSName] = []
 
     /// Options of the kubernetes plugin this server knows from CoreDNS
     /// and refuses with a clear error: they tune its API client.
     static let laterOptions: Set<String> = [
-        "multicluster", "apiserver_qps", "apiserver_burst", "apiserver_max_inflight", "startup_timeout",
+        "apiserver_qps", "apiserver_burst", "apiserver_max_inflight", "startup_timeout", "zonal",
     ]
 
     init(_ directive: Directive, blockZones: [DNSName]) throws(CorefileError) {
@@ -94,6 +96,12 @@ public struct KubernetesPlugin: Sendable, Equatable {
                     throw read.error("unable to parse ignore value: '\(option.arguments[0])'", at: option)
                 }
                 ignoreEmptyService = true
+            case "multicluster":
+                try read.count(option, 1...Int.max)
+                multiclusterZones = try read.zones(option.arguments, at: option)
+                if let zone = multiclusterZones.first(where: { !zones.contains($0) }) {
+                    throw read.error("multicluster zone \(zone) is not one of the plugin's zones", at: option)
+                }
             case let name where Self.laterOptions.contains(name):
                 throw read.notSupported(option)
             default:

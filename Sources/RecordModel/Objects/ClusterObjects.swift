@@ -6,6 +6,7 @@ public struct ClusterObjects: Hashable, Sendable {
     public var endpointSlices: [ObjectKey: EndpointSlice] = [:]
     public var pods: [ObjectKey: Pod] = [:]
     public var namespaces: [String: Namespace] = [:]
+    public var serviceImports: [ObjectKey: ServiceImport] = [:]
 
     public init() {}
 

@@ -8,6 +8,10 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
     /// which then need no dictionary of their own (one per slice for one
     /// string: 2.0 MB at 10,000 slices, by heaptrack).
     public var serviceName: String?
+    /// The ServiceImport it carries endpoints of, and from which cluster
+    /// (its Multi-Cluster Services labels), taken out likewise.
+    public var importName: String?
+    public var sourceCluster: String?
     public var addressType: String?
     public var endpoints: [Endpoint]
     public var ports: [EndpointPort]
@@ -20,7 +24,7 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
         metadata: ObjectMeta, addressType: String? = nil, endpoints: [Endpoint], ports: [EndpointPort],
         lastChangeTriggerTime: Double? = nil
     ) {
-        (self.metadata, serviceName) = Self.takingServiceName(from: metadata)
+        (self.metadata, serviceName, importName, sourceCluster) = Self.takingServiceName(from: metadata)
         self.addressType = addressType
         self.endpoints = endpoints
         self.ports = ports
@@ -29,7 +33,8 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
 
     /// `endpoints` and `ports` may be null in the API.
     public init(json: JSONNode) throws {
-        (metadata, serviceName) = Self.takingServiceName(from: try json.decode(ObjectMeta.self, at: "metadata"))
+        (metadata, serviceName, importName, sourceCluster) = Self.takingServiceName(
+            from: try json.decode(ObjectMeta.self, at: "metadata"))
         addressType = try json.decodeIfPresent(String.self, at: "addressType")
         endpoints = try json.decodeIfPresent([Endpoint].self, at: "endpoints") ?? []
         ports = try json.decodeIfPresent([EndpointPort].self, at: "ports") ?? []
@@ -45,11 +50,16 @@ public struct EndpointSlice: Hashable, Sendable, JSONDecodable {
     /// The Service this slice belongs to, from its label.
     public var serviceKey: ObjectKey? { serviceName.map { ObjectKey(namespace: metadata.namespace, name: $0) } }
 
-    private static func takingServiceName(from metadata: ObjectMeta) -> (ObjectMeta, String?) {
+    /// The ServiceImport it carries endpoints for.
+    public var importKey: ObjectKey? { importName.map { ObjectKey(namespace: metadata.namespace, name: $0) } }
+
+    private static func takingServiceName(from metadata: ObjectMeta) -> (ObjectMeta, String?, String?, String?) {
         var rest = metadata
         let name = rest.labels.removeValue(forKey: serviceNameLabel)
+        let imported = rest.labels.removeValue(forKey: ServiceImport.serviceNameLabel)
+        let cluster = rest.labels.removeValue(forKey: ServiceImport.sourceClusterLabel)
         if rest.labels.isEmpty { rest.labels = [:] }
-        return (rest, name)
+        return (rest, name, imported, cluster)
     }
 
     public struct Endpoint: Hashable, Sendable, JSONDecodable {

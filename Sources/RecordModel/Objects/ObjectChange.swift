@@ -5,6 +5,7 @@ public enum ObjectChange: Sendable {
     case endpoints(ObjectKey, Endpoints?)
     case namespace(String, Namespace?)
     case pod(ObjectKey, Pod?)
+    case serviceImport(ObjectKey, ServiceImport?)
 
     /// Whether the object is deleted (else created or replaced).
     var isDeletion: Bool {
@@ -14,13 +15,15 @@ public enum ObjectChange: Sendable {
         case .endpoints(_, let new): return new == nil
         case .namespace(_, let new): return new == nil
         case .pod(_, let new): return new == nil
+        case .serviceImport(_, let new): return new == nil
         }
     }
 
     /// The namespace the object lives in ("" for none).
     var namespace: String {
         switch self {
-        case .service(let key, _), .endpointSlice(let key, _), .endpoints(let key, _), .pod(let key, _): return key.namespace
+        case .service(let key, _), .endpointSlice(let key, _), .endpoints(let key, _), .pod(let key, _), .serviceImport(let key, _):
+            return key.namespace
         case .namespace(let name, _): return name
         }
     }
@@ -36,6 +39,7 @@ extension ClusterObjects {
         case .endpoints(let key, let new): return endpoints.updateOrRemove(new, forKey: key)
         case .namespace(let name, let new): return namespaces.updateOrRemove(new, forKey: name)
         case .pod(let key, let new): return pods.updateOrRemove(new, forKey: key)
+        case .serviceImport(let key, let new): return serviceImports.updateOrRemove(new, forKey: key)
         }
     }
 }

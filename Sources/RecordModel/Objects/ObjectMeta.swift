@@ -39,7 +39,9 @@ public struct ObjectMeta: Hashable, Sendable, JSONDecodable {
 
     /// The only labels and annotations DNS reads; the rest is not kept, as
     /// a cluster's objects carry far more than DNS needs.
-    static let labelsRead: Set<String> = [EndpointSlice.serviceNameLabel]
+    static let labelsRead: Set<String> = [
+        EndpointSlice.serviceNameLabel, ServiceImport.serviceNameLabel, ServiceImport.sourceClusterLabel,
+    ]
     static let annotationsRead: Set<String> = [Service.tolerateUnreadyAnnotation]
 
     /// The entries of a string map whose key is one of `keys`, kept when

@@ -25,7 +25,7 @@ extension ClusterRecordStore {
     private func forEachNonServiceRegion(_ body: (ZoneNames) throws -> Void) rethrows {
         try body(answers(.apex))
         for zone in [1, 2] { try body(answers(.reverseApex(zone))) }
-        for region in externalRegions { try body(answers(region)) }
+        for region in wholeZoneRegions { try body(answers(region)) }
         for namespace in namespaceObjects.keys { try body(answers(.namespace(namespace))) }
         for name in podsByName.keys { try body(answers(.podName(name))) }
         for (address, owners) in addressOwners where !owners.isSingle { try body(answers(.address(address.reverseName))) }
@@ -107,6 +107,7 @@ extension ClusterRecordStore {
         var zones = heads
         var contributors: [Contributor] =
             [.apex] + namespaceObjects.keys.map { .namespace($0) } + objects.services.keys.map { .service($0) }
+            + objects.serviceImports.keys.map { .serviceImport($0) }
         if options.pods == .verified { contributors += objects.pods.keys.map { .pod($0) } }
         for contributor in contributors {
             let made = contribution(contributor)
@@ -129,7 +130,7 @@ extension ClusterRecordStore {
         let head = heads[layout.zoneIndex(of: region)]
         var zone: Zone
         switch region {
-        case .apex, .reverseApex, .external: zone = head
+        case .apex, .reverseApex, .external, .clusterset: zone = head
         default: zone = Zone(emptyLike: head, floor: layout.root(of: region))
         }
         fill(&zone, region)
@@ -166,6 +167,9 @@ extension ClusterRecordStore {
             if reverseBranches[name] != nil { zone.addName(name) }
         case .external(let index):
             fillExternal(&zone, index)
+        case .clusterset:
+            let index = layout.zoneIndex(of: region)
+            for key in clustersetImports { put(made(.serviceImport(key)), into: &zone, only: index) }
         }
     }
 

@@ -15,6 +15,8 @@ public struct ClusterRecordStore: Sendable {
     /// The three zones with their SOA only: what every region's zone starts from.
     private(set) var heads: [Zone]
     private var slicesByService: [ObjectKey: OneOrMore<ObjectKey>] = [:]
+    /// The EndpointSlices of each ServiceImport (multicluster).
+    private var slicesByImport: [ObjectKey: OneOrMore<ObjectKey>] = [:]
     /// Objects per namespace: a namespace exists while it has any.
     private(set) var namespaceObjects: [String: Int] = [:]
     /// `--pods verified`: the pods behind each pod name.
@@ -29,6 +31,8 @@ public struct ClusterRecordStore: Sendable {
     private(set) var cnameReferrers: [Region: Set<ObjectKey>] = [:]
     /// The Services with records in the k8s_external zones.
     private(set) var externalServices: Set<ObjectKey> = []
+    /// The ServiceImports with records in the clusterset zone.
+    private(set) var clustersetImports: Set<ObjectKey> = []
     /// Regions to answer again, with names they may have had.
     var pending: [Region: Set<DNSName>] = [:]
     /// The contributions made again since `takeChanges()`, as the objects
@@ -42,7 +46,8 @@ public struct ClusterRecordStore: Sendable {
     public init(options: RecordOptions) {
         self.options = options
         layout = ZoneLayout(
-            domain: options.domain, externalZones: options.external?.zones ?? [], clientIndex: options.clientIndex)
+            domain: options.domain, externalZones: options.external?.zones ?? [], clusterset: options.multicluster,
+            clientIndex: options.clientIndex)
         heads = []
         heads = makeHeads()
     }
@@ -54,7 +59,8 @@ public struct ClusterRecordStore: Sendable {
         return [Zone(apex: options.domain, authoritative: !options.domainFallsThrough, soa: soa, ttl: options.ttl)]
             + ZoneLayout.reverseApexes.map {
                 Zone(apex: $0, authoritative: !options.reverseFallsThrough, soa: soa, ttl: options.ttl)
-            } + externalHeads() + (options.clientIndex ? [clientIndexHead()] : [])
+            } + externalHeads() + (options.multicluster.map { [clustersetHead($0)] } ?? [])
+            + (options.clientIndex ? [clientIndexHead()] : [])
     }
 
     /// k8s_external's zones: the SOA names `ns1.<apex>.<zone>` and
@@ -67,6 +73,14 @@ public struct ClusterRecordStore: Sendable {
                 serial: options.serial, refresh: 7200, retry: 1800, expire: 86400, minimum: external.ttl)
             return Zone(apex: zone, authoritative: !external.fallingThrough.contains(zone), soa: soa, ttl: external.ttl)
         }
+    }
+
+    /// The clusterset zone, with an SOA like the cluster zone's.
+    private func clustersetHead(_ zone: DNSName) -> Zone {
+        let soa = SOAData(
+            primary: RecordMaker.nsName(zone), mailbox: DNSName(validated: ["hostmaster"], under: zone), serial: options.serial,
+            refresh: 7200, retry: 1800, expire: 86400, minimum: options.ttl)
+        return Zone(apex: zone, authoritative: true, soa: soa, ttl: options.ttl)
     }
 
     /// The clients' index: a zone the data plane reads and answers no query from.
@@ -86,6 +100,9 @@ public struct ClusterRecordStore: Sendable {
         (0..<(options.external?.zones.count ?? 0)).map { .external(ZoneLayout.firstExternal + $0) }
     }
 
+    /// The regions answered whole: the k8s_external zones and the clusterset zone.
+    var wholeZoneRegions: [Region] { externalRegions + (options.multicluster == nil ? [] : [.clusterset]) }
+
     /// The zones' apexes, SOAs and authority, with the rules the data plane
     /// applies on top; their names come region by region.
     public var zoneHeads: ZoneSet {
@@ -102,7 +119,7 @@ public struct ClusterRecordStore: Sendable {
         guard serial != options.serial else { return }
         options.serial = serial
         heads = makeHeads()
-        for region in [Region.apex, .reverseApex(1), .reverseApex(2)] + externalRegions {
+        for region in [Region.apex, .reverseApex(1), .reverseApex(2)] + wholeZoneRegions {
             pending[region, default: []].insert(name(of: region))
         }
     }
@@ -117,6 +134,7 @@ public struct ClusterRecordStore: Sendable {
         objects = all
         for (key, slice) in all.endpointSlices {
             if let service = slice.serviceKey { slicesByService.insert(key, at: service) }
+            if let imported = slice.importKey { slicesByImport.insert(key, at: imported) }
         }
         for namespace in all.namespaces.keys { namespaceObjects[namespace, default: 0] += 1 }
         for key in all.services.keys { namespaceObjects[key.namespace, default: 0] += 1 }
@@ -124,7 +142,8 @@ public struct ClusterRecordStore: Sendable {
         for key in all.endpointSlices.keys { namespaceObjects[key.namespace, default: 0] += 1 }
         for key in all.pods.keys { namespaceObjects[key.namespace, default: 0] += 1 }
         problems = []
-        var contributors: [Contributor] = [.apex] + all.services.keys.map { .service($0) }
+        var contributors: [Contributor] =
+            [.apex] + all.services.keys.map { .service($0) } + all.serviceImports.keys.map { .serviceImport($0) }
         if options.pods == .verified { contributors += all.pods.keys.map { .pod($0) } }
         let runs = stride(from: 0, to: contributors.count, by: 4096).map {
             contributors[$0..<min($0 + 4096, contributors.count)]
@@ -187,10 +206,16 @@ public struct ClusterRecordStore: Sendable {
             for service in Set([objects.endpointSlices[key]?.serviceKey, new?.serviceKey].compactMap { $0 }) {
                 result.append(.service(service))
             }
+            for imported in Set([objects.endpointSlices[key]?.importKey, new?.importKey].compactMap { $0 }) {
+                result.append(.serviceImport(imported))
+            }
+        case .serviceImport(let key, _):
+            result.append(.serviceImport(key))
         case .namespace(let name, _):
             // A Namespace object that comes or goes shows or hides all of its namespace's records.
             guard options.exposure == .namespaceObjects else { break }
             result += objects.services.keys.filter { $0.namespace == name }.map { .service($0) }
+            result += objects.serviceImports.keys.filter { $0.namespace == name }.map { .serviceImport($0) }
             if options.pods == .verified { result += objects.pods.keys.filter { $0.namespace == name }.map { .pod($0) } }
         case .pod(let key, _):
             if options.pods == .verified { result.append(.pod(key)) }
@@ -205,6 +230,8 @@ public struct ClusterRecordStore: Sendable {
         if case .endpointSlice(let key, let new) = change {
             if let service = objects.endpointSlices[key]?.serviceKey { slicesByService.remove(key, at: service) }
             if let service = new?.serviceKey { slicesByService.insert(key, at: service) }
+            if let imported = objects.endpointSlices[key]?.importKey { slicesByImport.remove(key, at: imported) }
+            if let imported = new?.importKey { slicesByImport.insert(key, at: imported) }
         }
         let existed = objects.apply(change)
         let exists = !change.isDeletion
@@ -234,6 +261,10 @@ public struct ClusterRecordStore: Sendable {
             maker.addService(service, endpoints: endpoints)
         case .pod(let key):
             if let pod = objects.pods[key], exposes(key.namespace) { maker.addPod(pod) }
+        case .serviceImport(let key):
+            guard let imported = objects.serviceImports[key], exposes(key.namespace), let zone = options.multicluster else { break }
+            let slices = slicesByImport[key].map { $0.compactMap { objects.endpointSlices[$0] } } ?? []
+            maker.addServiceImport(imported, zone: zone, slices: slices)
         }
         return maker.contribution
     }
@@ -265,6 +296,7 @@ public struct ClusterRecordStore: Sendable {
         if case .service(let key) = contributor, made.records.contains(where: { layout.isExternal(layout.zoneIndex($0.name)) }) {
             externalServices.insert(key)
         }
+        if case .serviceImport(let key) = contributor, !made.records.isEmpty { clustersetImports.insert(key) }
     }
 
     private mutating func index(_ contributor: Contributor, removing made: Contribution) {
@@ -286,6 +318,7 @@ public struct ClusterRecordStore: Sendable {
             }
         }
         if case .service(let key) = contributor { externalServices.remove(key) }
+        if case .serviceImport(let key) = contributor { clustersetImports.remove(key) }
     }
 
     /// A PTR name came or went: its branch counts it, and a branch that
@@ -319,6 +352,7 @@ public struct ClusterRecordStore: Sendable {
         case .apex: return .apex
         case .namespace(let name): return .namespace(name)
         case .service(let key): return .service(key)
+        case .serviceImport: return .clusterset
         case .pod: return nil
         }
     }

@@ -24,6 +24,7 @@ enum Contributor: Hashable, Sendable {
     case namespace(String)
     case service(ObjectKey)
     case pod(ObjectKey)
+    case serviceImport(ObjectKey)
 }
 
 /// Makes the records of each contributor, per the Kubernetes DNS
@@ -205,6 +206,55 @@ struct RecordMaker {
             for target in targets {
                 add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
             }
+        }
+    }
+
+    /// A ServiceImport in the clusterset zone, per the Multi-Cluster
+    /// Services DNS specification (KEP-1645): `<svc>.<ns>.svc.<zone>` with
+    /// its ClusterSetIPs, or, headless, every ready endpoint of every
+    /// cluster, each also at `<hostname>.<clusterid>.<svc>.<ns>.svc.<zone>`
+    /// (its dashed address when it has no hostname); SRV per named port.
+    mutating func addServiceImport(_ imported: ServiceImport, zone: DNSName, slices: [EndpointSlice]) {
+        let key = imported.metadata.key
+        guard let name = try? DNSName(labels: [key.name, key.namespace, "svc"], under: zone) else {
+            contribution.problems.append("service import \(key): not a DNS name")
+            return
+        }
+        var srv: [(owner: DNSName, port: UInt16, target: DNSName)] = []
+        if !imported.isHeadless {
+            for ip in imported.ips.compactMap(IPAddress.init) { add(ResourceRecord(name, ttl: ttl, .address(ip))) }
+            for port in imported.ports {
+                guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
+                    let number = UInt16(exactly: port.port)
+                else { continue }
+                srv.append((owner, number, name))
+            }
+        } else {
+            for slice in slices.sorted(by: { $0.metadata.name < $1.metadata.name }) where slice.addressType != "FQDN" {
+                guard let cluster = slice.sourceCluster, DNSName.isLabel(cluster), !cluster.contains(".") else { continue }
+                for endpoint in slice.endpoints where endpoint.isReady {
+                    for ip in endpoint.addresses.compactMap(IPAddress.init) {
+                        let address = EndpointAddress(ip: ip, hostname: endpoint.hostname, ports: slice.ports)
+                        guard let host = try? DNSName(labels: [address.label, cluster.lowercased()], under: name) else { continue }
+                        add(ResourceRecord(name, ttl: ttl, .address(ip)))
+                        add(ResourceRecord(host, ttl: ttl, .address(ip)))
+                        for port in slice.ports {
+                            guard let portName = port.name,
+                                let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
+                                let number = port.port.flatMap({ UInt16(exactly: $0) })
+                            else { continue }
+                            srv.append((owner, number, host))
+                        }
+                    }
+                }
+            }
+        }
+        // Equal weights summing to about 100 per owner, as in the cluster zone.
+        var perOwner: [DNSName: Int] = [:]
+        for entry in srv { perOwner[entry.owner, default: 0] += 1 }
+        for entry in srv {
+            let weight = UInt16(max(1, 100 / perOwner[entry.owner]!))
+            add(ResourceRecord(entry.owner, ttl: ttl, .srv(priority: 0, weight: weight, port: entry.port, target: entry.target)))
         }
     }
 

@@ -36,6 +36,10 @@ public struct RecordOptions: Hashable, Sendable {
     /// query is answered from (ClusterRecords.clientIndexApex), for the data
     /// plane's `autopath @kubernetes`; needs `pods` verified.
     public var clientIndex = false
+    /// The clusterset zone (CoreDNS's `multicluster`): ServiceImports as
+    /// `<svc>.<ns>.svc.<zone>`, by the Multi-Cluster Services DNS
+    /// specification (KEP-1645); nil: none.
+    public var multicluster: DNSName?
     /// Services' external addresses in zones of their own (CoreDNS's `k8s_external`); nil: none.
     public var external: ExternalZones?
 

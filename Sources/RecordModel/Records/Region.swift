@@ -23,14 +23,20 @@ enum Region: Hashable, Sendable {
     /// A whole k8s_external zone (zone 3 on): few Services have external
     /// addresses, so its answers are made together.
     case external(Int)
+    /// The whole clusterset zone (multicluster): its ServiceImports, few
+    /// in a cluster, answered together.
+    case clusterset
 }
 
 /// The cluster zone, then the IPv4 and IPv6 reverse zones, then the
-/// k8s_external zones, then the clients' index when there is one.
+/// k8s_external zones, then the clusterset zone and the clients' index
+/// when there are.
 struct ZoneLayout: Sendable {
     let domain: DNSName
     let domainLabels: Int
     let externalZones: [DNSName]
+    /// The clusterset zone and its index, or nil.
+    let clusterset: (zone: DNSName, index: Int)?
     /// The index of the clients' index zone, or nil.
     let clientIndexZone: Int?
     static let reverseApexes = [DNSName(validated: ["in-addr", "arpa"]), DNSName(validated: ["ip6", "arpa"])]
@@ -40,11 +46,13 @@ struct ZoneLayout: Sendable {
     /// The index of the first k8s_external zone.
     static let firstExternal = 3
 
-    init(domain: DNSName, externalZones: [DNSName] = [], clientIndex: Bool = false) {
+    init(domain: DNSName, externalZones: [DNSName] = [], clusterset: DNSName? = nil, clientIndex: Bool = false) {
         self.domain = domain
         domainLabels = domain.labelCount
         self.externalZones = externalZones
-        clientIndexZone = clientIndex ? Self.firstExternal + externalZones.count : nil
+        let next = Self.firstExternal + externalZones.count
+        self.clusterset = clusterset.map { ($0, next) }
+        clientIndexZone = clientIndex ? next + (clusterset == nil ? 0 : 1) : nil
     }
 
     /// Whether a zone index is a k8s_external zone's.
@@ -54,6 +62,7 @@ struct ZoneLayout: Sendable {
     func zoneIndex(_ name: DNSName) -> Int {
         for (index, zone) in externalZones.enumerated() where name.isSubdomain(of: zone) { return Self.firstExternal + index }
         if let clientIndexZone, name.isSubdomain(of: ClusterRecords.clientIndexApex) { return clientIndexZone }
+        if let clusterset, name.isSubdomain(of: clusterset.zone) { return clusterset.index }
         if name.isSubdomain(of: Self.reverseApexes[0]) { return 1 }
         if name.isSubdomain(of: Self.reverseApexes[1]) { return 2 }
         return 0
@@ -63,6 +72,7 @@ struct ZoneLayout: Sendable {
         let zone = zoneIndex(name)
         let count = name.labelCount
         if zone == clientIndexZone { return .podName(name) }
+        if zone == clusterset?.index { return .clusterset }
         if zone >= Self.firstExternal { return .external(zone) }
         if zone != 0 {
             let depth = count - 2
@@ -85,7 +95,7 @@ struct ZoneLayout: Sendable {
         switch region {
         case .service(let key): return try? DNSName(labels: [key.name, key.namespace, "svc"], under: domain)
         case .podName(let name), .address(let name), .reverseBranch(let name): return name
-        case .apex, .namespace, .reverseApex, .external: return nil
+        case .apex, .namespace, .reverseApex, .external, .clusterset: return nil
         }
     }
 
@@ -106,6 +116,7 @@ struct ZoneLayout: Sendable {
         case .apex, .namespace, .service: return 0
         case .podName(let name): return zoneIndex(name)
         case .reverseApex(let zone), .external(let zone): return zone
+        case .clusterset: return clusterset?.index ?? 0
         case .address(let name), .reverseBranch(let name): return zoneIndex(name)
         }
     }
