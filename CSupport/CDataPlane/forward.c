@@ -180,7 +180,7 @@ static void give_back(dp_pending *p, const uint8_t *reply, size_t len) {
         if (reply != NULL && dp_count_reply(w, p->transport, p->source, reply, len)) {
             dp_count_durations(w, 1, p->received_us, dp_monotonic_us());
             dp_query_log(w, p->rewrite_block != NULL ? &p->asked : client_query(p), &p->peer,
-                         p->transport, reply, len, p->received_us);
+                         p->transport, reply, len, p->received_us, p->source);
         }
         p->reply(w, &p->kept, reply, len);
     }

@@ -17,19 +17,20 @@ struct dp_query_log_ring {
     dp_query_log_entry entries[DP_QUERY_LOG_RING];
 };
 
-void dp_server_set_query_log(dp_server *s, bool on) {
+void dp_server_set_query_log(dp_server *s, unsigned mode) {
     /* The rings are made before the flag is raised, and kept until the
      * server is freed: a worker may still be writing one after it drops. */
-    for (unsigned i = 0; on && i < s->worker_count; i++) {
+    for (unsigned i = 0; mode != 0 && i < s->worker_count; i++) {
         dp_worker *w = &s->workers[i];
         if (w->query_log == NULL) w->query_log = calloc(1, sizeof(dp_query_log_ring));
         if (w->query_log == NULL) return;
     }
-    atomic_store(&s->query_log, on);
+    atomic_store(&s->query_log, mode);
 }
 
 void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_storage *peer,
-                        int transport, const uint8_t *reply, size_t len, uint64_t received_us) {
+                        int transport, const uint8_t *reply, size_t len, uint64_t received_us,
+                        uint8_t source) {
     dp_query_log_ring *r = w->query_log;
     if (r == NULL || len < DP_HEADER_SIZE) return;
     uint32_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
@@ -62,6 +63,7 @@ void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_s
     e->reply_flags[0] = reply[2];
     e->reply_flags[1] = reply[3];
     e->answer_count = dp_read16(reply + 6);
+    e->source = source;
     e->duration_us = dp_monotonic_us() - received_us;
     /* The question's name as the client wrote it: no compression there. */
     e->name_len = q->name_len;

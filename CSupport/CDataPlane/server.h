@@ -179,8 +179,8 @@ struct dp_worker {
 struct dp_server {
     dp_server_config config;
     _Atomic(dp_table *) table;
-    _Atomic(dp_table *) hosts; /* see dp_server_publish_hosts; NULL: none */
-    _Atomic bool query_log;    /* see dp_server_set_query_log */
+    _Atomic(dp_table *) hosts;  /* see dp_server_publish_hosts; NULL: none */
+    _Atomic unsigned query_log; /* DP_LOG_...: see dp_server_set_query_log */
     dp_worker *workers;
     unsigned worker_count;
     bool started;
@@ -224,14 +224,19 @@ static inline void dp_worker_run_stages(dp_worker *w, const dp_table *t, unsigne
 size_t dp_worker_unrewrite(const dp_parsed *p, uint8_t *reply, size_t len, size_t cap,
                            int transport);
 
-/* Logs an answered query when the query log is on (see query_log.c). */
+/* Logs an answered query when the query log takes it (see query_log.c):
+ * every one, or one answered SERVFAIL for the errors plugin. */
 void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_storage *peer,
-                        int transport, const uint8_t *reply, size_t len, uint64_t received_us);
+                        int transport, const uint8_t *reply, size_t len, uint64_t received_us,
+                        uint8_t source);
 static inline void dp_query_log(dp_worker *w, const dp_query *q,
                                 const struct sockaddr_storage *peer, int transport,
-                                const uint8_t *reply, size_t len, uint64_t received_us) {
-    if (atomic_load_explicit(&w->server->query_log, memory_order_relaxed))
-        dp_query_log_write(w, q, peer, transport, reply, len, received_us);
+                                const uint8_t *reply, size_t len, uint64_t received_us,
+                                uint8_t source) {
+    unsigned mode = atomic_load_explicit(&w->server->query_log, memory_order_relaxed);
+    if (mode == 0) return;
+    if (!(mode & DP_LOG_QUERIES) && (len < 4 || (reply[3] & 0x0F) != DP_RCODE_SERVFAIL)) return;
+    dp_query_log_write(w, q, peer, transport, reply, len, received_us, source);
 }
 
 /* Counts a query of `len` bytes from `peer` by transport, address family

@@ -218,7 +218,7 @@ static void conn_readable(struct bufferevent *bev, void *arg) {
         /* Logged before the query's bytes are drained: the entry copies its name. */
         if (reply > 0 && p->result == DP_PARSE_OK)
             dp_query_log(w, dp_parsed_asked(p), &c->peer, DP_TCP, w->tcp_reply + 2, reply,
-                         received_us);
+                         received_us, p->source);
         evbuffer_drain(in, 2 + len);
         if (!dp_count_reply(w, DP_TCP, p->source, w->tcp_reply + 2, reply)) continue;
         dp_count_durations(w, 1, received_us, dp_monotonic_us());

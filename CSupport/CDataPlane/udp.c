@@ -237,7 +237,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg) {
             if (!dp_count_reply(w, DP_UDP, w->parsed[i].source, reply, len)) continue;
             if (w->parsed[i].result == DP_PARSE_OK)
                 dp_query_log(w, dp_parsed_asked(&w->parsed[i]), &w->peers[i], DP_UDP, reply, len,
-                             received_us);
+                             received_us, w->parsed[i].source);
             struct msghdr *h = &w->tx[replies].msg_hdr;
             h->msg_name = &w->peers[i];
             h->msg_namelen = w->rx[i].msg_hdr.msg_namelen;

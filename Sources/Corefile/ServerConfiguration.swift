@@ -20,7 +20,8 @@ public enum Plugin: Sendable, Equatable {
     case bind([String])
     /// Its rules, in written order.
     case log([LogRule])
-    case errors, loop, loadbalance, any
+    case errors(ErrorsPlugin)
+    case loop, loadbalance, any
 }
 
 extension Plugin {
@@ -112,9 +113,7 @@ public struct ServerConfiguration: Sendable {
         case "log":
             return .log(try LogRule.rules(directive))
         case "errors":
-            try read.count(directive, 0...0)
-            try read.options(of: directive) { ["consolidate", "stacktrace"].contains($0.name) }
-            return .errors
+            return .errors(try ErrorsPlugin(directive))
         case "loop", "any":
             try read.count(directive, 0...0)
             try read.noBlock(directive)

@@ -41,10 +41,18 @@ public struct CorefilePlan: Sendable, Equatable {
     public var queryLog: [QueryLogBlock] = []
     /// Whether answered queries are logged at all.
     public var logQueries: Bool { !queryLog.isEmpty }
+    /// `errors`: every server block with its errors plugin, when some
+    /// block has one (a query's SERVFAIL is logged by its block's); else none.
+    public var errorLog: [ErrorLogBlock] = []
 
     public struct QueryLogBlock: Sendable, Equatable {
         public var zones: [DNSName]
         public var rules: [LogRule]
+    }
+
+    public struct ErrorLogBlock: Sendable, Equatable {
+        public var zones: [DNSName]
+        public var errors: ErrorsPlugin?
     }
     /// What the Corefile asks that this server does differently, for the log.
     public var notes: [String]
@@ -76,6 +84,14 @@ public struct CorefilePlan: Sendable, Equatable {
                 })
         }
         queryLog = logBlocks.contains { !$0.rules.isEmpty } ? logBlocks : []
+        let errorBlocks = configurations.map { configuration in
+            ErrorLogBlock(
+                zones: configuration.keys.map(\.zone),
+                errors: configuration.plugins.lazy.compactMap { plugin -> ErrorsPlugin? in
+                    if case .errors(let errors) = plugin { errors } else { nil }
+                }.first)
+        }
+        errorLog = errorBlocks.contains { $0.errors != nil } ? errorBlocks : []
         cache = CachePlan(configurations)
         notes = cache.notes + RoutePlan.notes(configurations)
         enabledPlugins = configurations.flatMap { configuration in

@@ -62,7 +62,7 @@ public final class CorefileFollower: Sendable {
         self.ourselves.withLock { $0 = ourselves }
         apply(plan, to: server)
         hosts.refresh(server)
-        server.logQueries(plan.logQueries)
+        server.logQueries(plan.logQueries, errors: !plan.errorLog.isEmpty)
         taken(plan, previous: nil, server)
         for note in plan.notes { logger.notice("Corefile: done differently here", metadata: ["what": "\(note)"]) }
     }
@@ -105,7 +105,9 @@ public final class CorefileFollower: Sendable {
         guard next != before else { return }
         if next.routes != before.routes || next.blocks != before.blocks { apply(next, to: server) }
         if next.hosts != before.hosts { hosts.update(next.hosts, server) }
-        if next.logQueries != before.logQueries { server.logQueries(next.logQueries) }
+        if next.logQueries != before.logQueries || next.errorLog.isEmpty != before.errorLog.isEmpty {
+            server.logQueries(next.logQueries, errors: !next.errorLog.isEmpty)
+        }
         if next.cluster != before.cluster { clusterChanged.yield(next.cluster) }
         taken(next, previous: before, server)
         let unapplied = Self.restartOnly(before, next)
@@ -127,12 +129,25 @@ public final class CorefileFollower: Sendable {
     /// them, a batch at a time (the workers only fill their rings), by
     /// the log rules in force.
     func writeQueryLog(_ server: DNSServer) async {
+        var errorBlocks = plan.errorLog
+        var errors = ErrorLogLines(blocks: errorBlocks)
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
             var entries = server.takeQueryLog()
-            let lines = QueryLogLines(blocks: plan.queryLog)
+            let current = plan
+            let lines = QueryLogLines(blocks: current.queryLog)
+            // A reloaded errors plugin starts its windows anew.
+            if current.errorLog != errorBlocks {
+                errorBlocks = current.errorLog
+                errors = ErrorLogLines(blocks: errorBlocks)
+            }
+            let now = ContinuousClock.now
+            let summaries = errors.summaries(now: now).map { $0 + "\n" }.joined()
+            if !summaries.isEmpty { FileHandle.standardOutput.write(Data(summaries.utf8)) }
             while !entries.isEmpty {
-                let text = entries.compactMap { lines.line($0).map { "[INFO] \($0)\n" } }.joined()
+                let text = entries.map { entry in
+                    (lines.line(entry).map { "[INFO] \($0)\n" } ?? "") + errors.lines(entry, now: now).map { $0 + "\n" }.joined()
+                }.joined()
                 FileHandle.standardOutput.write(Data(text.utf8))
                 entries = entries.count == 4096 ? server.takeQueryLog() : []
             }

@@ -12,18 +12,24 @@ struct QueryLogLines {
 
     /// The line of an entry, or nil when no rule logs it.
     func line(_ entry: QueryLogEntry) -> String? {
-        guard let name = try? DNSName(entry.name) else { return nil }
-        var best: (labels: Int, block: CorefilePlan.QueryLogBlock)?
-        for block in blocks {
-            for zone in block.zones where name.isSubdomain(of: zone) && zone.labelCount >= (best?.labels ?? -1) {
-                best = (zone.labelCount, block)
-            }
-        }
-        guard let rule = best?.block.rules.first(where: { name.isSubdomain(of: $0.name) }) else { return nil }
+        guard let name = try? DNSName(entry.name), let block = Self.block(of: name, zones: blocks.map(\.zones)),
+            let rule = blocks[block].rules.first(where: { name.isSubdomain(of: $0.name) })
+        else { return nil }
         guard rule.classes.contains(.all) || rule.classes.contains(where: { $0.rawValue == entry.replyClass }) else {
             return nil
         }
         return Self.format(rule.format, entry)
+    }
+
+    /// The index of the block a name goes to: of the longest zone it lies under.
+    static func block(of name: DNSName, zones: [[DNSName]]) -> Int? {
+        var best: (labels: Int, index: Int)?
+        for (index, blockZones) in zones.enumerated() {
+            for zone in blockZones where name.isSubdomain(of: zone) && zone.labelCount > (best?.labels ?? -1) {
+                best = (zone.labelCount, index)
+            }
+        }
+        return best?.index
     }
 
     /// The format with each placeholder replaced; an unknown one is left as written.

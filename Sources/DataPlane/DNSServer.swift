@@ -166,10 +166,12 @@ public final class DNSServer: Sendable {
         }
     }
 
-    /// Turns the query log on or off (see dp_server_set_query_log).
-    public func logQueries(_ on: Bool) {
+    /// What the query log takes (see dp_server_set_query_log): every
+    /// answered query, or only those answered SERVFAIL (`errors`).
+    public func logQueries(_ queries: Bool, errors: Bool = false) {
+        let mode = (queries ? UInt32(DP_LOG_QUERIES) : 0) | (errors ? UInt32(DP_LOG_ERRORS) : 0)
         server.withLock { s in
-            if let pointer = s.pointer { dp_server_set_query_log(pointer, on) }
+            if let pointer = s.pointer { dp_server_set_query_log(pointer, mode) }
         }
     }
 

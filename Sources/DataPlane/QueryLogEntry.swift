@@ -20,6 +20,8 @@ public struct QueryLogEntry: Sendable {
     public var rcode: UInt8
     public var flags: (UInt8, UInt8)
     public var answerCount: Int
+    /// What made the reply.
+    public var source: ReplySource
     public var duration: Duration
 
     init(_ e: dp_query_log_entry) {
@@ -39,6 +41,7 @@ public struct QueryLogEntry: Sendable {
         rcode = e.rcode
         flags = (e.reply_flags.0, e.reply_flags.1)
         answerCount = Int(e.answer_count)
+        source = ReplySource(rawValue: Int(e.source)) ?? .none
         duration = .microseconds(Int64(e.duration_us))
     }
 

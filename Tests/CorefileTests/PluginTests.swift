@@ -116,9 +116,27 @@ import Testing
         #expect(reload.interval == .seconds(10) && reload.jitter == .seconds(5))
         #expect(
             Array(chain.dropFirst()) == [
-                .bind(["169.254.20.10", "10.0.0.10"]), .ready(address: ":8181"), .prometheus(address: "localhost:9153"), .errors,
+                .bind(["169.254.20.10", "10.0.0.10"]), .ready(address: ":8181"), .prometheus(address: "localhost:9153"),
+                .errors(ErrorsPlugin()),
                 .log([LogRule(name: .root, format: LogRule.commonFormat, classes: [.all])]), .any, .loadbalance, .loop,
             ])
+    }
+
+    @Test func errorsReadsConsolidations() throws {
+        guard
+            case .errors(let errors) = try plugins(
+                "errors {\n stacktrace\n consolidate 5m \".* i/o timeout$\" warning\n consolidate 30s \"^Failed to .+\" show_first\n}")[0]
+        else {
+            Issue.record("no errors")
+            return
+        }
+        #expect(errors.consolidations.map(\.window) == [.seconds(300), .seconds(30)])
+        #expect(errors.consolidations.map(\.level) == ["warning", "error"])
+        #expect(errors.consolidations.map(\.showFirst) == [false, true])
+        #expect(
+            error("errors {\n consolidate 5m x loud\n}")
+                == "Corefile:3 - Error during parsing: plugin/errors: level 'loud' is not one of warning, error, info, debug")
+        #expect(GoDurationText.format(.seconds(300)) == "5m0s" && GoDurationText.format(.milliseconds(1500)) == "1.5s")
     }
 
     @Test func logReadsNamesAFormatAndClasses() throws {

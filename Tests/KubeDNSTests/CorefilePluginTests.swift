@@ -183,6 +183,37 @@ import Testing
         #expect(!server.log.contains("kube-dns.kube-system"), "\(server.log)")
     }
 
+    @Test func errorsAreLoggedAndConsolidated() throws {
+        // An upstream that is not there: its port is closed, every query fails at once.
+        let dead = try freePort()
+        let corefile = """
+            .:0 {
+                errors
+                kubernetes cluster.local
+                forward . 127.0.0.1:\(dead)
+            }
+            example.test:0 {
+                errors {
+                    consolidate 2s "no upstream answered" warning show_first
+                }
+                forward . 127.0.0.1:\(dead)
+            }
+            """
+        let (server, _) = try Self.serve(corefile)
+        defer { server.stop() }
+        for name in ["a.example.test.", "b.example.test.", "c.example.test.", "www.outside.test."] {
+            #expect(try Dig.query(name, "A", port: server.port).rcode == "SERVFAIL")
+        }
+        _ = try Dig.query("kubernetes.default.svc.cluster.local.", "A", port: server.port)
+        let plain = "[ERROR] plugin/errors: 2 www.outside.test. A: forward: no upstream answered (each failed or timed out)"
+        let first = "[WARNING] plugin/errors: 2 a.example.test. A: forward: no upstream answered (each failed or timed out)"
+        let summary = "[WARNING] 3 errors like 'no upstream answered' occurred in last 2s"
+        #expect(try eventually(timeout: .seconds(10)) { server.log.contains(summary) }, "\(server.log)")
+        #expect(server.log.contains(plain) && server.log.contains(first), "\(server.log)")
+        // Consolidated: the other two of the window are in the count only; answers are no errors.
+        #expect(!server.log.contains("b.example.test. A:") && !server.log.contains("kubernetes.default"), "\(server.log)")
+    }
+
     @Test func aHostsFileEditedIsReadAgain() throws {
         let hostsPath = FileManager.default.temporaryDirectory.appendingPathComponent("hosts-\(UUID().uuidString)").path
         try "10.9.0.1 first.node\n".write(toFile: hostsPath, atomically: true, encoding: .utf8)

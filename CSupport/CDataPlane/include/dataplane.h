@@ -328,13 +328,17 @@ typedef struct dp_query_log_entry {
     uint8_t rcode;
     uint8_t reply_flags[2]; /* bytes 2 and 3 of the reply's header */
     uint16_t answer_count;  /* the reply's ANCOUNT */
+    uint8_t source;         /* what made the reply: DP_SOURCE_... */
     uint64_t duration_us;
     uint8_t name_len;
     uint8_t name[255]; /* the question's name in wire form, as asked */
 } dp_query_log_entry;
 
-/* Turns the query log on or off (off by default; any thread). */
-void dp_server_set_query_log(dp_server *s, bool on);
+/* What goes into the query log (none by default; any thread): every
+ * answered query, or (CoreDNS's errors plugin) only those answered
+ * SERVFAIL, each with what made the reply. */
+enum { DP_LOG_QUERIES = 1, DP_LOG_ERRORS = 2 };
+void dp_server_set_query_log(dp_server *s, unsigned mode);
 /* Takes up to `max` logged queries, oldest first, worker by worker
  * (one control thread at a time); returns how many. */
 size_t dp_server_read_query_log(dp_server *s, dp_query_log_entry *out, size_t max);
