@@ -2,7 +2,8 @@
 # What the rules that run before any answer cost on the names they do not
 # match: kube-dns serving the same cluster from the same Corefile, plain
 # and with each rule configured (rewrite exact, rewrite regex, template,
-# and all of them at once), against Knot DNS on the same records, each
+# autopath @kubernetes with pods verified, whose clients here are no
+# pods, and all of them at once), against Knot DNS on the same records, each
 # server on CPU 1 with one worker, loadgen on CPU 0, in the same run. The
 # questions are the cluster's names (none of which the rules match);
 # reported: queries/s, and user and total CPU per query, with the
@@ -63,15 +64,19 @@ rules[template]='template IN A . {
     answer "{{ .Name }} 60 IN A {{ index .Match 1 }}.{{ index .Match 2 }}.{{ index .Match 3 }}.{{ index .Match 4 }}"
     fallthrough
 }'
+rules[autopath]='autopath @kubernetes'
 rules[all]="${rules[rewrite-exact]}
 ${rules[rewrite-regex]}
-${rules[template]}"
-variants=(plain rewrite-exact rewrite-regex template all)
+${rules[template]}
+${rules[autopath]}"
+variants=(plain rewrite-exact rewrite-regex template autopath all)
+# autopath @kubernetes walks pods' search paths: it needs pods verified.
+kubernetes_of() { case "$1" in autopath | all) printf 'kubernetes cluster.local {\n    pods verified\n}' ;; *) printf 'kubernetes cluster.local' ;; esac; }
 
 declare -A pid_of port_of
 port=5331
 for variant in "${variants[@]}"; do
-  printf '.:%d {\n%s\nkubernetes cluster.local\n}\n' "$port" "${rules[$variant]}" > "$out/$variant.Corefile"
+  printf '.:%d {\n%s\n%s\n}\n' "$port" "${rules[$variant]}" "$(kubernetes_of "$variant")" > "$out/$variant.Corefile"
   taskset -c 1 "$kube_dns" -conf "$out/$variant.Corefile" --kube-objects "$out/cluster.json" --threads 1 \
     2> "$out/$variant.log" &
   pids+=($!)
@@ -119,7 +124,7 @@ print(f"{sys.argv[2]} services, the cluster's names (none matched by the rules),
 print("| server | q/s | user CPU µs/query | added user µs | CPU µs/query | q/s vs Knot |")
 print("|---|---|---|---|---|---|")
 plain, knot = med("plain", 2), med("knot", 1)
-for server in ["plain", "rewrite-exact", "rewrite-regex", "template", "all", "knot"]:
+for server in ["plain", "rewrite-exact", "rewrite-regex", "template", "autopath", "all", "knot"]:
     qps, user, cpu = med(server, 1), med(server, 2), med(server, 3)
     added = "" if server in ("plain", "knot") else f"{user - plain:+.3f}"
     print(f"| {server} | {qps:,.0f} | {user:.3f} | {added} | {cpu:.2f} | {qps / knot:.2f}× |")

@@ -38,72 +38,51 @@ int dp_forwarding_set_autopath(dp_forwarding *f, const uint8_t *index_apex, size
     dp_autopath *a = b->autopath;
     a->from_pods = index_apex != NULL;
     if (index_apex == NULL) return 0;
-    uint8_t offsets[DP_MAX_LABELS];
-    int labels = dp_name_labels(index_apex, len, offsets);
-    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format apex");
-    memcpy(a->index_apex.name, index_apex, len);
-    a->index_apex.len = (uint8_t)len;
-    a->index_apex.labels = (uint8_t)labels;
-    labels = cluster_zone != NULL ? dp_name_labels(cluster_zone, zone_len, offsets) : -1;
-    if (labels < 0) return dp_fail(err, errlen, "no cluster zone, or not a wire-format one");
-    memcpy(a->cluster_zone.name, cluster_zone, zone_len);
-    a->cluster_zone.len = (uint8_t)zone_len;
-    a->cluster_zone.labels = (uint8_t)labels;
-    return 0;
-}
-
-static int add_name(dp_zone_name *names, unsigned *count, unsigned max, const uint8_t *name,
-                    size_t len, char *err, size_t errlen) {
-    if (*count == max) return dp_fail(err, errlen, "more than %u autopath names", max);
-    uint8_t offsets[DP_MAX_LABELS];
-    int labels = dp_name_labels(name, len, offsets);
-    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format name");
-    dp_zone_name *n = &names[(*count)++];
-    memcpy(n->name, name, len);
-    n->len = (uint8_t)len;
-    n->labels = (uint8_t)labels;
-    return 0;
+    if (dp_zone_name_set(&a->index_apex, index_apex, len, err, errlen) != 0) return -1;
+    return dp_zone_name_set(&a->cluster_zone, cluster_zone, zone_len, err, errlen);
 }
 
 int dp_forwarding_add_autopath_zone(dp_forwarding *f, const uint8_t *zone, size_t len, char *err,
                                     size_t errlen) {
     dp_block *b = dp_stages_last_block(f);
     if (b == NULL || b->autopath == NULL) return dp_fail(err, errlen, "a zone before autopath");
-    return add_name(b->autopath->zones, &b->autopath->zone_count, DP_MAX_TEMPLATE_ZONES, zone, len,
-                    err, errlen);
+    return dp_zone_names_add(b->autopath->zones, &b->autopath->zone_count, DP_MAX_TEMPLATE_ZONES,
+                             zone, len, err, errlen);
 }
 
 int dp_forwarding_add_autopath_search(dp_forwarding *f, const uint8_t *domain, size_t len,
                                       char *err, size_t errlen) {
     dp_block *b = dp_stages_last_block(f);
     if (b == NULL || b->autopath == NULL) return dp_fail(err, errlen, "a domain before autopath");
-    return add_name(b->autopath->search, &b->autopath->search_count, DP_MAX_AUTOPATH_SEARCH, domain,
-                    len, err, errlen);
+    return dp_zone_names_add(b->autopath->search, &b->autopath->search_count,
+                             DP_MAX_AUTOPATH_SEARCH, domain, len, err, errlen);
 }
 
 /* ---- The search path ---------------------------------------------------- */
 
-/* The first domain of the client's search path under @kubernetes,
- * `<ns>.svc.<zone>`, its namespace from the clients' index (into `out`);
- * its length, or 0 for no known pod. */
-static size_t pod_search_domain(const dp_autopath *a, const dp_table *t,
-                                const struct sockaddr_storage *peer, uint8_t *out) {
-    if (t->internal_zone == DP_NO_INTERNAL_ZONE || peer == NULL) return 0;
-    /* `<a-b-c-d>` (or the IPv6 address's groups dashed), then the apex. */
+/* The namespace of the pod at `peer` from the table's clients' index
+ * (into 63 bytes); its length, or 0 for no known pod. */
+static size_t pod_namespace(const dp_autopath *a, const dp_table *t,
+                            const struct sockaddr_storage *peer, uint8_t *out) {
+    /* `<a-b-c-d>` (or the IPv6 address's groups dashed), then the apex;
+     * an IPv4 label written by hand, as every query from a pod asks it. */
     char label[64];
-    int n;
+    int n = 0;
     if (peer->ss_family == AF_INET) {
         const uint8_t *b = (const uint8_t *)&((const struct sockaddr_in *)peer)->sin_addr;
-        n = snprintf(label, sizeof(label), "%u-%u-%u-%u", b[0], b[1], b[2], b[3]);
-    } else if (peer->ss_family == AF_INET6) {
+        for (int i = 0; i < 4; i++) {
+            if (i > 0) label[n++] = '-';
+            if (b[i] >= 100) label[n++] = (char)('0' + b[i] / 100);
+            if (b[i] >= 10) label[n++] = (char)('0' + b[i] / 10 % 10);
+            label[n++] = (char)('0' + b[i] % 10);
+        }
+    } else {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)peer)->sin6_addr;
         char text[INET6_ADDRSTRLEN];
         if (inet_ntop(AF_INET6, a6, text, sizeof(text)) == NULL) return 0;
         n = snprintf(label, sizeof(label), "%s", text);
         for (char *c = label; *c != '\0'; c++)
             if (*c == ':') *c = '-';
-    } else {
-        return 0;
     }
     if (n <= 0 || n > 63) return 0;
     uint8_t name[DP_MAX_NAME];
@@ -113,12 +92,50 @@ static size_t pod_search_domain(const dp_autopath *a, const dp_table *t,
     size_t len = 1 + (size_t)n + a->index_apex.len;
     const dp_record *r = dp_table_find(t, name, len, dp_name_hash(name, len));
     if (r == NULL || r->zone != t->internal_zone) return 0;
-    /* `<ns>.svc.<zone>` from the namespace the index gives. */
-    uint8_t ns[256];
-    size_t ns_len = dp_record_text(r, ns);
-    if (ns_len == 0 || ns_len > 63 || 1 + ns_len + 4 + a->cluster_zone.len > DP_MAX_NAME) return 0;
+    uint8_t text[256];
+    size_t text_len = dp_record_text(r, text);
+    if (text_len > 63) return 0;
+    for (size_t i = 0; i < text_len; i++) out[i] = dp_lower(text[i]);
+    return text_len;
+}
+
+/* The first domain of the client's search path under @kubernetes,
+ * `<ns>.svc.<zone>` (into `out`); its length, or 0 for no known pod. A
+ * client's namespace is kept in the worker's cache for as long as the
+ * table it was read from is served. */
+static size_t pod_search_domain(const dp_autopath *a, const dp_table *t,
+                                const struct sockaddr_storage *peer, dp_client_cache *clients,
+                                uint8_t *out) {
+    if (t->internal_zone == DP_NO_INTERNAL_ZONE || peer == NULL) return 0;
+    if (peer->ss_family != AF_INET && peer->ss_family != AF_INET6) return 0;
+    bool v4 = peer->ss_family == AF_INET;
+    const uint8_t *address = v4 ? (const uint8_t *)&((const struct sockaddr_in *)peer)->sin_addr
+                                : (const uint8_t *)&((const struct sockaddr_in6 *)peer)->sin6_addr;
+    size_t address_len = v4 ? 4 : 16;
+    uint8_t ns[63];
+    size_t ns_len;
+    dp_client_entry *e = NULL;
+    if (clients != NULL) {
+        uint32_t hash = dp_name_hash(address, address_len);
+        e = &clients->entries[hash % DP_CLIENT_CACHE];
+    }
+    if (e != NULL && e->table == t->serial && e->family == peer->ss_family &&
+        memcmp(e->address, address, address_len) == 0) {
+        ns_len = e->namespace_len;
+        memcpy(ns, e->namespace, ns_len);
+    } else {
+        ns_len = pod_namespace(a, t, peer, ns);
+        if (e != NULL) {
+            e->table = t->serial;
+            e->family = (uint8_t)peer->ss_family;
+            memcpy(e->address, address, address_len);
+            e->namespace_len = (uint8_t)ns_len;
+            memcpy(e->namespace, ns, ns_len);
+        }
+    }
+    if (ns_len == 0 || 1 + ns_len + 4 + a->cluster_zone.len > DP_MAX_NAME) return 0;
     out[0] = (uint8_t)ns_len;
-    for (size_t i = 0; i < ns_len; i++) out[1 + i] = dp_lower(ns[i]);
+    memcpy(out + 1, ns, ns_len);
     memcpy(out + 1 + ns_len, "\x03svc", 4);
     memcpy(out + 5 + ns_len, a->cluster_zone.name, a->cluster_zone.len);
     return 5 + ns_len + a->cluster_zone.len;
@@ -179,7 +196,7 @@ static bool under_services(const dp_query *q, const dp_zone_name *zone) {
 }
 
 unsigned dp_autopath_request(const dp_autopath *a, const dp_table *t, dp_parsed *p, dp_staged *slot,
-                             const struct sockaddr_storage *peer) {
+                             const struct sockaddr_storage *peer, dp_client_cache *clients) {
     const dp_query *q = &p->query;
     if (t->unsynced) return 0;
     const dp_zone_name *zone = NULL;
@@ -190,7 +207,7 @@ unsigned dp_autopath_request(const dp_autopath *a, const dp_table *t, dp_parsed 
     size_t first_len;
     if (a->from_pods) {
         if (!dp_zone_holds(&a->cluster_zone, q) || !under_services(q, &a->cluster_zone)) return 0;
-        first_len = pod_search_domain(a, t, peer, first);
+        first_len = pod_search_domain(a, t, peer, clients, first);
     } else {
         first_len = a->search_count > 0 ? a->search[0].len : 0;
         memcpy(first, a->search[0].name, first_len);

@@ -234,6 +234,7 @@ struct dp_table {
     dp_zone zones[DP_MAX_ZONES]; /* longest apex first */
     unsigned zone_count;
     uint8_t internal_zone; /* the index of the internal zone, or DP_NO_INTERNAL_ZONE */
+    uint64_t serial;       /* unique to the table: what is read of it can be kept by it */
     dp_shard **shards;
     dp_shard_view *views;
     uint32_t shard_count; /* a power of two */

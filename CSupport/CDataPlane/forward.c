@@ -354,15 +354,7 @@ static void tcp_readable(struct bufferevent *bev, void *arg) {
     uint8_t *wire = p->w->upstream_buf;
     evbuffer_drain(in, 2);
     evbuffer_remove(in, wire, len);
-    dp_upstream_reply reply;
-    if (!dp_upstream_reply_check(wire, len, p->id, &p->query, cache_cap(p, false),
-                                 cache_cap(p, true), &reply) ||
-        reply.truncated) {
-        dp_count(&counters_of(p)->mismatched);
-        upstream_failed(p, false);
-        return;
-    }
-    handle_reply(p, wire, len, &reply);
+    dp_forward_tls_reply(p, wire, len);
 }
 
 static void tcp_event(struct bufferevent *bev, short what, void *arg) {
@@ -374,6 +366,8 @@ void dp_forward_detach_tls(dp_pending *p) { p->tls = NULL; }
 
 void dp_forward_tls_failed(dp_pending *p) { upstream_failed(p, false); }
 
+/* A reply over a connection (TCP, TLS): checked, then handled; one cut
+ * short is a failure of the upstream, as the connection had it whole. */
 void dp_forward_tls_reply(dp_pending *p, const uint8_t *wire, size_t len) {
     dp_upstream_reply reply;
     if (!dp_upstream_reply_check(wire, len, p->id, &p->query, cache_cap(p, false),

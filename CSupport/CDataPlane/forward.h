@@ -109,6 +109,7 @@ void dp_tls_expire(struct dp_worker *w, uint64_t now_ms, bool all);
 void dp_route_free_tls(dp_route *r);
 
 void dp_forward_detach_tls(dp_pending *p);
+/* A whole reply read from a connection, for its query. */
 void dp_forward_tls_reply(dp_pending *p, const uint8_t *wire, size_t len);
 void dp_forward_tls_failed(dp_pending *p);
 

@@ -421,6 +421,7 @@ void dp_server_free(dp_server *s) {
         free(s->workers[i].query_log);
         free(s->workers[i].staged);
         free(s->workers[i].rewrite_reply);
+        free(s->workers[i].clients);
     }
     dp_forwarding_release(s->forwarding);
     dp_cache_free(s->cache);

@@ -64,6 +64,7 @@ typedef struct dp_tcp_conn dp_tcp_conn;
 typedef struct dp_rrl dp_rrl;
 typedef struct dp_pending dp_pending;
 typedef struct dp_worker dp_worker;
+typedef struct dp_client_cache dp_client_cache;
 typedef struct dp_query_log_ring dp_query_log_ring;
 
 /* What a transport keeps of a query the forwarder answers later: where
@@ -152,6 +153,7 @@ struct dp_worker {
      * a reply mapped back (see stages.h). */
     dp_staged *staged;
     uint8_t *rewrite_reply;
+    dp_client_cache *clients; /* autopath's recent clients (stages.h) */
     /* Forwarding: the configuration this worker uses (see forward.c),
      * the next one handed over by the control thread, and the queries in
      * flight, from a pool of forward_cap. */

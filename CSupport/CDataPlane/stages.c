@@ -27,19 +27,32 @@ int dp_forwarding_add_block_zone(dp_forwarding *f, const uint8_t *zone, size_t l
     if (s == NULL || s->block_count == 0) return dp_fail(err, errlen, "a zone before any block");
     if (s->zone_count == DP_MAX_BLOCK_ZONES)
         return dp_fail(err, errlen, "more than %d server block zones", DP_MAX_BLOCK_ZONES);
-    uint8_t offsets[DP_MAX_LABELS];
-    int labels = dp_name_labels(zone, len, offsets);
-    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format zone");
+    dp_zone_name name;
+    if (dp_zone_name_set(&name, zone, len, err, errlen) != 0) return -1;
     /* Longest first, so the first zone a name lies under is its block's. */
     unsigned at = 0;
-    while (at < s->zone_count && s->zones[at].zone.labels >= (unsigned)labels) at++;
+    while (at < s->zone_count && s->zones[at].zone.labels >= name.labels) at++;
     memmove(&s->zones[at + 1], &s->zones[at], (s->zone_count - at) * sizeof(dp_block_zone));
-    dp_block_zone *z = &s->zones[at];
-    memcpy(z->zone.name, zone, len);
-    z->zone.len = (uint8_t)len;
-    z->zone.labels = (uint8_t)labels;
-    z->block = (uint8_t)(s->block_count - 1);
+    s->zones[at] = (dp_block_zone){.zone = name, .block = (uint8_t)(s->block_count - 1)};
     s->zone_count++;
+    return 0;
+}
+
+int dp_zone_name_set(dp_zone_name *n, const uint8_t *name, size_t len, char *err, size_t errlen) {
+    uint8_t offsets[DP_MAX_LABELS];
+    int labels = name == NULL ? -1 : dp_name_labels(name, len, offsets);
+    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format name");
+    memcpy(n->name, name, len);
+    n->len = (uint8_t)len;
+    n->labels = (uint8_t)labels;
+    return 0;
+}
+
+int dp_zone_names_add(dp_zone_name *names, unsigned *count, unsigned max, const uint8_t *name,
+                      size_t len, char *err, size_t errlen) {
+    if (*count == max) return dp_fail(err, errlen, "more than %u names of one kind", max);
+    if (dp_zone_name_set(&names[*count], name, len, err, errlen) != 0) return -1;
+    (*count)++;
     return 0;
 }
 
@@ -79,7 +92,7 @@ bool dp_zone_holds(const dp_zone_name *zone, const dp_query *q) {
 }
 
 unsigned dp_stages_run(const dp_stages *s, const dp_table *t, dp_parsed *p, dp_staged *slot,
-                       const struct sockaddr_storage *peer) {
+                       const struct sockaddr_storage *peer, dp_client_cache *clients) {
     if (p->result != DP_PARSE_OK) return 0;
     const dp_block *b = NULL;
     for (unsigned i = 0; i < s->zone_count && b == NULL; i++)
@@ -91,7 +104,7 @@ unsigned dp_stages_run(const dp_stages *s, const dp_table *t, dp_parsed *p, dp_s
     /* A rewritten name is not walked down a search path: its reply is
      * mapped back by the rules, which a CNAME would come between. */
     if (b->autopath != NULL && p->rules == 0 && p->result == DP_PARSE_OK)
-        done |= dp_autopath_request(b->autopath, t, p, slot, peer);
+        done |= dp_autopath_request(b->autopath, t, p, slot, peer, clients);
     if (b->template_count > 0 && p->result == DP_PARSE_OK)
         done |= dp_template_request(b, p, slot, peer);
     return done;
@@ -108,11 +121,12 @@ void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
     if (w->staged == NULL) {
         w->staged = calloc(DP_UDP_BATCH, sizeof(dp_staged));
         w->rewrite_reply = malloc(DP_TCP_MAX_MESSAGE);
-        if (w->staged == NULL || w->rewrite_reply == NULL) return;
+        w->clients = calloc(1, sizeof(dp_client_cache));
+        if (w->staged == NULL || w->rewrite_reply == NULL || w->clients == NULL) return;
     }
     for (unsigned i = 0; i < n; i++) {
         dp_parsed *p = &w->parsed[i];
-        unsigned done = dp_stages_run(w->fwd->stages, t, p, &w->staged[i], &peers[i]);
+        unsigned done = dp_stages_run(w->fwd->stages, t, p, &w->staged[i], &peers[i], w->clients);
         if (done & DP_STAGED_TEMPLATE) dp_count(&w->counters.template_matches);
         if (done & DP_STAGED_TEMPLATE_FAILED) dp_count(&w->counters.template_failures);
         if (done & DP_STAGED_AUTOPATH) dp_count(&w->counters.autopath_success);

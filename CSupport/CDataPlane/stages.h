@@ -150,6 +150,21 @@ typedef struct dp_autopath {
     unsigned search_count;
 } dp_autopath;
 
+/* A worker's recent clients, each address's namespace as one table's
+ * clients' index gave it (none: no pod), so that a client's next
+ * queries cost no lookup in the table. */
+#define DP_CLIENT_CACHE 256
+typedef struct dp_client_entry {
+    uint64_t table; /* its serial; 0: empty */
+    uint8_t family;
+    uint8_t namespace_len; /* 0: the address is no pod's */
+    uint8_t address[16];
+    uint8_t namespace[63];
+} dp_client_entry;
+typedef struct dp_client_cache {
+    dp_client_entry entries[DP_CLIENT_CACHE];
+} dp_client_cache;
+
 /* A query's way down its search path: the labels asked before the first
  * search domain, that domain, and which name comes next. */
 typedef struct dp_autopath_walk {
@@ -192,6 +207,11 @@ void dp_stages_free(dp_stages *s);
 dp_block *dp_stages_last_block(dp_forwarding *f);
 /* Whether a wire name lies under a zone, given its label offsets. */
 bool dp_zone_holds(const dp_zone_name *zone, const dp_query *q);
+/* Sets `n` to a lower-case wire name, checked. */
+int dp_zone_name_set(dp_zone_name *n, const uint8_t *name, size_t len, char *err, size_t errlen);
+/* Adds a name to `names`, which hold `*count` of at most `max`. */
+int dp_zone_names_add(dp_zone_name *names, unsigned *count, unsigned max, const uint8_t *name,
+                      size_t len, char *err, size_t errlen);
 
 /* What the rules keep of a query: the query as asked, the buffer the
  * rewritten one is written into, a template's records. One per query of
@@ -212,7 +232,7 @@ enum { DP_STAGED_TEMPLATE = 1, DP_STAGED_TEMPLATE_FAILED = 2, DP_STAGED_AUTOPATH
 /* Runs the rules of the query's block: rewrite, autopath (for a query no
  * rewrite rule matched), then templates. Returns DP_STAGED_... flags. */
 unsigned dp_stages_run(const dp_stages *s, const dp_table *t, dp_parsed *p, dp_staged *slot,
-                       const struct sockaddr_storage *peer);
+                       const struct sockaddr_storage *peer, dp_client_cache *clients);
 
 /* Makes the query ask `name` (wire, its type and class kept): written into
  * `slot->wire` and parsed again, the old query kept in `slot->asked`.
@@ -224,7 +244,7 @@ bool dp_rewrite_question(dp_parsed *p, dp_staged *slot, const uint8_t *name, siz
  * first outside the table, which the forwarder walks on from
  * (slot->walk). Returns DP_STAGED_AUTOPATH when a name was found here. */
 unsigned dp_autopath_request(const dp_autopath *a, const dp_table *t, dp_parsed *p, dp_staged *slot,
-                             const struct sockaddr_storage *peer);
+                             const struct sockaddr_storage *peer, dp_client_cache *clients);
 
 /*
  * The block's rewrite rules. When they change the question, the query is

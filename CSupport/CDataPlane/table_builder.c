@@ -36,6 +36,8 @@ dp_table_builder *dp_table_builder_new(void) {
         return NULL;
     }
     b->table->internal_zone = DP_NO_INTERNAL_ZONE;
+    static _Atomic uint64_t tables;
+    b->table->serial = atomic_fetch_add(&tables, 1) + 1;
     return b;
 }
 

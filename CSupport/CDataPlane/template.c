@@ -48,26 +48,14 @@ int dp_forwarding_add_template(dp_forwarding *f, uint16_t qclass, uint16_t qtype
     return 0;
 }
 
-static int add_zone(dp_zone_name *zones, unsigned *count, const uint8_t *zone, size_t len,
-                    char *err, size_t errlen) {
-    if (*count == DP_MAX_TEMPLATE_ZONES)
-        return dp_fail(err, errlen, "more than %d zones in a template", DP_MAX_TEMPLATE_ZONES);
-    uint8_t offsets[DP_MAX_LABELS];
-    int labels = dp_name_labels(zone, len, offsets);
-    if (labels < 0) return dp_fail(err, errlen, "not a lower-case wire-format zone");
-    dp_zone_name *z = &zones[(*count)++];
-    memcpy(z->name, zone, len);
-    z->len = (uint8_t)len;
-    z->labels = (uint8_t)labels;
-    return 0;
-}
-
 int dp_forwarding_add_template_zone(dp_forwarding *f, const uint8_t *zone, size_t len,
                                     bool fallthrough, char *err, size_t errlen) {
     dp_template *t = last_template(f);
     if (t == NULL) return dp_fail(err, errlen, "a zone before any template");
-    return fallthrough ? add_zone(t->fall_zones, &t->fall_count, zone, len, err, errlen)
-                       : add_zone(t->zones, &t->zone_count, zone, len, err, errlen);
+    return fallthrough ? dp_zone_names_add(t->fall_zones, &t->fall_count, DP_MAX_TEMPLATE_ZONES,
+                                           zone, len, err, errlen)
+                       : dp_zone_names_add(t->zones, &t->zone_count, DP_MAX_TEMPLATE_ZONES, zone,
+                                           len, err, errlen);
 }
 
 int dp_forwarding_add_template_match(dp_forwarding *f, const char *pattern, const int8_t *named,

@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t cap = transports[i] == DP_UDP ? DP_EDNS_UDP_SIZE : sizeof(reply);
         dp_parsed p;
         dp_query_prepare(table, data, size, &p);
-        dp_stages_run(forwarding->stages, table, &p, &slot, &peer);
+        dp_stages_run(forwarding->stages, table, &p, &slot, &peer, NULL);
         dp_query_locate(table, &p);
         size_t rlen = dp_query_reply(table, &p, reply, cap, transports[i]);
         if (p.rules == 0 && !p.autopath) {

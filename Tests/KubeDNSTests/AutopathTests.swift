@@ -50,10 +50,9 @@ import Testing
         """
 
     static func withCluster(
-        autopath: Bool, _ body: (NetworkSandbox, (String, String) throws -> (answer: String, queries: Int)) throws -> Void
-    )
-        throws
-    {
+        autopath: Bool,
+        _ body: (NetworkSandbox, (String, String) throws -> (answer: String, queries: Int), _ objectsFile: String) throws -> Void
+    ) throws {
         let sandbox = try NetworkSandbox()
         defer { sandbox.remove() }
         try sandbox.addAddresses([server, outside, prodPod, shopPod, stranger])
@@ -106,11 +105,11 @@ import Testing
             let answer = result.stdout.split(separator: "\n").first.map { String($0.split(separator: " ").first ?? "") } ?? ""
             return (answer, try requests() - before)
         }
-        try body(sandbox, lookup)
+        try body(sandbox, lookup, directory + "/cluster.yaml")
     }
 
     @Test func aPodsSearchPathIsWalkedInOneQuery() throws {
-        try Self.withCluster(autopath: true) { sandbox, lookup throws in
+        try Self.withCluster(autopath: true) { sandbox, lookup, objectsFile throws in
             // Its own namespace: the first name of the path exists.
             #expect(try lookup("web", Self.prodPod) == ("10.0.1.1", 1))
             // Another namespace's service, found at the path's second domain.
@@ -134,11 +133,24 @@ import Testing
             let metrics = try sandbox.get("http://\(Self.server):9153/metrics").body
             let successes = metrics.split(separator: "\n").first { $0.hasPrefix("coredns_autopath_success_total") }
             #expect(successes.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 7 } == true, "\(successes ?? "none")")
+            // The pod at prodPod's address now runs in shop: its search path follows at the next table.
+            try sandbox.send(to: Self.server, from: Self.prodPod)
+            let shopName = "web.prod.shop.svc.cluster.local"
+            #expect(try sandbox.dig(shopName, "A", server: Self.server).rcode == "NXDOMAIN")
+            try Self.cluster.replacing(
+                "namespace: prod}, status: {phase: Running, podIP: \(Self.prodPod)",
+                with: "namespace: shop}, status: {phase: Running, podIP: \(Self.prodPod)"
+            ).write(toFile: objectsFile, atomically: true, encoding: .utf8)
+            #expect(
+                try eventually(timeout: .seconds(10)) {
+                    try sandbox.dig(shopName, "A", server: Self.server).normalized.answer.contains(
+                        "web.prod.svc.cluster.local. 5 in a 10.0.1.1")
+                })
         }
     }
 
     @Test func withoutAutopathEachSearchDomainIsAQuery() throws {
-        try Self.withCluster(autopath: false) { _, lookup throws in
+        try Self.withCluster(autopath: false) { _, lookup, _ throws in
             #expect(try lookup("web", Self.prodPod) == ("10.0.1.1", 1))
             #expect(try lookup("cart.shop", Self.prodPod) == ("10.0.2.1", 2))
             #expect(try lookup("www.example.com", Self.prodPod) == ("192.0.2.10", 4))
