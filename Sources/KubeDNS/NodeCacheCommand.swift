@@ -102,7 +102,7 @@ struct NodeCacheCommand: AsyncParsableCommand {
         let metrics = MetricsRegistry(version: BuildInfo.version)
         metrics.prepareNodeCacheSetupErrors()
         let writer = try corefileWriter(addresses: addresses, path: served, countError: metrics.nodeCacheSetupError, logger: logger)
-        try writer.write()
+        _ = try writer.write()
 
         let networking = NodeNetworking(
             interface: setupinterface ? DummyInterface(name: interfacename, addresses: addresses) : nil,
