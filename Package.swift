@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(name: "DNSModelTests", dependencies: ["DNSModel"]),
         .testTarget(name: "CorefileTests", dependencies: ["Corefile"]),
         .testTarget(name: "LabelSelectorsTests", dependencies: ["LabelSelectors"]),
-        .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "Upstreams", "DNSModel", "DataPlane", "CLinux"]),
+        .testTarget(name: "NodeCacheTests", dependencies: ["NodeCache", "Upstreams", "DNSModel", "DataPlane", "CLinux", "TestSupport"]),
         .testTarget(
             name: "CorefilePlanTests", dependencies: ["CorefilePlan", "Corefile", "DNSModel", "DataPlane", "RecordModel", "TestSupport"]),
         .testTarget(

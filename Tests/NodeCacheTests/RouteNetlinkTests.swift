@@ -2,6 +2,7 @@ import CLinux
 import Foundation
 import NodeCache
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -87,9 +88,12 @@ func runHere(_ path: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
+    let pipe = try ChildStart.alone {
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        return pipe
+    }
     let output = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return String(decoding: output, as: UTF8.self)

@@ -77,11 +77,13 @@ public func runToEnd(_ path: String, _ arguments: [String]) throws -> (status: I
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
+    let (out, err) = try ChildStart.alone {
+        let (out, err) = (Pipe(), Pipe())
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (out, err)
+    }
     // Standard output to its end first: what the programs run here write to
     // standard error fits in a pipe's buffer.
     let stdout = out.fileHandleForReading.readDataToEndOfFile()

@@ -22,7 +22,7 @@ public final class EtcdServer: @unchecked Sendable {
             let client = try freePort()
             let peer = try freePort()
             let process = Self.makeProcess(directory: directory, client: client, peer: peer)
-            try process.run()
+            try ChildStart.alone { try process.run() }
             if Self.healthy(client) {
                 started = (process, client, peer)
             } else {
@@ -38,7 +38,7 @@ public final class EtcdServer: @unchecked Sendable {
     public func restart() throws {
         stop()
         process = Self.makeProcess(directory: directory, client: port, peer: peerPort)
-        try process.run()
+        try ChildStart.alone { try process.run() }
         guard Self.healthy(port) else { throw POSIXError(.EADDRINUSE) }
     }
 

@@ -22,13 +22,17 @@ public final class Kube2SkyProcess: @unchecked Sendable {
     /// `arguments`: the whole command line after the binary, `kube2sky` first.
     public init(arguments: [String]) throws {
         let portFile = PortFileReader.temporaryPath()
-        process = Process()
+        let process = Process()
+        self.process = process
         process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
         process.arguments = arguments + ["--port-file", portFile]
-        let pipe = Pipe()
-        process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let pipe = try ChildStart.alone {
+            let pipe = Pipe()
+            process.standardError = pipe
+            try process.run()
+            return pipe
+        }
         stderr.follow(pipe.fileHandleForReading)
         guard let port = PortFileReader.wait(portFile, for: process)?["healthz"] else {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }

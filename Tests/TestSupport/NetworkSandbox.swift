@@ -60,15 +60,17 @@ public final class NetworkSandbox: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, output + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        // posix_spawn_file_actions_addclosefrom_np is not imported: each open descriptor, by name.
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        let spawned = ChildStart.alone {
+            // posix_spawn_file_actions_addclosefrom_np is not imported: each open descriptor, by name.
+            let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
+                posix_spawn_file_actions_addclose(&actions, descriptor)
+            }
+            return posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        }
         guard spawned == 0 else { throw SandboxError(description: "\(arguments[0]): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -146,10 +148,12 @@ public final class NetworkSandbox: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
         process.arguments = nsenter
-        let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        try ChildStart.alone {
+            let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+        }
         made.withLock { $0.processes.append(process) }
         return process
     }
@@ -163,10 +167,12 @@ public final class NetworkSandbox: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = ["netns", "exec", namespace] + command
-        let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        try ChildStart.alone {
+            let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+        }
         made.withLock { $0.processes.append(process) }
         return process
     }

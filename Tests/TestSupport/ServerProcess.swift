@@ -49,15 +49,19 @@ public final class ServerProcess: @unchecked Sendable {
         if !corefile { arguments += Self.kubeDNSDefaults(arguments) + (listen ?? ["--dns-bind-address", bindAddress, "--dns-port", "0"]) }
         let portFile = PortFileReader.temporaryPath()
         arguments += ["--port-file", portFile]
-        process = Process()
+        let process = Process()
+        self.process = process
         process.executableURL = URL(fileURLWithPath: launcher.first ?? Self.binaryPath)
         process.arguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [Self.binaryPath] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        // Both streams in one log: the query log goes to standard output, as CoreDNS's does.
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
+        let pipe = try ChildStart.alone {
+            let pipe = Pipe()
+            // Both streams in one log: the query log goes to standard output, as CoreDNS's does.
+            process.standardError = pipe
+            process.standardOutput = pipe
+            try process.run()
+            return pipe
+        }
         stderr.follow(pipe.fileHandleForReading)
         let written = PortFileReader.wait(portFile, for: process)
         guard let written, let dns = written["dns"], corefile || (written["healthz"] != nil && written["metrics"] != nil) else {
@@ -139,7 +143,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try ChildStart.alone { try process.run() }
         return process
     }
 

@@ -101,7 +101,7 @@ public final class UpstreamServer: @unchecked Sendable {
             }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try ChildStart.alone { try process.run() }
             if Self.answers(port: port, origin: origin) {
                 started = (process, port, tlsPort)
             } else {
