@@ -64,7 +64,8 @@ void dp_query_log_write(dp_worker *w, const dp_query *q, const struct sockaddr_s
     e->reply_flags[1] = reply[3];
     e->answer_count = dp_read16(reply + 6);
     e->source = source;
-    e->duration_us = dp_monotonic_us() - received_us;
+    e->answered_us = dp_monotonic_us();
+    e->duration_us = e->answered_us - received_us;
     /* The question's name as the client wrote it: no compression there. */
     e->name_len = q->name_len;
     memcpy(e->name, q->wire + DP_HEADER_SIZE, q->name_len);

@@ -175,14 +175,15 @@ public final class DNSServer: Sendable {
         }
     }
 
-    /// The queries answered since the last call, as log lines are made of.
+    /// The queries answered since the last call, as log lines are made
+    /// of, in the order they were answered (each worker has a ring of its own).
     public func takeQueryLog(max: Int = 4096) -> [QueryLogEntry] {
         var entries = [dp_query_log_entry](repeating: dp_query_log_entry(), count: max)
         let count = server.withLock { s -> Int in
             guard let pointer = s.pointer else { return 0 }
             return dp_server_read_query_log(pointer, &entries, max)
         }
-        return entries.prefix(count).map(QueryLogEntry.init)
+        return entries.prefix(count).sorted { $0.answered_us < $1.answered_us }.map(QueryLogEntry.init)
     }
 
     /// Sends names that are not ours along `forwarding` from now on (the

@@ -330,6 +330,7 @@ typedef struct dp_query_log_entry {
     uint16_t answer_count;  /* the reply's ANCOUNT */
     uint8_t source;         /* what made the reply: DP_SOURCE_... */
     uint64_t duration_us;
+    uint64_t answered_us; /* when, by dp_monotonic_us(): the workers' rings merge in this order */
     uint8_t name_len;
     uint8_t name[255]; /* the question's name in wire form, as asked */
 } dp_query_log_entry;
