@@ -101,11 +101,13 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             served || resource != .endpointSlices
         else { return respondStatus(context, 404, "NotFound", "the server could not find the requested resource") }
 
-        var selector: LabelSelector?
+        let selector: LabelSelector?
         if let text = query["labelSelector"], !text.isEmpty {
             do { selector = try LabelSelector(text) } catch {
                 return respondStatus(context, 400, "BadRequest", "unable to parse requirement: \(error)")
             }
+        } else {
+            selector = nil
         }
         if query["watch"] == "true" || query["watch"] == "1" {
             return watch(context, resource, query, selector)

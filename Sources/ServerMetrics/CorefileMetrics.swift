@@ -18,26 +18,31 @@ extension MetricsRegistry {
     }
 
     public func corefileReloadFailed() {
-        registry.makeCounter(name: "coredns_reload_failed_total", help: "Counter of the number of failed reload attempts.").increment()
+        registry.makeCounter(descriptor: .named("coredns_reload_failed_total", help: "Counter of the number of failed reload attempts."))
+            .increment()
     }
 
     /// The hosts plugin's table published with `entries` names.
     public func hostsPublished(entries: Int, at epochSeconds: Double) {
-        registry.makeGauge(name: "coredns_hosts_entries", help: "The combined number of entries in hosts and Corefile.").set(
+        registry.makeGauge(descriptor: .named("coredns_hosts_entries", help: "The combined number of entries in hosts and Corefile.")).set(
             to: Double(entries))
-        registry.makeGauge(name: "coredns_hosts_reload_timestamp_seconds", help: "The timestamp of the last reload of hosts file.")
-            .set(to: epochSeconds)
+        registry.makeGauge(
+            descriptor: .named("coredns_hosts_reload_timestamp_seconds", help: "The timestamp of the last reload of hosts file.")
+        )
+        .set(to: epochSeconds)
     }
 
     private func pluginEnabled(_ server: String, _ zone: String, _ name: String) -> Gauge {
         registry.makeGauge(
-            name: "coredns_plugin_enabled", labels: [("server", server), ("zone", zone), ("view", ""), ("name", name)],
-            help: "A metric that indicates whether a plugin is enabled on per server and zone basis.")
+            descriptor: .named(
+                "coredns_plugin_enabled", help: "A metric that indicates whether a plugin is enabled on per server and zone basis."),
+            labels: [("server", server), ("zone", zone), ("view", ""), ("name", name)])
     }
 
     private func versionInfo(_ digest: String) -> Gauge {
         registry.makeGauge(
-            name: "coredns_reload_version_info", labels: [("hash", "fnv1a64"), ("value", digest)],
-            help: "A metric with a constant '1' value and labels the hash of the Corefile in force.")
+            descriptor: .named(
+                "coredns_reload_version_info", help: "A metric with a constant '1' value and labels the hash of the Corefile in force."),
+            labels: [("hash", "fnv1a64"), ("value", digest)])
     }
 }

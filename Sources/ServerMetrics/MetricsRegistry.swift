@@ -17,22 +17,26 @@ public final class MetricsRegistry: Sendable {
     private let programming = Mutex<[String: ValueHistogram]>([:])
 
     public init(version: String) {
-        registry.makeGauge(name: "kube_dns_build_info", labels: [("version", version)], help: "The build, in its labels.").set(to: 1.0)
+        registry.makeGauge(descriptor: .named("kube_dns_build_info", help: "The build, in its labels."), labels: [("version", version)])
+            .set(to: 1.0)
         // CoreDNS's, so its dashboards find the build and the panics they chart.
         registry.makeGauge(
-            name: "coredns_build_info", labels: [("version", version), ("revision", ""), ("goversion", "")],
-            help: "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built."
+            descriptor: .named(
+                "coredns_build_info",
+                help: "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built."),
+            labels: [("version", version), ("revision", ""), ("goversion", "")]
         ).set(to: 1.0)
-        _ = registry.makeCounter(name: "coredns_panics_total", help: "A metrics that counts the number of panics.")
-        publications = registry.makeCounter(name: "kube_dns_publications_total", help: "Answer tables published to the data plane.")
+        _ = registry.makeCounter(descriptor: .named("coredns_panics_total", help: "A metrics that counts the number of panics."))
+        publications = registry.makeCounter(
+            descriptor: .named("kube_dns_publications_total", help: "Answer tables published to the data plane."))
         publicationDuration = registry.makeDurationHistogram(
-            name: "kube_dns_publication_duration_seconds",
+            descriptor: .named(
+                "kube_dns_publication_duration_seconds", help: "From changed objects to a published table: the record model and the table."),
             buckets: [
                 .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10),
-            ],
-            help: "From changed objects to a published table: the record model and the table.")
-        names = registry.makeGauge(name: "kube_dns_names", help: "Names in the published answer table.")
-        tableBytes = registry.makeGauge(name: "kube_dns_table_bytes", help: "Bytes the published answer table takes.")
+            ])
+        names = registry.makeGauge(descriptor: .named("kube_dns_names", help: "Names in the published answer table."))
+        tableBytes = registry.makeGauge(descriptor: .named("kube_dns_table_bytes", help: "Bytes the published answer table takes."))
     }
 
     /// A table published: how long it took, and its size.
@@ -49,9 +53,10 @@ public final class MetricsRegistry: Sendable {
         let histogram = programming.withLock { made in
             if let histogram = made[serviceKind] { return histogram }
             let histogram = registry.makeValueHistogram(
-                name: "coredns_kubernetes_dns_programming_duration_seconds", labels: [("service_kind", serviceKind)],
-                buckets: (0..<20).map { 0.001 * Double(1 << $0) },
-                help: "Histogram of the time (in seconds) it took to program a dns instance.")
+                descriptor: .named(
+                    "coredns_kubernetes_dns_programming_duration_seconds",
+                    help: "Histogram of the time (in seconds) it took to program a dns instance."), labels: [("service_kind", serviceKind)],
+                buckets: (0..<20).map { 0.001 * Double(1 << $0) })
             made[serviceKind] = histogram
             return histogram
         }
@@ -67,7 +72,8 @@ public final class MetricsRegistry: Sendable {
         return informerCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let labels = [("resource", resource)] + (type.map { [("type", $0)] } ?? [])
-            let counter = registry.makeCounter(name: "kube_dns_informer_\(name)_total", labels: labels, help: InformerHelp.text(name))
+            let counter = registry.makeCounter(
+                descriptor: .named("kube_dns_informer_\(name)_total", help: InformerHelp.text(name)), labels: labels)
             counters[key] = counter
             return counter
         }

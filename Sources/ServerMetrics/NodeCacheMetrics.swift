@@ -14,7 +14,8 @@ extension MetricsRegistry {
 
     private func nodeCacheSetupErrors(_ kind: String) -> Counter {
         registry.makeCounter(
-            name: "coredns_nodecache_setup_errors_total", labels: [("errortype", kind)],
-            help: "The number of errors during periodic network setup for node-cache")
+            descriptor: .named(
+                "coredns_nodecache_setup_errors_total", help: "The number of errors during periodic network setup for node-cache"),
+            labels: [("errortype", kind)])
     }
 }

@@ -42,7 +42,7 @@ import Testing
         Thread.sleep(forTimeInterval: 2.1)
         // The second hit: popular, 28 s of 30 left.
         #expect(try Self.ttl("www.example.test.", port: server.port).map { $0 <= 28 } == true)
-        #expect(try eventually(timeout: .seconds(5)) { upstream.queries("www.example.test.", "A") == 2 })
+        #expect(eventually(timeout: .seconds(5)) { upstream.queries("www.example.test.", "A") == 2 })
         // The fresh answer replaced the old one; the next hit does not ask again.
         #expect(try Self.ttl("www.example.test.", port: server.port).map { $0 >= 29 } == true)
         // A name asked once is never prefetched; a denial is a hit of its own type.

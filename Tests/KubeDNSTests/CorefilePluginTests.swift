@@ -152,7 +152,7 @@ import Testing
             #/\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN KuBeRnEtEs\.default\.svc\.cluster\.local\. udp \d+ false 1232" NOERROR qr,aa \d+ \d+(\.\d+)?s/#
         let tcp =
             #/\[INFO\] 127\.0\.0\.1:\d+ - \d+ "AAAA IN nosuch\.default\.svc\.cluster\.local\. tcp \d+ false \d+" NXDOMAIN qr,aa \d+ \d+(\.\d+)?s/#
-        #expect(try eventually(timeout: .seconds(5)) { server.log.contains(udp) && server.log.contains(tcp) }, "\(server.log)")
+        #expect(eventually(timeout: .seconds(5)) { server.log.contains(udp) && server.log.contains(tcp) }, "\(server.log)")
     }
 
     @Test func logRulesPickNamesClassesAndFormat() throws {
@@ -174,7 +174,7 @@ import Testing
         _ = try Dig.query("kube-dns.kube-system.svc.cluster.local.", "A", port: server.port)
         let common = #/\[INFO\] 127\.0\.0\.1:\d+ - \d+ "A IN kubernetes\.default\.svc\.cluster\.local\. udp \d+ false \d+" NOERROR/#
         #expect(
-            try eventually(timeout: .seconds(5)) {
+            eventually(timeout: .seconds(5)) {
                 server.log.contains(common) && server.log.contains("[INFO] udp nosuch.prod.svc.cluster.local. A NXDOMAIN denial NXDOMAIN ")
                     && server.log.contains("[INFO] tcp web.prod.svc.cluster.local. TXT NOERROR denial NODATA ")
             }, "\(server.log)")
@@ -208,7 +208,7 @@ import Testing
         let plain = "[ERROR] plugin/errors: 2 www.outside.test. A: forward: no upstream answered (each failed or timed out)"
         let first = "[WARNING] plugin/errors: 2 a.example.test. A: forward: no upstream answered (each failed or timed out)"
         let summary = "[WARNING] 3 errors like 'no upstream answered' occurred in last 2s"
-        #expect(try eventually(timeout: .seconds(10)) { server.log.contains(summary) }, "\(server.log)")
+        #expect(eventually(timeout: .seconds(10)) { server.log.contains(summary) }, "\(server.log)")
         #expect(server.log.contains(plain) && server.log.contains(first), "\(server.log)")
         // Consolidated: the other two of the window are in the count only; answers are no errors.
         #expect(!server.log.contains("b.example.test. A:") && !server.log.contains("kubernetes.default"), "\(server.log)")
@@ -288,7 +288,7 @@ import Testing
         // An invalid edit: the running configuration stays, and the log says why.
         try (base + "corp.test:0 {\nforward . \(stub.address)\nnosuchplugin\n}\n").write(toFile: path, atomically: true, encoding: .utf8)
         kill(server.pid, SIGUSR1)
-        #expect(try eventually(timeout: .seconds(5)) { server.log.contains("Unknown directive 'nosuchplugin'") })
+        #expect(eventually(timeout: .seconds(5)) { server.log.contains("Unknown directive 'nosuchplugin'") })
         #expect(server.log.contains("Corefile not reloaded; the running configuration stays"))
         #expect(try Dig.query("db.corp.test.", "A", port: server.port).normalized.answer == ["db.corp.test. 120 in a 192.0.2.77"])
         // CoreDNS's configuration metrics: the plugins each block runs, the failed reload.

@@ -75,7 +75,7 @@ import Testing
             #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/healthz", extra: ["--max-time", "1"]) == 200)
             #expect(try httpStatus("http://127.0.0.1:\(server.healthzPort)/readiness", extra: ["--max-time", "1"]) == 200)
         }
-        #expect(try eventually { Self.openDescriptors(server.pid) <= before + 260 }, "\(Self.openDescriptors(server.pid)) open")
+        #expect(eventually { Self.openDescriptors(server.pid) <= before + 260 }, "\(Self.openDescriptors(server.pid)) open")
         held.removeAll()
     }
 

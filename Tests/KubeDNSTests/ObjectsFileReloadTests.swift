@@ -58,7 +58,7 @@ import Testing
     /// An editor or a tool that truncates the file before writing it leaves
     /// it empty for a moment; served, every cluster name would be NXDOMAIN.
     @Test func anEmptiedFileKeepsTheRecordsUnlessAnEmptyClusterIsAllowed() throws {
-        let (path, original) = try Self.copyOfTheFixture()
+        let (path, _) = try Self.copyOfTheFixture()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let server = try ServerProcess(["--kube-objects", path])
         defer { server.stop() }
