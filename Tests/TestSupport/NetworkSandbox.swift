@@ -141,21 +141,9 @@ public final class NetworkSandbox: @unchecked Sendable {
 
     /// Starts `command` in the sandbox's namespace, stopped at the end.
     public func start(_ command: [String], environment: [String: String] = [:], log: String) throws -> Process {
-        try start(["--net=/run/netns/\(namespace)", "/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + command, log: log)
-    }
-
-    private func start(_ nsenter: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        process.arguments = nsenter
-        try ChildStart.alone {
-            let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-        }
-        made.withLock { $0.processes.append(process) }
-        return process
+        try start(
+            "/usr/bin/nsenter", ["--net=/run/netns/\(namespace)", "/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + command,
+            log: log)
     }
 
     /// Starts `command` with `ip netns exec`, so that it reads `resolvConf`
@@ -164,9 +152,13 @@ public final class NetworkSandbox: @unchecked Sendable {
         let directory = "/etc/netns/\(namespace)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try resolvConf.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
+        return try start("/usr/sbin/ip", ["netns", "exec", namespace] + command, log: log)
+    }
+
+    private func start(_ executable: String, _ arguments: [String], log: String) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace] + command
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         try ChildStart.alone {
             let output = FileHandle(forWritingAtPath: log) ?? .nullDevice
             process.standardOutput = output
