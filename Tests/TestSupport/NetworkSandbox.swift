@@ -136,12 +136,12 @@ public final class NetworkSandbox: @unchecked Sendable {
 
     /// Starts `command` in the network namespace of `pid` (a pod's), stopped at the end.
     public func start(_ command: [String], inNetworkOf pid: Int32, log: String) throws -> Process {
-        try start(["-t", "\(pid)", "-n"] + command, log: log)
+        try launch("/usr/bin/nsenter", ["-t", "\(pid)", "-n"] + command, log: log)
     }
 
     /// Starts `command` in the sandbox's namespace, stopped at the end.
     public func start(_ command: [String], environment: [String: String] = [:], log: String) throws -> Process {
-        try start(
+        try launch(
             "/usr/bin/nsenter", ["--net=/run/netns/\(namespace)", "/usr/bin/env"] + environment.map { "\($0.key)=\($0.value)" } + command,
             log: log)
     }
@@ -152,10 +152,10 @@ public final class NetworkSandbox: @unchecked Sendable {
         let directory = "/etc/netns/\(namespace)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try resolvConf.write(toFile: directory + "/resolv.conf", atomically: true, encoding: .utf8)
-        return try start("/usr/sbin/ip", ["netns", "exec", namespace] + command, log: log)
+        return try launch("/usr/sbin/ip", ["netns", "exec", namespace] + command, log: log)
     }
 
-    private func start(_ executable: String, _ arguments: [String], log: String) throws -> Process {
+    private func launch(_ executable: String, _ arguments: [String], log: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
