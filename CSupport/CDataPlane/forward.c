@@ -280,6 +280,14 @@ static bool walk_on(dp_pending *p, const dp_upstream_reply *reply) {
     return true;
 }
 
+/* A reply's cache entry: into the shared cache when it may be kept, else freed. */
+static void settle(dp_worker *w, dp_cache_entry *e, bool keep) {
+    if (keep)
+        dp_cache_insert(w->server->cache, e);
+    else
+        dp_cache_entry_free(e);
+}
+
 /* A checked reply: cached when it may be, and given to the client. */
 static void complete(dp_pending *p, const uint8_t *wire, size_t len,
                      const dp_upstream_reply *reply) {
@@ -310,18 +318,12 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
     }
     bool keep = e != NULL && cached && ttl > 0;
     if (p->prefetch) {
-        if (keep)
-            dp_cache_insert(w->server->cache, e);
-        else
-            dp_cache_entry_free(e);
+        settle(w, e, keep);
         release(p);
         return;
     }
     if (walk_on(p, reply)) {
-        if (keep)
-            dp_cache_insert(w->server->cache, e);
-        else
-            dp_cache_entry_free(e);
+        settle(w, e, keep);
         return;
     }
     if (p->autopath && reply->rcode != DP_RCODE_NXDOMAIN) dp_count(&w->counters.autopath_success);
@@ -332,10 +334,7 @@ static void complete(dp_pending *p, const uint8_t *wire, size_t len,
         reply_len = dp_reply_question_only(q, DP_RCODE_SERVFAIL, false, false, 0, out, cap);
     } else {
         reply_len = dp_cache_entry_reply(e, q, now, 0, out, cap, p->transport);
-        if (keep)
-            dp_cache_insert(w->server->cache, e);
-        else
-            dp_cache_entry_free(e);
+        settle(w, e, keep);
     }
     give_back(p, out, reply_len);
 }
@@ -346,15 +345,19 @@ static void handle_reply(dp_pending *p, const uint8_t *wire, size_t len,
 
 static void tcp_readable(struct bufferevent *bev, void *arg) {
     dp_pending *p = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len;
+    if (dp_take_stream_message(bufferevent_get_input(bev), p->w->upstream_buf, &len))
+        dp_forward_stream_reply(p, p->w->upstream_buf, len);
+}
+
+bool dp_take_stream_message(struct evbuffer *in, uint8_t *out, size_t *len) {
     uint8_t prefix[2];
-    if (evbuffer_copyout(in, prefix, 2) != 2) return;
-    size_t len = (size_t)dp_read16(prefix);
-    if (evbuffer_get_length(in) < 2 + len) return;
-    uint8_t *wire = p->w->upstream_buf;
+    if (evbuffer_copyout(in, prefix, 2) != 2) return false;
+    *len = (size_t)dp_read16(prefix);
+    if (evbuffer_get_length(in) < 2 + *len) return false;
     evbuffer_drain(in, 2);
-    evbuffer_remove(in, wire, len);
-    dp_forward_tls_reply(p, wire, len);
+    evbuffer_remove(in, out, *len);
+    return true;
 }
 
 static void tcp_event(struct bufferevent *bev, short what, void *arg) {
@@ -368,7 +371,7 @@ void dp_forward_tls_failed(dp_pending *p) { upstream_failed(p, false); }
 
 /* A reply over a connection (TCP, TLS): checked, then handled; one cut
  * short is a failure of the upstream, as the connection had it whole. */
-void dp_forward_tls_reply(dp_pending *p, const uint8_t *wire, size_t len) {
+void dp_forward_stream_reply(dp_pending *p, const uint8_t *wire, size_t len) {
     dp_upstream_reply reply;
     if (!dp_upstream_reply_check(wire, len, p->id, &p->query, cache_cap(p, false),
                                  cache_cap(p, true), &reply) ||
@@ -706,10 +709,7 @@ size_t dp_forward(dp_worker *w, dp_parsed *parsed, const dp_client *client, uint
     p->rewrite_rules = parsed->rules;
     p->autopath = parsed->autopath;
     if (mapped) copy_query(&p->asked, p->asked_question, dp_parsed_asked(parsed));
-    if (parsed->autopath && parsed->staged->walk.left)
-        p->walk = parsed->staged->walk;
-    else
-        p->walk.left = false;
+    if (parsed->autopath && parsed->staged->walk.left) p->walk = parsed->staged->walk;
     if (parsed->chase) route = dp_forwarding_route(w->fwd, &p->query);
     if (route == NULL) {
         release(p);

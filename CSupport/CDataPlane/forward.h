@@ -95,10 +95,11 @@ void dp_forwarding_release(dp_forwarding *f);
 typedef struct dp_tls_conn dp_tls_conn;
 typedef struct dp_pending dp_pending;
 struct dp_worker;
+struct evbuffer;
 
 /* Sends `query` to the route's TLS upstream of `slot` for `owner`, over an
  * idle connection of the same settings or a new one; NULL when none can
- * be made. The reply comes to dp_forward_tls_reply, a failure to
+ * be made. The reply comes to dp_forward_stream_reply, a failure to
  * dp_forward_tls_failed (forward.c). */
 dp_tls_conn *dp_tls_send(struct dp_worker *w, const dp_route *route, unsigned slot,
                          dp_pending *owner, const uint8_t *query, size_t len);
@@ -109,8 +110,12 @@ void dp_tls_expire(struct dp_worker *w, uint64_t now_ms, bool all);
 void dp_route_free_tls(dp_route *r);
 
 void dp_forward_detach_tls(dp_pending *p);
-/* A whole reply read from a connection, for its query. */
-void dp_forward_tls_reply(dp_pending *p, const uint8_t *wire, size_t len);
+/* Takes a whole length-prefixed message (RFC 1035 §4.2.2) from `in` into
+ * `out` (DP_TCP_MAX_MESSAGE bytes), its length into `len`; false while
+ * it has not all come. */
+bool dp_take_stream_message(struct evbuffer *in, uint8_t *out, size_t *len);
+/* A whole reply read from a connection (TCP or TLS), for its query. */
+void dp_forward_stream_reply(dp_pending *p, const uint8_t *wire, size_t len);
 void dp_forward_tls_failed(dp_pending *p);
 
 /* The route of a name: the longest domain it lies under, or NULL. */

@@ -45,6 +45,13 @@ int dp_forwarding_add_rewrite(dp_forwarding *f, const dp_rewrite_spec *spec, cha
             dp_matcher_free(&r->match);
             return dp_fail(err, errlen, "out of memory");
         }
+        r->to_len = strlen(r->to);
+        if (r->to_len >= DP_NAME_TEXT) {
+            dp_fail(err, errlen, "'%.40s...' is longer than any name", r->to);
+            dp_matcher_free(&r->match);
+            free(r->to);
+            return -1;
+        }
     }
     b->rule_count++;
     return 0;
@@ -78,7 +85,7 @@ int dp_forwarding_add_rewrite_answer(dp_forwarding *f, const char *from, const c
 static size_t rewritten_text(const dp_rewrite_rule *r, const char *text, size_t len,
                              const regmatch_t *groups, char *out) {
     const dp_matcher *m = &r->match;
-    size_t to_len = strlen(r->to);
+    size_t to_len = r->to_len;
     switch (m->kind) {
     case DP_MATCH_EXACT:
         memcpy(out, r->to, to_len + 1);
@@ -240,7 +247,7 @@ static ldns_rdf *mapped(const dp_block *b, uint64_t rules, const ldns_rdf *name,
         const dp_rewrite_rule *r = &b->rules[i];
         if (!(rules & ((uint64_t)1 << i)) || r->field != DP_REWRITE_NAME) continue;
         if (r->answer_auto && r->match.kind == DP_MATCH_SUFFIX) {
-            size_t to_len = strlen(r->to);
+            size_t to_len = r->to_len;
             if (len >= to_len && memcmp(text + len - to_len, r->to, to_len) == 0 &&
                 len - to_len + r->match.len < DP_NAME_TEXT) {
                 memcpy(next, text, len - to_len);
@@ -300,14 +307,20 @@ static void map_rr(const dp_block *b, uint64_t rules, ldns_rr *rr, const char *a
     }
 }
 
+/* The question's name as the client wrote it (its letters' case
+ * included), as an ldns name; NULL when out of memory. */
+static ldns_rdf *asked_name(const dp_query *asked) {
+    size_t name_len = asked->question_end - 4 - DP_HEADER_SIZE;
+    return ldns_dname_new_frm_data(name_len, asked->wire + DP_HEADER_SIZE);
+}
+
 /* CoreDNS's autopath's CNAME: from the client's name to the first
  * answer's owner (when that is another name), with its TTL, first. */
 static void prepend_cname(ldns_pkt *pkt, const dp_query *asked) {
     ldns_rr_list *answers = ldns_pkt_answer(pkt);
     if (ldns_rr_list_rr_count(answers) == 0) return;
     const ldns_rr *first = ldns_rr_list_rr(answers, 0);
-    size_t name_len = asked->question_end - 4 - DP_HEADER_SIZE;
-    ldns_rdf *owner = ldns_dname_new_frm_data(name_len, asked->wire + DP_HEADER_SIZE);
+    ldns_rdf *owner = asked_name(asked);
     if (owner == NULL) return;
     if (ldns_dname_compare(owner, ldns_rr_owner(first)) == 0) {
         ldns_rdf_deep_free(owner);
@@ -350,12 +363,11 @@ size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, bool cname, const dp_
             map_rr(b, rules, ldns_rr_list_rr(sections[s], i), asked_text, asked_len, answered_text,
                    answered_len);
     if (cname) prepend_cname(pkt, asked);
-    /* The client's question, as it wrote it (its letters' case included). */
+    /* The client's question, as it wrote it. */
     ldns_rr_list *question = ldns_pkt_question(pkt);
     if (ldns_rr_list_rr_count(question) == 1) {
         ldns_rr *rr = ldns_rr_list_rr(question, 0);
-        size_t name_len = asked->question_end - 4 - DP_HEADER_SIZE;
-        ldns_rdf *name = ldns_dname_new_frm_data(name_len, asked->wire + DP_HEADER_SIZE);
+        ldns_rdf *name = asked_name(asked);
         if (name != NULL) {
             ldns_rdf *old = ldns_rr_owner(rr);
             ldns_rr_set_owner(rr, name);

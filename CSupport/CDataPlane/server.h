@@ -149,8 +149,8 @@ struct dp_worker {
     _Alignas(struct cmsghdr) uint8_t rx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     _Alignas(struct cmsghdr) uint8_t tx_control[DP_UDP_BATCH][DP_UDP_CONTROL_SIZE];
     dp_parsed parsed[DP_UDP_BATCH];
-    /* Made on the first rewrite: the queries of a batch as asked, and
-     * a reply mapped back (see stages.h). */
+    /* Made on the first batch the rules of a server block run on: the
+     * queries of a batch as asked, and a reply mapped back (stages.h). */
     dp_staged *staged;
     uint8_t *rewrite_reply;
     dp_client_cache *clients; /* autopath's recent clients (stages.h) */
@@ -213,7 +213,7 @@ static inline void dp_worker_release(dp_worker *w) {
 size_t dp_worker_reply(dp_worker *w, const dp_table *t, dp_parsed *p, uint8_t *out, size_t cap,
                        int transport);
 
-/* Runs the rules of the worker's configuration (rewrite, template) over
+/* Runs the rules of the worker's configuration (rewrite, autopath, template) over
  * the first `n` parsed queries, from `peers`, when it has any (stages.c). */
 void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
                       const struct sockaddr_storage *peers);

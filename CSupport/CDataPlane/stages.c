@@ -118,11 +118,13 @@ const dp_query *dp_parsed_asked(const dp_parsed *p) {
 
 void dp_worker_stages(dp_worker *w, const dp_table *t, unsigned n,
                       const struct sockaddr_storage *peers) {
-    if (w->staged == NULL) {
-        w->staged = calloc(DP_UDP_BATCH, sizeof(dp_staged));
-        w->rewrite_reply = malloc(DP_TCP_MAX_MESSAGE);
+    if (w->clients == NULL) {
+        /* Made together: the last one made says all are there. */
+        if (w->staged == NULL) w->staged = calloc(DP_UDP_BATCH, sizeof(dp_staged));
+        if (w->rewrite_reply == NULL) w->rewrite_reply = malloc(DP_TCP_MAX_MESSAGE);
+        if (w->staged == NULL || w->rewrite_reply == NULL) return;
         w->clients = calloc(1, sizeof(dp_client_cache));
-        if (w->staged == NULL || w->rewrite_reply == NULL || w->clients == NULL) return;
+        if (w->clients == NULL) return;
     }
     for (unsigned i = 0; i < n; i++) {
         dp_parsed *p = &w->parsed[i];

@@ -94,7 +94,8 @@ typedef struct dp_rewrite_rule {
     dp_rewrite_field field;
     bool stop;
     dp_matcher match;
-    char *to;
+    char *to; /* NAME: the replacement, `to_len` bytes */
+    size_t to_len;
     bool answer_auto;
     uint16_t from_code, to_code;
     uint32_t ttl_min, ttl_max;
@@ -259,9 +260,11 @@ void dp_rewrite_request(const dp_block *b, dp_parsed *p, dp_staged *slot);
  * Maps a reply to a rewritten query back: the client's question, the
  * rules' answer rewrites and TTLs (RFC 1035 §4.1: the question is the
  * client's); with `cname` (autopath), a CNAME from the client's name to
- * the first answer's owner first, with its TTL, as CoreDNS's autopath adds. `asked` is the client's
- * query (its question is read), `rewritten` the one answered. Returns the new length (a reply that
- * no longer fits `cap` is the question with TC), or `len` unchanged when the reply cannot be read.
+ * the first answer's owner first, with its TTL, as CoreDNS's autopath
+ * adds. `asked` is the client's query (its question is read),
+ * `rewritten` the one answered. Returns the new length (a reply that no
+ * longer fits `cap` is the question with TC), or `len` unchanged when
+ * the reply cannot be read.
  */
 size_t dp_rewrite_reply(const dp_block *b, uint64_t rules, bool cname, const dp_query *asked,
                         const dp_query *rewritten, uint8_t *reply, size_t len, size_t cap,

@@ -109,32 +109,22 @@ typedef struct fill {
     char remote[INET6_ADDRSTRLEN];
 } fill;
 
+/* `.Type` and `.Class` as Go's dns package names them: ldns's names
+ * (ANY, a query type, is no record type there), else TYPE<N>, CLASS<N>
+ * (RFC 3597 §5). */
 static void type_text(uint16_t type, char *out) {
-    static const struct {
-        uint16_t code;
-        const char *text;
-    } names[] = {{1, "A"},      {2, "NS"},      {5, "CNAME"}, {6, "SOA"},    {12, "PTR"},
-                 {13, "HINFO"}, {15, "MX"},     {16, "TXT"},  {28, "AAAA"},  {33, "SRV"},
-                 {35, "NAPTR"}, {39, "DNAME"},  {43, "DS"},   {44, "SSHFP"}, {46, "RRSIG"},
-                 {47, "NSEC"},  {48, "DNSKEY"}, {52, "TLSA"}, {64, "SVCB"},  {65, "HTTPS"},
-                 {255, "ANY"},  {257, "CAA"}};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (names[i].code == type) {
-            snprintf(out, 16, "%s", names[i].text);
-            return;
-        }
-    snprintf(out, 16, "TYPE%u", type);
+    const ldns_rr_descriptor *d = ldns_rr_descript(type);
+    const char *name = type == DP_TYPE_ANY ? "ANY" : d != NULL ? d->_name : NULL;
+    if (name != NULL && strncmp(name, "TYPE", 4) != 0)
+        snprintf(out, 16, "%s", name);
+    else
+        snprintf(out, 16, "TYPE%u", type);
 }
 
 static void class_text(uint16_t qclass, char *out) {
-    const char *text = qclass == 1     ? "IN"
-                       : qclass == 3   ? "CH"
-                       : qclass == 4   ? "HS"
-                       : qclass == 254 ? "NONE"
-                       : qclass == 255 ? "ANY"
-                                       : NULL;
-    if (text != NULL)
-        snprintf(out, 16, "%s", text);
+    const ldns_lookup_table *c = ldns_lookup_by_id(ldns_rr_classes, qclass);
+    if (c != NULL)
+        snprintf(out, 16, "%s", c->name);
     else
         snprintf(out, 16, "CLASS%u", qclass);
 }
@@ -194,11 +184,10 @@ static bool make_records(const dp_template *t, const fill *f, dp_staged *slot) {
                                                 LDNS_SECTION_ADDITIONAL};
     slot->rrs_len = 0;
     for (unsigned s = 0; s < 3; s++) {
-        unsigned section = s;
         slot->counts[s] = 0;
-        for (unsigned i = 0; i < t->record_count[section]; i++) {
+        for (unsigned i = 0; i < t->record_count[s]; i++) {
             char text[2048];
-            if (!fill_in(t->records[section][i], f, text, sizeof(text))) return false;
+            if (!fill_in(t->records[s][i], f, text, sizeof(text))) return false;
             ldns_rr *rr = NULL;
             /* A record without a TTL gets 3600, as CoreDNS's reader gives it. */
             if (ldns_rr_new_frm_str(&rr, text, 3600, NULL, NULL) != LDNS_STATUS_OK) {

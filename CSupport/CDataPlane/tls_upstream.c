@@ -109,26 +109,22 @@ static void park(dp_tls_conn *c, uint64_t now_ms) {
 static void tls_readable(struct bufferevent *bev, void *arg) {
     dp_tls_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    uint8_t prefix[2];
-    if (evbuffer_copyout(in, prefix, 2) != 2) return;
-    size_t len = (size_t)dp_read16(prefix);
-    if (evbuffer_get_length(in) < 2 + len) return;
+    uint8_t *wire = c->w->upstream_buf;
+    size_t len;
+    if (!dp_take_stream_message(in, wire, &len)) return;
     dp_pending *p = c->owner;
     if (p == NULL) {
         /* Nothing was asked: the connection is no longer in step. */
         dp_tls_conn_free(c);
         return;
     }
-    uint8_t *wire = c->w->upstream_buf;
-    evbuffer_drain(in, 2);
-    evbuffer_remove(in, wire, len);
     dp_forward_detach_tls(p);
     /* More than the reply: the connection is out of step, and closed. */
     if (evbuffer_get_length(in) == 0)
         park(c, dp_monotonic_ms());
     else
         dp_tls_conn_free(c);
-    dp_forward_tls_reply(p, wire, len);
+    dp_forward_stream_reply(p, wire, len);
 }
 
 static void tls_event(struct bufferevent *bev, short what, void *arg) {
