@@ -23,11 +23,14 @@ final class ErrorLogLines {
     }
 
     private let blocks: [CorefilePlan.ErrorLogBlock]
+    /// Each block's zones, for the block of each entry.
+    private let zones: [[DNSName]]
     /// Each block's windows, in its `consolidate` order.
     private var windows: [[Window]]
 
     init(blocks: [CorefilePlan.ErrorLogBlock]) {
         self.blocks = blocks
+        zones = blocks.map(\.zones)
         windows = blocks.map { block in
             (block.errors?.consolidations ?? []).compactMap { consolidation in
                 CompiledPattern(consolidation.posix).map { Window(consolidation: consolidation, pattern: $0) }
@@ -38,7 +41,7 @@ final class ErrorLogLines {
     /// The lines of an entry, at `now`.
     func lines(_ entry: QueryLogEntry, now: ContinuousClock.Instant) -> [String] {
         guard entry.rcode == 2, let name = try? DNSName(entry.name),
-            let index = QueryLogLines.block(of: name, zones: blocks.map(\.zones)), blocks[index].errors != nil
+            let index = QueryLogLines.block(of: name, zones: zones), blocks[index].errors != nil
         else { return [] }
         let message = "\(entry.rcode) \(entry.name) \(entry.typeText): \(Self.reason(entry.source))"
         guard let window = windows[index].firstIndex(where: { $0.pattern.matches(message) }) else {

@@ -9,10 +9,17 @@ import DataPlane
 /// of the rule's classes, in the rule's format.
 struct QueryLogLines {
     let blocks: [CorefilePlan.QueryLogBlock]
+    /// Each block's zones, for the block of each entry.
+    private let zones: [[DNSName]]
+
+    init(blocks: [CorefilePlan.QueryLogBlock]) {
+        self.blocks = blocks
+        zones = blocks.map(\.zones)
+    }
 
     /// The line of an entry, or nil when no rule logs it.
     func line(_ entry: QueryLogEntry) -> String? {
-        guard let name = try? DNSName(entry.name), let block = Self.block(of: name, zones: blocks.map(\.zones)),
+        guard let name = try? DNSName(entry.name), let block = Self.block(of: name, zones: zones),
             let rule = blocks[block].rules.first(where: { name.isSubdomain(of: $0.name) })
         else { return nil }
         guard rule.classes.contains(.all) || rule.classes.contains(where: { $0.rawValue == entry.replyClass }) else {

@@ -2,22 +2,21 @@
 public enum ResponseCode: UInt8, Sendable, CustomStringConvertible {
     case noError = 0, formErr = 1, servFail = 2, nxDomain = 3, notImp = 4, refused = 5
 
-    public var description: String {
-        switch self {
-        case .noError: "NOERROR"
-        case .formErr: "FORMERR"
-        case .servFail: "SERVFAIL"
-        case .nxDomain: "NXDOMAIN"
-        case .notImp: "NOTIMP"
-        case .refused: "REFUSED"
-        }
-    }
+    public var description: String { Self.mnemonic(rawValue) }
 
-    /// Any 4-bit RCODE's name as logs and metric labels write it: the
-    /// mnemonic of the ones above, `RCODE<n>` for the others.
-    public static func mnemonic(_ value: UInt8) -> String {
-        ResponseCode(rawValue: value)?.description ?? "RCODE\(value)"
-    }
+    /// The RCODEs' mnemonics up to NOTZONE (RFC 1035 §4.1.1, RFC 2136
+    /// §2.2), as Go's dns package, and so CoreDNS, writes them.
+    public static let mnemonics: [UInt8: String] = [
+        0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED", 6: "YXDOMAIN", 7: "YXRRSET",
+        8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE",
+    ]
+
+    /// Any 4-bit RCODE's name as logs and metric labels write it: its
+    /// mnemonic, `RCODE<n>` for the others.
+    public static func mnemonic(_ value: UInt8) -> String { mnemonics[value] ?? "RCODE\(value)" }
+
+    /// The RCODE a mnemonic names (`NXDOMAIN`), or nil.
+    public static func code(_ mnemonic: String) -> UInt8? { mnemonics.first { $0.value == mnemonic }?.key }
 }
 
 /// The sections of an authoritative reply to one question.

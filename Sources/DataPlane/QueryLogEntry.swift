@@ -55,7 +55,7 @@ public struct QueryLogEntry: Sendable {
     /// The client's address, an IPv6 one in brackets.
     public var remote: String { client.contains(":") ? "[\(client)]" : client }
     public var typeText: String { RecordType(rawValue: type).description }
-    public var classText: String { qclass == 1 ? "IN" : "CLASS\(qclass)" }
+    public var classText: String { RecordClass.mnemonic(qclass) }
 
     /// What the reply says, as CoreDNS's response.Typify names it: NOERROR
     /// with answers, NODATA without, NXDOMAIN, else OTHERERROR.

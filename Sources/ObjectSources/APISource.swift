@@ -48,19 +48,21 @@ public struct APISource: Sendable {
                 "endpoints from": "\(selection.endpoints ? slices ? "EndpointSlices" : "Endpoints" : "nowhere (noendpoints)")",
             ])
         await withDiscardingTaskGroup { group in
-            group.addTask { await informer(Service.self, .services).run { queue.push(.services($0)) } }
+            group.addTask { await informer(Service.self, .services, selector: selection.labels).run { queue.push(.services($0)) } }
             group.addTask {
                 await informer(Namespace.self, .namespaces, selector: selection.namespaceLabels).run { queue.push(.namespaces($0)) }
             }
             if !selection.endpoints {
                 queue.push(.endpoints(.replaced([])))
             } else if slices {
-                group.addTask { await informer(EndpointSlice.self, .endpointSlices).run { queue.push(.endpointSlices($0)) } }
+                group.addTask {
+                    await informer(EndpointSlice.self, .endpointSlices, selector: selection.labels).run { queue.push(.endpointSlices($0)) }
+                }
             } else {
-                group.addTask { await informer(Endpoints.self, .endpoints).run { queue.push(.endpoints($0)) } }
+                group.addTask { await informer(Endpoints.self, .endpoints, selector: selection.labels).run { queue.push(.endpoints($0)) } }
             }
             if watchPods {
-                group.addTask { await informer(Pod.self, .pods).run { queue.push(.pods($0)) } }
+                group.addTask { await informer(Pod.self, .pods, selector: selection.labels).run { queue.push(.pods($0)) } }
             }
             if selection.serviceImports {
                 group.addTask { await watchServiceImports(into: queue) }
@@ -77,7 +79,7 @@ public struct APISource: Sendable {
             queue.push(.serviceImports(.replaced([])))
             return
         }
-        await informer(ServiceImport.self, .serviceImports, selector: .some(nil)).run { queue.push(.serviceImports($0)) }
+        await informer(ServiceImport.self, .serviceImports, selector: nil).run { queue.push(.serviceImports($0)) }
     }
 
     /// The resources that must have been listed before the cluster is known.
@@ -88,9 +90,9 @@ public struct APISource: Sendable {
         return resources
     }
 
-    /// An informer of the objects `selector` picks; by default, the `labels` selection's.
-    private func informer<Object>(_ type: Object.Type, _ resource: ResourceKind, selector: String?? = nil) -> Informer<Object> {
-        Informer(client: client, resource: resource.selecting(selector ?? selection.labels), settings: settings, logger: logger)
+    /// An informer of the objects `selector` picks (nil: all).
+    private func informer<Object>(_ type: Object.Type, _ resource: ResourceKind, selector: String?) -> Informer<Object> {
+        Informer(client: client, resource: resource.selecting(selector), settings: settings, logger: logger)
     }
 
     private func servesEndpointSlices() async -> Bool? { await serves("discovery.k8s.io/v1") }

@@ -39,8 +39,5 @@ public struct K8sExternalPlugin: Sendable, Equatable {
     }
 
     /// Whether a name of `zone` that the plugin lacks goes to the next plugin.
-    public func fallsThrough(_ zone: DNSName) -> Bool {
-        guard let zones = fallthroughZones else { return false }
-        return zones.isEmpty || zones.contains { zone.isSubdomain(of: $0) }
-    }
+    public func fallsThrough(_ zone: DNSName) -> Bool { Fallthrough.covers(fallthroughZones, zone) }
 }

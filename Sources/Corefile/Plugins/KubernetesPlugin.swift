@@ -115,8 +115,5 @@ public struct KubernetesPlugin: Sendable, Equatable {
     }
 
     /// Whether a name in the plugin's zones that it does not have goes to the next plugin.
-    public func fallsThrough(_ name: DNSName) -> Bool {
-        guard let zones = fallthroughZones else { return false }
-        return zones.isEmpty || zones.contains { name.isSubdomain(of: $0) }
-    }
+    public func fallsThrough(_ name: DNSName) -> Bool { Fallthrough.covers(fallthroughZones, name) }
 }

@@ -5,8 +5,6 @@ import DNSModel
 /// `name` (exact, prefix, suffix, substring, regex; `answer auto`,
 /// `answer name FROM TO`), `type`, `class` and `ttl`.
 extension RewriteRule {
-    static let classes: [String: UInt16] = ["IN": 1, "CH": 3, "HS": 4, "NONE": 254, "ANY": 255]
-
     init(_ directive: Directive) throws(CorefileError) {
         let read = PluginArguments(plugin: "rewrite")
         var stop = true
@@ -34,9 +32,9 @@ extension RewriteRule {
                 }
                 action = .type(from: from, to: to)
             } else {
-                guard let from = Self.classes[args[0].uppercased()], let to = Self.classes[args[1].uppercased()] else {
+                guard let from = RecordClass.codes[args[0].uppercased()], let to = RecordClass.codes[args[1].uppercased()] else {
                     throw read.error(
-                        "invalid class \"\(args[Self.classes[args[0].uppercased()] == nil ? 0 : 1].uppercased())\"", at: directive)
+                        "invalid class \"\(args[RecordClass.codes[args[0].uppercased()] == nil ? 0 : 1].uppercased())\"", at: directive)
                 }
                 action = .class(from: from, to: to)
             }
@@ -63,6 +61,10 @@ extension RewriteRule {
         let (fromText, toText) = args.count == 2 ? (args[0], args[1]) : (args[1], args[2])
         let from = kind == .regex ? try pattern(fromText, read, at: directive) : normalized(fromText)
         let to = normalized(toText)
+        // No name is longer in text form: 255 bytes, each at most `\DDD`.
+        guard to.utf8.count <= 4 * 255 else {
+            throw read.error("'\(toText.prefix(40))...' is longer than any name", at: directive)
+        }
         var answerAuto = false
         var answerNames: [AnswerName] = []
         var rest = ArraySlice(args.dropFirst(3))

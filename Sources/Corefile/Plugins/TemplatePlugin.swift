@@ -5,15 +5,10 @@ import DNSModel
 /// (coredns.io/plugins/template). `upstream` is accepted and ignored, as
 /// CoreDNS does: a CNAME answer's target is always looked up.
 extension TemplateRule {
-    static let rcodes: [String: UInt8] = [
-        "NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4, "REFUSED": 5, "YXDOMAIN": 6, "YXRRSET": 7,
-        "NXRRSET": 8, "NOTAUTH": 9, "NOTZONE": 10,
-    ]
-
     init(_ directive: Directive, blockZones: [DNSName]) throws(CorefileError) {
         let read = PluginArguments(plugin: "template")
         try read.count(directive, 2...Int.max)
-        guard let qclass = RewriteRule.classes[directive.arguments[0]] else {
+        guard let qclass = RecordClass.codes[directive.arguments[0]] else {
             throw read.error("invalid query class \(directive.arguments[0])", at: directive)
         }
         guard let qtype = directive.arguments[1] == "ANY" ? .any : RecordType(directive.arguments[1]),
@@ -44,7 +39,7 @@ extension TemplateRule {
                 }
             case "rcode":
                 try read.count(option, 1...1)
-                guard let code = Self.rcodes[option.arguments[0]] else {
+                guard let code = ResponseCode.code(option.arguments[0]) else {
                     throw read.error("unknown rcode \(option.arguments[0])", at: option)
                 }
                 rcode = code

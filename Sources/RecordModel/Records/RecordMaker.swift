@@ -97,41 +97,12 @@ struct RecordMaker {
         guard let name = try? DNSName(labels: [key.name, key.namespace], under: zone) else { return }
         let addresses = service.externalAddresses
         let ips = addresses.compactMap(IPAddress.init)
-        var targets: [(host: DNSName, ports: [(name: String?, protocol: String?, port: Int?)])] = []
         if !ips.isEmpty {
-            for ip in ips { add(ResourceRecord(name, ttl: external.ttl, .address(ip))) }
-            targets = [(name, service.ports.map { ($0.name, $0.protocol, $0.port) })]
+            addAddresses(ips, ports: service.ports, at: name, ttl: external.ttl, pointers: false)
         } else if let host = addresses.first, let target = try? DNSName(host) {
             add(ResourceRecord(name, ttl: external.ttl, .cname(target)))
-            return
         } else if external.headless, service.isHeadless {
-            for endpoint in endpoints {
-                guard let host = try? DNSName(labels: [endpoint.label], under: name) else { continue }
-                add(ResourceRecord(name, ttl: external.ttl, .address(endpoint.ip)))
-                add(ResourceRecord(host, ttl: external.ttl, .address(endpoint.ip)))
-                targets.append((host, endpoint.ports.map { ($0.name, $0.protocol, $0.port) }))
-            }
-        }
-        var srv: [DNSName: [RecordData]] = [:]
-        var owners: [DNSName] = []
-        for (host, ports) in targets {
-            for port in ports {
-                guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
-                    let number = port.port.flatMap({ UInt16(exactly: $0) })
-                else { continue }
-                if srv[owner] == nil { owners.append(owner) }
-                srv[owner, default: []].append(.srv(priority: 0, weight: 0, port: number, target: host))
-            }
-        }
-        // Equal weights summing to about 100, as in the cluster zone.
-        for owner in owners {
-            let all = srv[owner]!
-            for case .srv(let priority, _, let port, let target) in all {
-                add(
-                    ResourceRecord(
-                        owner, ttl: external.ttl,
-                        .srv(priority: priority, weight: UInt16(max(1, 100 / all.count)), port: port, target: target)))
-            }
+            addEndpoints(endpoints, at: name, ttl: external.ttl, clusterService: nil)
         }
     }
 
@@ -153,14 +124,18 @@ struct RecordMaker {
         let ports = service.ports
         contribution.records.reserveCapacity(ips.count + ports.count)
         contribution.pointers.reserveCapacity(ips.count)
+        addAddresses(ips, ports: ports, at: name, ttl: ttl, pointers: true)
+    }
+
+    /// A/AAAA per address at `name`, with a PTR each when `pointers`; SRV
+    /// per named port, its target `name`.
+    private mutating func addAddresses(_ ips: [IPAddress], ports: [Service.Port], at name: DNSName, ttl: UInt32, pointers: Bool) {
         for ip in ips {
             add(ResourceRecord(name, ttl: ttl, .address(ip)))
-            addPTR(ip, to: name)
+            if pointers { addPTR(ip, to: name) }
         }
         for port in ports {
-            guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
-                let number = UInt16(exactly: port.port)
-            else { continue }
+            guard let (owner, number) = Self.srvPort(port.name, port.protocol, port.port, of: name) else { continue }
             add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: 100, port: number, target: name)))
         }
     }
@@ -169,44 +144,37 @@ struct RecordMaker {
     /// endpoint's own name; SRV per named port and endpoint; PTR per
     /// endpoint. No endpoint: no records, so the name is NXDOMAIN (§2.4.1).
     private mutating func addHeadless(_ service: Service, name: DNSName, endpoints: [EndpointAddress]) {
-        // Each SRV owner (a named port) with its targets, in the order first met.
-        var srv: [(owner: DNSName, targets: [SRVTarget])] = []
+        contribution.records.reserveCapacity(endpoints.count * (2 + (endpoints.first?.ports.count ?? 0)))
+        contribution.pointers.reserveCapacity(endpoints.count)
+        addEndpoints(endpoints, at: name, ttl: ttl, clusterService: service.metadata.key)
+    }
+
+    /// A/AAAA per endpoint at `name` and at the endpoint's own name below
+    /// it, SRV per named port and endpoint. For a `clusterService` (the
+    /// cluster zone's), a PTR per endpoint too, and an endpoint whose name
+    /// would pass 255 bytes is a problem of that service.
+    private mutating func addEndpoints(_ endpoints: [EndpointAddress], at name: DNSName, ttl: UInt32, clusterService: ObjectKey?) {
+        var srv = SRVSet()
         // The endpoints of a slice share its ports: their SRV owners are made once.
         var ports: [EndpointPort]?
         var owners: [(index: Int, port: UInt16)] = []
-        contribution.records.reserveCapacity(endpoints.count * (2 + (endpoints.first?.ports.count ?? 0)))
-        contribution.pointers.reserveCapacity(endpoints.count)
         for endpoint in endpoints {
             guard let host = try? DNSName(labels: [endpoint.label], under: name) else {
-                contribution.problems.append("service \(service.metadata.key): endpoint \(endpoint.ip) makes a name over 255 bytes")
+                if let clusterService {
+                    contribution.problems.append("service \(clusterService): endpoint \(endpoint.ip) makes a name over 255 bytes")
+                }
                 continue
             }
             if endpoint.ports != ports {
                 ports = endpoint.ports
-                owners = endpoint.ports.compactMap { port in
-                    guard let portName = port.name,
-                        let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
-                        let number = port.port.flatMap({ UInt16(exactly: $0) })
-                    else { return nil }
-                    let index = srv.firstIndex { $0.owner == owner } ?? srv.endIndex
-                    if index == srv.endIndex { srv.append((owner, [])) }
-                    return (index, number)
-                }
+                owners = srv.owners(of: endpoint.ports, under: name)
             }
             add(ResourceRecord(name, ttl: ttl, .address(endpoint.ip)))
             add(ResourceRecord(host, ttl: ttl, .address(endpoint.ip)))
-            addPTR(endpoint.ip, to: host)
-            for (index, port) in owners { srv[index].targets.append(SRVTarget(port: port, host: host)) }
+            if clusterService != nil { addPTR(endpoint.ip, to: host) }
+            for (index, port) in owners { srv.add(SRVTarget(port: port, host: host), at: index) }
         }
-        // Equal weights summing to about 100 (RFC 2782), as CoreDNS does;
-        // two endpoints of one hostname make one target.
-        for (owner, all) in srv {
-            let targets = all.sorted().uniqued()
-            let weight = UInt16(max(1, 100 / targets.count))
-            for target in targets {
-                add(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
-            }
-        }
+        srv.write(into: &contribution.records, ttl: ttl)
     }
 
     /// A ServiceImport in the clusterset zone, per the Multi-Cluster
@@ -220,42 +188,36 @@ struct RecordMaker {
             contribution.problems.append("service import \(key): not a DNS name")
             return
         }
-        var srv: [(owner: DNSName, port: UInt16, target: DNSName)] = []
-        if !imported.isHeadless {
-            for ip in imported.ips.compactMap(IPAddress.init) { add(ResourceRecord(name, ttl: ttl, .address(ip))) }
-            for port in imported.ports {
-                guard let portName = port.name, let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
-                    let number = UInt16(exactly: port.port)
-                else { continue }
-                srv.append((owner, number, name))
-            }
-        } else {
-            for slice in slices.sorted(by: { $0.metadata.name < $1.metadata.name }) where slice.addressType != "FQDN" {
-                guard let cluster = slice.sourceCluster, DNSName.isLabel(cluster), !cluster.contains(".") else { continue }
-                for endpoint in slice.endpoints where endpoint.isReady {
-                    for ip in endpoint.addresses.compactMap(IPAddress.init) {
-                        let address = EndpointAddress(ip: ip, hostname: endpoint.hostname, ports: slice.ports)
-                        guard let host = try? DNSName(labels: [address.label, cluster.lowercased()], under: name) else { continue }
-                        add(ResourceRecord(name, ttl: ttl, .address(ip)))
-                        add(ResourceRecord(host, ttl: ttl, .address(ip)))
-                        for port in slice.ports {
-                            guard let portName = port.name,
-                                let owner = ClusterRecords.srvOwner(port: portName, protocol: port.protocol, service: name),
-                                let number = port.port.flatMap({ UInt16(exactly: $0) })
-                            else { continue }
-                            srv.append((owner, number, host))
-                        }
-                    }
+        guard imported.isHeadless else {
+            addAddresses(imported.ips.compactMap(IPAddress.init), ports: imported.ports, at: name, ttl: ttl, pointers: false)
+            return
+        }
+        var srv = SRVSet()
+        for slice in slices.sorted(by: { $0.metadata.name < $1.metadata.name }) where slice.addressType != "FQDN" {
+            guard let cluster = slice.sourceCluster, DNSName.isLabel(cluster), !cluster.contains(".") else { continue }
+            let owners = srv.owners(of: slice.ports, under: name)
+            for endpoint in slice.endpoints where endpoint.isReady {
+                for ip in endpoint.addresses.compactMap(IPAddress.init) {
+                    let address = EndpointAddress(ip: ip, hostname: endpoint.hostname, ports: slice.ports)
+                    guard let host = try? DNSName(labels: [address.label, cluster.lowercased()], under: name) else { continue }
+                    add(ResourceRecord(name, ttl: ttl, .address(ip)))
+                    add(ResourceRecord(host, ttl: ttl, .address(ip)))
+                    for (index, port) in owners { srv.add(SRVTarget(port: port, host: host), at: index) }
                 }
             }
         }
-        // Equal weights summing to about 100 per owner, as in the cluster zone.
-        var perOwner: [DNSName: Int] = [:]
-        for entry in srv { perOwner[entry.owner, default: 0] += 1 }
-        for entry in srv {
-            let weight = UInt16(max(1, 100 / perOwner[entry.owner]!))
-            add(ResourceRecord(entry.owner, ttl: ttl, .srv(priority: 0, weight: weight, port: entry.port, target: entry.target)))
-        }
+        srv.write(into: &contribution.records, ttl: ttl)
+    }
+
+    /// A named, numbered port's SRV owner under `service` (spec §2.3.2)
+    /// and its number; nil for any other port.
+    fileprivate static func srvPort(_ name: String?, _ proto: String?, _ number: Int?, of service: DNSName) -> (
+        owner: DNSName, port: UInt16
+    )? {
+        guard let name, let owner = ClusterRecords.srvOwner(port: name, protocol: proto, service: service),
+            let number = number.flatMap({ UInt16(exactly: $0) })
+        else { return nil }
+        return (owner, number)
     }
 
     /// `<a-b-c-d>.<ns>.pod.<zone>` A/AAAA for a pod that exists (`--pods verified`).
@@ -273,6 +235,40 @@ struct RecordMaker {
 
     private mutating func addPTR(_ ip: IPAddress, to name: DNSName) {
         contribution.pointers.append(Pointer(address: ip, target: name))
+    }
+}
+
+/// The SRV records of named ports with several targets: each owner with
+/// its targets in the order first met, written with equal weights summing
+/// to about 100 (RFC 2782), as CoreDNS gives them; two endpoints of one
+/// hostname make one target.
+private struct SRVSet {
+    private var owners: [(owner: DNSName, targets: [SRVTarget])] = []
+
+    /// The owners of `ports` under `service` that have SRV records, each
+    /// by its index here, with its port number.
+    mutating func owners(of ports: [EndpointPort], under service: DNSName) -> [(index: Int, port: UInt16)] {
+        ports.compactMap { port in
+            RecordMaker.srvPort(port.name, port.protocol, port.port, of: service).map { (index(of: $0.owner), $0.port) }
+        }
+    }
+
+    private mutating func index(of owner: DNSName) -> Int {
+        if let index = owners.firstIndex(where: { $0.owner == owner }) { return index }
+        owners.append((owner, []))
+        return owners.count - 1
+    }
+
+    mutating func add(_ target: SRVTarget, at index: Int) { owners[index].targets.append(target) }
+
+    func write(into records: inout [ResourceRecord], ttl: UInt32) {
+        for (owner, all) in owners where !all.isEmpty {
+            let targets = all.sorted().uniqued()
+            let weight = UInt16(max(1, 100 / targets.count))
+            for target in targets {
+                records.append(ResourceRecord(owner, ttl: ttl, .srv(priority: 0, weight: weight, port: target.port, target: target.host)))
+            }
+        }
     }
 }
 
