@@ -360,13 +360,9 @@ import Testing
         ),
     ])
     func whatCannotBeServedStopsTheStartWithOneLine(_ text: String, _ message: String) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("Corefile").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try runToEnd(ServerProcess.binaryPath, ["-conf", path])
+        let result = try ServerProcess.refusing(corefile: text)
         #expect(result.status != 0)
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].hasSuffix(directory.path + "/" + message), "\(result.stderr)")
+        #expect(lines.count == 1 && lines[0].hasSuffix(result.directory + "/" + message), "\(result.stderr)")
     }
 }

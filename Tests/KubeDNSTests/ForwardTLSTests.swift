@@ -76,9 +76,7 @@ import Testing
         ("forward . tls://1.1.1.1 {\n tls_servername\n}", "plugin/forward: 'tls_servername' takes 1 argument, not none"),
     ])
     func badTLSOptionsStopTheStart(_ body: String, _ message: String) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
-        try ".:0 {\n\(body)\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try runToEnd(ServerProcess.binaryPath, ["-conf", path])
+        let result = try ServerProcess.refusing(corefile: ".:0 {\n\(body)\n}\n")
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }

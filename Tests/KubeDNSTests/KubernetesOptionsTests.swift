@@ -35,12 +35,14 @@ import Testing
         try await withServer(corefile: "kubernetes cluster.local {\n    endpoint http://127.0.0.1:API\n    \(options)", body)
     }
 
-    /// Runs `body` with a server of `.:0 { BODY\n  } }`, API standing for the simulator's port.
+    /// Runs `body` with a server of `.:0 { BODY\n  } }`, API standing for
+    /// the port of a simulator configured so.
     static func withServer(
-        corefile: String, _ body: (ServerProcess, KubeAPISimulator) async throws -> Void
+        corefile: String, simulator configuration: KubeAPISimulator.Configuration = .init(),
+        _ body: (ServerProcess, KubeAPISimulator) async throws -> Void
     ) async throws {
         try await offThePool {
-            let simulator = try KubeAPISimulator()
+            let simulator = try KubeAPISimulator(configuration)
             try loadCluster(into: simulator)
             let apiPort = try await simulator.start()
             do {
@@ -261,29 +263,13 @@ import Testing
     }
 
     @Test func anAPIWithoutServiceImportsStillSyncs() async throws {
-        try await offThePool {
-            var configuration = KubeAPISimulator.Configuration()
-            configuration.servesServiceImports = false
-            let simulator = try KubeAPISimulator(configuration)
-            try KubernetesOptionsTests.loadCluster(into: simulator)
-            let apiPort = try await simulator.start()
-            do {
-                let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
-                try ".:0 {\n  \(Self.corefile.replacing("API", with: "\(apiPort)"))\n  }\n}\n".write(
-                    toFile: path, atomically: true, encoding: .utf8)
-                let server = try ServerProcess(["--conf", path])
-                defer { server.stop() }
-                #expect(
-                    try KubernetesOptionsTests.answer("web.prod.svc.cluster.local.", server) == [
-                        "web.prod.svc.cluster.local. 5 in a 10.0.1.1"
-                    ])
-                #expect(try KubernetesOptionsTests.answer("web.prod.svc.clusterset.local.", server) == ["NXDOMAIN"])
-                #expect(server.log.contains("the API serves no ServiceImports"), "\(server.log)")
-            } catch {
-                await simulator.stop()
-                throw error
-            }
-            await simulator.stop()
+        var configuration = KubeAPISimulator.Configuration()
+        configuration.servesServiceImports = false
+        try await KubernetesOptionsTests.withServer(corefile: Self.corefile, simulator: configuration) { server, _ throws in
+            #expect(
+                try KubernetesOptionsTests.answer("web.prod.svc.cluster.local.", server) == ["web.prod.svc.cluster.local. 5 in a 10.0.1.1"])
+            #expect(try KubernetesOptionsTests.answer("web.prod.svc.clusterset.local.", server) == ["NXDOMAIN"])
+            #expect(server.log.contains("the API serves no ServiceImports"), "\(server.log)")
         }
     }
 }

@@ -32,12 +32,15 @@ import Testing
 
     @Test func aRegexRuleWithGroupsAndAnswerAuto() throws {
         let rule = #"rewrite name regex ^([a-z]+)-(prod|default)\.corp\.example\.$ {1}.{2}.svc.cluster.local answer auto"#
-        try Self.withServer(rule) { server, _ in
+        try Self.withServer(rule) { server, upstream in
             let reply = try Dig.query("web-prod.corp.example.", "A", port: server.port)
             #expect(reply.normalized.answer == ["web-prod.corp.example. 5 in a 10.0.1.1"], "\(reply.output)")
-            let srv = try Dig.query("_https._tcp.kubernetes-default.corp.example.", "SRV", port: server.port)
-            // The pattern is anchored: not rewritten, the name went upstream as it was.
-            #expect(srv.normalized.answer.isEmpty, "\(srv.output)")
+            // The pattern is anchored: a name that holds a match after its
+            // first label is not rewritten (unanchored, it would answer
+            // kubernetes.default's address) and goes upstream as it was.
+            let outside = try Dig.query("x.kubernetes-default.corp.example.", "A", port: server.port)
+            #expect(outside.normalized.answer.isEmpty, "\(outside.output)")
+            #expect(upstream.queries("x.kubernetes-default.corp.example.", "A") == 1)
         }
     }
 
@@ -120,11 +123,13 @@ import Testing
         ("rewrite ttl a. 30-x", "plugin/rewrite: invalid TTL '30-x' for a ttl rule"),
         ("rewrite name suffix a. b. answer name x", "plugin/rewrite: name answer rule for suffix rule: 2 arguments required"),
         ("rewrite edns0 local set 0xffee 0x61", "plugin/rewrite: rule type 'edns0' is not supported by this server"),
+        (
+            "rewrite name suffix .a. " + String(repeating: "x", count: 1100),
+            "plugin/rewrite: '" + String(repeating: "x", count: 40) + "...' is longer than any name"
+        ),
     ])
     func badRulesStopTheStart(_ line: String, _ message: String) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
-        try ".:0 {\n\(line)\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try runToEnd(ServerProcess.binaryPath, ["-conf", path])
+        let result = try ServerProcess.refusing(corefile: ".:0 {\n\(line)\n}\n")
         #expect(result.status != 0)
         #expect(result.stderr.contains(":2 - Error during parsing: \(message)"), "\(result.stderr)")
     }

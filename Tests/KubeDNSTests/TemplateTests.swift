@@ -20,8 +20,8 @@ import Testing
                 let reply = try Dig.query("www.example.test.", "AAAA", port: server.port, tcp: tcp)
                 #expect(reply.rcode == "NOERROR" && reply.answer.isEmpty && reply.flags.contains("aa"), "\(reply.output)")
             }
-            // Cluster names too: the template comes before the kubernetes plugin.
-            #expect(try Dig.query("kubernetes.default.svc.cluster.local.", "AAAA", port: server.port).answer.isEmpty)
+            // Cluster names too, a dual-stack service's: the template comes before the kubernetes plugin.
+            #expect(try Dig.query("dual.prod.svc.cluster.local.", "AAAA", port: server.port).answer.isEmpty)
             #expect(upstream.queries("www.example.test.", "AAAA") == 0)
             // Other types go on as before.
             #expect(
@@ -104,10 +104,8 @@ import Testing
     }
 
     @Test func matchesAreCounted() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
-        try ".:0 {\ntemplate ANY AAAA {\nrcode NOERROR\n}\nprometheus 127.0.0.1:0\nkubernetes cluster.local\n}\n".write(
-            toFile: path, atomically: true, encoding: .utf8)
-        let server = try ServerProcess(["--conf", path, "--kube-objects", Fixtures.clusterPath])
+        let (server, _) = try CorefilePluginTests.serve(
+            ".:0 {\ntemplate ANY AAAA {\nrcode NOERROR\n}\nprometheus 127.0.0.1:0\nkubernetes cluster.local\n}\n")
         defer { server.stop() }
         for _ in 0..<3 { _ = try Dig.query("kubernetes.default.svc.cluster.local.", "AAAA", port: server.port) }
         let metrics = try MetricsTests.scrape(try #require(server.ports["metrics"]))
@@ -132,9 +130,7 @@ import Testing
         ("template IN A {\n var ip group('ip')\n}", "plugin/template: property 'var' is not supported by this server"),
     ])
     func badTemplatesStopTheStart(_ body: String, _ message: String) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("Corefile-\(UUID().uuidString)").path
-        try ".:0 {\n\(body)\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try runToEnd(ServerProcess.binaryPath, ["-conf", path])
+        let result = try ServerProcess.refusing(corefile: ".:0 {\n\(body)\n}\n")
         #expect(result.status != 0)
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }

@@ -62,6 +62,14 @@ public enum KubeObjectJSON {
             self.hostname = hostname
             self.pod = pod
         }
+
+        /// The endpoint in an EndpointSlice of `namespace`.
+        func json(_ namespace: String) -> [String: Any] {
+            var fields: [String: Any] = ["addresses": [ip], "conditions": ["ready": ready]]
+            if let hostname { fields["hostname"] = hostname }
+            if let pod { fields["targetRef"] = ["kind": "Pod", "name": pod, "namespace": namespace] }
+            return fields
+        }
     }
 
     /// An EndpointSlice of `service`, named `<service>-<suffix>`, with the
@@ -81,12 +89,7 @@ public enum KubeObjectJSON {
         return encode([
             "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": metadata,
             "addressType": addressType,
-            "endpoints": endpoints.map { endpoint -> [String: Any] in
-                var fields: [String: Any] = ["addresses": [endpoint.ip], "conditions": ["ready": endpoint.ready]]
-                if let hostname = endpoint.hostname { fields["hostname"] = hostname }
-                if let pod = endpoint.pod { fields["targetRef"] = ["kind": "Pod", "name": pod, "namespace": namespace] }
-                return fields
-            },
+            "endpoints": endpoints.map { $0.json(namespace) },
             "ports": ports.map(\.json),
         ])
     }
@@ -122,11 +125,7 @@ public enum KubeObjectJSON {
         metadata["labels"] = ["multicluster.kubernetes.io/service-name": imported, "multicluster.kubernetes.io/source-cluster": cluster]
         return encode([
             "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1", "metadata": metadata, "addressType": "IPv4",
-            "endpoints": endpoints.map { endpoint -> [String: Any] in
-                var fields: [String: Any] = ["addresses": [endpoint.ip], "conditions": ["ready": endpoint.ready]]
-                if let hostname = endpoint.hostname { fields["hostname"] = hostname }
-                return fields
-            },
+            "endpoints": endpoints.map { $0.json(namespace) },
             "ports": ports.map(\.json),
         ])
     }

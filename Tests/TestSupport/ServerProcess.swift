@@ -135,6 +135,17 @@ public final class ServerProcess: @unchecked Sendable {
         return try body(server.port)
     }
 
+    /// Runs `kube-dns` on `text` as its Corefile (a file named `Corefile`
+    /// in a directory of its own) to its end, as for a Corefile it
+    /// refuses: its exit status, standard error, and the Corefile's directory.
+    public static func refusing(corefile text: String) throws -> (status: Int32, stderr: String, directory: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corefile-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try text.write(toFile: directory + "/Corefile", atomically: true, encoding: .utf8)
+        let result = try runToEnd(binaryPath, ["-conf", directory + "/Corefile"])
+        return (result.status, result.stderr, directory)
+    }
+
     /// Starts `kube-dns` with `arguments` as they are, its output dropped;
     /// for commands that need no log read back (exechealthz).
     public static func start(_ arguments: [String]) throws -> Process {
