@@ -17,6 +17,18 @@ import Testing
         return (try ServerProcess(["--conf", path, "--kube-objects", Fixtures.clusterPath] + extra), path)
     }
 
+    /// Serves `plugins` in front of the fixture cluster (`kubernetes
+    /// cluster.local`, with `cache 30` when asked), forwarding the rest to
+    /// Unbound (example.test).
+    static func withUnbound(_ plugins: String, cache: Bool = false, _ body: (ServerProcess, UpstreamServer) throws -> Void) throws {
+        let upstream = try unbound()
+        defer { upstream.stop() }
+        let (server, _) = try serve(
+            ".:0 {\n\(plugins)\n\(cache ? "cache 30" : "")\nkubernetes cluster.local\nforward . \(upstream.address)\n}")
+        defer { server.stop() }
+        try body(server, upstream)
+    }
+
     static func unbound() throws -> UpstreamServer {
         try UpstreamServer(.unbound, origin: "example.test", zone: CorefileFixtureTests.upstreamZone)
     }

@@ -6,18 +6,8 @@ import Testing
 /// question it asked, names are mapped back as the rules ask, and what the
 /// upstream saw is counted.
 @Suite(.serialized) struct RewriteTests {
-    /// Serves `rules` in front of the fixture cluster, forwarding the rest to Unbound (example.test).
-    static func withServer(_ rules: String, cache: Bool = false, _ body: (ServerProcess, UpstreamServer) throws -> Void) throws {
-        let upstream = try CorefilePluginTests.unbound()
-        defer { upstream.stop() }
-        let (server, _) = try CorefilePluginTests.serve(
-            ".:0 {\n\(rules)\n\(cache ? "cache 30" : "")\nkubernetes cluster.local\nforward . \(upstream.address)\n}")
-        defer { server.stop() }
-        try body(server, upstream)
-    }
-
     @Test func anExactRuleAnswersWithTheClientsName() throws {
-        try Self.withServer("rewrite name exact api.example. kubernetes.default.svc.cluster.local.") { server, _ in
+        try CorefilePluginTests.withUnbound("rewrite name exact api.example. kubernetes.default.svc.cluster.local.") { server, _ in
             for tcp in [false, true] {
                 let reply = try Dig.query("API.example.", "A", port: server.port, tcp: tcp)
                 #expect(reply.question == ["API.example.\t\t\tIN\tA"], "\(reply.output)")
@@ -32,7 +22,7 @@ import Testing
 
     @Test func aRegexRuleWithGroupsAndAnswerAuto() throws {
         let rule = #"rewrite name regex ^([a-z]+)-(prod|default)\.corp\.example\.$ {1}.{2}.svc.cluster.local answer auto"#
-        try Self.withServer(rule) { server, upstream in
+        try CorefilePluginTests.withUnbound(rule) { server, upstream in
             let reply = try Dig.query("web-prod.corp.example.", "A", port: server.port)
             #expect(reply.normalized.answer == ["web-prod.corp.example. 5 in a 10.0.1.1"], "\(reply.output)")
             // The pattern is anchored: a name that holds a match after its
@@ -45,7 +35,7 @@ import Testing
     }
 
     @Test func aSuffixRuleMapsNamesInRecordsBack() throws {
-        try Self.withServer("rewrite name suffix .legacy. .svc.cluster.local. answer auto") { server, _ in
+        try CorefilePluginTests.withUnbound("rewrite name suffix .legacy. .svc.cluster.local. answer auto") { server, _ in
             let reply = try Dig.query("_https._tcp.kubernetes.default.legacy.", "SRV", port: server.port)
             #expect(
                 reply.normalized.answer == ["_https._tcp.kubernetes.default.legacy. 5 in srv 0 100 443 kubernetes.default.legacy."],
@@ -55,7 +45,7 @@ import Testing
     }
 
     @Test func aForwardedRewriteIsAskedUpstreamUnderTheNewName() throws {
-        try Self.withServer("rewrite name suffix .old.test. .example.test. answer auto", cache: true) { server, upstream in
+        try CorefilePluginTests.withUnbound("rewrite name suffix .old.test. .example.test. answer auto", cache: true) { server, upstream in
             for tcp in [false, true] {
                 let reply = try Dig.query("www.old.test.", "A", port: server.port, tcp: tcp)
                 #expect(reply.question == ["www.old.test.\t\t\tIN\tA"], "\(reply.output)")
@@ -76,7 +66,7 @@ import Testing
             }
             rewrite ttl exact txt.example.test. 10-60
             """#
-        try Self.withServer(rules) { server, _ in
+        try CorefilePluginTests.withUnbound(rules) { server, _ in
             let reply = try Dig.query("www.shop.", "A", port: server.port)
             #expect(reply.normalized.answer == ["www.shop. 300 in a 192.0.2.10"], "\(reply.output)")
             let capped = try Dig.query("txt.example.test.", "TXT", port: server.port)
@@ -90,7 +80,7 @@ import Testing
             rewrite name exact second.example. kubernetes.default.svc.cluster.local.
             rewrite continue type HINFO A
             """
-        try Self.withServer(rules) { server, _ in
+        try CorefilePluginTests.withUnbound(rules) { server, _ in
             #expect(try Dig.query("first.example.", "A", port: server.port).normalized.answer == ["first.example. 5 in a 10.0.0.1"])
             // A stop rule that matched ends the rules: the type rule does not run.
             let stopped = try Dig.query("second.example.", "HINFO", port: server.port)
@@ -104,7 +94,7 @@ import Testing
 
     @Test func aRuleThatMakesNoNameGetsServfail() throws {
         let long = String(repeating: "x", count: 70)
-        try Self.withServer("rewrite name regex ^(.*)\\.bad\\.$ \(long).{1}") { server, _ in
+        try CorefilePluginTests.withUnbound("rewrite name regex ^(.*)\\.bad\\.$ \(long).{1}") { server, _ in
             let reply = try Dig.query("a.bad.", "A", port: server.port)
             #expect(reply.rcode == "SERVFAIL", "\(reply.output)")
             #expect(reply.question == ["a.bad.\t\t\t\tIN\tA"], "\(reply.output)")

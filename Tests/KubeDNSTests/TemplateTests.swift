@@ -5,17 +5,8 @@ import Testing
 /// The template plugin, asserted by answers and by what reached the
 /// upstream (Unbound with example.test).
 @Suite(.serialized) struct TemplateTests {
-    static func withServer(_ templates: String, _ body: (ServerProcess, UpstreamServer) throws -> Void) throws {
-        let upstream = try CorefilePluginTests.unbound()
-        defer { upstream.stop() }
-        let (server, _) = try CorefilePluginTests.serve(
-            ".:0 {\n\(templates)\nkubernetes cluster.local\nforward . \(upstream.address)\n}")
-        defer { server.stop() }
-        try body(server, upstream)
-    }
-
     @Test func theAAAAFilterAnswersNodataWithoutTheUpstream() throws {
-        try Self.withServer("template ANY AAAA {\n  rcode NOERROR\n}") { server, upstream in
+        try CorefilePluginTests.withUnbound("template ANY AAAA {\n  rcode NOERROR\n}") { server, upstream in
             for tcp in [false, true] {
                 let reply = try Dig.query("www.example.test.", "AAAA", port: server.port, tcp: tcp)
                 #expect(reply.rcode == "NOERROR" && reply.answer.isEmpty && reply.flags.contains("aa"), "\(reply.output)")
@@ -41,7 +32,7 @@ import Testing
                 fallthrough
             }
             """#
-        try Self.withServer(template) { server, upstream in
+        try CorefilePluginTests.withUnbound(template) { server, upstream in
             let reply = try Dig.query("ip-10-1-2-3.example.", "A", port: server.port)
             #expect(reply.normalized.answer == ["ip-10-1-2-3.example. 60 in a 10.1.2.3"], "\(reply.output)")
             #expect(reply.normalized.authority == ["example. 60 in ns ns0.example."])
@@ -63,7 +54,7 @@ import Testing
                 answer "{{ .Name }} 0 {{ .Class }} TXT \"{{ .Remote }}\" \"{{ .Type }}\" \"{{ .Zone }}\" \"{{ index .Match 1 }}\""
             }
             """#
-        try Self.withServer(template) { server, _ in
+        try CorefilePluginTests.withUnbound(template) { server, _ in
             let reply = try Dig.query("me.whoami.test.", "TXT", port: server.port)
             #expect(reply.normalized.answer == [#"me.whoami.test. 0 in txt "127.0.0.1" "txt" "whoami.test." "me""#], "\(reply.output)")
             // A name of its zone that no pattern matches, without fallthrough: SERVFAIL.
@@ -80,7 +71,7 @@ import Testing
                 authority "invalid. 60 {{ .Class }} SOA ns.invalid. hostmaster.invalid. (1 60 60 60 60)"
             }
             """#
-        try Self.withServer(template) { server, _ in
+        try CorefilePluginTests.withUnbound(template) { server, _ in
             let reply = try Dig.query("anything.invalid.", "A", port: server.port)
             #expect(reply.rcode == "NXDOMAIN", "\(reply.output)")
             #expect(reply.normalized.authority == ["invalid. 60 in soa ns.invalid. hostmaster.invalid. serial 60 60 60 60"])
@@ -94,7 +85,7 @@ import Testing
                 answer "foogle.test 60 IN CNAME www.example.test"
             }
             """#
-        try Self.withServer(template) { server, upstream in
+        try CorefilePluginTests.withUnbound(template) { server, upstream in
             let reply = try Dig.query("foogle.test.", "A", port: server.port)
             #expect(
                 reply.normalized.answer == ["foogle.test. 60 in cname www.example.test.", "www.example.test. 300 in a 192.0.2.10"],
